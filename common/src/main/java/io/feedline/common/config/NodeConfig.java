@@ -1,0 +1,56 @@
+package io.feedline.common.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A node's validated configuration. Built by the node runtime from the config file, then environment,
+ * then command-line flags.
+ *
+ * @param host the address the admin API binds to and advertises
+ * @param port the admin API port (0 = any free port)
+ * @param dataDir where the embedded metastore and local state live
+ * @param etcdEndpoints etcd client URLs; empty = the embedded single-node store
+ * @param cluster join a Hazelcast cluster for the event bus (otherwise the local event bus)
+ * @param clusterId namespaces every metastore key, so clusters can share one etcd
+ * @param hazelcastConfig the Hazelcast XML used in cluster mode
+ * @param clusterHost the address the clustered event bus binds to and advertises
+ */
+public record NodeConfig(
+    String host,
+    int port,
+    Path dataDir,
+    List<String> etcdEndpoints,
+    boolean cluster,
+    String clusterId,
+    Path hazelcastConfig,
+    String clusterHost,
+    Timings timings) {
+
+  public NodeConfig {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(clusterId, "clusterId");
+    Objects.requireNonNull(timings, "timings");
+    etcdEndpoints = List.copyOf(etcdEndpoints);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be within 0..65535, got " + port);
+    }
+    if (!clusterId.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw new IllegalArgumentException("cluster-id must be 1-64 letters, digits, '_' or '-', got '" + clusterId + "'");
+    }
+    for (String endpoint : etcdEndpoints) {
+      if (!endpoint.matches("https?://[^/\\s]+/?")) {
+        throw new IllegalArgumentException("etcd endpoint must look like http://host:port, got '" + endpoint + "'");
+      }
+    }
+    if (cluster && etcdEndpoints.isEmpty()) {
+      throw new IllegalArgumentException("cluster mode needs a shared metastore: give --etcd http://host:port (the embedded store is single-node)");
+    }
+  }
+
+  public boolean embeddedStore() {
+    return etcdEndpoints.isEmpty();
+  }
+}

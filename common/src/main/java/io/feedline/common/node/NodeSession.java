@@ -1,0 +1,63 @@
+package io.feedline.common.node;
+
+import io.feedline.common.id.NodeId;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.proto.NodeRegistration;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+
+/**
+ * A node's presence in the metastore: a lease kept alive for the life of the process and the node's
+ * registration key bound to it. When the lease is lost the node must stop writing at once (self-fence);
+ * the {@link #onLost} handler is where the runtime does that.
+ */
+public final class NodeSession {
+
+  private final MetaStore store;
+  private final MetaKeys keys;
+  private final NodeRegistration registration;
+  private final MetaStore.Lease lease;
+
+  private NodeSession(MetaStore store, MetaKeys keys, NodeRegistration registration, MetaStore.Lease lease) {
+    this.store = store;
+    this.keys = keys;
+    this.registration = registration;
+    this.lease = lease;
+  }
+
+  /** Grants the session lease and registers the node under it. */
+  public static Future<NodeSession> open(MetaStore store, MetaKeys keys, NodeRegistration registration, long ttlSeconds) {
+    NodeId node = NodeId.of(registration.getNodeId());
+    return store.grantLease(ttlSeconds).compose(lease ->
+        store.put(keys.node(node), registration.toByteArray(), lease.id())
+            .map(rev -> new NodeSession(store, keys, registration, lease))
+            // Do not leave an orphan lease behind if the registration could not be written.
+            .recover(err -> lease.revoke().transform(ignored -> Future.failedFuture(err))));
+  }
+
+  public NodeRegistration registration() {
+    return registration;
+  }
+
+  public MetaStore.Lease lease() {
+    return lease;
+  }
+
+  public void onLost(Handler<Void> handler) {
+    lease.onLost(handler);
+  }
+
+  /** Leaves the cluster: revokes the lease, which deletes the registration. */
+  public Future<Void> close() {
+    return lease.revoke();
+  }
+
+  public MetaStore store() {
+    return store;
+  }
+
+  public MetaKeys keys() {
+    return keys;
+  }
+}
