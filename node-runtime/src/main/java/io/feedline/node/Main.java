@@ -1,0 +1,30 @@
+package io.feedline.node;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code java -jar feedline.jar <command>}: the one entry point of the fat jar. */
+@Command(
+    name = "feedline",
+    mixinStandardHelpOptions = true,
+    version = "feedline " + NodeRuntime.VERSION,
+    description = "Feedline: the control plane of a change-data-capture replication cluster.",
+    subcommands = {ServerCommand.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    return new CommandLine(new Main());
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: give one of " + spec.subcommands().keySet());
+  }
+}

@@ -1,0 +1,192 @@
+package io.feedline.node;
+
+import io.feedline.common.config.NodeConfig;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.ControlBus;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.node.ClusterMembership;
+import io.feedline.common.node.NodeContext;
+import io.feedline.common.node.NodeSession;
+import io.feedline.coordinator.CoordinatorVerticle;
+import io.feedline.dispatcher.DispatcherOrchestratorVerticle;
+import io.feedline.maintainer.MaintainerManagerVerticle;
+import io.feedline.node.admin.AdminHttpServer;
+import io.feedline.node.cluster.HazelcastSetup;
+import io.feedline.proto.NodeRegistration;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Feedline node: Vert.x (local or Hazelcast-clustered), the metastore, the node's session and
+ * registration, the admin port, and the three role verticles. {@link #stop()} undoes all of it in
+ * reverse order and never fails half-way: each step runs even if the one before it failed.
+ */
+public final class NodeRuntime {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeRuntime.class);
+  public static final String VERSION = "0.1.0";
+
+  private final NodeConfig config;
+  private final NodeId nodeId = NodeId.random();
+  private final long nodeEpoch = System.currentTimeMillis();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final List<String> deployments = new ArrayList<>();
+  private final Promise<String> lost = Promise.promise();
+  private Vertx vertx;
+  private MetaStore store;
+  private NodeSession session;
+  private ClusterMembership membership;
+  private AdminHttpServer admin;
+  private int adminPort;
+  private boolean stopping;
+
+  private NodeRuntime(NodeConfig config) {
+    this.config = config;
+  }
+
+  /** Starts a node; on failure everything already started is stopped again. */
+  public static Future<NodeRuntime> start(NodeConfig config) {
+    NodeRuntime node = new NodeRuntime(config);
+    return node.startAll().map(v -> node).recover(err -> node.stop().transform(ignored -> Future.failedFuture(err)));
+  }
+
+  public NodeId nodeId() {
+    return nodeId;
+  }
+
+  public int adminPort() {
+    return adminPort;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public ClusterMembership membership() {
+    return membership;
+  }
+
+  /** Completes with a reason when the node must leave on its own (its metastore session was lost). */
+  public Future<String> lost() {
+    return lost.future();
+  }
+
+  private Future<Void> startAll() {
+    LOG.info("event=node_starting node={} store={} cluster={} data_dir={}", nodeId,
+        config.embeddedStore() ? "embedded" : "etcd", config.cluster(), config.dataDir());
+    MetaKeys keys = new MetaKeys(config.clusterId());
+    return createVertx()
+        .compose(v -> {
+          vertx = v;
+          store = config.embeddedStore()
+              ? MetaStores.embedded(vertx, config.dataDir().resolve("meta"))
+              : MetaStores.etcd(vertx, config.etcdEndpoints());
+          membership = new ClusterMembership(store, keys);
+          admin = new AdminHttpServer(vertx, nodeId, membership, registry);
+          return admin.listen(config.host(), config.port());
+        })
+        .compose(port -> {
+          adminPort = port;
+          NodeRegistration registration = NodeRegistration.newBuilder()
+              .setNodeId(nodeId.value())
+              .setAdminAddress(config.host() + ":" + port)
+              .setNodeEpoch(nodeEpoch)
+              .setVersion(VERSION)
+              .setClustered(config.cluster())
+              .build();
+          return NodeSession.open(store, keys, registration, config.timings().sessionTtl().toSeconds());
+        })
+        .compose(s -> {
+          session = s;
+          // Self-fence: without a session this node may no longer act on anything; leave at once.
+          session.onLost(v -> {
+            LOG.error("event=session_lost node={} lease={} action=stop", nodeId, session.lease().id());
+            lost.tryComplete("metastore session lost");
+          });
+          return membership.start();
+        })
+        .compose(v -> {
+          NodeContext ctx = new NodeContext(nodeId, nodeEpoch, config, store, keys, session, membership,
+              new ControlBus(vertx, nodeId, registry), registry);
+          List<Function<NodeContext, io.vertx.core.Deployable>> roles =
+              List.of(DispatcherOrchestratorVerticle::new, MaintainerManagerVerticle::new, CoordinatorVerticle::new);
+          Future<Void> chain = Future.succeededFuture();
+          for (var role : roles) {
+            chain = chain.compose(x -> vertx.deployVerticle(role.apply(ctx)).map(id -> {
+              deployments.add(id);
+              return null;
+            }));
+          }
+          return chain;
+        })
+        .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} version={}", nodeId, config.host(), adminPort, VERSION));
+  }
+
+  private Future<Vertx> createVertx() {
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+    var builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    if (!config.cluster()) {
+      return Future.succeededFuture(builder.build());
+    }
+    options.setEventBusOptions(new EventBusOptions()
+        .setHost(config.clusterHost())
+        .setClusterPublicHost(config.clusterHost())
+        .setPort(0));
+    return builder.with(options)
+        .withClusterManager(HazelcastSetup.clusterManager(HazelcastSetup.load(config.hazelcastConfig())))
+        .buildClustered();
+  }
+
+  /** Stops roles, leaves the cluster (revoking the session deletes the registration), closes everything. */
+  public synchronized Future<Void> stop() {
+    if (stopping) {
+      return Future.succeededFuture();
+    }
+    stopping = true;
+    LOG.info("event=node_stopping node={}", nodeId);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = step(chain, "undeploy", () -> vertx.undeploy(id));
+    }
+    chain = step(chain, "membership", () -> {
+      if (membership != null) {
+        membership.stop();
+      }
+      return Future.succeededFuture();
+    });
+    chain = step(chain, "session", () -> session == null ? Future.succeededFuture() : session.close());
+    chain = step(chain, "admin", () -> admin == null ? Future.succeededFuture() : admin.close());
+    chain = step(chain, "metastore", () -> store == null ? Future.succeededFuture() : store.close());
+    chain = step(chain, "vertx", () -> vertx == null ? Future.succeededFuture() : vertx.close());
+    return chain.onComplete(ar -> LOG.info("event=node_stopped node={}", nodeId));
+  }
+
+  private static Future<Void> step(Future<Void> previous, String what, java.util.function.Supplier<Future<?>> action) {
+    return previous.eventually(() -> {
+      try {
+        return action.get().recover(err -> {
+          LOG.warn("event=stop_step_failed step={} error=\"{}\"", what, err.toString());
+          return Future.succeededFuture();
+        });
+      } catch (RuntimeException e) {
+        LOG.warn("event=stop_step_failed step={} error=\"{}\"", what, e.toString());
+        return Future.succeededFuture();
+      }
+    }).mapEmpty();
+  }
+}

@@ -1,0 +1,58 @@
+package io.feedline.node.admin;
+
+import io.feedline.common.id.NodeId;
+import io.feedline.common.node.ClusterMembership;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The node's admin port. Serves {@code GET /health} (this node and the cluster members it sees) and
+ * {@code GET /metrics} (Prometheus text). The admin gRPC service joins it on the same port later.
+ */
+public final class AdminHttpServer {
+
+  private final Vertx vertx;
+  private final NodeId nodeId;
+  private final ClusterMembership membership;
+  private final PrometheusMeterRegistry registry;
+  private HttpServer server;
+
+  public AdminHttpServer(Vertx vertx, NodeId nodeId, ClusterMembership membership, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.membership = membership;
+    this.registry = registry;
+  }
+
+  /** Listens on {@code host:port} (0 = any free port). Returns the bound port. */
+  public Future<Integer> listen(String host, int port) {
+    server = vertx.createHttpServer().requestHandler(this::handle);
+    return server.listen(port, host).map(HttpServer::actualPort);
+  }
+
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void handle(HttpServerRequest req) {
+    String path = req.path();
+    if (req.method().name().equals("GET") && path.equals("/health")) {
+      JsonArray members = new JsonArray();
+      membership.members().keySet().stream().sorted().forEach(n -> members.add(n.value()));
+      reply(req, 200, "application/json", new JsonObject().put("status", "ok").put("nodeId", nodeId.value()).put("members", members).encode());
+    } else if (req.method().name().equals("GET") && path.equals("/metrics")) {
+      reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
+    } else {
+      reply(req, 404, "application/json", new JsonObject().put("error", "no such endpoint: " + req.method() + " " + path).encode());
+    }
+  }
+
+  private static void reply(HttpServerRequest req, int status, String contentType, String body) {
+    req.response().setStatusCode(status).putHeader("content-type", contentType).end(body);
+  }
+}

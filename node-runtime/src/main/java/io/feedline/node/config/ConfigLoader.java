@@ -1,0 +1,199 @@
+package io.feedline.node.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.feedline.common.config.NodeConfig;
+import io.feedline.common.config.Timings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a {@link NodeConfig} from, in increasing precedence: built-in defaults, the YAML file,
+ * environment variables ({@code FEEDLINE_<KEY>}, e.g. {@code FEEDLINE_TIMINGS_SESSION_TTL=15s}) and
+ * command-line flags. Keys are flat dotted names ({@code port}, {@code timings.session-ttl}); an unknown
+ * key or a bad value is an error naming the key and where it came from, and every problem is reported
+ * at once.
+ */
+public final class ConfigLoader {
+
+  public static final String ENV_PREFIX = "FEEDLINE_";
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  /** Every key with its default, in the order documented in conf/node.yaml. */
+  private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("host", "127.0.0.1");
+    DEFAULTS.put("port", "8300");
+    DEFAULTS.put("data-dir", "data");
+    DEFAULTS.put("etcd", "");
+    DEFAULTS.put("cluster", "false");
+    DEFAULTS.put("cluster-id", "default");
+    DEFAULTS.put("hazelcast-config", "conf/hazelcast.xml");
+    DEFAULTS.put("cluster-host", "127.0.0.1");
+    Timings.DEFAULTS.asMap().forEach((k, v) -> DEFAULTS.put("timings." + k, v.toMillis() + "ms"));
+  }
+
+  private ConfigLoader() {}
+
+  public static List<String> keys() {
+    return List.copyOf(DEFAULTS.keySet());
+  }
+
+  /**
+   * @param file the YAML file, or null for none
+   * @param env the process environment
+   * @param flags values given on the command line, by key
+   */
+  public static NodeConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+    List<String> problems = new ArrayList<>();
+    Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+    Map<String, String> origin = new LinkedHashMap<>();
+    DEFAULTS.keySet().forEach(k -> origin.put(k, "default"));
+
+    if (file != null) {
+      readYaml(file, problems).forEach((k, v) -> set(values, origin, k, v, "file " + file, problems));
+    }
+    for (String key : DEFAULTS.keySet()) {
+      String name = envName(key);
+      if (env.containsKey(name)) {
+        set(values, origin, key, env.get(name), "environment " + name, problems);
+      }
+    }
+    flags.forEach((k, v) -> set(values, origin, k, v, "flag --" + k, problems));
+
+    NodeConfig config = null;
+    if (problems.isEmpty()) {
+      config = build(values, origin, problems);
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return config;
+  }
+
+  /** The environment variable that overrides {@code key}: {@code timings.session-ttl} → {@code FEEDLINE_TIMINGS_SESSION_TTL}. */
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  public static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + text + "' is not a duration (use e.g. 500ms, 10s, 2m, 1h)");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  private static void set(Map<String, String> values, Map<String, String> origin, String key, String value, String source, List<String> problems) {
+    if (!DEFAULTS.containsKey(key)) {
+      problems.add("unknown config key '" + key + "' (from " + source + ")");
+      return;
+    }
+    values.put(key, value);
+    origin.put(key, source);
+  }
+
+  private static NodeConfig build(Map<String, String> v, Map<String, String> origin, List<String> problems) {
+    int port = parse(v, origin, "port", Integer::parseInt, problems, 0);
+    boolean cluster = parse(v, origin, "cluster", ConfigLoader::parseBoolean, problems, false);
+    Map<String, Duration> timings = new LinkedHashMap<>();
+    for (String key : DEFAULTS.keySet()) {
+      if (key.startsWith("timings.")) {
+        Duration d = parse(v, origin, key, ConfigLoader::parseDuration, problems, null);
+        if (d != null) {
+          timings.put(key.substring("timings.".length()), d);
+        }
+      }
+    }
+    List<String> etcd = Arrays.stream(v.get("etcd").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    if (!problems.isEmpty()) {
+      return null;
+    }
+    try {
+      return new NodeConfig(v.get("host"), port, Path.of(v.get("data-dir")), etcd, cluster, v.get("cluster-id"),
+          Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings));
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage());
+      return null;
+    }
+  }
+
+  private static <T> T parse(Map<String, String> v, Map<String, String> origin, String key,
+      java.util.function.Function<String, T> parser, List<String> problems, T fallback) {
+    try {
+      return parser.apply(v.get(key).trim());
+    } catch (RuntimeException e) {
+      String reason = e instanceof NumberFormatException ? "'" + v.get(key) + "' is not a number" : e.getMessage();
+      problems.add(key + ": " + reason + " (from " + origin.get(key) + ")");
+      return fallback;
+    }
+  }
+
+  private static boolean parseBoolean(String s) {
+    return switch (s.toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on", "1" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw new IllegalArgumentException("'" + s + "' is not a boolean (true/false)");
+    };
+  }
+
+  /** Flattens the YAML document into dotted keys; lists become comma-separated values. */
+  private static Map<String, String> readYaml(Path file, List<String> problems) {
+    Map<String, String> flat = new LinkedHashMap<>();
+    if (!Files.isRegularFile(file)) {
+      problems.add("config file " + file + " does not exist");
+      return flat;
+    }
+    try {
+      JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+      if (root == null || root.isNull() || root.isMissingNode()) {
+        return flat;
+      }
+      if (!root.isObject()) {
+        problems.add("config file " + file + " must hold a mapping of keys to values");
+        return flat;
+      }
+      flatten("", root, flat);
+    } catch (IOException e) {
+      problems.add("config file " + file + " is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+    return flat;
+  }
+
+  private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = prefix + e.getKey();
+      JsonNode value = e.getValue();
+      if (value.isObject()) {
+        flatten(key + ".", value, out);
+      } else if (value.isArray()) {
+        List<String> items = new ArrayList<>();
+        value.forEach(item -> items.add(item.asText()));
+        out.put(key, String.join(",", items));
+      } else {
+        out.put(key, value.isNull() ? "" : value.asText());
+      }
+    }
+  }
+}

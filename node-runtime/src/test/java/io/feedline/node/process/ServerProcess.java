@@ -1,0 +1,133 @@
+package io.feedline.node.process;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A {@code feedline.jar} process under test: started with the given arguments from the repository
+ * root, its log captured (and copied to a file under target/), its admin port read from the log.
+ */
+final class ServerProcess implements AutoCloseable {
+
+  private static final Pattern STARTED = Pattern.compile("event=node_started node=(\\S+) admin=\\S+:(\\d+)");
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final Process process;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+
+  private ServerProcess(Process process, Path logFile) {
+    this.process = process;
+    Thread pump = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          lines.add(line);
+          Files.writeString(logFile, line + "\n", StandardCharsets.UTF_8,
+              java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
+      } catch (IOException ignored) {
+        // The process ended.
+      }
+    }, "server-log-pump");
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  static Path jar() {
+    return Path.of(System.getProperty("feedline.jar", "target/feedline.jar"));
+  }
+
+  static Path repo() {
+    return Path.of(System.getProperty("feedline.repo", ".."));
+  }
+
+  static ServerProcess start(Path logFile, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", jar().toAbsolutePath().toString()));
+    cmd.addAll(List.of(args));
+    Files.createDirectories(logFile.getParent());
+    Files.deleteIfExists(logFile);
+    Process p = new ProcessBuilder(cmd).directory(repo().toFile()).redirectErrorStream(true).start();
+    return new ServerProcess(p, logFile);
+  }
+
+  List<String> log() {
+    return List.copyOf(lines);
+  }
+
+  Optional<String> awaitLine(Predicate<String> match, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (String l : lines) {
+        if (match.test(l)) {
+          return Optional.of(l);
+        }
+      }
+      if (!process.isAlive() && lines.stream().noneMatch(match)) {
+        return Optional.empty();
+      }
+      Thread.sleep(50);
+    }
+    return Optional.empty();
+  }
+
+  /** Waits for the started line and returns (nodeId, adminPort). */
+  Started awaitStarted(Duration timeout) throws InterruptedException {
+    String line = awaitLine(l -> STARTED.matcher(l).find(), timeout)
+        .orElseThrow(() -> new AssertionError("node did not start; log:\n" + String.join("\n", lines)));
+    Matcher m = STARTED.matcher(line);
+    m.find();
+    return new Started(m.group(1), Integer.parseInt(m.group(2)));
+  }
+
+  record Started(String nodeId, int port) {
+    String get(String path) throws IOException, InterruptedException {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return r.body();
+    }
+  }
+
+  /** SIGTERM, as an operator or a service manager would send. */
+  void terminate() {
+    process.destroy();
+  }
+
+  int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("process did not exit within " + timeout + "; log:\n" + String.join("\n", lines));
+    }
+    return process.exitValue();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
