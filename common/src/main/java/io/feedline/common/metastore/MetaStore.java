@@ -9,9 +9,8 @@ import java.util.Optional;
  *
  * <p>Every method is non-blocking; returned futures and watch handlers complete on the Vert.x context
  * that called the method (when called from outside Vert.x, on an event-loop context of the store's Vert.x
- * instance). Keys are
- * UTF-8 paths, values opaque bytes. Revisions follow etcd: one cluster-wide counter, bumped by every
- * write; a key's {@code createRevision} is 0 when it does not exist.
+ * instance). Keys are UTF-8 paths, values opaque bytes. Revisions follow etcd: one cluster-wide counter,
+ * bumped by every write; a key's {@code createRevision} is 0 when it does not exist.
  */
 public interface MetaStore {
 
