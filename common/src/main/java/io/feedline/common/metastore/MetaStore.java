@@ -8,9 +8,9 @@ import java.util.Optional;
  * The metadata store contract shared by etcd and the embedded single-node store.
  *
  * <p>Every method is non-blocking; returned futures and watch handlers complete on the Vert.x context
- * that called the method (or on the store's own context when called from outside Vert.x). Keys are
- * UTF-8 paths, values opaque bytes. Revisions follow etcd: one cluster-wide counter, bumped by every
- * write; a key's {@code createRevision} is 0 when it does not exist.
+ * that called the method (when called from outside Vert.x, on an event-loop context of the store's Vert.x
+ * instance). Keys are UTF-8 paths, values opaque bytes. Revisions follow etcd: one cluster-wide counter,
+ * bumped by every write; a key's {@code createRevision} is 0 when it does not exist.
  */
 public interface MetaStore {
 
@@ -46,7 +46,11 @@ public interface MetaStore {
   /** Leader election; only leases of this store can back a campaign. */
   Election election();
 
-  /** Releases client resources. Does not revoke leases (a crashed process would not either). */
+  /**
+   * Releases client resources. Does not revoke leases (a crashed process would not either). Running
+   * watches end with {@code onError} ({@link MetaStoreException.Reason#CLOSED}); lease {@code onLost}
+   * handlers are not called.
+   */
   Future<Void> close();
 
   record RangeResult(java.util.List<KeyValue> kvs, long revision) {}
@@ -62,7 +66,11 @@ public interface MetaStore {
 
     long ttlSeconds();
 
-    /** Called once, on the owner's context, when keep-alive fails and the lease must be taken as gone. */
+    /**
+     * Called once, on the owner's context, when keep-alive fails and the lease must be taken as gone
+     * (keep-alive then stops, so the lease does expire). Not called after {@link #revoke()} or
+     * {@link MetaStore#close()}. Set after the loss, the handler is called at once.
+     */
     void onLost(Handler<Void> handler);
 
     /** Ends keep-alive and deletes the keys bound to the lease. */

@@ -1,0 +1,426 @@
+package io.feedline.common.metastore.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.support.CloseableClient;
+import io.feedline.common.metastore.ElectionRecipe;
+import io.feedline.common.metastore.KeyValue;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStoreException;
+import io.feedline.common.metastore.MetaStoreException.Reason;
+import io.feedline.common.metastore.Txn;
+import io.feedline.common.metastore.TxnResult;
+import io.feedline.common.metastore.WatchEvent;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * {@link MetaStore} over etcd v3 through jetcd.
+ *
+ * <p>jetcd gets a small Vert.x instance of its own instead of ours: it closes the instance it is given
+ * when the client closes, and it binds its lease keep-alive timers to whatever context calls it first, so
+ * on a shared instance they would die with the first verticle to be undeployed. Its single event loop
+ * also keeps keep-alives and watches going while our event loops are busy. Results still come back on the
+ * caller's context of our Vert.x instance.
+ *
+ * <p>Every request fails with {@link Reason#UNAVAILABLE} after the request timeout; jetcd itself would
+ * wait for etcd forever. A timed-out write may still have been applied.
+ */
+public final class EtcdMetaStore implements MetaStore {
+
+  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Vertx vertx;
+  private final Vertx clientVertx;
+  private final Client client;
+  private final long requestTimeoutMillis;
+  private final Election election = new ElectionRecipe(this);
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  public EtcdMetaStore(Vertx vertx, List<String> endpoints, Duration requestTimeout) {
+    if (endpoints.isEmpty()) {
+      throw new IllegalArgumentException("no etcd endpoints");
+    }
+    this.vertx = vertx;
+    this.requestTimeoutMillis = requestTimeout.toMillis();
+    this.clientVertx = Vertx.vertx(new VertxOptions()
+        .setEventLoopPoolSize(1)
+        .setWorkerPoolSize(1)
+        .setInternalBlockingPoolSize(1)
+        .setUseDaemonThread(true));
+    this.client = Client.builder()
+        .endpoints(endpoints.toArray(String[]::new))
+        .vertx(clientVertx)
+        .build();
+  }
+
+  @Override
+  public Future<Optional<KeyValue>> get(String key) {
+    return request(() -> client.getKVClient().get(bytes(key)))
+        .map(response -> response.getKvs().stream().findFirst().map(EtcdMetaStore::keyValue));
+  }
+
+  @Override
+  public Future<RangeResult> getPrefix(String prefix) {
+    GetOption byKey = GetOption.builder()
+        .isPrefix(true)
+        .withSortField(GetOption.SortTarget.KEY)
+        .withSortOrder(GetOption.SortOrder.ASCEND)
+        .build();
+    return request(() -> client.getKVClient().get(bytes(prefix), byKey)).map(response -> new RangeResult(
+        response.getKvs().stream().map(EtcdMetaStore::keyValue).toList(),
+        response.getHeader().getRevision()));
+  }
+
+  @Override
+  public Future<Long> put(String key, byte[] value, long leaseId) {
+    return request(() -> client.getKVClient().put(bytes(key), ByteSequence.from(value), putOption(leaseId)))
+        .map(response -> response.getHeader().getRevision());
+  }
+
+  @Override
+  public Future<Boolean> delete(String key) {
+    return request(() -> client.getKVClient().delete(bytes(key))).map(response -> response.getDeleted() > 0);
+  }
+
+  @Override
+  public Future<TxnResult> txn(Txn txn) {
+    Cmp[] compares = txn.compares().stream().map(EtcdMetaStore::cmp).toArray(Cmp[]::new);
+    io.etcd.jetcd.op.Op[] success = ops(txn.success());
+    io.etcd.jetcd.op.Op[] failure = ops(txn.failure());
+    return request(() -> client.getKVClient().txn().If(compares).Then(success).Else(failure).commit())
+        .map(response -> new TxnResult(
+            response.isSucceeded(),
+            response.getHeader().getRevision(),
+            response.getGetResponses().stream().map(EtcdMetaStore::first).toList()));
+  }
+
+  @Override
+  public Watch watchPrefix(String prefix, long fromRevision, Handler<WatchEvent> onEvent, Handler<Throwable> onError) {
+    EtcdWatch watch = new EtcdWatch(vertx.getOrCreateContext(), onEvent, onError);
+    WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision).build();
+    try {
+      watch.start(client.getWatchClient().watch(bytes(prefix), option, io.etcd.jetcd.Watch.listener(
+          watch::onNext, watch::onError, watch::onCompleted)));
+    } catch (RuntimeException e) {
+      watch.onError(e);
+    }
+    return watch;
+  }
+
+  @Override
+  public Future<Lease> grantLease(long ttlSeconds) {
+    Context owner = vertx.getOrCreateContext();
+    return request(() -> client.getLeaseClient().grant(ttlSeconds)).compose(response -> {
+      EtcdLease lease = new EtcdLease(response.getID(), response.getTTL(), owner);
+      try {
+        lease.keepAlive();
+      } catch (RuntimeException e) {
+        return Future.failedFuture(translate(e));
+      }
+      return Future.succeededFuture(lease);
+    });
+  }
+
+  @Override
+  public Election election() {
+    return election;
+  }
+
+  @Override
+  public Future<Void> close() {
+    if (!closed.compareAndSet(false, true)) {
+      return Future.succeededFuture();
+    }
+    Context context = vertx.getOrCreateContext();
+    // Ends watches (their listeners see onCompleted) and keep-alives, then jetcd's Vert.x.
+    client.close();
+    return Future.fromCompletionStage(clientVertx.close().toCompletionStage(), context);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Calls jetcd and completes on the caller's context, with errors translated and a deadline jetcd does
+   * not have. A closed jetcd client may throw instead of failing its future.
+   */
+  private <T> Future<T> request(Supplier<CompletionStage<T>> call) {
+    if (closed.get()) {
+      return Future.failedFuture(new MetaStoreException(Reason.CLOSED, "etcd metastore is closed"));
+    }
+    Context context = vertx.getOrCreateContext();
+    CompletionStage<T> pending;
+    try {
+      pending = call.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(translate(e));
+    }
+    return Future.fromCompletionStage(pending, context)
+        .timeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
+        .recover(error -> Future.failedFuture(translate(error)));
+  }
+
+  private MetaStoreException translate(Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof MetaStoreException e) {
+      return e;
+    }
+    if (closed.get()) {
+      return new MetaStoreException(Reason.CLOSED, "etcd metastore is closed", cause);
+    }
+    if (cause instanceof CompactedException) {
+      return new MetaStoreException(Reason.COMPACTED, cause.getMessage(), cause);
+    }
+    // In the KV and lease APIs etcd answers NOT_FOUND only for a missing lease. jetcd passes some gRPC
+    // errors on as they are and wraps others.
+    boolean notFound = cause instanceof EtcdException e
+        ? e.getErrorCode() == ErrorCode.NOT_FOUND
+        : Status.fromThrowable(cause).getCode() == Status.Code.NOT_FOUND;
+    if (notFound) {
+      return new MetaStoreException(Reason.LEASE_NOT_FOUND, cause.getMessage(), cause);
+    }
+    if (cause instanceof TimeoutException) {
+      return new MetaStoreException(Reason.UNAVAILABLE,
+          "etcd did not answer within " + requestTimeoutMillis + " ms; a write may still have been applied", cause);
+    }
+    return new MetaStoreException(Reason.UNAVAILABLE, "etcd request failed: " + cause.getMessage(), cause);
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  private static PutOption putOption(long leaseId) {
+    return leaseId == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(leaseId).build();
+  }
+
+  private static KeyValue keyValue(io.etcd.jetcd.KeyValue kv) {
+    return new KeyValue(kv.getKey().toString(StandardCharsets.UTF_8), kv.getValue().getBytes(),
+        kv.getCreateRevision(), kv.getModRevision(), kv.getVersion(), kv.getLease());
+  }
+
+  private static Optional<KeyValue> first(GetResponse response) {
+    return response.getKvs().stream().findFirst().map(EtcdMetaStore::keyValue);
+  }
+
+  private static Cmp cmp(Txn.Compare compare) {
+    CmpTarget<?> target = switch (compare.target()) {
+      case MOD_REVISION -> CmpTarget.modRevision(compare.expected());
+      case CREATE_REVISION -> CmpTarget.createRevision(compare.expected());
+      case VERSION -> CmpTarget.version(compare.expected());
+    };
+    return new Cmp(bytes(compare.key()), Cmp.Op.EQUAL, target);
+  }
+
+  private static io.etcd.jetcd.op.Op[] ops(List<Txn.Op> ops) {
+    return ops.stream().map(EtcdMetaStore::op).toArray(io.etcd.jetcd.op.Op[]::new);
+  }
+
+  private static io.etcd.jetcd.op.Op op(Txn.Op op) {
+    if (op instanceof Txn.Op.Put put) {
+      return io.etcd.jetcd.op.Op.put(bytes(put.key()), ByteSequence.from(put.value()), putOption(put.leaseId()));
+    }
+    if (op instanceof Txn.Op.Delete delete) {
+      return io.etcd.jetcd.op.Op.delete(bytes(delete.key()), DeleteOption.DEFAULT);
+    }
+    Txn.Op.Get get = (Txn.Op.Get) op;
+    return io.etcd.jetcd.op.Op.get(bytes(get.key()), GetOption.DEFAULT);
+  }
+
+  /** A jetcd watcher whose callbacks (on jetcd threads) are replayed in order on the caller's context. */
+  private final class EtcdWatch implements Watch {
+    private final Context context;
+    private final Handler<WatchEvent> onEvent;
+    private final Handler<Throwable> onError;
+    /** Set once, by cancel or by the first error: afterwards nothing reaches the handlers. */
+    private final AtomicBoolean over = new AtomicBoolean();
+    private final AtomicReference<io.etcd.jetcd.Watch.Watcher> watcher = new AtomicReference<>();
+
+    EtcdWatch(Context context, Handler<WatchEvent> onEvent, Handler<Throwable> onError) {
+      this.context = context;
+      this.onEvent = onEvent;
+      this.onError = onError;
+    }
+
+    void start(io.etcd.jetcd.Watch.Watcher started) {
+      watcher.set(started);
+      // An error may have ended the watch before jetcd handed out the watcher.
+      if (over.get()) {
+        started.close();
+      }
+    }
+
+    void onNext(io.etcd.jetcd.watch.WatchResponse response) {
+      List<WatchEvent> events = response.getEvents().stream()
+          .filter(event -> event.getEventType() != io.etcd.jetcd.watch.WatchEvent.EventType.UNRECOGNIZED)
+          .map(event -> new WatchEvent(
+              event.getEventType() == io.etcd.jetcd.watch.WatchEvent.EventType.PUT
+                  ? WatchEvent.Type.PUT
+                  : WatchEvent.Type.DELETE,
+              keyValue(event.getKeyValue())))
+          .toList();
+      if (!events.isEmpty()) {
+        context.runOnContext(v -> events.forEach(event -> {
+          if (!over.get()) {
+            onEvent.handle(event);
+          }
+        }));
+      }
+    }
+
+    /**
+     * jetcd reports transient errors too and then resumes on its own; the contract is that a broken watch
+     * ends with one error, so the caller resumes from the last revision it saw.
+     */
+    void onError(Throwable error) {
+      end(translate(error));
+    }
+
+    /** jetcd completes a listener when the watcher or the client closes, or the server ends the stream. */
+    void onCompleted() {
+      end(closed.get()
+          ? new MetaStoreException(Reason.CLOSED, "etcd metastore is closed")
+          : new MetaStoreException(Reason.UNAVAILABLE, "etcd ended the watch"));
+    }
+
+    private void end(MetaStoreException error) {
+      if (!over.compareAndSet(false, true)) {
+        return;
+      }
+      io.etcd.jetcd.Watch.Watcher current = watcher.get();
+      if (current != null) {
+        current.close();
+      }
+      context.runOnContext(v -> onError.handle(error));
+    }
+
+    @Override
+    public void cancel() {
+      if (over.compareAndSet(false, true)) {
+        io.etcd.jetcd.Watch.Watcher current = watcher.get();
+        if (current != null) {
+          current.close();
+        }
+      }
+    }
+  }
+
+  private final class EtcdLease implements Lease, StreamObserver<LeaseKeepAliveResponse> {
+    private enum State { ACTIVE, LOST, REVOKED }
+
+    private final long id;
+    private final long ttlSeconds;
+    private final Context owner;
+    private final AtomicReference<State> state = new AtomicReference<>(State.ACTIVE);
+    private final AtomicReference<LostHandler> lostHandler = new AtomicReference<>();
+    private volatile CloseableClient keepAlive;
+
+    EtcdLease(long id, long ttlSeconds, Context owner) {
+      this.id = id;
+      this.ttlSeconds = ttlSeconds;
+      this.owner = owner;
+    }
+
+    void keepAlive() {
+      keepAlive = client.getLeaseClient().keepAlive(id, this);
+    }
+
+    @Override
+    public long id() {
+      return id;
+    }
+
+    @Override
+    public long ttlSeconds() {
+      return ttlSeconds;
+    }
+
+    @Override
+    public void onLost(Handler<Void> handler) {
+      lostHandler.set(new LostHandler(handler));
+      notifyLost();
+    }
+
+    @Override
+    public Future<Void> revoke() {
+      if (state.compareAndSet(State.ACTIVE, State.REVOKED)) {
+        stopKeepAlive();
+      }
+      return request(() -> client.getLeaseClient().revoke(id)).mapEmpty();
+    }
+
+    @Override
+    public void onNext(LeaseKeepAliveResponse response) {
+      // refreshed; jetcd tracks the deadline itself and completes this observer when it passes
+    }
+
+    /** Keep-alive failed (stream broke, or etcd no longer knows the lease). */
+    @Override
+    public void onError(Throwable error) {
+      lost();
+    }
+
+    /** jetcd saw no keep-alive answer before the lease's deadline. */
+    @Override
+    public void onCompleted() {
+      lost();
+    }
+
+    private void lost() {
+      if (closed.get() || !state.compareAndSet(State.ACTIVE, State.LOST)) {
+        return;
+      }
+      // Stop refreshing so that the lease really does expire and everyone else sees it gone too.
+      stopKeepAlive();
+      notifyLost();
+    }
+
+    /** Called after the loss and after setting a handler: whichever sees both runs the handler, once. */
+    private void notifyLost() {
+      LostHandler handler = lostHandler.get();
+      if (handler != null && state.get() == State.LOST && handler.notified.compareAndSet(false, true)) {
+        owner.runOnContext(v -> handler.handler.handle(null));
+      }
+    }
+
+    private void stopKeepAlive() {
+      CloseableClient current = keepAlive;
+      if (current != null) {
+        current.close();
+      }
+    }
+  }
+
+  private record LostHandler(Handler<Void> handler, AtomicBoolean notified) {
+    LostHandler(Handler<Void> handler) {
+      this(handler, new AtomicBoolean());
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.feedline.common.metastore;
+
+import static io.feedline.common.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.etcd.jetcd.Client;
+import io.feedline.common.metastore.MetaStore.Lease;
+import io.feedline.common.testing.Await;
+import io.feedline.common.testing.EtcdServer;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class EtcdMetaStoreTest extends MetaStoreContractTest {
+
+  private EtcdServer etcd;
+  /** A second, independent client: what other nodes (or an operator) do to the cluster. */
+  private Client other;
+
+  @BeforeAll
+  void startEtcd() {
+    etcd = EtcdServer.start();
+    other = Client.builder().endpoints(etcd.endpoint()).build();
+  }
+
+  @AfterAll
+  void stopEtcd() {
+    other.close();
+    etcd.stop();
+  }
+
+  @Override
+  protected MetaStore openStore() {
+    return MetaStores.etcd(vertx, List.of(etcd.endpoint()));
+  }
+
+  @Override
+  protected void compactThrough(long revision) throws Exception {
+    // etcd keeps the given revision and drops everything before it
+    other.getKVClient().compact(revision + 1).get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Test
+  void aLeaseRevokedBehindOurBackIsReportedLostOnce() throws Exception {
+    Lease lease = grant(2);
+    AtomicInteger lost = new AtomicInteger();
+    lease.onLost(v -> lost.incrementAndGet());
+
+    other.getLeaseClient().revoke(lease.id()).get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    Await.until("keep-alive notices the revocation", () -> lost.get() > 0);
+
+    AtomicInteger lateHandler = new AtomicInteger();
+    lease.onLost(v -> lateHandler.incrementAndGet());
+    Await.until("a handler set after the loss runs at once", () -> lateHandler.get() == 1);
+    assertThat(lost.get()).isEqualTo(1);
+  }
+
+  @Test
+  void closingTheStoreLeavesTheSharedVertxRunning() {
+    await(store.close());
+    assertThat(await(vertx.executeBlocking(() -> "running"))).isEqualTo("running");
+  }
+}

@@ -1,0 +1,77 @@
+package io.feedline.common.testing;
+
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+
+/** Waiting in test threads only: on futures with a timeout, and for conditions with a deadline. */
+public final class Await {
+
+  public static final Duration TIMEOUT = Duration.ofSeconds(10);
+  private static final long POLL_MILLIS = 20;
+
+  private Await() {}
+
+  /** The future's result; fails the test if it fails or does not complete within {@link #TIMEOUT}. */
+  public static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new AssertionError("future failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new AssertionError("future did not complete within " + TIMEOUT, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /** The future's failure; fails the test if it succeeds or does not complete within {@link #TIMEOUT}. */
+  public static Throwable awaitFailure(Future<?> future) {
+    try {
+      Object result = future.toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      throw new AssertionError("expected a failure, got " + result);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (TimeoutException e) {
+      throw new AssertionError("future did not complete within " + TIMEOUT, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /** Polls {@code condition} until it holds; fails the test with {@code what} after {@link #TIMEOUT}. */
+  public static void until(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + TIMEOUT + ": " + what);
+      }
+      pause();
+    }
+  }
+
+  /** Checks {@code invariant} repeatedly for {@code duration}, failing as soon as it is broken. */
+  public static void holdsFor(Duration duration, String what, BooleanSupplier invariant) {
+    long end = System.nanoTime() + duration.toNanos();
+    do {
+      if (!invariant.getAsBoolean()) {
+        throw new AssertionError("broken: " + what);
+      }
+      pause();
+    } while (System.nanoTime() < end);
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(POLL_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+}
