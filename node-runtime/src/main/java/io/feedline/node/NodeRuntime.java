@@ -92,10 +92,14 @@ public final class NodeRuntime {
     return createVertx()
         .compose(v -> {
           vertx = v;
-          store = config.embeddedStore()
+          return config.embeddedStore()
               ? MetaStores.embedded(vertx, config.dataDir().resolve("meta"))
-              : MetaStores.etcd(vertx, config.etcdEndpoints());
+              : Future.succeededFuture(MetaStores.etcd(vertx, config.etcdEndpoints()));
+        })
+        .compose(s -> {
+          store = s;
           membership = new ClusterMembership(store, keys);
+          registry.gauge("feedline.cluster.members", membership, m -> m.members().size());
           admin = new AdminHttpServer(vertx, nodeId, membership, registry);
           return admin.listen(config.host(), config.port());
         })

@@ -75,10 +75,7 @@ public final class ConfigLoader {
     }
     flags.forEach((k, v) -> set(values, origin, k, v, "flag --" + k, problems));
 
-    NodeConfig config = null;
-    if (problems.isEmpty()) {
-      config = build(values, origin, problems);
-    }
+    NodeConfig config = build(values, origin, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

@@ -30,11 +30,12 @@ final class ServerProcess implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final Process process;
+  private final Thread pump;
   private final List<String> lines = new CopyOnWriteArrayList<>();
 
   private ServerProcess(Process process, Path logFile) {
     this.process = process;
-    Thread pump = new Thread(() -> {
+    this.pump = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
@@ -60,7 +61,10 @@ final class ServerProcess implements AutoCloseable {
 
   static ServerProcess start(Path logFile, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", jar().toAbsolutePath().toString()));
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+        // Tests only: members need not wait for late joiners (the shipped config keeps Hazelcast's defaults).
+        "-Dhazelcast.wait.seconds.before.join=0", "-Dhazelcast.max.wait.seconds.before.join=1",
+        "-jar", jar().toAbsolutePath().toString()));
     cmd.addAll(List.of(args));
     Files.createDirectories(logFile.getParent());
     Files.deleteIfExists(logFile);
@@ -105,15 +109,20 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  /** SIGTERM, as an operator or a service manager would send. */
+  /**
+   * SIGTERM, as an operator or a service manager would send. Through the process handle: Process.destroy()
+   * would also close our end of the output pipe and lose what the server logs while stopping.
+   */
   void terminate() {
-    process.destroy();
+    process.toHandle().destroy();
   }
 
   int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new AssertionError("process did not exit within " + timeout + "; log:\n" + String.join("\n", lines));
     }
+    // The process is gone; let the pump read what it wrote last.
+    pump.join(TimeUnit.SECONDS.toMillis(10));
     return process.exitValue();
   }
 

@@ -25,7 +25,7 @@ class ServerProcessIT {
   @BeforeAll
   static void startEtcd() throws Exception {
     work = Files.createDirectories(Path.of("target", "it", "server-process-" + UUID.randomUUID()));
-    etcd = EtcdServer.start(work.resolve("etcd"));
+    etcd = EtcdServer.start();
   }
 
   @AfterAll
@@ -38,7 +38,7 @@ class ServerProcessIT {
   @Test
   void twoClusteredServersRegisterInEtcdSeeEachOtherAndLeaveCleanlyOnSigterm() throws Exception {
     String clusterId = "it" + UUID.randomUUID().toString().substring(0, 8);
-    String[] common = {"--etcd", etcd.endpoint(), "--cluster", "--cluster-id", clusterId, "--port", "0", "--config", "conf/node.yaml"};
+    String[] common = {"server", "--etcd", etcd.endpoint(), "--cluster", "--cluster-id", clusterId, "--port", "0", "--config", "conf/node.yaml"};
     try (ServerProcess a = ServerProcess.start(work.resolve("a.log"), concat(common, "--data-dir", work.resolve("a").toAbsolutePath().toString()));
          ServerProcess b = ServerProcess.start(work.resolve("b.log"), concat(common, "--data-dir", work.resolve("b").toAbsolutePath().toString()))) {
       ServerProcess.Started sa = a.awaitStarted(START);
@@ -46,7 +46,7 @@ class ServerProcessIT {
 
       awaitMembers(sa, sa.nodeId(), sb.nodeId());
       awaitMembers(sb, sa.nodeId(), sb.nodeId());
-      assertThat(sa.get("/metrics")).contains("feedline_").contains("vertx_");
+      assertThat(sa.get("/metrics")).contains("feedline_cluster_members 2.0").contains("vertx_eventbus_handlers");
 
       a.terminate();
       assertThat(a.awaitExit(Duration.ofSeconds(30))).as("exit code after SIGTERM").isZero();
@@ -61,7 +61,7 @@ class ServerProcessIT {
   void singleNodeOnTheEmbeddedStoreRestartsOnItsDataDir() throws Exception {
     Path data = work.resolve("single").toAbsolutePath();
     for (int run = 0; run < 2; run++) {
-      try (ServerProcess p = ServerProcess.start(work.resolve("single-" + run + ".log"), "--port", "0", "--data-dir", data.toString())) {
+      try (ServerProcess p = ServerProcess.start(work.resolve("single-" + run + ".log"), "server", "--port", "0", "--data-dir", data.toString())) {
         ServerProcess.Started s = p.awaitStarted(START);
         awaitMembers(s, s.nodeId());
         p.terminate();
@@ -73,7 +73,7 @@ class ServerProcessIT {
 
   @Test
   void badConfigurationExitsWithCodeTwoAndOneClearReason() throws Exception {
-    try (ServerProcess p = ServerProcess.start(work.resolve("bad.log"), "--port", "eighty", "--cluster")) {
+    try (ServerProcess p = ServerProcess.start(work.resolve("bad.log"), "server", "--port", "eighty", "--cluster")) {
       assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
       assertThat(String.join("\n", p.log()))
           .contains("port: 'eighty' is not a number (from flag --port)");

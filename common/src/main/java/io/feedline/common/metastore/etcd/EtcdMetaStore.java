@@ -70,15 +70,36 @@ public final class EtcdMetaStore implements MetaStore {
     }
     this.vertx = vertx;
     this.requestTimeoutMillis = requestTimeout.toMillis();
-    this.clientVertx = Vertx.vertx(new VertxOptions()
-        .setEventLoopPoolSize(1)
-        .setWorkerPoolSize(1)
-        .setInternalBlockingPoolSize(1)
-        .setUseDaemonThread(true));
+    this.clientVertx = newClientVertx();
     this.client = Client.builder()
         .endpoints(endpoints.toArray(String[]::new))
         .vertx(clientVertx)
         .build();
+  }
+
+  /**
+   * jetcd's own small Vert.x. Created off any Vert.x thread: it is deliberately a separate instance, and
+   * Vert.x would otherwise warn that a second instance is being created from inside the first.
+   */
+  private static Vertx newClientVertx() {
+    VertxOptions options = new VertxOptions()
+        .setEventLoopPoolSize(1)
+        .setWorkerPoolSize(1)
+        .setInternalBlockingPoolSize(1)
+        .setUseDaemonThread(true);
+    if (!Context.isOnVertxThread()) {
+      return Vertx.vertx(options);
+    }
+    java.util.concurrent.CompletableFuture<Vertx> created = new java.util.concurrent.CompletableFuture<>();
+    Thread creator = new Thread(() -> {
+      try {
+        created.complete(Vertx.vertx(options));
+      } catch (RuntimeException e) {
+        created.completeExceptionally(e);
+      }
+    }, "etcd-client-vertx-init");
+    creator.start();
+    return created.join();
   }
 
   @Override
