@@ -1,22 +1,184 @@
 package io.feedline.coordinator;
 
+import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
+import io.feedline.common.time.Scheduler;
+import io.feedline.common.time.VertxScheduler;
+import io.feedline.common.tso.TimestampOracle;
+import io.feedline.coordinator.changefeed.ChangefeedStore;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The coordinator role of a node: elects the cluster's coordinator and runs changefeed lifecycle (issue 3). Until that lands it receives its control messages and
- * reports them as unhandled.
+ * The coordinator role of a node: campaigns in the metastore election on the node's session lease; the
+ * winner runs a {@link Coordinator} for as long as it leads, stamped with the election version (the
+ * leader key's revision). Losing the leadership (another leader observed, or the session lost) stops it
+ * at once; undeploying resigns so another node takes over without waiting for the lease to expire.
  */
 public final class CoordinatorVerticle extends RoleVerticle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CoordinatorVerticle.class);
+
+  private final AtomicInteger leading = new AtomicInteger();
+  private Context context;
+  private Scheduler scheduler;
+  private MetaStore.Leadership leadership;
+  private MetaStore.Watch leaderWatch;
+  private Coordinator coordinator;
+  private Scheduler.Cancellable ticking;
+  private boolean stopped;
 
   public CoordinatorVerticle(NodeContext node) {
     super(node, Role.COORDINATOR);
   }
 
+  /** The running coordinator, when this node leads. Call on this verticle's context (or for inspection in tests). */
+  public Optional<Coordinator> coordinator() {
+    return Optional.ofNullable(coordinator);
+  }
+
+  /** This verticle's context: admin calls into {@link #coordinator()} must run on it. */
+  public Context context() {
+    return context;
+  }
+
+  @Override
+  protected Future<?> onStart() {
+    context = vertx.getOrCreateContext();
+    scheduler = new VertxScheduler(vertx, context, Clock.systemUTC());
+    node.membership().onChange(change -> context.runOnContext(v -> onMembership(change)));
+    node.metrics().gauge("feedline.coordinator.leading", leading);
+    campaign();
+    return Future.succeededFuture();
+  }
+
+  private void campaign() {
+    byte[] proposal = node.nodeId().value().getBytes(StandardCharsets.UTF_8);
+    node.store().election().campaign(node.keys().coordinatorElection(), node.session().lease(), proposal)
+        .onSuccess(this::lead)
+        .onFailure(err -> {
+          if (!stopped) {
+            LOG.warn("event=campaign_failed node={} error=\"{}\" action=retry", node.nodeId(), err.toString());
+            scheduler.schedule(node.config().timings().resendInterval().toMillis(), this::campaign);
+          }
+        });
+  }
+
+  private void lead(MetaStore.Leadership won) {
+    if (stopped) {
+      won.resign();
+      return;
+    }
+    leadership = won;
+    long version = won.leader().revision();
+    LOG.info("event=coordinator_elected node={} election_version={}", node.nodeId(), version);
+    leaderWatch = node.store().election().observe(node.keys().coordinatorElection(), leader -> {
+      if (!leader.key().equals(won.leader().key()) || !Arrays.equals(leader.proposal(), won.leader().proposal())) {
+        stepDown("another leader: " + leader.key());
+      }
+    }, err -> stepDown("leader watch broke: " + err));
+    TimestampOracle.start(node.store(), node.keys().tsoWindow(), Clock.systemUTC(), TimestampOracle.DEFAULT_WINDOW)
+        .compose(tso -> {
+          if (leadership != won) {
+            return Future.succeededFuture();
+          }
+          Coordinator c = new Coordinator(node.nodeId(), version, new ChangefeedStore(node.store(), node.keys()), tso::next,
+              out -> out.sendWith(node.bus()), scheduler, CoordinatorSettings.from(node.config()), node.metrics());
+          coordinator = c;
+          leading.set(1);
+          node.metrics().counter("feedline.coordinator.terms").increment();
+          return c.start(node.membership().members().keySet()).onSuccess(v -> {
+            if (coordinator == c) {
+              ticking = scheduler.periodic(node.config().timings().coordinatorTick().toMillis(), c::tick);
+            }
+          });
+        })
+        .onFailure(err -> stepDown("coordinator start failed: " + err));
+  }
+
+  private void onMembership(ClusterMembership.Change change) {
+    if (coordinator == null) {
+      return;
+    }
+    if (change.joined()) {
+      coordinator.onNodeJoined(change.node());
+    } else {
+      coordinator.onNodeLeft(change.node());
+    }
+  }
+
+  /** Stops coordinating at once and campaigns again (unless the node is stopping). */
+  private void stepDown(String reason) {
+    if (leadership == null) {
+      return;
+    }
+    LOG.warn("event=coordinator_step_down node={} reason=\"{}\"", node.nodeId(), reason);
+    endTerm().onComplete(ar -> {
+      if (!stopped) {
+        campaign();
+      }
+    });
+  }
+
+  private Future<Void> endTerm() {
+    if (ticking != null) {
+      ticking.cancel();
+      ticking = null;
+    }
+    if (leaderWatch != null) {
+      leaderWatch.cancel();
+      leaderWatch = null;
+    }
+    coordinator = null;
+    leading.set(0);
+    MetaStore.Leadership ending = leadership;
+    leadership = null;
+    return ending == null ? Future.succeededFuture() : ending.resign().otherwiseEmpty();
+  }
+
+  /** Resigns the leadership (admin "coordinator resign"): another node is elected; this one campaigns again. */
+  public Future<Void> resign() {
+    if (leadership == null) {
+      return Future.succeededFuture();
+    }
+    LOG.info("event=coordinator_resign node={}", node.nodeId());
+    return endTerm().onComplete(ar -> {
+      if (!stopped) {
+        // Give the others a head start: campaign again only after a resend interval.
+        scheduler.schedule(node.config().timings().resendInterval().toMillis(), this::campaign);
+      }
+    });
+  }
+
+  @Override
+  protected Future<?> onStop() {
+    stopped = true;
+    return endTerm();
+  }
+
   @Override
   protected void handle(Inbound message) {
-    unhandled(message);
+    if (coordinator != null) {
+      coordinator.onInbound(message);
+    } else {
+      unhandled(message); // not leading: a message for an earlier coordinator on this node
+    }
+  }
+
+  /** For tests and the admin API: the node this verticle belongs to. */
+  public NodeId nodeId() {
+    return node.nodeId();
   }
 }

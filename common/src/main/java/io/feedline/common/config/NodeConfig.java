@@ -1,6 +1,7 @@
 package io.feedline.common.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
@@ -16,6 +17,8 @@ import java.util.Objects;
  * @param clusterId namespaces every metastore key, so clusters can share one etcd
  * @param hazelcastConfig the Hazelcast XML used in cluster mode
  * @param clusterHost the address the clustered event bus binds to and advertises
+ * @param scheduleBatch at most this many changefeeds the coordinator places per scheduling round
+ * @param failedAfter a changefeed still failing this long after its first error stops retrying (failed)
  */
 public record NodeConfig(
     String host,
@@ -26,7 +29,19 @@ public record NodeConfig(
     String clusterId,
     Path hazelcastConfig,
     String clusterHost,
-    Timings timings) {
+    Timings timings,
+    int scheduleBatch,
+    Duration failedAfter) {
+
+  public static final int DEFAULT_SCHEDULE_BATCH = 1000;
+  public static final Duration DEFAULT_FAILED_AFTER = Duration.ofMinutes(30);
+
+  /** A config with the default coordinator policy. */
+  public NodeConfig(String host, int port, Path dataDir, List<String> etcdEndpoints, boolean cluster, String clusterId,
+      Path hazelcastConfig, String clusterHost, Timings timings) {
+    this(host, port, dataDir, etcdEndpoints, cluster, clusterId, hazelcastConfig, clusterHost, timings,
+        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER);
+  }
 
   public NodeConfig {
     Objects.requireNonNull(host, "host");
@@ -44,6 +59,12 @@ public record NodeConfig(
       if (!endpoint.matches("https?://[^/\\s]+/?")) {
         throw new IllegalArgumentException("etcd endpoint must look like http://host:port, got '" + endpoint + "'");
       }
+    }
+    if (scheduleBatch < 1) {
+      throw new IllegalArgumentException("scheduler.batch-size must be at least 1, got " + scheduleBatch);
+    }
+    if (failedAfter.isNegative() || failedAfter.isZero()) {
+      throw new IllegalArgumentException("changefeed.failed-after must be positive, got " + failedAfter.toMillis() + "ms");
     }
     if (cluster && etcdEndpoints.isEmpty()) {
       throw new IllegalArgumentException("cluster mode needs a shared metastore: give --etcd http://host:port (the embedded store is single-node)");

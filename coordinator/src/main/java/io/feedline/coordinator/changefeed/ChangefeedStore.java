@@ -83,13 +83,30 @@ public final class ChangefeedStore {
 
   /** Replaces the info record if it is still at {@code current.infoRevision()}; otherwise CONFLICT. */
   public Future<ChangefeedRecord> writeInfo(ChangefeedRecord current, ChangefeedInfo next) {
+    return write(current, next, null);
+  }
+
+  /**
+   * Replaces the info and the status in one transaction (a state change and its progress, e.g. pause =
+   * stopped + stopping), each compared on the revision read; otherwise CONFLICT and nothing is written.
+   */
+  public Future<ChangefeedRecord> writeInfoAndStatus(ChangefeedRecord current, ChangefeedInfo info, ChangefeedStatus status) {
+    return write(current, info, status);
+  }
+
+  private Future<ChangefeedRecord> write(ChangefeedRecord current, ChangefeedInfo info, ChangefeedStatus status) {
     ChangefeedId id = current.id();
-    Txn txn = Txn.builder()
+    Txn.Builder txn = Txn.builder()
         .when(Txn.Compare.modRevision(keys.changefeedInfo(id), current.infoRevision()))
-        .then(Txn.Op.put(keys.changefeedInfo(id), next.toByteArray()))
-        .build();
-    return store.txn(txn).compose(r -> r.succeeded()
-        ? Future.succeededFuture(new ChangefeedRecord(next, r.revision(), current.status(), current.statusRevision()))
+        .then(Txn.Op.put(keys.changefeedInfo(id), info.toByteArray()));
+    if (status != null) {
+      txn.when(Txn.Compare.modRevision(keys.changefeedStatus(id), current.statusRevision()))
+          .then(Txn.Op.put(keys.changefeedStatus(id), status.toByteArray()));
+    }
+    return store.txn(txn.build()).compose(r -> r.succeeded()
+        ? Future.succeededFuture(status == null
+            ? new ChangefeedRecord(info, r.revision(), current.status(), current.statusRevision())
+            : new ChangefeedRecord(info, r.revision(), status, r.revision()))
         : Future.failedFuture(conflict(id)));
   }
 

@@ -44,6 +44,8 @@ public final class ConfigLoader {
     DEFAULTS.put("cluster-id", "default");
     DEFAULTS.put("hazelcast-config", "conf/hazelcast.xml");
     DEFAULTS.put("cluster-host", "127.0.0.1");
+    DEFAULTS.put("scheduler.batch-size", Integer.toString(NodeConfig.DEFAULT_SCHEDULE_BATCH));
+    DEFAULTS.put("changefeed.failed-after", NodeConfig.DEFAULT_FAILED_AFTER.toMinutes() + "m");
     Timings.DEFAULTS.asMap().forEach((k, v) -> DEFAULTS.put("timings." + k, v.toMillis() + "ms"));
   }
 
@@ -112,6 +114,8 @@ public final class ConfigLoader {
 
   private static NodeConfig build(Map<String, String> v, Map<String, String> origin, List<String> problems) {
     int port = parse(v, origin, "port", Integer::parseInt, problems, 0);
+    int scheduleBatch = parse(v, origin, "scheduler.batch-size", Integer::parseInt, problems, 0);
+    Duration failedAfter = parse(v, origin, "changefeed.failed-after", ConfigLoader::parseDuration, problems, null);
     boolean cluster = parse(v, origin, "cluster", ConfigLoader::parseBoolean, problems, false);
     Map<String, Duration> timings = new LinkedHashMap<>();
     for (String key : DEFAULTS.keySet()) {
@@ -128,7 +132,7 @@ public final class ConfigLoader {
     }
     try {
       return new NodeConfig(v.get("host"), port, Path.of(v.get("data-dir")), etcd, cluster, v.get("cluster-id"),
-          Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings));
+          Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings), scheduleBatch, failedAfter);
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
       return null;

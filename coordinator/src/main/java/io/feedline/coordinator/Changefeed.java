@@ -1,0 +1,78 @@
+package io.feedline.coordinator;
+
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.proto.ChangefeedProgress;
+import io.feedline.proto.ChangefeedState;
+
+/**
+ * The coordinator's view of one changefeed: the persisted records (always what the last write or bump
+ * returned — never behind the store), where its maintainer runs, and retry bookkeeping. Owned by the
+ * coordinator's context.
+ */
+final class Changefeed {
+
+  ChangefeedRecord record;
+  /** The node of the last adopted maintainer, and the epoch it runs at. */
+  private NodeId maintainer;
+  private long maintainerEpoch;
+  /** The maintainer's last reported checkpoint, not yet persisted when above the record's. */
+  long reportedCheckpoint;
+  /** A registry write for this changefeed is in flight: the next one waits for its revisions. */
+  boolean writing;
+  long retryAt;
+  long backoffMillis;
+  long warningSince;
+
+  Changefeed(ChangefeedRecord record) {
+    this.record = record;
+    this.reportedCheckpoint = record.status().getCheckpointTs();
+  }
+
+  /**
+   * The node whose maintainer owns the changefeed: adopted, and running at the persisted epoch. A bump
+   * for a new owner (or a warning) makes the previous one stale at once, even before it is replaced.
+   */
+  NodeId owner() {
+    return maintainer != null && maintainerEpoch == epoch() ? maintainer : null;
+  }
+
+  void adopt(NodeId node, long epoch) {
+    maintainer = node;
+    maintainerEpoch = epoch;
+  }
+
+  void disown() {
+    maintainer = null;
+  }
+
+  ChangefeedId id() {
+    return record.id();
+  }
+
+  long epoch() {
+    return record.epoch();
+  }
+
+  ChangefeedState state() {
+    return record.info().getState();
+  }
+
+  ChangefeedProgress progress() {
+    return record.status().getProgress();
+  }
+
+  /** Should have a maintainer now: running (or retrying after a warning) and not being stopped. */
+  boolean wantsMaintainer(long now) {
+    if (progress() != ChangefeedProgress.CHANGEFEED_PROGRESS_NONE) {
+      return false;
+    }
+    return state() == ChangefeedState.CHANGEFEED_STATE_NORMAL
+        || (state() == ChangefeedState.CHANGEFEED_STATE_WARNING && now >= retryAt);
+  }
+
+  boolean stopping() {
+    return progress() != ChangefeedProgress.CHANGEFEED_PROGRESS_NONE;
+  }
+}

@@ -1,0 +1,338 @@
+package io.feedline.coordinator;
+
+import static io.feedline.common.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.metastore.Txn;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.coordinator.changefeed.EpochBump;
+import io.feedline.proto.AddMaintainerRequest;
+import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.ChangefeedProgress;
+import io.feedline.proto.ChangefeedState;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.MaintainerHeartbeat;
+import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.RemoveMaintainerRequest;
+import io.vertx.core.Future;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CoordinatorTest {
+
+  private CoordinatorHarness h;
+
+  @AfterEach
+  void close() {
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  private void bootstrap(int nodes) {
+    h = new CoordinatorHarness(nodes);
+    h.elect();
+    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+  }
+
+  private static ChangefeedId id(String cf) {
+    return ChangefeedId.of(cf);
+  }
+
+  @Test
+  void newChangefeedsArePlacedEvenlyWithTheirEpochPersistedFirst() throws Exception {
+    bootstrap(3);
+    for (int i = 0; i < 10; i++) {
+      h.create("cf" + i);
+    }
+    h.stepUntil("all placed", () -> h.maintainers().size() == 10, 20);
+    Map<NodeId, Long> perNode = h.maintainers().values().stream().collect(Collectors.groupingBy(n -> n, Collectors.counting()));
+    assertThat(perNode.values()).containsExactlyInAnyOrder(3L, 3L, 4L);
+    for (int i = 0; i < 10; i++) {
+      String cf = "cf" + i;
+      h.stepUntil(cf + " settled", () -> h.settled(cf), 5);
+      AddMaintainerRequest add = h.sent.stream().filter(o -> o.payload() instanceof AddMaintainerRequest a && a.getChangefeedId().equals(cf))
+          .map(o -> (AddMaintainerRequest) o.payload()).findFirst().orElseThrow();
+      // The add carries the persisted epoch and, as config, the persisted info with that epoch.
+      assertThat(add.getEpoch()).isEqualTo(h.persisted(cf).epoch());
+      assertThat(io.feedline.proto.ChangefeedInfo.parseFrom(add.getConfig()).getEpoch()).isEqualTo(add.getEpoch());
+      assertThat(add.getElectionVersion()).isEqualTo(h.version());
+    }
+  }
+
+  @Test
+  void aStatusFromAStaleEpochIsDroppedAndItsMaintainerRemovedWithItsOwnEpochUntilConfirmed() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId owner = h.maintainers().get(id("cf1"));
+    FakeMaintainerManager other = h.nodes.values().stream().filter(n -> !n.id.equals(owner)).findFirst().orElseThrow();
+    long persisted = h.persisted("cf1").epoch();
+
+    // A zombie maintainer at an older epoch on the other node; the first remove sent to it is lost.
+    other.run(id("cf1"), persisted - 1, 5);
+    AtomicBoolean droppedOne = new AtomicBoolean();
+    h.drop = o -> o.to().equals(other.id) && o.payload() instanceof RemoveMaintainerRequest && droppedOne.compareAndSet(false, true);
+    h.stepUntil("zombie removed", () -> !other.maintainers.containsKey(id("cf1")), 20);
+
+    List<RemoveMaintainerRequest> removes = other.received.stream().filter(m -> m instanceof RemoveMaintainerRequest)
+        .map(m -> (RemoveMaintainerRequest) m).toList();
+    assertThat(droppedOne).isTrue();
+    assertThat(removes).isNotEmpty().allSatisfy(r -> assertThat(r.getEpoch()).isEqualTo(persisted - 1));
+    // The real owner was never touched, and its checkpoint was never taken from the zombie.
+    assertThat(h.running("cf1")).containsExactly(Map.entry(owner, persisted));
+    assertThat(h.metrics.get("feedline.fence.rejections").tag("role", "coordinator").counter().count()).isGreaterThanOrEqualTo(1);
+
+    // Once confirmed, the removal is no longer re-sent.
+    int sentBefore = removes.size();
+    for (int i = 0; i < 15; i++) {
+      h.step();
+    }
+    assertThat(other.received.stream().filter(m -> m instanceof RemoveMaintainerRequest).count()).isEqualTo(sentBefore);
+  }
+
+  @Test
+  void statusesForUnknownChangefeedsRemoveTheirMaintainerAndNullOrPartialStatusesAreHarmless() {
+    bootstrap(1);
+    FakeMaintainerManager n1 = h.node("n1");
+    n1.run(id("ghost"), 77, 1);
+    h.run(() -> h.coordinator.onInbound(CoordinatorHarness.inbound(n1.id, MaintainerHeartbeat.newBuilder()
+        .addStatuses(MaintainerStatus.getDefaultInstance())
+        .addStatuses(MaintainerStatus.newBuilder().setChangefeedId("bad id!").setEpoch(3))
+        .build())));
+    h.stepUntil("ghost removed", () -> n1.maintainers.isEmpty(), 10);
+    RemoveMaintainerRequest remove = (RemoveMaintainerRequest) n1.received.stream().filter(m -> m instanceof RemoveMaintainerRequest).findFirst().orElseThrow();
+    assertThat(remove.getEpoch()).isEqualTo(77);
+    assertThat(remove.getCascade()).isTrue();
+    assertThat(remove.getRemoved()).isTrue();
+    assertThat(h.metrics.get("feedline.coordinator.malformed_statuses").counter().count()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void failoverAdoptsTheMaintainerAtThePersistedEpochAndStopsTheOther() {
+    h = new CoordinatorHarness(2);
+    ChangefeedRecord r = await(h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setEpoch(10)
+        .setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(), io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build()));
+    h.node("n1").run(id("cf1"), 7, 5);   // left behind by an older term
+    h.node("n2").run(id("cf1"), 10, 9);  // the owner at the persisted epoch
+    h.elect();
+    h.stepUntil("n1's stale maintainer stopped", () -> !h.node("n1").maintainers.containsKey(id("cf1")), 10);
+    assertThat(h.maintainers()).containsEntry(id("cf1"), NodeId.of("n2"));
+    assertThat(h.running("cf1")).containsExactly(Map.entry(NodeId.of("n2"), 10L));
+    assertThat(h.persisted("cf1").epoch()).as("adoption needs no new epoch").isEqualTo(r.epoch());
+    RemoveMaintainerRequest remove = (RemoveMaintainerRequest) h.node("n1").received.stream()
+        .filter(m -> m instanceof RemoveMaintainerRequest).findFirst().orElseThrow();
+    assertThat(remove.getEpoch()).isEqualTo(7);
+    // The adopted maintainer's checkpoint is persisted.
+    h.stepUntil("checkpoint persisted", () -> h.persisted("cf1").status().getCheckpointTs() == 9, 5);
+  }
+
+  @Test
+  void placementWaitsUntilEveryNodeAnsweredTheBootstrap() {
+    h = new CoordinatorHarness(2);
+    await(h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(),
+        io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build()));
+    h.node("n2").run(id("cf1"), 0, 5);
+    h.drop = o -> o.to().equals(NodeId.of("n2"));
+    h.elect();
+    for (int i = 0; i < 10; i++) {
+      h.step();
+    }
+    // n2 may run it: until n2 answers, no second maintainer is started anywhere.
+    assertThat(h.running("cf1")).containsOnlyKeys(NodeId.of("n2"));
+    assertThat(h.sent).noneMatch(o -> o.payload() instanceof AddMaintainerRequest);
+    h.drop = o -> false;
+    h.stepUntil("settled", () -> h.settled("cf1"), 20);
+  }
+
+  @Test
+  void aMoveNeverRunsTwoMaintainersAndSurvivesNodeLossInEachPhase() {
+    for (String phase : List.of("none", "origin-before-stop", "destination-before-stop", "destination-after-stop")) {
+      bootstrap(3);
+      h.invariants.add(() -> assertThat(h.running("cf1").size()).as(phase + ": maintainers of cf1 " + h.describe()).isLessThanOrEqualTo(1));
+      h.create("cf1");
+      h.stepUntil("placed", () -> h.settled("cf1"), 10);
+      NodeId origin = h.maintainers().get(id("cf1"));
+      NodeId dest = h.nodes.keySet().stream().filter(n -> !n.equals(origin)).findFirst().orElseThrow();
+      long before = h.persisted("cf1").epoch();
+
+      // Hold the origin's confirmation back so a node can be lost between the phases.
+      h.drop = o -> o.to().equals(origin) && o.payload() instanceof RemoveMaintainerRequest;
+      h.onContext(() -> h.coordinator.moveMaintainer(id("cf1"), dest));
+      h.stepUntil("move started", () -> h.persisted("cf1").epoch() > before, 5);
+      switch (phase) {
+        case "origin-before-stop" -> h.killNode(origin.value());
+        case "destination-before-stop" -> h.killNode(dest.value());
+        case "destination-after-stop" -> {
+          h.drop = o -> o.to().equals(dest) && o.payload() instanceof AddMaintainerRequest;
+          h.stepUntil("origin stopped", () -> !h.running("cf1").containsKey(origin), 10);
+          h.killNode(dest.value());
+        }
+        default -> { }
+      }
+      h.drop = o -> false;
+      h.stepUntil(phase + ": one owner at the persisted epoch", () -> h.settled("cf1"), 30);
+      assertThat(h.persisted("cf1").epoch()).isGreaterThan(before);
+      if (phase.equals("none")) {
+        assertThat(h.maintainers().get(id("cf1"))).isEqualTo(dest);
+      }
+      h.close();
+      h = null;
+    }
+  }
+
+  @Test
+  void anOperatorRejectedAfterItsBumpStillLeavesTheBumpedEpochInMemory() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId origin = h.maintainers().get(id("cf1"));
+    NodeId dest = h.nodes.keySet().stream().filter(n -> !n.equals(origin)).findFirst().orElseThrow();
+    long before = h.persisted("cf1").epoch();
+
+    // The destination leaves while the move's epoch is being persisted: the move is not pushed.
+    AtomicBoolean once = new AtomicBoolean();
+    h.store.beforeTxn(txn -> {
+      if (!txn.compares().isEmpty() && txn.success().stream().anyMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/info/cf1"))
+          && once.compareAndSet(false, true)) {
+        h.coordinator.onNodeLeft(dest);
+      }
+      return Future.succeededFuture();
+    });
+    // A second move while the first one's bump is in flight is refused: the slot is reserved.
+    Future<Void>[] second = new Future[1];
+    h.onContext(() -> {
+      Future<Void> first = h.coordinator.moveMaintainer(id("cf1"), dest);
+      second[0] = h.coordinator.moveMaintainer(id("cf1"), dest);
+      return first;
+    });
+    assertThat(second[0].failed()).isTrue();
+    assertThat(second[0].cause()).hasMessageContaining("cannot move now");
+    h.step();
+    assertThat(once).isTrue();
+    long persisted = h.persisted("cf1").epoch();
+    assertThat(persisted).isGreaterThan(before);
+    assertThat(h.memory("cf1").epoch()).as("in-memory epoch equals the persisted one").isEqualTo(persisted);
+    assertThat(h.onContext(() -> Future.succeededFuture(h.coordinator.operatorCount()))).isZero();
+    // The origin still runs at the old epoch: it is now stale and gets replaced by a new owner.
+    h.stepUntil("one owner at the persisted epoch", () -> h.settled("cf1"), 20);
+  }
+
+  @Test
+  void pauseStopsWithCascadeAndResumeClearsTheErrorAndBumps() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId owner = h.maintainers().get(id("cf1"));
+
+    // The maintainer reports an error: warning persisted with the error, through an epoch bump.
+    long beforeError = h.persisted("cf1").epoch();
+    h.nodes.get(owner).failing.put(id("cf1"), "sink unreachable");
+    h.stepUntil("warning", () -> h.persisted("cf1").info().getState() == ChangefeedState.CHANGEFEED_STATE_WARNING, 5);
+    ChangefeedRecord warned = h.persisted("cf1");
+    assertThat(warned.epoch()).isGreaterThan(beforeError);
+    assertThat(warned.info().getError().getMessage()).isEqualTo("sink unreachable");
+    h.nodes.get(owner).failing.clear();
+    h.stepUntil("erroring maintainer removed", () -> h.running("cf1").isEmpty(), 10);
+
+    h.onContext(() -> h.coordinator.pause(id("cf1")));
+    h.stepUntil("stopped", () -> h.persisted("cf1").status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE
+        && h.persisted("cf1").info().getState() == ChangefeedState.CHANGEFEED_STATE_STOPPED, 20);
+    assertThat(h.running("cf1")).isEmpty();
+    // Nobody ran it, so the stop went to a remove-only maintainer at a newer epoch, cascading.
+    RemoveMaintainerRequest stop = h.sent.stream().filter(o -> o.payload() instanceof RemoveMaintainerRequest r && !r.getRemoved()
+        && r.getEpoch() > warned.epoch()).map(o -> (RemoveMaintainerRequest) o.payload()).findFirst().orElseThrow();
+    assertThat(stop.getCascade()).isTrue();
+
+    long beforeResume = h.persisted("cf1").epoch();
+    ChangefeedRecord resumed = h.onContext(() -> h.coordinator.resume(id("cf1"), 0));
+    assertThat(resumed.epoch()).isGreaterThan(beforeResume);
+    assertThat(resumed.info().getState()).isEqualTo(ChangefeedState.CHANGEFEED_STATE_NORMAL);
+    assertThat(resumed.info().hasError()).isFalse();
+    assertThat(h.persisted("cf1").info().hasError()).isFalse();
+    h.stepUntil("running again", () -> h.settled("cf1"), 10);
+  }
+
+  @Test
+  void removeClosesTheMaintainerThenDeletesTheRecords() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId owner = h.maintainers().get(id("cf1"));
+    long epoch = h.persisted("cf1").epoch();
+    h.onContext(() -> h.coordinator.remove(id("cf1")));
+    h.stepUntil("deleted", () -> await(h.registry.load(id("cf1"))).isEmpty(), 20);
+    assertThat(h.running("cf1")).isEmpty();
+    RemoveMaintainerRequest remove = (RemoveMaintainerRequest) h.nodes.get(owner).received.stream()
+        .filter(m -> m instanceof RemoveMaintainerRequest).findFirst().orElseThrow();
+    assertThat(remove.getEpoch()).as("stop is fenced by the epoch it stops").isEqualTo(epoch);
+    assertThat(remove.getRemoved()).isTrue();
+    assertThat(remove.getCascade()).isTrue();
+    assertThat(h.onContext(() -> Future.succeededFuture(h.coordinator.query(id("cf1"))))).isEmpty();
+  }
+
+  @Test
+  void stoppingAChangefeedWhoseMaintainersNodeIsGoneBumpsThenRemovesOnALiveNode() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId owner = h.maintainers().get(id("cf1"));
+    NodeId survivor = h.nodes.keySet().stream().filter(n -> !n.equals(owner)).findFirst().orElseThrow();
+    long before = h.persisted("cf1").epoch();
+    // The node dies and the changefeed is paused before it was re-placed.
+    h.drop = o -> o.payload() instanceof AddMaintainerRequest;
+    h.killNode(owner.value());
+    h.onContext(() -> h.coordinator.pause(id("cf1")));
+    h.stepUntil("stopped", () -> h.persisted("cf1").status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE, 20);
+    RemoveMaintainerRequest removeOnly = (RemoveMaintainerRequest) h.nodes.get(survivor).received.stream()
+        .filter(m -> m instanceof RemoveMaintainerRequest).reduce((a, b) -> b).orElseThrow();
+    assertThat(removeOnly.getEpoch()).isGreaterThan(before).isEqualTo(h.persisted("cf1").epoch());
+    assertThat(removeOnly.getCascade()).isTrue();
+  }
+
+  @Test
+  void balanceMovesMaintainersToANewNode() {
+    bootstrap(1);
+    for (int i = 0; i < 6; i++) {
+      h.create("cf" + i);
+    }
+    h.stepUntil("all on n1", () -> h.maintainers().size() == 6, 10);
+    h.addNode("n2");
+    for (int i = 0; i < 5; i++) {
+      h.step();
+    }
+    h.clock.advance(CoordinatorHarness.SETTINGS.balanceInterval().toMillis());
+    h.stepUntil("balanced", () -> {
+      Collection<NodeId> owners = h.maintainers().values();
+      return owners.size() == 6 && owners.stream().filter(n -> n.value().equals("n2")).count() == 3;
+    }, 40);
+    for (int i = 0; i < 6; i++) {
+      String cf = "cf" + i;
+      h.stepUntil(cf + " settled", () -> h.settled(cf), 5);
+    }
+  }
+
+  @Test
+  void adminErrorsAreClear() {
+    bootstrap(1);
+    h.create("cf1");
+    Throwable dup = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(
+        h.coordinator.create(ChangefeedInfo.newBuilder().setId("cf1").build()))));
+    assertThat(dup).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.ALREADY_EXISTS));
+    Throwable bad = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(
+        h.coordinator.create(ChangefeedInfo.newBuilder().setId("no spaces").build()))));
+    assertThat(bad).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.INVALID_ARGUMENT));
+    Throwable running = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(
+        h.coordinator.update(id("cf1"), i -> i.toBuilder().setSinkUri("file:///tmp/x").build()))));
+    assertThat(running).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.FAILED_PRECONDITION));
+    Throwable missing = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(h.coordinator.pause(id("nope")))));
+    assertThat(missing).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.NOT_FOUND));
+  }
+}
