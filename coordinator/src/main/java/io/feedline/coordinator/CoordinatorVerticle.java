@@ -11,7 +11,6 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -32,7 +31,6 @@ public final class CoordinatorVerticle extends RoleVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(CoordinatorVerticle.class);
 
   private final AtomicInteger leading = new AtomicInteger();
-  private Context context;
   private Scheduler scheduler;
   private MetaStore.Leadership leadership;
   private MetaStore.Watch leaderWatch;
@@ -49,14 +47,8 @@ public final class CoordinatorVerticle extends RoleVerticle {
     return Optional.ofNullable(coordinator);
   }
 
-  /** This verticle's context: admin calls into {@link #coordinator()} must run on it. */
-  public Context context() {
-    return context;
-  }
-
   @Override
   protected Future<?> onStart() {
-    context = vertx.getOrCreateContext();
     scheduler = new VertxScheduler(vertx, context, Clock.systemUTC());
     node.membership().onChange(change -> context.runOnContext(v -> onMembership(change)));
     node.metrics().gauge("feedline.coordinator.leading", leading);

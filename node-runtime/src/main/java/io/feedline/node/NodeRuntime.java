@@ -26,7 +26,6 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +47,9 @@ public final class NodeRuntime {
   private final Promise<String> lost = Promise.promise();
   private Vertx vertx;
   private MetaStore store;
+  private DispatcherOrchestratorVerticle dispatcherRole;
+  private MaintainerManagerVerticle maintainerRole;
+  private CoordinatorVerticle coordinatorRole;
   private NodeSession session;
   private ClusterMembership membership;
   private AdminHttpServer admin;
@@ -78,6 +80,28 @@ public final class NodeRuntime {
 
   public ClusterMembership membership() {
     return membership;
+  }
+
+  public CoordinatorVerticle coordinatorRole() {
+    return coordinatorRole;
+  }
+
+  public MaintainerManagerVerticle maintainerRole() {
+    return maintainerRole;
+  }
+
+  public DispatcherOrchestratorVerticle dispatcherRole() {
+    return dispatcherRole;
+  }
+
+  /**
+   * Dies as {@code kill -9} would, for tests: closes Vert.x (and with it the clustered event bus) and the
+   * metastore client without revoking the session, so the cluster notices only when the lease expires.
+   */
+  public Future<Void> crash() {
+    stopping = true;
+    LOG.info("event=node_crash_simulated node={}", nodeId);
+    return store.close().eventually(() -> vertx.close());
   }
 
   /** Completes with a reason when the node must leave on its own (its metastore session was lost). */
@@ -126,11 +150,13 @@ public final class NodeRuntime {
         .compose(v -> {
           NodeContext ctx = new NodeContext(nodeId, nodeEpoch, config, store, keys, session, membership,
               new ControlBus(vertx, nodeId, registry), registry);
-          List<Function<NodeContext, io.vertx.core.Deployable>> roles =
-              List.of(DispatcherOrchestratorVerticle::new, MaintainerManagerVerticle::new, CoordinatorVerticle::new);
+          dispatcherRole = new DispatcherOrchestratorVerticle(ctx);
+          maintainerRole = new MaintainerManagerVerticle(ctx);
+          coordinatorRole = new CoordinatorVerticle(ctx);
           Future<Void> chain = Future.succeededFuture();
-          for (var role : roles) {
-            chain = chain.compose(x -> vertx.deployVerticle(role.apply(ctx)).map(id -> {
+          // Receivers first: a coordinator elected at once finds the other roles listening.
+          for (var role : List.<io.vertx.core.Deployable>of(dispatcherRole, maintainerRole, coordinatorRole)) {
+            chain = chain.compose(x -> vertx.deployVerticle(role).map(id -> {
               deployments.add(id);
               return null;
             }));

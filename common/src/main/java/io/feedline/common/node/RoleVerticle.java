@@ -2,6 +2,7 @@ package io.feedline.common.node;
 
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -26,6 +27,11 @@ public abstract class RoleVerticle extends VerticleBase {
 
   public Role role() {
     return role;
+  }
+
+  /** The context that owns this role's state; calls into the role from elsewhere must run on it. */
+  public Context context() {
+    return context;
   }
 
   @Override
