@@ -174,7 +174,8 @@ public final class FileSink implements Sink {
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
-  static String encode(ChangeEvent event) {
+  /** The JSON line of one event, as written to the files. */
+  public static String encode(ChangeEvent event) {
     JsonObject line = new JsonObject().put("commitTs", event.commitTs()).put("table", event.tableId());
     if (event instanceof RowChange row) {
       line.put("op", row.op().name()).put("key", row.key());
