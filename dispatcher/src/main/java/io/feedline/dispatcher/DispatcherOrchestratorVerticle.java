@@ -48,15 +48,16 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     this.endpoints = endpoints;
   }
 
+  /** Builds the orchestrator before the role's consumer is registered, so no message finds it missing. */
   @Override
-  protected Future<?> onStart() {
+  public Future<?> start() {
     Context context = vertx.getOrCreateContext();
     Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
     orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints.apply(new EndpointContext(vertx, scheduler)), scheduler,
         node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
-    return Future.succeededFuture();
+    return super.start();
   }
 
   @Override
@@ -65,8 +66,11 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
       return Future.succeededFuture();
     }
     Promise<Void> stopped = Promise.promise();
-    orchestrator.closeAll().onComplete(ar -> stopped.tryComplete());
-    vertx.setTimer(STOP_GRACE_MILLIS, t -> stopped.tryComplete());
+    long grace = vertx.setTimer(STOP_GRACE_MILLIS, t -> stopped.tryComplete());
+    orchestrator.closeAll().onComplete(ar -> {
+      vertx.cancelTimer(grace);
+      stopped.tryComplete();
+    });
     return stopped.future();
   }
 
@@ -77,10 +81,5 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     } else {
       unhandled(message);
     }
-  }
-
-  /** The orchestrator, for the node's admin surface and tests. */
-  public DispatcherOrchestrator orchestrator() {
-    return orchestrator;
   }
 }

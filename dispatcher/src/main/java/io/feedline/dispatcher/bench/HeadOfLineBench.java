@@ -26,6 +26,7 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -97,7 +98,7 @@ public final class HeadOfLineBench {
       await(vertx.deployVerticle(new DispatcherOrchestratorVerticle(node, DispatcherOrchestratorVerticle.SessionLoss.NEVER, StallingEndpoints::new)));
 
       Map<String, Long> sentAt = new ConcurrentHashMap<>();
-      List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+      List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
       int[] stalledAnswers = {0};
       CountDownLatch[] wave = {null};
       ControlBus maintainer = new ControlBus(vertx, MAINTAINER, metrics);

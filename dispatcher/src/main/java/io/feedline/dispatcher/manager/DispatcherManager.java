@@ -473,11 +473,6 @@ public final class DispatcherManager {
     return entry == null ? null : entry.state;
   }
 
-  public long checkpointTs(DispatcherRef ref) {
-    DispatcherEntry entry = dispatchers.get(ref);
-    return entry == null ? -1 : entry.checkpointTs;
-  }
-
   public Set<DispatcherRef> dispatcherIds() {
     return Set.copyOf(dispatchers.keySet());
   }

@@ -1,6 +1,5 @@
 package io.feedline.dispatcher.manager;
 
-import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
@@ -72,10 +71,6 @@ public final class ManagerRuntime {
 
   public DispatcherManager manager() {
     return manager;
-  }
-
-  public ChangefeedId changefeed() {
-    return manager.changefeed();
   }
 
   public void bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {

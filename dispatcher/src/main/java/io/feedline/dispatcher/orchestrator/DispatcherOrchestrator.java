@@ -327,8 +327,4 @@ public final class DispatcherOrchestrator {
   public int pendingRequests(ChangefeedId cf) {
     return lanes.pending(cf);
   }
-
-  public boolean selfFenced() {
-    return selfFenced;
-  }
 }

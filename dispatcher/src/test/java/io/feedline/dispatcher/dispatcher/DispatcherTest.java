@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.testing.ControllableSink;
@@ -43,7 +44,7 @@ class DispatcherTest {
     }
   };
 
-  private Dispatcher dispatcher(io.feedline.dispatcher.source.Source source) {
+  private Dispatcher dispatcher(Source source) {
     return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, false), source, sink, scheduler, listener, 50);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -58,7 +59,7 @@ class EndpointUriTest {
   @Test
   void unknownParametersAreRejectedByName() {
     EndpointUri uri = EndpointUri.parse("source", "datagen://?tabels=3");
-    assertThatThrownBy(() -> uri.requireOnlyParams("source", java.util.Set.of("tables", "seed")))
+    assertThatThrownBy(() -> uri.requireOnlyParams("source", Set.of("tables", "seed")))
         .hasMessageContaining("unknown parameter 'tabels'").hasMessageContaining("known: seed, tables");
   }
 }

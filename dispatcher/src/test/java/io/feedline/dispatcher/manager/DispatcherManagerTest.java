@@ -4,13 +4,14 @@ import static io.feedline.dispatcher.testing.Requests.bootstrap;
 import static io.feedline.dispatcher.testing.Requests.create;
 import static io.feedline.dispatcher.testing.Requests.createItem;
 import static io.feedline.dispatcher.testing.Requests.id;
+import static io.feedline.dispatcher.testing.Requests.merge;
 import static io.feedline.dispatcher.testing.Requests.postBootstrap;
 import static io.feedline.dispatcher.testing.Requests.remove;
-import static io.feedline.dispatcher.testing.Requests.removeItem;
 import static io.feedline.dispatcher.testing.Requests.schedule;
 import static io.feedline.dispatcher.testing.Requests.span;
 import static io.feedline.dispatcher.testing.Requests.table;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
@@ -26,6 +27,7 @@ import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.SpanStatus;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -140,8 +142,8 @@ class DispatcherManagerTest {
     MaintainerBootstrapResponse takeover = response(manager.bootstrap(N2, 6, bootstrap(CF, 6)));
     assertThat(takeover.getEpoch()).isEqualTo(6);
     assertThat(takeover.getDispatchersList()).extracting(d -> DispatcherRef.of(d.getId()), d -> d.getState()).containsExactly(
-        org.assertj.core.groups.Tuple.tuple(A, ComponentState.COMPONENT_STATE_INITIALIZING),
-        org.assertj.core.groups.Tuple.tuple(B, ComponentState.COMPONENT_STATE_WORKING));
+        tuple(A, ComponentState.COMPONENT_STATE_INITIALIZING),
+        tuple(B, ComponentState.COMPONENT_STATE_WORKING));
     assertThat(journal(takeover.getOperatorsList()))
         .as("stale create dropped; stale remove kept because B is in the same snapshot")
         .containsExactly(j(B, "remove", 5));
@@ -165,9 +167,9 @@ class DispatcherManagerTest {
     journal.put(A, staleRemove);
     journal.put(B, staleCreate);
     journal.put(C, currentRemove);
-    assertThat(journal.reportable(6, java.util.Set.of(A, B, C))).containsExactly(staleRemove, currentRemove);
-    assertThat(journal.reportable(6, java.util.Set.of(B, C))).containsExactly(currentRemove);
-    assertThat(journal.reportable(6, java.util.Set.of())).containsExactly(currentRemove);
+    assertThat(journal.reportable(6, Set.of(A, B, C))).containsExactly(staleRemove, currentRemove);
+    assertThat(journal.reportable(6, Set.of(B, C))).containsExactly(currentRemove);
+    assertThat(journal.reportable(6, Set.of())).containsExactly(currentRemove);
   }
 
   @Test
@@ -283,7 +285,7 @@ class DispatcherManagerTest {
     manager.dispatcherProgressed(A, 40, 40);
     manager.dispatcherProgressed(B, 60, 60);
 
-    ManagerEffects merge = manager.merge(io.feedline.dispatcher.testing.Requests.merge(CF, 5, C, B, A));
+    ManagerEffects merge = manager.merge(merge(CF, 5, C, B, A));
     assertThat(stopped(merge)).containsExactlyInAnyOrder(A, B);
     assertThat(started(merge)).isEmpty();
     assertThat(manager.state(C)).isEqualTo(ComponentState.COMPONENT_STATE_INITIALIZING);
@@ -298,7 +300,7 @@ class DispatcherManagerTest {
       assertThat(start.spec().span()).isEqualTo(span(1, 0, -1));
       assertThat(start.spec().startTs()).isEqualTo(45);
     });
-    assertThat(reasons(manager.merge(io.feedline.dispatcher.testing.Requests.merge(CF, 5, id(0xD), C))))
+    assertThat(reasons(manager.merge(merge(CF, 5, id(0xD), C))))
         .containsExactly("malformed_merge");
   }
 

@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.testing;
 
+import com.google.protobuf.ByteString;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.proto.BarrierAction;
@@ -60,7 +61,7 @@ public final class Requests {
   /** To the maintainer's own node: with the table trigger ids ({@code null} = none). */
   public static MaintainerBootstrapRequest bootstrap(String cf, long epoch, String sink, DispatcherRef eventTrigger, DispatcherRef redoTrigger) {
     MaintainerBootstrapRequest.Builder b = MaintainerBootstrapRequest.newBuilder().setChangefeedId(cf).setEpoch(epoch)
-        .setConfig(com.google.protobuf.ByteString.copyFrom(config(SOURCE, sink))).setStartTs(0);
+        .setConfig(ByteString.copyFrom(config(SOURCE, sink))).setStartTs(0);
     if (eventTrigger != null) {
       b.setTableTriggerEventDispatcherId(eventTrigger.proto());
     }

@@ -5,10 +5,9 @@ import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.vertx.core.Future;
 
-/** {@code blackhole://}: every write is durable at once and goes nowhere. Counts what it swallowed. */
+/** {@code blackhole://}: every write is durable at once and goes nowhere. */
 public final class BlackholeSink implements Sink {
 
-  private long events;
   private boolean closed;
 
   @Override
@@ -16,13 +15,7 @@ public final class BlackholeSink implements Sink {
     if (closed) {
       return Future.failedFuture(new WritePathClosedException("blackhole sink"));
     }
-    events += batch.events().size();
     return Future.succeededFuture();
-  }
-
-  /** How many events were written. */
-  public long events() {
-    return events;
   }
 
   @Override

@@ -63,10 +63,6 @@ public final class FileSink implements Sink {
     }, false);
   }
 
-  public Path dir() {
-    return dir;
-  }
-
   /** The file holding the rows of {@code tableId} (or the DDLs, for table 0). */
   public static Path tableFile(Path dir, long tableId, boolean redo) {
     Path base = redo ? dir.resolve(REDO_DIR) : dir;
