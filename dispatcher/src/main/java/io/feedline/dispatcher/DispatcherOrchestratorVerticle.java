@@ -4,19 +4,82 @@ import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
+import io.feedline.common.time.Scheduler;
+import io.feedline.common.time.VertxScheduler;
+import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.endpoint.Endpoints;
+import io.feedline.dispatcher.endpoint.ProviderEndpoints;
+import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.function.Function;
 
 /**
- * The dispatcher-orchestrator role of a node: creates and closes this node's dispatcher managers (issue 4). Until that lands it receives its control messages and
- * reports them as unhandled.
+ * The dispatcher-orchestrator role of a node: receives the maintainers' dispatcher-side requests on the
+ * event bus and hands them to a {@link DispatcherOrchestrator}, which owns the decisions. Wires in the
+ * node's timings, bus, metrics and the self-fence on session loss.
  */
 public final class DispatcherOrchestratorVerticle extends RoleVerticle {
 
+  /** How long node shutdown waits for sinks to close before it goes on without them. */
+  static final long STOP_GRACE_MILLIS = 5_000;
+
+  /** Registers what to run when the node's metastore session is lost. */
+  @FunctionalInterface
+  public interface SessionLoss {
+    void onLost(Runnable action);
+
+    SessionLoss NEVER = action -> {};
+  }
+
+  private final SessionLoss sessionLoss;
+  private final Function<EndpointContext, Endpoints> endpoints;
+  private DispatcherOrchestrator orchestrator;
+
+  /** The production wiring: the node's session, the source and sink providers on the class path. */
   public DispatcherOrchestratorVerticle(NodeContext node) {
+    this(node, node.session() == null ? SessionLoss.NEVER : action -> node.session().onLost(v -> action.run()), ProviderEndpoints::new);
+  }
+
+  public DispatcherOrchestratorVerticle(NodeContext node, SessionLoss sessionLoss, Function<EndpointContext, Endpoints> endpoints) {
     super(node, Role.DISPATCHER_ORCHESTRATOR);
+    this.sessionLoss = sessionLoss;
+    this.endpoints = endpoints;
+  }
+
+  /** Builds the orchestrator before the role's consumer is registered, so no message finds it missing. */
+  @Override
+  public Future<?> start() {
+    Context context = vertx.getOrCreateContext();
+    Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
+    orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints.apply(new EndpointContext(vertx, scheduler)), scheduler,
+        node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
+    // The session callback may come from any thread; the self-fence runs on this role's context.
+    sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
+    return super.start();
+  }
+
+  @Override
+  protected Future<?> onStop() {
+    if (orchestrator == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> stopped = Promise.promise();
+    long grace = vertx.setTimer(STOP_GRACE_MILLIS, t -> stopped.tryComplete());
+    orchestrator.closeAll().onComplete(ar -> {
+      vertx.cancelTimer(grace);
+      stopped.tryComplete();
+    });
+    return stopped.future();
   }
 
   @Override
   protected void handle(Inbound message) {
-    unhandled(message);
+    if (orchestrator.handles(message.payload())) {
+      orchestrator.handle(message.from(), message.payload());
+    } else {
+      unhandled(message);
+    }
   }
 }

@@ -1,0 +1,55 @@
+package io.feedline.dispatcher.endpoint;
+
+import io.feedline.dispatcher.sink.Sink;
+import io.feedline.dispatcher.sink.SinkProvider;
+import io.feedline.dispatcher.source.Source;
+import io.feedline.dispatcher.source.SourceProvider;
+import io.vertx.core.Future;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+
+/** {@link Endpoints} from the source and sink providers on the class path, chosen by URI scheme. */
+public final class ProviderEndpoints implements Endpoints {
+
+  private final EndpointContext context;
+  private final Map<String, SourceProvider> sources = new TreeMap<>();
+  private final Map<String, SinkProvider> sinks = new TreeMap<>();
+
+  public ProviderEndpoints(EndpointContext context) {
+    this.context = context;
+    ServiceLoader.load(SourceProvider.class).forEach(p -> sources.put(p.scheme(), p));
+    ServiceLoader.load(SinkProvider.class).forEach(p -> sinks.put(p.scheme(), p));
+  }
+
+  @Override
+  public Future<Source> openSource(String uri) {
+    return open("source", uri, sources, SourceProvider::open);
+  }
+
+  @Override
+  public Future<Sink> openSink(String uri) {
+    return open("sink", uri, sinks, SinkProvider::open);
+  }
+
+  private <P, T> Future<T> open(String kind, String raw, Map<String, P> providers,
+      TriFunction<P, EndpointUri, EndpointContext, Future<T>> opener) {
+    try {
+      EndpointUri uri = EndpointUri.parse(kind, raw);
+      P provider = providers.get(uri.scheme());
+      if (provider == null) {
+        return Future.failedFuture(new InvalidEndpointException("unknown " + kind + " scheme '" + uri.scheme() + "' in '" + uri
+            + "' (known: " + String.join(", ", providers.keySet()) + ")"));
+      }
+      return opener.apply(provider, uri, context);
+    } catch (RuntimeException e) {
+      // A provider that throws instead of failing its future must not take the caller down.
+      return Future.failedFuture(e);
+    }
+  }
+
+  @FunctionalInterface
+  private interface TriFunction<A, B, C, R> {
+    R apply(A a, B b, C c);
+  }
+}

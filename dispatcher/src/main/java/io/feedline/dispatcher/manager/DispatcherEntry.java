@@ -1,0 +1,63 @@
+package io.feedline.dispatcher.manager;
+
+import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.dispatcher.dispatcher.DispatcherSpec;
+import io.feedline.proto.BlockState;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.DispatcherSnapshot;
+import io.feedline.proto.SpanStatus;
+import io.feedline.proto.TableSpan;
+import java.util.HashSet;
+import java.util.Set;
+
+/** What a dispatcher manager knows about one of its dispatchers. Mutated only by {@link DispatcherManager}. */
+final class DispatcherEntry {
+
+  enum Kind {
+    TABLE,
+    EVENT_TRIGGER,
+    REDO_TRIGGER
+  }
+
+  final DispatcherRef ref;
+  final TableSpan span;
+  final long schemaId;
+  final boolean redo;
+  final Kind kind;
+  long startTs;
+  ComponentState state = ComponentState.COMPONENT_STATE_INITIALIZING;
+  long checkpointTs;
+  long resolvedTs;
+  /** A Start command was issued: stopping it needs the running dispatcher to confirm. */
+  boolean started;
+  boolean stopRequested;
+  /** A merged dispatcher waits for these to stop before it starts (they cover its span until then). */
+  final Set<DispatcherRef> waitingFor = new HashSet<>();
+  /** The lowest final checkpoint of the merge sources stopped so far. */
+  long mergeStartTs = Long.MAX_VALUE;
+
+  DispatcherEntry(DispatcherRef ref, TableSpan span, long schemaId, boolean redo, Kind kind, long startTs) {
+    this.ref = ref;
+    this.span = span;
+    this.schemaId = schemaId;
+    this.redo = redo;
+    this.kind = kind;
+    this.startTs = startTs;
+    this.checkpointTs = startTs;
+    this.resolvedTs = startTs;
+  }
+
+  DispatcherSpec spec() {
+    return new DispatcherSpec(ref, span, startTs, redo);
+  }
+
+  SpanStatus status() {
+    return SpanStatus.newBuilder().setId(ref.proto()).setState(state).setCheckpointTs(checkpointTs)
+        .setBlockState(BlockState.getDefaultInstance()).build();
+  }
+
+  DispatcherSnapshot snapshot() {
+    return DispatcherSnapshot.newBuilder().setId(ref.proto()).setSpan(span).setSchemaId(schemaId).setState(state)
+        .setCheckpointTs(checkpointTs).setBlockState(BlockState.getDefaultInstance()).setRedo(redo).build();
+  }
+}

@@ -1,0 +1,492 @@
+package io.feedline.dispatcher.manager;
+
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.dispatcher.sink.WritePathClosedException;
+import io.feedline.dispatcher.source.Source;
+import io.feedline.dispatcher.source.SubscriptionCancelledException;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.DispatcherHeartbeat;
+import io.feedline.proto.DispatcherId;
+import io.feedline.proto.DispatcherSchedule;
+import io.feedline.proto.HeartbeatResponse;
+import io.feedline.proto.InflightOperator;
+import io.feedline.proto.MaintainerBootstrapRequest;
+import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerPostBootstrapRequest;
+import io.feedline.proto.MaintainerPostBootstrapResponse;
+import io.feedline.proto.MergeDispatcherRequest;
+import io.feedline.proto.OperatorType;
+import io.feedline.proto.RunningError;
+import io.feedline.proto.ScheduleAction;
+import io.feedline.proto.ScheduleDispatcherRequest;
+import io.feedline.proto.SpanStatus;
+import io.feedline.proto.TableSpan;
+import io.feedline.proto.Watermark;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * The decisions of one changefeed's dispatcher manager on this node: which dispatchers exist, in which
+ * state, what is in flight, and what to tell the maintainer. Every input returns {@link ManagerEffects};
+ * nothing here performs I/O, so tests drive it directly. Inputs arrive already admitted by the
+ * orchestrator's fence; this class never sees a stale request and never compares epochs.
+ *
+ * <p>Remote input is never trusted: a malformed item is skipped with a {@link Notice}, the rest of its
+ * request still applies, and nothing throws.
+ */
+public final class DispatcherManager {
+
+  /** Ids of stopped dispatchers remembered to refuse late duplicate creates; ids are never reused. */
+  static final int REMEMBERED_STOPPED_IDS = 65_536;
+
+  private static final TableSpan DDL_SPAN = TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build();
+  private static final String SCHEDULE = "ScheduleDispatcherRequest";
+  private static final String MERGE = "MergeDispatcherRequest";
+  private static final String BOOTSTRAP = "MaintainerBootstrapRequest";
+  private static final String POST_BOOTSTRAP = "MaintainerPostBootstrapRequest";
+  private static final String DISPATCHER = "Dispatcher";
+
+  private final ChangefeedId changefeed;
+  private final NodeId self;
+  private final LongSupplier clock;
+  private final Map<DispatcherRef, DispatcherEntry> dispatchers = new LinkedHashMap<>();
+  private final InflightJournal journal = new InflightJournal();
+  /** Stopped since the last heartbeat (or asked to stop while unknown): reported once as Stopped. */
+  private final Map<DispatcherRef, SpanStatus> stoppedToReport = new LinkedHashMap<>();
+  private final List<RunningError> errorsToReport = new ArrayList<>();
+  private final Set<DispatcherRef> stoppedIds = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<DispatcherRef, Boolean> eldest) {
+      return size() > REMEMBERED_STOPPED_IDS;
+    }
+  });
+  private NodeId owner;
+  private long epoch;
+  private DispatcherRef eventTrigger;
+  private DispatcherRef redoTrigger;
+  private boolean writePathStopped;
+  private long heartbeatSeq;
+
+  public DispatcherManager(ChangefeedId changefeed, NodeId self, LongSupplier clock) {
+    this.changefeed = changefeed;
+    this.self = self;
+    this.clock = clock;
+  }
+
+  // ---- control requests (already admitted by the fence) ----
+
+  /**
+   * A maintainer bootstrapped (or re-bootstrapped) at {@code epoch}: it becomes the owner heartbeats go to.
+   * Table trigger takeover: a reused manager must hold no trigger or exactly the requested one; a
+   * different one is an error reply and is left in place, never replaced (two DDL writers otherwise).
+   */
+  public ManagerEffects bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
+    this.owner = from;
+    this.epoch = epoch;
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    DispatcherRef wantEvent = request.hasTableTriggerEventDispatcherId() ? DispatcherRef.of(request.getTableTriggerEventDispatcherId()) : null;
+    DispatcherRef wantRedo = request.hasTableTriggerRedoDispatcherId() ? DispatcherRef.of(request.getTableTriggerRedoDispatcherId()) : null;
+    wantEvent = wantEvent == null || wantEvent.isMissing() ? null : wantEvent;
+    wantRedo = wantRedo == null || wantRedo.isMissing() ? null : wantRedo;
+    // Check both before creating either, so a mismatch leaves the manager exactly as it was.
+    String mismatch = triggerMismatch("event", eventTrigger, wantEvent);
+    if (mismatch == null) {
+      mismatch = triggerMismatch("redo", redoTrigger, wantRedo);
+    }
+    if (mismatch != null) {
+      out.notice(Notice.warn(BOOTSTRAP, "trigger_mismatch", mismatch));
+      return out.reply(MaintainerBootstrapResponse.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch)
+          .setError(error("trigger_mismatch", mismatch)).build()).build();
+    }
+    boolean missing = (wantEvent != null && eventTrigger == null) || (wantRedo != null && redoTrigger == null);
+    if (missing && writePathStopped) {
+      out.notice(Notice.info(BOOTSTRAP, "write_path_closed", "table trigger not created: the write path is closed"));
+    } else {
+      if (wantEvent != null && eventTrigger == null) {
+        eventTrigger = addTrigger(wantEvent, false, request.getStartTs(), out);
+      }
+      if (wantRedo != null && redoTrigger == null) {
+        redoTrigger = addTrigger(wantRedo, true, request.getStartTs(), out);
+      }
+    }
+    return out.reply(snapshot()).build();
+  }
+
+  /** The owner starts the DDL flow: the table triggers begin reading. Idempotent. */
+  public ManagerEffects postBootstrap(MaintainerPostBootstrapRequest request) {
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    DispatcherRef requested = request.hasTableTriggerEventDispatcherId() ? DispatcherRef.of(request.getTableTriggerEventDispatcherId()) : null;
+    if (requested == null || requested.isMissing()) {
+      return out.notice(Notice.warn(POST_BOOTSTRAP, "missing_dispatcher_id", "post-bootstrap without a table trigger id")).build();
+    }
+    MaintainerPostBootstrapResponse.Builder reply = MaintainerPostBootstrapResponse.newBuilder()
+        .setChangefeedId(changefeed.value()).setTableTriggerEventDispatcherId(requested.proto()).setEpoch(epoch);
+    if (!requested.equals(eventTrigger)) {
+      String detail = eventTrigger == null
+          ? "no table trigger dispatcher here for " + requested
+          : "table trigger is " + eventTrigger + ", post-bootstrap names " + requested;
+      out.notice(Notice.warn(POST_BOOTSTRAP, "trigger_mismatch", detail));
+      return out.reply(reply.setError(error("trigger_mismatch", detail)).build()).build();
+    }
+    if (writePathStopped) {
+      return out.notice(Notice.info(POST_BOOTSTRAP, "write_path_closed", "DDL flow not started: the write path is closed")).build();
+    }
+    startIfIdle(eventTrigger, out);
+    startIfIdle(redoTrigger, out);
+    return out.reply(reply.build()).build();
+  }
+
+  /** Creates and removes dispatchers. Both are idempotent; every item is judged on its own. */
+  public ManagerEffects schedule(ScheduleDispatcherRequest request) {
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    for (DispatcherSchedule item : request.getItemsList()) {
+      DispatcherRef ref = refOf(item.hasId(), item.getId());
+      if (ref == null) {
+        out.notice(Notice.warn(SCHEDULE, "missing_dispatcher_id", "schedule item without a dispatcher id"));
+        continue;
+      }
+      switch (item.getAction()) {
+        case SCHEDULE_ACTION_CREATE -> create(ref, item, out);
+        case SCHEDULE_ACTION_REMOVE -> remove(ref, item, out);
+        default -> out.notice(Notice.warn(SCHEDULE, "unknown_action", "schedule item " + ref + " has action " + item.getActionValue()));
+      }
+    }
+    return out.build();
+  }
+
+  /**
+   * Replaces adjacent dispatchers of one table by one covering their spans. The merged dispatcher starts
+   * only once every source dispatcher has stopped, from the lowest of their final checkpoints, so the
+   * span never has two writers and nothing below the checkpoint is skipped.
+   */
+  public ManagerEffects merge(MergeDispatcherRequest request) {
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    DispatcherRef merged = refOf(request.hasMergedId(), request.getMergedId());
+    if (merged == null || request.getMergedFromCount() < 2) {
+      return out.notice(Notice.warn(MERGE, "malformed_merge", "merge needs a merged id and at least two dispatchers to merge")).build();
+    }
+    if (dispatchers.containsKey(merged)) {
+      return out.build();
+    }
+    List<DispatcherEntry> parts = new ArrayList<>();
+    for (DispatcherId id : request.getMergedFromList()) {
+      DispatcherEntry part = dispatchers.get(DispatcherRef.of(id));
+      if (part == null || part.stopRequested || part.kind != DispatcherEntry.Kind.TABLE || part.state != ComponentState.COMPONENT_STATE_WORKING) {
+        return out.notice(Notice.warn(MERGE, "merge_source_not_working",
+            "merge into " + merged + ": " + DispatcherRef.of(id) + " is not a working table dispatcher here")).build();
+      }
+      parts.add(part);
+    }
+    var span = Spans.union(parts.stream().map(p -> p.span).toList());
+    boolean sameKind = parts.stream().allMatch(p -> p.redo == parts.get(0).redo && p.schemaId == parts.get(0).schemaId);
+    if (span.isEmpty() || !sameKind) {
+      return out.notice(Notice.warn(MERGE, "spans_not_adjacent", "merge into " + merged + ": the spans are not adjacent spans of one table")).build();
+    }
+    if (writePathStopped) {
+      return out.notice(Notice.info(MERGE, "write_path_closed", "merge not started: the write path is closed")).build();
+    }
+    // Until it starts, the merged dispatcher reports the lowest checkpoint of its sources: a lower bound of where it will start.
+    long floor = parts.stream().mapToLong(p -> p.checkpointTs).min().orElseThrow();
+    DispatcherEntry result = new DispatcherEntry(merged, span.get(), parts.get(0).schemaId, parts.get(0).redo, DispatcherEntry.Kind.TABLE, floor);
+    for (DispatcherEntry part : parts) {
+      result.waitingFor.add(part.ref);
+      journal.put(part.ref, operator(part.ref, part.span, part.schemaId, ScheduleAction.SCHEDULE_ACTION_REMOVE, OperatorType.OPERATOR_TYPE_MERGE, part.checkpointTs));
+    }
+    journal.put(merged, operator(merged, result.span, result.schemaId, ScheduleAction.SCHEDULE_ACTION_CREATE, OperatorType.OPERATOR_TYPE_MERGE, 0));
+    dispatchers.put(merged, result);
+    parts.forEach(part -> stop(part, out));
+    return out.statusChanged().build();
+  }
+
+  /**
+   * Barrier actions of DESIGN §7. Dispatchers here write DDLs as they come and never block on them, so
+   * there is nothing to release yet; the response is admitted and acknowledged by a notice.
+   */
+  public ManagerEffects heartbeatResponse(HeartbeatResponse response) {
+    if (response.getActionsCount() == 0) {
+      return ManagerEffects.NONE;
+    }
+    return new ManagerEffects.Builder().notice(Notice.info("HeartbeatResponse", "barrier_not_applied",
+        response.getActionsCount() + " barrier action(s) ignored: dispatchers do not block on DDLs yet")).build();
+  }
+
+  /** Local fence or close: every dispatcher stops writing now, and nothing new starts. */
+  public ManagerEffects stopWritePath() {
+    writePathStopped = true;
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    for (DispatcherEntry entry : List.copyOf(dispatchers.values())) {
+      stop(entry, out);
+    }
+    return out.build();
+  }
+
+  // ---- what running dispatchers report ----
+
+  public ManagerEffects dispatcherWorking(DispatcherRef ref) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry == null || entry.stopRequested) {
+      return ManagerEffects.NONE;
+    }
+    entry.state = ComponentState.COMPONENT_STATE_WORKING;
+    journal.removeCreates(ref);
+    return new ManagerEffects.Builder().statusChanged().build();
+  }
+
+  /** Progress is carried by the next periodic heartbeat; checkpoints never move back. */
+  public void dispatcherProgressed(DispatcherRef ref, long checkpointTs, long resolvedTs) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry != null) {
+      entry.checkpointTs = Math.max(entry.checkpointTs, checkpointTs);
+      entry.resolvedTs = Math.max(entry.resolvedTs, resolvedTs);
+    }
+  }
+
+  /**
+   * A dispatcher stopped writing: asked to ({@code cause} null or a closed write path) or on a failure,
+   * which is reported to the maintainer once.
+   */
+  public ManagerEffects dispatcherStopped(DispatcherRef ref, Throwable cause) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry == null) {
+      return ManagerEffects.NONE;
+    }
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    if (cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException) {
+      out.notice(Notice.info(DISPATCHER, "write_path_closed", "dispatcher " + ref + " stopped: " + cause.getMessage()));
+    } else if (cause != null) {
+      String detail = "dispatcher " + ref + " on " + Spans.format(entry.span) + " failed: " + cause;
+      out.notice(Notice.warn(DISPATCHER, "dispatcher_failed", detail));
+      errorsToReport.add(error("dispatcher_failed", detail));
+    }
+    finishStopped(entry, out);
+    return out.statusChanged().build();
+  }
+
+  /**
+   * The next heartbeat for the owner: the watermark over live dispatchers, the status of each, and
+   * (once) every dispatcher stopped since the last one.
+   */
+  public DispatcherHeartbeat heartbeat() {
+    DispatcherHeartbeat.Builder hb = DispatcherHeartbeat.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch);
+    heartbeatSeq++;
+    if (!dispatchers.isEmpty()) {
+      long checkpoint = Long.MAX_VALUE;
+      long resolved = Long.MAX_VALUE;
+      for (DispatcherEntry entry : dispatchers.values()) {
+        checkpoint = Math.min(checkpoint, entry.checkpointTs);
+        resolved = Math.min(resolved, entry.resolvedTs);
+      }
+      hb.setWatermark(Watermark.newBuilder().setCheckpointTs(checkpoint).setResolvedTs(resolved).setSeq(heartbeatSeq));
+      dispatchers.values().forEach(entry -> hb.addStatuses(entry.status()));
+    }
+    hb.addAllStatuses(stoppedToReport.values());
+    hb.addAllErrors(errorsToReport);
+    stoppedToReport.clear();
+    errorsToReport.clear();
+    return hb.build();
+  }
+
+  // ---- the bootstrap snapshot ----
+
+  MaintainerBootstrapResponse snapshot() {
+    MaintainerBootstrapResponse.Builder r = MaintainerBootstrapResponse.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch);
+    dispatchers.values().forEach(entry -> r.addDispatchers(entry.snapshot()));
+    r.addAllOperators(journal.reportable(epoch, dispatchers.keySet()));
+    DispatcherEntry trigger = eventTrigger == null ? null : dispatchers.get(eventTrigger);
+    if (trigger != null) {
+      r.setTriggerCheckpointTs(trigger.checkpointTs);
+    }
+    return r.build();
+  }
+
+  // ---- internals ----
+
+  private void create(DispatcherRef ref, DispatcherSchedule item, ManagerEffects.Builder out) {
+    if (!item.hasSpan()) {
+      out.notice(Notice.warn(SCHEDULE, "missing_span", "create of " + ref + " without a span"));
+      return;
+    }
+    DispatcherEntry existing = dispatchers.get(ref);
+    if (existing != null) {
+      if (!existing.span.equals(item.getSpan())) {
+        out.notice(Notice.warn(SCHEDULE, "id_reused_for_other_span",
+            "create of " + ref + " for " + Spans.format(item.getSpan()) + " but it replicates " + Spans.format(existing.span)));
+      }
+      return; // a resent create: already done or under way
+    }
+    if (stoppedIds.contains(ref)) {
+      // A delayed duplicate of a create whose dispatcher has since been removed must not resurrect it.
+      out.notice(Notice.info(SCHEDULE, "create_after_stop", "create of " + ref + " ignored: that dispatcher already stopped here"));
+      stoppedToReport.put(ref, stoppedStatus(ref, item.getStartTs()));
+      out.statusChanged();
+      return;
+    }
+    if (writePathStopped) {
+      out.notice(Notice.info(SCHEDULE, "write_path_closed", "create of " + ref + " ignored: the write path is closed"));
+      return;
+    }
+    for (DispatcherEntry other : dispatchers.values()) {
+      if (other.redo == item.getRedo() && Spans.overlaps(other.span, item.getSpan())) {
+        // Two writers of one key range on one node would break the single-writer invariant; the
+        // maintainer resends and converges once the other one is removed.
+        out.notice(Notice.warn(SCHEDULE, "span_overlap", "create of " + ref + " for " + Spans.format(item.getSpan())
+            + " refused: " + other.ref + " still replicates " + Spans.format(other.span)));
+        return;
+      }
+    }
+    // Journaled before it runs: a bootstrap that arrives while it starts must report it.
+    journal.put(ref, operator(ref, item.getSpan(), item.getSchemaId(), ScheduleAction.SCHEDULE_ACTION_CREATE, item.getOperatorType(), item.getStartTs()));
+    DispatcherEntry entry = new DispatcherEntry(ref, item.getSpan(), item.getSchemaId(), item.getRedo(), DispatcherEntry.Kind.TABLE, item.getStartTs());
+    dispatchers.put(ref, entry);
+    entry.started = true;
+    out.command(new ManagerEffects.Start(entry.spec())).statusChanged();
+  }
+
+  private void remove(DispatcherRef ref, DispatcherSchedule item, ManagerEffects.Builder out) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry == null) {
+      // Unknown here (never created, or already stopped and reported): say Stopped so the maintainer converges.
+      stoppedToReport.put(ref, stoppedStatus(ref, item.getStartTs()));
+      out.statusChanged();
+      return;
+    }
+    if (entry.stopRequested) {
+      return;
+    }
+    journal.put(ref, operator(ref, entry.span, entry.schemaId, ScheduleAction.SCHEDULE_ACTION_REMOVE, item.getOperatorType(), entry.checkpointTs));
+    stop(entry, out);
+  }
+
+  private DispatcherRef addTrigger(DispatcherRef ref, boolean redo, long startTs, ManagerEffects.Builder out) {
+    DispatcherEntry.Kind kind = redo ? DispatcherEntry.Kind.REDO_TRIGGER : DispatcherEntry.Kind.EVENT_TRIGGER;
+    dispatchers.put(ref, new DispatcherEntry(ref, DDL_SPAN, 0, redo, kind, startTs));
+    out.statusChanged();
+    return ref;
+  }
+
+  private void startIfIdle(DispatcherRef ref, ManagerEffects.Builder out) {
+    DispatcherEntry entry = ref == null ? null : dispatchers.get(ref);
+    if (entry != null && !entry.started && !entry.stopRequested) {
+      entry.started = true;
+      out.command(new ManagerEffects.Start(entry.spec()));
+    }
+  }
+
+  private void stop(DispatcherEntry entry, ManagerEffects.Builder out) {
+    if (entry.stopRequested) {
+      return;
+    }
+    entry.stopRequested = true;
+    if (entry.started) {
+      out.command(new ManagerEffects.Stop(entry.ref));
+    } else {
+      finishStopped(entry, out);
+    }
+    out.statusChanged();
+  }
+
+  private void finishStopped(DispatcherEntry entry, ManagerEffects.Builder out) {
+    dispatchers.remove(entry.ref);
+    stoppedIds.add(entry.ref);
+    journal.removeAll(entry.ref);
+    entry.state = ComponentState.COMPONENT_STATE_STOPPED;
+    stoppedToReport.put(entry.ref, entry.status());
+    if (entry.ref.equals(eventTrigger)) {
+      eventTrigger = null;
+    }
+    if (entry.ref.equals(redoTrigger)) {
+      redoTrigger = null;
+    }
+    for (DispatcherEntry merged : List.copyOf(dispatchers.values())) {
+      if (merged.waitingFor.remove(entry.ref)) {
+        merged.mergeStartTs = Math.min(merged.mergeStartTs, entry.checkpointTs);
+        if (merged.waitingFor.isEmpty() && !merged.stopRequested) {
+          // From the lowest final checkpoint: every source has written everything up to it, and stopped.
+          merged.startTs = merged.mergeStartTs;
+          merged.checkpointTs = merged.startTs;
+          merged.resolvedTs = merged.startTs;
+          merged.started = true;
+          out.command(new ManagerEffects.Start(merged.spec()));
+        }
+      }
+    }
+  }
+
+  private String triggerMismatch(String which, DispatcherRef current, DispatcherRef wanted) {
+    if (wanted == null || current == null || current.equals(wanted)) {
+      return null;
+    }
+    return "table trigger " + which + " dispatcher is " + current + " but the bootstrap asks for " + wanted
+        + "; it is not replaced in place";
+  }
+
+  private InflightOperator operator(DispatcherRef ref, TableSpan span, long schemaId, ScheduleAction action, OperatorType type, long startTs) {
+    return InflightOperator.newBuilder().setId(ref.proto()).setSpan(span).setSchemaId(schemaId).setAction(action)
+        .setOperatorType(type).setStartTs(startTs).setEpoch(epoch).build();
+  }
+
+  private static SpanStatus stoppedStatus(DispatcherRef ref, long checkpointTs) {
+    return SpanStatus.newBuilder().setId(ref.proto()).setState(ComponentState.COMPONENT_STATE_STOPPED).setCheckpointTs(checkpointTs).build();
+  }
+
+  private static DispatcherRef refOf(boolean present, DispatcherId id) {
+    if (!present) {
+      return null;
+    }
+    DispatcherRef ref = DispatcherRef.of(id);
+    return ref.isMissing() ? null : ref;
+  }
+
+  private RunningError error(String code, String message) {
+    return RunningError.newBuilder().setNodeId(self.value()).setCode(code).setMessage(message).setTimeMs(clock.getAsLong()).build();
+  }
+
+  // ---- read-only views ----
+
+  public ChangefeedId changefeed() {
+    return changefeed;
+  }
+
+  public NodeId owner() {
+    return owner;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public boolean writePathStopped() {
+    return writePathStopped;
+  }
+
+  /** The state of a dispatcher here, or null when it is not (or no longer) here. */
+  public ComponentState state(DispatcherRef ref) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    return entry == null ? null : entry.state;
+  }
+
+  public Set<DispatcherRef> dispatcherIds() {
+    return Set.copyOf(dispatchers.keySet());
+  }
+
+  public DispatcherRef eventTrigger() {
+    return eventTrigger;
+  }
+
+  public DispatcherRef redoTrigger() {
+    return redoTrigger;
+  }
+
+  /** Every journaled operator, unfiltered. */
+  public List<InflightOperator> journal() {
+    return List.copyOf(journal.all());
+  }
+}

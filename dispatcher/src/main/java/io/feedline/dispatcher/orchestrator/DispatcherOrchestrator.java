@@ -1,0 +1,330 @@
+package io.feedline.dispatcher.orchestrator;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.feedline.common.fence.Admission;
+import io.feedline.common.fence.Epochs;
+import io.feedline.common.fence.Fence;
+import io.feedline.common.fence.FenceRejections;
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.Role;
+import io.feedline.common.time.Scheduler;
+import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.dispatcher.endpoint.Endpoints;
+import io.feedline.dispatcher.manager.DispatcherManager;
+import io.feedline.dispatcher.manager.ManagerRuntime;
+import io.feedline.dispatcher.manager.Notice;
+import io.feedline.dispatcher.manager.NoticeLog;
+import io.feedline.dispatcher.manager.Outbox;
+import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.HeartbeatResponse;
+import io.feedline.proto.MaintainerBootstrapRequest;
+import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerCloseRequest;
+import io.feedline.proto.MaintainerCloseResponse;
+import io.feedline.proto.MaintainerPostBootstrapRequest;
+import io.feedline.proto.MergeDispatcherRequest;
+import io.feedline.proto.RunningError;
+import io.feedline.proto.ScheduleDispatcherRequest;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's dispatcher orchestrator: one {@link ManagerRuntime} per changefeed, created by a maintainer's
+ * bootstrap and dropped by its close, behind the DESIGN §3 fence.
+ *
+ * <p>Every request of a changefeed runs on that changefeed's lane of a {@link KeyedSerialExecutor}, so
+ * requests of one changefeed never interleave and requests of different changefeeds never wait for
+ * each other: no node-wide lock exists. Nothing on a lane waits for a sink to close: close starts
+ * asynchronously and is polled by the maintainer's resends, so a sink that takes 10 s to close holds up
+ * nobody. Runs on one context; never throws on remote input.
+ */
+public final class DispatcherOrchestrator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DispatcherOrchestrator.class);
+
+  /** The source of a changefeed whose config names none: the embedded, deterministic upstream. */
+  public static final String DEFAULT_SOURCE = "datagen://?tables=16&seed=1&rate=1000";
+  /** Requests of one changefeed that may wait behind a slow one; more are dropped (the maintainer resends). */
+  static final int MAX_WAITING_PER_CHANGEFEED = 256;
+
+  private static final String ROLE = Role.DISPATCHER_ORCHESTRATOR.segment();
+
+  private final NodeId self;
+  private final Endpoints endpoints;
+  private final Scheduler scheduler;
+  private final Outbox outbox;
+  private final NoticeLog notices;
+  private final Duration heartbeatInterval;
+  private final ChangefeedFences fences;
+  private final KeyedSerialExecutor<ChangefeedId> lanes = new KeyedSerialExecutor<>(MAX_WAITING_PER_CHANGEFEED);
+  private final Map<ChangefeedId, ManagerRuntime> managers = new HashMap<>();
+  private final Map<Class<? extends Message>, BiFunction<NodeId, Message, Future<Void>>> routes = new HashMap<>();
+  private boolean selfFenced;
+
+  public DispatcherOrchestrator(NodeId self, Endpoints endpoints, Scheduler scheduler, Outbox outbox, MeterRegistry metrics,
+      Duration heartbeatInterval) {
+    this.self = self;
+    this.endpoints = endpoints;
+    this.scheduler = scheduler;
+    this.outbox = outbox;
+    this.notices = new NoticeLog(metrics);
+    this.heartbeatInterval = heartbeatInterval;
+    this.fences = new ChangefeedFences(new FenceRejections(ROLE, metrics));
+    route(MaintainerBootstrapRequest.class, MaintainerBootstrapRequest::getChangefeedId, this::bootstrap);
+    route(MaintainerPostBootstrapRequest.class, MaintainerPostBootstrapRequest::getChangefeedId,
+        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.postBootstrap(r)));
+    route(ScheduleDispatcherRequest.class, ScheduleDispatcherRequest::getChangefeedId,
+        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.schedule(r)));
+    route(MergeDispatcherRequest.class, MergeDispatcherRequest::getChangefeedId,
+        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.merge(r)));
+    route(HeartbeatResponse.class, HeartbeatResponse::getChangefeedId,
+        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.heartbeatResponse(r)));
+    route(MaintainerCloseRequest.class, MaintainerCloseRequest::getChangefeedId, this::close);
+  }
+
+  /** Whether {@link #handle} acts on this message type. */
+  public boolean handles(Message payload) {
+    return routes.containsKey(payload.getClass());
+  }
+
+  /**
+   * Queues one request on its changefeed's lane. The future completes when the request has been dealt
+   * with (acted on, answered, or dropped and counted); it never fails.
+   */
+  public Future<Void> handle(NodeId from, Message payload) {
+    BiFunction<NodeId, Message, Future<Void>> route = routes.get(payload.getClass());
+    if (route == null) {
+      notices.report(null, Notice.warn(ControlPayloads.typeOf(payload), "unsupported_type", "not a dispatcher-side request, from " + from));
+      return Future.succeededFuture();
+    }
+    return route.apply(from, payload);
+  }
+
+  /**
+   * The node lost its metastore session: every write path stops now, and nothing is created again.
+   * Closes still get answered, so maintainers see the managers go.
+   */
+  public void selfFence() {
+    if (selfFenced) {
+      return;
+    }
+    selfFenced = true;
+    LOG.warn("event=self_fence node={} managers={} action=stop_write_paths", self, managers.size());
+    closeAll();
+  }
+
+  /** Closes every manager (node shutdown); completes when all have closed. */
+  public Future<Void> closeAll() {
+    List<Future<Void>> closing = new ArrayList<>();
+    managers.values().forEach(m -> closing.add(m.close()));
+    return Future.join(closing).mapEmpty();
+  }
+
+  // ---- per request type ----
+
+  private Future<Void> bootstrap(ChangefeedId cf, NodeId from, MaintainerBootstrapRequest request) {
+    String type = ControlPayloads.typeOf(request);
+    if (refusedAfterSelfFence(cf, type)) {
+      return done();
+    }
+    Fence.Decision decision = fences.admit(ChangefeedFences.Rule.BOOTSTRAP, cf, type, from, request.getEpoch());
+    if (!decision.accepted()) {
+      return done();
+    }
+    ManagerRuntime runtime = managers.get(cf);
+    if (runtime != null && runtime.closing()) {
+      if (!runtime.closeFinished()) {
+        // The previous ownership's writers may still be writing; the bootstrap is resent until they are gone.
+        notices.report(cf, Notice.info(type, "manager_closing", "bootstrap at epoch " + Epochs.format(request.getEpoch())
+            + " waits: the previous manager is still closing"));
+        return done();
+      }
+      managers.remove(cf);
+      runtime = null;
+    }
+    fences.keep(cf, decision);
+    if (decision.admission() == Admission.TAKEOVER) {
+      LOG.info("event=changefeed_owner changefeed={} owner={} epoch={} manager={}", cf, from, Epochs.format(request.getEpoch()),
+          runtime == null ? "new" : "reused");
+    }
+    if (runtime != null) {
+      runtime.bootstrap(from, request.getEpoch(), request);
+      return done();
+    }
+    return openManager(cf, request).transform(ar -> {
+      if (ar.failed()) {
+        String reason = EndpointUri.redact(String.valueOf(ar.cause().getMessage()));
+        notices.report(cf, Notice.warn(type, "manager_open_failed", reason));
+        outbox.send(from, Role.MAINTAINER_MANAGER, MaintainerBootstrapResponse.newBuilder().setChangefeedId(cf.value())
+            .setEpoch(request.getEpoch()).setError(error("manager_open_failed", reason)).build());
+        return done();
+      }
+      ManagerRuntime opened = ar.result();
+      if (selfFenced) {
+        opened.close();
+        return done();
+      }
+      managers.put(cf, opened);
+      opened.bootstrap(from, request.getEpoch(), request);
+      return done();
+    });
+  }
+
+  /** Post-bootstrap, schedule, merge and heartbeat response: only from the exact current owner. */
+  private <M extends Message> Future<Void> control(ChangefeedId cf, NodeId from, long epoch, M request, Consumer<ManagerRuntime> action) {
+    String type = ControlPayloads.typeOf(request);
+    if (refusedAfterSelfFence(cf, type)) {
+      return done();
+    }
+    if (!fences.admit(ChangefeedFences.Rule.CONTROL, cf, type, from, epoch).accepted()) {
+      return done();
+    }
+    ManagerRuntime runtime = managers.get(cf);
+    if (runtime == null || runtime.closing()) {
+      notices.report(cf, Notice.info(type, "no_manager", "no open dispatcher manager for the owner's request"));
+      return done();
+    }
+    action.accept(runtime);
+    return done();
+  }
+
+  /**
+   * The first accepted close starts closing and answers "not yet"; a later one answers success once
+   * closing has finished, and drops the manager. The fence keeps the tombstone either way.
+   */
+  private Future<Void> close(ChangefeedId cf, NodeId from, MaintainerCloseRequest request) {
+    String type = ControlPayloads.typeOf(request);
+    Fence.Decision decision = fences.admit(ChangefeedFences.Rule.CLOSE, cf, type, from, request.getEpoch());
+    if (!decision.accepted()) {
+      if (decision.admission() == Admission.STALE_EPOCH || decision.admission() == Admission.COMPAT_ENDED) {
+        // An older ownership asks: acknowledge with its own epoch so it accepts the reply and stops
+        // retrying, but leave the newer owner's manager alone.
+        outbox.send(from, Role.MAINTAINER_MANAGER, closeResponse(cf, true, request.getEpoch()));
+      }
+      return done();
+    }
+    fences.keep(cf, decision);
+    ManagerRuntime runtime = managers.get(cf);
+    boolean finished;
+    if (runtime == null) {
+      finished = true;
+    } else if (!runtime.closing()) {
+      LOG.info("event=manager_closing changefeed={} epoch={} removed={}", cf, Epochs.format(request.getEpoch()), request.getRemoved());
+      runtime.close().onComplete(ar -> {
+        if (ar.failed()) {
+          notices.report(cf, Notice.warn(type, "close_failed", "closing the manager failed: " + EndpointUri.redact(String.valueOf(ar.cause()))));
+        }
+      });
+      finished = false;
+    } else if (runtime.closeFinished()) {
+      managers.remove(cf);
+      LOG.info("event=manager_closed changefeed={} epoch={}", cf, Epochs.format(request.getEpoch()));
+      finished = true;
+    } else {
+      finished = false;
+    }
+    outbox.send(from, Role.MAINTAINER_MANAGER, closeResponse(cf, finished, fences.current(cf).epoch()));
+    return done();
+  }
+
+  // ---- helpers ----
+
+  private Future<ManagerRuntime> openManager(ChangefeedId cf, MaintainerBootstrapRequest request) {
+    ChangefeedInfo info;
+    try {
+      info = ChangefeedInfo.parseFrom(request.getConfig());
+    } catch (InvalidProtocolBufferException e) {
+      return Future.failedFuture(new IllegalArgumentException("bootstrap config is not a ChangefeedInfo: " + e.getMessage()));
+    }
+    String sourceUri = info.getSourceUri().isBlank() ? DEFAULT_SOURCE : info.getSourceUri();
+    return endpoints.openSource(sourceUri).compose(source -> endpoints.openSink(info.getSinkUri())
+        .recover(err -> source.close().transform(ignored -> Future.failedFuture(err)))
+        .map(sink -> {
+          LOG.info("event=manager_created changefeed={} source={} sink={}", cf, EndpointUri.redact(sourceUri), EndpointUri.redact(info.getSinkUri()));
+          return new ManagerRuntime(new DispatcherManager(cf, self, scheduler::nowMillis), source, sink, scheduler, outbox, notices,
+              heartbeatInterval);
+        }));
+  }
+
+  private <M extends Message> void route(Class<M> type, Function<M, String> changefeedOf, RequestHandler<M> handler) {
+    routes.put(type, (from, payload) -> submit(from, type.cast(payload), changefeedOf, handler));
+  }
+
+  private <M extends Message> Future<Void> submit(NodeId from, M request, Function<M, String> changefeedOf, RequestHandler<M> handler) {
+    String type = ControlPayloads.typeOf(request);
+    String raw = changefeedOf.apply(request);
+    if (!ChangefeedId.isValid(raw)) {
+      String shown = raw.length() > 64 ? raw.substring(0, 64) + "..." : raw;
+      notices.report(null, Notice.warn(type, "invalid_changefeed_id", "from " + from + ": changefeed id '" + shown + "'"));
+      return done();
+    }
+    ChangefeedId cf = ChangefeedId.of(raw);
+    return lanes.submit(cf, () -> handler.handle(cf, from, request)).recover(err -> {
+      String reason = err instanceof KeyedSerialExecutor.LaneFullException ? "queue_full" : "handler_failed";
+      notices.report(cf, Notice.warn(type, reason, String.valueOf(err)));
+      LOG.debug("request failed", err);
+      return done();
+    });
+  }
+
+  private boolean refusedAfterSelfFence(ChangefeedId cf, String type) {
+    if (selfFenced) {
+      notices.report(cf, Notice.info(type, "self_fenced", "the node lost its metastore session; nothing is created or scheduled"));
+    }
+    return selfFenced;
+  }
+
+  private MaintainerCloseResponse closeResponse(ChangefeedId cf, boolean success, long epoch) {
+    return MaintainerCloseResponse.newBuilder().setChangefeedId(cf.value()).setSuccess(success).setEpoch(epoch).build();
+  }
+
+  private RunningError error(String code, String message) {
+    return RunningError.newBuilder().setNodeId(self.value()).setCode(code).setMessage(message).setTimeMs(scheduler.nowMillis()).build();
+  }
+
+  private static Future<Void> done() {
+    return Future.succeededFuture();
+  }
+
+  @FunctionalInterface
+  private interface RequestHandler<M> {
+    Future<Void> handle(ChangefeedId changefeed, NodeId from, M request);
+  }
+
+  // ---- read-only views, for the node's admin surface and tests ----
+
+  public Fence fence(ChangefeedId cf) {
+    return fences.current(cf);
+  }
+
+  /** The changefeed's manager here, or null. */
+  public ManagerRuntime manager(ChangefeedId cf) {
+    return managers.get(cf);
+  }
+
+  public int managerCount() {
+    return managers.size();
+  }
+
+  /** Changefeeds with a request running or waiting. */
+  public int busyChangefeeds() {
+    return lanes.activeKeys();
+  }
+
+  public int pendingRequests(ChangefeedId cf) {
+    return lanes.pending(cf);
+  }
+}

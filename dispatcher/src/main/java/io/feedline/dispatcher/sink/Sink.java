@@ -1,0 +1,21 @@
+package io.feedline.dispatcher.sink;
+
+import io.vertx.core.Future;
+
+/**
+ * A downstream. One instance per dispatcher manager (changefeed on a node), shared by its dispatchers,
+ * which call it from the manager's context; implementations keep blocking I/O off that context.
+ */
+public interface Sink {
+
+  /**
+   * Writes a batch of one span and records {@link SinkBatch#resolvedTs()} as that span's checkpoint. The
+   * future completes only once both are durable: a dispatcher advances its checkpoint on completion,
+   * so the checkpoint never passes an event that is not written (DESIGN §9.4). After {@link #close}
+   * it fails with {@link WritePathClosedException}.
+   */
+  Future<Void> write(SinkBatch batch);
+
+  /** Refuses further writes, waits for those in flight and releases the sink. Idempotent. */
+  Future<Void> close();
+}

@@ -1,0 +1,189 @@
+package io.feedline.dispatcher.sink.file;
+
+import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.sink.Sink;
+import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.dispatcher.sink.WritePathClosedException;
+import io.feedline.proto.TableSpan;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code file:///dir}: JSON lines, one file per table ({@code table-<id>.jsonl}), DDLs in
+ * {@code ddl.jsonl}, redo dispatchers under {@code redo/}. After the lines of a batch are forced to
+ * disk, the span's checkpoint is replaced atomically (temp file, force, rename) in
+ * {@code checkpoints/}. All file I/O runs on Vert.x worker threads.
+ *
+ * <p>Delivery is at least once beyond the checkpoint: a crash between the lines and the checkpoint
+ * leaves lines above it that a restarted dispatcher writes again; nothing at or below a checkpoint is
+ * ever written twice, and nothing is ever missing below it.
+ */
+public final class FileSink implements Sink {
+
+  static final String DDL_FILE = "ddl.jsonl";
+  static final String REDO_DIR = "redo";
+  static final String CHECKPOINT_DIR = "checkpoints";
+
+  private final Vertx vertx;
+  private final Path dir;
+  /** Spans of one table share its file: appends to it are serialized on the file. */
+  private final Map<Path, FileChannel> files = new ConcurrentHashMap<>();
+  private final Object lock = new Object();
+  private int inFlight;
+  private Promise<Void> closing;
+
+  private FileSink(Vertx vertx, Path dir) {
+    this.vertx = vertx;
+    this.dir = dir;
+  }
+
+  /** Creates the directories (on a worker thread) and opens the sink. */
+  public static Future<Sink> open(Vertx vertx, Path dir) {
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(dir.resolve(CHECKPOINT_DIR));
+      Files.createDirectories(dir.resolve(REDO_DIR));
+      return new FileSink(vertx, dir);
+    }, false);
+  }
+
+  /** The file holding the rows of {@code tableId} (or the DDLs, for table 0). */
+  public static Path tableFile(Path dir, long tableId, boolean redo) {
+    Path base = redo ? dir.resolve(REDO_DIR) : dir;
+    return base.resolve(tableId == 0 ? DDL_FILE : "table-" + tableId + ".jsonl");
+  }
+
+  /** The file holding the checkpoint of {@code span}. */
+  public static Path checkpointFile(Path dir, TableSpan span, boolean redo) {
+    HexFormat hex = HexFormat.of();
+    return dir.resolve(CHECKPOINT_DIR).resolve("t" + span.getTableId() + "-" + hex.formatHex(span.getStartKey().toByteArray())
+        + "-" + hex.formatHex(span.getEndKey().toByteArray()) + (redo ? ".redo" : "") + ".json");
+  }
+
+  @Override
+  public Future<Void> write(SinkBatch batch) {
+    synchronized (lock) {
+      if (closing != null) {
+        return Future.failedFuture(new WritePathClosedException("file sink " + dir));
+      }
+      inFlight++;
+    }
+    return vertx.<Void>executeBlocking(() -> {
+      writeBlocking(batch);
+      return null;
+    }, false).andThen(done -> {
+      synchronized (lock) {
+        inFlight--;
+        if (closing != null && inFlight == 0) {
+          releaseFiles();
+        }
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    synchronized (lock) {
+      if (closing == null) {
+        closing = Promise.promise();
+        if (inFlight == 0) {
+          releaseFiles();
+        }
+      }
+      return closing.future();
+    }
+  }
+
+  private void releaseFiles() {
+    Promise<Void> done = closing;
+    vertx.<Void>executeBlocking(() -> {
+      for (FileChannel channel : files.values()) {
+        channel.close();
+      }
+      files.clear();
+      return null;
+    }, false).onComplete(done);
+  }
+
+  private void writeBlocking(SinkBatch batch) throws IOException {
+    Map<Path, StringBuilder> lines = new LinkedHashMap<>();
+    for (ChangeEvent event : batch.events()) {
+      long table = event instanceof DdlEvent ? 0 : event.tableId();
+      lines.computeIfAbsent(tableFile(dir, table, batch.redo()), p -> new StringBuilder()).append(encode(event)).append('\n');
+    }
+    for (Map.Entry<Path, StringBuilder> e : lines.entrySet()) {
+      append(e.getKey(), e.getValue().toString().getBytes(StandardCharsets.UTF_8));
+    }
+    writeCheckpoint(batch);
+  }
+
+  private void append(Path file, byte[] bytes) throws IOException {
+    FileChannel channel = files.computeIfAbsent(file, FileSink::openForAppend);
+    synchronized (channel) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(false);
+    }
+  }
+
+  private static FileChannel openForAppend(Path file) {
+    try {
+      return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void writeCheckpoint(SinkBatch batch) throws IOException {
+    Path target = checkpointFile(dir, batch.span(), batch.redo());
+    Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+    byte[] content = new JsonObject()
+        .put("tableId", batch.span().getTableId())
+        .put("startKey", HexFormat.of().formatHex(batch.span().getStartKey().toByteArray()))
+        .put("endKey", HexFormat.of().formatHex(batch.span().getEndKey().toByteArray()))
+        .put("checkpointTs", batch.resolvedTs())
+        .put("dispatcher", batch.dispatcher().toString())
+        .encode().getBytes(StandardCharsets.UTF_8);
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      channel.write(ByteBuffer.wrap(content));
+      channel.force(true);
+    }
+    // The rename is the commit point: a reader sees the old checkpoint or the new one, never a torn one.
+    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** The JSON line of one event, as written to the files. */
+  public static String encode(ChangeEvent event) {
+    JsonObject line = new JsonObject().put("commitTs", event.commitTs()).put("table", event.tableId());
+    if (event instanceof RowChange row) {
+      line.put("op", row.op().name()).put("key", row.key());
+      if (!row.before().isEmpty()) {
+        line.put("before", new JsonObject(new LinkedHashMap<>(row.before())));
+      }
+      if (!row.after().isEmpty()) {
+        line.put("after", new JsonObject(new LinkedHashMap<>(row.after())));
+      }
+    } else if (event instanceof DdlEvent ddl) {
+      line.put("ddl", ddl.type().name()).put("query", ddl.query());
+    }
+    return line.encode();
+  }
+}

@@ -1,0 +1,24 @@
+package io.feedline.dispatcher.source;
+
+import io.feedline.proto.TableSpan;
+import io.vertx.core.Future;
+
+/**
+ * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
+ * its dispatchers; called on the manager's context only.
+ */
+public interface Source {
+
+  /** The span whose subscription carries every DDL of every table (the table trigger's span). */
+  long DDL_TABLE_ID = 0;
+
+  /**
+   * Subscribes to {@code span} from {@code startTs}, exclusive: the subscription yields the events with a
+   * commit ts above {@code startTs}. A span of table {@link #DDL_TABLE_ID} yields every DDL event; any
+   * other span yields the row changes of its table whose key lies in the span.
+   */
+  Future<SourceSubscription> subscribe(TableSpan span, long startTs);
+
+  /** Releases the source; its subscriptions end. */
+  Future<Void> close();
+}

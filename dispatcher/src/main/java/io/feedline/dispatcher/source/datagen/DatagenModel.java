@@ -1,0 +1,186 @@
+package io.feedline.dispatcher.source.datagen;
+
+import com.google.protobuf.ByteString;
+import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.event.RowChange;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The upstream that {@code datagen} replays: what happened to table {@code t} at commit ts {@code ts} is
+ * a pure function of {@code (seed, t, ts)}, so a subscription from any start ts sees exactly the suffix
+ * of the full history, on every node and after every restart.
+ *
+ * <p>The history is built so that no event needs to look back further than a bounded window:
+ * <ul>
+ *   <li>Each table lives through <em>periods</em> of {@code P} ticks (per table, a multiple of 8 in
+ *       [2048, 3064]). Period {@code k} covers ts {@code kP+1 .. (k+1)P}; offset {@code o = ts-1-kP}.</li>
+ *   <li>DDLs sit on even offsets: CREATE TABLE at 0, an optional TRUNCATE in {@code [P/4, 3P/8)}, an
+ *       optional ADD COLUMN in {@code [P/2, 5P/8)}, DROP TABLE at {@code P-2}.</li>
+ *   <li>Row changes sit on odd offsets. Row {@code j} may be inserted at {@code 2j+1}; it lives an even
+ *       number of ticks {@code L} in [2, 48], is updated at {@code ins + 2*(L/4)} when {@code L >= 4}
+ *       and deleted at {@code ins + L}. A TRUNCATE ends every row inserted before it and DROP every row,
+ *       silently, so no update or delete ever touches a row that is gone.</li>
+ * </ul>
+ * Several rows may change at one ts (one upstream transaction); they are ordered by key.
+ */
+public final class DatagenModel {
+
+  /** The longest a row lives: how far back the rows changing at one ts can have been inserted. */
+  private static final int MAX_LIFE = 48;
+  private static final long SALT_PERIOD = 0x5045_5249_4f44L;
+  private static final long SALT_TRUNCATE = 0x5452_554eL;
+  private static final long SALT_ADD_COLUMN = 0x4144_4443L;
+  private static final long SALT_INSERT = 0x494e_53L;
+  private static final long SALT_LIFE = 0x4c49_4645L;
+  private static final long SALT_VALUE = 0x5641_4cL;
+
+  private final long seed;
+  private final int tables;
+
+  public DatagenModel(long seed, int tables) {
+    if (tables < 1) {
+      throw new IllegalArgumentException("tables must be positive: " + tables);
+    }
+    this.seed = seed;
+    this.tables = tables;
+  }
+
+  public int tables() {
+    return tables;
+  }
+
+  /** Whether {@code tableId} is one of this upstream's tables (ids 1..tables). */
+  public boolean hasTable(long tableId) {
+    return tableId >= 1 && tableId <= tables;
+  }
+
+  /** Everything that happened to {@code tableId} at {@code ts}: its DDL first (if any), then row changes by key. */
+  public List<ChangeEvent> eventsAt(long tableId, long ts) {
+    DdlEvent ddl = ddlAt(tableId, ts);
+    if (ddl != null) {
+      return List.of(ddl);
+    }
+    return List.copyOf(rowsAt(tableId, ts));
+  }
+
+  /** The DDL of {@code tableId} at {@code ts}, or null. */
+  public DdlEvent ddlAt(long tableId, long ts) {
+    if (!hasTable(tableId) || ts < 1) {
+      return null;
+    }
+    Period p = period(tableId, ts);
+    if ((p.offset & 1) != 0) {
+      return null;
+    }
+    String table = "t" + tableId;
+    if (p.offset == 0) {
+      return new DdlEvent(tableId, ts, DdlEvent.Type.CREATE_TABLE,
+          "CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, v0 BIGINT, v1 VARCHAR(24))");
+    }
+    if (p.offset == p.length - 2) {
+      return new DdlEvent(tableId, ts, DdlEvent.Type.DROP_TABLE, "DROP TABLE " + table);
+    }
+    if (p.offset == p.truncateAt) {
+      return new DdlEvent(tableId, ts, DdlEvent.Type.TRUNCATE_TABLE, "TRUNCATE TABLE " + table);
+    }
+    if (p.offset == p.addColumnAt) {
+      return new DdlEvent(tableId, ts, DdlEvent.Type.ADD_COLUMN, "ALTER TABLE " + table + " ADD COLUMN extra INT");
+    }
+    return null;
+  }
+
+  /** The row changes of {@code tableId} at {@code ts}, by key. */
+  public List<RowChange> rowsAt(long tableId, long ts) {
+    if (!hasTable(tableId) || ts < 1) {
+      return List.of();
+    }
+    Period p = period(tableId, ts);
+    int o = p.offset;
+    if ((o & 1) == 0) {
+      return List.of();
+    }
+    List<RowChange> rows = new ArrayList<>(2);
+    for (int j = Math.max(0, (o - 1 - MAX_LIFE) / 2); j <= (o - 1) / 2; j++) {
+      Row row = row(p, tableId, j);
+      if (row == null) {
+        continue;
+      }
+      if (o == row.insertAt) {
+        rows.add(new RowChange(tableId, ts, RowChange.Op.INSERT, j, Map.of(), values(p, tableId, j, 0, row.insertAt)));
+      } else if (o == row.updateAt && o < row.endAt) {
+        rows.add(new RowChange(tableId, ts, RowChange.Op.UPDATE, j,
+            values(p, tableId, j, 0, row.insertAt), values(p, tableId, j, 1, row.updateAt)));
+      } else if (o == row.deleteAt && o < row.endAt) {
+        int lastWrite = row.updateAt > 0 ? row.updateAt : row.insertAt;
+        rows.add(new RowChange(tableId, ts, RowChange.Op.DELETE, j, values(p, tableId, j, row.updateAt > 0 ? 1 : 0, lastWrite), Map.of()));
+      }
+    }
+    return rows;
+  }
+
+  /** The key bytes of row {@code key}: 8 bytes big-endian, so spans split tables by key range. */
+  public static ByteString keyBytes(long key) {
+    return ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(key).array());
+  }
+
+  private Period period(long tableId, long ts) {
+    int length = 2048 + 8 * (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), 128L);
+    long index = (ts - 1) / length;
+    int offset = (int) ((ts - 1) % length);
+    long truncate = hash(tableId, index, 0, SALT_TRUNCATE);
+    long addColumn = hash(tableId, index, 0, SALT_ADD_COLUMN);
+    int truncateAt = (truncate & 1) == 0 ? -1 : length / 4 + 2 * (int) Math.floorMod(truncate >>> 1, (long) length / 16);
+    int addColumnAt = (addColumn & 1) == 0 ? -1 : length / 2 + 2 * (int) Math.floorMod(addColumn >>> 1, (long) length / 16);
+    return new Period(index, length, offset, truncateAt, addColumnAt);
+  }
+
+  /** Row {@code j} of period {@code p}, or null if that slot inserts no row. */
+  private Row row(Period p, long tableId, int j) {
+    int insertAt = 2 * j + 1;
+    if (insertAt > p.length - 3 || Math.floorMod(hash(tableId, p.index, j, SALT_INSERT), 3L) != 0) {
+      return null;
+    }
+    int life = 2 * (1 + (int) Math.floorMod(hash(tableId, p.index, j, SALT_LIFE), (long) MAX_LIFE / 2));
+    int updateAt = life >= 4 ? insertAt + 2 * (life / 4) : -1;
+    int endAt = p.truncateAt > insertAt ? p.truncateAt : p.length - 2;
+    return new Row(insertAt, updateAt, insertAt + life, endAt);
+  }
+
+  /** The row's column values as written by its {@code version}-th write (0 insert, 1 update) at {@code offset}. */
+  private Map<String, Object> values(Period p, long tableId, int j, int version, int offset) {
+    long h = hash(tableId, p.index, j, SALT_VALUE + version);
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("id", (long) j);
+    v.put("v0", h >> 16);
+    v.put("v1", "s" + Long.toHexString(h & 0xffff_ffffL));
+    if (p.addColumnAt >= 0 && offset > p.addColumnAt) {
+      v.put("extra", (int) (h & 0x7fff));
+    }
+    return Collections.unmodifiableMap(v);
+  }
+
+  private long hash(long tableId, long period, long slot, long salt) {
+    long h = mix(seed ^ 0x9E37_79B9_7F4A_7C15L);
+    h = mix(h ^ tableId);
+    h = mix(h ^ period);
+    h = mix(h ^ slot);
+    return mix(h ^ salt);
+  }
+
+  /** SplitMix64's finalizer: a cheap, well-distributed 64-bit mix. */
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
+    return z ^ (z >>> 31);
+  }
+
+  private record Period(long index, int length, int offset, int truncateAt, int addColumnAt) {}
+
+  private record Row(int insertAt, int updateAt, int deleteAt, int endAt) {}
+}

@@ -1,0 +1,52 @@
+package io.feedline.dispatcher.source.datagen;
+
+import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.dispatcher.endpoint.InvalidEndpointException;
+import java.util.Set;
+
+/**
+ * {@code datagen://?tables=N&seed=S[&rate=R][&until=U]}.
+ *
+ * @param rate upstream ticks per second of the scheduler's (wall) clock: the head of the upstream at
+ *     time {@code now} (ms) is {@code now * rate / 1000}, so with {@code rate=1000} a ts is a millisecond
+ *     and a restarted node resumes where the clock is. 0 (the default) = unthrottled: as fast as the
+ *     dispatchers pull.
+ * @param until the upstream stops producing after this ts (0 = never); useful for finite runs
+ */
+public record DatagenSpec(int tables, long seed, long rate, long until) {
+
+  public static final int MAX_TABLES = 1_000_000;
+  /** Keeps {@code now * rate} far from overflow. */
+  public static final long MAX_RATE = 1_000_000;
+
+  private static final Set<String> PARAMS = Set.of("tables", "seed", "rate", "until");
+
+  public static DatagenSpec parse(EndpointUri uri) {
+    uri.requireOnlyParams("source", PARAMS);
+    if (!uri.host().isEmpty() || !uri.path().isEmpty()) {
+      throw new InvalidEndpointException("source URI '" + uri + "': datagen takes only query parameters, e.g. datagen://?tables=100&seed=7");
+    }
+    String tables = uri.params().get("tables");
+    if (tables == null) {
+      throw new InvalidEndpointException("source URI '" + uri + "' needs tables=N (1.." + MAX_TABLES + ")");
+    }
+    return new DatagenSpec(
+        (int) number(uri, "tables", tables, 1, MAX_TABLES),
+        number(uri, "seed", uri.params().getOrDefault("seed", "0"), Long.MIN_VALUE, Long.MAX_VALUE),
+        number(uri, "rate", uri.params().getOrDefault("rate", "0"), 0, MAX_RATE),
+        number(uri, "until", uri.params().getOrDefault("until", "0"), 0, Long.MAX_VALUE));
+  }
+
+  private static long number(EndpointUri uri, String name, String text, long min, long max) {
+    long value;
+    try {
+      value = Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new InvalidEndpointException("source URI '" + uri + "': " + name + " must be a whole number, got '" + text + "'");
+    }
+    if (value < min || value > max) {
+      throw new InvalidEndpointException("source URI '" + uri + "': " + name + " must be within " + min + ".." + max + ", got " + value);
+    }
+    return value;
+  }
+}

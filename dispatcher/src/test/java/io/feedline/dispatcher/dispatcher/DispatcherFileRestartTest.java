@@ -1,0 +1,118 @@
+package io.feedline.dispatcher.dispatcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.time.VertxScheduler;
+import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.sink.Sink;
+import io.feedline.dispatcher.sink.file.FileSink;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
+import io.feedline.dispatcher.source.datagen.DatagenSource;
+import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.feedline.dispatcher.testing.Requests;
+import io.feedline.proto.TableSpan;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A dispatcher writes a table to the file sink, stops, and a new one resumes from the checkpoint: the
+ * file holds every change exactly once up to the checkpoint, and duplicates only what lay beyond it.
+ */
+@ExtendWith(VertxExtension.class)
+class DispatcherFileRestartTest {
+
+  private static final long UNTIL = 12_000;
+  private static final long TABLE = 3;
+  private static final TableSpan SPAN = Requests.table(TABLE);
+
+  /** Runs a dispatcher on its own context until its checkpoint reaches {@code stopAt}, then stops it. */
+  private static long runUntil(Vertx vertx, Sink sink, DispatcherRef ref, long startTs, long stopAt) throws Exception {
+    Context context = vertx.getOrCreateContext();
+    Promise<Long> reached = Promise.promise();
+    context.runOnContext(v -> {
+      DatagenSource source = new DatagenSource(new DatagenSpec(4, 7, 0, UNTIL), new VertxScheduler(vertx, context, Clock.systemUTC()));
+      Dispatcher[] d = new Dispatcher[1];
+      d[0] = new Dispatcher(new DispatcherSpec(ref, SPAN, startTs, false), source, sink, new VertxScheduler(vertx, context, Clock.systemUTC()),
+          new Dispatcher.Listener() {
+            @Override
+            public void working(DispatcherRef r) {}
+
+            @Override
+            public void progressed(DispatcherRef r, long checkpointTs, long resolvedTs) {
+              if (checkpointTs >= stopAt && !reached.future().isComplete()) {
+                // Stop as soon as the checkpoint passes the mark; what it reports is the restart point.
+                d[0].stop().onComplete(x -> reached.tryComplete(checkpointTs));
+              }
+            }
+
+            @Override
+            public void failed(DispatcherRef r, Throwable cause) {
+              reached.tryFail(cause);
+            }
+          }, 200);
+      d[0].start();
+    });
+    return reached.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private static List<String> expectedLines(long after, long upTo) {
+    DatagenModel model = new DatagenModel(7, 4);
+    List<String> lines = new ArrayList<>();
+    for (long ts = after + 1; ts <= upTo; ts++) {
+      for (RowChange row : model.rowsAt(TABLE, ts)) {
+        lines.add(FileSink.encode(row));
+      }
+    }
+    return lines;
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aCleanRestartLeavesNoGapAndNoDuplicate(Vertx vertx, @TempDir Path dir) throws Exception {
+    Sink sink = await(FileSink.open(vertx, dir));
+    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, 4_000);
+    assertThat(checkpoint).isBetween(4_000L, UNTIL);
+    long last = runUntil(vertx, sink, Requests.id(2), checkpoint, UNTIL);
+    assertThat(last).isEqualTo(UNTIL);
+    await(sink.close());
+
+    assertThat(Files.readAllLines(FileSink.tableFile(dir, TABLE, false))).isEqualTo(expectedLines(0, UNTIL));
+    assertThat(new JsonObject(Files.readString(FileSink.checkpointFile(dir, SPAN, false))).getLong("checkpointTs")).isEqualTo(UNTIL);
+  }
+
+  @Test
+  void aCrashBeforeTheCheckpointDuplicatesOnlyWhatLayBeyondIt(Vertx vertx, @TempDir Path dir) throws Exception {
+    Sink sink = await(FileSink.open(vertx, dir));
+    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, 4_000);
+    // The crash: lines past the checkpoint reached the file, the checkpoint did not.
+    List<String> beyond = expectedLines(checkpoint, checkpoint + 700);
+    assertThat(beyond).isNotEmpty();
+    Files.writeString(FileSink.tableFile(dir, TABLE, false), String.join("\n", beyond) + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+
+    runUntil(vertx, sink, Requests.id(2), checkpoint, UNTIL);
+    await(sink.close());
+
+    List<String> expected = new ArrayList<>(expectedLines(0, checkpoint));
+    expected.addAll(beyond);
+    expected.addAll(expectedLines(checkpoint, UNTIL));
+    assertThat(Files.readAllLines(FileSink.tableFile(dir, TABLE, false))).isEqualTo(expected);
+  }
+}

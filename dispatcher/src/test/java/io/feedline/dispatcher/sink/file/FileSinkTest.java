@@ -1,0 +1,64 @@
+package io.feedline.dispatcher.sink.file;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.sink.Sink;
+import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.dispatcher.sink.WritePathClosedException;
+import io.feedline.proto.TableSpan;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(VertxExtension.class)
+class FileSinkTest {
+
+  private static final DispatcherRef D1 = new DispatcherRef(1, 1);
+  private static final TableSpan T7 = TableSpan.newBuilder().setTableId(7).build();
+  private static final TableSpan DDL = TableSpan.newBuilder().setTableId(0).build();
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void writesJsonLinesPerTableThenTheCheckpointAndRefusesWritesAfterClose(Vertx vertx, @TempDir Path dir) throws Exception {
+    Sink sink = await(FileSink.open(vertx, dir));
+    List<ChangeEvent> rows = List.of(
+        new RowChange(7, 10, RowChange.Op.INSERT, 1, Map.of(), Map.of("id", 1L)),
+        new RowChange(7, 12, RowChange.Op.DELETE, 1, Map.of("id", 1L), Map.of()));
+    await(sink.write(new SinkBatch(D1, T7, false, rows, 15)));
+    await(sink.write(new SinkBatch(D1, DDL, false, List.of(new DdlEvent(7, 20, DdlEvent.Type.DROP_TABLE, "DROP TABLE t7")), 21)));
+    await(sink.write(new SinkBatch(D1, T7, true, rows.subList(0, 1), 11)));
+
+    List<String> lines = Files.readAllLines(FileSink.tableFile(dir, 7, false));
+    assertThat(lines).hasSize(2);
+    assertThat(new JsonObject(lines.get(0)).getString("op")).isEqualTo("INSERT");
+    assertThat(new JsonObject(lines.get(1)).getLong("commitTs")).isEqualTo(12);
+    assertThat(Files.readAllLines(FileSink.tableFile(dir, 0, false))).singleElement().asString().contains("DROP_TABLE");
+    assertThat(Files.readAllLines(FileSink.tableFile(dir, 7, true))).hasSize(1);
+    JsonObject checkpoint = new JsonObject(Files.readString(FileSink.checkpointFile(dir, T7, false)));
+    assertThat(checkpoint.getLong("checkpointTs")).isEqualTo(15);
+    assertThat(checkpoint.getString("dispatcher")).isEqualTo(D1.toString());
+    try (var listing = Files.list(dir.resolve(FileSink.CHECKPOINT_DIR))) {
+      assertThat(listing.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+    }
+
+    await(sink.close());
+    assertThat(sink.write(new SinkBatch(D1, T7, false, rows, 30)).cause()).isInstanceOf(WritePathClosedException.class);
+    assertThat(Files.readAllLines(FileSink.tableFile(dir, 7, false))).hasSize(2);
+  }
+}
