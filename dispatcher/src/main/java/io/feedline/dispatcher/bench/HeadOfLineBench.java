@@ -25,7 +25,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -47,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  * changefeeds get their own requests every wave too; "stalled answers" counts the stalled-close
  * changefeed's prompt "not yet" replies.
  *
- * <pre>java ... io.feedline.dispatcher.bench.HeadOfLineBench [changefeeds=1000] [iterations=100] [warmup=30]</pre>
+ * <pre>java -jar feedline.jar bench head-of-line [--changefeeds 1000] [--iterations 100] [--warmup 30]</pre>
  */
 public final class HeadOfLineBench {
 
@@ -62,19 +61,6 @@ public final class HeadOfLineBench {
       double requestsPerSecond, int stalledAnswers) {}
 
   private HeadOfLineBench() {}
-
-  public static void main(String[] args) throws Exception {
-    Map<String, String> options = parse(args);
-    int changefeeds = Integer.parseInt(options.getOrDefault("changefeeds", "1000"));
-    int iterations = Integer.parseInt(options.getOrDefault("iterations", "100"));
-    int warmup = Integer.parseInt(options.getOrDefault("warmup", "30"));
-    // A discarded pass first: the JIT should not favour whichever scenario happens to run second.
-    run(changefeeds, 0, warmup, false);
-    List<Result> results = List.of(
-        run(changefeeds, iterations, warmup, false),
-        run(changefeeds, iterations, warmup, true));
-    System.out.print(table(results));
-  }
 
   /** The results as a table, with the machine's core count. */
   public static String table(List<Result> results) {
@@ -175,17 +161,7 @@ public final class HeadOfLineBench {
     return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  private static Map<String, String> parse(String[] args) {
-    Map<String, String> options = new HashMap<>();
-    for (String arg : args) {
-      String[] kv = arg.replaceFirst("^--", "").split("=", 2);
-      if (kv.length != 2 || !List.of("changefeeds", "iterations", "warmup").contains(kv[0])) {
-        throw new IllegalArgumentException("unknown argument '" + arg + "'; use changefeeds=N iterations=N warmup=N, got " + Arrays.toString(args));
-      }
-      options.put(kv[0], kv[1]);
-    }
-    return options;
-  }
+
 
   /** The real providers, plus {@code stall-close://} and {@code stall-open://} sinks that never finish. */
   private static final class StallingEndpoints implements Endpoints {
