@@ -5,7 +5,8 @@ import io.feedline.proto.ChangefeedInfo;
 
 /**
  * Creates the manager's maintainers. Creating must have no observable effect (no sends, no timers): the
- * manager decides, and its runtime then starts or stops what was created.
+ * manager decides, and its runtime then starts or stops what was created. It must not throw either: the
+ * manager validated the request, and anything else that can fail belongs in the maintainer's start.
  */
 public interface MaintainerFactory {
 

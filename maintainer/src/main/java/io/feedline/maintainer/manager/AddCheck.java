@@ -1,7 +1,9 @@
 package io.feedline.maintainer.manager;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.feedline.common.fence.Epochs;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.uri.SinkUris;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ChangefeedInfo;
 
@@ -9,7 +11,14 @@ import io.feedline.proto.ChangefeedInfo;
 sealed interface AddCheck {
 
   /** A request the manager can act on, with its parsed config. */
-  record Valid(ChangefeedId changefeed, ChangefeedInfo info, AddMaintainerRequest request) implements AddCheck {}
+  record Valid(ChangefeedId changefeed, ChangefeedInfo info, AddMaintainerRequest request) implements AddCheck {
+    /** The config holds the sink URI: a log line that prints this value must not leak its credentials. */
+    @Override
+    public String toString() {
+      return "Valid[changefeed=" + changefeed + ", epoch=" + Epochs.format(request.getEpoch()) + ", sink="
+          + SinkUris.redact(info.getSinkUri()) + "]";
+    }
+  }
 
   /**
    * A request that must be answered with an error status instead.

@@ -112,7 +112,6 @@ public final class MaintainerManager {
       }
       effects = routeToMaintainer(from, changefeed, payload);
     }
-    refreshGauge();
     return Optional.of(effects);
   }
 
@@ -138,7 +137,7 @@ public final class MaintainerManager {
     }
     boolean dispatchersClosed = slot.stopCascades;
     AfterStop next = slot.afterStop;
-    slot.maintainer = null;
+    assign(slot, null);
     slot.stopping = false;
     slot.afterStop = null;
     LOG.info("event=maintainer_stopped changefeed={} epoch={} dispatchers_closed={}",
@@ -154,7 +153,6 @@ public final class MaintainerManager {
           nowMillis + reportRetentionMillis);
       effects = Effects.NONE;
     }
-    refreshGauge();
     return effects;
   }
 
@@ -256,17 +254,22 @@ public final class MaintainerManager {
     }
     slots.put(changefeed, slot);
     slot.fence = decision.next();
-    LOG.info("event=maintainer_removing changefeed={} epoch={} cascade={} removed={} local_epoch={}", changefeed,
-        Epochs.format(epoch), cascade, removed, slot.maintainer == null ? "none" : Epochs.format(slot.maintainer.epoch()));
     if (slot.maintainer != null && !slot.stopping) {
+      LOG.info("event=maintainer_stopping changefeed={} epoch={} local_epoch={} cascade={} removed={}",
+          changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()), cascade, removed);
       slot.afterStop = new AfterStop.Report(epoch, removed);
       return orderStop(slot, cascade, removed);
     }
     if (slot.stopping) {
       // The latest decision replaces whatever was to follow the stop in flight (a pending add included).
-      slot.afterStop = cascade && !slot.stopCascades
+      AfterStop next = cascade && !slot.stopCascades
           ? new AfterStop.CloseDispatchers(epoch, removed)
           : new AfterStop.Report(epoch, removed);
+      if (!next.equals(slot.afterStop)) {
+        LOG.info("event=after_stop_changed changefeed={} epoch={} stopping_epoch={} next={}",
+            changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()), next);
+      }
+      slot.afterStop = next;
       return Effects.NONE;
     }
     if (decision.admission() == Admission.ACCEPT && slot.done != null && slot.done.covers(cascade)) {
@@ -279,6 +282,7 @@ public final class MaintainerManager {
       // The owner's maintainer is gone (its node died): dispatcher managers may still run anywhere.
       return startRemoveOnly(slot, epoch, removed);
     }
+    LOG.info("event=removal_confirmed changefeed={} epoch={} removed={} local_maintainer=none", changefeed, Epochs.format(epoch), removed);
     slot.done = new DoneReport(epoch, removed, false, slot.lastCheckpointTs, nowMillis + reportRetentionMillis);
     return Effects.NONE;
   }
@@ -309,7 +313,7 @@ public final class MaintainerManager {
   private void reject(String type, String reason, String changefeed, long epoch, String message, String sinkUri) {
     metrics.counter("feedline.maintainer_manager.rejections", "type", type, "reason", reason).increment();
     String shown = AddCheck.shown(changefeed);
-    onceLog.warn(List.of(type, reason, changefeed, epoch),
+    onceLog.warn(List.of(type, reason, shown, epoch),
         () -> "event=request_rejected type=" + type + " reason=" + reason + " changefeed=" + shown + " epoch=" + Epochs.format(epoch)
             + " detail=\"" + message + "\"" + (sinkUri.isEmpty() ? "" : " sink=" + SinkUris.redact(sinkUri)));
   }
@@ -319,7 +323,7 @@ public final class MaintainerManager {
   private Effects startMaintainer(ChangefeedSlot slot, AddCheck.Valid add) {
     AddMaintainerRequest request = add.request();
     Maintainer maintainer = factory.create(slot.changefeed, request.getEpoch(), add.info(), request.getCheckpointTs(), request.getIsNew());
-    slot.maintainer = maintainer;
+    assign(slot, maintainer);
     slot.done = null;
     LOG.info("event=maintainer_created changefeed={} epoch={} checkpoint_ts={} is_new={} sink={}", slot.changefeed,
         Epochs.format(request.getEpoch()), request.getCheckpointTs(), request.getIsNew(), SinkUris.redact(add.info().getSinkUri()));
@@ -328,7 +332,7 @@ public final class MaintainerManager {
 
   private Effects startRemoveOnly(ChangefeedSlot slot, long epoch, boolean removed) {
     Maintainer maintainer = factory.removeOnly(slot.changefeed, epoch, removed);
-    slot.maintainer = maintainer;
+    assign(slot, maintainer);
     slot.done = null;
     slot.stopping = true;
     slot.stopCascades = true;
@@ -343,8 +347,14 @@ public final class MaintainerManager {
     return Effects.stop(slot.maintainer, cascade, removed);
   }
 
-  private void refreshGauge() {
-    localMaintainers.set((int) slots.values().stream().filter(s -> s.maintainer != null).count());
+  /** Sets the slot's local maintainer; the only place it changes, so the gauge stays exact. */
+  private void assign(ChangefeedSlot slot, Maintainer maintainer) {
+    if (slot.maintainer == null && maintainer != null) {
+      localMaintainers.incrementAndGet();
+    } else if (slot.maintainer != null && maintainer == null) {
+      localMaintainers.decrementAndGet();
+    }
+    slot.maintainer = maintainer;
   }
 
   // ---- dispatcher-side traffic ----

@@ -96,6 +96,7 @@ class AddMaintainerTest {
       assertThat(f.created).hasSize(1);
       assertThat(logs.lines()).isNotEmpty().noneMatch(l -> l.contains("s3cret") || l.contains("hunter2"));
       assertThat(logs.linesContaining("mysql://root:***@db:3306/app?password=***")).hasSize(3);
+      assertThat(AddCheck.of(secretAdd)).asString().contains("mysql://root:***@db").doesNotContain("s3cret", "hunter2");
       assertThat(f.heartbeats()).flatExtracting(MaintainerHeartbeat::getStatusesList)
           .flatExtracting(MaintainerStatus::getErrorsList).extracting(RunningError::getMessage)
           .hasSize(2).noneMatch(m -> m.contains("s3cret") || m.contains("hunter2"));

@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.HandStoppedMaintainer;
+import io.feedline.maintainer.LogCapture;
 import io.feedline.maintainer.RemoveOnlyMaintainer;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.MaintainerCloseRequest;
@@ -187,6 +188,19 @@ class RemoveMaintainerTest {
     assertThat(f.created).hasSize(2);
     assertThat(f.created.get(1)).isInstanceOf(RemoveOnlyMaintainer.class);
     assertThat(f.closeRequests(N2)).containsExactly(closeRequest("cf1", true, 5));
+  }
+
+  @Test
+  void resentRemovesWhileStoppingChangeNothingAndAreNotLoggedAgain() {
+    ManagerFixture f = ManagerFixture.bootstrapped(ManagerFixture.withHandStoppedMaintainers());
+    f.receive(COORDINATOR, add("cf1", 5));
+    try (LogCapture logs = new LogCapture()) {
+      for (int resend = 0; resend < 3; resend++) {
+        f.receive(COORDINATOR, remove("cf1", 5, false, true));
+      }
+      assertThat(f.<HandStoppedMaintainer>maintainer(0).stopCalls()).hasSize(1);
+      assertThat(logs.lines()).singleElement().asString().contains("event=maintainer_stopping", "changefeed=cf1", "epoch=5");
+    }
   }
 
   @Test
