@@ -1,22 +1,58 @@
 package io.feedline.maintainer;
 
+import io.feedline.common.config.Timings;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
+import io.feedline.common.time.VertxScheduler;
+import io.feedline.maintainer.manager.MaintainerManager;
+import io.feedline.maintainer.manager.MaintainerManagerRuntime;
+import io.vertx.core.Future;
 
 /**
- * The maintainer-manager role of a node: hosts this node's maintainers and answers coordinator commands (issue 3, 5). Until that lands it receives its control messages and
- * reports them as unhandled.
+ * The maintainer-manager role of a node: answers the coordinator's bootstrap, add and remove commands,
+ * hosts this node's maintainers, reports them in maintainer heartbeats and routes dispatcher-side traffic
+ * to them. The decisions are {@link MaintainerManager}'s; this verticle only owns them on its context.
+ * Maintainers' resend timers are Vert.x timers of this context, so undeploying cancels them too.
  */
 public final class MaintainerManagerVerticle extends RoleVerticle {
+
+  private MaintainerManagerRuntime runtime;
 
   public MaintainerManagerVerticle(NodeContext node) {
     super(node, Role.MAINTAINER_MANAGER);
   }
 
   @Override
+  public Future<?> start() {
+    // Built before the consumer is registered: a message may arrive as soon as it is.
+    Timings timings = node.config().timings();
+    VertxScheduler scheduler = VertxScheduler.onCurrentContext(vertx);
+    Outbox outbox = node.bus()::send;
+    MaintainerServices services = new MaintainerServices(node.nodeId(), outbox, scheduler, timings.resendInterval(),
+        () -> node.membership().members().keySet());
+    MaintainerManager manager = new MaintainerManager(node.nodeId(), timings, new PlaceholderMaintainerFactory(services), node.metrics());
+    runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, timings.maintainerHeartbeat());
+    return super.start();
+  }
+
+  @Override
+  protected Future<?> onStart() {
+    runtime.start();
+    return Future.succeededFuture();
+  }
+
+  @Override
+  protected Future<?> onStop() {
+    runtime.stop();
+    return Future.succeededFuture();
+  }
+
+  @Override
   protected void handle(Inbound message) {
-    unhandled(message);
+    if (!runtime.handle(message)) {
+      unhandled(message);
+    }
   }
 }

@@ -1,0 +1,388 @@
+package io.feedline.maintainer.manager;
+
+import com.google.protobuf.Message;
+import io.feedline.common.config.Timings;
+import io.feedline.common.fence.Admission;
+import io.feedline.common.fence.Epochs;
+import io.feedline.common.fence.Fence;
+import io.feedline.common.fence.FenceRejections;
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.log.OncePerKeyLogger;
+import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.Role;
+import io.feedline.common.uri.SinkUris;
+import io.feedline.maintainer.Maintainer;
+import io.feedline.maintainer.MaintainerFactory;
+import io.feedline.maintainer.manager.ChangefeedSlot.AfterStop;
+import io.feedline.maintainer.manager.ChangefeedSlot.DoneReport;
+import io.feedline.proto.AddMaintainerRequest;
+import io.feedline.proto.BlockStatusRequest;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.CoordinatorBootstrapRequest;
+import io.feedline.proto.CoordinatorBootstrapResponse;
+import io.feedline.proto.DispatcherHeartbeat;
+import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerCloseResponse;
+import io.feedline.proto.MaintainerHeartbeat;
+import io.feedline.proto.MaintainerPostBootstrapResponse;
+import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.RemoveMaintainerRequest;
+import io.feedline.proto.RunningError;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The decisions of a node's maintainer manager (DESIGN §3, §4): which coordinator it obeys, which
+ * maintainers it runs at which epoch, and what it reports. Every input returns {@link Effects} for
+ * {@link MaintainerManagerRuntime} to perform; nothing here sends, waits or reads a clock.
+ *
+ * <ul>
+ *   <li>Coordinator commands are fenced by election version, the coordinator's epoch: a bootstrap takes
+ *       over at a version at least the highest seen (the same version only from the same node); adds and
+ *       removes are accepted only from exactly that coordinator.
+ *   <li>Each changefeed's decisions are fenced by changefeed epoch: an add takes over at a strictly newer
+ *       epoch, replacing the local maintainer only after it has fully stopped; a removal at an epoch at
+ *       least the highest seen stops it and tombstones the epoch.
+ *   <li>A finished stop is reported as STOPPED or REMOVED with the request's epoch for
+ *       2 × {@code maintainer-status-force}, then forgotten.
+ * </ul>
+ *
+ * <p>Fence drops are counted in {@code feedline.fence.rejections{role=maintainer-manager}} and logged once
+ * with both epochs (versions); malformed requests in {@code feedline.maintainer_manager.rejections}.
+ * Never throws on remote input. Not thread-safe: owned by one context.
+ */
+public final class MaintainerManager {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MaintainerManager.class);
+  private static final String ROLE = Role.MAINTAINER_MANAGER.segment();
+  /** The error code an invalid add request is answered with. */
+  public static final String INVALID_ADD_REQUEST = "invalid_add_request";
+  /** The changefeed field of fence log lines about coordinator commands as a whole. */
+  private static final String NO_CHANGEFEED = "-";
+
+  private final NodeId self;
+  private final MaintainerFactory factory;
+  private final long statusForceMillis;
+  private final long reportRetentionMillis;
+  private final MeterRegistry metrics;
+  private final FenceRejections fenceRejections;
+  private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 10_000);
+  private final AtomicInteger localMaintainers;
+  /** Sorted, so heartbeats and bootstrap responses list changefeeds in a stable order. */
+  private final Map<ChangefeedId, ChangefeedSlot> slots = new TreeMap<>();
+  /** The coordinator this node obeys: owner = its node, epoch = its election version. */
+  private Fence coordinator = Fence.INITIAL;
+
+  public MaintainerManager(NodeId self, Timings timings, MaintainerFactory factory, MeterRegistry metrics) {
+    this.self = self;
+    this.factory = factory;
+    this.statusForceMillis = timings.maintainerStatusForce().toMillis();
+    this.reportRetentionMillis = 2 * statusForceMillis;
+    this.metrics = metrics;
+    this.fenceRejections = new FenceRejections(ROLE, metrics);
+    this.localMaintainers = metrics.gauge("feedline.maintainer_manager.maintainers", new AtomicInteger());
+  }
+
+  /** The coordinator commands are accepted from, if any bootstrapped this node yet. */
+  public Optional<NodeId> coordinator() {
+    return Optional.ofNullable(coordinator.owner());
+  }
+
+  /** One inbound control message; empty when this role does not handle its type. */
+  public Optional<Effects> onMessage(NodeId from, Message payload, long nowMillis) {
+    Effects effects;
+    if (payload instanceof CoordinatorBootstrapRequest request) {
+      effects = onCoordinatorBootstrap(from, request);
+    } else if (payload instanceof AddMaintainerRequest request) {
+      effects = onAdd(from, request, nowMillis);
+    } else if (payload instanceof RemoveMaintainerRequest request) {
+      effects = onRemove(from, request, nowMillis);
+    } else {
+      String changefeed = dispatcherSideChangefeed(payload);
+      if (changefeed == null) {
+        return Optional.empty();
+      }
+      effects = routeToMaintainer(from, changefeed, payload);
+    }
+    return Optional.of(effects);
+  }
+
+  /**
+   * The stop of {@code maintainer} completed: replace it, close the dispatcher managers too, or report
+   * the stop, whichever the latest accepted decision asked for.
+   */
+  public Effects onMaintainerStopped(Maintainer maintainer, Throwable failure, long nowMillis) {
+    ChangefeedSlot slot = slots.get(maintainer.changefeedId());
+    if (slot == null || slot.maintainer != maintainer || !slot.stopping) {
+      LOG.warn("event=unexpected_stop_completion changefeed={} epoch={}", maintainer.changefeedId(), Epochs.format(maintainer.epoch()));
+      return Effects.NONE;
+    }
+    if (failure != null) {
+      // The contract says a stop never fails; holding the slot forever would wedge the changefeed here.
+      metrics.counter("feedline.maintainer_manager.stop_failures").increment();
+      LOG.error("event=maintainer_stop_failed changefeed={} epoch={} error=\"{}\" action=treat_as_stopped",
+          slot.changefeed, Epochs.format(maintainer.epoch()), failure.toString());
+    }
+    long checkpointTs = maintainer.status().getCheckpointTs();
+    if (checkpointTs != 0) {
+      slot.lastCheckpointTs = checkpointTs;
+    }
+    boolean dispatchersClosed = slot.stopCascades;
+    AfterStop next = slot.afterStop;
+    assign(slot, null);
+    slot.stopping = false;
+    slot.afterStop = null;
+    LOG.info("event=maintainer_stopped changefeed={} epoch={} dispatchers_closed={}",
+        slot.changefeed, Epochs.format(maintainer.epoch()), dispatchersClosed);
+    Effects effects;
+    if (next instanceof AfterStop.StartMaintainer start) {
+      effects = startMaintainer(slot, start.add());
+    } else if (next instanceof AfterStop.CloseDispatchers close) {
+      effects = startRemoveOnly(slot, close.epoch(), close.removed());
+    } else {
+      AfterStop.Report report = (AfterStop.Report) next;
+      slot.done = new DoneReport(report.epoch(), report.removed(), dispatchersClosed, slot.lastCheckpointTs,
+          nowMillis + reportRetentionMillis);
+      effects = Effects.NONE;
+    }
+    return effects;
+  }
+
+  /**
+   * The maintainer heartbeat: to the current coordinator, the statuses that changed since last sent or
+   * were last sent {@code maintainer-status-force} ago; then confirmations past their retention are
+   * forgotten (after being sent one last time if due).
+   */
+  public Effects onHeartbeatTick(long nowMillis) {
+    List<MaintainerStatus> due = new ArrayList<>();
+    if (coordinator.hasOwner()) {
+      for (ChangefeedSlot slot : slots.values()) {
+        MaintainerStatus status = slot.status();
+        if (!status.equals(slot.lastSent) || nowMillis - slot.lastSentAtMillis >= statusForceMillis) {
+          due.add(status);
+          slot.lastSent = status;
+          slot.lastSentAtMillis = nowMillis;
+        }
+      }
+    }
+    slots.values().removeIf(slot -> slot.expired(nowMillis));
+    return due.isEmpty()
+        ? Effects.NONE
+        : Effects.send(coordinator.owner(), Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addAllStatuses(due).build());
+  }
+
+  // ---- coordinator commands ----
+
+  private Effects onCoordinatorBootstrap(NodeId from, CoordinatorBootstrapRequest request) {
+    long version = request.getElectionVersion();
+    Fence.Decision decision = coordinator.admitBootstrap(from, version);
+    if (!fenceRejections.check(decision, NO_CHANGEFEED, ControlPayloads.typeOf(request), from, version, coordinator)) {
+      return Effects.NONE;
+    }
+    if (decision.admission() == Admission.TAKEOVER) {
+      LOG.info("event=coordinator_changed coordinator={} election_version={} previous_coordinator={} previous_version={}",
+          from, Epochs.format(version), coordinator.hasOwner() ? coordinator.owner() : "none", Epochs.format(coordinator.epoch()));
+    }
+    coordinator = decision.next();
+    CoordinatorBootstrapResponse.Builder response = CoordinatorBootstrapResponse.newBuilder().setElectionVersion(version);
+    slots.values().forEach(slot -> response.addStatuses(slot.status()));
+    return Effects.send(from, Role.COORDINATOR, response.build());
+  }
+
+  private Effects onAdd(NodeId from, AddMaintainerRequest request, long nowMillis) {
+    String type = ControlPayloads.typeOf(request);
+    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, request.getChangefeedId())) {
+      return Effects.NONE;
+    }
+    AddCheck check = AddCheck.of(request);
+    if (check instanceof AddCheck.Invalid invalid) {
+      return rejectAdd(from, request, invalid, nowMillis);
+    }
+    AddCheck.Valid add = (AddCheck.Valid) check;
+    ChangefeedSlot slot = slots.getOrDefault(add.changefeed(), new ChangefeedSlot(add.changefeed()));
+    long epoch = request.getEpoch();
+    Fence.Decision decision = slot.fence.admitBootstrap(self, epoch);
+    if (!fenceRejections.check(decision, add.changefeed().value(), type, from, epoch, slot.fence)) {
+      return Effects.NONE;
+    }
+    slots.put(add.changefeed(), slot);
+    slot.fence = decision.next();
+    if (decision.admission() != Admission.TAKEOVER) {
+      // The same epoch again (a resend): that maintainer already exists or waits for its predecessor's stop.
+      return Effects.NONE;
+    }
+    if (slot.maintainer == null) {
+      return startMaintainer(slot, add);
+    }
+    // Two maintainers of one changefeed must never run here at once: the new one waits for the old one's stop.
+    slot.afterStop = new AfterStop.StartMaintainer(add);
+    if (slot.stopping) {
+      LOG.info("event=add_pending changefeed={} epoch={} stopping_epoch={}",
+          slot.changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()));
+      return Effects.NONE;
+    }
+    LOG.info("event=maintainer_replacing changefeed={} epoch={} old_epoch={}",
+        slot.changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()));
+    return orderStop(slot, false, false);
+  }
+
+  private Effects onRemove(NodeId from, RemoveMaintainerRequest request, long nowMillis) {
+    String type = ControlPayloads.typeOf(request);
+    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, request.getChangefeedId())) {
+      return Effects.NONE;
+    }
+    if (!ChangefeedId.isValid(request.getChangefeedId())) {
+      reject(type, "invalid_changefeed_id", request.getChangefeedId(), request.getEpoch(), "changefeed id is invalid", "");
+      return Effects.NONE;
+    }
+    ChangefeedId changefeed = ChangefeedId.of(request.getChangefeedId());
+    ChangefeedSlot slot = slots.getOrDefault(changefeed, new ChangefeedSlot(changefeed));
+    long epoch = request.getEpoch();
+    boolean cascade = request.getCascade();
+    boolean removed = request.getRemoved();
+    Fence.Decision decision = slot.fence.admitClose(self, epoch);
+    if (!fenceRejections.check(decision, changefeed.value(), type, from, epoch, slot.fence)) {
+      return Effects.NONE;
+    }
+    slots.put(changefeed, slot);
+    slot.fence = decision.next();
+    if (slot.maintainer != null && !slot.stopping) {
+      LOG.info("event=maintainer_stopping changefeed={} epoch={} local_epoch={} cascade={} removed={}",
+          changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()), cascade, removed);
+      slot.afterStop = new AfterStop.Report(epoch, removed);
+      return orderStop(slot, cascade, removed);
+    }
+    if (slot.stopping) {
+      // The latest decision replaces whatever was to follow the stop in flight (a pending add included).
+      AfterStop next = cascade && !slot.stopCascades
+          ? new AfterStop.CloseDispatchers(epoch, removed)
+          : new AfterStop.Report(epoch, removed);
+      if (!next.equals(slot.afterStop)) {
+        LOG.info("event=after_stop_changed changefeed={} epoch={} stopping_epoch={} next={}",
+            changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()), next);
+      }
+      slot.afterStop = next;
+      return Effects.NONE;
+    }
+    if (decision.admission() == Admission.ACCEPT && slot.done != null && slot.done.covers(cascade)) {
+      // Already done at this epoch: confirm again, so a lost confirmation is healed by the resend.
+      slot.done = slot.done.reconfirmed(removed, nowMillis + reportRetentionMillis);
+      slot.lastSent = null;
+      return Effects.NONE;
+    }
+    if (cascade) {
+      // The owner's maintainer is gone (its node died): dispatcher managers may still run anywhere.
+      return startRemoveOnly(slot, epoch, removed);
+    }
+    LOG.info("event=removal_confirmed changefeed={} epoch={} removed={} local_maintainer=none", changefeed, Epochs.format(epoch), removed);
+    slot.done = new DoneReport(epoch, removed, false, slot.lastCheckpointTs, nowMillis + reportRetentionMillis);
+    return Effects.NONE;
+  }
+
+  private boolean fromCurrentCoordinator(NodeId from, long version, String type, String changefeed) {
+    Fence.Decision decision = coordinator.admitControl(from, version);
+    return fenceRejections.check(decision, AddCheck.shown(changefeed), type, from, version, coordinator);
+  }
+
+  private Effects rejectAdd(NodeId from, AddMaintainerRequest request, AddCheck.Invalid invalid, long nowMillis) {
+    reject(ControlPayloads.typeOf(request), invalid.reason(), request.getChangefeedId(), request.getEpoch(), invalid.message(),
+        invalid.sinkUri());
+    RunningError error = RunningError.newBuilder()
+        .setNodeId(self.value())
+        .setCode(INVALID_ADD_REQUEST)
+        .setMessage(invalid.message())
+        .setTimeMs(nowMillis)
+        .build();
+    MaintainerStatus status = MaintainerStatus.newBuilder()
+        .setChangefeedId(request.getChangefeedId())
+        .setState(ComponentState.COMPONENT_STATE_STOPPED)
+        .addErrors(error)
+        .setEpoch(request.getEpoch())
+        .build();
+    return Effects.send(from, Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addStatuses(status).build());
+  }
+
+  private void reject(String type, String reason, String changefeed, long epoch, String message, String sinkUri) {
+    metrics.counter("feedline.maintainer_manager.rejections", "type", type, "reason", reason).increment();
+    String shown = AddCheck.shown(changefeed);
+    onceLog.warn(List.of(type, reason, shown, epoch),
+        () -> "event=request_rejected type=" + type + " reason=" + reason + " changefeed=" + shown + " epoch=" + Epochs.format(epoch)
+            + " detail=\"" + message + "\"" + (sinkUri.isEmpty() ? "" : " sink=" + SinkUris.redact(sinkUri)));
+  }
+
+  // ---- maintainers ----
+
+  private Effects startMaintainer(ChangefeedSlot slot, AddCheck.Valid add) {
+    AddMaintainerRequest request = add.request();
+    Maintainer maintainer = factory.create(slot.changefeed, request.getEpoch(), add.info(), request.getCheckpointTs(), request.getIsNew());
+    assign(slot, maintainer);
+    slot.done = null;
+    LOG.info("event=maintainer_created changefeed={} epoch={} checkpoint_ts={} is_new={} sink={}", slot.changefeed,
+        Epochs.format(request.getEpoch()), request.getCheckpointTs(), request.getIsNew(), SinkUris.redact(add.info().getSinkUri()));
+    return Effects.start(maintainer);
+  }
+
+  private Effects startRemoveOnly(ChangefeedSlot slot, long epoch, boolean removed) {
+    Maintainer maintainer = factory.removeOnly(slot.changefeed, epoch, removed);
+    assign(slot, maintainer);
+    slot.done = null;
+    slot.stopping = true;
+    slot.stopCascades = true;
+    slot.afterStop = new AfterStop.Report(epoch, removed);
+    LOG.info("event=remove_only_maintainer_created changefeed={} epoch={} removed={}", slot.changefeed, Epochs.format(epoch), removed);
+    return Effects.startAndStop(maintainer, true, removed);
+  }
+
+  private static Effects orderStop(ChangefeedSlot slot, boolean cascade, boolean removed) {
+    slot.stopping = true;
+    slot.stopCascades = cascade;
+    return Effects.stop(slot.maintainer, cascade, removed);
+  }
+
+  /** Sets the slot's local maintainer; the only place it changes, so the gauge stays exact. */
+  private void assign(ChangefeedSlot slot, Maintainer maintainer) {
+    if (slot.maintainer == null && maintainer != null) {
+      localMaintainers.incrementAndGet();
+    } else if (slot.maintainer != null && maintainer == null) {
+      localMaintainers.decrementAndGet();
+    }
+    slot.maintainer = maintainer;
+  }
+
+  // ---- dispatcher-side traffic ----
+
+  private Effects routeToMaintainer(NodeId from, String changefeed, Message payload) {
+    ChangefeedSlot slot = ChangefeedId.isValid(changefeed) ? slots.get(ChangefeedId.of(changefeed)) : null;
+    if (slot == null || slot.maintainer == null) {
+      // Normal after a maintainer is gone: late answers and resends of its requests.
+      metrics.counter("feedline.maintainer_manager.unrouted", "type", ControlPayloads.typeOf(payload)).increment();
+      return Effects.NONE;
+    }
+    slot.maintainer.onDispatcherMessage(from, payload);
+    return Effects.NONE;
+  }
+
+  /** The changefeed a message from the dispatcher side is for, or null when it is not such a message. */
+  private static String dispatcherSideChangefeed(Message payload) {
+    if (payload instanceof MaintainerCloseResponse m) {
+      return m.getChangefeedId();
+    } else if (payload instanceof MaintainerBootstrapResponse m) {
+      return m.getChangefeedId();
+    } else if (payload instanceof MaintainerPostBootstrapResponse m) {
+      return m.getChangefeedId();
+    } else if (payload instanceof DispatcherHeartbeat m) {
+      return m.getChangefeedId();
+    } else if (payload instanceof BlockStatusRequest m) {
+      return m.getChangefeedId();
+    }
+    return null;
+  }
+}

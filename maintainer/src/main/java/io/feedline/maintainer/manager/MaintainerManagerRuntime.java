@@ -1,0 +1,60 @@
+package io.feedline.maintainer.manager;
+
+import io.feedline.common.messaging.Inbound;
+import io.feedline.common.time.Scheduler;
+import io.feedline.maintainer.Maintainer;
+import io.feedline.maintainer.Outbox;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Performs the {@link MaintainerManager}'s decisions on its context: sends their messages, starts and
+ * stops maintainers, feeds every stop's completion back as a new input, and ticks the maintainer
+ * heartbeat. Holds no decisions of its own. Not thread-safe: everything runs on the scheduler's context.
+ */
+public final class MaintainerManagerRuntime {
+
+  private final MaintainerManager manager;
+  private final Outbox outbox;
+  private final Scheduler scheduler;
+  private final long heartbeatMillis;
+  private Scheduler.Cancellable heartbeat;
+
+  public MaintainerManagerRuntime(MaintainerManager manager, Outbox outbox, Scheduler scheduler, Duration heartbeatInterval) {
+    this.manager = manager;
+    this.outbox = outbox;
+    this.scheduler = scheduler;
+    this.heartbeatMillis = heartbeatInterval.toMillis();
+  }
+
+  /** Starts the maintainer heartbeat. */
+  public void start() {
+    heartbeat = scheduler.periodic(heartbeatMillis, () -> perform(manager.onHeartbeatTick(scheduler.nowMillis())));
+  }
+
+  public void stop() {
+    if (heartbeat != null) {
+      heartbeat.cancel();
+    }
+  }
+
+  /** Handles one inbound message; false when this role does not handle its type. */
+  public boolean handle(Inbound message) {
+    Optional<Effects> effects = manager.onMessage(message.from(), message.payload(), scheduler.nowMillis());
+    effects.ifPresent(this::perform);
+    return effects.isPresent();
+  }
+
+  private void perform(Effects effects) {
+    for (Effects.Outbound out : effects.messages()) {
+      outbox.send(out.to(), out.role(), out.payload());
+    }
+    effects.starts().forEach(Maintainer::start);
+    for (Effects.StopOrder order : effects.stops()) {
+      Maintainer maintainer = order.maintainer();
+      maintainer.stop(order.cascade(), order.removed()).onComplete(done ->
+          // A stop may complete on any thread; the manager's state is only ever touched on its context.
+          scheduler.schedule(0, () -> perform(manager.onMaintainerStopped(maintainer, done.cause(), scheduler.nowMillis()))));
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package io.feedline.maintainer;
+
+import static io.feedline.common.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import io.feedline.common.config.NodeConfig;
+import io.feedline.common.config.Timings;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.ControlBus;
+import io.feedline.common.messaging.FaultRules;
+import io.feedline.common.messaging.Role;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.node.ClusterMembership;
+import io.feedline.common.node.NodeContext;
+import io.feedline.proto.AddMaintainerRequest;
+import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.CoordinatorBootstrapRequest;
+import io.feedline.proto.CoordinatorBootstrapResponse;
+import io.feedline.proto.MaintainerCloseRequest;
+import io.feedline.proto.MaintainerCloseResponse;
+import io.feedline.proto.MaintainerHeartbeat;
+import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.NodeHeartbeat;
+import io.feedline.proto.NodeRegistration;
+import io.feedline.proto.RemoveMaintainerRequest;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The role deployed on node n1 of a real local event bus, with a two-node membership in an embedded
+ * metastore. Node n2 plays the coordinator and, with n1, the dispatcher orchestrators; n2's first
+ * close confirmation is dropped on the wire, so the removal only completes through a resend.
+ */
+@ExtendWith(VertxExtension.class)
+class MaintainerManagerVerticleTest {
+
+  private static final NodeId N1 = NodeId.of("n1");
+  private static final NodeId N2 = NodeId.of("n2");
+  private static final Timings FAST = new Timings(Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofSeconds(5),
+      Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(15));
+
+  private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  private final BlockingQueue<Message> atCoordinator = new LinkedBlockingQueue<>();
+  private final AtomicInteger closeRequestsAtN2 = new AtomicInteger();
+  private MetaStore store;
+  private ClusterMembership membership;
+  private ControlBus busN2;
+
+  @BeforeEach
+  void deploy(Vertx vertx, @TempDir Path dir) throws Exception {
+    store = await(MetaStores.embedded(vertx, dir.resolve("meta")));
+    MetaKeys keys = new MetaKeys("test");
+    for (NodeId node : List.of(N1, N2)) {
+      await(store.put(keys.node(node), NodeRegistration.newBuilder().setNodeId(node.value()).build().toByteArray()));
+    }
+    membership = new ClusterMembership(store, keys);
+    await(membership.start());
+
+    ControlBus busN1 = new ControlBus(vertx, N1, metrics);
+    busN2 = new ControlBus(vertx, N2, metrics);
+    FaultRules faults = new FaultRules(1);
+    FaultRules.Rule dropFirstConfirmation = faults.drop(N2, N1, "MaintainerCloseResponse");
+    busN2.addOutboundInterceptor(faults);
+
+    await(busN2.register(Role.COORDINATOR, in -> atCoordinator.add(in.payload())));
+    await(busN2.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
+      if (closeRequestsAtN2.incrementAndGet() == 2) {
+        faults.remove(dropFirstConfirmation);
+      }
+      busN2.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(in.as(MaintainerCloseRequest.class)));
+    }));
+    await(busN1.register(Role.DISPATCHER_ORCHESTRATOR,
+        in -> busN1.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(in.as(MaintainerCloseRequest.class)))));
+
+    NodeConfig config = new NodeConfig("127.0.0.1", 0, dir, List.of(), false, "test", null, "127.0.0.1", FAST);
+    NodeContext node = new NodeContext(N1, 1, config, store, keys, null, membership, busN1, metrics);
+    await(vertx.deployVerticle(new MaintainerManagerVerticle(node)));
+  }
+
+  @AfterEach
+  void closeStore() {
+    membership.stop();
+    await(store.close());
+  }
+
+  private static MaintainerCloseResponse confirmation(MaintainerCloseRequest request) {
+    return MaintainerCloseResponse.newBuilder().setChangefeedId(request.getChangefeedId()).setSuccess(true)
+        .setEpoch(request.getEpoch()).build();
+  }
+
+  /** The next message at the coordinator matching {@code match}. */
+  private <T extends Message> T next(Class<T> type, Predicate<T> match) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      Message m = atCoordinator.poll(100, TimeUnit.MILLISECONDS);
+      if (type.isInstance(m) && match.test(type.cast(m))) {
+        return type.cast(m);
+      }
+    }
+    throw new AssertionError("no matching " + type.getSimpleName() + " at the coordinator within 10s");
+  }
+
+  private static Predicate<MaintainerHeartbeat> reports(ComponentState state, long epoch) {
+    return hb -> hb.getStatusesList().stream().anyMatch(s -> s.getChangefeedId().equals("cf1") && s.getState() == state && s.getEpoch() == epoch);
+  }
+
+  @Test
+  void servesTheCoordinatorProtocolOverTheEventBus() throws Exception {
+    busN2.send(N1, Role.MAINTAINER_MANAGER, NodeHeartbeat.getDefaultInstance());
+    busN2.send(N1, Role.MAINTAINER_MANAGER, CoordinatorBootstrapRequest.newBuilder().setElectionVersion(3).build());
+    assertThat(next(CoordinatorBootstrapResponse.class, r -> true).getElectionVersion()).isEqualTo(3);
+
+    busN2.send(N1, Role.MAINTAINER_MANAGER, AddMaintainerRequest.newBuilder().setElectionVersion(3).setChangefeedId("cf1")
+        .setConfig(ChangefeedInfo.newBuilder().setId("cf1").setSinkUri("blackhole://").build().toByteString())
+        .setCheckpointTs(42).setEpoch(5).build());
+    MaintainerStatus working = next(MaintainerHeartbeat.class, reports(ComponentState.COMPONENT_STATE_WORKING, 5)).getStatuses(0);
+    assertThat(working.getCheckpointTs()).isEqualTo(42);
+    assertThat(working.getBootstrapDone()).isTrue();
+
+    busN2.send(N1, Role.MAINTAINER_MANAGER, RemoveMaintainerRequest.newBuilder().setElectionVersion(3).setChangefeedId("cf1")
+        .setCascade(true).setRemoved(true).setEpoch(5).build());
+    next(MaintainerHeartbeat.class, reports(ComponentState.COMPONENT_STATE_REMOVED, 5));
+
+    assertThat(closeRequestsAtN2.get()).isGreaterThanOrEqualTo(2);
+    assertThat(metrics.find("feedline.bus.intercepted").tag("type", "MaintainerCloseResponse").counter().count()).isEqualTo(1);
+    assertThat(metrics.find("feedline.role.unhandled").tag("type", "NodeHeartbeat").counter().count()).isEqualTo(1);
+    assertThat(metrics.find("feedline.maintainer_manager.maintainers").gauge().value()).isZero();
+  }
+}

@@ -1,0 +1,119 @@
+package io.feedline.maintainer.manager;
+
+import static io.feedline.maintainer.manager.ManagerFixture.COORDINATOR;
+import static io.feedline.maintainer.manager.ManagerFixture.SELF;
+import static io.feedline.maintainer.manager.ManagerFixture.TIMINGS;
+import static io.feedline.maintainer.manager.ManagerFixture.VERSION;
+import static io.feedline.maintainer.manager.ManagerFixture.add;
+import static io.feedline.maintainer.manager.ManagerFixture.bootstrap;
+import static io.feedline.maintainer.manager.ManagerFixture.closeResponse;
+import static io.feedline.maintainer.manager.ManagerFixture.remove;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.messaging.Role;
+import io.feedline.maintainer.HandStoppedMaintainer;
+import io.feedline.maintainer.Maintainer;
+import io.feedline.maintainer.MaintainerFactory;
+import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.CoordinatorBootstrapResponse;
+import io.feedline.proto.DispatcherHeartbeat;
+import io.feedline.proto.NodeHeartbeat;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The decisions alone, without a runtime: inputs in, effects out, nothing performed. */
+class MaintainerManagerTest {
+
+  private final List<HandStoppedMaintainer> created = new ArrayList<>();
+  private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  private final MaintainerManager manager = new MaintainerManager(SELF, TIMINGS, new MaintainerFactory() {
+    @Override
+    public Maintainer create(ChangefeedId changefeed, long epoch, ChangefeedInfo info, long checkpointTs, boolean isNew) {
+      HandStoppedMaintainer m = new HandStoppedMaintainer(changefeed, epoch, checkpointTs);
+      created.add(m);
+      return m;
+    }
+
+    @Override
+    public Maintainer removeOnly(ChangefeedId changefeed, long epoch, boolean removed) {
+      return create(changefeed, epoch, ChangefeedInfo.getDefaultInstance(), 0, false);
+    }
+  }, metrics);
+
+  private Effects handle(com.google.protobuf.Message payload) {
+    return manager.onMessage(COORDINATOR, payload, 0).orElseThrow();
+  }
+
+  @Test
+  void aBootstrapIsAnsweredToTheCoordinatorRole() {
+    Effects effects = handle(bootstrap(VERSION));
+    assertThat(effects.messages()).singleElement().satisfies(out -> {
+      assertThat(out.to()).isEqualTo(COORDINATOR);
+      assertThat(out.role()).isEqualTo(Role.COORDINATOR);
+      assertThat(out.payload()).isInstanceOf(CoordinatorBootstrapResponse.class);
+    });
+  }
+
+  @Test
+  void aReplacementIsAStopFirstAndTheStartOnlyWhenTheStopIsReportedDone() {
+    handle(bootstrap(VERSION));
+    Effects first = handle(add("cf1", 5));
+    assertThat(first.starts()).containsExactly(created.get(0));
+    assertThat(created.get(0).starts()).as("the manager decides, the runtime starts").isZero();
+
+    Effects replace = handle(add("cf1", 6));
+    assertThat(replace.starts()).isEmpty();
+    assertThat(replace.stops()).containsExactly(new Effects.StopOrder(created.get(0), false, false));
+    assertThat(created.get(0).stopCalls()).isEmpty();
+
+    Effects stopped = manager.onMaintainerStopped(created.get(0), null, 100);
+    assertThat(stopped.starts()).containsExactly(created.get(1));
+    assertThat(created.get(1).epoch()).isEqualTo(6);
+  }
+
+  @Test
+  void aRemoveOnlyMaintainerIsStartedAndStoppedWithCascadeAtOnce() {
+    handle(bootstrap(VERSION));
+    Effects effects = handle(remove("cf1", 7, true, true));
+
+    Maintainer removeOnly = created.get(0);
+    assertThat(effects.starts()).containsExactly(removeOnly);
+    assertThat(effects.stops()).containsExactly(new Effects.StopOrder(removeOnly, true, true));
+  }
+
+  @Test
+  void aStopThatFailsAnywayIsCountedAndTheDecisionAfterItStillHappens() {
+    handle(bootstrap(VERSION));
+    handle(add("cf1", 5));
+    handle(remove("cf1", 5, false, true));
+
+    manager.onMaintainerStopped(created.get(0), new IllegalStateException("boom"), 100);
+    assertThat(metrics.counter("feedline.maintainer_manager.stop_failures").count()).isEqualTo(1);
+    // A late completion of a maintainer the manager no longer holds changes nothing.
+    assertThat(manager.onMaintainerStopped(created.get(0), null, 150)).isEqualTo(Effects.NONE);
+
+    Effects tick = manager.onHeartbeatTick(200);
+    assertThat(tick.messages()).singleElement().satisfies(out ->
+        assertThat(((io.feedline.proto.MaintainerHeartbeat) out.payload()).getStatuses(0).getState())
+            .isEqualTo(ComponentState.COMPONENT_STATE_REMOVED));
+  }
+
+  @Test
+  void dispatcherSideMessagesGoToTheChangefeedsMaintainerAndOtherTypesAreNotHandled() {
+    handle(bootstrap(VERSION));
+    handle(add("cf1", 5));
+    DispatcherHeartbeat heartbeat = DispatcherHeartbeat.newBuilder().setChangefeedId("cf1").setEpoch(5).build();
+
+    assertThat(manager.onMessage(ManagerFixture.N2, heartbeat, 0)).contains(Effects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("cf1", true, 5), 0)).contains(Effects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("unknown", true, 5), 0)).contains(Effects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("", true, 5), 0)).contains(Effects.NONE);
+    assertThat(created.get(0).dispatcherMessages()).containsExactly(heartbeat, closeResponse("cf1", true, 5));
+
+    assertThat(manager.onMessage(ManagerFixture.N2, NodeHeartbeat.getDefaultInstance(), 0)).isEmpty();
+  }
+}
