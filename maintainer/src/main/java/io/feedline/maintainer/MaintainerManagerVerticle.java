@@ -37,6 +37,11 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
     return super.start();
   }
 
+  /** The changefeeds whose maintainer runs here (not stopping), with epochs. Call on {@link #context()}. */
+  public java.util.Map<io.feedline.common.id.ChangefeedId, Long> runningMaintainers() {
+    return runtime.manager().runningMaintainers();
+  }
+
   @Override
   protected Future<?> onStart() {
     runtime.start();

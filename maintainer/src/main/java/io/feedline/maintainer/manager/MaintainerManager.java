@@ -96,6 +96,17 @@ public final class MaintainerManager {
     return Optional.ofNullable(coordinator.owner());
   }
 
+  /** The running (not stopping) local maintainers and their epochs: what this node owns right now. */
+  public Map<ChangefeedId, Long> runningMaintainers() {
+    Map<ChangefeedId, Long> running = new TreeMap<>();
+    slots.forEach((id, slot) -> {
+      if (slot.maintainer != null && !slot.stopping) {
+        running.put(id, slot.maintainer.epoch());
+      }
+    });
+    return running;
+  }
+
   /** One inbound control message; empty when this role does not handle its type. */
   public Optional<Effects> onMessage(NodeId from, Message payload, long nowMillis) {
     Effects effects;

@@ -27,6 +27,10 @@ public final class MaintainerManagerRuntime {
     this.heartbeatMillis = heartbeatInterval.toMillis();
   }
 
+  public MaintainerManager manager() {
+    return manager;
+  }
+
   /** Starts the maintainer heartbeat. */
   public void start() {
     heartbeat = scheduler.periodic(heartbeatMillis, () -> perform(manager.onHeartbeatTick(scheduler.nowMillis())));
