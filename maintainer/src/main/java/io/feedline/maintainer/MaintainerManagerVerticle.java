@@ -2,6 +2,7 @@ package io.feedline.maintainer;
 
 import io.feedline.common.config.Timings;
 import io.feedline.common.messaging.Inbound;
+import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;

@@ -1,6 +1,7 @@
 package io.feedline.maintainer;
 
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbox;
 import io.feedline.common.time.Scheduler;
 import java.time.Duration;
 import java.util.Set;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.proto.MaintainerCloseRequest;
 import io.feedline.proto.MaintainerCloseResponse;
@@ -47,7 +48,7 @@ class DispatcherManagerCloserTest {
     }
     closer.onResponse(N1, response(true, EPOCH));
     scheduler.advance(499);
-    assertThat(outbox.sent()).hasSize(3);
+    assertThat(outbox.all()).hasSize(3);
     scheduler.advance(1);
     assertThat(requestsTo(N1)).hasSize(1);
     assertThat(requestsTo(N2)).hasSize(2);
@@ -58,7 +59,7 @@ class DispatcherManagerCloserTest {
 
     assertThat(closed.succeeded()).isTrue();
     scheduler.advance(5_000);
-    assertThat(outbox.sent()).hasSize(5);
+    assertThat(outbox.all()).hasSize(5);
     assertThat(scheduler.pending()).isZero();
   }
 
@@ -97,7 +98,7 @@ class DispatcherManagerCloserTest {
   void withNoLiveNodeThereIsNothingToClose() {
     live.clear();
     assertThat(closer.start().succeeded()).isTrue();
-    assertThat(outbox.sent()).isEmpty();
+    assertThat(outbox.all()).isEmpty();
     assertThat(scheduler.pending()).isZero();
   }
 
@@ -108,7 +109,7 @@ class DispatcherManagerCloserTest {
     Future<Void> second = closer.start();
 
     assertThat(second).isSameAs(first);
-    assertThat(outbox.sent()).hasSize(3);
+    assertThat(outbox.all()).hasSize(3);
     scheduler.advance(500);
     assertThat(requestsTo(N1)).hasSize(1);
   }

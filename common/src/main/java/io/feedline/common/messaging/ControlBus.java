@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * throws on one, are counted ({@code feedline.bus.malformed}, {@code feedline.bus.handler.errors}),
  * logged once per reason, and dropped; the consumer stays registered.
  */
-public final class ControlBus {
+public final class ControlBus implements Outbox {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControlBus.class);
 
@@ -63,6 +63,7 @@ public final class ControlBus {
   }
 
   /** Sends {@code payload} to {@code role} on node {@code to}. Fire-and-forget: loss is healed by resend. */
+  @Override
   public void send(NodeId to, Role role, Message payload) {
     ControlEnvelope envelope = ControlPayloads.wrap(self, payload);
     String type = ControlPayloads.typeOf(payload);

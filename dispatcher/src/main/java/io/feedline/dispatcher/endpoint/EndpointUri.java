@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.endpoint;
 
+import io.feedline.common.uri.SinkUris;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -14,14 +15,11 @@ import java.util.regex.Pattern;
  * hence this small parser.
  *
  * <p>Sink URIs may carry credentials: {@link #toString()} and every error message use
- * {@link #redact(String)}, and the raw text is never exposed.
+ * {@link SinkUris#redact(String)}, and the raw text is never exposed.
  */
 public final class EndpointUri {
 
   private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]*");
-  /** Query parameters whose name suggests a credential; over-redacting a harmless one costs nothing. */
-  private static final Pattern SECRET_PARAM_TEXT =
-      Pattern.compile("(?i)([?&][^=&#]*(?:pass|pwd|secret|token|credential|auth|key)[^=&#]*=)[^&#]*");
 
   private final String scheme;
   private final String user;
@@ -51,7 +49,7 @@ public final class EndpointUri {
     if (raw == null || raw.isBlank()) {
       throw new InvalidEndpointException(kind + " URI is empty: give one like blackhole:// or file:///path");
     }
-    String shown = redact(raw);
+    String shown = SinkUris.redact(raw);
     int sep = raw.indexOf("://");
     if (sep <= 0) {
       throw new InvalidEndpointException(kind + " URI '" + shown + "' must look like scheme://..., e.g. file:///tmp/out");
@@ -99,33 +97,6 @@ public final class EndpointUri {
     }
     return new EndpointUri(scheme, user, password, decode(kind, shown, authority), decode(kind, shown, path),
         Map.copyOf(params), shown);
-  }
-
-  /**
-   * {@code raw} with the password of its user info and the values of secret-looking query parameters
-   * replaced by {@code ***}. Works on text that does not parse, so error messages can use it too.
-   */
-  public static String redact(String raw) {
-    if (raw == null) {
-      return "";
-    }
-    String out = raw;
-    int sep = out.indexOf("://");
-    if (sep > 0) {
-      int start = sep + 3;
-      int end = start;
-      while (end < out.length() && "/?#".indexOf(out.charAt(end)) < 0) {
-        end++;
-      }
-      int at = out.lastIndexOf('@', end - 1);
-      if (at >= start) {
-        int colon = out.indexOf(':', start);
-        if (colon >= 0 && colon < at) {
-          out = out.substring(0, colon + 1) + "***" + out.substring(at);
-        }
-      }
-    }
-    return SECRET_PARAM_TEXT.matcher(out).replaceAll("$1***");
   }
 
   private static String decode(String kind, String shown, String text) {

@@ -1,6 +1,7 @@
 package io.feedline.dispatcher.manager;
 
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dispatcher.Dispatcher;

@@ -9,15 +9,16 @@ import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
+import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.manager.Notice;
 import io.feedline.dispatcher.manager.NoticeLog;
-import io.feedline.dispatcher.manager.Outbox;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
@@ -166,7 +167,7 @@ public final class DispatcherOrchestrator {
     }
     return openManager(cf, request).transform(ar -> {
       if (ar.failed()) {
-        String reason = EndpointUri.redact(String.valueOf(ar.cause().getMessage()));
+        String reason = SinkUris.redact(String.valueOf(ar.cause().getMessage()));
         notices.report(cf, Notice.warn(type, "manager_open_failed", reason));
         outbox.send(from, Role.MAINTAINER_MANAGER, MaintainerBootstrapResponse.newBuilder().setChangefeedId(cf.value())
             .setEpoch(request.getEpoch()).setError(error("manager_open_failed", reason)).build());
@@ -225,7 +226,7 @@ public final class DispatcherOrchestrator {
       LOG.info("event=manager_closing changefeed={} epoch={} removed={}", cf, Epochs.format(request.getEpoch()), request.getRemoved());
       runtime.close().onComplete(ar -> {
         if (ar.failed()) {
-          notices.report(cf, Notice.warn(type, "close_failed", "closing the manager failed: " + EndpointUri.redact(String.valueOf(ar.cause()))));
+          notices.report(cf, Notice.warn(type, "close_failed", "closing the manager failed: " + SinkUris.redact(String.valueOf(ar.cause()))));
         }
       });
       finished = false;
@@ -253,7 +254,7 @@ public final class DispatcherOrchestrator {
     return endpoints.openSource(sourceUri).compose(source -> endpoints.openSink(info.getSinkUri())
         .recover(err -> source.close().transform(ignored -> Future.failedFuture(err)))
         .map(sink -> {
-          LOG.info("event=manager_created changefeed={} source={} sink={}", cf, EndpointUri.redact(sourceUri), EndpointUri.redact(info.getSinkUri()));
+          LOG.info("event=manager_created changefeed={} source={} sink={}", cf, SinkUris.redact(sourceUri), SinkUris.redact(info.getSinkUri()));
           return new ManagerRuntime(new DispatcherManager(cf, self, scheduler::nowMillis), source, sink, scheduler, outbox, notices,
               heartbeatInterval);
         }));

@@ -3,6 +3,7 @@ package io.feedline.dispatcher.endpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.feedline.common.uri.SinkUris;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -43,7 +44,7 @@ class EndpointUriTest {
       "not a uri :hunter2@|not a uri :hunter2@",
   })
   void redactsPasswordsAndSecretParamsOnly(String raw, String redacted) {
-    assertThat(EndpointUri.redact(raw)).isEqualTo(redacted);
+    assertThat(SinkUris.redact(raw)).isEqualTo(redacted);
   }
 
   @ParameterizedTest

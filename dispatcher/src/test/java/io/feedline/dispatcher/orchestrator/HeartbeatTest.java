@@ -5,9 +5,10 @@ import static io.feedline.dispatcher.testing.Requests.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbound;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.dispatcher.testing.ControllableSink;
-import io.feedline.dispatcher.testing.RecordingOutbox;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherHeartbeat;
@@ -22,7 +23,7 @@ class HeartbeatTest {
 
   private final OrchestratorFixture f = new OrchestratorFixture();
 
-  private List<RecordingOutbox.Sent> heartbeats() {
+  private List<Outbound> heartbeats() {
     return f.outbox.sentOf(DispatcherHeartbeat.class);
   }
 

@@ -10,9 +10,10 @@ import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbound;
+import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.manager.ManagerRuntime;
-import io.feedline.dispatcher.testing.RecordingOutbox;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerCloseResponse;
@@ -175,7 +176,7 @@ class OrchestratorFenceTest {
         MaintainerBootstrapResponse r = out.last(MaintainerBootstrapResponse.class);
         assertThat(r.hasError()).isFalse();
         assertThat(r.getEpoch()).as("responses carry the manager's epoch").isEqualTo(epoch);
-        assertThat(out.sentOf(MaintainerBootstrapResponse.class)).last().extracting(RecordingOutbox.Sent::to).isEqualTo(from);
+        assertThat(out.sentOf(MaintainerBootstrapResponse.class)).last().extracting(Outbound::to).isEqualTo(from);
         assertThat(f.orchestrator.fence(cf).owner()).isEqualTo(from);
         assertThat(f.orchestrator.manager(cf).manager().epoch()).isEqualTo(epoch);
       }
@@ -189,7 +190,7 @@ class OrchestratorFenceTest {
       case CLOSE -> {
         MaintainerCloseResponse r = out.last(MaintainerCloseResponse.class);
         assertThat(r.getEpoch()).isEqualTo(epoch);
-        assertThat(out.sentOf(MaintainerCloseResponse.class)).last().extracting(RecordingOutbox.Sent::to).isEqualTo(from);
+        assertThat(out.sentOf(MaintainerCloseResponse.class)).last().extracting(Outbound::to).isEqualTo(from);
         ManagerRuntime m = f.orchestrator.manager(cf);
         // First close of a live manager: closing started, "not yet"; nothing to close: success.
         assertThat(r.getSuccess()).isEqualTo(m == null);
@@ -213,7 +214,7 @@ class OrchestratorFenceTest {
           MaintainerCloseResponse ack = out.last(MaintainerCloseResponse.class);
           assertThat(ack.getSuccess()).isTrue();
           assertThat(ack.getEpoch()).isEqualTo(epoch);
-          assertThat(out.sentOf(MaintainerCloseResponse.class)).singleElement().extracting(RecordingOutbox.Sent::to).isEqualTo(from);
+          assertThat(out.sentOf(MaintainerCloseResponse.class)).singleElement().extracting(Outbound::to).isEqualTo(from);
         } else {
           assertThat(out.of(MaintainerCloseResponse.class)).isEmpty();
         }

@@ -1,9 +1,9 @@
 package io.feedline.maintainer.manager;
 
 import io.feedline.common.messaging.Inbound;
+import io.feedline.common.messaging.Outbox;
 import io.feedline.common.time.Scheduler;
 import io.feedline.maintainer.Maintainer;
-import io.feedline.maintainer.Outbox;
 import java.time.Duration;
 import java.util.Optional;
 

@@ -74,7 +74,7 @@ class CoordinatorFencingTest {
       f.receive(OTHER_COORDINATOR, bootstrap(VERSION - 1));
       f.receive(OTHER_COORDINATOR, bootstrap(VERSION - 1));
 
-      assertThat(f.outbox.sent()).isEmpty();
+      assertThat(f.outbox.all()).isEmpty();
       assertThat(f.manager.coordinator()).contains(COORDINATOR);
       assertThat(f.fenceRejections("CoordinatorBootstrapRequest", "stale_epoch")).isEqualTo(2);
       assertThat(logs.linesContaining("CoordinatorBootstrapRequest")).singleElement().asString()
@@ -88,7 +88,7 @@ class CoordinatorFencingTest {
 
     f.receive(OTHER_COORDINATOR, bootstrap(VERSION));
 
-    assertThat(f.outbox.sent()).isEmpty();
+    assertThat(f.outbox.all()).isEmpty();
     assertThat(f.manager.coordinator()).contains(COORDINATOR);
     assertThat(f.fenceRejections("CoordinatorBootstrapRequest", "wrong_owner")).isEqualTo(1);
   }

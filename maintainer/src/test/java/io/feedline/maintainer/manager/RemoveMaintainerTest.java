@@ -247,6 +247,6 @@ class RemoveMaintainerTest {
 
     assertThat(f.rejections("RemoveMaintainerRequest", "invalid_changefeed_id")).isEqualTo(2);
     assertThat(f.created).isEmpty();
-    assertThat(f.outbox.sent()).isEmpty();
+    assertThat(f.outbox.all()).isEmpty();
   }
 }
