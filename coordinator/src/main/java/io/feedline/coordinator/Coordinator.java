@@ -27,7 +27,6 @@ import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.ChangefeedStatus;
-import io.feedline.proto.ComponentState;
 import io.feedline.proto.CoordinatorBootstrapRequest;
 import io.feedline.proto.CoordinatorBootstrapResponse;
 import io.feedline.proto.MaintainerHeartbeat;
@@ -274,8 +273,7 @@ public final class Coordinator {
   }
 
   private static boolean active(MaintainerStatus s) {
-    return s.getState() != ComponentState.COMPONENT_STATE_STOPPED && s.getState() != ComponentState.COMPONENT_STATE_REMOVED
-        && s.getState() != ComponentState.COMPONENT_STATE_ABSENT;
+    return !MaintainerOperator.stopped(s);
   }
 
   private void removeStale(NodeId node, ChangefeedId id, long epoch) {

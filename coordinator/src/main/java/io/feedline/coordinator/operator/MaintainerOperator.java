@@ -12,7 +12,7 @@ import java.util.Optional;
  * node removals, and says which messages to (re)send and when it is done; the controller resends
  * {@link #messages()} every resend interval until then. At most one per changefeed.
  */
-public sealed interface MaintainerOperator permits AddMaintainer, MoveMaintainer, StopChangefeed {
+public sealed interface MaintainerOperator permits SingleNodeOperator, MoveMaintainer {
 
   enum Outcome {
     /** The target state was confirmed by the maintainer's node. */
@@ -52,5 +52,13 @@ public sealed interface MaintainerOperator permits AddMaintainer, MoveMaintainer
   /** Shared status matching: a confirmation counts only from the expected node at the expected epoch. */
   static boolean from(NodeId expectedNode, long expectedEpoch, NodeId from, MaintainerStatus status) {
     return status != null && expectedNode.equals(from) && status.getEpoch() == expectedEpoch;
+  }
+
+  /** The maintainer the status is about no longer runs (stopped, removed, or not there at all). */
+  static boolean stopped(MaintainerStatus status) {
+    return switch (status.getState()) {
+      case COMPONENT_STATE_STOPPED, COMPONENT_STATE_REMOVED, COMPONENT_STATE_ABSENT -> true;
+      default -> false;
+    };
   }
 }

@@ -5,7 +5,6 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.proto.AddMaintainerRequest;
-import io.feedline.proto.ComponentState;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.RemoveMaintainerRequest;
 import java.util.List;
@@ -66,7 +65,7 @@ public final class MoveMaintainer implements MaintainerOperator {
   @Override
   public void onStatus(NodeId from, MaintainerStatus status) {
     if (!originStopped) {
-      if (MaintainerOperator.from(origin, originEpoch, from, status) && status.getState() != ComponentState.COMPONENT_STATE_WORKING) {
+      if (MaintainerOperator.from(origin, originEpoch, from, status) && MaintainerOperator.stopped(status)) {
         originStopped = true;
       }
       return;
