@@ -48,16 +48,15 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     this.endpoints = endpoints;
   }
 
-  /** Builds the orchestrator before the role's consumer is registered, so no message finds it missing. */
   @Override
-  public Future<?> start() {
+  protected Future<?> onStart() {
     Context context = vertx.getOrCreateContext();
     Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
     orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints.apply(new EndpointContext(vertx, scheduler)), scheduler,
         node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
-    return super.start();
+    return Future.succeededFuture();
   }
 
   @Override

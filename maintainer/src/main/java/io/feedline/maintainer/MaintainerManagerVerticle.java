@@ -26,8 +26,7 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
   }
 
   @Override
-  public Future<?> start() {
-    // Built before the consumer is registered: a message may arrive as soon as it is.
+  protected Future<?> onStart() {
     Timings timings = node.config().timings();
     VertxScheduler scheduler = VertxScheduler.onCurrentContext(vertx);
     Outbox outbox = node.bus()::send;
@@ -35,18 +34,13 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
         () -> node.membership().members().keySet());
     MaintainerManager manager = new MaintainerManager(node.nodeId(), timings, new PlaceholderMaintainerFactory(services), node.metrics());
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, timings.maintainerHeartbeat());
-    return super.start();
+    runtime.start();
+    return Future.succeededFuture();
   }
 
   /** The changefeeds whose maintainer runs here (not stopping), with epochs. Call on {@link #context()}. */
   public java.util.Map<io.feedline.common.id.ChangefeedId, Long> runningMaintainers() {
     return runtime.manager().runningMaintainers();
-  }
-
-  @Override
-  protected Future<?> onStart() {
-    runtime.start();
-    return Future.succeededFuture();
   }
 
   @Override

@@ -9,11 +9,11 @@ import io.feedline.common.metastore.WatchEvent;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +36,8 @@ public final class ClusterMembership {
   private final MetaStore store;
   private final MetaKeys keys;
   private final Map<NodeId, NodeRegistration> members = new ConcurrentHashMap<>();
-  private final List<Handler<Change>> listeners = new ArrayList<>();
+  /** Added from any role's context while changes fire on the watch's. */
+  private final List<Handler<Change>> listeners = new CopyOnWriteArrayList<>();
   private MetaStore.Watch watch;
   private boolean stopped;
 

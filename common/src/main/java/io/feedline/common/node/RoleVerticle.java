@@ -34,11 +34,15 @@ public abstract class RoleVerticle extends VerticleBase {
     return context;
   }
 
+  /**
+   * Sets the role up first, then registers its consumer: a message can arrive the moment the address is
+   * known cluster-wide, and must find the role ready.
+   */
   @Override
   public Future<?> start() {
-    return node.bus().register(role, this::handle).compose(c -> {
+    return onStart().compose(v -> node.bus().register(role, this::handle)).map(c -> {
       consumer = c;
-      return onStart();
+      return null;
     });
   }
 
@@ -47,7 +51,7 @@ public abstract class RoleVerticle extends VerticleBase {
     return onStop().eventually(() -> consumer == null ? Future.succeededFuture() : consumer.unregister());
   }
 
-  /** Role start-up after the consumer is registered. */
+  /** Role start-up, before the consumer is registered. */
   protected Future<?> onStart() {
     return Future.succeededFuture();
   }
