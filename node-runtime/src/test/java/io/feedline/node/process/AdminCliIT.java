@@ -199,18 +199,8 @@ class AdminCliIT {
     return new JsonObject(r.out());
   }
 
-  /** Runs the CLI until {@code done} holds, within {@link #SETTLE}. */
   private static ServerProcess.CliResult until(ServerProcess.Started node, Predicate<ServerProcess.CliResult> done, String... args) throws Exception {
-    long deadline = System.nanoTime() + SETTLE.toNanos();
-    ServerProcess.CliResult last;
-    do {
-      last = node.cli(args);
-      if (done.test(last)) {
-        return last;
-      }
-      Thread.sleep(200);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("cli " + String.join(" ", args) + " did not get there within " + SETTLE + "; last: " + last);
+    return node.cliUntil(SETTLE, done, args);
   }
 
   private interface HttpCall {

@@ -135,6 +135,20 @@ final class ServerProcess implements AutoCloseable {
         Files.deleteIfExists(errFile);
       }
     }
+
+    /** Runs the CLI until {@code done} holds (e.g. past UNAVAILABLE while a coordinator is elected), within {@code timeout}. */
+    CliResult cliUntil(Duration timeout, Predicate<CliResult> done, String... args) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      CliResult last;
+      do {
+        last = cli(args);
+        if (done.test(last)) {
+          return last;
+        }
+        Thread.sleep(200);
+      } while (System.nanoTime() < deadline);
+      throw new AssertionError("cli " + String.join(" ", args) + " did not get there within " + timeout + "; last: " + last);
+    }
   }
 
   /** What one CLI run printed and how it exited. */
