@@ -190,7 +190,22 @@ class AdminCliIT {
     assertThat(openNode.http("GET", "/api/v1/changefeeds/nope-" + id, null, null).statusCode()).isEqualTo(404);
     assertThat(openNode.http("POST", "/api/v1/changefeeds", "{not json", null).statusCode()).isEqualTo(400);
     assertThat(openNode.http("POST", "/api/v1/changefeeds/" + id + "/pause", null, null).statusCode()).isEqualTo(200);
-    assertThat(openNode.http("GET", "/metrics", null, null).body()).contains("feedline_admin_requests_total");
+    String metrics = openNode.http("GET", "/metrics", null, null).body();
+    assertThat(metrics).contains("feedline_admin_requests_total{operation=\"CreateChangefeed\",status=\"ALREADY_EXISTS\"");
+    awaitMetric(openNode, "feedline_changefeed_checkpoint_physical_ms{changefeed=\"" + id + "\"");
+    awaitMetric(openNode, "feedline_coordinator_maintainers{node=\"" + openNode.nodeId() + "\"");
+  }
+
+  /** The coordinator refreshes its gauges every tick: poll until {@code prefix} starts a line. */
+  private static void awaitMetric(ServerProcess.Started node, String prefix) throws Exception {
+    long deadline = System.nanoTime() + SETTLE.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (node.get("/metrics").lines().anyMatch(l -> l.startsWith(prefix))) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no metric line starting with " + prefix + " within " + SETTLE);
   }
 
   private static JsonObject queryUntil(String id, Predicate<JsonObject> condition) throws Exception {
