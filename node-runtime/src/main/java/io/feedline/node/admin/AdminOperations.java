@@ -34,7 +34,6 @@ import io.feedline.proto.UpdateChangefeedRequest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import java.nio.charset.StandardCharsets;
@@ -281,18 +280,13 @@ public final class AdminOperations {
         headers.put(AdminRpc.AUTHORIZATION, caller.authorization());
       }
       headers.put(Caller.FORWARDED_HEADER, self.value());
-      return forwarder.call(address(registration.getAdminAddress()), method, request, headers);
+      return forwarder.call(AdminRpc.address(registration.getAdminAddress()), method, request, headers);
     });
   }
 
   private Future<Optional<NodeId>> leaderId() {
     return store.election().leader(keys.coordinatorElection())
         .map(leader -> leader.map(l -> NodeId.of(new String(l.proposal(), StandardCharsets.UTF_8))));
-  }
-
-  private static SocketAddress address(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    return SocketAddress.inetSocketAddress(Integer.parseInt(hostPort.substring(colon + 1)), hostPort.substring(0, colon));
   }
 
   private static ChangefeedId requireId(String id) {

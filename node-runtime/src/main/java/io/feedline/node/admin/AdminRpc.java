@@ -38,6 +38,25 @@ public final class AdminRpc {
         });
   }
 
+  /** Parses {@code host:port} (an admin address as registered, or a {@code --server} value). */
+  public static SocketAddress address(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new IllegalArgumentException("admin address must be HOST:PORT, got '" + hostPort + "'");
+    }
+    String portText = hostPort.substring(colon + 1);
+    int port;
+    try {
+      port = Integer.parseInt(portText);
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("admin address port must be 1..65535, got '" + portText + "'");
+    }
+    return SocketAddress.inetSocketAddress(port, hostPort.substring(0, colon));
+  }
+
   /** The {@code authorization} header for {@code token}; none when the token is empty. */
   public static Map<String, String> bearer(String token) {
     return token == null || token.isEmpty() ? Map.of() : Map.of(AUTHORIZATION, "Bearer " + token);

@@ -63,9 +63,9 @@ public final class CliCommand implements Runnable {
     PrintWriter err = command.commandLine().getErr();
     SocketAddress address;
     try {
-      address = address(server);
+      address = AdminRpc.address(server);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(command.commandLine(), e.getMessage());
+      throw new ParameterException(command.commandLine(), "--server: " + e.getMessage());
     }
     Vertx vertx = Vertx.vertx();
     AdminRpc rpc = new AdminRpc(GrpcClient.client(vertx), TimeUnit.SECONDS.toMillis(CALL_TIMEOUT_SECONDS));
@@ -89,22 +89,6 @@ public final class CliCommand implements Runnable {
     } finally {
       err.flush();
       vertx.close();
-    }
-  }
-
-  private static SocketAddress address(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new IllegalArgumentException("--server must be HOST:PORT, got '" + hostPort + "'");
-    }
-    try {
-      int port = Integer.parseInt(hostPort.substring(colon + 1));
-      if (port < 1 || port > 65535) {
-        throw new NumberFormatException();
-      }
-      return SocketAddress.inetSocketAddress(port, hostPort.substring(0, colon));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--server port must be 1..65535, got '" + hostPort.substring(colon + 1) + "'");
     }
   }
 }
