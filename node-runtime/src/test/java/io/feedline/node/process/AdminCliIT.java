@@ -147,6 +147,7 @@ class AdminCliIT {
       assertThat(help.exit()).as(String.join(" ", args)).isZero();
       assertThat(help.out()).contains("Usage:");
     }
+    assertThat(openNode.cli("changefeed", "list", "-V").out()).startsWith("feedline ");
   }
 
   @Test
