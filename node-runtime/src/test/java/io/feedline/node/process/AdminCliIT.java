@@ -82,8 +82,9 @@ class AdminCliIT {
     assertThat(new JsonObject(paused.out()).getString("state")).isEqualTo("STOPPED");
     queryUntil(id, o -> o.getString("node") == null);
 
-    ServerProcess.CliResult updated = until(openNode, r -> r.exit() == 0, "changefeed", "update", "--id", id, "--sink", "file:///tmp/feedline-it-" + id);
-    assertThat(updated.out()).contains("file:///tmp/feedline-it-" + id);
+    String fileSink = "file://" + Path.of("target", "it", "sink-" + id).toAbsolutePath();
+    ServerProcess.CliResult updated = until(openNode, r -> r.exit() == 0, "changefeed", "update", "--id", id, "--sink", fileSink);
+    assertThat(updated.out()).contains(fileSink);
 
     // Resume is refused (UNAVAILABLE) until the pause has fully stopped the maintainer.
     until(openNode, r -> r.exit() == 0, "changefeed", "resume", "--id", id);
