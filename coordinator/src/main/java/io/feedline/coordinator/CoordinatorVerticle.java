@@ -36,6 +36,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
   private MetaStore.Watch leaderWatch;
   private Coordinator coordinator;
   private Scheduler.Cancellable ticking;
+  private CoordinatorGauges gauges;
   private boolean stopped;
 
   public CoordinatorVerticle(NodeContext node) {
@@ -52,6 +53,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
     scheduler = new VertxScheduler(vertx, context, Clock.systemUTC());
     node.membership().onChange(change -> context.runOnContext(v -> onMembership(change)));
     node.metrics().gauge("feedline.coordinator.leading", leading);
+    gauges = new CoordinatorGauges(node.metrics());
     campaign();
     return Future.succeededFuture();
   }
@@ -93,7 +95,10 @@ public final class CoordinatorVerticle extends RoleVerticle {
           node.metrics().counter("feedline.coordinator.terms").increment();
           return c.start(node.membership().members().keySet()).onSuccess(v -> {
             if (coordinator == c) {
-              ticking = scheduler.periodic(node.config().timings().coordinatorTick().toMillis(), c::tick);
+              ticking = scheduler.periodic(node.config().timings().coordinatorTick().toMillis(), () -> {
+                c.tick();
+                gauges.refresh(c);
+              });
             }
           });
         })
@@ -135,6 +140,9 @@ public final class CoordinatorVerticle extends RoleVerticle {
     }
     coordinator = null;
     leading.set(0);
+    if (gauges != null) {
+      gauges.clear();
+    }
     MetaStore.Leadership ending = leadership;
     leadership = null;
     return ending == null ? Future.succeededFuture() : ending.resign().otherwiseEmpty();

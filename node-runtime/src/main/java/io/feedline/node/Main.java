@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "feedline " + NodeRuntime.VERSION,
     description = "Feedline: the control plane of a change-data-capture replication cluster.",
-    subcommands = {ServerCommand.class, io.feedline.node.bench.BenchCommand.class})
+    subcommands = {ServerCommand.class, io.feedline.node.cli.CliCommand.class, io.feedline.node.bench.BenchCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -20,7 +20,17 @@ public final class Main implements Runnable {
   }
 
   static CommandLine commandLine() {
-    return new CommandLine(new Main());
+    CommandLine main = new CommandLine(new Main());
+    withVersion(main, main.getCommandSpec().version());
+    return main;
+  }
+
+  /** Subcommands get -V from the standard help options but no text of their own: give them the jar's. */
+  private static void withVersion(CommandLine command, String[] version) {
+    command.getSubcommands().values().forEach(sub -> {
+      sub.getCommandSpec().version(version);
+      withVersion(sub, version);
+    });
   }
 
   @Override

@@ -12,7 +12,13 @@ import io.feedline.common.node.NodeSession;
 import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.dispatcher.DispatcherOrchestratorVerticle;
 import io.feedline.maintainer.MaintainerManagerVerticle;
+import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.node.admin.AdminHttpServer;
+import io.feedline.node.admin.AdminOperations;
+import io.feedline.node.admin.AdminRpc;
+import io.vertx.grpc.client.GrpcClient;
+import java.time.Clock;
 import io.feedline.node.cluster.HazelcastSetup;
 import io.feedline.proto.NodeRegistration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -38,6 +44,7 @@ public final class NodeRuntime {
 
   private static final Logger LOG = LoggerFactory.getLogger(NodeRuntime.class);
   public static final String VERSION = "0.1.0";
+  private static final long ADMIN_FORWARD_TIMEOUT_MS = 10_000;
 
   private final NodeConfig config;
   private final NodeId nodeId = NodeId.random();
@@ -163,7 +170,16 @@ public final class NodeRuntime {
           }
           return chain;
         })
+        .onSuccess(v -> admin.serveApi(adminOperations(keys)))
         .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} version={}", nodeId, config.host(), adminPort, VERSION));
+  }
+
+  private AdminOperations adminOperations(MetaKeys keys) {
+    // Only URI checks are asked of these endpoints; nothing is opened, so no scheduler is needed.
+    ProviderEndpoints endpoints = new ProviderEndpoints(new EndpointContext(vertx, null));
+    AdminRpc forwarder = new AdminRpc(GrpcClient.client(vertx), ADMIN_FORWARD_TIMEOUT_MS);
+    return new AdminOperations(nodeId, coordinatorRole, membership, store, keys, endpoints, forwarder, config.adminToken(),
+        Clock.systemUTC(), registry);
   }
 
   private Future<Vertx> createVertx() {

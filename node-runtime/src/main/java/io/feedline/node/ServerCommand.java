@@ -52,6 +52,10 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
   @Option(names = "--cluster-id", paramLabel = "ID", description = "Metastore namespace of the cluster (default 'default').")
   String clusterId;
 
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Bearer token the admin API demands (default: none; or FEEDLINE_ADMIN_TOKEN, which keeps it out of ps).")
+  String token;
+
   @Override
   public Integer call() {
     NodeConfig config;
@@ -117,6 +121,9 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
     }
     if (clusterId != null) {
       flags.put("cluster-id", clusterId);
+    }
+    if (token != null) {
+      flags.put("admin.token", token);
     }
     return flags;
   }

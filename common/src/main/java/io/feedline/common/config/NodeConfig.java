@@ -31,7 +31,8 @@ public record NodeConfig(
     String clusterHost,
     Timings timings,
     int scheduleBatch,
-    Duration failedAfter) {
+    Duration failedAfter,
+    String adminToken) {
 
   public static final int DEFAULT_SCHEDULE_BATCH = 1000;
   public static final Duration DEFAULT_FAILED_AFTER = Duration.ofMinutes(30);
@@ -40,7 +41,7 @@ public record NodeConfig(
   public NodeConfig(String host, int port, Path dataDir, List<String> etcdEndpoints, boolean cluster, String clusterId,
       Path hazelcastConfig, String clusterHost, Timings timings) {
     this(host, port, dataDir, etcdEndpoints, cluster, clusterId, hazelcastConfig, clusterHost, timings,
-        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER);
+        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER, "");
   }
 
   public NodeConfig {
@@ -48,6 +49,7 @@ public record NodeConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(clusterId, "clusterId");
     Objects.requireNonNull(timings, "timings");
+    Objects.requireNonNull(adminToken, "adminToken");
     etcdEndpoints = List.copyOf(etcdEndpoints);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be within 0..65535, got " + port);
@@ -69,6 +71,20 @@ public record NodeConfig(
     if (cluster && etcdEndpoints.isEmpty()) {
       throw new IllegalArgumentException("cluster mode needs a shared metastore: give --etcd http://host:port (the embedded store is single-node)");
     }
+  }
+
+  /** The admin API demands {@code Authorization: Bearer <adminToken>} unless the token is empty. */
+  public boolean adminAuthEnabled() {
+    return !adminToken.isEmpty();
+  }
+
+  /** Like the record's, but never shows the admin token (configs get logged). */
+  @Override
+  public String toString() {
+    return "NodeConfig[host=" + host + ", port=" + port + ", dataDir=" + dataDir + ", etcdEndpoints=" + etcdEndpoints
+        + ", cluster=" + cluster + ", clusterId=" + clusterId + ", hazelcastConfig=" + hazelcastConfig + ", clusterHost=" + clusterHost
+        + ", timings=" + timings + ", scheduleBatch=" + scheduleBatch + ", failedAfter=" + failedAfter
+        + ", adminToken=" + (adminToken.isEmpty() ? "<none>" : "<redacted>") + "]";
   }
 
   public boolean embeddedStore() {

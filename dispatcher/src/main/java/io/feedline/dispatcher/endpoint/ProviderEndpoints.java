@@ -22,6 +22,32 @@ public final class ProviderEndpoints implements Endpoints {
     ServiceLoader.load(SinkProvider.class).forEach(p -> sinks.put(p.scheme(), p));
   }
 
+  /**
+   * Checks, without opening anything, that {@code uri} parses and names a source scheme on the class path.
+   *
+   * @throws InvalidEndpointException with a redacted, actionable message
+   */
+  public void checkSource(String uri) {
+    check("source", uri, sources);
+  }
+
+  /** Like {@link #checkSource} for a sink URI. */
+  public void checkSink(String uri) {
+    check("sink", uri, sinks);
+  }
+
+  private static void check(String kind, String raw, Map<String, ?> providers) {
+    EndpointUri uri = EndpointUri.parse(kind, raw);
+    if (!providers.containsKey(uri.scheme())) {
+      throw unknownScheme(kind, uri, providers);
+    }
+  }
+
+  private static InvalidEndpointException unknownScheme(String kind, EndpointUri uri, Map<String, ?> providers) {
+    return new InvalidEndpointException("unknown " + kind + " scheme '" + uri.scheme() + "' in '" + uri
+        + "' (known: " + String.join(", ", providers.keySet()) + ")");
+  }
+
   @Override
   public Future<Source> openSource(String uri) {
     return open("source", uri, sources, SourceProvider::open);
@@ -38,8 +64,7 @@ public final class ProviderEndpoints implements Endpoints {
       EndpointUri uri = EndpointUri.parse(kind, raw);
       P provider = providers.get(uri.scheme());
       if (provider == null) {
-        return Future.failedFuture(new InvalidEndpointException("unknown " + kind + " scheme '" + uri.scheme() + "' in '" + uri
-            + "' (known: " + String.join(", ", providers.keySet()) + ")"));
+        return Future.failedFuture(unknownScheme(kind, uri, providers));
       }
       return opener.apply(provider, uri, context);
     } catch (RuntimeException e) {

@@ -9,10 +9,14 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServer;
 
 /**
- * The node's admin port. Serves {@code GET /health} (this node and the cluster members it sees) and
- * {@code GET /metrics} (Prometheus text). The admin gRPC service joins it on the same port later.
+ * The node's admin port. Serves {@code GET /health} (this node and the cluster members it sees),
+ * {@code GET /metrics} (Prometheus text), and once the roles run ({@link #serveApi}) the admin API: gRPC
+ * (requests with a gRPC content type) and the same operations as JSON under {@code /api/v1/}. Health and
+ * metrics stay open; the API checks the bearer token.
  */
 public final class AdminHttpServer {
 
@@ -21,6 +25,8 @@ public final class AdminHttpServer {
   private final ClusterMembership membership;
   private final PrometheusMeterRegistry registry;
   private HttpServer server;
+  private volatile GrpcServer grpc;
+  private volatile AdminJsonEndpoint json;
 
   public AdminHttpServer(Vertx vertx, NodeId nodeId, ClusterMembership membership, PrometheusMeterRegistry registry) {
     this.vertx = vertx;
@@ -35,12 +41,39 @@ public final class AdminHttpServer {
     return server.listen(port, host).map(HttpServer::actualPort);
   }
 
+  /** Starts answering the admin API; until then it answers UNAVAILABLE (the node is starting). */
+  public void serveApi(AdminOperations ops) {
+    json = new AdminJsonEndpoint(ops);
+    grpc = AdminGrpcEndpoint.server(vertx, ops);
+  }
+
   public Future<Void> close() {
     return server == null ? Future.succeededFuture() : server.close();
   }
 
   private void handle(HttpServerRequest req) {
     String path = req.path();
+    String contentType = req.getHeader("content-type");
+    if (contentType != null && contentType.startsWith("application/grpc")) {
+      GrpcServer api = grpc;
+      if (api != null) {
+        api.handle(req);
+      } else {
+        // The gRPC status travels in headers: a trailers-only answer the client reads as UNAVAILABLE.
+        req.response().putHeader("content-type", "application/grpc").putHeader("grpc-status", String.valueOf(GrpcStatus.UNAVAILABLE.code))
+            .putHeader("grpc-message", "node is starting; retry").end();
+      }
+      return;
+    }
+    if (path.startsWith(AdminJsonEndpoint.PREFIX)) {
+      AdminJsonEndpoint api = json;
+      if (api != null) {
+        api.handle(req);
+      } else {
+        reply(req, 503, "application/json", AdminJson.error(new AdminError(GrpcStatus.UNAVAILABLE, "node is starting; retry")).encode());
+      }
+      return;
+    }
     if (req.method().name().equals("GET") && path.equals("/health")) {
       JsonArray members = new JsonArray();
       membership.members().keySet().stream().sorted().forEach(n -> members.add(n.value()));

@@ -44,6 +44,7 @@ public final class ConfigLoader {
     DEFAULTS.put("cluster-id", "default");
     DEFAULTS.put("hazelcast-config", "conf/hazelcast.xml");
     DEFAULTS.put("cluster-host", "127.0.0.1");
+    DEFAULTS.put("admin.token", "");
     DEFAULTS.put("scheduler.batch-size", Integer.toString(NodeConfig.DEFAULT_SCHEDULE_BATCH));
     DEFAULTS.put("changefeed.failed-after", NodeConfig.DEFAULT_FAILED_AFTER.toMinutes() + "m");
     Timings.DEFAULTS.asMap().forEach((k, v) -> DEFAULTS.put("timings." + k, v.toMillis() + "ms"));
@@ -132,7 +133,8 @@ public final class ConfigLoader {
     }
     try {
       return new NodeConfig(v.get("host"), port, Path.of(v.get("data-dir")), etcd, cluster, v.get("cluster-id"),
-          Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings), scheduleBatch, failedAfter);
+          Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings), scheduleBatch, failedAfter,
+          v.get("admin.token"));
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
       return null;

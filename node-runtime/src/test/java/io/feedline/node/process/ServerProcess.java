@@ -61,7 +61,7 @@ final class ServerProcess implements AutoCloseable {
 
   static ServerProcess start(Path logFile, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+        java(), "-Xmx512m",
         // Tests only: members need not wait for late joiners (the shipped config keeps Hazelcast's defaults).
         "-Dhazelcast.wait.seconds.before.join=0", "-Dhazelcast.max.wait.seconds.before.join=1",
         "-jar", jar().toAbsolutePath().toString()));
@@ -103,10 +103,64 @@ final class ServerProcess implements AutoCloseable {
 
   record Started(String nodeId, int port) {
     String get(String path) throws IOException, InterruptedException {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      return r.body();
+      return http("GET", path, null, null).body();
     }
+
+    /** A curl-style JSON request; {@code token} null sends no authorization header. */
+    HttpResponse<String> http(String method, String path, String jsonBody, String token) throws IOException, InterruptedException {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10))
+          .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody))
+          .header("content-type", "application/json");
+      if (token != null) {
+        b.header("authorization", "Bearer " + token);
+      }
+      return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Runs {@code feedline.jar cli --server 127.0.0.1:<port> args...} as its own process. */
+    CliResult cli(String... args) throws IOException, InterruptedException {
+      List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar().toAbsolutePath().toString(), "cli", "--server", "127.0.0.1:" + port));
+      cmd.addAll(List.of(args));
+      // stderr to a file: reading two pipes one after the other could block on a full one.
+      Path errFile = Files.createTempFile(Files.createDirectories(Path.of("target", "it")), "cli", ".err");
+      try {
+        Process p = new ProcessBuilder(cmd).directory(repo().toFile()).redirectError(errFile.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          throw new AssertionError("cli " + cmd + " did not exit");
+        }
+        return new CliResult(p.exitValue(), out.strip(), Files.readString(errFile).strip());
+      } finally {
+        Files.deleteIfExists(errFile);
+      }
+    }
+
+    /** Runs the CLI until {@code done} holds (e.g. past UNAVAILABLE while a coordinator is elected), within {@code timeout}. */
+    CliResult cliUntil(Duration timeout, Predicate<CliResult> done, String... args) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      CliResult last;
+      do {
+        last = cli(args);
+        if (done.test(last)) {
+          return last;
+        }
+        Thread.sleep(200);
+      } while (System.nanoTime() < deadline);
+      throw new AssertionError("cli " + String.join(" ", args) + " did not get there within " + timeout + "; last: " + last);
+    }
+  }
+
+  /** What one CLI run printed and how it exited. */
+  record CliResult(int exit, String out, String err) {
+    @Override
+    public String toString() {
+      return "exit=" + exit + " out=" + out + " err=" + err;
+    }
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   /**

@@ -1,0 +1,69 @@
+package io.feedline.coordinator;
+
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.tso.TimestampOracle;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.proto.ChangefeedState;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Per-changefeed and per-node gauges of the coordinator, refreshed from its state on the coordinator's
+ * context (the scrape runs elsewhere and must not read that state) and emptied when the term ends, so only
+ * the leading node reports them:
+ * <ul>
+ *   <li>{@code feedline.changefeed.checkpoint.physical.ms{changefeed}}: the checkpoint's physical time (a
+ *       TSO timestamp does not fit a double; its physical part does), for lag alerts;</li>
+ *   <li>{@code feedline.changefeed.state{changefeed,state}}: 1 for the changefeed's current state;</li>
+ *   <li>{@code feedline.coordinator.maintainers{node}}: adopted maintainers per node.</li>
+ * </ul>
+ */
+final class CoordinatorGauges {
+
+  private final MultiGauge checkpoints;
+  private final MultiGauge states;
+  private final MultiGauge maintainers;
+
+  CoordinatorGauges(MeterRegistry registry) {
+    checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.physical.ms")
+        .description("Physical time (epoch ms) of the changefeed's persisted checkpoint").register(registry);
+    states = MultiGauge.builder("feedline.changefeed.state").description("1 for the changefeed's current state").register(registry);
+    maintainers = MultiGauge.builder("feedline.coordinator.maintainers").description("Maintainers the coordinator placed per node").register(registry);
+  }
+
+  void refresh(Coordinator coordinator) {
+    List<MultiGauge.Row<?>> checkpointRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> stateRows = new ArrayList<>();
+    for (ChangefeedRecord r : coordinator.list()) {
+      String id = r.info().getId();
+      checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), TimestampOracle.physicalMillis(r.status().getCheckpointTs())));
+      stateRows.add(MultiGauge.Row.of(Tags.of("changefeed", id, "state", stateName(r.info().getState())), 1));
+    }
+    Map<NodeId, Integer> perNode = new HashMap<>();
+    for (Map.Entry<ChangefeedId, NodeId> e : coordinator.maintainers().entrySet()) {
+      perNode.merge(e.getValue(), 1, Integer::sum);
+    }
+    List<MultiGauge.Row<?>> nodeRows = new ArrayList<>();
+    perNode.forEach((node, count) -> nodeRows.add(MultiGauge.Row.of(Tags.of("node", node.value()), count)));
+    // overwrite = true: rows of removed changefeeds (or of a changed state) disappear.
+    checkpoints.register(checkpointRows, true);
+    states.register(stateRows, true);
+    maintainers.register(nodeRows, true);
+  }
+
+  void clear() {
+    checkpoints.register(List.of(), true);
+    states.register(List.of(), true);
+    maintainers.register(List.of(), true);
+  }
+
+  private static String stateName(ChangefeedState state) {
+    return state.name().substring("CHANGEFEED_STATE_".length());
+  }
+}

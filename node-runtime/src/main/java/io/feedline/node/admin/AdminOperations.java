@@ -1,0 +1,331 @@
+package io.feedline.node.admin;
+
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.node.ClusterMembership;
+import io.feedline.common.tso.TimestampOracle;
+import io.feedline.common.uri.SinkUris;
+import io.feedline.coordinator.Coordinator;
+import io.feedline.coordinator.CoordinatorVerticle;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.dispatcher.endpoint.ProviderEndpoints;
+import io.feedline.proto.AdminGrpcClient;
+import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.ChangefeedRef;
+import io.feedline.proto.ChangefeedView;
+import io.feedline.proto.CreateChangefeedRequest;
+import io.feedline.proto.DrainNodeRequest;
+import io.feedline.proto.DrainNodeResponse;
+import io.feedline.proto.HealthRequest;
+import io.feedline.proto.HealthResponse;
+import io.feedline.proto.ListChangefeedsRequest;
+import io.feedline.proto.ListChangefeedsResponse;
+import io.feedline.proto.ListNodesRequest;
+import io.feedline.proto.ListNodesResponse;
+import io.feedline.proto.NodeLiveness;
+import io.feedline.proto.NodeRegistration;
+import io.feedline.proto.NodeView;
+import io.feedline.proto.ResignCoordinatorRequest;
+import io.feedline.proto.ResignCoordinatorResponse;
+import io.feedline.proto.ResumeChangefeedRequest;
+import io.feedline.proto.UpdateChangefeedRequest;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API, implemented once for the gRPC service and the JSON endpoint: authentication, input
+ * validation, then the operation on the coordinator. When this node leads, the operation runs on the
+ * coordinator verticle's context; otherwise the request is forwarded once, over the admin gRPC API, to
+ * the leader's node (the election proposal is the leader's node id; its registration gives the admin
+ * address). A forwarded request that finds no coordinator here fails UNAVAILABLE instead of bouncing.
+ *
+ * <p>Never throws: every failure is an {@link AdminError}, counted in
+ * {@code feedline.admin.requests{operation,status}}.
+ */
+public final class AdminOperations {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminOperations.class);
+
+  /** Failure of the local attempt meaning "this node does not lead": forward instead. */
+  private static final AdminError NOT_LEADING = new AdminError(GrpcStatus.UNAVAILABLE, "not leading");
+
+  private final NodeId self;
+  private final CoordinatorVerticle coordinatorRole;
+  private final ClusterMembership membership;
+  private final MetaStore store;
+  private final MetaKeys keys;
+  private final ProviderEndpoints endpoints;
+  private final AdminRpc forwarder;
+  private final byte[] expectedAuthorization;
+  private final Clock clock;
+  private final MeterRegistry metrics;
+
+  public AdminOperations(NodeId self, CoordinatorVerticle coordinatorRole, ClusterMembership membership, MetaStore store,
+      MetaKeys keys, ProviderEndpoints endpoints, AdminRpc forwarder, String token, Clock clock, MeterRegistry metrics) {
+    this.self = self;
+    this.coordinatorRole = coordinatorRole;
+    this.membership = membership;
+    this.store = store;
+    this.keys = keys;
+    this.endpoints = endpoints;
+    this.forwarder = forwarder;
+    this.expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+    this.clock = clock;
+    this.metrics = metrics;
+  }
+
+  // ---- the operations -----------------------------------------------------------------------------------
+
+  public Future<ChangefeedView> createChangefeed(CreateChangefeedRequest req, Caller caller) {
+    return run("CreateChangefeed", caller, () -> {
+      requireId(req.getId());
+      endpoints.checkSource(req.getSourceUri());
+      endpoints.checkSink(req.getSinkUri());
+      requirePastTs("start ts", req.getStartTs());
+      ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(req.getId()).setSourceUri(req.getSourceUri())
+          .setSinkUri(req.getSinkUri()).setStartTs(req.getStartTs()).setTargetTs(req.getTargetTs())
+          .putAllOptions(req.getOptionsMap()).build();
+      return atCoordinator(AdminGrpcClient.CreateChangefeed, req, caller, c -> c.create(info).map(r -> view(c, r)));
+    });
+  }
+
+  public Future<ListChangefeedsResponse> listChangefeeds(ListChangefeedsRequest req, Caller caller) {
+    return run("ListChangefeeds", caller, () -> atCoordinator(AdminGrpcClient.ListChangefeeds, req, caller, c -> {
+      ListChangefeedsResponse.Builder out = ListChangefeedsResponse.newBuilder();
+      Map<ChangefeedId, NodeId> owners = c.maintainers();
+      c.list().stream().sorted(Comparator.comparing(r -> r.info().getId())).forEach(r -> out.addChangefeeds(view(owners, r)));
+      return Future.succeededFuture(out.build());
+    }));
+  }
+
+  public Future<ChangefeedView> queryChangefeed(ChangefeedRef req, Caller caller) {
+    return run("QueryChangefeed", caller, () -> {
+      ChangefeedId id = requireId(req.getId());
+      return atCoordinator(AdminGrpcClient.QueryChangefeed, req, caller, c -> c.query(id)
+          .map(r -> Future.succeededFuture(view(c, r)))
+          .orElseGet(() -> Future.failedFuture(new AdminError(GrpcStatus.NOT_FOUND, "changefeed " + id + " does not exist"))));
+    });
+  }
+
+  public Future<ChangefeedView> updateChangefeed(UpdateChangefeedRequest req, Caller caller) {
+    return run("UpdateChangefeed", caller, () -> {
+      ChangefeedId id = requireId(req.getId());
+      if (!req.getSinkUri().isEmpty()) {
+        endpoints.checkSink(req.getSinkUri());
+      }
+      return atCoordinator(AdminGrpcClient.UpdateChangefeed, req, caller, c -> c.update(id, info -> {
+        ChangefeedInfo.Builder b = info.toBuilder().putAllOptions(req.getOptionsMap());
+        if (!req.getSinkUri().isEmpty()) {
+          b.setSinkUri(req.getSinkUri());
+        }
+        if (req.getTargetTs() != 0) {
+          b.setTargetTs(req.getTargetTs());
+        }
+        return b.build();
+      }).map(r -> view(c, r)));
+    });
+  }
+
+  public Future<ChangefeedView> pauseChangefeed(ChangefeedRef req, Caller caller) {
+    return run("PauseChangefeed", caller, () -> {
+      ChangefeedId id = requireId(req.getId());
+      return atCoordinator(AdminGrpcClient.PauseChangefeed, req, caller, c -> c.pause(id).map(r -> view(c, r)));
+    });
+  }
+
+  public Future<ChangefeedView> resumeChangefeed(ResumeChangefeedRequest req, Caller caller) {
+    return run("ResumeChangefeed", caller, () -> {
+      ChangefeedId id = requireId(req.getId());
+      requirePastTs("overwrite checkpoint ts", req.getOverwriteCheckpointTs());
+      return atCoordinator(AdminGrpcClient.ResumeChangefeed, req, caller,
+          c -> c.resume(id, req.getOverwriteCheckpointTs()).map(r -> view(c, r)));
+    });
+  }
+
+  public Future<ChangefeedView> removeChangefeed(ChangefeedRef req, Caller caller) {
+    return run("RemoveChangefeed", caller, () -> {
+      ChangefeedId id = requireId(req.getId());
+      return atCoordinator(AdminGrpcClient.RemoveChangefeed, req, caller, c -> c.remove(id).map(r -> view(c, r)));
+    });
+  }
+
+  /** Every registered node; maintainer counts from the coordinator. Dispatcher counts are not reported yet (0). */
+  public Future<ListNodesResponse> listNodes(ListNodesRequest req, Caller caller) {
+    return run("ListNodes", caller, () -> atCoordinator(AdminGrpcClient.ListNodes, req, caller, c -> {
+      Map<NodeId, Long> maintainers = new HashMap<>();
+      c.maintainers().values().forEach(n -> maintainers.merge(n, 1L, Long::sum));
+      ListNodesResponse.Builder out = ListNodesResponse.newBuilder();
+      membership.members().entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(NodeId::value)))
+          .forEach(e -> out.addNodes(NodeView.newBuilder()
+              .setId(e.getKey().value())
+              .setAddress(e.getValue().getAdminAddress())
+              .setLiveness(NodeLiveness.NODE_LIVENESS_ALIVE)
+              .setCoordinator(e.getKey().equals(self))
+              .setMaintainers(maintainers.getOrDefault(e.getKey(), 0L))));
+      return Future.succeededFuture(out.build());
+    }));
+  }
+
+  public Future<DrainNodeResponse> drainNode(DrainNodeRequest req, Caller caller) {
+    return run("DrainNode", caller, () -> Future.failedFuture(new AdminError(GrpcStatus.UNIMPLEMENTED,
+        "draining a node is not implemented yet (node " + req.getNodeId() + " untouched)")));
+  }
+
+  public Future<ResignCoordinatorResponse> resignCoordinator(ResignCoordinatorRequest req, Caller caller) {
+    return run("ResignCoordinator", caller, () -> atCoordinator(AdminGrpcClient.ResignCoordinator, req, caller,
+        c -> coordinatorRole.resign().map(v -> ResignCoordinatorResponse.getDefaultInstance())));
+  }
+
+  /** Answered by this node itself: it is up, and which node leads (empty while none does). */
+  public Future<HealthResponse> health(HealthRequest req, Caller caller) {
+    return run("Health", caller, () -> leaderId()
+        .recover(err -> Future.succeededFuture(Optional.empty()))
+        .map(leader -> HealthResponse.newBuilder().setHealthy(true).setNodeId(self.value())
+            .setCoordinatorId(leader.map(NodeId::value).orElse("")).build()));
+  }
+
+  // ---- shared machinery ---------------------------------------------------------------------------------
+
+  /** Authenticates, runs {@code work} (whose validation may throw), maps and counts the outcome. */
+  private <T> Future<T> run(String operation, Caller caller, Supplier<Future<T>> work) {
+    Future<T> result;
+    if (!authorized(caller.authorization())) {
+      result = Future.failedFuture(new AdminError(GrpcStatus.UNAUTHENTICATED,
+          caller.authorization() == null ? "missing bearer token" : "wrong bearer token"));
+    } else {
+      try {
+        result = work.get();
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(e);
+      }
+    }
+    return result.transform(ar -> {
+      AdminError error = ar.failed() ? AdminError.of(ar.cause()) : null;
+      GrpcStatus status = error == null ? GrpcStatus.OK : error.status();
+      metrics.counter("feedline.admin.requests", "operation", operation, "status", status.name()).increment();
+      if (error != null) {
+        if (status == GrpcStatus.INTERNAL) {
+          LOG.warn("event=admin_request_failed operation={} status={} error=\"{}\"", operation, status, error.getMessage());
+        } else {
+          LOG.debug("event=admin_request_refused operation={} status={} reason=\"{}\"", operation, status, error.getMessage());
+        }
+        return Future.failedFuture(error);
+      }
+      return Future.succeededFuture(ar.result());
+    });
+  }
+
+  private boolean authorized(String authorization) {
+    if (expectedAuthorization == null) {
+      return true;
+    }
+    // Constant time: the comparison must not reveal how much of a guessed token was right.
+    return authorization != null && MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Runs {@code local} on the coordinator's context when this node leads, else forwards {@code request}
+   * to the leader's node as {@code method}.
+   */
+  private <Req, Resp> Future<Resp> atCoordinator(ServiceMethod<Resp, Req> method, Req request, Caller caller,
+      Function<Coordinator, Future<Resp>> local) {
+    Promise<Resp> result = Promise.promise();
+    coordinatorRole.context().runOnContext(v -> {
+      Optional<Coordinator> coordinator = coordinatorRole.coordinator();
+      if (coordinator.isEmpty()) {
+        result.fail(NOT_LEADING);
+        return;
+      }
+      try {
+        local.apply(coordinator.get()).onComplete(result);
+      } catch (RuntimeException e) {
+        result.fail(e);
+      }
+    });
+    return result.future().recover(err -> err == NOT_LEADING ? forward(method, request, caller) : Future.failedFuture(err));
+  }
+
+  private <Req, Resp> Future<Resp> forward(ServiceMethod<Resp, Req> method, Req request, Caller caller) {
+    if (caller.forwarded()) {
+      // The leader moved while the request travelled: one hop only, the client retries.
+      return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "the coordinator moved away from node " + self + "; retry"));
+    }
+    return leaderId().compose(leader -> {
+      if (leader.isEmpty()) {
+        return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "no coordinator is elected yet; retry"));
+      }
+      NodeId node = leader.get();
+      NodeRegistration registration = membership.members().get(node);
+      if (node.equals(self) || registration == null) {
+        return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "the coordinator on node " + node + " is starting; retry"));
+      }
+      Map<String, String> headers = new HashMap<>();
+      if (caller.authorization() != null) {
+        headers.put(AdminRpc.AUTHORIZATION, caller.authorization());
+      }
+      headers.put(Caller.FORWARDED_HEADER, self.value());
+      return forwarder.call(AdminRpc.address(registration.getAdminAddress()), method, request, headers);
+    });
+  }
+
+  private Future<Optional<NodeId>> leaderId() {
+    return store.election().leader(keys.coordinatorElection())
+        .map(leader -> leader.map(l -> NodeId.of(new String(l.proposal(), StandardCharsets.UTF_8))));
+  }
+
+  private static ChangefeedId requireId(String id) {
+    if (!ChangefeedId.isValid(id)) {
+      throw new AdminError(GrpcStatus.INVALID_ARGUMENT, id.isEmpty() ? "changefeed id is missing" : "invalid changefeed id '" + id + "'");
+    }
+    return ChangefeedId.of(id);
+  }
+
+  /** A timestamp the caller gives must be a TSO timestamp not after now (0 = the default). */
+  private void requirePastTs(String what, long ts) {
+    if (ts < 0) {
+      throw new AdminError(GrpcStatus.INVALID_ARGUMENT, what + " " + ts + " is negative");
+    }
+    if (TimestampOracle.physicalMillis(ts) > clock.millis()) {
+      throw new AdminError(GrpcStatus.INVALID_ARGUMENT, what + " " + ts + " is in the future (physical time "
+          + TimestampOracle.physicalMillis(ts) + " ms > now " + clock.millis() + " ms)");
+    }
+  }
+
+  private static ChangefeedView view(Coordinator c, ChangefeedRecord r) {
+    return view(c.maintainers(), r);
+  }
+
+  private static ChangefeedView view(Map<ChangefeedId, NodeId> owners, ChangefeedRecord r) {
+    ChangefeedInfo info = r.info();
+    ChangefeedView.Builder b = ChangefeedView.newBuilder()
+        .setId(info.getId())
+        .setState(info.getState())
+        .setCheckpointTs(r.status().getCheckpointTs())
+        .setEpoch(info.getEpoch())
+        .setNode(Optional.ofNullable(owners.get(r.id())).map(NodeId::value).orElse(""))
+        .setSinkUri(SinkUris.redact(info.getSinkUri()))
+        .setSourceUri(SinkUris.redact(info.getSourceUri()))
+        .setStartTs(info.getStartTs())
+        .setTargetTs(info.getTargetTs());
+    if (info.hasError()) {
+      b.setError(info.getError());
+    }
+    return b.build();
+  }
+}

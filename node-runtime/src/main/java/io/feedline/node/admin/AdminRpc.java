@@ -1,0 +1,68 @@
+package io.feedline.node.admin;
+
+import io.vertx.core.Future;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Calls one admin gRPC method with headers (the generated client cannot set any, and the bearer token
+ * travels in one). A non-OK answer fails as an {@link AdminError} carrying the server's status and
+ * message; an unreachable server as UNAVAILABLE.
+ */
+public final class AdminRpc {
+
+  public static final String AUTHORIZATION = "authorization";
+
+  private final GrpcClient client;
+  private final long timeoutMillis;
+
+  public AdminRpc(GrpcClient client, long timeoutMillis) {
+    this.client = client;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  public <Req, Resp> Future<Resp> call(SocketAddress server, ServiceMethod<Resp, Req> method, Req request, Map<String, String> headers) {
+    return client.request(server, method)
+        .recover(err -> Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "cannot reach " + server + ": " + err.getMessage())))
+        .compose(req -> {
+          headers.forEach((k, v) -> req.headers().set(k, v));
+          req.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+          return req.send(request).compose(resp -> resp.last().recover(err -> Future.failedFuture(
+              resp.status() != null && resp.status() != GrpcStatus.OK
+                  ? new AdminError(resp.status(), resp.statusMessage() == null ? resp.status().name() : resp.statusMessage())
+                  : new AdminError(GrpcStatus.UNAVAILABLE, method.methodName() + " on " + server + " failed: " + err.getMessage()))));
+        });
+  }
+
+  /** Parses {@code host:port} (an admin address as registered, or a {@code --server} value). */
+  public static SocketAddress address(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new IllegalArgumentException("admin address must be HOST:PORT, got '" + hostPort + "'");
+    }
+    String portText = hostPort.substring(colon + 1);
+    int port;
+    try {
+      port = Integer.parseInt(portText);
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("admin address port must be 1..65535, got '" + portText + "'");
+    }
+    return SocketAddress.inetSocketAddress(port, hostPort.substring(0, colon));
+  }
+
+  /** The {@code authorization} header for {@code token}; none when the token is empty. */
+  public static Map<String, String> bearer(String token) {
+    return token == null || token.isEmpty() ? Map.of() : Map.of(AUTHORIZATION, "Bearer " + token);
+  }
+
+  public Future<Void> close() {
+    return client.close();
+  }
+}

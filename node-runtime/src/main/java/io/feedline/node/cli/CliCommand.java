@@ -1,0 +1,94 @@
+package io.feedline.node.cli;
+
+import io.feedline.node.admin.AdminError;
+import io.feedline.node.admin.AdminRpc;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import io.vertx.grpc.common.ServiceMethod;
+import java.io.PrintWriter;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code feedline cli}: the admin API over gRPC. Prints a table (or JSON with {@code --output json}) on
+ * stdout and exits 0; on a refusal or failure prints one line on stderr and exits 1.
+ */
+@Command(name = "cli", mixinStandardHelpOptions = true, description = "Administer a Feedline cluster through any node's admin port.",
+    subcommands = {ChangefeedCommand.class, NodeCommand.class, CoordinatorCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:done", "1:the server refused or failed the request, or could not be reached", "2:invalid usage"})
+public final class CliCommand implements Runnable {
+
+  static final int EXIT_OK = 0;
+  static final int EXIT_FAILED = 1;
+  private static final long CALL_TIMEOUT_SECONDS = 30;
+
+  enum Output { table, json }
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8300", scope = ScopeType.INHERIT,
+      description = "Admin address of any node (default ${DEFAULT-VALUE}).")
+  String server;
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:FEEDLINE_ADMIN_TOKEN}", scope = ScopeType.INHERIT,
+      description = "Bearer token of the admin API (default: $FEEDLINE_ADMIN_TOKEN).")
+  String token;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", scope = ScopeType.INHERIT,
+      description = "table or json (default ${DEFAULT-VALUE}).")
+  Output output;
+
+  @Override
+  public void run() {
+    throw new ParameterException(spec.commandLine(), "missing command: give one of " + spec.subcommands().keySet());
+  }
+
+  /**
+   * Calls {@code method} on the server and prints the answer as {@code table} or {@code json}
+   * (a JSON value's {@code toString()} is its encoding).
+   */
+  <Req, Resp> int call(CommandSpec command, ServiceMethod<Resp, Req> method, Req request,
+      Function<Resp, String> table, Function<Resp, Object> json) {
+    PrintWriter out = command.commandLine().getOut();
+    PrintWriter err = command.commandLine().getErr();
+    SocketAddress address;
+    try {
+      address = AdminRpc.address(server);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), "--server: " + e.getMessage());
+    }
+    Vertx vertx = Vertx.vertx();
+    AdminRpc rpc = new AdminRpc(GrpcClient.client(vertx), TimeUnit.SECONDS.toMillis(CALL_TIMEOUT_SECONDS));
+    try {
+      Future<Resp> answer = rpc.call(address, method, request, AdminRpc.bearer(token));
+      Resp response = answer.toCompletionStage().toCompletableFuture().get(CALL_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
+      out.println(output == Output.json ? json.apply(response).toString() : table.apply(response));
+      out.flush();
+      return EXIT_OK;
+    } catch (java.util.concurrent.ExecutionException e) {
+      AdminError error = AdminError.of(e.getCause());
+      err.println("feedline: " + error.status().name() + ": " + error.getMessage());
+      return EXIT_FAILED;
+    } catch (java.util.concurrent.TimeoutException e) {
+      err.println("feedline: UNAVAILABLE: no answer from " + server + " within " + (CALL_TIMEOUT_SECONDS + 5) + " s");
+      return EXIT_FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("feedline: interrupted");
+      return EXIT_FAILED;
+    } finally {
+      err.flush();
+      vertx.close();
+    }
+  }
+}
