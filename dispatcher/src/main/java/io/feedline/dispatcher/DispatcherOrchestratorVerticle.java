@@ -59,6 +59,11 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     return Future.succeededFuture();
   }
 
+  /** The orchestrator, for read-only views (admin, tests). Use it on {@link #context()} only. */
+  public DispatcherOrchestrator orchestrator() {
+    return orchestrator;
+  }
+
   @Override
   protected Future<?> onStop() {
     if (orchestrator == null) {

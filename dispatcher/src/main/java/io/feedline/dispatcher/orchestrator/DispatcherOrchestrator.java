@@ -311,6 +311,11 @@ public final class DispatcherOrchestrator {
     return fences.current(cf);
   }
 
+  /** Every changefeed's fence (or tombstone) on this node. */
+  public Map<ChangefeedId, Fence> fences() {
+    return fences.all();
+  }
+
   /** The changefeed's manager here, or null. */
   public ManagerRuntime manager(ChangefeedId cf) {
     return managers.get(cf);
