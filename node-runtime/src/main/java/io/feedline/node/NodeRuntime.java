@@ -194,7 +194,7 @@ public final class NodeRuntime {
         .setClusterPublicHost(config.clusterHost())
         .setPort(0));
     return builder.with(options)
-        .withClusterManager(HazelcastSetup.clusterManager(HazelcastSetup.load(config.hazelcastConfig())))
+        .withClusterManager(HazelcastSetup.clusterManager(HazelcastSetup.load(config.hazelcastConfig()), config.clusterId()))
         .buildClustered();
   }
 
