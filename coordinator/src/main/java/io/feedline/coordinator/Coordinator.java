@@ -767,7 +767,6 @@ public final class Coordinator {
     return changefeeds.values().stream().map(cf -> cf.record).toList();
   }
 
-  /** The node of each changefeed's adopted maintainer (absent ones left out). */
   /**
    * For every node that hosts maintainers: when its maintainer manager last sent a heartbeat (the start of
    * this term if it has not yet). Nodes without maintainers send none, so they are left out.
@@ -782,6 +781,7 @@ public final class Coordinator {
     return out;
   }
 
+  /** The node of each changefeed's adopted maintainer (absent ones left out). */
   public Map<ChangefeedId, NodeId> maintainers() {
     Map<ChangefeedId, NodeId> out = new HashMap<>();
     changefeeds.values().forEach(cf -> {
