@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.tso.TimestampOracle;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,22 +33,37 @@ class CoordinatorGaugesTest {
     h.create("cf1");
     h.create("cf2");
     h.stepUntil("placed", () -> h.settled("cf1") && h.settled("cf2"), 20);
-    h.run(() -> gauges.refresh(h.coordinator));
-
     long checkpoint = h.memory("cf1").status().getCheckpointTs();
+    long physical = TimestampOracle.physicalMillis(checkpoint);
+    // Every step delivers each node's heartbeat, then advances the clock one tick (100 ms).
+    long now = h.clock.nowMillis() + 2_000;
+    h.run(() -> gauges.refresh(h.coordinator, now));
+
     assertThat(registry.get("feedline.changefeed.checkpoint.physical.ms").tag("changefeed", "cf1").gauge().value())
-        .isEqualTo(TimestampOracle.physicalMillis(checkpoint));
+        .isEqualTo(physical);
+    assertThat(registry.get("feedline.changefeed.checkpoint.lag.seconds").tag("changefeed", "cf1").gauge().value())
+        .isEqualTo((now - physical) / 1000.0);
+    Set<String> hosting = h.coordinator.maintainers().values().stream().map(n -> n.value()).collect(Collectors.toSet());
+    assertThat(registry.get("feedline.coordinator.heartbeat.age.seconds").gauges())
+        .as("one row per node hosting maintainers, aged since its last heartbeat")
+        .allSatisfy(g -> assertThat(g.value()).isEqualTo(2.1))
+        .extracting(g -> g.getId().getTag("node")).containsExactlyInAnyOrderElementsOf(hosting);
+    Timer added = h.metrics.get("feedline.coordinator.operator.duration").tags("kind", "AddMaintainer", "outcome", "succeeded").timer();
+    assertThat(added.count()).isEqualTo(2);
+    assertThat(added.totalTime(TimeUnit.MILLISECONDS)).as("at least one tick passes between start and confirmation").isGreaterThanOrEqualTo(200);
     assertThat(registry.get("feedline.changefeed.state").tags("changefeed", "cf2", "state", "NORMAL").gauge().value()).isEqualTo(1);
     double placed = registry.get("feedline.coordinator.maintainers").gauges().stream().mapToDouble(Gauge::value).sum();
     assertThat(placed).isEqualTo(2);
 
     h.onContext(() -> h.coordinator.pause(ChangefeedId.of("cf2")));
-    h.run(() -> gauges.refresh(h.coordinator));
+    h.run(() -> gauges.refresh(h.coordinator, now));
     assertThat(registry.find("feedline.changefeed.state").tags("changefeed", "cf2", "state", "NORMAL").gauge())
         .as("a changed state replaces its row").isNull();
     assertThat(registry.get("feedline.changefeed.state").tags("changefeed", "cf2", "state", "STOPPED").gauge().value()).isEqualTo(1);
 
     gauges.clear();
     assertThat(registry.find("feedline.changefeed.checkpoint.physical.ms").gauges()).isEmpty();
+    assertThat(registry.find("feedline.changefeed.checkpoint.lag.seconds").gauges()).isEmpty();
+    assertThat(registry.find("feedline.coordinator.heartbeat.age.seconds").gauges()).isEmpty();
   }
 }

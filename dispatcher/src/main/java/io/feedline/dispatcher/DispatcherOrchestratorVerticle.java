@@ -13,6 +13,7 @@ import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -36,6 +37,9 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   private final SessionLoss sessionLoss;
   private final Function<EndpointContext, Endpoints> endpoints;
   private DispatcherOrchestrator orchestrator;
+  private final AtomicInteger dispatcherGauge = new AtomicInteger();
+  private final AtomicInteger managerGauge = new AtomicInteger();
+  private Scheduler.Cancellable gaugeRefresh;
 
   /** The production wiring: the node's session, the source and sink providers on the class path. */
   public DispatcherOrchestratorVerticle(NodeContext node) {
@@ -56,6 +60,13 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
         node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
+    // The scrape runs on another thread and must not read the orchestrator: counts are copied here.
+    node.metrics().gauge("feedline.dispatcher.dispatchers", dispatcherGauge);
+    node.metrics().gauge("feedline.dispatcher.managers", managerGauge);
+    gaugeRefresh = scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> {
+      dispatcherGauge.set(orchestrator.dispatcherCount());
+      managerGauge.set(orchestrator.managerCount());
+    });
     return Future.succeededFuture();
   }
 
@@ -66,6 +77,9 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
 
   @Override
   protected Future<?> onStop() {
+    if (gaugeRefresh != null) {
+      gaugeRefresh.cancel();
+    }
     if (orchestrator == null) {
       return Future.succeededFuture();
     }

@@ -17,7 +17,7 @@ import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.node.admin.AdminHttpServer;
 import io.feedline.node.admin.AdminOperations;
 import io.feedline.node.admin.AdminRpc;
-import io.vertx.grpc.client.GrpcClient;
+import io.feedline.node.admin.AdminTransport;
 import java.time.Clock;
 import io.feedline.node.cluster.HazelcastSetup;
 import io.feedline.proto.NodeRegistration;
@@ -175,7 +175,7 @@ public final class NodeRuntime {
           membership = new ClusterMembership(store, keys);
           registry.gauge("feedline.cluster.members", membership, m -> m.members().size());
           admin = new AdminHttpServer(vertx, nodeId, membership, registry);
-          return admin.listen(config.host(), config.port());
+          return admin.listen(config.host(), config.port(), config.adminTls());
         })
         .compose(port -> {
           adminPort = port;
@@ -217,13 +217,14 @@ public final class NodeRuntime {
           return chain;
         })
         .onSuccess(v -> admin.serveApi(adminOperations(keys)))
-        .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} version={}", nodeId, config.host(), adminPort, VERSION));
+        .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} tls={} version={}", nodeId, config.host(), adminPort,
+            config.adminTls().enabled(), VERSION));
   }
 
   private AdminOperations adminOperations(MetaKeys keys) {
     // Only URI checks are asked of these endpoints; nothing is opened, so no scheduler is needed.
     ProviderEndpoints endpoints = new ProviderEndpoints(new EndpointContext(vertx, null));
-    AdminRpc forwarder = new AdminRpc(GrpcClient.client(vertx), ADMIN_FORWARD_TIMEOUT_MS);
+    AdminRpc forwarder = new AdminRpc(vertx, AdminTransport.ClientTls.forNode(config.adminTls()), ADMIN_FORWARD_TIMEOUT_MS);
     return new AdminOperations(nodeId, coordinatorRole, membership, store, keys, endpoints, forwarder, config.adminToken(),
         Clock.systemUTC(), registry);
   }

@@ -451,6 +451,11 @@ public final class DispatcherManager {
 
   // ---- read-only views ----
 
+  /** Dispatchers of this changefeed on this node, running or starting. */
+  public int dispatcherCount() {
+    return dispatchers.size();
+  }
+
   public ChangefeedId changefeed() {
     return changefeed;
   }

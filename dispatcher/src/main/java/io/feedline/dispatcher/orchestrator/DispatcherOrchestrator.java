@@ -325,6 +325,11 @@ public final class DispatcherOrchestrator {
     return managers.size();
   }
 
+  /** Dispatchers on this node over every changefeed. */
+  public int dispatcherCount() {
+    return managers.values().stream().mapToInt(m -> m.manager().dispatcherCount()).sum();
+  }
+
   /** Changefeeds with a request running or waiting. */
   public int busyChangefeeds() {
     return lanes.activeKeys();

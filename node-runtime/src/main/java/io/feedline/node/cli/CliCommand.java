@@ -2,12 +2,14 @@ package io.feedline.node.cli;
 
 import io.feedline.node.admin.AdminError;
 import io.feedline.node.admin.AdminRpc;
+import io.feedline.node.admin.AdminTransport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.ServiceMethod;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -44,6 +46,18 @@ public final class CliCommand implements Runnable {
       description = "Bearer token of the admin API (default: $FEEDLINE_ADMIN_TOKEN).")
   String token;
 
+  @Option(names = "--tls", scope = ScopeType.INHERIT,
+      description = "Connect with TLS (the server runs with --tls-cert/--tls-key); trusts the JVM's CAs unless --ca-cert is given.")
+  boolean tls;
+
+  @Option(names = "--ca-cert", paramLabel = "FILE", scope = ScopeType.INHERIT,
+      description = "PEM certificate(s) the server's certificate must chain to, e.g. the server's self-signed one (implies --tls).")
+  Path caCert;
+
+  @Option(names = "--insecure-skip-verify", scope = ScopeType.INHERIT,
+      description = "Accept any server certificate and host name (implies --tls). Development only: anyone in the middle reads the token.")
+  boolean insecureSkipVerify;
+
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", scope = ScopeType.INHERIT,
       description = "table or json (default ${DEFAULT-VALUE}).")
   Output output;
@@ -51,6 +65,16 @@ public final class CliCommand implements Runnable {
   @Override
   public void run() {
     throw new ParameterException(spec.commandLine(), "missing command: give one of " + spec.subcommands().keySet());
+  }
+
+  private AdminTransport.ClientTls clientTls(CommandSpec command) {
+    if (caCert != null && insecureSkipVerify) {
+      throw new ParameterException(command.commandLine(), "--ca-cert and --insecure-skip-verify exclude each other");
+    }
+    if (caCert != null && !Files.isReadable(caCert)) {
+      throw new ParameterException(command.commandLine(), "--ca-cert: cannot read " + caCert);
+    }
+    return tls || caCert != null || insecureSkipVerify ? new AdminTransport.ClientTls(true, caCert, insecureSkipVerify) : AdminTransport.ClientTls.PLAIN;
   }
 
   /**
@@ -67,8 +91,9 @@ public final class CliCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(command.commandLine(), "--server: " + e.getMessage());
     }
+    AdminTransport.ClientTls clientTls = clientTls(command);
     Vertx vertx = Vertx.vertx();
-    AdminRpc rpc = new AdminRpc(GrpcClient.client(vertx), TimeUnit.SECONDS.toMillis(CALL_TIMEOUT_SECONDS));
+    AdminRpc rpc = new AdminRpc(vertx, clientTls, TimeUnit.SECONDS.toMillis(CALL_TIMEOUT_SECONDS));
     try {
       Future<Resp> answer = rpc.call(address, method, request, AdminRpc.bearer(token));
       Resp response = answer.toCompletionStage().toCompletableFuture().get(CALL_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
