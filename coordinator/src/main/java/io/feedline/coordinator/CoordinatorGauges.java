@@ -21,7 +21,10 @@ import java.util.Map;
  *   <li>{@code feedline.changefeed.checkpoint.physical.ms{changefeed}}: the checkpoint's physical time (a
  *       TSO timestamp does not fit a double; its physical part does), for lag alerts;</li>
  *   <li>{@code feedline.changefeed.state{changefeed,state}}: 1 for the changefeed's current state;</li>
- *   <li>{@code feedline.coordinator.maintainers{node}}: adopted maintainers per node.</li>
+ *   <li>{@code feedline.coordinator.maintainers{node}}: adopted maintainers per node;</li>
+ *   <li>{@code feedline.coordinator.drain.remaining{node}}: what is left of the drain of that node (one row
+ *       while a drain runs; 0 once it is done, until the node leaves);</li>
+ *   <li>{@code feedline.node.dispatchers{node}}: dispatchers per node, from the node heartbeats.</li>
  * </ul>
  */
 final class CoordinatorGauges {
@@ -29,12 +32,17 @@ final class CoordinatorGauges {
   private final MultiGauge checkpoints;
   private final MultiGauge states;
   private final MultiGauge maintainers;
+  private final MultiGauge drainRemaining;
+  private final MultiGauge dispatchers;
 
   CoordinatorGauges(MeterRegistry registry) {
     checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.physical.ms")
         .description("Physical time (epoch ms) of the changefeed's persisted checkpoint").register(registry);
     states = MultiGauge.builder("feedline.changefeed.state").description("1 for the changefeed's current state").register(registry);
     maintainers = MultiGauge.builder("feedline.coordinator.maintainers").description("Maintainers the coordinator placed per node").register(registry);
+    drainRemaining = MultiGauge.builder("feedline.coordinator.drain.remaining")
+        .description("Maintainers, dispatchers, moves or unacknowledging changefeeds left on the node being drained").register(registry);
+    dispatchers = MultiGauge.builder("feedline.node.dispatchers").description("Dispatchers per node, as its node heartbeat reported").register(registry);
   }
 
   void refresh(Coordinator coordinator) {
@@ -55,12 +63,20 @@ final class CoordinatorGauges {
     checkpoints.register(checkpointRows, true);
     states.register(stateRows, true);
     maintainers.register(nodeRows, true);
+    drainRemaining.register(coordinator.drainStatus()
+        .<List<MultiGauge.Row<?>>>map(d -> List.of(MultiGauge.Row.of(Tags.of("node", d.getKey().value()), d.getValue())))
+        .orElse(List.of()), true);
+    List<MultiGauge.Row<?>> dispatcherRows = new ArrayList<>();
+    coordinator.nodeReports().forEach((node, r) -> dispatcherRows.add(MultiGauge.Row.of(Tags.of("node", node.value()), r.dispatchers())));
+    dispatchers.register(dispatcherRows, true);
   }
 
   void clear() {
     checkpoints.register(List.of(), true);
     states.register(List.of(), true);
     maintainers.register(List.of(), true);
+    drainRemaining.register(List.of(), true);
+    dispatchers.register(List.of(), true);
   }
 
   private static String stateName(ChangefeedState state) {

@@ -119,6 +119,7 @@ final class CoordinatorHarness implements AutoCloseable {
       }
       for (FakeMaintainerManager n : nodes.values()) {
         coordinator.onInbound(inbound(n.id, n.heartbeat()));
+        coordinator.onInbound(inbound(n.id, n.nodeHeartbeat()));
       }
       clock.advance(SETTINGS.tick().toMillis());
       coordinator.tick();
