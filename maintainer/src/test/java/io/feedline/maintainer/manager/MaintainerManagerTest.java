@@ -55,8 +55,8 @@ class MaintainerManagerTest {
       assertThat(out.to()).isEqualTo(COORDINATOR);
       assertThat(out.role()).isEqualTo(Role.COORDINATOR);
     });
-    assertThat(effects.messages()).extracting(out -> out.payload().getClass())
-        .containsExactly(CoordinatorBootstrapResponse.class, io.feedline.proto.NodeHeartbeat.class);
+    assertThat(effects.messages()).extracting(out -> out.payload().getDescriptorForType().getName())
+        .containsExactly("CoordinatorBootstrapResponse", "NodeHeartbeat");
   }
 
   @Test
