@@ -13,6 +13,7 @@ import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -36,6 +37,8 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   private final SessionLoss sessionLoss;
   private final Function<EndpointContext, Endpoints> endpoints;
   private DispatcherOrchestrator orchestrator;
+  /** The orchestrator's dispatcher count, refreshed on its context every dispatcher heartbeat for other roles to read. */
+  private final AtomicLong dispatchers = new AtomicLong();
 
   /** The production wiring: the node's session, the source and sink providers on the class path. */
   public DispatcherOrchestratorVerticle(NodeContext node) {
@@ -56,7 +59,13 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
         node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
+    scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> dispatchers.set(orchestrator.dispatcherCount()));
     return Future.succeededFuture();
+  }
+
+  /** Dispatchers running on this node, as of the last dispatcher heartbeat; safe to call from any thread. */
+  public long dispatcherCount() {
+    return dispatchers.get();
   }
 
   @Override

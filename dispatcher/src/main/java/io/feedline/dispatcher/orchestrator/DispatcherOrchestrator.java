@@ -320,6 +320,11 @@ public final class DispatcherOrchestrator {
     return managers.size();
   }
 
+  /** Dispatchers of every manager not closing: what this node runs now. */
+  public long dispatcherCount() {
+    return managers.values().stream().filter(m -> !m.closing()).mapToLong(m -> m.manager().dispatcherIds().size()).sum();
+  }
+
   /** Changefeeds with a request running or waiting. */
   public int busyChangefeeds() {
     return lanes.activeKeys();
