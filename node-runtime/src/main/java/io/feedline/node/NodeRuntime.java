@@ -204,7 +204,9 @@ public final class NodeRuntime {
           }
           NodeContext ctx = new NodeContext(nodeId, nodeEpoch, config, store, keys, session, membership, bus, registry);
           dispatcherRole = new DispatcherOrchestratorVerticle(ctx);
-          maintainerRole = new MaintainerManagerVerticle(ctx);
+          // The maintainer manager reports this node's dispatcher count without importing the dispatcher role.
+          DispatcherOrchestratorVerticle dispatchers = dispatcherRole;
+          maintainerRole = new MaintainerManagerVerticle(ctx, dispatchers::dispatcherCount);
           coordinatorRole = new CoordinatorVerticle(ctx);
           Future<Void> chain = Future.succeededFuture();
           // Receivers first: a coordinator elected at once finds the other roles listening.

@@ -47,7 +47,10 @@ class EtcdMetaStoreTest extends MetaStoreContractTest {
   void aLeaseRevokedBehindOurBackIsReportedLostOnce() throws Exception {
     Lease lease = grant(2);
     AtomicInteger lost = new AtomicInteger();
+    AtomicInteger alsoLost = new AtomicInteger();
     lease.onLost(v -> lost.incrementAndGet());
+    // A second handler (another role of the node) does not replace the first.
+    lease.onLost(v -> alsoLost.incrementAndGet());
 
     other.getLeaseClient().revoke(lease.id()).get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     Await.until("keep-alive notices the revocation", () -> lost.get() > 0);
@@ -56,6 +59,7 @@ class EtcdMetaStoreTest extends MetaStoreContractTest {
     lease.onLost(v -> lateHandler.incrementAndGet());
     Await.until("a handler set after the loss runs at once", () -> lateHandler.get() == 1);
     assertThat(lost.get()).isEqualTo(1);
+    assertThat(alsoLost.get()).isEqualTo(1);
   }
 
   @Test

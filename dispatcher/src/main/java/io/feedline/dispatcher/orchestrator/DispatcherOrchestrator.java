@@ -325,9 +325,9 @@ public final class DispatcherOrchestrator {
     return managers.size();
   }
 
-  /** Dispatchers on this node over every changefeed. */
+  /** Dispatchers of every manager not closing: what this node runs now. */
   public int dispatcherCount() {
-    return managers.values().stream().mapToInt(m -> m.manager().dispatcherCount()).sum();
+    return managers.values().stream().filter(m -> !m.closing()).mapToInt(m -> m.manager().dispatcherCount()).sum();
   }
 
   /** Changefeeds with a request running or waiting. */
