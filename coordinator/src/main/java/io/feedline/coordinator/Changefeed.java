@@ -5,6 +5,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.ChangefeedState;
+import io.feedline.proto.DrainProgress;
 
 /**
  * The coordinator's view of one changefeed: the persisted records (always what the last write or bump
@@ -24,6 +25,8 @@ final class Changefeed {
   long retryAt;
   long backoffMillis;
   long warningSince;
+  /** What the adopted maintainer last reported about the drain target; null until it reports. */
+  DrainProgress drainProgress;
 
   Changefeed(ChangefeedRecord record) {
     this.record = record;
@@ -41,10 +44,12 @@ final class Changefeed {
   void adopt(NodeId node, long epoch) {
     maintainer = node;
     maintainerEpoch = epoch;
+    drainProgress = null;
   }
 
   void disown() {
     maintainer = null;
+    drainProgress = null;
   }
 
   ChangefeedId id() {

@@ -1,5 +1,6 @@
 package io.feedline.coordinator;
 
+import io.feedline.common.drain.NodeDrainTarget;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.fence.FenceRejections;
@@ -15,6 +16,7 @@ import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
 import io.feedline.coordinator.changefeed.ChangefeedStoreException;
 import io.feedline.coordinator.changefeed.EpochBump;
+import io.feedline.coordinator.drain.DrainController;
 import io.feedline.coordinator.operator.AddMaintainer;
 import io.feedline.coordinator.operator.MaintainerOperator;
 import io.feedline.coordinator.operator.MoveMaintainer;
@@ -29,10 +31,14 @@ import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.ChangefeedStatus;
 import io.feedline.proto.CoordinatorBootstrapRequest;
 import io.feedline.proto.CoordinatorBootstrapResponse;
+import io.feedline.proto.DrainProgress;
+import io.feedline.proto.DrainTarget;
 import io.feedline.proto.MaintainerHeartbeat;
 import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.NodeHeartbeat;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.RunningError;
+import io.feedline.proto.SetNodeLivenessResponse;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
@@ -90,6 +96,9 @@ public final class Coordinator {
   /** When each running operator was pushed, for its duration when it finishes. */
   private final Map<MaintainerOperator, Long> operatorStartedMillis = new java.util.IdentityHashMap<>();
   private long startedMillis;
+  private final DrainController drain;
+  /** Changefeeds whose maintainer this coordinator is moving off the drain target. */
+  private final Set<ChangefeedId> drainMoves = new HashSet<>();
   private boolean started;
   private boolean bootstrapped;
   private boolean persistingCheckpoints;
@@ -111,6 +120,7 @@ public final class Coordinator {
     this.settings = settings;
     this.metrics = metrics;
     this.rejections = new FenceRejections("coordinator", metrics);
+    this.drain = new DrainController(electionVersion, clock, settings.drain());
   }
 
   public long electionVersion() {
@@ -120,6 +130,7 @@ public final class Coordinator {
   /** Loads the registry and asks every live node for its maintainers. */
   public Future<Void> start(Set<NodeId> liveNodes) {
     nodes.addAll(liveNodes);
+    liveNodes.forEach(drain::onNodeJoined);
     awaitingInitial.addAll(liveNodes);
     unacknowledged.addAll(liveNodes);
     lastBalanceAt = clock.nowMillis();
@@ -145,6 +156,10 @@ public final class Coordinator {
       }
     } else if (in.payload() instanceof CoordinatorBootstrapResponse response) {
       onBootstrapResponse(in.from(), response);
+    } else if (in.payload() instanceof NodeHeartbeat heartbeat) {
+      drain.onNodeHeartbeat(in.from(), heartbeat);
+    } else if (in.payload() instanceof SetNodeLivenessResponse response) {
+      drain.onLivenessResponse(in.from(), response);
     } else {
       onceLog.info(List.of("unexpected", in.type()), () -> "event=unexpected_message role=coordinator type=" + in.type() + " from=" + in.from());
     }
@@ -154,6 +169,7 @@ public final class Coordinator {
     if (nodes.add(node)) {
       unacknowledged.add(node);
       send(new Outbound(node, Role.MAINTAINER_MANAGER, bootstrapRequest()));
+      drain.onNodeJoined(node).forEach(this::send);
     }
   }
 
@@ -165,6 +181,7 @@ public final class Coordinator {
     awaitingInitial.remove(node);
     lastHeartbeatMillis.remove(node);
     operators.onNodeRemoved(node);
+    drain.onNodeLeft(node).forEach(this::send);
     staleMaintainers.keySet().removeIf(s -> s.node().equals(node));
     for (Changefeed cf : changefeeds.values()) {
       if (node.equals(cf.owner())) {
@@ -196,9 +213,13 @@ public final class Coordinator {
     operators.takeFinished().forEach(this::onOperatorFinished);
     driveStops();
     placeAbsent(now);
+    moveOffDrainTarget();
+    drain.tick(drainProgress()).forEach(this::send);
     if (now - lastBalanceAt >= settings.balanceInterval().toMillis()) {
       lastBalanceAt = now;
-      balance();
+      if (!drain.balancePaused()) {
+        balance();
+      }
     }
     persistCheckpoints();
   }
@@ -208,6 +229,7 @@ public final class Coordinator {
       return; // an answer to an earlier coordinator's bootstrap
     }
     unacknowledged.remove(from);
+    drain.onBootstrapTarget(from, response.getDrainTarget()).forEach(this::send);
     if (!bootstrapped && awaitingInitial.remove(from)) {
       response.getStatusesList().forEach(s -> bootstrapReports.add(new Reported(from, s)));
     } else if (bootstrapped) {
@@ -277,6 +299,7 @@ public final class Coordinator {
       return;
     }
     cf.reportedCheckpoint = Math.max(cf.reportedCheckpoint, status.getCheckpointTs());
+    cf.drainProgress = status.getDrainProgress();
     if (status.getErrorsCount() > 0) {
       onMaintainerError(cf, status.getErrors(0));
     } else if (cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
@@ -351,9 +374,12 @@ public final class Coordinator {
     }
   }
 
-  /** Nodes a maintainer may be placed on: alive and obeying this coordinator. */
+  /**
+   * Nodes a maintainer may be placed on: obeying this coordinator, alive, not drained, and (during a
+   * drain) aware of the target, so nothing they host lands on the drained node.
+   */
   private List<NodeId> schedulableNodes() {
-    return nodes.stream().filter(n -> !unacknowledged.contains(n)).toList();
+    return nodes.stream().filter(n -> !unacknowledged.contains(n) && drain.isDestination(n)).toList();
   }
 
   private AddMaintainerRequest addRequest(ChangefeedRecord record, boolean isNew) {
@@ -529,6 +555,115 @@ public final class Coordinator {
     mutate(cf.id(), r -> r.status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE ? Future.succeededFuture(r)
         : store.writeStatus(r, r.status().toBuilder().setProgress(ChangefeedProgress.CHANGEFEED_PROGRESS_NONE).build()))
         .onSuccess(r -> LOG.info("event=changefeed_stopped changefeed={} state={}", cf.id(), r.info().getState()));
+  }
+
+  // ---- drain ------------------------------------------------------------------------------------------
+
+  /**
+   * Maintainers leave the drain target first: up to {@code DrainConcurrency.limit} moves at once, to the
+   * least-loaded destinations (which have all acknowledged the target, so they will not place dispatchers
+   * back on it).
+   */
+  private void moveOffDrainTarget() {
+    NodeId target = drain.target().node();
+    drainMoves.removeIf(id -> !operators.busy(id));
+    if (target == null || !bootstrapped) {
+      return;
+    }
+    List<ChangefeedId> onTarget = changefeeds.values().stream()
+        .filter(cf -> target.equals(cf.owner()) && !cf.writing && !cf.stopping() && !operators.busy(cf.id()))
+        .map(Changefeed::id).toList();
+    int allowed = drain.movesAllowed(onTarget.size(), drainMoves.size());
+    List<NodeId> destinations = schedulableNodes();
+    if (onTarget.isEmpty() || allowed == 0 || destinations.isEmpty()) {
+      return;
+    }
+    BasicScheduler.place(onTarget, load(destinations), allowed).forEach((id, dest) -> {
+      if (move(id, dest)) {
+        drainMoves.add(id);
+      }
+    });
+  }
+
+  /** What is left of the current drain (zeros when none runs). */
+  private DrainController.Progress drainProgress() {
+    NodeDrainTarget target = drain.target();
+    if (!target.active()) {
+      return DrainController.Progress.NONE;
+    }
+    NodeId node = target.node();
+    DrainTarget current = target.toProto();
+    long now = clock.nowMillis();
+    long maintainers = 0;
+    long dispatchers = 0;
+    long moves = 0;
+    long notAcknowledging = 0;
+    for (Changefeed cf : changefeeds.values()) {
+      Optional<MaintainerOperator> op = operators.get(cf.id());
+      boolean onTarget = node.equals(cf.owner()) || op.map(o -> o.runsOn(node)).orElse(false);
+      if (onTarget) {
+        maintainers++;
+        continue;
+      }
+      DrainProgress progress = cf.drainProgress;
+      if (cf.owner() != null && progress != null && progress.getTarget().equals(current)) {
+        dispatchers += progress.getDispatchersOnTarget();
+        moves += progress.getDrainMovesInFlight();
+      } else if (cf.owner() != null || op.isPresent() || cf.wantsMaintainer(now)) {
+        // Running (or about to) without having reported this target: it may still place dispatchers on it.
+        notAcknowledging++;
+      }
+    }
+    // Maintainer moves off the target, counted from the reservation (the epoch bump) on.
+    moves += drainMoves.stream().filter(operators::busy).count();
+    return new DrainController.Progress(maintainers, dispatchers, moves, notAcknowledging);
+  }
+
+  /** The answer to a drain request: what is left, or that this coordinator must hand over its leadership first. */
+  public record DrainReply(long remaining, boolean resignFirst) {}
+
+  /**
+   * Starts draining {@code node} if it is not being drained yet, and answers how much is left; callable
+   * repeatedly. Refused for an unknown node, the last live node, or while another node is drained.
+   */
+  public Future<DrainReply> drain(NodeId node) {
+    DrainController.Check check = drain.check(node, self);
+    if (check instanceof DrainController.Check.Refused refused) {
+      Reason reason = refused.reason() == DrainController.Check.Reason.UNKNOWN_NODE ? Reason.NOT_FOUND : Reason.FAILED_PRECONDITION;
+      return Future.failedFuture(new CoordinatorException(reason, refused.message()));
+    }
+    if (check instanceof DrainController.Check.ResignFirst) {
+      LOG.info("event=drain_needs_resign node={} election_version={}", node, electionVersion);
+      return Future.succeededFuture(new DrainReply(-1, true));
+    }
+    if (check instanceof DrainController.Check.InProgress) {
+      return Future.succeededFuture(new DrainReply(drainProgress().remaining(), false));
+    }
+    return timestamps.get().compose(epoch -> {
+      // Another request may have started it while the oracle answered.
+      DrainController.Check again = drain.check(node, self);
+      if (again instanceof DrainController.Check.Start) {
+        drain.start(node, epoch).forEach(this::send);
+        metrics.counter("feedline.coordinator.drains.started").increment();
+      } else if (!(again instanceof DrainController.Check.InProgress)) {
+        return drain(node);
+      }
+      return Future.succeededFuture(new DrainReply(drainProgress().remaining(), false));
+    });
+  }
+
+  /** The drain under way, and what is left of it. */
+  public Optional<Map.Entry<NodeId, Long>> drainStatus() {
+    NodeDrainTarget target = drain.target();
+    return target.active() ? Optional.of(Map.entry(target.node(), drainProgress().remaining())) : Optional.empty();
+  }
+
+  /** Every live node as it last reported itself, with the liveness the coordinator shows for it. */
+  public Map<NodeId, DrainController.NodeReport> nodeReports() {
+    Map<NodeId, DrainController.NodeReport> out = new TreeMap<>();
+    drain.reports().forEach((node, r) -> out.put(node, new DrainController.NodeReport(
+        new io.feedline.common.drain.NodeLivenessState(drain.livenessOf(node)), r.nodeEpoch(), r.acknowledged(), r.dispatchers())));
+    return out;
   }
 
   // ---- errors, warning and retry ----------------------------------------------------------------------

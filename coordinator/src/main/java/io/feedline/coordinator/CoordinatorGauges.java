@@ -26,7 +26,10 @@ import java.util.Map;
  *   <li>{@code feedline.coordinator.maintainers{node}}: adopted maintainers per node;</li>
  *   <li>{@code feedline.coordinator.heartbeat.age.seconds{node}}: time since each node that hosts
  *       maintainers last sent a maintainer heartbeat (a node that stops answering shows a growing age
- *       before its session expires).</li>
+ *       before its session expires);</li>
+ *   <li>{@code feedline.coordinator.drain.remaining{node}}: what is left of the drain of that node (one row
+ *       while a drain runs; 0 once it is done, until the node leaves);</li>
+ *   <li>{@code feedline.node.dispatchers{node}}: dispatchers per node, from the node heartbeats.</li>
  * </ul>
  */
 final class CoordinatorGauges {
@@ -36,6 +39,8 @@ final class CoordinatorGauges {
   private final MultiGauge heartbeatAges;
   private final MultiGauge states;
   private final MultiGauge maintainers;
+  private final MultiGauge drainRemaining;
+  private final MultiGauge dispatchers;
 
   CoordinatorGauges(MeterRegistry registry) {
     checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.physical.ms")
@@ -46,6 +51,9 @@ final class CoordinatorGauges {
         .description("Seconds since a node hosting maintainers last sent the coordinator a maintainer heartbeat").register(registry);
     states = MultiGauge.builder("feedline.changefeed.state").description("1 for the changefeed's current state").register(registry);
     maintainers = MultiGauge.builder("feedline.coordinator.maintainers").description("Maintainers the coordinator placed per node").register(registry);
+    drainRemaining = MultiGauge.builder("feedline.coordinator.drain.remaining")
+        .description("Maintainers, dispatchers, moves or unacknowledging changefeeds left on the node being drained").register(registry);
+    dispatchers = MultiGauge.builder("feedline.node.dispatchers").description("Dispatchers per node, as its node heartbeat reported").register(registry);
   }
 
   /** Takes the coordinator's state at {@code nowMillis} (its clock); runs on its context. */
@@ -75,6 +83,12 @@ final class CoordinatorGauges {
     states.register(stateRows, true);
     maintainers.register(nodeRows, true);
     heartbeatAges.register(ageRows, true);
+    drainRemaining.register(coordinator.drainStatus()
+        .<List<MultiGauge.Row<?>>>map(d -> List.of(MultiGauge.Row.of(Tags.of("node", d.getKey().value()), d.getValue())))
+        .orElse(List.of()), true);
+    List<MultiGauge.Row<?>> dispatcherRows = new ArrayList<>();
+    coordinator.nodeReports().forEach((node, r) -> dispatcherRows.add(MultiGauge.Row.of(Tags.of("node", node.value()), r.dispatchers())));
+    dispatchers.register(dispatcherRows, true);
   }
 
   void clear() {
@@ -83,6 +97,8 @@ final class CoordinatorGauges {
     heartbeatAges.register(List.of(), true);
     states.register(List.of(), true);
     maintainers.register(List.of(), true);
+    drainRemaining.register(List.of(), true);
+    dispatchers.register(List.of(), true);
   }
 
   private static String stateName(ChangefeedState state) {

@@ -1,6 +1,7 @@
 package io.feedline.coordinator;
 
 import io.feedline.common.config.NodeConfig;
+import io.feedline.coordinator.drain.DrainController;
 import java.time.Duration;
 
 /**
@@ -11,6 +12,7 @@ import java.time.Duration;
  * @param retryInitial first backoff after a changefeed enters warning; doubles per retry
  * @param retryMax the backoff's ceiling
  * @param failedAfter a changefeed still in warning this long after the first error becomes failed
+ * @param drain resend intervals of the drain target and liveness commands, and the balance pause after a drain
  */
 public record CoordinatorSettings(
     Duration tick,
@@ -20,11 +22,13 @@ public record CoordinatorSettings(
     int balanceMoves,
     Duration retryInitial,
     Duration retryMax,
-    Duration failedAfter) {
+    Duration failedAfter,
+    DrainController.Settings drain) {
 
   public static CoordinatorSettings from(NodeConfig config) {
     var t = config.timings();
     return new CoordinatorSettings(t.coordinatorTick(), t.resendInterval(), t.balanceInterval(), config.scheduleBatch(), 10,
-        Duration.ofSeconds(10), Duration.ofMinutes(10), config.failedAfter());
+        Duration.ofSeconds(10), Duration.ofMinutes(10), config.failedAfter(),
+        new DrainController.Settings(t.drainTargetResend(), t.livenessResend(), t.drainBalanceCooldown()));
   }
 }

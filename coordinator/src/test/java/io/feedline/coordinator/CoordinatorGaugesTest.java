@@ -3,6 +3,7 @@ package io.feedline.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
 import io.feedline.common.tso.TimestampOracle;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -65,5 +66,30 @@ class CoordinatorGaugesTest {
     assertThat(registry.find("feedline.changefeed.checkpoint.physical.ms").gauges()).isEmpty();
     assertThat(registry.find("feedline.changefeed.checkpoint.lag.seconds").gauges()).isEmpty();
     assertThat(registry.find("feedline.coordinator.heartbeat.age.seconds").gauges()).isEmpty();
+  }
+
+  @Test
+  void reportWhatIsLeftOfADrainAndDispatchersPerNode() {
+    h = new CoordinatorHarness(3);
+    h.elect();
+    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 20);
+    h.run(() -> gauges.refresh(h.coordinator, h.clock.nowMillis()));
+    assertThat(registry.find("feedline.coordinator.drain.remaining").gauges()).as("no drain").isEmpty();
+    NodeId owner = h.maintainers().get(ChangefeedId.of("cf1"));
+    assertThat(registry.get("feedline.node.dispatchers").tag("node", owner.value()).gauge().value())
+        .as("the fake reports 10 dispatchers per maintainer").isEqualTo(10);
+
+    NodeId drained = h.nodes.keySet().stream().filter(n -> !n.equals(owner) && !n.value().equals("n1")).findFirst().orElseThrow();
+    h.node(drained.value()).dispatchersOnTarget.clear();
+    h.onContext(() -> h.coordinator.drain(drained));
+    h.run(() -> gauges.refresh(h.coordinator, h.clock.nowMillis()));
+    assertThat(registry.get("feedline.coordinator.drain.remaining").tag("node", drained.value()).gauge().value())
+        .as("cf1's maintainer has not acknowledged the target yet").isEqualTo(1);
+    h.stepUntil("drained", () -> {
+      h.run(() -> gauges.refresh(h.coordinator, h.clock.nowMillis()));
+      return registry.get("feedline.coordinator.drain.remaining").tag("node", drained.value()).gauge().value() == 0;
+    }, 10);
   }
 }

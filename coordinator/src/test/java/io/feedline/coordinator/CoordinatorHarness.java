@@ -13,6 +13,7 @@ import io.feedline.common.testing.InterceptingMetaStore;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
+import io.feedline.coordinator.drain.DrainController;
 import io.feedline.proto.ChangefeedInfo;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
@@ -41,7 +42,8 @@ import java.util.function.Supplier;
 final class CoordinatorHarness implements AutoCloseable {
 
   static final CoordinatorSettings SETTINGS = new CoordinatorSettings(Duration.ofMillis(100), Duration.ofMillis(500),
-      Duration.ofSeconds(15), 1000, 10, Duration.ofSeconds(10), Duration.ofMinutes(10), Duration.ofMinutes(30));
+      Duration.ofSeconds(15), 1000, 10, Duration.ofSeconds(10), Duration.ofMinutes(10), Duration.ofMinutes(30),
+      new DrainController.Settings(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(30)));
 
   final Vertx vertx = Vertx.vertx();
   final Context context = vertx.getOrCreateContext();
@@ -117,6 +119,7 @@ final class CoordinatorHarness implements AutoCloseable {
       }
       for (FakeMaintainerManager n : nodes.values()) {
         coordinator.onInbound(inbound(n.id, n.heartbeat()));
+        coordinator.onInbound(inbound(n.id, n.nodeHeartbeat()));
       }
       clock.advance(SETTINGS.tick().toMillis());
       coordinator.tick();

@@ -1,16 +1,23 @@
 package io.feedline.coordinator;
 
 import com.google.protobuf.Message;
+import io.feedline.common.drain.NodeDrainTarget;
+import io.feedline.common.drain.NodeLivenessState;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.CoordinatorBootstrapRequest;
 import io.feedline.proto.CoordinatorBootstrapResponse;
+import io.feedline.proto.DrainProgress;
 import io.feedline.proto.MaintainerHeartbeat;
 import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.NodeHeartbeat;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.RunningError;
+import io.feedline.proto.SetDispatcherDrainTargetRequest;
+import io.feedline.proto.SetNodeLivenessRequest;
+import io.feedline.proto.SetNodeLivenessResponse;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,10 +39,18 @@ final class FakeMaintainerManager {
   private final Map<ChangefeedId, Integer> confirmationsLeft = new LinkedHashMap<>();
   final Map<ChangefeedId, String> failing = new LinkedHashMap<>();
   final List<Message> received = new ArrayList<>();
+  /** Dispatchers of each changefeed still on the drain target, as the test sets them. */
+  final Map<ChangefeedId, Long> dispatchersOnTarget = new LinkedHashMap<>();
+  /** Whether its maintainers report the drain target they were given (false: a maintainer that lags). */
+  boolean maintainersAcknowledge = true;
+  final long nodeEpoch;
+  NodeLivenessState liveness = NodeLivenessState.ALIVE;
+  NodeDrainTarget drainTarget = NodeDrainTarget.NONE;
   private long coordinatorVersion;
 
   FakeMaintainerManager(NodeId id) {
     this.id = id;
+    this.nodeEpoch = 1000 + Math.abs(id.value().hashCode() % 1000);
   }
 
   /** Handles one coordinator command; returns the reply to send back, if any. */
@@ -47,7 +62,17 @@ final class FakeMaintainerManager {
       }
       coordinatorVersion = req.getElectionVersion();
       return Optional.of(CoordinatorBootstrapResponse.newBuilder().setElectionVersion(coordinatorVersion)
-          .addAllStatuses(statuses(true)).build());
+          .addAllStatuses(statuses(true)).setDrainTarget(drainTarget.toProto()).build());
+    }
+    if (message instanceof SetDispatcherDrainTargetRequest req && req.getElectionVersion() == coordinatorVersion) {
+      drainTarget = drainTarget.offer(NodeDrainTarget.of(req.getTarget())).next();
+      return Optional.of(nodeHeartbeat());
+    }
+    if (message instanceof SetNodeLivenessRequest req && req.getElectionVersion() == coordinatorVersion) {
+      if (req.getNodeEpoch() == nodeEpoch) {
+        liveness = liveness.advanceTo(req.getTarget());
+      }
+      return Optional.of(SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch).build());
     }
     if (message instanceof AddMaintainerRequest add && add.getElectionVersion() == coordinatorVersion) {
       ChangefeedId cf = ChangefeedId.of(add.getChangefeedId());
@@ -79,6 +104,11 @@ final class FakeMaintainerManager {
     maintainers.replaceAll((cf, r) -> new Running(r.epoch(), Math.max(r.checkpoint(), to)));
   }
 
+  NodeHeartbeat nodeHeartbeat() {
+    return NodeHeartbeat.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch)
+        .setDrainTargetAcknowledged(drainTarget.toProto()).setDispatchers(maintainers.size() * 10L).build();
+  }
+
   MaintainerHeartbeat heartbeat() {
     MaintainerHeartbeat hb = MaintainerHeartbeat.newBuilder().addAllStatuses(statuses(false)).build();
     confirmationsLeft.replaceAll((cf, n) -> n - 1);
@@ -97,6 +127,10 @@ final class FakeMaintainerManager {
     maintainers.forEach((cf, r) -> {
       MaintainerStatus.Builder s = MaintainerStatus.newBuilder().setChangefeedId(cf.value()).setEpoch(r.epoch())
           .setCheckpointTs(r.checkpoint()).setBootstrapDone(true).setState(ComponentState.COMPONENT_STATE_WORKING);
+      if (maintainersAcknowledge) {
+        s.setDrainProgress(DrainProgress.newBuilder().setTarget(drainTarget.toProto())
+            .setDispatchersOnTarget(dispatchersOnTarget.getOrDefault(cf, 0L)));
+      }
       String error = failing.get(cf);
       if (error != null) {
         s.addErrors(RunningError.newBuilder().setNodeId(id.value()).setCode("sink").setMessage(error));

@@ -37,6 +37,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   private final SessionLoss sessionLoss;
   private final Function<EndpointContext, Endpoints> endpoints;
   private DispatcherOrchestrator orchestrator;
+  /** Counts copied on the orchestrator's context every dispatcher heartbeat, for threads that must not read it. */
   private final AtomicInteger dispatcherGauge = new AtomicInteger();
   private final AtomicInteger managerGauge = new AtomicInteger();
   private Scheduler.Cancellable gaugeRefresh;
@@ -68,6 +69,16 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
       managerGauge.set(orchestrator.managerCount());
     });
     return Future.succeededFuture();
+  }
+
+  /** Dispatchers running on this node, as of the last dispatcher heartbeat; safe to call from any thread. */
+  public long dispatcherCount() {
+    return dispatcherGauge.get();
+  }
+
+  /** The orchestrator, for read-only views (admin, tests). Use it on {@link #context()} only. */
+  public DispatcherOrchestrator orchestrator() {
+    return orchestrator;
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.feedline.maintainer;
 import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.proto.DrainTarget;
 import io.feedline.proto.MaintainerStatus;
 import io.vertx.core.Future;
 
@@ -28,8 +29,22 @@ public interface Maintainer {
    */
   Future<Void> stop(boolean cascade, boolean removed);
 
-  /** What the manager reports for this maintainer in heartbeats and bootstrap responses. */
+  /**
+   * What the manager reports for this maintainer in heartbeats and bootstrap responses. Its
+   * {@code drain_progress} answers the latest {@link #drainTarget}: that target, the dispatchers of this
+   * changefeed still on the target node, and the drain moves in flight; the coordinator counts a
+   * maintainer as done with a drain only once it reports the current target with both counts at 0.
+   */
   MaintainerStatus status();
+
+  /**
+   * The node's dispatcher drain target changed (DESIGN §8): move this changefeed's dispatchers off
+   * {@code target.target_node} (at most {@code DrainConcurrency.limit(n)} moves at once) and place none on
+   * it; an empty node clears the target. The manager calls it once with the node's current target right
+   * after creating the maintainer (before {@link #start()}), then on every newer target; every call
+   * replaces the previous target (the manager already applied the monotonic rules).
+   */
+  void drainTarget(DrainTarget target);
 
   /**
    * A message from the dispatcher side of the cluster for this changefeed (close responses; later also

@@ -10,6 +10,7 @@ import io.feedline.common.time.VertxScheduler;
 import io.feedline.maintainer.manager.MaintainerManager;
 import io.feedline.maintainer.manager.MaintainerManagerRuntime;
 import io.vertx.core.Future;
+import java.util.function.LongSupplier;
 
 /**
  * The maintainer-manager role of a node: answers the coordinator's bootstrap, add and remove commands,
@@ -19,10 +20,21 @@ import io.vertx.core.Future;
  */
 public final class MaintainerManagerVerticle extends RoleVerticle {
 
+  private final LongSupplier dispatchers;
   private MaintainerManagerRuntime runtime;
 
+  /** A node without a dispatcher role to count (tests of the maintainer protocol). */
   public MaintainerManagerVerticle(NodeContext node) {
+    this(node, () -> 0);
+  }
+
+  /**
+   * @param dispatchers how many dispatchers run on this node; read on this verticle's context, so it must
+   *     be safe to call from any thread
+   */
+  public MaintainerManagerVerticle(NodeContext node, LongSupplier dispatchers) {
     super(node, Role.MAINTAINER_MANAGER);
+    this.dispatchers = dispatchers;
   }
 
   @Override
@@ -32,15 +44,26 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
     Outbox outbox = node.bus()::send;
     MaintainerServices services = new MaintainerServices(node.nodeId(), outbox, scheduler, timings.resendInterval(),
         () -> node.membership().members().keySet());
-    MaintainerManager manager = new MaintainerManager(node.nodeId(), timings, new PlaceholderMaintainerFactory(services), node.metrics());
+    MaintainerManager manager = new MaintainerManager(node.nodeId(), node.nodeEpoch(), timings, new PlaceholderMaintainerFactory(services),
+        dispatchers, node.metrics());
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, timings.maintainerHeartbeat());
     runtime.start();
+    if (node.session() != null) {
+      // The lease callback may come from any thread; the manager's state is only touched on its context.
+      var ctx = context;
+      node.session().onLost(v -> ctx.runOnContext(x -> runtime.sessionLost()));
+    }
     return Future.succeededFuture();
   }
 
   /** The changefeeds whose maintainer runs here (not stopping), with epochs. Call on {@link #context()}. */
   public java.util.Map<io.feedline.common.id.ChangefeedId, Long> runningMaintainers() {
     return runtime.manager().runningMaintainers();
+  }
+
+  /** This node's liveness as the manager holds it. Call on {@link #context()}. */
+  public io.feedline.proto.NodeLiveness liveness() {
+    return runtime.manager().liveness();
   }
 
   @Override

@@ -4,6 +4,8 @@ import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.ComponentState;
+import io.feedline.proto.DrainProgress;
+import io.feedline.proto.DrainTarget;
 import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerStatus;
 import io.vertx.core.Future;
@@ -17,6 +19,7 @@ public final class PlaceholderMaintainer implements Maintainer {
 
   private final ChangefeedId changefeed;
   private final long epoch;
+  private DrainTarget drainTarget = DrainTarget.getDefaultInstance();
   private final long checkpointTs;
   private final MaintainerServices services;
   private DispatcherManagerCloser closer;
@@ -65,7 +68,14 @@ public final class PlaceholderMaintainer implements Maintainer {
         .setCheckpointTs(checkpointTs)
         .setBootstrapDone(true)
         .setEpoch(epoch)
+        // Acknowledges the target at once: the placeholder owns no dispatchers, so none is left on it.
+        .setDrainProgress(DrainProgress.newBuilder().setTarget(drainTarget))
         .build();
+  }
+
+  @Override
+  public void drainTarget(DrainTarget target) {
+    drainTarget = target;
   }
 
   @Override

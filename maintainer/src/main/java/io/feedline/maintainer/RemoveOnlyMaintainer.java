@@ -4,6 +4,8 @@ import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.ComponentState;
+import io.feedline.proto.DrainProgress;
+import io.feedline.proto.DrainTarget;
 import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerStatus;
 import io.vertx.core.Future;
@@ -18,6 +20,7 @@ public final class RemoveOnlyMaintainer implements Maintainer {
 
   private final ChangefeedId changefeed;
   private final long epoch;
+  private DrainTarget drainTarget = DrainTarget.getDefaultInstance();
   private final DispatcherManagerCloser closer;
 
   public RemoveOnlyMaintainer(ChangefeedId changefeed, long epoch, boolean removed, MaintainerServices services) {
@@ -58,7 +61,14 @@ public final class RemoveOnlyMaintainer implements Maintainer {
         .setChangefeedId(changefeed.value())
         .setState(ComponentState.COMPONENT_STATE_WORKING)
         .setEpoch(epoch)
+        // Acknowledges the target at once: a remove-only maintainer places no dispatchers, so none is left on it.
+        .setDrainProgress(DrainProgress.newBuilder().setTarget(drainTarget))
         .build();
+  }
+
+  @Override
+  public void drainTarget(DrainTarget target) {
+    drainTarget = target;
   }
 
   @Override

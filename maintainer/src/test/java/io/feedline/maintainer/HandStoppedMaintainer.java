@@ -4,6 +4,8 @@ import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.ComponentState;
+import io.feedline.proto.DrainProgress;
+import io.feedline.proto.DrainTarget;
 import io.feedline.proto.MaintainerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,6 +23,11 @@ public final class HandStoppedMaintainer implements Maintainer {
   private final Promise<Void> stopped = Promise.promise();
   private final List<StopCall> stopCalls = new ArrayList<>();
   private final List<Message> dispatcherMessages = new ArrayList<>();
+  private final List<DrainTarget> drainTargets = new ArrayList<>();
+  /** The manager's calls of start and drainTarget, in order. */
+  private final List<String> calls = new ArrayList<>();
+  /** Dispatchers still on the drain target, as the test sets them. */
+  private long dispatchersOnTarget;
   private int starts;
 
   public HandStoppedMaintainer(ChangefeedId changefeed, long epoch, long checkpointTs) {
@@ -41,6 +48,19 @@ public final class HandStoppedMaintainer implements Maintainer {
   /** The maintainer made progress: its status changes. */
   public void advanceCheckpoint(long checkpointTs) {
     this.checkpointTs = checkpointTs;
+  }
+
+  /** Every drain target the manager gave, in order. */
+  public List<DrainTarget> drainTargets() {
+    return List.copyOf(drainTargets);
+  }
+
+  public List<String> calls() {
+    return List.copyOf(calls);
+  }
+
+  public void dispatchersOnTarget(long count) {
+    dispatchersOnTarget = count;
   }
 
   public int starts() {
@@ -68,6 +88,7 @@ public final class HandStoppedMaintainer implements Maintainer {
   @Override
   public void start() {
     starts++;
+    calls.add("start");
   }
 
   @Override
@@ -84,7 +105,16 @@ public final class HandStoppedMaintainer implements Maintainer {
         .setCheckpointTs(checkpointTs)
         .setBootstrapDone(true)
         .setEpoch(epoch)
+        .setDrainProgress(DrainProgress.newBuilder()
+            .setTarget(drainTargets.isEmpty() ? DrainTarget.getDefaultInstance() : drainTargets.get(drainTargets.size() - 1))
+            .setDispatchersOnTarget(dispatchersOnTarget))
         .build();
+  }
+
+  @Override
+  public void drainTarget(DrainTarget target) {
+    drainTargets.add(target);
+    calls.add("drainTarget " + (target.getTargetNode().isEmpty() ? "none" : target.getTargetNode()) + "@" + target.getTargetEpoch());
   }
 
   @Override

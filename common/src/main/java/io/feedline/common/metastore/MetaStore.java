@@ -67,9 +67,10 @@ public interface MetaStore {
     long ttlSeconds();
 
     /**
-     * Called once, on the owner's context, when keep-alive fails and the lease must be taken as gone
-     * (keep-alive then stops, so the lease does expire). Not called after {@link #revoke()} or
-     * {@link MetaStore#close()}. Set after the loss, the handler is called at once.
+     * Adds a handler called once, on the owner's context, when keep-alive fails and the lease must be
+     * taken as gone (keep-alive then stops, so the lease does expire). Every added handler is called:
+     * each role of a node fences itself. Not called after {@link #revoke()} or {@link MetaStore#close()}.
+     * Added after the loss, the handler is called at once.
      */
     void onLost(Handler<Void> handler);
 

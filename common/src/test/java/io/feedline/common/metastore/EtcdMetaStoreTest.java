@@ -47,7 +47,10 @@ class EtcdMetaStoreTest extends MetaStoreContractTest {
   void aLeaseRevokedBehindOurBackIsReportedLostOnce() throws Exception {
     Lease lease = grant(2);
     AtomicInteger lost = new AtomicInteger();
+    AtomicInteger alsoLost = new AtomicInteger();
     lease.onLost(v -> lost.incrementAndGet());
+    // A second handler (another role of the node) does not replace the first.
+    lease.onLost(v -> alsoLost.incrementAndGet());
 
     other.getLeaseClient().revoke(lease.id()).get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     Await.until("keep-alive notices the revocation", () -> lost.get() > 0);
@@ -56,6 +59,36 @@ class EtcdMetaStoreTest extends MetaStoreContractTest {
     lease.onLost(v -> lateHandler.incrementAndGet());
     Await.until("a handler set after the loss runs at once", () -> lateHandler.get() == 1);
     assertThat(lost.get()).isEqualTo(1);
+    assertThat(alsoLost.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aLeaseThatRunsOutAcrossAnEtcdRestartIsNeverLostSilently() throws Exception {
+    Lease lease = grant(2);
+    String key = "/restart/" + lease.id();
+    await(store.put(key, bytes("held"), lease.id()));
+    AtomicInteger lost = new AtomicInteger();
+    lease.onLost(v -> lost.incrementAndGet());
+
+    etcd.restart();
+
+    // Whatever the restart did to the lease, the holder must not believe in a lease the server dropped:
+    // once the bound key is gone, the loss is reported within the lease's TTL.
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+    Long goneAt = null;
+    while (System.nanoTime() < end && lost.get() == 0) {
+      if (goneAt == null && await(store.get(key)).isEmpty()) {
+        goneAt = System.nanoTime();
+      }
+      if (goneAt != null) {
+        assertThat(System.nanoTime() - goneAt).as("loss reported within a TTL of the key vanishing")
+            .isLessThan(TimeUnit.SECONDS.toNanos(2 + 1));
+      }
+      Thread.sleep(50);
+    }
+    if (lost.get() == 0) {
+      assertThat(await(store.get(key))).as("a lease not reported lost is still held").isPresent();
+    }
   }
 
   @Test

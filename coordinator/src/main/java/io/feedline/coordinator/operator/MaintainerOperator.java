@@ -49,6 +49,12 @@ public sealed interface MaintainerOperator permits SingleNodeOperator, MoveMaint
   /** The node that runs the maintainer once this operator succeeds, if any. */
   Optional<NodeId> destination();
 
+  /**
+   * Whether a maintainer this operator starts or stops may be running on {@code node} until the operator
+   * finishes: a drain is not done while one may.
+   */
+  boolean runsOn(NodeId node);
+
   /** Shared status matching: a confirmation counts only from the expected node at the expected epoch. */
   static boolean from(NodeId expectedNode, long expectedEpoch, NodeId from, MaintainerStatus status) {
     return status != null && expectedNode.equals(from) && status.getEpoch() == expectedEpoch;

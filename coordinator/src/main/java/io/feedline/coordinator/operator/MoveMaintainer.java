@@ -103,6 +103,12 @@ public final class MoveMaintainer implements MaintainerOperator {
     return add.destination();
   }
 
+  /** The origin runs until it confirmed its stop; the destination is started only after that. */
+  @Override
+  public boolean runsOn(NodeId node) {
+    return originStopped ? add.runsOn(node) : origin.equals(node);
+  }
+
   @Override
   public String toString() {
     return "MoveMaintainer{cf=" + changefeed() + ", origin=" + origin + "@" + Long.toUnsignedString(originEpoch) + ", dest="

@@ -41,6 +41,11 @@ public abstract sealed class SingleNodeOperator implements MaintainerOperator pe
     return Optional.ofNullable(outcome);
   }
 
+  @Override
+  public final boolean runsOn(NodeId candidate) {
+    return outcome == null && node.equals(candidate);
+  }
+
   /** Settles the operator (first outcome wins). */
   protected final void finish(Outcome result) {
     if (outcome == null) {

@@ -311,6 +311,11 @@ public final class DispatcherOrchestrator {
     return fences.current(cf);
   }
 
+  /** Every changefeed's fence (or tombstone) on this node. */
+  public Map<ChangefeedId, Fence> fences() {
+    return fences.all();
+  }
+
   /** The changefeed's manager here, or null. */
   public ManagerRuntime manager(ChangefeedId cf) {
     return managers.get(cf);
@@ -320,9 +325,9 @@ public final class DispatcherOrchestrator {
     return managers.size();
   }
 
-  /** Dispatchers on this node over every changefeed. */
+  /** Dispatchers of every manager not closing: what this node runs now. */
   public int dispatcherCount() {
-    return managers.values().stream().mapToInt(m -> m.manager().dispatcherCount()).sum();
+    return managers.values().stream().filter(m -> !m.closing()).mapToInt(m -> m.manager().dispatcherCount()).sum();
   }
 
   /** Changefeeds with a request running or waiting. */

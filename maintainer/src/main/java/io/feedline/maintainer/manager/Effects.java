@@ -27,6 +27,23 @@ public record Effects(List<Outbound> messages, List<Maintainer> starts, List<Sto
     stops = List.copyOf(stops);
   }
 
+  /** These effects, then {@code other}'s. */
+  Effects and(Effects other) {
+    if (other.equals(NONE)) {
+      return this;
+    }
+    if (equals(NONE)) {
+      return other;
+    }
+    return new Effects(concat(messages, other.messages), concat(starts, other.starts), concat(stops, other.stops));
+  }
+
+  private static <T> List<T> concat(List<T> a, List<T> b) {
+    List<T> out = new java.util.ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
   static Effects send(NodeId to, Role role, Message payload) {
     return new Effects(List.of(new Outbound(to, role, payload)), List.of(), List.of());
   }

@@ -2,6 +2,8 @@ package io.feedline.maintainer.manager;
 
 import com.google.protobuf.Message;
 import io.feedline.common.config.Timings;
+import io.feedline.common.drain.NodeDrainTarget;
+import io.feedline.common.drain.NodeLivenessState;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
@@ -27,8 +29,13 @@ import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerHeartbeat;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.NodeHeartbeat;
+import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.RunningError;
+import io.feedline.proto.SetDispatcherDrainTargetRequest;
+import io.feedline.proto.SetNodeLivenessRequest;
+import io.feedline.proto.SetNodeLivenessResponse;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +43,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +61,11 @@ import org.slf4j.LoggerFactory;
  *       least the highest seen stops it and tombstones the epoch.
  *   <li>A finished stop is reported as STOPPED or REMOVED with the request's epoch for
  *       2 × {@code maintainer-status-force}, then forgotten.
+ *   <li>Node liveness moves forward only (ALIVE → DRAINING → STOPPING) on commands carrying this node's
+ *       epoch; every command is answered with the current liveness.
+ *   <li>The node's dispatcher drain target follows {@link NodeDrainTarget}'s monotonic rules and is
+ *       given to every local maintainer, a new one in the same step that registers it; every update from
+ *       the current coordinator, even a duplicate or stale one, is acknowledged with a node heartbeat.
  * </ul>
  *
  * <p>Fence drops are counted in {@code feedline.fence.rejections{role=maintainer-manager}} and logged once
@@ -69,8 +82,12 @@ public final class MaintainerManager {
   private static final String NO_CHANGEFEED = "-";
 
   private final NodeId self;
+  private final long nodeEpoch;
   private final MaintainerFactory factory;
+  /** Dispatchers running on this node (read from the dispatcher role), reported in node heartbeats. */
+  private final LongSupplier dispatchers;
   private final long statusForceMillis;
+  private final long nodeHeartbeatMillis;
   private final long reportRetentionMillis;
   private final MeterRegistry metrics;
   private final FenceRejections fenceRejections;
@@ -80,11 +97,24 @@ public final class MaintainerManager {
   private final Map<ChangefeedId, ChangefeedSlot> slots = new TreeMap<>();
   /** The coordinator this node obeys: owner = its node, epoch = its election version. */
   private Fence coordinator = Fence.INITIAL;
+  private NodeLivenessState liveness = NodeLivenessState.ALIVE;
+  private NodeDrainTarget drainTarget = NodeDrainTarget.NONE;
+  /** When the last node heartbeat was sent; the next is due {@code node-heartbeat} later. */
+  private long lastNodeHeartbeatMillis = Long.MIN_VALUE / 2;
 
+  /** A manager of a node whose epoch is 0 and that hosts no dispatchers (tests of the changefeed protocol). */
   public MaintainerManager(NodeId self, Timings timings, MaintainerFactory factory, MeterRegistry metrics) {
+    this(self, 0, timings, factory, () -> 0, metrics);
+  }
+
+  public MaintainerManager(NodeId self, long nodeEpoch, Timings timings, MaintainerFactory factory, LongSupplier dispatchers,
+      MeterRegistry metrics) {
     this.self = self;
+    this.nodeEpoch = nodeEpoch;
     this.factory = factory;
+    this.dispatchers = dispatchers;
     this.statusForceMillis = timings.maintainerStatusForce().toMillis();
+    this.nodeHeartbeatMillis = timings.nodeHeartbeat().toMillis();
     this.reportRetentionMillis = 2 * statusForceMillis;
     this.metrics = metrics;
     this.fenceRejections = new FenceRejections(ROLE, metrics);
@@ -107,11 +137,24 @@ public final class MaintainerManager {
     return running;
   }
 
+  public NodeLiveness liveness() {
+    return liveness.liveness();
+  }
+
+  /** The drain target this node applied last. */
+  public NodeDrainTarget drainTarget() {
+    return drainTarget;
+  }
+
   /** One inbound control message; empty when this role does not handle its type. */
   public Optional<Effects> onMessage(NodeId from, Message payload, long nowMillis) {
     Effects effects;
     if (payload instanceof CoordinatorBootstrapRequest request) {
-      effects = onCoordinatorBootstrap(from, request);
+      effects = onCoordinatorBootstrap(from, request, nowMillis);
+    } else if (payload instanceof SetNodeLivenessRequest request) {
+      effects = onSetLiveness(from, request, nowMillis);
+    } else if (payload instanceof SetDispatcherDrainTargetRequest request) {
+      effects = onSetDrainTarget(from, request, nowMillis);
     } else if (payload instanceof AddMaintainerRequest request) {
       effects = onAdd(from, request, nowMillis);
     } else if (payload instanceof RemoveMaintainerRequest request) {
@@ -185,14 +228,94 @@ public final class MaintainerManager {
       }
     }
     slots.values().removeIf(slot -> slot.expired(nowMillis));
-    return due.isEmpty()
+    Effects effects = due.isEmpty()
         ? Effects.NONE
         : Effects.send(coordinator.owner(), Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addAllStatuses(due).build());
+    if (nowMillis - lastNodeHeartbeatMillis >= nodeHeartbeatMillis) {
+      effects = effects.and(nodeHeartbeat(nowMillis));
+    }
+    return effects;
+  }
+
+  /**
+   * Self-fence (DESIGN §8): the metastore session is lost, so this node may own nothing any more. It goes
+   * DRAINING then STOPPING here and now, without a coordinator's word, and says so in a node heartbeat;
+   * the runtime stops the write paths and the node leaves.
+   */
+  public Effects onSessionLost(long nowMillis) {
+    NodeLivenessState before = liveness;
+    liveness = liveness.advanceTo(NodeLiveness.NODE_LIVENESS_DRAINING).advanceTo(NodeLiveness.NODE_LIVENESS_STOPPING);
+    LOG.warn("event=self_fence node={} liveness_before={} liveness={}", self, before.label(), liveness.label());
+    return nodeHeartbeat(nowMillis);
+  }
+
+  // ---- node-level commands ----
+
+  /** The node heartbeat to the current coordinator (none before any coordinator bootstrapped this node). */
+  private Effects nodeHeartbeat(long nowMillis) {
+    if (!coordinator.hasOwner()) {
+      return Effects.NONE;
+    }
+    lastNodeHeartbeatMillis = nowMillis;
+    NodeHeartbeat heartbeat = NodeHeartbeat.newBuilder()
+        .setLiveness(liveness.liveness())
+        .setNodeEpoch(nodeEpoch)
+        .setDrainTargetAcknowledged(drainTarget.toProto())
+        .setDispatchers(Math.max(0, dispatchers.getAsLong()))
+        .build();
+    return Effects.send(coordinator.owner(), Role.COORDINATOR, heartbeat);
+  }
+
+  private Effects onSetLiveness(NodeId from, SetNodeLivenessRequest request, long nowMillis) {
+    String type = ControlPayloads.typeOf(request);
+    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, NO_CHANGEFEED)) {
+      return Effects.NONE;
+    }
+    // A command for another incarnation of this node (the node id is reused only by tests, the epoch is
+    // the process start) must not drain this one; the node's own epoch is the one fence it checks.
+    Fence node = Fence.ownedBy(self, nodeEpoch);
+    Fence.Decision decision = node.admitReply(request.getNodeEpoch());
+    if (fenceRejections.check(decision, NO_CHANGEFEED, type, from, request.getNodeEpoch(), node)) {
+      NodeLivenessState next = liveness.advanceTo(request.getTarget());
+      if (!next.equals(liveness)) {
+        LOG.info("event=node_liveness node={} liveness={} previous={} election_version={}", self, next.label(), liveness.label(),
+            Epochs.format(request.getElectionVersion()));
+        liveness = next;
+      }
+    }
+    // Always answered with what is true now, so the coordinator learns this node's epoch and liveness.
+    SetNodeLivenessResponse response = SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch).build();
+    return Effects.send(from, Role.COORDINATOR, response).and(nodeHeartbeat(nowMillis));
+  }
+
+  private Effects onSetDrainTarget(NodeId from, SetDispatcherDrainTargetRequest request, long nowMillis) {
+    String type = ControlPayloads.typeOf(request);
+    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, NO_CHANGEFEED)) {
+      return Effects.NONE;
+    }
+    NodeDrainTarget.Update update = drainTarget.offer(NodeDrainTarget.of(request.getTarget()));
+    metrics.counter("feedline.maintainer_manager.drain_target_updates", "outcome", update.outcome().label()).increment();
+    if (update.outcome() == NodeDrainTarget.Outcome.APPLIED) {
+      LOG.info("event=drain_target_applied node={} target={} previous={} maintainers={}", self, update.next(), drainTarget, slots.size());
+      drainTarget = update.next();
+      slots.values().forEach(slot -> {
+        if (slot.maintainer != null) {
+          slot.maintainer.drainTarget(drainTarget.toProto());
+        }
+      });
+    } else if (update.outcome() == NodeDrainTarget.Outcome.STALE) {
+      onceLog.info(List.of("stale-drain-target", NodeDrainTarget.of(request.getTarget()), drainTarget),
+          () -> "event=drain_target_stale node=" + self + " offered=" + NodeDrainTarget.of(request.getTarget()) + " current=" + drainTarget);
+    }
+    // The acknowledgement is the node heartbeat carrying the applied target, even for a duplicate or a
+    // stale update: the coordinator may have lost the previous one, and a node with no maintainers has
+    // nothing else to answer with.
+    return nodeHeartbeat(nowMillis);
   }
 
   // ---- coordinator commands ----
 
-  private Effects onCoordinatorBootstrap(NodeId from, CoordinatorBootstrapRequest request) {
+  private Effects onCoordinatorBootstrap(NodeId from, CoordinatorBootstrapRequest request, long nowMillis) {
     long version = request.getElectionVersion();
     Fence.Decision decision = coordinator.admitBootstrap(from, version);
     if (!fenceRejections.check(decision, NO_CHANGEFEED, ControlPayloads.typeOf(request), from, version, coordinator)) {
@@ -203,9 +326,11 @@ public final class MaintainerManager {
           from, Epochs.format(version), coordinator.hasOwner() ? coordinator.owner() : "none", Epochs.format(coordinator.epoch()));
     }
     coordinator = decision.next();
-    CoordinatorBootstrapResponse.Builder response = CoordinatorBootstrapResponse.newBuilder().setElectionVersion(version);
+    CoordinatorBootstrapResponse.Builder response = CoordinatorBootstrapResponse.newBuilder().setElectionVersion(version)
+        .setDrainTarget(drainTarget.toProto());
     slots.values().forEach(slot -> response.addStatuses(slot.status()));
-    return Effects.send(from, Role.COORDINATOR, response.build());
+    // The node heartbeat follows at once: a new coordinator must know this node's liveness before placing.
+    return Effects.send(from, Role.COORDINATOR, response.build()).and(nodeHeartbeat(nowMillis));
   }
 
   private Effects onAdd(NodeId from, AddMaintainerRequest request, long nowMillis) {
@@ -358,7 +483,11 @@ public final class MaintainerManager {
     return Effects.stop(slot.maintainer, cascade, removed);
   }
 
-  /** Sets the slot's local maintainer; the only place it changes, so the gauge stays exact. */
+  /**
+   * Sets the slot's local maintainer; the only place it changes, so the gauge stays exact. A new
+   * maintainer gets the node's drain target in this same step: registering it and seeding it are one
+   * step, so no target update can fall between them.
+   */
   private void assign(ChangefeedSlot slot, Maintainer maintainer) {
     if (slot.maintainer == null && maintainer != null) {
       localMaintainers.incrementAndGet();
@@ -366,6 +495,9 @@ public final class MaintainerManager {
       localMaintainers.decrementAndGet();
     }
     slot.maintainer = maintainer;
+    if (maintainer != null) {
+      maintainer.drainTarget(drainTarget.toProto());
+    }
   }
 
   // ---- dispatcher-side traffic ----

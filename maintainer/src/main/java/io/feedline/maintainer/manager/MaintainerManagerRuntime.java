@@ -42,6 +42,11 @@ public final class MaintainerManagerRuntime {
     }
   }
 
+  /** The node's metastore session is lost: the self-fence (see {@link MaintainerManager#onSessionLost}). */
+  public void sessionLost() {
+    perform(manager.onSessionLost(scheduler.nowMillis()));
+  }
+
   /** Handles one inbound message; false when this role does not handle its type. */
   public boolean handle(Inbound message) {
     Optional<Effects> effects = manager.onMessage(message.from(), message.payload(), scheduler.nowMillis());

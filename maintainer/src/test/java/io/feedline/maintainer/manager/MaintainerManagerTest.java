@@ -49,13 +49,14 @@ class MaintainerManagerTest {
   }
 
   @Test
-  void aBootstrapIsAnsweredToTheCoordinatorRole() {
+  void aBootstrapIsAnsweredToTheCoordinatorRoleFollowedByANodeHeartbeat() {
     Effects effects = handle(bootstrap(VERSION));
-    assertThat(effects.messages()).singleElement().satisfies(out -> {
+    assertThat(effects.messages()).allSatisfy(out -> {
       assertThat(out.to()).isEqualTo(COORDINATOR);
       assertThat(out.role()).isEqualTo(Role.COORDINATOR);
-      assertThat(out.payload()).isInstanceOf(CoordinatorBootstrapResponse.class);
     });
+    assertThat(effects.messages()).extracting(out -> out.payload().getDescriptorForType().getName())
+        .containsExactly("CoordinatorBootstrapResponse", "NodeHeartbeat");
   }
 
   @Test

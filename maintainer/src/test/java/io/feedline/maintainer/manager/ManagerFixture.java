@@ -44,6 +44,8 @@ final class ManagerFixture {
   static final NodeId COORDINATOR = NodeId.of("c1");
   static final long VERSION = 10;
   static final Timings TIMINGS = Timings.DEFAULTS;
+  /** This node's process epoch, which liveness commands must carry. */
+  static final long NODE_EPOCH = 777;
 
   final ManualScheduler scheduler = new ManualScheduler(0);
   final RecordingOutbox outbox = new RecordingOutbox();
@@ -53,6 +55,8 @@ final class ManagerFixture {
       new MaintainerServices(SELF, outbox, scheduler, TIMINGS.resendInterval(), () -> Set.copyOf(liveNodes));
   /** Every maintainer the manager created, in order. */
   final List<Maintainer> created = new ArrayList<>();
+  /** What the dispatcher role would report as this node's dispatcher count. */
+  final java.util.concurrent.atomic.AtomicLong dispatchers = new java.util.concurrent.atomic.AtomicLong();
   final MaintainerManager manager;
   final MaintainerManagerRuntime runtime;
 
@@ -75,7 +79,7 @@ final class ManagerFixture {
         return m;
       }
     };
-    manager = new MaintainerManager(SELF, TIMINGS, factory, metrics);
+    manager = new MaintainerManager(SELF, NODE_EPOCH, TIMINGS, factory, dispatchers::get, metrics);
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, TIMINGS.maintainerHeartbeat());
     runtime.start();
   }
@@ -148,6 +152,10 @@ final class ManagerFixture {
 
   List<MaintainerHeartbeat> heartbeats() {
     return outbox.of(COORDINATOR, Role.COORDINATOR, MaintainerHeartbeat.class);
+  }
+
+  List<io.feedline.proto.NodeHeartbeat> nodeHeartbeats() {
+    return outbox.of(COORDINATOR, Role.COORDINATOR, io.feedline.proto.NodeHeartbeat.class);
   }
 
   List<CoordinatorBootstrapResponse> bootstrapResponses(NodeId coordinator) {

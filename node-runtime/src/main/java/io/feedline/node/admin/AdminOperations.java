@@ -10,6 +10,7 @@ import io.feedline.common.uri.SinkUris;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.coordinator.drain.DrainController;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.proto.AdminGrpcClient;
 import io.feedline.proto.ChangefeedInfo;
@@ -165,26 +166,50 @@ public final class AdminOperations {
     });
   }
 
-  /** Every registered node; maintainer counts from the coordinator. Dispatcher counts are not reported yet (0). */
+  /**
+   * Every registered node, with what the coordinator knows of it: maintainers it placed there, and the
+   * liveness and dispatcher count from the node's last heartbeat.
+   */
   public Future<ListNodesResponse> listNodes(ListNodesRequest req, Caller caller) {
     return run("ListNodes", caller, () -> atCoordinator(AdminGrpcClient.ListNodes, req, caller, c -> {
       Map<NodeId, Long> maintainers = new HashMap<>();
       c.maintainers().values().forEach(n -> maintainers.merge(n, 1L, Long::sum));
+      Map<NodeId, DrainController.NodeReport> reports = c.nodeReports();
       ListNodesResponse.Builder out = ListNodesResponse.newBuilder();
       membership.members().entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(NodeId::value)))
-          .forEach(e -> out.addNodes(NodeView.newBuilder()
-              .setId(e.getKey().value())
-              .setAddress(e.getValue().getAdminAddress())
-              .setLiveness(NodeLiveness.NODE_LIVENESS_ALIVE)
-              .setCoordinator(e.getKey().equals(self))
-              .setMaintainers(maintainers.getOrDefault(e.getKey(), 0L))));
+          .forEach(e -> {
+            DrainController.NodeReport report = reports.get(e.getKey());
+            out.addNodes(NodeView.newBuilder()
+                .setId(e.getKey().value())
+                .setAddress(e.getValue().getAdminAddress())
+                .setLiveness(report == null ? NodeLiveness.NODE_LIVENESS_ALIVE : report.liveness().liveness())
+                .setCoordinator(e.getKey().equals(self))
+                .setMaintainers(maintainers.getOrDefault(e.getKey(), 0L))
+                .setDispatchers(report == null ? 0 : report.dispatchers()));
+          });
       return Future.succeededFuture(out.build());
     }));
   }
 
+  /**
+   * Starts draining a node if it is not being drained yet and answers what is left (0 = drained: the node
+   * is STOPPING and may be shut down). Call it again to follow the drain. When the coordinator runs on
+   * that node, it hands its leadership over first and the caller is asked to retry at the new one.
+   */
   public Future<DrainNodeResponse> drainNode(DrainNodeRequest req, Caller caller) {
-    return run("DrainNode", caller, () -> Future.failedFuture(new AdminError(GrpcStatus.UNIMPLEMENTED,
-        "draining a node is not implemented yet (node " + req.getNodeId() + " untouched)")));
+    return run("DrainNode", caller, () -> {
+      if (req.getNodeId().isBlank()) {
+        throw new AdminError(GrpcStatus.INVALID_ARGUMENT, "node id is missing");
+      }
+      NodeId node = NodeId.of(req.getNodeId());
+      return atCoordinator(AdminGrpcClient.DrainNode, req, caller, c -> c.drain(node).compose(reply -> {
+        if (!reply.resignFirst()) {
+          return Future.succeededFuture(DrainNodeResponse.newBuilder().setRemaining(reply.remaining()).build());
+        }
+        return coordinatorRole.resign().transform(ar -> Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE,
+            "the coordinator ran on node " + node + " and handed its leadership over before draining it; retry")));
+      }));
+    });
   }
 
   public Future<ResignCoordinatorResponse> resignCoordinator(ResignCoordinatorRequest req, Caller caller) {

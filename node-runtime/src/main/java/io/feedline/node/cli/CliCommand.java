@@ -85,38 +85,67 @@ public final class CliCommand implements Runnable {
   <Req, Resp> int call(CommandSpec command, ServiceMethod<Resp, Req> method, Req request,
       Function<Resp, String> table, Function<Resp, Object> json) {
     PrintWriter out = command.commandLine().getOut();
+    try (Session session = session(command)) {
+      Resp response = session.call(method, request);
+      out.println(output == Output.json ? json.apply(response).toString() : table.apply(response));
+      out.flush();
+      return EXIT_OK;
+    } catch (AdminError e) {
+      return failed(command, e);
+    }
+  }
+
+  /** Prints the one-line reason of a refusal or failure on stderr; the exit code. */
+  int failed(CommandSpec command, AdminError error) {
     PrintWriter err = command.commandLine().getErr();
+    err.println("feedline: " + error.status().name() + ": " + error.getMessage());
+    err.flush();
+    return EXIT_FAILED;
+  }
+
+  /** A connection to {@code --server} for one or more calls. */
+  Session session(CommandSpec command) {
     SocketAddress address;
     try {
       address = AdminRpc.address(server);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(command.commandLine(), "--server: " + e.getMessage());
     }
-    AdminTransport.ClientTls clientTls = clientTls(command);
-    // One call and exit: an event loop slowed by a busy machine (class loading, TLS set-up) is no news, and
-    // the checker's warning would break the promise of one line on stderr.
-    Vertx vertx = Vertx.vertx(new VertxOptions().setMaxEventLoopExecuteTime(CALL_TIMEOUT_SECONDS).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
+    return new Session(address, clientTls(command));
+  }
+
+  /** Calls over one Vert.x instance, each answered or failed as an {@link AdminError}. */
+  final class Session implements AutoCloseable {
+
+    private final SocketAddress address;
+    // One-shot calls: an event loop slowed by a busy machine (class loading, TLS set-up) is no news, and the
+    // checker's warning would break the promise of one line on stderr.
+    private final Vertx vertx = Vertx.vertx(new VertxOptions()
+        .setMaxEventLoopExecuteTime(CALL_TIMEOUT_SECONDS).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
         .setWarningExceptionTime(CALL_TIMEOUT_SECONDS).setWarningExceptionTimeUnit(TimeUnit.SECONDS));
-    AdminRpc rpc = new AdminRpc(vertx, clientTls, TimeUnit.SECONDS.toMillis(CALL_TIMEOUT_SECONDS));
-    try {
-      Future<Resp> answer = rpc.call(address, method, request, AdminRpc.bearer(token));
-      Resp response = answer.toCompletionStage().toCompletableFuture().get(CALL_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
-      out.println(output == Output.json ? json.apply(response).toString() : table.apply(response));
-      out.flush();
-      return EXIT_OK;
-    } catch (java.util.concurrent.ExecutionException e) {
-      AdminError error = AdminError.of(e.getCause());
-      err.println("feedline: " + error.status().name() + ": " + error.getMessage());
-      return EXIT_FAILED;
-    } catch (java.util.concurrent.TimeoutException e) {
-      err.println("feedline: UNAVAILABLE: no answer from " + server + " within " + (CALL_TIMEOUT_SECONDS + 5) + " s");
-      return EXIT_FAILED;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      err.println("feedline: interrupted");
-      return EXIT_FAILED;
-    } finally {
-      err.flush();
+    private final AdminRpc rpc;
+
+    private Session(SocketAddress address, AdminTransport.ClientTls clientTls) {
+      this.address = address;
+      this.rpc = new AdminRpc(vertx, clientTls, TimeUnit.SECONDS.toMillis(CALL_TIMEOUT_SECONDS));
+    }
+
+    <Req, Resp> Resp call(ServiceMethod<Resp, Req> method, Req request) {
+      try {
+        Future<Resp> answer = rpc.call(address, method, request, AdminRpc.bearer(token));
+        return answer.toCompletionStage().toCompletableFuture().get(CALL_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw AdminError.of(e.getCause());
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new AdminError(io.vertx.grpc.common.GrpcStatus.UNAVAILABLE, "no answer from " + server + " within " + (CALL_TIMEOUT_SECONDS + 5) + " s");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AdminError(io.vertx.grpc.common.GrpcStatus.CANCELLED, "interrupted");
+      }
+    }
+
+    @Override
+    public void close() {
       vertx.close();
     }
   }

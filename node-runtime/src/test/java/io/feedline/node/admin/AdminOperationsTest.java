@@ -81,8 +81,9 @@ class AdminOperationsTest {
   }
 
   @Test
-  void drainIsNotImplementedYet() {
-    refusal(operations("").drainNode(DrainNodeRequest.newBuilder().setNodeId("n2").build(), ANONYMOUS), GrpcStatus.UNIMPLEMENTED);
+  void aDrainWithoutANodeIsRefusedBeforeAnythingIsTouched() {
+    assertThat(refusal(operations("").drainNode(DrainNodeRequest.newBuilder().setNodeId(" ").build(), ANONYMOUS), GrpcStatus.INVALID_ARGUMENT)
+        .getMessage()).isEqualTo("node id is missing");
   }
 
   @Test

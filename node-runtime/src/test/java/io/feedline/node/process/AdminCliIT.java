@@ -120,7 +120,10 @@ class AdminCliIT {
     }
     assertRefused(openNode.cli("changefeed", "update", "--id", "missing-" + id, "--sink", "blackhole://"), "NOT_FOUND", "missing-" + id);
     assertRefused(openNode.cli("changefeed", "update", "--id", id, "--sink", "blackhole://"), "FAILED_PRECONDITION", "paused");
-    assertRefused(openNode.cli("node", "drain", "--node", openNode.nodeId()), "UNIMPLEMENTED", "not implemented");
+    // A single node has nowhere to move its work; an unknown node is not found, waiting or not.
+    assertRefused(openNode.cli("node", "drain", "--node", openNode.nodeId()), "FAILED_PRECONDITION", "last live node");
+    assertRefused(openNode.cli("node", "drain", "--node", openNode.nodeId(), "--no-wait", "-o", "json"), "FAILED_PRECONDITION", "last live node");
+    assertRefused(openNode.cli("node", "drain", "--node", "missing-" + id), "NOT_FOUND", "missing-" + id);
 
     // None of the refused creates left anything behind.
     JsonArray all = new JsonArray(openNode.cli("changefeed", "list", "-o", "json").out());
@@ -192,8 +195,15 @@ class AdminCliIT {
     assertThat(openNode.http("GET", "/api/v1/changefeeds/nope-" + id, null, null).statusCode()).isEqualTo(404);
     assertThat(openNode.http("POST", "/api/v1/changefeeds", "{not json", null).statusCode()).isEqualTo(400);
     assertThat(openNode.http("POST", "/api/v1/changefeeds/" + id + "/pause", null, null).statusCode()).isEqualTo(200);
+    HttpResponse<String> drainUnknown = openNode.http("POST", "/api/v1/nodes/missing-" + id + "/drain", null, null);
+    assertThat(drainUnknown.statusCode()).isEqualTo(404);
+    assertThat(new JsonObject(drainUnknown.body()).getJsonObject("error").getString("code")).isEqualTo("NOT_FOUND");
+    HttpResponse<String> drainLast = openNode.http("POST", "/api/v1/nodes/" + openNode.nodeId() + "/drain", null, null);
+    assertThat(drainLast.statusCode()).isEqualTo(412);
     String metrics = openNode.http("GET", "/metrics", null, null).body();
     assertThat(metrics).contains("feedline_admin_requests_total{operation=\"CreateChangefeed\",status=\"ALREADY_EXISTS\"");
+    assertThat(metrics).contains("feedline_admin_requests_total{operation=\"DrainNode\",status=\"NOT_FOUND\"")
+        .contains("feedline_admin_requests_total{operation=\"DrainNode\",status=\"FAILED_PRECONDITION\"");
     awaitMetric(openNode, "feedline_changefeed_checkpoint_physical_ms{changefeed=\"" + id + "\"");
     awaitMetric(openNode, "feedline_coordinator_maintainers{node=\"" + openNode.nodeId() + "\"");
   }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two clustered servers on a real etcd: admin requests sent to the node that does not lead are forwarded
- * to the coordinator's node (token included), and a resign moves the coordinator to the other node.
+ * to the coordinator's node (token included), a resign moves the coordinator to the other node, and a
+ * drain of the node that does not lead moves its maintainer away and leaves it STOPPING.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class AdminForwardingIT {
@@ -58,6 +59,26 @@ class AdminForwardingIT {
       // The new coordinator adopted the changefeed from the metastore; the old leader's node now forwards.
       ServerProcess.Started oldLeader = follower == sa ? sb : sa;
       oldLeader.cliUntil(SETTLE, r -> r.exit() == 0, "--token", TOKEN, "changefeed", "query", "--id", id);
+
+      // Drain the node that does not lead, through it: the CLI waits until nothing is left on it.
+      ServerProcess.CliResult drained = oldLeader.cli("--token", TOKEN, "node", "drain", "--node", oldLeader.nodeId(), "-o", "json",
+          "--interval", "200");
+      assertThat(drained.exit()).as(drained.toString()).isZero();
+      assertThat(new JsonObject(drained.out()).getLong("remaining")).isZero();
+      JsonObject view = new JsonObject(follower.cli("--token", TOKEN, "changefeed", "query", "--id", id, "-o", "json").out());
+      assertThat(view.getString("node")).as("the maintainer left the drained node").isEqualTo(follower.nodeId());
+      JsonArray after = new JsonArray(follower.cli("--token", TOKEN, "node", "list", "-o", "json").out());
+      assertThat(after.stream().map(JsonObject.class::cast).filter(n -> n.getString("id").equals(oldLeader.nodeId()))
+          .map(n -> n.getString("liveness"))).containsExactly("STOPPING");
+      // Asking again is idempotent; --no-wait answers at once.
+      ServerProcess.CliResult again = follower.cli("--token", TOKEN, "node", "drain", "--node", oldLeader.nodeId(), "--no-wait", "-o", "json");
+      assertThat(again.exit()).as(again.toString()).isZero();
+      assertThat(new JsonObject(again.out()).getLong("remaining")).isZero();
+      // The coordinator's node is now the last live one.
+      ServerProcess.CliResult last = follower.cli("--token", TOKEN, "node", "drain", "--node", follower.nodeId(), "--no-wait");
+      assertThat(last.exit()).isEqualTo(1);
+      assertThat(last.err()).startsWith("feedline: FAILED_PRECONDITION: ").contains("last live node");
+      assertThat(follower.get("/metrics")).contains("feedline_coordinator_drain_remaining{node=\"" + oldLeader.nodeId() + "\"} 0.0");
     }
   }
 

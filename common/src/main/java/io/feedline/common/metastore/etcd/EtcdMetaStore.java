@@ -37,6 +37,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -360,7 +361,8 @@ public final class EtcdMetaStore implements MetaStore {
     private final long ttlSeconds;
     private final Context owner;
     private final AtomicReference<State> state = new AtomicReference<>(State.ACTIVE);
-    private final AtomicReference<LostHandler> lostHandler = new AtomicReference<>();
+    /** Every role of the node registers its own reaction to the loss (self-fence); each runs once. */
+    private final List<LostHandler> lostHandlers = new CopyOnWriteArrayList<>();
     private volatile CloseableClient keepAlive;
 
     EtcdLease(long id, long ttlSeconds, Context owner) {
@@ -385,7 +387,7 @@ public final class EtcdMetaStore implements MetaStore {
 
     @Override
     public void onLost(Handler<Void> handler) {
-      lostHandler.set(new LostHandler(handler));
+      lostHandlers.add(new LostHandler(handler));
       notifyLost();
     }
 
@@ -423,11 +425,15 @@ public final class EtcdMetaStore implements MetaStore {
       notifyLost();
     }
 
-    /** Called after the loss and after setting a handler: whichever sees both runs the handler, once. */
+    /** Called after the loss and after adding a handler: whichever sees both runs each handler, once. */
     private void notifyLost() {
-      LostHandler handler = lostHandler.get();
-      if (handler != null && state.get() == State.LOST && handler.notified.compareAndSet(false, true)) {
-        owner.runOnContext(v -> handler.handler.handle(null));
+      if (state.get() != State.LOST) {
+        return;
+      }
+      for (LostHandler handler : lostHandlers) {
+        if (handler.notified.compareAndSet(false, true)) {
+          owner.runOnContext(v -> handler.handler.handle(null));
+        }
       }
     }
 
