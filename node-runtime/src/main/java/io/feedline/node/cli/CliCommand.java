@@ -5,6 +5,7 @@ import io.feedline.node.admin.AdminRpc;
 import io.feedline.node.admin.AdminTransport;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.common.ServiceMethod;
 import java.io.PrintWriter;
@@ -117,7 +118,11 @@ public final class CliCommand implements Runnable {
   final class Session implements AutoCloseable {
 
     private final SocketAddress address;
-    private final Vertx vertx = Vertx.vertx();
+    // One-shot calls: an event loop slowed by a busy machine (class loading, TLS set-up) is no news, and the
+    // checker's warning would break the promise of one line on stderr.
+    private final Vertx vertx = Vertx.vertx(new VertxOptions()
+        .setMaxEventLoopExecuteTime(CALL_TIMEOUT_SECONDS).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
+        .setWarningExceptionTime(CALL_TIMEOUT_SECONDS).setWarningExceptionTimeUnit(TimeUnit.SECONDS));
     private final AdminRpc rpc;
 
     private Session(SocketAddress address, AdminTransport.ClientTls clientTls) {

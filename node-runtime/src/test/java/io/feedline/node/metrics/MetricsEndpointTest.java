@@ -58,10 +58,17 @@ class MetricsEndpointTest {
       "feedline_coordinator_maintainers",                     // maintainers per node (coordinator's view)
       "feedline_maintainer_manager_maintainers",              // maintainers on this node
       "feedline_dispatcher_dispatchers",                      // dispatchers on this node
+      "feedline_node_dispatchers",                            // dispatchers per node (coordinator's view, node heartbeats)
       "feedline_dispatcher_managers",
       "feedline_coordinator_heartbeat_age_seconds",           // heartbeat ages
       "feedline_cluster_members",
       "feedline_admin_requests_total");
+
+  /**
+   * Rows only while a node is being drained, which one node cannot be (the last node is never drained):
+   * the drain tests check them; here they may be queried without being exposed.
+   */
+  static final Set<String> ONLY_WHILE_DRAINING = Set.of("feedline_coordinator_drain_remaining");
 
   private static final Pattern SERIES = Pattern.compile("^(feedline_[a-z0-9_]+)[{ ]");
   private static final Pattern REFERENCED = Pattern.compile("\\bfeedline_[a-z0-9_]+");
@@ -139,6 +146,7 @@ class MetricsEndpointTest {
       }
     }
     assertThat(names).as("series referenced by %s", exprs).isNotEmpty();
+    names.removeAll(ONLY_WHILE_DRAINING);
     return names;
   }
 
