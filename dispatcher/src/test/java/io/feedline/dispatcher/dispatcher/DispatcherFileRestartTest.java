@@ -9,6 +9,7 @@ import io.feedline.dispatcher.sink.file.FileSink;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Context;
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class DispatcherFileRestartTest {
 
-  private static final long UNTIL = 12_000;
+  private static final TickTimeline TIMELINE = TickTimeline.forRate(0);
+  private static final long UNTIL = TIMELINE.commitTs(12_000);
   private static final long TABLE = 3;
   private static final TableSpan SPAN = Requests.table(TABLE);
 
@@ -71,10 +73,10 @@ class DispatcherFileRestartTest {
   }
 
   private static List<String> expectedLines(long after, long upTo) {
-    DatagenModel model = new DatagenModel(7, 4);
+    DatagenModel model = new DatagenModel(7, 4, TIMELINE);
     List<String> lines = new ArrayList<>();
-    for (long ts = after + 1; ts <= upTo; ts++) {
-      for (RowChange row : model.rowsAt(TABLE, ts)) {
+    for (long tick = TIMELINE.lastTickAtOrBelow(after) + 1; tick <= TIMELINE.lastTickAtOrBelow(upTo); tick++) {
+      for (RowChange row : model.rowsAt(TABLE, tick)) {
         lines.add(FileSink.encode(row));
       }
     }
@@ -88,8 +90,8 @@ class DispatcherFileRestartTest {
   @Test
   void aCleanRestartLeavesNoGapAndNoDuplicate(Vertx vertx, @TempDir Path dir) throws Exception {
     Sink sink = await(FileSink.open(vertx, dir));
-    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, 4_000);
-    assertThat(checkpoint).isBetween(4_000L, UNTIL);
+    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, TIMELINE.commitTs(4_000));
+    assertThat(checkpoint).isBetween(TIMELINE.commitTs(4_000), UNTIL);
     long last = runUntil(vertx, sink, Requests.id(2), checkpoint, UNTIL);
     assertThat(last).isEqualTo(UNTIL);
     await(sink.close());
@@ -101,9 +103,9 @@ class DispatcherFileRestartTest {
   @Test
   void aCrashBeforeTheCheckpointDuplicatesOnlyWhatLayBeyondIt(Vertx vertx, @TempDir Path dir) throws Exception {
     Sink sink = await(FileSink.open(vertx, dir));
-    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, 4_000);
+    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, TIMELINE.commitTs(4_000));
     // The crash: lines past the checkpoint reached the file, the checkpoint did not.
-    List<String> beyond = expectedLines(checkpoint, checkpoint + 700);
+    List<String> beyond = expectedLines(checkpoint, checkpoint + TIMELINE.commitTs(700));
     assertThat(beyond).isNotEmpty();
     Files.writeString(FileSink.tableFile(dir, TABLE, false), String.join("\n", beyond) + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
 

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.ControllableSink;
 import io.feedline.dispatcher.testing.ControllableSource;
 import io.feedline.dispatcher.testing.Requests;
@@ -19,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class DispatcherTest {
 
   private static final DispatcherRef ID = Requests.id(1);
-  private static final long UNTIL = 5_000;
+  private static final long UNTIL_TICK = 5_000;
+  private static final long UNTIL = TickTimeline.forRate(0).commitTs(UNTIL_TICK);
 
   private final ManualScheduler scheduler = new ManualScheduler(0);
   private final DatagenSource datagen = new DatagenSource(new DatagenSpec(4, 7, 0, UNTIL), scheduler);
@@ -126,8 +129,10 @@ class DispatcherTest {
 
   private List<ChangeEvent> datagenHistory(long after) {
     List<ChangeEvent> out = new ArrayList<>();
-    for (long ts = after + 1; ts <= UNTIL; ts++) {
-      out.addAll(datagen.model().rowsAt(2, ts));
+    for (long tick = after + 1; tick <= UNTIL_TICK; tick++) {
+      datagen.model().eventsAt(2, tick).stream()
+          .filter(e -> !(e instanceof DdlEvent ddl && ddl.type() == DdlEvent.Type.CREATE_TABLE))
+          .forEach(out::add);
     }
     return out;
   }
