@@ -101,17 +101,17 @@ public final class DatagenModel {
     long ts = timeline.commitTs(tick);
     String table = "t" + tableId;
     if (p.offset == 0) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.CREATE_TABLE,
+      return new DdlEvent(tableId, ts, DdlEvent.Type.CREATE_TABLE, table,
           "CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, v0 BIGINT, v1 VARCHAR(24))");
     }
     if (p.offset == p.dropAt) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.DROP_TABLE, "DROP TABLE " + table);
+      return new DdlEvent(tableId, ts, DdlEvent.Type.DROP_TABLE, table, "DROP TABLE " + table);
     }
     if (p.offset == p.truncateAt) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.TRUNCATE_TABLE, "TRUNCATE TABLE " + table);
+      return new DdlEvent(tableId, ts, DdlEvent.Type.TRUNCATE_TABLE, table, "TRUNCATE TABLE " + table);
     }
     if (p.offset == p.addColumnAt) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.ADD_COLUMN, "ALTER TABLE " + table + " ADD COLUMN extra INT");
+      return new DdlEvent(tableId, ts, DdlEvent.Type.ADD_COLUMN, table, "ALTER TABLE " + table + " ADD COLUMN extra INT");
     }
     return null;
   }

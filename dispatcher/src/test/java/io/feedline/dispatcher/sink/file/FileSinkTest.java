@@ -41,7 +41,7 @@ class FileSinkTest {
         new RowChange(7, 10, RowChange.Op.INSERT, 1, Map.of(), Map.of("id", 1L)),
         new RowChange(7, 12, RowChange.Op.DELETE, 1, Map.of("id", 1L), Map.of()));
     await(sink.write(new SinkBatch(D1, T7, false, rows, 15)));
-    await(sink.write(new SinkBatch(D1, DDL, false, List.of(new DdlEvent(7, 20, DdlEvent.Type.DROP_TABLE, "DROP TABLE t7")), 21)));
+    await(sink.write(new SinkBatch(D1, DDL, false, List.of(new DdlEvent(7, 20, DdlEvent.Type.DROP_TABLE, "t7", "DROP TABLE t7")), 21)));
     await(sink.write(new SinkBatch(D1, T7, true, rows.subList(0, 1), 11)));
 
     List<String> lines = Files.readAllLines(FileSink.tableFile(dir, 7, false));
