@@ -11,6 +11,7 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Replicates one span: pulls a batch from the source, writes it to the sink, and only once the sink
@@ -29,6 +30,12 @@ import java.util.List;
  * is the manager's to keep.
  */
 public final class Dispatcher {
+
+  /**
+   * An idle span still records its checkpoint downstream this often (an empty batch), so a reader of the
+   * sink can tell how far every span has got, and a sink keeping fencing tokens learns the current owner.
+   */
+  public static final long IDLE_CHECKPOINT_MILLIS = 1_000;
 
   /** What the manager hears from a dispatcher, on the manager's context. */
   public interface Listener {
@@ -62,6 +69,7 @@ public final class Dispatcher {
   private final Scheduler scheduler;
   private final Listener listener;
   private final int batchRows;
+  private final LongSupplier epoch;
   private final Promise<Void> stopped = Promise.promise();
   private Phase phase = Phase.NEW;
   private SourceSubscription subscription;
@@ -72,9 +80,18 @@ public final class Dispatcher {
   /** The events of the batch after {@link #blockedAt}, delivered once it is released. */
   private List<ChangeEvent> held = List.of();
   private long heldResolvedTs;
+  /** Everything up to here is durable downstream (or had nothing to write). */
+  private long checkpointTs;
+  private long lastSinkWriteAt = Long.MIN_VALUE / 2;
 
-  public Dispatcher(DispatcherSpec spec, Source source, Sink sink, Scheduler scheduler, Listener listener, int batchRows) {
+  /**
+   * @param epoch the epoch the dispatcher manager is fenced at now, sent with every write: sinks that
+   *     keep a fencing token per span refuse writes below the highest epoch they have seen for it
+   */
+  public Dispatcher(DispatcherSpec spec, Source source, Sink sink, Scheduler scheduler, Listener listener, int batchRows, LongSupplier epoch) {
     this.spec = spec;
+    this.epoch = epoch;
+    this.checkpointTs = spec.startTs();
     this.source = source;
     this.sink = sink;
     this.scheduler = scheduler;
@@ -149,11 +166,6 @@ public final class Dispatcher {
     }).onComplete(this::delivered);
   }
 
-  /** Whether the dispatcher is blocked at a DDL, waiting for {@link #release}. */
-  public boolean blocked() {
-    return blockedAt != null && !busy;
-  }
-
   private void pull() {
     if (phase != Phase.RUNNING) {
       return;
@@ -199,20 +211,26 @@ public final class Dispatcher {
   }
 
   private Future<Void> write(List<ChangeEvent> events, long resolvedTs) {
-    if (events.isEmpty()) {
+    boolean recordIdle = events.isEmpty() && scheduler.nowMillis() - lastSinkWriteAt >= IDLE_CHECKPOINT_MILLIS;
+    if (events.isEmpty() && !recordIdle) {
       // Nothing to make durable: the checkpoint may move up to the resolved ts at once.
+      checkpointTs = Math.max(checkpointTs, resolvedTs);
       listener.progressed(spec.ref(), resolvedTs, resolvedTs);
       return Future.succeededFuture();
     }
     return sinkWrite(events, resolvedTs).onSuccess(v -> listener.progressed(spec.ref(), resolvedTs, resolvedTs));
   }
 
+  /** Writes a batch covering {@code (checkpointTs, resolvedTs]}, fenced by the manager's current epoch. */
   private Future<Void> sinkWrite(List<ChangeEvent> events, long resolvedTs) {
+    lastSinkWriteAt = scheduler.nowMillis();
+    Future<Void> written;
     try {
-      return sink.write(new SinkBatch(spec.ref(), spec.span(), spec.redo(), events, resolvedTs));
+      written = sink.write(new SinkBatch(spec.ref(), spec.span(), spec.redo(), epoch.getAsLong(), checkpointTs, events, resolvedTs));
     } catch (RuntimeException e) {
-      return Future.failedFuture(e);
+      written = Future.failedFuture(e);
     }
+    return written.onSuccess(v -> checkpointTs = Math.max(checkpointTs, resolvedTs));
   }
 
   private void fail(Throwable cause) {

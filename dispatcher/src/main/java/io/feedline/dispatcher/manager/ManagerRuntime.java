@@ -139,7 +139,7 @@ public final class ManagerRuntime {
     effects.replies().forEach(reply -> outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply));
     for (ManagerEffects.Command command : effects.commands()) {
       if (command instanceof ManagerEffects.Start start) {
-        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS);
+        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS, manager::epoch);
         running.put(start.spec().ref(), dispatcher);
         dispatcher.start();
       } else if (command instanceof ManagerEffects.Stop stop) {

@@ -76,7 +76,7 @@ class DispatcherFileRestartTest {
             public void failed(DispatcherRef r, Throwable cause) {
               reached.tryFail(cause);
             }
-          }, 200);
+          }, 200, () -> 5L);
       d[0].start();
     });
     return reached.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

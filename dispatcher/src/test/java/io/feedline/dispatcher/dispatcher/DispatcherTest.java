@@ -67,7 +67,7 @@ class DispatcherTest {
   }
 
   private Dispatcher dispatcher(Source source, boolean redo) {
-    return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, redo), source, sink, scheduler, listener, 50);
+    return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, redo), source, sink, scheduler, listener, 50, () -> 5L);
   }
 
   private List<ChangeEvent> writtenEvents() {
@@ -93,8 +93,12 @@ class DispatcherTest {
       List<SinkBatch> written = sink.written();
       if (sink.heldWriteCount() == 1) {
         SinkBatch pending = written.get(written.size() - 1);
-        long firstPendingTs = pending.events().get(0).commitTs();
-        assertThat(lastCheckpoint()).as("checkpoint below the first event not yet durable").isLessThan(firstPendingTs);
+        assertThat(pending.fromTs()).as("a batch continues from the last durable checkpoint").isEqualTo(lastCheckpoint());
+        assertThat(pending.epoch()).isEqualTo(5);
+        if (!pending.events().isEmpty()) {
+          long firstPendingTs = pending.events().get(0).commitTs();
+          assertThat(lastCheckpoint()).as("checkpoint below the first event not yet durable").isLessThan(firstPendingTs);
+        }
         sink.releaseWrites();
         sink.holdWrites();
         // After a written DDL the held rest of its batch may follow at once.
