@@ -1,19 +1,10 @@
 package io.feedline.node;
 
-import static io.feedline.common.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
-import io.feedline.dispatcher.event.ChangeEvent;
-import io.feedline.dispatcher.event.DdlEvent;
-import io.feedline.dispatcher.sink.Sink;
-import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.file.FileSink;
-import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
-import io.feedline.proto.TableSpan;
-import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -23,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,37 +31,12 @@ class CheckCommandTest {
 
   @TempDir
   Path dir;
-  private Vertx vertx;
   private String out;
   private String err;
 
   @BeforeEach
   void writeTheSinkAsTheDispatchersWould() {
-    vertx = Vertx.vertx();
-    DatagenModel model = DatagenModel.of(new DatagenSpec(TABLES, SEED, 1000, 0));
-    Sink sink = await(FileSink.open(vertx, dir));
-    DispatcherRef writer = new DispatcherRef(1, 1);
-    for (long table = 0; table <= TABLES; table++) {
-      List<ChangeEvent> events = new ArrayList<>();
-      for (long tick = TIMELINE.lastTickAtOrBelow(START) + 1; tick <= TIMELINE.lastTickAtOrBelow(CHECKPOINT); tick++) {
-        if (table == 0) {
-          DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
-          if (ddl != null) {
-            events.add(ddl);
-          }
-        } else {
-          events.addAll(model.rowsAt(table, tick));
-        }
-      }
-      // Each span's records: its checkpoint, and where it started.
-      await(sink.write(new SinkBatch(writer, TableSpan.newBuilder().setTableId(table).build(), false, 5, START, events, CHECKPOINT)));
-    }
-    await(sink.close());
-  }
-
-  @AfterEach
-  void closeVertx() {
-    await(vertx.close());
+    DatagenFileSink.write(dir, new DatagenSpec(TABLES, SEED, 1000, 0), START, CHECKPOINT);
   }
 
   private int check(String... args) {
