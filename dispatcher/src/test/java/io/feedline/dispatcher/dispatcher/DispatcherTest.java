@@ -130,6 +130,26 @@ class DispatcherTest {
   }
 
   @Test
+  void anIdleSpanRecordsItsCheckpointInTheSinkAboutEverySecond() {
+    DatagenSource paced = new DatagenSource(new DatagenSpec(4, 7, 1000, 0), scheduler);
+    // A key range datagen never fills: only the table's DDLs reach it, and they are passed at once.
+    Dispatcher d = new Dispatcher(new DispatcherSpec(ID, Requests.span(2, 1_000_000, 1_000_001), 0, false), paced, sink, scheduler, listener, 50,
+        () -> 5L);
+    d.start();
+    for (int step = 0; step < 100; step++) {
+      scheduler.advance(100);
+      if (blockedAt != null) {
+        d.release(blockedAt.commitTs(), false);
+      }
+    }
+    List<SinkBatch> records = sink.written();
+    assertThat(records).allSatisfy(b -> assertThat(b.events()).isEmpty());
+    assertThat(records.get(0).fromTs()).as("the first record says where the span started").isZero();
+    assertThat(records).as("one record at the start, then one per second of the 10 s").hasSizeBetween(10, 11);
+    assertThat(records.get(records.size() - 1).resolvedTs()).isGreaterThan(TickTimeline.forRate(1000).commitTs(8_900));
+  }
+
+  @Test
   void aRedoDispatcherLogsDdlsWithoutBlocking() {
     Dispatcher d = dispatcher(datagen, true);
     d.start();
