@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -96,10 +98,12 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
 
   /** The changefeed checkpoint the records prove (see the class comment), or empty without records. */
   public OptionalLong checkpoint() {
+    Map<Long, List<JsonObject>> ddlsByTable = events.stream().filter(ConsistencyCheck::isDdl)
+        .collect(Collectors.groupingBy(ConsistencyCheck::table));
     long min = Long.MAX_VALUE;
     boolean any = false;
     for (SpanRecord record : records) {
-      OptionalLong effective = effectiveCheckpoint(record);
+      OptionalLong effective = effectiveCheckpoint(record, ddlsByTable.getOrDefault(record.tableId(), List.of()));
       if (effective.isPresent()) {
         min = Math.min(min, effective.getAsLong());
         any = true;
@@ -113,18 +117,17 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
     return records.stream().mapToLong(SpanRecord::sinceTs).min();
   }
 
-  private OptionalLong effectiveCheckpoint(SpanRecord record) {
-    long table = record.tableId();
-    if (table == Source.DDL_TABLE_ID) {
+  /** The record's checkpoint, the create after the drop that ended its span, or empty when it ended for good. */
+  private static OptionalLong effectiveCheckpoint(SpanRecord record, List<JsonObject> ddlsOfItsTable) {
+    if (record.tableId() == Source.DDL_TABLE_ID) {
       return OptionalLong.of(record.checkpointTs());
     }
-    boolean droppedRightAfter = events.stream().anyMatch(e -> ConsistencyCheck.isDdl(e) && ConsistencyCheck.table(e) == table
-        && "DROP_TABLE".equals(e.getString("ddl")) && ConsistencyCheck.commitTs(e) == record.checkpointTs() + 1);
+    boolean droppedRightAfter = ddlsOfItsTable.stream()
+        .anyMatch(e -> "DROP_TABLE".equals(e.getString("ddl")) && ConsistencyCheck.commitTs(e) == record.checkpointTs() + 1);
     if (!droppedRightAfter) {
       return OptionalLong.of(record.checkpointTs());
     }
-    return events.stream().filter(e -> ConsistencyCheck.isDdl(e) && ConsistencyCheck.table(e) == table
-            && "CREATE_TABLE".equals(e.getString("ddl")) && ConsistencyCheck.commitTs(e) > record.checkpointTs())
+    return ddlsOfItsTable.stream().filter(e -> "CREATE_TABLE".equals(e.getString("ddl")) && ConsistencyCheck.commitTs(e) > record.checkpointTs())
         .mapToLong(ConsistencyCheck::commitTs).min();
   }
 }
