@@ -1,7 +1,9 @@
 package io.feedline.dispatcher.source;
 
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
  * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
@@ -18,6 +20,13 @@ public interface Source {
    * other span yields the row changes of its table whose key lies in the span.
    */
   Future<SourceSubscription> subscribe(TableSpan span, long startTs);
+
+  /**
+   * The tables that exist at {@code ts} (created at or before it, not dropped at or before it): a new
+   * maintainer creates spans for them, and the table trigger reading DDLs from {@code ts} on reports
+   * every later change.
+   */
+  List<TableInfo> tablesAt(long ts);
 
   /** Releases the source; its subscriptions end. */
   Future<Void> close();

@@ -69,6 +69,15 @@ public final class DatagenModel {
     return List.copyOf(rowsAt(tableId, ts));
   }
 
+  /** Whether {@code tableId} exists at {@code ts}: its CREATE TABLE is at or before {@code ts}, its DROP TABLE after. */
+  public boolean existsAt(long tableId, long ts) {
+    if (!hasTable(tableId) || ts < 1) {
+      return false;
+    }
+    Period p = period(tableId, ts);
+    return p.offset < p.length - 2;
+  }
+
   /** The DDL of {@code tableId} at {@code ts}, or null. */
   public DdlEvent ddlAt(long tableId, long ts) {
     if (!hasTable(tableId) || ts < 1) {

@@ -9,6 +9,7 @@ import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
 import io.feedline.dispatcher.source.SubscriptionCancelledException;
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,6 +51,17 @@ public final class DatagenSource implements Source {
     Subscription s = new Subscription(span, startTs);
     open.add(s);
     return Future.succeededFuture(s);
+  }
+
+  @Override
+  public List<TableInfo> tablesAt(long ts) {
+    List<TableInfo> tables = new ArrayList<>();
+    for (long t = 1; t <= model.tables(); t++) {
+      if (model.existsAt(t, ts)) {
+        tables.add(TableInfo.newBuilder().setTableId(t).setName("t" + t).build());
+      }
+    }
+    return tables;
   }
 
   @Override
