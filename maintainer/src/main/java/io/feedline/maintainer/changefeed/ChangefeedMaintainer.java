@@ -543,13 +543,16 @@ public final class ChangefeedMaintainer {
     }
     // A heartbeat lists every dispatcher of its manager: a Working span missing from it has stopped,
     // even if its one Stopped report was lost.
-    for (TableSpan s : spans.on(from)) {
-      SpanReplication r = spans.get(s);
-      if (r.working() && !operators.has(s) && !seen.contains(r.dispatcher())) {
-        LOG.info("event=span_vanished changefeed={} epoch={} span={} dispatcher={} node={}", changefeed, Epochs.format(epoch),
-            SpanRanges.format(s), r.dispatcher(), from);
-        spans.markAbsent(s, r.checkpointTs());
+    List<SpanReplication> vanished = new ArrayList<>();
+    spans.forEachOn(from, r -> {
+      if (r.working() && !seen.contains(r.dispatcher()) && !operators.has(r.span())) {
+        vanished.add(r);
       }
+    });
+    for (SpanReplication r : vanished) {
+      LOG.info("event=span_vanished changefeed={} epoch={} span={} dispatcher={} node={}", changefeed, Epochs.format(epoch),
+          SpanRanges.format(r.span()), r.dispatcher(), from);
+      spans.markAbsent(r.span(), r.checkpointTs());
     }
     if (from.equals(self) && stage == TriggerStage.READY && !seen.contains(trigger)) {
       triggerLost("vanished");
@@ -642,14 +645,11 @@ public final class ChangefeedMaintainer {
       return;
     }
     long candidate = Math.min(triggerCheckpointTs, Math.min(operators.checkpointFloor(), barrier.checkpointFloor()));
-    Set<NodeId> hosting = new HashSet<>();
-    hosting.add(self);
     for (SpanReplication r : spans.all()) {
       candidate = Math.min(candidate, r.checkpointTs());
-      if (r.node() != null) {
-        hosting.add(r.node());
-      }
     }
+    Set<NodeId> hosting = new HashSet<>(spans.hostingNodes());
+    hosting.add(self);
     checkpoint.advance(hosting, candidate);
   }
 

@@ -10,7 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * The changefeed's spans and who replicates each (span → dispatcher, node, state), with the indexes the
@@ -22,7 +22,8 @@ public final class SpanController {
 
   private final Map<TableSpan, SpanReplication> spans = new HashMap<>();
   private final Map<DispatcherKey, SpanReplication> byDispatcher = new HashMap<>();
-  private final Map<Long, Set<TableSpan>> byTable = new TreeMap<>();
+  /** Lists, not sets: a table has one span or a few, and a million tables must stay cheap. */
+  private final Map<Long, List<TableSpan>> byTable = new HashMap<>();
   private final Map<NodeId, Set<TableSpan>> byNode = new HashMap<>();
   /** Insertion ordered, so spans are placed in the order they became absent. */
   private final Set<TableSpan> absent = new LinkedHashSet<>();
@@ -34,7 +35,7 @@ public final class SpanController {
     }
     SpanReplication r = new SpanReplication(span, schemaId, checkpointTs);
     spans.put(span, r);
-    byTable.computeIfAbsent(span.getTableId(), t -> new LinkedHashSet<>()).add(span);
+    byTable.computeIfAbsent(span.getTableId(), t -> new ArrayList<>(1)).add(span);
     absent.add(span);
     return r;
   }
@@ -81,7 +82,7 @@ public final class SpanController {
     }
     unbind(r);
     absent.remove(span);
-    Set<TableSpan> ofTable = byTable.get(span.getTableId());
+    List<TableSpan> ofTable = byTable.get(span.getTableId());
     ofTable.remove(span);
     if (ofTable.isEmpty()) {
       byTable.remove(span.getTableId());
@@ -120,7 +121,7 @@ public final class SpanController {
 
   /** The spans of {@code tableId}, in the order they were added. */
   public List<TableSpan> ofTable(long tableId) {
-    Set<TableSpan> s = byTable.get(tableId);
+    List<TableSpan> s = byTable.get(tableId);
     return s == null ? List.of() : List.copyOf(s);
   }
 
@@ -128,6 +129,19 @@ public final class SpanController {
   public List<TableSpan> on(NodeId node) {
     Set<TableSpan> s = byNode.get(node);
     return s == null ? List.of() : List.copyOf(s);
+  }
+
+  /** The nodes that replicate (or are being given) any span. */
+  public Set<NodeId> hostingNodes() {
+    return byNode.keySet();
+  }
+
+  /** Visits the spans on {@code node} without copying them; {@code visit} must not change the controller. */
+  public void forEachOn(NodeId node, Consumer<SpanReplication> visit) {
+    Set<TableSpan> s = byNode.get(node);
+    if (s != null) {
+      s.forEach(span -> visit.accept(spans.get(span)));
+    }
   }
 
   /** How many spans each node replicates, for nodes that replicate any. */

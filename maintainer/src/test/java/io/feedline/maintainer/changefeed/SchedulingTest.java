@@ -49,8 +49,12 @@ class SchedulingTest {
     long messages = 0;
     long creates = 0;
     while (!h.maintainer.spans().absent().isEmpty() || h.maintainer.operators().size() > 0) {
-      List<Outbound> out = schedules(h.round());
+      // One round: the maintainer ticks, the dispatcher side creates and starts, every node heartbeats once.
+      List<Outbound> out = schedules(h.tickOnly());
+      h.deliver(out);
       h.side.startAll();
+      h.heartbeats();
+      h.sent.clear();
       rounds++;
       Map<NodeId, Integer> perNode = new HashMap<>();
       out.forEach(o -> perNode.merge(o.to(), 1, Integer::sum));
