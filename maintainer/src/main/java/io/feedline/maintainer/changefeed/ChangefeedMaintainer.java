@@ -190,7 +190,7 @@ public final class ChangefeedMaintainer {
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     try {
       if (message instanceof MaintainerBootstrapResponse m && admitted(from, m, m.getEpoch())) {
-        onBootstrapResponse(from, m);
+        onBootstrapResponse(from, m, out);
       } else if (message instanceof MaintainerPostBootstrapResponse m && admitted(from, m, m.getEpoch())) {
         onPostBootstrapResponse(from, m);
       } else if (message instanceof DispatcherHeartbeat m && admitted(from, m, m.getEpoch())) {
@@ -280,7 +280,7 @@ public final class ChangefeedMaintainer {
     return r.build();
   }
 
-  private void onBootstrapResponse(NodeId from, MaintainerBootstrapResponse response) {
+  private void onBootstrapResponse(NodeId from, MaintainerBootstrapResponse response, MaintainerEffects.Builder out) {
     if (response.hasError()) {
       if (from.equals(self) && TRIGGER_MISMATCH.equals(response.getError().getCode())) {
         // The manager holds a trigger we did not expect (it changed since its snapshot): learn it again.
@@ -312,7 +312,7 @@ public final class ChangefeedMaintainer {
     DispatcherHeartbeat.Builder asHeartbeat = DispatcherHeartbeat.newBuilder();
     response.getDispatchersList().forEach(d -> asHeartbeat.addStatuses(SpanStatus.newBuilder().setId(d.getId()).setState(d.getState())
         .setCheckpointTs(d.getCheckpointTs()).setBlockState(d.getBlockState())));
-    onStatuses(from, asHeartbeat.getStatusesList(), new MaintainerEffects.Builder());
+    onStatuses(from, asHeartbeat.getStatusesList(), out);
     if (from.equals(self) && stage == TriggerStage.LEARN) {
       chooseTrigger(response);
     }
