@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.manager;
 
+import com.google.protobuf.Message;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
@@ -12,9 +13,11 @@ import io.feedline.dispatcher.source.Source;
 import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
+import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerPostBootstrapRequest;
 import io.feedline.proto.MergeDispatcherRequest;
 import io.feedline.proto.ScheduleDispatcherRequest;
+import io.feedline.proto.SchemaInfo;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,7 +90,24 @@ public final class ManagerRuntime {
   }
 
   public void bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
-    apply(manager.bootstrap(from, epoch, request));
+    ManagerEffects effects = manager.bootstrap(from, epoch, request);
+    apply(request.hasTableTriggerEventDispatcherId() ? withTablesAtStart(effects) : effects);
+  }
+
+  /**
+   * The reply to the owner's own-node request also lists the upstream's tables where its table trigger
+   * resumes, read from the source (which the pure manager does not hold): the maintainer's span set.
+   */
+  private ManagerEffects withTablesAtStart(ManagerEffects effects) {
+    List<Message> replies = new ArrayList<>();
+    for (Message reply : effects.replies()) {
+      if (reply instanceof MaintainerBootstrapResponse response && !response.hasError()) {
+        SchemaInfo schema = SchemaInfo.newBuilder().addAllTables(source.tablesAt(response.getTriggerCheckpointTs())).build();
+        reply = response.toBuilder().addSchemasAtStart(schema).build();
+      }
+      replies.add(reply);
+    }
+    return new ManagerEffects(replies, effects.commands(), effects.notices(), effects.statusChanged());
   }
 
   public void postBootstrap(MaintainerPostBootstrapRequest request) {

@@ -1,7 +1,9 @@
 package io.feedline.dispatcher.source;
 
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
  * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
@@ -21,6 +23,13 @@ public interface Source {
    * commit ts with a DDL of its table.
    */
   Future<SourceSubscription> subscribe(TableSpan span, long startTs);
+
+  /**
+   * The tables that exist at {@code ts} (created at or before it, not dropped at or before it): a new
+   * maintainer creates spans for them, and the table trigger reading DDLs from {@code ts} on reports
+   * every later change.
+   */
+  List<TableInfo> tablesAt(long ts);
 
   /** Releases the source; its subscriptions end. */
   Future<Void> close();

@@ -89,6 +89,18 @@ public final class DatagenModel {
     return List.copyOf(rowsAt(tableId, tick));
   }
 
+  /**
+   * Whether {@code tableId} exists at {@code tick}: its CREATE TABLE is at or before it and its DROP TABLE
+   * after. Before its first CREATE a table counts as dropped (offsets past the drop, see {@link #period}).
+   */
+  public boolean existsAt(long tableId, long tick) {
+    if (!hasTable(tableId) || tick < 1) {
+      return false;
+    }
+    Period p = period(tableId, tick);
+    return p.offset < p.dropAt;
+  }
+
   /** The DDL of {@code tableId} at {@code tick}, or null. */
   public DdlEvent ddlAt(long tableId, long tick) {
     if (!hasTable(tableId) || tick < 1) {

@@ -9,6 +9,7 @@ import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
 import io.feedline.dispatcher.source.SubscriptionCancelledException;
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -57,6 +58,19 @@ public final class DatagenSource implements Source {
     Subscription s = new Subscription(span, timeline.lastTickAtOrBelow(Math.max(0, startTs)));
     open.add(s);
     return Future.succeededFuture(s);
+  }
+
+  @Override
+  public List<TableInfo> tablesAt(long ts) {
+    List<TableInfo> tables = new ArrayList<>();
+    // The tables as the events at or below ts left them: the last tick committed by then decides.
+    long tick = model.timeline().lastTickAtOrBelow(ts);
+    for (long t = 1; t <= model.tables(); t++) {
+      if (model.existsAt(t, tick)) {
+        tables.add(TableInfo.newBuilder().setTableId(t).setName("t" + t).build());
+      }
+    }
+    return tables;
   }
 
   @Override
