@@ -3,17 +3,10 @@ package io.feedline.node;
 import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.check.CheckReport;
 import io.feedline.dispatcher.check.ConsistencyCheck;
-import io.feedline.dispatcher.check.DatagenReplay;
-import io.feedline.dispatcher.check.FileSinkContent;
-import io.feedline.dispatcher.endpoint.EndpointUri;
-import io.feedline.dispatcher.source.datagen.DatagenSpec;
-import io.vertx.core.json.JsonObject;
+import io.feedline.dispatcher.check.FileSinkCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Set;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -56,21 +49,12 @@ public final class CheckCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
-      DatagenSpec datagen = datagen(source);
-      Path dir = fileSinkDir(sink);
-      FileSinkContent content = FileSinkContent.read(dir);
-      long upTo = until != null ? until : content.checkpoint().orElseThrow(
-          () -> new BadInput("the sink at " + dir + " records no span checkpoint yet; give --until"));
-      long after = from != null ? from : content.since().orElse(0L);
-      if (upTo < after) {
-        throw new BadInput("--until " + upTo + " is below --from " + after);
-      }
-      List<JsonObject> expected = DatagenReplay.events(datagen, after, upTo);
-      CheckReport report = ConsistencyCheck.compare(expected, content.events(), after, upTo);
+      CheckReport report = FileSinkCheck.check(source, sink,
+          from == null ? OptionalLong.empty() : OptionalLong.of(from), until == null ? OptionalLong.empty() : OptionalLong.of(until));
       out.print(report.render());
       out.flush();
       return report.equal() ? EQUAL : DIFFERENT;
-    } catch (BadInput | IllegalArgumentException e) {
+    } catch (FileSinkCheck.BadInput | IllegalArgumentException e) {
       // InvalidEndpointException is one: URI problems come with a redacted, actionable message.
       return bad(err, e.getMessage());
     } catch (IOException e) {
@@ -82,39 +66,5 @@ public final class CheckCommand implements Callable<Integer> {
     err.println("feedline check: " + SinkUris.redact(String.valueOf(reason)));
     err.flush();
     return BAD_INPUT;
-  }
-
-  private static DatagenSpec datagen(String uri) {
-    EndpointUri parsed = EndpointUri.parse("source", uri);
-    if (!parsed.scheme().equals("datagen")) {
-      throw new BadInput("source URI '" + parsed + "': the checker replays datagen sources only");
-    }
-    return DatagenSpec.parse(parsed);
-  }
-
-  private static Path fileSinkDir(String uri) {
-    EndpointUri parsed = EndpointUri.parse("sink", uri);
-    if (!parsed.scheme().equals("file")) {
-      throw new BadInput("sink URI '" + parsed + "': the checker reads file sinks only (file:///dir)");
-    }
-    parsed.requireOnlyParams("sink", Set.of());
-    if (parsed.user() != null || parsed.password() != null) {
-      throw new BadInput("sink URI '" + parsed + "': a file sink takes no user or password");
-    }
-    if (!parsed.path().startsWith("/") || (!parsed.host().isEmpty() && !parsed.host().equals("localhost"))) {
-      throw new BadInput("sink URI '" + parsed + "' needs an absolute local directory, e.g. file:///var/feedline/out");
-    }
-    try {
-      return Path.of(parsed.path());
-    } catch (InvalidPathException e) {
-      throw new BadInput("sink URI '" + parsed + "': not a usable path: " + e.getReason());
-    }
-  }
-
-  /** Input the check cannot work with; reported as one line, exit 2. */
-  private static final class BadInput extends RuntimeException {
-    BadInput(String message) {
-      super(message, null, false, false);
-    }
   }
 }

@@ -1,0 +1,70 @@
+package io.feedline.dispatcher.check;
+
+import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * A file sink compared with its datagen source replayed over {@code (from, until]}: by default from where
+ * the sink's writers began up to the changefeed checkpoint the sink records. One entry point for the
+ * {@code check} command and for the tests that end with "the output equals the replay".
+ */
+public final class FileSinkCheck {
+
+  private FileSinkCheck() {}
+
+  /** Why a check cannot run: the input names no datagen source or no file sink, or the sink holds nothing yet. */
+  public static final class BadInput extends RuntimeException {
+    public BadInput(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Compares; {@code from}/{@code until} default to what the sink records. */
+  public static CheckReport check(String sourceUri, String sinkUri, OptionalLong from, OptionalLong until) throws IOException {
+    DatagenSpec datagen = datagen(sourceUri);
+    Path dir = fileSinkDir(sinkUri);
+    FileSinkContent content = FileSinkContent.read(dir);
+    long upTo = until.isPresent() ? until.getAsLong() : content.checkpoint().orElseThrow(
+        () -> new BadInput("the sink at " + dir + " records no span checkpoint yet; give --until"));
+    long after = from.isPresent() ? from.getAsLong() : content.since().orElse(0L);
+    if (upTo < after) {
+      throw new BadInput("--until " + upTo + " is below --from " + after);
+    }
+    List<JsonObject> expected = DatagenReplay.events(datagen, after, upTo);
+    return ConsistencyCheck.compare(expected, content.events(), after, upTo);
+  }
+
+  private static DatagenSpec datagen(String uri) {
+    EndpointUri parsed = EndpointUri.parse("source", uri);
+    if (!parsed.scheme().equals("datagen")) {
+      throw new BadInput("source URI '" + parsed + "': the checker replays datagen sources only");
+    }
+    return DatagenSpec.parse(parsed);
+  }
+
+  private static Path fileSinkDir(String uri) {
+    EndpointUri parsed = EndpointUri.parse("sink", uri);
+    if (!parsed.scheme().equals("file")) {
+      throw new BadInput("sink URI '" + parsed + "': the checker reads file sinks only (file:///dir)");
+    }
+    parsed.requireOnlyParams("sink", Set.of());
+    if (parsed.user() != null || parsed.password() != null) {
+      throw new BadInput("sink URI '" + parsed + "': a file sink takes no user or password");
+    }
+    if (!parsed.path().startsWith("/") || (!parsed.host().isEmpty() && !parsed.host().equals("localhost"))) {
+      throw new BadInput("sink URI '" + parsed + "' needs an absolute local directory, e.g. file:///var/feedline/out");
+    }
+    try {
+      return Path.of(parsed.path());
+    } catch (InvalidPathException e) {
+      throw new BadInput("sink URI '" + parsed + "': not a usable path: " + e.getReason());
+    }
+  }
+}
