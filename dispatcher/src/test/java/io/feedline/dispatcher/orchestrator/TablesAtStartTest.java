@@ -28,10 +28,12 @@ class TablesAtStartTest {
     MaintainerBootstrapResponse plain = f.outbox.last(MaintainerBootstrapResponse.class);
     assertThat(plain.getSchemasAtStartCount()).isZero();
 
-    f.deliver(OWNER, Requests.bootstrap("cf1", 5, Requests.SINK, id(1), null).toBuilder().setStartTs(100).build());
+    // Requests.SOURCE (4 tables at 1,000 ticks/s) well after every table's first CREATE (ticks 1, 3, 5, 7).
+    long startTs = TickTimeline.forRate(1000).commitTs(100);
+    f.deliver(OWNER, Requests.bootstrap("cf1", 5, Requests.SINK, id(1), null).toBuilder().setStartTs(startTs).build());
     MaintainerBootstrapResponse withTrigger = f.outbox.last(MaintainerBootstrapResponse.class);
     assertThat(withTrigger.hasError()).isFalse();
-    assertThat(withTrigger.getTriggerCheckpointTs()).isEqualTo(100);
+    assertThat(withTrigger.getTriggerCheckpointTs()).isEqualTo(startTs);
     assertThat(withTrigger.getSchemasAtStartList()).singleElement()
         .satisfies(s -> assertThat(s.getTablesList()).extracting(TableInfo::getTableId).containsExactly(1L, 2L, 3L, 4L));
   }
