@@ -40,6 +40,7 @@ import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.RunningError;
 import io.feedline.proto.SetNodeLivenessResponse;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,6 +52,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -89,6 +91,11 @@ public final class Coordinator {
   private final List<Reported> bootstrapReports = new ArrayList<>();
   /** Maintainers told to remove themselves with their own epoch, re-sent until confirmed. */
   private final Map<StaleMaintainer, RemoveMaintainerRequest> staleMaintainers = new LinkedHashMap<>();
+  /** When each node's maintainer manager was last heard from (a heartbeat); for the heartbeat-age gauge. */
+  private final Map<NodeId, Long> lastHeartbeatMillis = new HashMap<>();
+  /** When each running operator was pushed, for its duration when it finishes. */
+  private final Map<MaintainerOperator, Long> operatorStartedMillis = new java.util.IdentityHashMap<>();
+  private long startedMillis;
   private final DrainController drain;
   /** Changefeeds whose maintainer this coordinator is moving off the drain target. */
   private final Set<ChangefeedId> drainMoves = new HashSet<>();
@@ -127,6 +134,7 @@ public final class Coordinator {
     awaitingInitial.addAll(liveNodes);
     unacknowledged.addAll(liveNodes);
     lastBalanceAt = clock.nowMillis();
+    startedMillis = clock.nowMillis();
     return store.loadAll().map(records -> {
       records.forEach(r -> changefeeds.put(r.id(), new Changefeed(r)));
       started = true;
@@ -140,6 +148,9 @@ public final class Coordinator {
 
   public void onInbound(Inbound in) {
     if (in.payload() instanceof MaintainerHeartbeat heartbeat) {
+      if (nodes.contains(in.from())) {
+        lastHeartbeatMillis.put(in.from(), clock.nowMillis());
+      }
       if (bootstrapped) {
         heartbeat.getStatusesList().forEach(s -> onStatus(in.from(), s));
       }
@@ -168,6 +179,7 @@ public final class Coordinator {
     }
     unacknowledged.remove(node);
     awaitingInitial.remove(node);
+    lastHeartbeatMillis.remove(node);
     operators.onNodeRemoved(node);
     drain.onNodeLeft(node).forEach(this::send);
     staleMaintainers.keySet().removeIf(s -> s.node().equals(node));
@@ -332,6 +344,12 @@ public final class Coordinator {
   private void onOperatorFinished(MaintainerOperator op) {
     MaintainerOperator.Outcome outcome = op.outcome().orElseThrow();
     metrics.counter("feedline.coordinator.operators.finished", "kind", op.getClass().getSimpleName(), "outcome", outcome.name().toLowerCase()).increment();
+    Long startedAt = operatorStartedMillis.remove(op);
+    if (startedAt != null) {
+      Timer.builder("feedline.coordinator.operator.duration").description("From an operator's start to its outcome")
+          .tags("kind", op.getClass().getSimpleName(), "outcome", outcome.name().toLowerCase()).register(metrics)
+          .record(Math.max(0, clock.nowMillis() - startedAt), TimeUnit.MILLISECONDS);
+    }
     LOG.info("event=operator_finished op={} outcome={}", op, outcome);
     Changefeed cf = changefeeds.get(op.changefeed());
     if (cf == null) {
@@ -441,7 +459,10 @@ public final class Coordinator {
               continue;
             }
             metrics.counter("feedline.coordinator.operators.started", "kind", op.get().getClass().getSimpleName()).increment();
-            operators.push(op.get()).ifPresentOrElse(first -> first.forEach(this::send),
+            operators.push(op.get()).ifPresentOrElse(first -> {
+                  operatorStartedMillis.put(op.get(), clock.nowMillis());
+                  first.forEach(this::send);
+                },
                 () -> LOG.info("event=operator_rejected op={} reason=slot_taken", op.get()));
           }
         })
@@ -509,7 +530,11 @@ public final class Coordinator {
       boolean removed = cf.progress() == ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING;
       if (cf.owner() != null && nodes.contains(cf.owner())) {
         operators.reserve(cf.id());
-        operators.push(new StopChangefeed(cf.owner(), electionVersion, cf.id(), cf.epoch(), removed)).ifPresent(m -> m.forEach(this::send));
+        StopChangefeed stop = new StopChangefeed(cf.owner(), electionVersion, cf.id(), cf.epoch(), removed);
+        operators.push(stop).ifPresent(m -> {
+          operatorStartedMillis.put(stop, clock.nowMillis());
+          m.forEach(this::send);
+        });
         continue;
       }
       // Nobody runs it (or its node is gone): a newer epoch, then a remove-only maintainer on a live node
@@ -888,6 +913,20 @@ public final class Coordinator {
 
   public List<ChangefeedRecord> list() {
     return changefeeds.values().stream().map(cf -> cf.record).toList();
+  }
+
+  /**
+   * For every node that hosts maintainers: when its maintainer manager last sent a heartbeat (the start of
+   * this term if it has not yet). Nodes without maintainers send none, so they are left out.
+   */
+  public Map<NodeId, Long> lastHeartbeats() {
+    Map<NodeId, Long> out = new HashMap<>();
+    changefeeds.values().forEach(cf -> {
+      if (cf.owner() != null) {
+        out.put(cf.owner(), lastHeartbeatMillis.getOrDefault(cf.owner(), startedMillis));
+      }
+    });
+    return out;
   }
 
   /** The node of each changefeed's adopted maintainer (absent ones left out). */

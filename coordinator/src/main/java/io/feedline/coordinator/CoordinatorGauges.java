@@ -20,8 +20,13 @@ import java.util.Map;
  * <ul>
  *   <li>{@code feedline.changefeed.checkpoint.physical.ms{changefeed}}: the checkpoint's physical time (a
  *       TSO timestamp does not fit a double; its physical part does), for lag alerts;</li>
+ *   <li>{@code feedline.changefeed.checkpoint.lag.seconds{changefeed}}: how far the checkpoint is behind the
+ *       coordinator's clock at the refresh;</li>
  *   <li>{@code feedline.changefeed.state{changefeed,state}}: 1 for the changefeed's current state;</li>
  *   <li>{@code feedline.coordinator.maintainers{node}}: adopted maintainers per node;</li>
+ *   <li>{@code feedline.coordinator.heartbeat.age.seconds{node}}: time since each node that hosts
+ *       maintainers last sent a maintainer heartbeat (a node that stops answering shows a growing age
+ *       before its session expires);</li>
  *   <li>{@code feedline.coordinator.drain.remaining{node}}: what is left of the drain of that node (one row
  *       while a drain runs; 0 once it is done, until the node leaves);</li>
  *   <li>{@code feedline.node.dispatchers{node}}: dispatchers per node, from the node heartbeats.</li>
@@ -30,6 +35,8 @@ import java.util.Map;
 final class CoordinatorGauges {
 
   private final MultiGauge checkpoints;
+  private final MultiGauge lags;
+  private final MultiGauge heartbeatAges;
   private final MultiGauge states;
   private final MultiGauge maintainers;
   private final MultiGauge drainRemaining;
@@ -38,6 +45,10 @@ final class CoordinatorGauges {
   CoordinatorGauges(MeterRegistry registry) {
     checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.physical.ms")
         .description("Physical time (epoch ms) of the changefeed's persisted checkpoint").register(registry);
+    lags = MultiGauge.builder("feedline.changefeed.checkpoint.lag.seconds")
+        .description("Seconds the changefeed's persisted checkpoint is behind the coordinator's clock").register(registry);
+    heartbeatAges = MultiGauge.builder("feedline.coordinator.heartbeat.age.seconds")
+        .description("Seconds since a node hosting maintainers last sent the coordinator a maintainer heartbeat").register(registry);
     states = MultiGauge.builder("feedline.changefeed.state").description("1 for the changefeed's current state").register(registry);
     maintainers = MultiGauge.builder("feedline.coordinator.maintainers").description("Maintainers the coordinator placed per node").register(registry);
     drainRemaining = MultiGauge.builder("feedline.coordinator.drain.remaining")
@@ -45,12 +56,16 @@ final class CoordinatorGauges {
     dispatchers = MultiGauge.builder("feedline.node.dispatchers").description("Dispatchers per node, as its node heartbeat reported").register(registry);
   }
 
-  void refresh(Coordinator coordinator) {
+  /** Takes the coordinator's state at {@code nowMillis} (its clock); runs on its context. */
+  void refresh(Coordinator coordinator, long nowMillis) {
     List<MultiGauge.Row<?>> checkpointRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> lagRows = new ArrayList<>();
     List<MultiGauge.Row<?>> stateRows = new ArrayList<>();
     for (ChangefeedRecord r : coordinator.list()) {
       String id = r.info().getId();
-      checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), TimestampOracle.physicalMillis(r.status().getCheckpointTs())));
+      long physical = TimestampOracle.physicalMillis(r.status().getCheckpointTs());
+      checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), physical));
+      lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), (nowMillis - physical) / 1000.0));
       stateRows.add(MultiGauge.Row.of(Tags.of("changefeed", id, "state", stateName(r.info().getState())), 1));
     }
     Map<NodeId, Integer> perNode = new HashMap<>();
@@ -59,10 +74,15 @@ final class CoordinatorGauges {
     }
     List<MultiGauge.Row<?>> nodeRows = new ArrayList<>();
     perNode.forEach((node, count) -> nodeRows.add(MultiGauge.Row.of(Tags.of("node", node.value()), count)));
+    List<MultiGauge.Row<?>> ageRows = new ArrayList<>();
+    coordinator.lastHeartbeats().forEach((node, last) ->
+        ageRows.add(MultiGauge.Row.of(Tags.of("node", node.value()), Math.max(0, nowMillis - last) / 1000.0)));
     // overwrite = true: rows of removed changefeeds (or of a changed state) disappear.
     checkpoints.register(checkpointRows, true);
+    lags.register(lagRows, true);
     states.register(stateRows, true);
     maintainers.register(nodeRows, true);
+    heartbeatAges.register(ageRows, true);
     drainRemaining.register(coordinator.drainStatus()
         .<List<MultiGauge.Row<?>>>map(d -> List.of(MultiGauge.Row.of(Tags.of("node", d.getKey().value()), d.getValue())))
         .orElse(List.of()), true);
@@ -73,6 +93,8 @@ final class CoordinatorGauges {
 
   void clear() {
     checkpoints.register(List.of(), true);
+    lags.register(List.of(), true);
+    heartbeatAges.register(List.of(), true);
     states.register(List.of(), true);
     maintainers.register(List.of(), true);
     drainRemaining.register(List.of(), true);

@@ -97,7 +97,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
             if (coordinator == c) {
               ticking = scheduler.periodic(node.config().timings().coordinatorTick().toMillis(), () -> {
                 c.tick();
-                gauges.refresh(c);
+                gauges.refresh(c, scheduler.nowMillis());
               });
             }
           });

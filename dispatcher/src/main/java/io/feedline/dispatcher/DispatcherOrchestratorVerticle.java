@@ -13,7 +13,7 @@ import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -37,8 +37,10 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   private final SessionLoss sessionLoss;
   private final Function<EndpointContext, Endpoints> endpoints;
   private DispatcherOrchestrator orchestrator;
-  /** The orchestrator's dispatcher count, refreshed on its context every dispatcher heartbeat for other roles to read. */
-  private final AtomicLong dispatchers = new AtomicLong();
+  /** Counts copied on the orchestrator's context every dispatcher heartbeat, for threads that must not read it. */
+  private final AtomicInteger dispatcherGauge = new AtomicInteger();
+  private final AtomicInteger managerGauge = new AtomicInteger();
+  private Scheduler.Cancellable gaugeRefresh;
 
   /** The production wiring: the node's session, the source and sink providers on the class path. */
   public DispatcherOrchestratorVerticle(NodeContext node) {
@@ -59,17 +61,31 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
         node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
-    scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> dispatchers.set(orchestrator.dispatcherCount()));
+    // The scrape runs on another thread and must not read the orchestrator: counts are copied here.
+    node.metrics().gauge("feedline.dispatcher.dispatchers", dispatcherGauge);
+    node.metrics().gauge("feedline.dispatcher.managers", managerGauge);
+    gaugeRefresh = scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> {
+      dispatcherGauge.set(orchestrator.dispatcherCount());
+      managerGauge.set(orchestrator.managerCount());
+    });
     return Future.succeededFuture();
   }
 
   /** Dispatchers running on this node, as of the last dispatcher heartbeat; safe to call from any thread. */
   public long dispatcherCount() {
-    return dispatchers.get();
+    return dispatcherGauge.get();
+  }
+
+  /** The orchestrator, for read-only views (admin, tests). Use it on {@link #context()} only. */
+  public DispatcherOrchestrator orchestrator() {
+    return orchestrator;
   }
 
   @Override
   protected Future<?> onStop() {
+    if (gaugeRefresh != null) {
+      gaugeRefresh.cancel();
+    }
     if (orchestrator == null) {
       return Future.succeededFuture();
     }

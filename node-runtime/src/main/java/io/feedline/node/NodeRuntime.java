@@ -17,7 +17,7 @@ import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.node.admin.AdminHttpServer;
 import io.feedline.node.admin.AdminOperations;
 import io.feedline.node.admin.AdminRpc;
-import io.vertx.grpc.client.GrpcClient;
+import io.feedline.node.admin.AdminTransport;
 import java.time.Clock;
 import io.feedline.node.cluster.HazelcastSetup;
 import io.feedline.proto.NodeRegistration;
@@ -32,6 +32,9 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,14 +65,37 @@ public final class NodeRuntime {
   private AdminHttpServer admin;
   private int adminPort;
   private boolean stopping;
+  /** Null for a node that is a process of its own. */
+  private final SharedHost host;
 
-  private NodeRuntime(NodeConfig config) {
+  /**
+   * Where a node runs when it is not a process of its own: the simulation hosts many nodes on one Vert.x
+   * (event-bus addresses are per node already, so they cannot take each other's messages), gives each
+   * node a metastore client of its own (so a crashed node's lease expires like a dead process's) and puts
+   * its fault interceptors on each node's control bus. The host owns the Vert.x; a node never closes it.
+   *
+   * @param storeClient a new metastore client for one node
+   * @param busSetup called once with the node's control bus before any role uses it
+   */
+  public record SharedHost(Vertx vertx, Function<Vertx, MetaStore> storeClient, Consumer<ControlBus> busSetup) {}
+
+  private NodeRuntime(NodeConfig config, SharedHost host) {
     this.config = config;
+    this.host = host;
   }
 
   /** Starts a node; on failure everything already started is stopped again. */
   public static Future<NodeRuntime> start(NodeConfig config) {
-    NodeRuntime node = new NodeRuntime(config);
+    return start(config, null);
+  }
+
+  /** Starts a node on a shared host (see {@link SharedHost}); {@code config}'s store and cluster settings are not used. */
+  public static Future<NodeRuntime> startOn(SharedHost host, NodeConfig config) {
+    return start(config, Objects.requireNonNull(host, "host"));
+  }
+
+  private static Future<NodeRuntime> start(NodeConfig config, SharedHost host) {
+    NodeRuntime node = new NodeRuntime(config, host);
     return node.startAll().map(v -> node).recover(err -> node.stop().transform(ignored -> Future.failedFuture(err)));
   }
 
@@ -108,7 +134,21 @@ public final class NodeRuntime {
   public Future<Void> crash() {
     stopping = true;
     LOG.info("event=node_crash_simulated node={}", nodeId);
-    return store.close().eventually(() -> vertx.close());
+    if (host == null) {
+      return store.close().eventually(() -> vertx.close());
+    }
+    // The shared Vert.x lives on: the client goes first (its lease is not revoked), then the roles, whose
+    // stop hooks find no metastore and — the host has cut this node's bus before calling — no peers.
+    Future<Void> chain = store.close();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = step(chain, "undeploy", () -> vertx.undeploy(id));
+    }
+    chain = step(chain, "membership", () -> {
+      membership.stop();
+      return Future.succeededFuture();
+    });
+    return step(chain, "admin", () -> admin.close());
   }
 
   /** Completes with a reason when the node must leave on its own (its metastore session was lost). */
@@ -123,6 +163,9 @@ public final class NodeRuntime {
     return createVertx()
         .compose(v -> {
           vertx = v;
+          if (host != null) {
+            return Future.succeededFuture(host.storeClient().apply(vertx));
+          }
           return config.embeddedStore()
               ? MetaStores.embedded(vertx, config.dataDir().resolve("meta"))
               : Future.succeededFuture(MetaStores.etcd(vertx, config.etcdEndpoints()));
@@ -132,7 +175,7 @@ public final class NodeRuntime {
           membership = new ClusterMembership(store, keys);
           registry.gauge("feedline.cluster.members", membership, m -> m.members().size());
           admin = new AdminHttpServer(vertx, nodeId, membership, registry);
-          return admin.listen(config.host(), config.port());
+          return admin.listen(config.host(), config.port(), config.adminTls());
         })
         .compose(port -> {
           adminPort = port;
@@ -155,8 +198,11 @@ public final class NodeRuntime {
           return membership.start();
         })
         .compose(v -> {
-          NodeContext ctx = new NodeContext(nodeId, nodeEpoch, config, store, keys, session, membership,
-              new ControlBus(vertx, nodeId, registry), registry);
+          ControlBus bus = new ControlBus(vertx, nodeId, registry);
+          if (host != null) {
+            host.busSetup().accept(bus);
+          }
+          NodeContext ctx = new NodeContext(nodeId, nodeEpoch, config, store, keys, session, membership, bus, registry);
           dispatcherRole = new DispatcherOrchestratorVerticle(ctx);
           // The maintainer manager reports this node's dispatcher count without importing the dispatcher role.
           DispatcherOrchestratorVerticle dispatchers = dispatcherRole;
@@ -173,18 +219,22 @@ public final class NodeRuntime {
           return chain;
         })
         .onSuccess(v -> admin.serveApi(adminOperations(keys)))
-        .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} version={}", nodeId, config.host(), adminPort, VERSION));
+        .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} tls={} version={}", nodeId, config.host(), adminPort,
+            config.adminTls().enabled(), VERSION));
   }
 
   private AdminOperations adminOperations(MetaKeys keys) {
     // Only URI checks are asked of these endpoints; nothing is opened, so no scheduler is needed.
     ProviderEndpoints endpoints = new ProviderEndpoints(new EndpointContext(vertx, null));
-    AdminRpc forwarder = new AdminRpc(GrpcClient.client(vertx), ADMIN_FORWARD_TIMEOUT_MS);
+    AdminRpc forwarder = new AdminRpc(vertx, AdminTransport.ClientTls.forNode(config.adminTls()), ADMIN_FORWARD_TIMEOUT_MS);
     return new AdminOperations(nodeId, coordinatorRole, membership, store, keys, endpoints, forwarder, config.adminToken(),
         Clock.systemUTC(), registry);
   }
 
   private Future<Vertx> createVertx() {
+    if (host != null) {
+      return Future.succeededFuture(host.vertx());
+    }
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
     var builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
     if (!config.cluster()) {
@@ -195,7 +245,7 @@ public final class NodeRuntime {
         .setClusterPublicHost(config.clusterHost())
         .setPort(0));
     return builder.with(options)
-        .withClusterManager(HazelcastSetup.clusterManager(HazelcastSetup.load(config.hazelcastConfig())))
+        .withClusterManager(HazelcastSetup.clusterManager(HazelcastSetup.load(config.hazelcastConfig()), config.clusterId()))
         .buildClustered();
   }
 
@@ -220,7 +270,7 @@ public final class NodeRuntime {
     chain = step(chain, "session", () -> session == null ? Future.succeededFuture() : session.close());
     chain = step(chain, "admin", () -> admin == null ? Future.succeededFuture() : admin.close());
     chain = step(chain, "metastore", () -> store == null ? Future.succeededFuture() : store.close());
-    chain = step(chain, "vertx", () -> vertx == null ? Future.succeededFuture() : vertx.close());
+    chain = step(chain, "vertx", () -> vertx == null || host != null ? Future.succeededFuture() : vertx.close());
     return chain.onComplete(ar -> LOG.info("event=node_stopped node={}", nodeId));
   }
 

@@ -56,6 +56,17 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
       description = "Bearer token the admin API demands (default: none; or FEEDLINE_ADMIN_TOKEN, which keeps it out of ps).")
   String token;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "PEM certificate of the admin port; with --tls-key the port (API, health, metrics) speaks only TLS.")
+  String tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+  String tlsKey;
+
+  @Option(names = "--tls-ca", paramLabel = "FILE",
+      description = "PEM CA certificates trusted when forwarding to the coordinator's node (default: --tls-cert itself).")
+  String tlsCa;
+
   @Override
   public Integer call() {
     NodeConfig config;
@@ -124,6 +135,15 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
     }
     if (token != null) {
       flags.put("admin.token", token);
+    }
+    if (tlsCert != null) {
+      flags.put("admin.tls.cert-file", tlsCert);
+    }
+    if (tlsKey != null) {
+      flags.put("admin.tls.key-file", tlsKey);
+    }
+    if (tlsCa != null) {
+      flags.put("admin.tls.ca-file", tlsCa);
     }
     return flags;
   }

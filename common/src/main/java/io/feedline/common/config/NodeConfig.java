@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param clusterHost the address the clustered event bus binds to and advertises
  * @param scheduleBatch at most this many changefeeds the coordinator places per scheduling round
  * @param failedAfter a changefeed still failing this long after its first error stops retrying (failed)
+ * @param adminToken bearer token the admin API demands; empty = none
+ * @param adminTls TLS of the admin port, or {@link AdminTls#OFF}
  */
 public record NodeConfig(
     String host,
@@ -32,7 +34,8 @@ public record NodeConfig(
     Timings timings,
     int scheduleBatch,
     Duration failedAfter,
-    String adminToken) {
+    String adminToken,
+    AdminTls adminTls) {
 
   public static final int DEFAULT_SCHEDULE_BATCH = 1000;
   public static final Duration DEFAULT_FAILED_AFTER = Duration.ofMinutes(30);
@@ -41,7 +44,7 @@ public record NodeConfig(
   public NodeConfig(String host, int port, Path dataDir, List<String> etcdEndpoints, boolean cluster, String clusterId,
       Path hazelcastConfig, String clusterHost, Timings timings) {
     this(host, port, dataDir, etcdEndpoints, cluster, clusterId, hazelcastConfig, clusterHost, timings,
-        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER, "");
+        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER, "", AdminTls.OFF);
   }
 
   public NodeConfig {
@@ -50,6 +53,7 @@ public record NodeConfig(
     Objects.requireNonNull(clusterId, "clusterId");
     Objects.requireNonNull(timings, "timings");
     Objects.requireNonNull(adminToken, "adminToken");
+    Objects.requireNonNull(adminTls, "adminTls");
     etcdEndpoints = List.copyOf(etcdEndpoints);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be within 0..65535, got " + port);
@@ -84,7 +88,7 @@ public record NodeConfig(
     return "NodeConfig[host=" + host + ", port=" + port + ", dataDir=" + dataDir + ", etcdEndpoints=" + etcdEndpoints
         + ", cluster=" + cluster + ", clusterId=" + clusterId + ", hazelcastConfig=" + hazelcastConfig + ", clusterHost=" + clusterHost
         + ", timings=" + timings + ", scheduleBatch=" + scheduleBatch + ", failedAfter=" + failedAfter
-        + ", adminToken=" + (adminToken.isEmpty() ? "<none>" : "<redacted>") + "]";
+        + ", adminToken=" + (adminToken.isEmpty() ? "<none>" : "<redacted>") + ", adminTls=" + adminTls + "]";
   }
 
   public boolean embeddedStore() {

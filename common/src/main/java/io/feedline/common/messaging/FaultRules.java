@@ -73,6 +73,11 @@ public final class FaultRules implements MessageInterceptor {
     return List.of(drop(a, b), drop(b, a));
   }
 
+  /** Cuts {@code node} off from every other node, both directions, as a crash does. */
+  public List<Rule> isolate(NodeId node) {
+    return List.of(drop(node, null), drop(null, node));
+  }
+
   public void remove(Rule rule) {
     rules.remove(rule);
   }

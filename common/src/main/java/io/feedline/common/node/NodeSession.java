@@ -6,6 +6,8 @@ import io.feedline.common.metastore.MetaStore;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A node's presence in the metastore: a lease kept alive for the life of the process and the node's
@@ -18,12 +20,16 @@ public final class NodeSession {
   private final MetaKeys keys;
   private final NodeRegistration registration;
   private final MetaStore.Lease lease;
+  /** Everyone who must act when the session is lost; the lease itself takes only one handler. */
+  private final List<Handler<Void>> lostHandlers = new ArrayList<>();
+  private boolean lost;
 
   private NodeSession(MetaStore store, MetaKeys keys, NodeRegistration registration, MetaStore.Lease lease) {
     this.store = store;
     this.keys = keys;
     this.registration = registration;
     this.lease = lease;
+    lease.onLost(v -> lost());
   }
 
   /** Grants the session lease and registers the node under it. */
@@ -44,8 +50,32 @@ public final class NodeSession {
     return lease;
   }
 
+  /**
+   * Runs {@code handler} once when the session is lost (on the lease owner's context), or at once on the
+   * caller's thread if it already is. Every role that must stop writing registers its own handler: the
+   * process that has to exit and the dispatcher side that has to fence its write paths both need to know.
+   */
   public void onLost(Handler<Void> handler) {
-    lease.onLost(handler);
+    boolean already;
+    synchronized (this) {
+      already = lost;
+      if (!already) {
+        lostHandlers.add(handler);
+      }
+    }
+    if (already) {
+      handler.handle(null);
+    }
+  }
+
+  private void lost() {
+    List<Handler<Void>> toRun;
+    synchronized (this) {
+      lost = true;
+      toRun = List.copyOf(lostHandlers);
+      lostHandlers.clear();
+    }
+    toRun.forEach(h -> h.handle(null));
   }
 
   /** Leaves the cluster: revokes the lease, which deletes the registration. */

@@ -63,6 +63,35 @@ class EtcdMetaStoreTest extends MetaStoreContractTest {
   }
 
   @Test
+  void aLeaseThatRunsOutAcrossAnEtcdRestartIsNeverLostSilently() throws Exception {
+    Lease lease = grant(2);
+    String key = "/restart/" + lease.id();
+    await(store.put(key, bytes("held"), lease.id()));
+    AtomicInteger lost = new AtomicInteger();
+    lease.onLost(v -> lost.incrementAndGet());
+
+    etcd.restart();
+
+    // Whatever the restart did to the lease, the holder must not believe in a lease the server dropped:
+    // once the bound key is gone, the loss is reported within the lease's TTL.
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+    Long goneAt = null;
+    while (System.nanoTime() < end && lost.get() == 0) {
+      if (goneAt == null && await(store.get(key)).isEmpty()) {
+        goneAt = System.nanoTime();
+      }
+      if (goneAt != null) {
+        assertThat(System.nanoTime() - goneAt).as("loss reported within a TTL of the key vanishing")
+            .isLessThan(TimeUnit.SECONDS.toNanos(2 + 1));
+      }
+      Thread.sleep(50);
+    }
+    if (lost.get() == 0) {
+      assertThat(await(store.get(key))).as("a lease not reported lost is still held").isPresent();
+    }
+  }
+
+  @Test
   void closingTheStoreLeavesTheSharedVertxRunning() {
     await(store.close());
     assertThat(await(vertx.executeBlocking(() -> "running"))).isEqualTo("running");

@@ -47,6 +47,8 @@ public final class EtcdServer implements AutoCloseable {
   private Process process;
   private Thread shutdownHook;
   private int clientPort;
+  private int peerPort;
+  private Path dataDir;
 
   private EtcdServer(Path baseDir) {
     this.baseDir = baseDir;
@@ -82,6 +84,29 @@ public final class EtcdServer implements AutoCloseable {
     deleteRecursively(baseDir);
   }
 
+  /**
+   * Stops etcd (SIGTERM, as a service manager would) and starts it again on the same ports and data:
+   * clients see their connections fail and come back; leases survive, as in a real etcd restart.
+   */
+  public synchronized void restart() {
+    if (process == null) {
+      throw new IllegalStateException("etcd is not running");
+    }
+    terminate(process);
+    Path log = baseDir.resolve("etcd-restart-" + System.nanoTime() + ".log");
+    Process started = launch(clientPort, peerPort, dataDir, log);
+    String failure = awaitHealthy(started, clientPort, log);
+    if (failure != null) {
+      terminate(started);
+      process = null;
+      throw new IllegalStateException("etcd did not come back on port " + clientPort + ": " + failure);
+    }
+    process = started;
+    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    shutdownHook = new Thread(() -> terminate(started), "etcd-test-server-stop");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
   @Override
   public void close() {
     stop();
@@ -99,6 +124,8 @@ public final class EtcdServer implements AutoCloseable {
       if (failure == null) {
         process = started;
         clientPort = client;
+        peerPort = peer;
+        this.dataDir = dataDir;
         shutdownHook = new Thread(() -> terminate(started), "etcd-test-server-stop");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         return;

@@ -6,8 +6,10 @@ import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.source.Source;
+import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerPostBootstrapRequest;
@@ -47,6 +49,16 @@ public final class ManagerRuntime {
     @Override
     public void progressed(DispatcherRef ref, long checkpointTs, long resolvedTs) {
       manager.dispatcherProgressed(ref, checkpointTs, resolvedTs);
+    }
+
+    @Override
+    public void blocked(DispatcherRef ref, DdlEvent ddl) {
+      apply(manager.dispatcherBlocked(ref, ddl));
+    }
+
+    @Override
+    public void passed(DispatcherRef ref, DdlEvent ddl, boolean written) {
+      apply(manager.dispatcherPassed(ref, ddl));
     }
 
     @Override
@@ -127,7 +139,7 @@ public final class ManagerRuntime {
     effects.replies().forEach(reply -> outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply));
     for (ManagerEffects.Command command : effects.commands()) {
       if (command instanceof ManagerEffects.Start start) {
-        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS);
+        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS, manager::epoch);
         running.put(start.spec().ref(), dispatcher);
         dispatcher.start();
       } else if (command instanceof ManagerEffects.Stop stop) {
@@ -137,6 +149,11 @@ public final class ManagerRuntime {
           running.remove(stop.ref());
           apply(manager.dispatcherStopped(stop.ref(), null));
         });
+      } else if (command instanceof ManagerEffects.Release release) {
+        Dispatcher dispatcher = running.get(release.ref());
+        if (dispatcher != null) {
+          dispatcher.release(release.commitTs(), release.write());
+        }
       }
     }
     if (effects.statusChanged()) {
@@ -158,6 +175,10 @@ public final class ManagerRuntime {
       return;
     }
     outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, manager.heartbeat());
+    BlockStatusRequest waiting = manager.blockStatus();
+    if (waiting != null) {
+      outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, waiting);
+    }
   }
 
   private static Future<Void> guarded(Supplier<Future<Void>> close) {

@@ -44,6 +44,11 @@ final class ChangefeedFences {
     return decision;
   }
 
+  /** Every changefeed this node holds a fence (or a tombstone) for. */
+  Map<ChangefeedId, Fence> all() {
+    return Map.copyOf(fences);
+  }
+
   /** The message of an accepted decision is being acted on: its fence becomes the current one. */
   void keep(ChangefeedId changefeed, Fence.Decision decision) {
     fences.put(changefeed, decision.next());

@@ -1,5 +1,6 @@
 package io.feedline.node.admin;
 
+import io.feedline.common.config.AdminTls;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.node.ClusterMembership;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -35,9 +36,9 @@ public final class AdminHttpServer {
     this.registry = registry;
   }
 
-  /** Listens on {@code host:port} (0 = any free port). Returns the bound port. */
-  public Future<Integer> listen(String host, int port) {
-    server = vertx.createHttpServer().requestHandler(this::handle);
+  /** Listens on {@code host:port} (0 = any free port), with TLS when {@code tls} is on. Returns the bound port. */
+  public Future<Integer> listen(String host, int port, AdminTls tls) {
+    server = vertx.createHttpServer(AdminTransport.serverOptions(tls)).requestHandler(this::handle);
     return server.listen(port, host).map(HttpServer::actualPort);
   }
 

@@ -1,6 +1,7 @@
 package io.feedline.node.admin;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import io.vertx.grpc.common.GrpcStatus;
@@ -18,24 +19,53 @@ public final class AdminRpc {
   public static final String AUTHORIZATION = "authorization";
 
   private final GrpcClient client;
+  private final boolean tls;
   private final long timeoutMillis;
 
-  public AdminRpc(GrpcClient client, long timeoutMillis) {
-    this.client = client;
+  /** A client of admin ports that speak as {@code tls} says. */
+  public AdminRpc(Vertx vertx, AdminTransport.ClientTls tls, long timeoutMillis) {
+    this.client = GrpcClient.client(vertx, AdminTransport.clientOptions(tls));
+    this.tls = tls.tls();
     this.timeoutMillis = timeoutMillis;
   }
 
   public <Req, Resp> Future<Resp> call(SocketAddress server, ServiceMethod<Resp, Req> method, Req request, Map<String, String> headers) {
     return client.request(server, method)
-        .recover(err -> Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "cannot reach " + server + ": " + err.getMessage())))
+        .recover(err -> Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "cannot reach " + server + ": " + describe(err))))
         .compose(req -> {
           headers.forEach((k, v) -> req.headers().set(k, v));
           req.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
           return req.send(request).compose(resp -> resp.last().recover(err -> Future.failedFuture(
               resp.status() != null && resp.status() != GrpcStatus.OK
                   ? new AdminError(resp.status(), resp.statusMessage() == null ? resp.status().name() : resp.statusMessage())
-                  : new AdminError(GrpcStatus.UNAVAILABLE, method.methodName() + " on " + server + " failed: " + err.getMessage()))));
+                  : new AdminError(GrpcStatus.UNAVAILABLE, method.methodName() + " on " + server + " failed: " + describe(err)))));
         });
+  }
+
+  /**
+   * The failure's message, with the likely cause when client and server disagree about TLS: a TLS port
+   * drops a clear-text connection without a word, a clear-text port answers a TLS hello in clear text, and
+   * an untrusted certificate hides behind a generic handshake failure.
+   */
+  private String describe(Throwable err) {
+    Throwable root = err;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (root instanceof io.netty.handler.ssl.NotSslRecordException) {
+      return "TLS handshake failed: the server's admin port does not speak TLS (leave out --tls)";
+    }
+    if (root instanceof java.security.cert.CertPathBuilderException || root instanceof java.security.cert.CertificateException) {
+      return "TLS handshake failed: the server's certificate is not trusted (" + root.getMessage()
+          + "); give the CA or the server's certificate with --ca-cert FILE";
+    }
+    if (err instanceof javax.net.ssl.SSLException) {
+      return "TLS handshake failed: " + root.getMessage();
+    }
+    if (!tls && "Connection was closed".equals(err.getMessage())) {
+      return "the server closed the connection; if its admin port uses TLS, add --tls (and --ca-cert FILE)";
+    }
+    return err.getMessage();
   }
 
   /** Parses {@code host:port} (an admin address as registered, or a {@code --server} value). */

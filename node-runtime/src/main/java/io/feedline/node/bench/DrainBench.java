@@ -1,128 +1,54 @@
 package io.feedline.node.bench;
 
-import io.feedline.common.config.NodeConfig;
-import io.feedline.common.config.Timings;
-import io.feedline.common.id.ChangefeedId;
-import io.feedline.common.id.NodeId;
 import io.feedline.coordinator.Coordinator;
-import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.node.NodeRuntime;
-import io.feedline.proto.ChangefeedInfo;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.feedline.node.cluster.ClusterProbe;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * How long draining a node takes: three clustered nodes in this JVM on a real etcd, {@code --changefeeds}
- * changefeeds placed evenly, then one node that does not lead is drained until nothing remains (asked
- * every 50 ms, as the CLI does every second). Today's maintainers are placeholders that own no
- * dispatchers, so the figure is the maintainer part of a drain (moves, epoch bumps, acknowledgements,
- * STOPPING); the dispatcher part needs the real maintainer.
+ * {@code feedline bench drain}: the time to drain a node holding about D dispatchers (and its share of the
+ * maintainers) on 3 in-JVM nodes, polling the drain operation as the CLI does until nothing remains.
  */
-@Command(name = "drain", mixinStandardHelpOptions = true,
-    description = "Time to drain one of three in-JVM nodes hosting a third of the changefeeds' maintainers.")
+@Command(name = "drain", mixinStandardHelpOptions = true, description = "Time to drain a node of D dispatchers.")
 public final class DrainBench implements Callable<Integer> {
 
-  @Option(names = "--etcd", required = true, paramLabel = "URL", description = "etcd endpoint (the nodes form a cluster on it).")
-  String etcd;
+  @Option(names = "--dispatchers", defaultValue = "10000", description = "Dispatchers on the drained node, about (default ${DEFAULT-VALUE}).")
+  int dispatchers;
 
-  @Option(names = "--changefeeds", defaultValue = "300", description = "Changefeeds (default ${DEFAULT-VALUE}).")
+  @Option(names = "--changefeeds", defaultValue = "10", description = "Changefeeds the spans are spread over (default ${DEFAULT-VALUE}).")
   int changefeeds;
 
-  @Option(names = "--hazelcast-config", defaultValue = "conf/hazelcast.xml", description = "Hazelcast XML (default ${DEFAULT-VALUE}).")
-  Path hazelcastConfig;
+  @Option(names = "--etcd", paramLabel = "URL", description = "etcd endpoint (default: one embedded store in a temp dir).")
+  String etcd;
 
   @Override
   public Integer call() throws Exception {
-    System.setProperty("hazelcast.wait.seconds.before.join", "0");
-    System.setProperty("hazelcast.max.wait.seconds.before.join", "1");
-    String clusterId = "benchdrain" + UUID.randomUUID().toString().substring(0, 8);
-    Path dir = Files.createTempDirectory("feedline-bench-drain");
-    Timings timings = Timings.fromMap(Map.of("session-ttl", Duration.ofSeconds(5)));
-    List<NodeRuntime> nodes = new ArrayList<>();
-    try {
-      for (int i = 0; i < 3; i++) {
-        nodes.add(await(NodeRuntime.start(new NodeConfig("127.0.0.1", 0, dir.resolve("n" + i), List.of(etcd), true, clusterId,
-            hazelcastConfig, "127.0.0.1", timings, changefeeds, NodeConfig.DEFAULT_FAILED_AFTER, ""))));
-      }
-      NodeRuntime leader = awaitLeader(nodes);
-      for (int i = 0; i < changefeeds; i++) {
-        String id = "cf-" + i;
-        onCoordinator(leader, c -> c.create(ChangefeedInfo.newBuilder().setId(id).setSourceUri("datagen://?tables=1").setSinkUri("blackhole://").build()));
-      }
-      NodeRuntime drained = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-      Map<ChangefeedId, NodeId> owners;
-      do {
-        Thread.sleep(50);
-        owners = onCoordinator(leader, c -> Future.succeededFuture(c.maintainers()));
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("placed only " + owners.size() + " of " + changefeeds + " changefeeds");
-        }
-      } while (owners.size() < changefeeds);
-      long onDrained = owners.values().stream().filter(drained.nodeId()::equals).count();
+    // Spans spread evenly over 3 nodes: three times the target's share in all.
+    int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
+    long expected = (long) changefeeds * (tables + 1);
+    try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10))) {
+      cluster.create(changefeeds, tables);
+      BenchCluster.awaitTrue(Duration.ofMinutes(20), "all working before the drain",
+          () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
+      NodeRuntime leader = cluster.nodes().leader().orElseThrow();
+      // Not the coordinator's node: draining that one first hands the leadership over, another figure.
+      NodeRuntime target = cluster.nodes().live().stream().filter(n -> n != leader).findFirst().orElseThrow();
+      long onTarget = cluster.workingDispatchers() - cluster.workingDispatchersExcept(target);
 
       long start = System.nanoTime();
-      long remaining = onCoordinator(leader, c -> c.drain(drained.nodeId())).remaining();
-      while (remaining > 0) {
-        Thread.sleep(50);
-        remaining = onCoordinator(leader, c -> c.drain(drained.nodeId())).remaining();
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("drain not done within 5 min: " + remaining + " left");
-        }
-      }
-      double ms = (System.nanoTime() - start) / 1e6;
+      BenchCluster.awaitTrue(Duration.ofMinutes(30), "drain finished",
+          () -> ClusterProbe.onCoordinator(leader, c -> c.drain(target.nodeId()).map(Coordinator.DrainReply::remaining)) == 0);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long left = cluster.workingDispatchers() - cluster.workingDispatchersExcept(target);
+
       System.out.println(BenchCommand.machine());
-      System.out.println("store: etcd " + etcd + ", 3 clustered nodes in one JVM, placeholder maintainers (no dispatchers)");
-      System.out.printf("%12s %22s %12s %18s%n", "changefeeds", "maintainers_on_target", "drain_ms", "maintainers_per_s");
-      System.out.printf("%12d %22d %12.0f %18.0f%n", changefeeds, onDrained, ms, onDrained / (ms / 1000));
+      System.out.println("store: " + cluster.store() + ", nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables");
+      System.out.printf("%-22s %12s %18s %20s%n", "dispatchers_on_target", "drain_s", "moves_per_s", "left_on_target");
+      System.out.printf("%-22d %12.2f %18.0f %20d%n", onTarget, seconds, onTarget / seconds, left);
       return 0;
-    } finally {
-      for (NodeRuntime n : nodes) {
-        n.stop().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> null).join();
-      }
     }
-  }
-
-  private static NodeRuntime awaitLeader(List<NodeRuntime> nodes) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      for (NodeRuntime n : nodes) {
-        CoordinatorVerticle role = n.coordinatorRole();
-        Promise<Boolean> ready = Promise.promise();
-        role.context().runOnContext(v -> ready.complete(role.coordinator().map(Coordinator::bootstrapped).orElse(false)));
-        if (await(ready.future())) {
-          return n;
-        }
-      }
-      Thread.sleep(100);
-    }
-    throw new IllegalStateException("no coordinator elected within 60 s");
-  }
-
-  private static <T> T onCoordinator(NodeRuntime node, Function<Coordinator, Future<T>> action) throws Exception {
-    CoordinatorVerticle role = node.coordinatorRole();
-    Promise<T> done = Promise.promise();
-    role.context().runOnContext(v -> {
-      Optional<Coordinator> c = role.coordinator();
-      (c.isPresent() ? action.apply(c.get()) : Future.<T>failedFuture("not the coordinator")).onComplete(done);
-    });
-    return await(done.future());
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
   }
 }

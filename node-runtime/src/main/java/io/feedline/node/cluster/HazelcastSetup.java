@@ -23,7 +23,14 @@ public final class HazelcastSetup {
     }
   }
 
-  public static HazelcastClusterManager clusterManager(Config config) {
+  /**
+   * The cluster manager for the Feedline cluster {@code clusterId}. The Hazelcast cluster name gets the
+   * id appended: two Feedline clusters on the same hosts (or two test runs on one machine) otherwise find
+   * each other through the loopback member list and merge their event buses, and then a node would take
+   * control messages addressed to a namesake in the other cluster.
+   */
+  public static HazelcastClusterManager clusterManager(Config config, String clusterId) {
+    config.setClusterName(config.getClusterName() + "." + clusterId);
     return new HazelcastClusterManager(config);
   }
 }

@@ -3,9 +3,11 @@ package io.feedline.node.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.feedline.common.config.AdminTls;
 import io.feedline.common.config.NodeConfig;
 import io.feedline.common.config.Timings;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +47,9 @@ public final class ConfigLoader {
     DEFAULTS.put("hazelcast-config", "conf/hazelcast.xml");
     DEFAULTS.put("cluster-host", "127.0.0.1");
     DEFAULTS.put("admin.token", "");
+    DEFAULTS.put("admin.tls.cert-file", "");
+    DEFAULTS.put("admin.tls.key-file", "");
+    DEFAULTS.put("admin.tls.ca-file", "");
     DEFAULTS.put("scheduler.batch-size", Integer.toString(NodeConfig.DEFAULT_SCHEDULE_BATCH));
     DEFAULTS.put("changefeed.failed-after", NodeConfig.DEFAULT_FAILED_AFTER.toMinutes() + "m");
     Timings.DEFAULTS.asMap().forEach((k, v) -> DEFAULTS.put("timings." + k, v.toMillis() + "ms"));
@@ -128,17 +133,50 @@ public final class ConfigLoader {
       }
     }
     List<String> etcd = Arrays.stream(v.get("etcd").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    Path tlsCert = pemFile(v, origin, "admin.tls.cert-file", "CERTIFICATE", problems);
+    Path tlsKey = pemFile(v, origin, "admin.tls.key-file", "PRIVATE KEY", problems);
+    Path tlsCa = pemFile(v, origin, "admin.tls.ca-file", "CERTIFICATE", problems);
     if (!problems.isEmpty()) {
       return null;
     }
     try {
       return new NodeConfig(v.get("host"), port, Path.of(v.get("data-dir")), etcd, cluster, v.get("cluster-id"),
           Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings), scheduleBatch, failedAfter,
-          v.get("admin.token"));
+          v.get("admin.token"), new AdminTls(tlsCert, tlsKey, tlsCa));
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * The PEM file {@code key} names (null when empty), checked here so that a wrong path stops start-up as a
+   * configuration error naming the key, not as a TLS failure when the port opens.
+   */
+  private static Path pemFile(Map<String, String> v, Map<String, String> origin, String key, String pemType, List<String> problems) {
+    String value = v.get(key).trim();
+    if (value.isEmpty()) {
+      return null;
+    }
+    Path file = Path.of(value);
+    String problem;
+    if (!Files.isRegularFile(file)) {
+      problem = "file " + file + " does not exist";
+    } else if (!Files.isReadable(file)) {
+      problem = "file " + file + " is not readable";
+    } else {
+      try {
+        problem = Files.readString(file, StandardCharsets.ISO_8859_1).contains(pemType + "-----")
+            ? null : "file " + file + " holds no PEM " + pemType;
+      } catch (IOException | RuntimeException e) {
+        problem = "file " + file + " cannot be read as PEM: " + e.getMessage();
+      }
+    }
+    if (problem != null) {
+      problems.add(key + ": " + problem + " (from " + origin.get(key) + ")");
+      return null;
+    }
+    return file;
   }
 
   private static <T> T parse(Map<String, String> v, Map<String, String> origin, String key,

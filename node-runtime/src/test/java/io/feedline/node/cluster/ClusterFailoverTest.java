@@ -11,15 +11,12 @@ import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.testing.EtcdServer;
-import io.feedline.coordinator.Coordinator;
-import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
 import io.feedline.node.NodeRuntime;
+import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.proto.ChangefeedInfo;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,9 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Function;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,12 +83,12 @@ class ClusterFailoverTest {
     NodeRuntime leader = awaitLeader(nodes);
     for (int i = 0; i < CHANGEFEEDS; i++) {
       String id = String.format("cf-%03d", i);
-      onCoordinator(leader, c -> c.create(ChangefeedInfo.newBuilder().setId(id).setSourceUri("datagen://?tables=1").setSinkUri("blackhole://").build()));
+      ClusterProbe.onCoordinator(leader, c -> c.create(ChangefeedInfo.newBuilder().setId(id).setSourceUri("datagen://?tables=1").setSinkUri("blackhole://").build()));
     }
     awaitConverged("all placed", nodes, leader);
 
     // Move ten changefeeds to another node each.
-    Map<ChangefeedId, NodeId> owners = onCoordinator(leader, c -> Future.succeededFuture(c.maintainers()));
+    Map<ChangefeedId, NodeId> owners = ClusterProbe.onCoordinator(leader, c -> Future.succeededFuture(c.maintainers()));
     List<NodeId> ids = nodes.stream().map(NodeRuntime::nodeId).toList();
     Map<ChangefeedId, NodeId> moves = new HashMap<>();
     for (var e : owners.entrySet()) {
@@ -102,12 +96,12 @@ class ClusterFailoverTest {
         break;
       }
       NodeId dest = ids.get((ids.indexOf(e.getValue()) + 1) % ids.size());
-      onCoordinator(leader, c -> c.moveMaintainer(e.getKey(), dest));
+      ClusterProbe.onCoordinator(leader, c -> c.moveMaintainer(e.getKey(), dest));
       moves.put(e.getKey(), dest);
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!moves.entrySet().stream().allMatch(m -> m.getValue().equals(
-        onCoordinator(leader, c -> Future.succeededFuture(c.maintainers())).get(m.getKey())))) {
+        ClusterProbe.onCoordinator(leader, c -> Future.succeededFuture(c.maintainers())).get(m.getKey())))) {
       assertThat(System.nanoTime()).as("moves landed on their destinations").isLessThan(deadline);
       pause();
     }
@@ -126,12 +120,9 @@ class ClusterFailoverTest {
   private static NodeRuntime awaitLeader(List<NodeRuntime> candidates) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
-      for (NodeRuntime n : candidates) {
-        CoordinatorVerticle role = n.coordinatorRole();
-        Boolean ready = onContext(role.context(), () -> Future.succeededFuture(role.coordinator().map(Coordinator::bootstrapped).orElse(false)));
-        if (ready) {
-          return n;
-        }
+      Optional<NodeRuntime> leader = ClusterProbe.leader(candidates);
+      if (leader.isPresent()) {
+        return leader.get();
       }
       pause();
     }
@@ -146,54 +137,16 @@ class ClusterFailoverTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     String last = "";
     while (System.nanoTime() < deadline) {
-      last = divergence(live, leader);
+      List<ChangefeedRecord> persisted = await(registry.loadAll());
+      last = persisted.size() != CHANGEFEEDS
+          ? "persisted changefeeds: " + persisted.size()
+          : ClusterProbe.maintainerDivergence(persisted, live, leader);
       if (last.isEmpty()) {
         return;
       }
       pause();
     }
     throw new AssertionError(what + ": not converged: " + last);
-  }
-
-  private static String divergence(List<NodeRuntime> live, NodeRuntime leader) {
-    List<ChangefeedRecord> persisted = await(registry.loadAll());
-    if (persisted.size() != CHANGEFEEDS) {
-      return "persisted changefeeds: " + persisted.size();
-    }
-    Map<ChangefeedId, NodeId> coordinatorView = onCoordinator(leader, c -> Future.succeededFuture(c.maintainers()));
-    Map<ChangefeedId, Map<NodeId, Long>> running = new HashMap<>();
-    for (NodeRuntime n : live) {
-      Map<ChangefeedId, Long> local = onContext(n.maintainerRole().context(), () -> Future.succeededFuture(n.maintainerRole().runningMaintainers()));
-      local.forEach((cf, epoch) -> running.computeIfAbsent(cf, k -> new HashMap<>()).put(n.nodeId(), epoch));
-    }
-    for (ChangefeedRecord r : persisted) {
-      Map<NodeId, Long> where = running.getOrDefault(r.id(), Map.of());
-      if (where.size() != 1) {
-        return r.id() + " runs on " + where;
-      }
-      var only = where.entrySet().iterator().next();
-      if (only.getValue() != r.epoch()) {
-        return r.id() + " runs at epoch " + only.getValue() + " but " + r.epoch() + " is persisted";
-      }
-      if (!only.getKey().equals(coordinatorView.get(r.id()))) {
-        return r.id() + " runs on " + only.getKey() + " but the coordinator says " + coordinatorView.get(r.id());
-      }
-    }
-    return "";
-  }
-
-  private static <T> T onCoordinator(NodeRuntime node, Function<Coordinator, Future<T>> action) {
-    CoordinatorVerticle role = node.coordinatorRole();
-    return onContext(role.context(), () -> {
-      Optional<Coordinator> c = role.coordinator();
-      return c.isPresent() ? action.apply(c.get()) : Future.failedFuture("not the coordinator");
-    });
-  }
-
-  private static <T> T onContext(Context context, Supplier<Future<T>> action) {
-    Promise<T> done = Promise.promise();
-    context.runOnContext(v -> action.get().onComplete(done));
-    return await(done.future());
   }
 
   private static void pause() {

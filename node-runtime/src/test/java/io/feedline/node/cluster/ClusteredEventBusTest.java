@@ -45,13 +45,13 @@ class ClusteredEventBusTest {
   static void startCluster() throws Exception {
     for (int i = 1; i <= 3; i++) {
       Config hz = HazelcastSetup.load(Path.of("../conf/hazelcast.xml"));
-      // The shipped file is used as is, except: a cluster of our own, and no join wait (tests only).
-      hz.setClusterName(CLUSTER);
+      // The shipped file is used as is, except: no join wait (tests only). The cluster of our own comes
+      // from the cluster id, as on a node.
       hz.setProperty("hazelcast.wait.seconds.before.join", "0");
       hz.setProperty("hazelcast.max.wait.seconds.before.join", "1");
       Vertx vertx = Vertx.builder()
           .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1").setPort(0)))
-          .withClusterManager(HazelcastSetup.clusterManager(hz))
+          .withClusterManager(HazelcastSetup.clusterManager(hz, CLUSTER))
           .buildClustered()
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       nodes.add(vertx);
@@ -107,6 +107,26 @@ class ClusteredEventBusTest {
     }
     assertThat(metrics.get(1).get("feedline.bus.malformed").tag("reason", "unexpected_body").counter().count()).isGreaterThanOrEqualTo(1);
     assertThat(onN2).allSatisfy(in -> assertThat(in.payload()).isEqualTo(request));
+  }
+
+  @Test
+  void aNodeOfAnotherClusterIdOnTheSameHostStaysOutOfTheCluster() throws Exception {
+    // Same XML, same loopback member list: only the cluster id differs.
+    Config hz = HazelcastSetup.load(Path.of("../conf/hazelcast.xml"));
+    hz.setProperty("hazelcast.wait.seconds.before.join", "0");
+    hz.setProperty("hazelcast.max.wait.seconds.before.join", "1");
+    var manager = HazelcastSetup.clusterManager(hz, CLUSTER + "-other");
+    Vertx other = await(Vertx.builder()
+        .with(new VertxOptions().setEventBusOptions(new EventBusOptions().setHost("127.0.0.1").setClusterPublicHost("127.0.0.1").setPort(0)))
+        .withClusterManager(manager)
+        .buildClustered());
+    try {
+      assertThat(manager.getNodes()).hasSize(1);
+      var firstManager = (io.vertx.core.internal.VertxInternal) nodes.get(0);
+      assertThat(firstManager.clusterManager().getNodes()).hasSize(3).doesNotContain(manager.getNodeId());
+    } finally {
+      await(other.close());
+    }
   }
 
   private static <T> T await(Future<T> f) throws Exception {

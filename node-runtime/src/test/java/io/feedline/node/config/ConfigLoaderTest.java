@@ -74,6 +74,34 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void adminTlsIsOffByDefaultAndTakesPemFilesFromFileEnvironmentOrFlags() throws IOException {
+    assertThat(ConfigLoader.load(Path.of("../conf/node.yaml"), Map.of(), Map.of()).adminTls().enabled()).isFalse();
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+    Path ca = Files.writeString(dir.resolve("ca.pem"), Files.readString(cert));
+    NodeConfig config = ConfigLoader.load(yaml("admin:\n  tls:\n    cert-file: " + dir.resolve("nope.pem") + "\n    key-file: " + key + "\n"),
+        Map.of("FEEDLINE_ADMIN_TLS_CERT_FILE", cert.toString()), Map.of("admin.tls.ca-file", ca.toString()));
+    assertThat(config.adminTls().enabled()).isTrue();
+    assertThat(config.adminTls().certFile()).isEqualTo(cert);
+    assertThat(config.adminTls().keyFile()).isEqualTo(key);
+    assertThat(config.adminTls().trustedCerts()).isEqualTo(ca);
+    assertThat(ConfigLoader.load(null, Map.of(), Map.of("admin.tls.cert-file", cert.toString(), "admin.tls.key-file", key.toString()))
+        .adminTls().trustedCerts()).as("without a CA file, forwarding trusts the node's own certificate").isEqualTo(cert);
+  }
+
+  @Test
+  void adminTlsFilesMustExistHoldPemAndComeInPairs() throws IOException {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    Path missing = dir.resolve("missing.pem");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("admin.tls.cert-file", missing.toString(), "admin.tls.key-file", cert.toString())))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+            "admin.tls.cert-file: file " + missing + " does not exist (from flag --admin.tls.cert-file)",
+            "admin.tls.key-file: file " + cert + " holds no PEM PRIVATE KEY (from flag --admin.tls.key-file)"));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FEEDLINE_ADMIN_TLS_CERT_FILE", cert.toString()), Map.of()))
+        .hasMessageContaining("admin.tls.cert-file and admin.tls.key-file go together");
+  }
+
+  @Test
   void semanticRulesAreChecked() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("timings.session-ttl", "2s")))
         .hasMessageContaining("timings.session-ttl must be at least 5s");

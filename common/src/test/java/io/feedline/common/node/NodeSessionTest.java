@@ -1,0 +1,65 @@
+package io.feedline.common.node;
+
+import static io.feedline.common.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.etcd.jetcd.Client;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.testing.Await;
+import io.feedline.common.testing.EtcdServer;
+import io.feedline.proto.NodeRegistration;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A lost session reaches every role that registered for it (on real etcd, where sessions can be lost). */
+class NodeSessionTest {
+
+  private EtcdServer etcd;
+  private Vertx vertx;
+  private MetaStore store;
+
+  @BeforeEach
+  void start() {
+    etcd = EtcdServer.start();
+    vertx = Vertx.vertx();
+    store = MetaStores.etcd(vertx, List.of(etcd.endpoint()));
+  }
+
+  @AfterEach
+  void stop() {
+    await(store.close());
+    await(vertx.close());
+    etcd.close();
+  }
+
+  @Test
+  void everyHandlerHearsOfTheLossOnceIncludingOneAddedAfterIt() throws Exception {
+    NodeId node = NodeId.of("n1");
+    MetaKeys keys = new MetaKeys("session-test");
+    NodeSession session = await(NodeSession.open(store, keys,
+        NodeRegistration.newBuilder().setNodeId(node.value()).build(), 5));
+    AtomicInteger process = new AtomicInteger();
+    AtomicInteger dispatchers = new AtomicInteger();
+    session.onLost(v -> process.incrementAndGet());
+    session.onLost(v -> dispatchers.incrementAndGet());
+
+    try (Client other = Client.builder().endpoints(etcd.endpoint()).build()) {
+      other.getLeaseClient().revoke(session.lease().id()).get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    Await.until("both handlers hear of the loss", () -> process.get() > 0 && dispatchers.get() > 0);
+
+    AtomicInteger late = new AtomicInteger();
+    session.onLost(v -> late.incrementAndGet());
+    assertThat(late.get()).as("a handler added after the loss runs at once").isEqualTo(1);
+    assertThat(process.get()).isEqualTo(1);
+    assertThat(dispatchers.get()).isEqualTo(1);
+  }
+}

@@ -1,0 +1,103 @@
+package io.feedline.node.simulation;
+
+import io.feedline.common.config.Timings;
+import io.feedline.common.messaging.FaultRules;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.testing.EtcdServer;
+import io.feedline.coordinator.changefeed.ChangefeedStore;
+import io.feedline.node.cluster.InJvmCluster;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An {@link InJvmCluster} on a real etcd whose nodes talk through one seeded {@link FaultRules} on every
+ * control bus's outbound side: drops, delays, duplicates, reordering and partitions between node pairs. A
+ * crash cuts the node off both ways before it dies, so nothing it still sends on the way down arrives. An
+ * observer client records the registry's history for the invariants ({@link MetaHistory}).
+ */
+final class SimulatedCluster implements AutoCloseable {
+
+  /** A short session TTL keeps failovers (and so a seed's run) short; it is the minimum a node accepts. */
+  static final Duration SESSION_TTL = Timings.MIN_SESSION_TTL;
+
+  private final EtcdServer etcd;
+  private final Vertx vertx;
+  private final FaultRules faults;
+  private final InJvmCluster nodes;
+  private final MetaStore observer;
+  private final ChangefeedStore registry;
+  private final MetaHistory history;
+
+  private SimulatedCluster(int size, long seed) {
+    this.etcd = EtcdServer.start();
+    this.vertx = Vertx.vertx();
+    this.faults = new FaultRules(seed);
+    String clusterId = "sim-" + Long.toUnsignedString(seed, 36) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
+    this.nodes = new InJvmCluster(size, vertx, v -> MetaStores.etcd(v, List.of(etcd.endpoint())),
+        bus -> bus.addOutboundInterceptor(faults), clusterId, Path.of("target", "simulation", clusterId),
+        Timings.fromMap(Map.of("session-ttl", SESSION_TTL)));
+    this.observer = MetaStores.etcd(vertx, List.of(etcd.endpoint()));
+    MetaKeys keys = new MetaKeys(clusterId);
+    this.registry = new ChangefeedStore(observer, keys);
+    this.history = new MetaHistory(vertx, observer, keys);
+  }
+
+  static SimulatedCluster start(int size, long seed) {
+    SimulatedCluster cluster = new SimulatedCluster(size, seed);
+    try {
+      cluster.history.start();
+      cluster.nodes.startAll();
+      return cluster;
+    } catch (RuntimeException | Error e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  InJvmCluster nodes() {
+    return nodes;
+  }
+
+  FaultRules faults() {
+    return faults;
+  }
+
+  ChangefeedStore registry() {
+    return registry;
+  }
+
+  MetaHistory history() {
+    return history;
+  }
+
+  /**
+   * Kills the node in {@code slot}. Its isolation is never lifted: its id does not come back (a restart is
+   * a new node), and a message to it still in flight (delayed) must not reach what is left of it.
+   */
+  void crash(int slot) {
+    nodes.crash(slot, node -> faults.isolate(node.nodeId()));
+  }
+
+  /** Stops etcd and starts it again on the same data: every client's calls fail for a while. */
+  void restartMetastore() {
+    etcd.restart();
+  }
+
+  @Override
+  public void close() {
+    history.stop();
+    nodes.close();
+    try {
+      InJvmCluster.join(observer.close());
+    } catch (RuntimeException e) {
+      // closing anyway
+    }
+    InJvmCluster.join(vertx.close());
+    etcd.close();
+  }
+}
