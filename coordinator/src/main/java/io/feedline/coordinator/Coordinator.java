@@ -280,7 +280,7 @@ public final class Coordinator {
       }
       return;
     }
-    boolean operated = operators.onStatus(id, from, status);
+    boolean operated = advanceOperator(id, from, status);
     Fence owner = new Fence(cf.owner(), cf.epoch(), cf.epoch() == Epochs.COMPAT, false, Epochs.COMPAT);
     Fence.Decision decision = owner.admitControl(from, status.getEpoch());
     if (!decision.accepted()) {
@@ -305,6 +305,19 @@ public final class Coordinator {
     } else if (cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
       recoverFromWarning(cf);
     }
+  }
+
+  /**
+   * Feeds the status to the changefeed's operator; when that makes its next step due (a move's origin
+   * confirmed its stop, so the destination's add is next), the step is sent now rather than at the next
+   * resend: a drain moves maintainers one confirmation apart, not one resend interval apart.
+   */
+  private boolean advanceOperator(ChangefeedId id, NodeId from, MaintainerStatus status) {
+    Optional<MaintainerOperator> op = operators.get(id);
+    List<Outbound> before = op.map(MaintainerOperator::messages).orElse(List.of());
+    boolean operated = operators.onStatus(id, from, status);
+    op.map(MaintainerOperator::messages).filter(after -> !after.isEmpty() && !after.equals(before)).ifPresent(after -> after.forEach(this::send));
+    return operated;
   }
 
   private static boolean active(MaintainerStatus s) {

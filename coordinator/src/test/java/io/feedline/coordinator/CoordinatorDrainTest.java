@@ -165,6 +165,23 @@ class CoordinatorDrainTest {
   }
 
   @Test
+  void aNewCoordinatorContinuesTheDrainItFindsOnTheNodes() {
+    cluster(9);
+    drain(N3);
+    h.step();
+    long epoch = h.node("n1").drainTarget.epoch();
+    assertThat(h.node("n1").drainTarget).isEqualTo(NodeDrainTarget.set(N3, epoch));
+
+    // The coordinator fails over before the drain is done; the new one learns the target from the nodes.
+    h.elect();
+    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h.stepUntil("n3 stopping", () -> h.node("n3").liveness.liveness() == NodeLiveness.NODE_LIVENESS_STOPPING, 80);
+    assertThat(maintainersOn(N3)).isZero();
+    assertThat(h.node("n1").drainTarget).as("the same drain, not a new one").isEqualTo(NodeDrainTarget.set(N3, epoch));
+    assertThat(remaining()).isZero();
+  }
+
+  @Test
   void refusalsAndTheCoordinatorsOwnNode() {
     cluster(0);
     assertThat(refusal(NodeId.of("n9")).reason()).isEqualTo(CoordinatorException.Reason.NOT_FOUND);

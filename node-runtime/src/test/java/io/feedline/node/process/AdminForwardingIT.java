@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Two clustered servers on a real etcd: admin requests sent to the node that does not lead are forwarded
  * to the coordinator's node (token included), a resign moves the coordinator to the other node, and a
- * drain of the node that does not lead moves its maintainer away and leaves it STOPPING.
+ * drain of the coordinator's node hands the leadership over first, moves its maintainer away and leaves
+ * it STOPPING.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class AdminForwardingIT {
@@ -60,28 +61,32 @@ class AdminForwardingIT {
       ServerProcess.Started oldLeader = follower == sa ? sb : sa;
       oldLeader.cliUntil(SETTLE, r -> r.exit() == 0, "--token", TOKEN, "changefeed", "query", "--id", id);
 
-      // Drain the node that does not lead, through it: the CLI waits until nothing is left on it.
-      ServerProcess.CliResult drained = oldLeader.cli("--token", TOKEN, "node", "drain", "--node", oldLeader.nodeId(), "-o", "json",
+      // Drain the coordinator's own node, through the other node: the coordinator first hands its
+      // leadership over (the CLI retries meanwhile), then the new coordinator drains it to 0.
+      ServerProcess.Started drainedNode = follower;
+      ServerProcess.Started survivor = oldLeader;
+      ServerProcess.CliResult drained = survivor.cli("--token", TOKEN, "node", "drain", "--node", drainedNode.nodeId(), "-o", "json",
           "--interval", "200");
       assertThat(drained.exit()).as(drained.toString()).isZero();
       assertThat(new JsonObject(drained.out()).getLong("remaining")).isZero();
-      JsonObject view = new JsonObject(follower.cli("--token", TOKEN, "changefeed", "query", "--id", id, "-o", "json").out());
-      assertThat(view.getString("node")).as("the maintainer left the drained node").isEqualTo(follower.nodeId());
-      JsonArray after = new JsonArray(follower.cli("--token", TOKEN, "node", "list", "-o", "json").out());
-      assertThat(after.stream().map(JsonObject.class::cast).filter(n -> n.getString("id").equals(oldLeader.nodeId()))
+      JsonArray after = new JsonArray(survivor.cli("--token", TOKEN, "node", "list", "-o", "json").out());
+      assertThat(coordinatorOf(after)).as("the leadership moved off the drained node").isEqualTo(survivor.nodeId());
+      assertThat(after.stream().map(JsonObject.class::cast).filter(n -> n.getString("id").equals(drainedNode.nodeId()))
           .map(n -> n.getString("liveness"))).containsExactly("STOPPING");
+      JsonObject view = new JsonObject(survivor.cli("--token", TOKEN, "changefeed", "query", "--id", id, "-o", "json").out());
+      assertThat(view.getString("node")).as("the maintainer left the drained node").isEqualTo(survivor.nodeId());
       // Asking again is idempotent; --no-wait answers at once.
-      ServerProcess.CliResult again = follower.cli("--token", TOKEN, "node", "drain", "--node", oldLeader.nodeId(), "--no-wait", "-o", "json");
+      ServerProcess.CliResult again = drainedNode.cli("--token", TOKEN, "node", "drain", "--node", drainedNode.nodeId(), "--no-wait", "-o", "json");
       assertThat(again.exit()).as(again.toString()).isZero();
       assertThat(new JsonObject(again.out()).getLong("remaining")).isZero();
       // One drain at a time: until the drained node leaves, no other drain starts.
-      ServerProcess.CliResult other = follower.cli("--token", TOKEN, "node", "drain", "--node", follower.nodeId(), "--no-wait");
+      ServerProcess.CliResult other = survivor.cli("--token", TOKEN, "node", "drain", "--node", survivor.nodeId(), "--no-wait");
       assertThat(other.exit()).isEqualTo(1);
-      assertThat(other.err()).startsWith("feedline: FAILED_PRECONDITION: ").contains(oldLeader.nodeId() + " is drained but has not left");
+      assertThat(other.err()).startsWith("feedline: FAILED_PRECONDITION: ").contains(drainedNode.nodeId() + " is drained but has not left");
       // Gauges are refreshed every coordinator tick (rows re-registered): poll for the line.
-      String drainGauge = "feedline_coordinator_drain_remaining{node=\"" + oldLeader.nodeId() + "\"} 0.0";
+      String drainGauge = "feedline_coordinator_drain_remaining{node=\"" + drainedNode.nodeId() + "\"} 0.0";
       long deadline = System.nanoTime() + SETTLE.toNanos();
-      while (!follower.get("/metrics").lines().anyMatch(drainGauge::equals)) {
+      while (!survivor.get("/metrics").lines().anyMatch(drainGauge::equals)) {
         assertThat(System.nanoTime()).as("metric line " + drainGauge).isLessThan(deadline);
         Thread.sleep(200);
       }
