@@ -1,13 +1,13 @@
 package io.feedline.node;
 
 import io.feedline.common.uri.SinkUris;
+import io.feedline.dispatcher.check.ChangeLine;
 import io.feedline.dispatcher.check.CheckReport;
 import io.feedline.dispatcher.check.ConsistencyCheck;
 import io.feedline.dispatcher.check.DatagenReplay;
 import io.feedline.dispatcher.check.FileSinkContent;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.InvalidPathException;
@@ -65,7 +65,7 @@ public final class CheckCommand implements Callable<Integer> {
       if (upTo < after) {
         throw new BadInput("--until " + upTo + " is below --from " + after);
       }
-      List<JsonObject> expected = DatagenReplay.events(datagen, after, upTo);
+      List<ChangeLine> expected = DatagenReplay.events(datagen, after, upTo);
       CheckReport report = ConsistencyCheck.compare(expected, content.events(), after, upTo);
       out.print(report.render());
       out.flush();
