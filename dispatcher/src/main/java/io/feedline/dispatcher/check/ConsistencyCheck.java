@@ -1,13 +1,11 @@
 package io.feedline.dispatcher.check;
 
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -15,8 +13,7 @@ import java.util.TreeSet;
 /**
  * Compares what a sink holds with what the source says it should hold, over the window {@code (from,
  * until]} (DESIGN §9.5: downstream content equals the source replayed to the checkpoint). Pure: both sides
- * come in as change events in the file sink's JSON line format ({@code commitTs}, {@code table}, and either
- * {@code op}/{@code key}/{@code before}/{@code after} for a row or {@code ddl}/{@code query} for a DDL).
+ * come in as {@link ChangeLine}s, change events in the file sink's JSON line format.
  *
  * <p>De-duplication. Delivery is at least once above a checkpoint: a restarted writer rewrites what lay
  * beyond its checkpoint, and a writer found WRITING by a new maintainer writes its DDL again, so the sink
@@ -37,117 +34,105 @@ import java.util.TreeSet;
  */
 public final class ConsistencyCheck {
 
+  private static final Comparator<ChangeLine> ORDER = Comparator.comparingLong(ChangeLine::commitTs)
+      // Within one ts a DDL sorts first (it never shares a ts with rows of its table), then rows by table and key.
+      .thenComparing(e -> e.isDdl() ? 0 : 1).thenComparingLong(ChangeLine::table).thenComparingLong(ChangeLine::key);
+
   private ConsistencyCheck() {}
 
   /**
    * @param expected the source's events in {@code (from, until]} (others are ignored)
    * @param actual everything the sink holds, in any order, duplicates allowed
    */
-  public static CheckReport compare(List<JsonObject> expected, List<JsonObject> actual, long from, long until) {
-    Set<JsonObject> want = window(expected, from, until);
-    Set<JsonObject> have = window(actual, from, until);
+  public static CheckReport compare(List<ChangeLine> expected, List<ChangeLine> actual, long from, long until) {
+    Set<ChangeLine> want = window(expected, from, until);
+    Set<ChangeLine> have = window(actual, from, until);
 
     Map<Long, CheckReport.TableDiff.Builder> tables = new TreeMap<>();
-    Map<Long, Map<Long, JsonObject>> wantState = finalState(want);
-    Map<Long, Map<Long, JsonObject>> haveState = finalState(have);
+    Map<Long, Map<Long, ChangeLine>> wantState = finalState(want);
+    Map<Long, Map<Long, ChangeLine>> haveState = finalState(have);
     Set<Long> tableIds = new TreeSet<>(wantState.keySet());
     tableIds.addAll(haveState.keySet());
     for (long table : tableIds) {
-      Map<Long, JsonObject> w = wantState.getOrDefault(table, Map.of());
-      Map<Long, JsonObject> h = haveState.getOrDefault(table, Map.of());
+      Map<Long, ChangeLine> w = wantState.getOrDefault(table, Map.of());
+      Map<Long, ChangeLine> h = haveState.getOrDefault(table, Map.of());
       CheckReport.TableDiff.Builder diff = tables.computeIfAbsent(table, CheckReport.TableDiff.Builder::new);
-      for (Map.Entry<Long, JsonObject> row : w.entrySet()) {
-        JsonObject got = h.get(row.getKey());
+      for (Map.Entry<Long, ChangeLine> row : w.entrySet()) {
+        ChangeLine got = h.get(row.getKey());
         if (got == null) {
-          diff.missingRow(row.getKey(), row.getValue());
-        } else if (!got.equals(row.getValue())) {
-          diff.wrongRow(row.getKey(), row.getValue(), got);
+          diff.missingRow(row.getKey(), row.getValue().after());
+        } else if (!got.line().equals(row.getValue().line()) && !got.after().equals(row.getValue().after())) {
+          diff.wrongRow(row.getKey(), row.getValue().after(), got.after());
         }
       }
-      for (Map.Entry<Long, JsonObject> row : h.entrySet()) {
+      for (Map.Entry<Long, ChangeLine> row : h.entrySet()) {
         if (!w.containsKey(row.getKey())) {
-          diff.extraRow(row.getKey(), row.getValue());
+          diff.extraRow(row.getKey(), row.getValue().after());
         }
       }
     }
 
-    List<JsonObject> missingDdls = new ArrayList<>();
-    List<JsonObject> extraDdls = new ArrayList<>();
-    for (JsonObject e : sorted(want)) {
+    List<String> missingDdls = new ArrayList<>();
+    List<String> extraDdls = new ArrayList<>();
+    for (ChangeLine e : sorted(want)) {
       if (!have.contains(e)) {
-        if (isDdl(e)) {
-          missingDdls.add(e);
+        if (e.isDdl()) {
+          missingDdls.add(e.line());
         } else {
-          tables.computeIfAbsent(table(e), CheckReport.TableDiff.Builder::new).missingChange(e);
+          tables.computeIfAbsent(e.table(), CheckReport.TableDiff.Builder::new).missingChange(e.line());
         }
       }
     }
-    for (JsonObject e : sorted(have)) {
+    for (ChangeLine e : sorted(have)) {
       if (!want.contains(e)) {
-        if (isDdl(e)) {
-          extraDdls.add(e);
+        if (e.isDdl()) {
+          extraDdls.add(e.line());
         } else {
-          tables.computeIfAbsent(table(e), CheckReport.TableDiff.Builder::new).extraChange(e);
+          tables.computeIfAbsent(e.table(), CheckReport.TableDiff.Builder::new).extraChange(e.line());
         }
       }
     }
     List<CheckReport.TableDiff> diffs = tables.values().stream().map(CheckReport.TableDiff.Builder::build)
         .filter(d -> !d.isEmpty()).toList();
     long rows = wantState.values().stream().mapToLong(Map::size).sum();
-    long ddls = want.stream().filter(ConsistencyCheck::isDdl).count();
+    long ddls = want.stream().filter(ChangeLine::isDdl).count();
     return new CheckReport(from, until, want.size(), rows, ddls, diffs, missingDdls, extraDdls);
   }
 
   /** The distinct events in {@code (from, until]}. */
-  private static Set<JsonObject> window(List<JsonObject> events, long from, long until) {
-    Set<JsonObject> out = new LinkedHashSet<>();
-    for (JsonObject e : events) {
-      long ts = commitTs(e);
-      if (ts > from && ts <= until) {
+  private static Set<ChangeLine> window(List<ChangeLine> events, long from, long until) {
+    Set<ChangeLine> out = new HashSet<>();
+    for (ChangeLine e : events) {
+      if (e.commitTs() > from && e.commitTs() <= until) {
         out.add(e);
       }
     }
     return out;
   }
 
-  private static List<JsonObject> sorted(Set<JsonObject> events) {
-    List<JsonObject> out = new ArrayList<>(events);
-    // Within one ts a DDL sorts first (it never shares a ts with rows of its table), then rows by key.
-    out.sort(Comparator.comparingLong(ConsistencyCheck::commitTs).thenComparing(e -> isDdl(e) ? 0 : 1)
-        .thenComparingLong(ConsistencyCheck::table).thenComparingLong(e -> isDdl(e) ? 0 : e.getLong("key")));
+  private static List<ChangeLine> sorted(Set<ChangeLine> events) {
+    List<ChangeLine> out = new ArrayList<>(events);
+    out.sort(ORDER);
     return out;
   }
 
-  private static Map<Long, Map<Long, JsonObject>> finalState(Set<JsonObject> events) {
-    Map<Long, Map<Long, JsonObject>> tables = new LinkedHashMap<>();
-    for (JsonObject e : sorted(events)) {
-      Map<Long, JsonObject> rows = tables.computeIfAbsent(table(e), t -> new TreeMap<>());
-      if (isDdl(e)) {
-        String type = e.getString("ddl");
-        if ("TRUNCATE_TABLE".equals(type) || "DROP_TABLE".equals(type) || "CREATE_TABLE".equals(type)) {
+  /** Per table, the last change of every row still present at the end. */
+  private static Map<Long, Map<Long, ChangeLine>> finalState(Set<ChangeLine> events) {
+    Map<Long, Map<Long, ChangeLine>> tables = new HashMap<>();
+    for (ChangeLine e : sorted(events)) {
+      Map<Long, ChangeLine> rows = tables.computeIfAbsent(e.table(), t -> new TreeMap<>());
+      if (e.isDdl()) {
+        if (EMPTIES_TABLE.contains(e.ddl())) {
           rows.clear();
         }
-        continue;
-      }
-      long key = e.getLong("key");
-      if ("DELETE".equals(e.getString("op"))) {
-        rows.remove(key);
+      } else if ("DELETE".equals(e.op())) {
+        rows.remove(e.key());
       } else {
-        rows.put(key, Objects.requireNonNullElseGet(e.getJsonObject("after"), JsonObject::new));
+        rows.put(e.key(), e);
       }
     }
     return tables;
   }
 
-  static boolean isDdl(JsonObject e) {
-    return e.containsKey("ddl");
-  }
-
-  static long commitTs(JsonObject e) {
-    return e.getLong("commitTs");
-  }
-
-  static long table(JsonObject e) {
-    return e.getLong("table");
-  }
+  private static final Set<String> EMPTIES_TABLE = Set.of("TRUNCATE_TABLE", "DROP_TABLE", "CREATE_TABLE");
 }

@@ -2,11 +2,9 @@ package io.feedline.dispatcher.check;
 
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
-import io.feedline.dispatcher.sink.file.FileSink;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +24,7 @@ public final class DatagenReplay {
   /**
    * @throws IllegalArgumentException when the window is too large to replay (give a later {@code from})
    */
-  public static List<JsonObject> events(DatagenSpec spec, long from, long until) {
+  public static List<ChangeLine> events(DatagenSpec spec, long from, long until) {
     DatagenModel model = DatagenModel.of(spec);
     TickTimeline timeline = model.timeline();
     long last = timeline.lastTickAtOrBelow(spec.until() == 0 ? until : Math.min(until, spec.until()));
@@ -36,24 +34,19 @@ public final class DatagenReplay {
       throw new IllegalArgumentException("replaying (" + from + ", " + until + "] means " + ticks + " ticks of " + model.tables()
           + " tables: too much; give a later --from");
     }
-    List<JsonObject> out = new ArrayList<>();
+    List<ChangeLine> out = new ArrayList<>();
     for (long tick = first; tick <= last; tick++) {
       DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
       if (ddl != null) {
-        out.add(line(FileSink.encode(ddl)));
+        out.add(ChangeLine.of(ddl));
         continue; // a DDL tick carries no row change of any table
       }
       for (long table = 1; table <= model.tables(); table++) {
         for (RowChange row : model.rowsAt(table, tick)) {
-          out.add(line(FileSink.encode(row)));
+          out.add(ChangeLine.of(row));
         }
       }
     }
     return out;
-  }
-
-  /** Parsed from text, like the sink's lines, so both sides hold the same value types. */
-  private static JsonObject line(String encoded) {
-    return new JsonObject(encoded);
   }
 }

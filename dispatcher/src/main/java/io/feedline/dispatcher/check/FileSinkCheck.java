@@ -2,7 +2,6 @@ package io.feedline.dispatcher.check;
 
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ public final class FileSinkCheck {
     if (upTo < after) {
       throw new BadInput("--until " + upTo + " is below --from " + after);
     }
-    List<JsonObject> expected = DatagenReplay.events(datagen, after, upTo);
+    List<ChangeLine> expected = DatagenReplay.events(datagen, after, upTo);
     return ConsistencyCheck.compare(expected, content.events(), after, upTo);
   }
 

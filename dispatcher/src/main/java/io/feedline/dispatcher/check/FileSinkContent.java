@@ -2,8 +2,6 @@ package io.feedline.dispatcher.check;
 
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.sink.file.SpanRecord;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +27,7 @@ import java.util.stream.Stream;
  * window ({@code from}) is the lowest {@code sinceTs} of the records: where the table trigger, which
  * starts with the changefeed, began.
  */
-public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records) {
+public record FileSinkContent(List<ChangeLine> events, List<SpanRecord> records) {
 
   public FileSinkContent {
     events = List.copyOf(events);
@@ -41,7 +39,7 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
     if (!Files.isDirectory(dir)) {
       throw new IOException("no file sink directory at " + dir);
     }
-    List<JsonObject> events = new ArrayList<>();
+    List<ChangeLine> events = new ArrayList<>();
     List<Path> files;
     try (Stream<Path> listing = Files.list(dir)) {
       files = listing.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
@@ -73,7 +71,7 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
    * A line that does not parse is an error, except a last line without its newline: a crash during an
    * append leaves one, always above the span's checkpoint (lines are forced before the record moves).
    */
-  private static void readLines(Path file, List<JsonObject> into) throws IOException {
+  private static void readLines(Path file, List<ChangeLine> into) throws IOException {
     String text = Files.readString(file, StandardCharsets.UTF_8);
     String[] lines = text.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
@@ -83,12 +81,8 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
       }
       boolean torn = i == lines.length - 1;
       try {
-        JsonObject event = new JsonObject(line);
-        if (!(event.getValue("commitTs") instanceof Number) || !(event.getValue("table") instanceof Number)) {
-          throw new DecodeException("no commitTs or table");
-        }
-        into.add(event);
-      } catch (DecodeException | ClassCastException e) {
+        into.add(ChangeLine.parse(line));
+      } catch (IllegalArgumentException e) {
         if (!torn) {
           throw new IOException(file + " line " + (i + 1) + " is not an event: " + e.getMessage(), e);
         }
@@ -98,8 +92,7 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
 
   /** The changefeed checkpoint the records prove (see the class comment), or empty without records. */
   public OptionalLong checkpoint() {
-    Map<Long, List<JsonObject>> ddlsByTable = events.stream().filter(ConsistencyCheck::isDdl)
-        .collect(Collectors.groupingBy(ConsistencyCheck::table));
+    Map<Long, List<ChangeLine>> ddlsByTable = events.stream().filter(ChangeLine::isDdl).collect(Collectors.groupingBy(ChangeLine::table));
     long min = Long.MAX_VALUE;
     boolean any = false;
     for (SpanRecord record : records) {
@@ -118,16 +111,16 @@ public record FileSinkContent(List<JsonObject> events, List<SpanRecord> records)
   }
 
   /** The record's checkpoint, the create after the drop that ended its span, or empty when it ended for good. */
-  private static OptionalLong effectiveCheckpoint(SpanRecord record, List<JsonObject> ddlsOfItsTable) {
+  private static OptionalLong effectiveCheckpoint(SpanRecord record, List<ChangeLine> ddlsOfItsTable) {
     if (record.tableId() == Source.DDL_TABLE_ID) {
       return OptionalLong.of(record.checkpointTs());
     }
     boolean droppedRightAfter = ddlsOfItsTable.stream()
-        .anyMatch(e -> "DROP_TABLE".equals(e.getString("ddl")) && ConsistencyCheck.commitTs(e) == record.checkpointTs() + 1);
+        .anyMatch(e -> "DROP_TABLE".equals(e.ddl()) && e.commitTs() == record.checkpointTs() + 1);
     if (!droppedRightAfter) {
       return OptionalLong.of(record.checkpointTs());
     }
-    return ddlsOfItsTable.stream().filter(e -> "CREATE_TABLE".equals(e.getString("ddl")) && ConsistencyCheck.commitTs(e) > record.checkpointTs())
-        .mapToLong(ConsistencyCheck::commitTs).min();
+    return ddlsOfItsTable.stream().filter(e -> "CREATE_TABLE".equals(e.ddl()) && e.commitTs() > record.checkpointTs())
+        .mapToLong(ChangeLine::commitTs).min();
   }
 }
