@@ -41,6 +41,17 @@ final class Changefeed {
     return maintainer != null && maintainerEpoch == epoch() ? maintainer : null;
   }
 
+  /**
+   * A checkpoint write (status key only) succeeded. It carries the info as read before the write: an
+   * epoch bump that landed meanwhile must not be undone in memory, or the new owner's statuses would be
+   * rejected as stale and its maintainer removed.
+   */
+  void statusWritten(ChangefeedRecord written) {
+    record = record.infoRevision() > written.infoRevision()
+        ? new ChangefeedRecord(record.info(), record.infoRevision(), written.status(), written.statusRevision())
+        : written;
+  }
+
   void adopt(NodeId node, long epoch) {
     maintainer = node;
     maintainerEpoch = epoch;

@@ -743,7 +743,7 @@ public final class Coordinator {
         cf.writing = false;
         ChangefeedRecord r = written.get(cf.id());
         if (r != null) {
-          cf.record = r;
+          cf.statusWritten(r);
         } else {
           refresh(cf);
         }

@@ -7,6 +7,7 @@ import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
 import io.feedline.common.time.VertxScheduler;
+import io.feedline.maintainer.changefeed.ChangefeedMaintainerFactory;
 import io.feedline.maintainer.manager.MaintainerManager;
 import io.feedline.maintainer.manager.MaintainerManagerRuntime;
 import io.vertx.core.Future;
@@ -44,8 +45,8 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
     Outbox outbox = node.bus()::send;
     MaintainerServices services = new MaintainerServices(node.nodeId(), outbox, scheduler, timings.resendInterval(),
         () -> node.membership().members().keySet());
-    MaintainerManager manager = new MaintainerManager(node.nodeId(), node.nodeEpoch(), timings, new PlaceholderMaintainerFactory(services),
-        dispatchers, node.metrics());
+    MaintainerManager manager = new MaintainerManager(node.nodeId(), node.nodeEpoch(), timings,
+        new ChangefeedMaintainerFactory(services, timings, node.metrics()), dispatchers, node.metrics());
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, timings.maintainerHeartbeat());
     runtime.start();
     if (node.session() != null) {

@@ -20,13 +20,20 @@ import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.CoordinatorBootstrapRequest;
 import io.feedline.proto.CoordinatorBootstrapResponse;
+import io.feedline.proto.DispatcherSnapshot;
+import io.feedline.proto.MaintainerBootstrapRequest;
+import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerCloseRequest;
 import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerHeartbeat;
+import io.feedline.proto.MaintainerPostBootstrapRequest;
+import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.NodeHeartbeat;
 import io.feedline.proto.NodeRegistration;
 import io.feedline.proto.RemoveMaintainerRequest;
+import io.feedline.proto.SchemaInfo;
+import io.feedline.proto.TableSpan;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -46,7 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The role deployed on node n1 of a real local event bus, with a two-node membership in an embedded
- * metastore. Node n2 plays the coordinator and, with n1, the dispatcher orchestrators; n2's first
+ * metastore. Node n2 plays the coordinator and, with n1, the dispatcher orchestrators (answering the
+ * real maintainer's bootstrap for a changefeed without tables); n2's first
  * close confirmation is dropped on the wire, so the removal only completes through a resend.
  */
 @ExtendWith(VertxExtension.class)
@@ -83,13 +91,22 @@ class MaintainerManagerVerticleTest {
 
     await(busN2.register(Role.COORDINATOR, in -> atCoordinator.add(in.payload())));
     await(busN2.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
-      if (closeRequestsAtN2.incrementAndGet() == 2) {
-        faults.remove(dropFirstConfirmation);
+      if (in.payload() instanceof MaintainerCloseRequest close) {
+        if (closeRequestsAtN2.incrementAndGet() == 2) {
+          faults.remove(dropFirstConfirmation);
+        }
+        busN2.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(close));
+      } else {
+        answerBootstrap(busN2, in.from(), in.payload());
       }
-      busN2.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(in.as(MaintainerCloseRequest.class)));
     }));
-    await(busN1.register(Role.DISPATCHER_ORCHESTRATOR,
-        in -> busN1.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(in.as(MaintainerCloseRequest.class)))));
+    await(busN1.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
+      if (in.payload() instanceof MaintainerCloseRequest close) {
+        busN1.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(close));
+      } else {
+        answerBootstrap(busN1, in.from(), in.payload());
+      }
+    }));
 
     NodeConfig config = new NodeConfig("127.0.0.1", 0, dir, List.of(), false, "test", null, "127.0.0.1", FAST);
     NodeContext node = new NodeContext(N1, 1, config, store, keys, null, membership, busN1, metrics);
@@ -100,6 +117,26 @@ class MaintainerManagerVerticleTest {
   void closeStore() {
     membership.stop();
     await(store.close());
+  }
+
+  /**
+   * A dispatcher side with no tables: a bootstrap is answered with an empty snapshot, or with the table
+   * trigger it names and an empty table list; a post-bootstrap is acknowledged.
+   */
+  private static void answerBootstrap(ControlBus bus, NodeId to, Message request) {
+    if (request instanceof MaintainerBootstrapRequest r) {
+      MaintainerBootstrapResponse.Builder response = MaintainerBootstrapResponse.newBuilder().setChangefeedId(r.getChangefeedId())
+          .setEpoch(r.getEpoch());
+      if (r.hasTableTriggerEventDispatcherId()) {
+        response.addDispatchers(DispatcherSnapshot.newBuilder().setId(r.getTableTriggerEventDispatcherId())
+                .setSpan(TableSpan.getDefaultInstance()).setState(ComponentState.COMPONENT_STATE_INITIALIZING).setCheckpointTs(r.getStartTs()))
+            .setTriggerCheckpointTs(r.getStartTs()).addSchemasAtStart(SchemaInfo.getDefaultInstance());
+      }
+      bus.send(to, Role.MAINTAINER_MANAGER, response.build());
+    } else if (request instanceof MaintainerPostBootstrapRequest r) {
+      bus.send(to, Role.MAINTAINER_MANAGER, MaintainerPostBootstrapResponse.newBuilder().setChangefeedId(r.getChangefeedId())
+          .setTableTriggerEventDispatcherId(r.getTableTriggerEventDispatcherId()).setEpoch(r.getEpoch()).build());
+    }
   }
 
   private static MaintainerCloseResponse confirmation(MaintainerCloseRequest request) {

@@ -18,6 +18,6 @@ public final class TestSeeds {
 
   /** The text a failure message carries so the run can be replayed. */
   public static String replay(long seed, Class<?> testClass) {
-    return "seed=" + seed + " (replay: scripts/test.sh -Dfeedline.seed=" + seed + " -Dtest=" + testClass.getSimpleName() + ")";
+    return "seed=" + seed + " (replay: scripts/test.sh -DskipITs -Dfeedline.seed=" + seed + " -Dtest=" + testClass.getSimpleName() + ")";
   }
 }

@@ -165,7 +165,8 @@ public final class DrainController {
       return new Check.Refused(Check.Reason.UNKNOWN_NODE, "node " + node + " is not a live member of the cluster");
     }
     if (target.active() && !target.node().equals(node)) {
-      return new Check.Refused(Check.Reason.OTHER_DRAIN_IN_PROGRESS, "node " + target.node() + " is being drained; one drain at a time");
+      String state = wanted == NodeLiveness.NODE_LIVENESS_STOPPING ? " is drained but has not left the cluster yet" : " is being drained";
+      return new Check.Refused(Check.Reason.OTHER_DRAIN_IN_PROGRESS, "node " + target.node() + state + "; one drain at a time");
     }
     boolean othersAlive = nodes.entrySet().stream().anyMatch(e -> !e.getKey().equals(node) && e.getValue().report.liveness().schedulable());
     if (!othersAlive) {
@@ -208,7 +209,10 @@ public final class DrainController {
       if (progress.remaining() == 0 && wanted != NodeLiveness.NODE_LIVENESS_STOPPING) {
         LOG.info("event=drain_done node={} epoch={} action=stopping", target.node(), Epochs.format(target.epoch()));
         wanted = NodeLiveness.NODE_LIVENESS_STOPPING;
-        nodes.get(target.node()).livenessSentAt = Long.MIN_VALUE / 2;
+        NodeState drained = nodes.get(target.node());
+        if (drained != null) {
+          drained.livenessSentAt = Long.MIN_VALUE / 2; // ask at once, not a resend interval after DRAINING
+        }
       }
       out.addAll(livenessCommand(now));
     }

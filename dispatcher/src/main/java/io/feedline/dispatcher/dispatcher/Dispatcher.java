@@ -1,13 +1,17 @@
 package io.feedline.dispatcher.dispatcher;
 
 import io.feedline.common.time.Scheduler;
+import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
-import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Replicates one span: pulls a batch from the source, writes it to the sink, and only once the sink
@@ -15,10 +19,23 @@ import io.vertx.core.Promise;
  * in flight at a time is the backpressure. Runs on the dispatcher manager's context; every pull is a
  * scheduler task of its own, so a source that answers synchronously cannot recurse.
  *
+ * <p>DDL barrier (contract in control.proto): every DDL a (non-redo) dispatcher receives is a block
+ * point. At a DDL with commit ts {@code T} it first makes everything below {@code T} durable (checkpoint
+ * {@code T-1}), then blocks and tells the listener; it holds the rest of the batch until
+ * {@link #release} says to write the DDL (the single writer) or to pass it, and only then moves its
+ * checkpoint to {@code T} and goes on. A redo dispatcher logs DDLs as they come: the redo log is a log
+ * of what happened upstream, not the downstream schema.
+ *
  * <p>It reports what happens to a {@link Listener}; the state it is in (Initializing, Working, Stopped)
  * is the manager's to keep.
  */
 public final class Dispatcher {
+
+  /**
+   * An idle span still records its checkpoint downstream this often (an empty batch), so a reader of the
+   * sink can tell how far every span has got, and a sink keeping fencing tokens learns the current owner.
+   */
+  public static final long IDLE_CHECKPOINT_MILLIS = 1_000;
 
   /** What the manager hears from a dispatcher, on the manager's context. */
   public interface Listener {
@@ -27,6 +44,12 @@ public final class Dispatcher {
 
     /** Everything up to {@code checkpointTs} is durable downstream. */
     void progressed(DispatcherRef ref, long checkpointTs, long resolvedTs);
+
+    /** Everything below {@code ddl}'s commit ts is durable; the dispatcher waits for {@link #release}. */
+    void blocked(DispatcherRef ref, DdlEvent ddl);
+
+    /** The DDL it was blocked at is written (or passed): everything up to its commit ts is durable. */
+    void passed(DispatcherRef ref, DdlEvent ddl, boolean written);
 
     /** Stopped on its own: the source or the sink failed. Not called after {@link #stop()}. */
     void failed(DispatcherRef ref, Throwable cause);
@@ -46,14 +69,29 @@ public final class Dispatcher {
   private final Scheduler scheduler;
   private final Listener listener;
   private final int batchRows;
+  private final LongSupplier epoch;
   private final Promise<Void> stopped = Promise.promise();
   private Phase phase = Phase.NEW;
   private SourceSubscription subscription;
   /** A pull or a write is outstanding; stopping waits for it so no write lands after Stopped is reported. */
   private boolean busy;
+  /** The DDL this dispatcher is blocked at, or null. */
+  private DdlEvent blockedAt;
+  /** The events of the batch after {@link #blockedAt}, delivered once it is released. */
+  private List<ChangeEvent> held = List.of();
+  private long heldResolvedTs;
+  /** Everything up to here is durable downstream (or had nothing to write). */
+  private long checkpointTs;
+  private long lastSinkWriteAt = Long.MIN_VALUE / 2;
 
-  public Dispatcher(DispatcherSpec spec, Source source, Sink sink, Scheduler scheduler, Listener listener, int batchRows) {
+  /**
+   * @param epoch the epoch the dispatcher manager is fenced at now, sent with every write: sinks that
+   *     keep a fencing token per span refuse writes below the highest epoch they have seen for it
+   */
+  public Dispatcher(DispatcherSpec spec, Source source, Sink sink, Scheduler scheduler, Listener listener, int batchRows, LongSupplier epoch) {
     this.spec = spec;
+    this.epoch = epoch;
+    this.checkpointTs = spec.startTs();
     this.source = source;
     this.sink = sink;
     this.scheduler = scheduler;
@@ -107,36 +145,92 @@ public final class Dispatcher {
     return stopped.future();
   }
 
+  /**
+   * The barrier action for the DDL this dispatcher is blocked at: write it to the sink ({@code write}) or
+   * pass it, then go on. Ignored unless blocked at exactly {@code commitTs} and not already releasing, so
+   * a resent action is harmless.
+   */
+  public void release(long commitTs, boolean write) {
+    if (phase != Phase.RUNNING || busy || blockedAt == null || blockedAt.commitTs() != commitTs) {
+      return;
+    }
+    DdlEvent ddl = blockedAt;
+    busy = true;
+    Future<Void> applied = write ? sinkWrite(List.of(ddl), ddl.commitTs()) : Future.succeededFuture();
+    applied.compose(v -> {
+      blockedAt = null;
+      listener.passed(spec.ref(), ddl, write);
+      List<ChangeEvent> rest = held;
+      held = List.of();
+      return deliver(rest, heldResolvedTs);
+    }).onComplete(this::delivered);
+  }
+
   private void pull() {
     if (phase != Phase.RUNNING) {
       return;
     }
     busy = true;
-    subscription.next(batchRows).compose(this::write).onComplete(ar -> {
-      busy = false;
-      if (phase == Phase.STOPPING) {
-        finishStop();
-      } else if (ar.failed()) {
-        fail(ar.cause());
-      } else {
-        scheduler.schedule(0, this::pull);
-      }
+    subscription.next(batchRows).compose(batch -> deliver(batch.events(), batch.resolvedTs())).onComplete(this::delivered);
+  }
+
+  private void delivered(AsyncResult<Void> ar) {
+    busy = false;
+    if (phase == Phase.STOPPING) {
+      finishStop();
+    } else if (ar.failed()) {
+      fail(ar.cause());
+    } else if (blockedAt != null) {
+      listener.blocked(spec.ref(), blockedAt);
+    } else {
+      scheduler.schedule(0, this::pull);
+    }
+  }
+
+  /** Writes {@code events} up to the first DDL to block at (then holds the rest), or all of them. */
+  private Future<Void> deliver(List<ChangeEvent> events, long resolvedTs) {
+    int at = spec.redo() ? -1 : firstDdl(events);
+    if (at < 0) {
+      return write(events, resolvedTs);
+    }
+    DdlEvent ddl = (DdlEvent) events.get(at);
+    return write(events.subList(0, at), ddl.commitTs() - 1).onSuccess(v -> {
+      blockedAt = ddl;
+      held = List.copyOf(events.subList(at + 1, events.size()));
+      heldResolvedTs = resolvedTs;
     });
   }
 
-  private Future<Void> write(ChangeBatch batch) {
-    if (batch.events().isEmpty()) {
+  private static int firstDdl(List<ChangeEvent> events) {
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i) instanceof DdlEvent) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private Future<Void> write(List<ChangeEvent> events, long resolvedTs) {
+    boolean recordIdle = events.isEmpty() && scheduler.nowMillis() - lastSinkWriteAt >= IDLE_CHECKPOINT_MILLIS;
+    if (events.isEmpty() && !recordIdle) {
       // Nothing to make durable: the checkpoint may move up to the resolved ts at once.
-      listener.progressed(spec.ref(), batch.resolvedTs(), batch.resolvedTs());
+      checkpointTs = Math.max(checkpointTs, resolvedTs);
+      listener.progressed(spec.ref(), resolvedTs, resolvedTs);
       return Future.succeededFuture();
     }
+    return sinkWrite(events, resolvedTs).onSuccess(v -> listener.progressed(spec.ref(), resolvedTs, resolvedTs));
+  }
+
+  /** Writes a batch covering {@code (checkpointTs, resolvedTs]}, fenced by the manager's current epoch. */
+  private Future<Void> sinkWrite(List<ChangeEvent> events, long resolvedTs) {
+    lastSinkWriteAt = scheduler.nowMillis();
     Future<Void> written;
     try {
-      written = sink.write(new SinkBatch(spec.ref(), spec.span(), spec.redo(), batch.events(), batch.resolvedTs()));
+      written = sink.write(new SinkBatch(spec.ref(), spec.span(), spec.redo(), epoch.getAsLong(), checkpointTs, events, resolvedTs));
     } catch (RuntimeException e) {
       written = Future.failedFuture(e);
     }
-    return written.onSuccess(v -> listener.progressed(spec.ref(), batch.resolvedTs(), batch.resolvedTs()));
+    return written.onSuccess(v -> checkpointTs = Math.max(checkpointTs, resolvedTs));
   }
 
   private void fail(Throwable cause) {

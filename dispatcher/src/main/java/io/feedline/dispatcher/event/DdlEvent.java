@@ -2,8 +2,12 @@ package io.feedline.dispatcher.event;
 
 import java.util.Objects;
 
-/** A schema change of one table, with the statement that made it. */
-public record DdlEvent(long tableId, long commitTs, Type type, String query) implements ChangeEvent {
+/**
+ * A schema change of one table, with the statement that made it.
+ *
+ * @param tableName the table's name (for a CREATE TABLE, the name the new table is added under)
+ */
+public record DdlEvent(long tableId, long commitTs, Type type, String tableName, String query) implements ChangeEvent {
 
   public enum Type {
     CREATE_TABLE,
@@ -14,6 +18,7 @@ public record DdlEvent(long tableId, long commitTs, Type type, String query) imp
 
   public DdlEvent {
     Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(tableName, "tableName");
     Objects.requireNonNull(query, "query");
   }
 }

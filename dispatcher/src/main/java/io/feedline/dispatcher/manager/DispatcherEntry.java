@@ -5,6 +5,7 @@ import io.feedline.dispatcher.dispatcher.DispatcherSpec;
 import io.feedline.proto.BlockState;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSnapshot;
+import io.feedline.proto.SpanBlockStatus;
 import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableSpan;
 import java.util.HashSet;
@@ -35,6 +36,10 @@ final class DispatcherEntry {
   final Set<DispatcherRef> waitingFor = new HashSet<>();
   /** The lowest final checkpoint of the merge sources stopped so far. */
   long mergeStartTs = Long.MAX_VALUE;
+  /** Where it stands at the DDL barrier: default (never blocked), blocked (waiting/writing) or done. */
+  BlockState block = BlockState.getDefaultInstance();
+  /** The action for the current block was handed to the dispatcher: no more block-status resends. */
+  boolean releaseIssued;
 
   DispatcherEntry(DispatcherRef ref, TableSpan span, long schemaId, boolean redo, Kind kind, long startTs) {
     this.ref = ref;
@@ -53,11 +58,15 @@ final class DispatcherEntry {
 
   SpanStatus status() {
     return SpanStatus.newBuilder().setId(ref.proto()).setState(state).setCheckpointTs(checkpointTs)
-        .setBlockState(BlockState.getDefaultInstance()).build();
+        .setBlockState(block).build();
+  }
+
+  SpanBlockStatus blockStatus() {
+    return SpanBlockStatus.newBuilder().setId(ref.proto()).setState(block).build();
   }
 
   DispatcherSnapshot snapshot() {
     return DispatcherSnapshot.newBuilder().setId(ref.proto()).setSpan(span).setSchemaId(schemaId).setState(state)
-        .setCheckpointTs(checkpointTs).setBlockState(BlockState.getDefaultInstance()).setRedo(redo).build();
+        .setCheckpointTs(checkpointTs).setBlockState(block).setRedo(redo).build();
   }
 }

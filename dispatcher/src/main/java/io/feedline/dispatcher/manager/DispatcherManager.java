@@ -2,12 +2,18 @@ package io.feedline.dispatcher.manager;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.dispatcher.barrier.BlockStates;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SubscriptionCancelledException;
+import io.feedline.proto.BarrierAction;
+import io.feedline.proto.BlockStage;
+import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.ComponentState;
+import io.feedline.proto.DispatcherAction;
 import io.feedline.proto.DispatcherHeartbeat;
 import io.feedline.proto.DispatcherId;
 import io.feedline.proto.DispatcherSchedule;
@@ -22,6 +28,7 @@ import io.feedline.proto.OperatorType;
 import io.feedline.proto.RunningError;
 import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.ScheduleDispatcherRequest;
+import io.feedline.proto.SpanBlockStatus;
 import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableSpan;
 import io.feedline.proto.Watermark;
@@ -53,6 +60,7 @@ public final class DispatcherManager {
   private static final String BOOTSTRAP = "MaintainerBootstrapRequest";
   private static final String POST_BOOTSTRAP = "MaintainerPostBootstrapRequest";
   private static final String DISPATCHER = "Dispatcher";
+  private static final String HEARTBEAT_RESPONSE = "HeartbeatResponse";
 
   private final ChangefeedId changefeed;
   private final NodeId self;
@@ -207,15 +215,50 @@ public final class DispatcherManager {
   }
 
   /**
-   * Barrier actions of DESIGN §7. Dispatchers here write DDLs as they come and never block on them, so
-   * there is nothing to release yet; the response is admitted and acknowledged by a notice.
+   * Barrier actions (contract in control.proto near {@code BlockState}). An action reaches the dispatchers
+   * whose table it influences and that are blocked at exactly its commit ts: WRITE has the DDL written,
+   * PASS skips it; either way the dispatcher reports DONE and goes on. A dispatcher already writing or
+   * passing ignores a resend; one already DONE at that ts reports DONE again (the first report may have
+   * been lost). An action no dispatcher here is blocked at is normal (resends, or spans that moved on)
+   * and only counted.
    */
   public ManagerEffects heartbeatResponse(HeartbeatResponse response) {
-    if (response.getActionsCount() == 0) {
-      return ManagerEffects.NONE;
+    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    List<SpanBlockStatus> again = new ArrayList<>();
+    for (DispatcherAction action : response.getActionsList()) {
+      boolean write = action.getAction() == BarrierAction.BARRIER_ACTION_WRITE;
+      if (!write && action.getAction() != BarrierAction.BARRIER_ACTION_PASS) {
+        out.notice(Notice.warn(HEARTBEAT_RESPONSE, "unknown_barrier_action",
+            "barrier action " + action.getActionValue() + " at ts " + action.getCommitTs() + " is neither WRITE nor PASS"));
+        continue;
+      }
+      boolean reached = false;
+      for (DispatcherEntry entry : dispatchers.values()) {
+        if (entry.stopRequested || entry.block.getBlockTs() != action.getCommitTs()
+            || !BlockStates.influences(action.getInfluenced(), entry.span.getTableId(), entry.schemaId)) {
+          continue;
+        }
+        if (BlockStates.waitingAt(entry.block, action.getCommitTs()) && !entry.releaseIssued) {
+          entry.releaseIssued = true;
+          if (write) {
+            entry.block = BlockStates.writing(entry.block);
+          }
+          out.command(new ManagerEffects.Release(entry.ref, action.getCommitTs(), write)).statusChanged();
+          reached = true;
+        } else if (entry.block.getStage() == BlockStage.BLOCK_STAGE_DONE) {
+          again.add(entry.blockStatus());
+          reached = true;
+        }
+      }
+      if (!reached) {
+        out.notice(Notice.info(HEARTBEAT_RESPONSE, "barrier_action_unmatched", (write ? "WRITE" : "PASS") + " at ts "
+            + action.getCommitTs() + ": no dispatcher here is blocked there (a resend, or it moved on)"));
+      }
     }
-    return new ManagerEffects.Builder().notice(Notice.info("HeartbeatResponse", "barrier_not_applied",
-        response.getActionsCount() + " barrier action(s) ignored: dispatchers do not block on DDLs yet")).build();
+    if (!again.isEmpty()) {
+      out.reply(blockStatusRequest(again));
+    }
+    return out.build();
   }
 
   /** Local fence or close: every dispatcher stops writing now, and nothing new starts. */
@@ -247,6 +290,51 @@ public final class DispatcherManager {
       entry.checkpointTs = Math.max(entry.checkpointTs, checkpointTs);
       entry.resolvedTs = Math.max(entry.resolvedTs, resolvedTs);
     }
+  }
+
+  /**
+   * The dispatcher made everything below {@code ddl} durable and blocked there: the maintainer hears it at
+   * once, and again every heartbeat interval ({@link #blockStatus}) until an action arrives.
+   */
+  public ManagerEffects dispatcherBlocked(DispatcherRef ref, DdlEvent ddl) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry == null || entry.stopRequested) {
+      return ManagerEffects.NONE;
+    }
+    entry.checkpointTs = Math.max(entry.checkpointTs, ddl.commitTs() - 1);
+    entry.block = BlockStates.waiting(ddl);
+    entry.releaseIssued = false;
+    return new ManagerEffects.Builder().reply(blockStatusRequest(List.of(entry.blockStatus()))).statusChanged().build();
+  }
+
+  /** The DDL was written or passed: DONE goes out at once, and the heartbeats carry it from now on. */
+  public ManagerEffects dispatcherPassed(DispatcherRef ref, DdlEvent ddl) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry == null || entry.block.getBlockTs() != ddl.commitTs()) {
+      return ManagerEffects.NONE;
+    }
+    entry.checkpointTs = Math.max(entry.checkpointTs, ddl.commitTs());
+    entry.resolvedTs = Math.max(entry.resolvedTs, ddl.commitTs());
+    entry.block = BlockStates.done(entry.block);
+    return new ManagerEffects.Builder().reply(blockStatusRequest(List.of(entry.blockStatus()))).statusChanged().build();
+  }
+
+  /**
+   * The periodic resend of every block still waiting for its action, or null when none is: the first
+   * report or the maintainer's answer may have been lost, and a new maintainer must hear it too.
+   */
+  public BlockStatusRequest blockStatus() {
+    List<SpanBlockStatus> waiting = new ArrayList<>();
+    for (DispatcherEntry entry : dispatchers.values()) {
+      if (!entry.stopRequested && !entry.releaseIssued && entry.block.getBlocked()) {
+        waiting.add(entry.blockStatus());
+      }
+    }
+    return waiting.isEmpty() ? null : blockStatusRequest(waiting);
+  }
+
+  private BlockStatusRequest blockStatusRequest(List<SpanBlockStatus> statuses) {
+    return BlockStatusRequest.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch).addAllStatuses(statuses).build();
   }
 
   /**

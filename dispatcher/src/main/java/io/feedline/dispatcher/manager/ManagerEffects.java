@@ -31,6 +31,9 @@ public record ManagerEffects(List<Message> replies, List<Command> commands, List
   /** Stop writing; the runtime reports back with {@link DispatcherManager#dispatcherStopped}. */
   public record Stop(DispatcherRef ref) implements Command {}
 
+  /** A barrier action for a dispatcher blocked at {@code commitTs}: write the DDL, or pass it. */
+  public record Release(DispatcherRef ref, long commitTs, boolean write) implements Command {}
+
   /** Collects effects while one input is decided. */
   static final class Builder {
     private final List<Message> replies = new ArrayList<>();

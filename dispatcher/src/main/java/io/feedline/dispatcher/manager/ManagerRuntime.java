@@ -1,18 +1,23 @@
 package io.feedline.dispatcher.manager;
 
+import com.google.protobuf.Message;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.source.Source;
+import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
+import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerPostBootstrapRequest;
 import io.feedline.proto.MergeDispatcherRequest;
 import io.feedline.proto.ScheduleDispatcherRequest;
+import io.feedline.proto.SchemaInfo;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +55,16 @@ public final class ManagerRuntime {
     }
 
     @Override
+    public void blocked(DispatcherRef ref, DdlEvent ddl) {
+      apply(manager.dispatcherBlocked(ref, ddl));
+    }
+
+    @Override
+    public void passed(DispatcherRef ref, DdlEvent ddl, boolean written) {
+      apply(manager.dispatcherPassed(ref, ddl));
+    }
+
+    @Override
     public void failed(DispatcherRef ref, Throwable cause) {
       running.remove(ref);
       apply(manager.dispatcherStopped(ref, cause));
@@ -75,7 +90,24 @@ public final class ManagerRuntime {
   }
 
   public void bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
-    apply(manager.bootstrap(from, epoch, request));
+    ManagerEffects effects = manager.bootstrap(from, epoch, request);
+    apply(request.hasTableTriggerEventDispatcherId() ? withTablesAtStart(effects) : effects);
+  }
+
+  /**
+   * The reply to the owner's own-node request also lists the upstream's tables where its table trigger
+   * resumes, read from the source (which the pure manager does not hold): the maintainer's span set.
+   */
+  private ManagerEffects withTablesAtStart(ManagerEffects effects) {
+    List<Message> replies = new ArrayList<>();
+    for (Message reply : effects.replies()) {
+      if (reply instanceof MaintainerBootstrapResponse response && !response.hasError()) {
+        SchemaInfo schema = SchemaInfo.newBuilder().addAllTables(source.tablesAt(response.getTriggerCheckpointTs())).build();
+        reply = response.toBuilder().addSchemasAtStart(schema).build();
+      }
+      replies.add(reply);
+    }
+    return new ManagerEffects(replies, effects.commands(), effects.notices(), effects.statusChanged());
   }
 
   public void postBootstrap(MaintainerPostBootstrapRequest request) {
@@ -127,7 +159,7 @@ public final class ManagerRuntime {
     effects.replies().forEach(reply -> outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply));
     for (ManagerEffects.Command command : effects.commands()) {
       if (command instanceof ManagerEffects.Start start) {
-        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS);
+        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS, manager::epoch);
         running.put(start.spec().ref(), dispatcher);
         dispatcher.start();
       } else if (command instanceof ManagerEffects.Stop stop) {
@@ -137,6 +169,11 @@ public final class ManagerRuntime {
           running.remove(stop.ref());
           apply(manager.dispatcherStopped(stop.ref(), null));
         });
+      } else if (command instanceof ManagerEffects.Release release) {
+        Dispatcher dispatcher = running.get(release.ref());
+        if (dispatcher != null) {
+          dispatcher.release(release.commitTs(), release.write());
+        }
       }
     }
     if (effects.statusChanged()) {
@@ -158,6 +195,10 @@ public final class ManagerRuntime {
       return;
     }
     outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, manager.heartbeat());
+    BlockStatusRequest waiting = manager.blockStatus();
+    if (waiting != null) {
+      outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, waiting);
+    }
   }
 
   private static Future<Void> guarded(Supplier<Future<Void>> close) {

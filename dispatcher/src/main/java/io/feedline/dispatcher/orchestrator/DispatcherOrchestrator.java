@@ -20,6 +20,7 @@ import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.manager.Notice;
 import io.feedline.dispatcher.manager.NoticeLog;
 import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.ComponentState;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerBootstrapResponse;
@@ -319,6 +320,14 @@ public final class DispatcherOrchestrator {
   /** The changefeed's manager here, or null. */
   public ManagerRuntime manager(ChangefeedId cf) {
     return managers.get(cf);
+  }
+
+  /** Dispatchers reported Working by managers that are not closing: the node's share of "all Working". */
+  public int workingDispatcherCount() {
+    return managers.values().stream().filter(m -> !m.closing())
+        .mapToInt(m -> (int) m.manager().dispatcherIds().stream()
+            .filter(ref -> m.manager().state(ref) == ComponentState.COMPONENT_STATE_WORKING).count())
+        .sum();
   }
 
   public int managerCount() {

@@ -12,7 +12,8 @@ public interface Sink {
    * Writes a batch of one span and records {@link SinkBatch#resolvedTs()} as that span's checkpoint. The
    * future completes only once both are durable: a dispatcher advances its checkpoint on completion,
    * so the checkpoint never passes an event that is not written (DESIGN §9.4). After {@link #close}
-   * it fails with {@link WritePathClosedException}.
+   * it fails with {@link WritePathClosedException}; a sink that keeps a fencing token per span fails a
+   * write whose {@link SinkBatch#epoch()} is below the span's token with {@link FencedWriteException}.
    */
   Future<Void> write(SinkBatch batch);
 

@@ -6,11 +6,15 @@ import io.feedline.proto.TableSpan;
 import java.util.List;
 
 /**
- * Events of one span, in commit-ts order, complete up to {@code resolvedTs}.
+ * Events of one span, in commit-ts order: every event of the span in {@code (fromTs, resolvedTs]}. An
+ * empty batch only records the checkpoint.
  *
  * @param redo the writer is a redo dispatcher: the batch belongs to the redo log, not the downstream tables
+ * @param epoch the changefeed epoch the writer's dispatcher manager is fenced at: the fencing token
+ * @param fromTs the writer's checkpoint before this batch (exclusive lower bound of what it covers)
  */
-public record SinkBatch(DispatcherRef dispatcher, TableSpan span, boolean redo, List<ChangeEvent> events, long resolvedTs) {
+public record SinkBatch(DispatcherRef dispatcher, TableSpan span, boolean redo, long epoch, long fromTs, List<ChangeEvent> events,
+    long resolvedTs) {
 
   public SinkBatch {
     events = List.copyOf(events);

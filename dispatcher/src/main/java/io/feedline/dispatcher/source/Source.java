@@ -1,7 +1,9 @@
 package io.feedline.dispatcher.source;
 
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
  * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
@@ -14,10 +16,20 @@ public interface Source {
 
   /**
    * Subscribes to {@code span} from {@code startTs}, exclusive: the subscription yields the events with a
-   * commit ts above {@code startTs}. A span of table {@link #DDL_TABLE_ID} yields every DDL event; any
-   * other span yields the row changes of its table whose key lies in the span.
+   * commit ts above {@code startTs}. A span of table {@link #DDL_TABLE_ID} yields every DDL event of every
+   * table; any other span yields the row changes of its table whose key lies in the span, and the DDLs of
+   * its table except CREATE TABLE (a span of a table exists only from the table's create ts on), so it can
+   * block at them for the DDL barrier. At most one DDL has a given commit ts, and no row change shares a
+   * commit ts with a DDL of its table.
    */
   Future<SourceSubscription> subscribe(TableSpan span, long startTs);
+
+  /**
+   * The tables that exist at {@code ts} (created at or before it, not dropped at or before it): a new
+   * maintainer creates spans for them, and the table trigger reading DDLs from {@code ts} on reports
+   * every later change.
+   */
+  List<TableInfo> tablesAt(long ts);
 
   /** Releases the source; its subscriptions end. */
   Future<Void> close();

@@ -3,12 +3,14 @@ package io.feedline.dispatcher.dispatcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.time.VertxScheduler;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.file.FileSink;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Context;
@@ -36,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class DispatcherFileRestartTest {
 
-  private static final long UNTIL = 12_000;
+  private static final TickTimeline TIMELINE = TickTimeline.forRate(0);
+  private static final long UNTIL = TIMELINE.commitTs(12_000);
   private static final long TABLE = 3;
   private static final TableSpan SPAN = Requests.table(TABLE);
 
@@ -61,20 +64,29 @@ class DispatcherFileRestartTest {
             }
 
             @Override
+            public void blocked(DispatcherRef r, DdlEvent ddl) {
+              // No maintainer here: the span passes its table's DDLs at once.
+              context.runOnContext(x -> d[0].release(ddl.commitTs(), false));
+            }
+
+            @Override
+            public void passed(DispatcherRef r, DdlEvent ddl, boolean written) {}
+
+            @Override
             public void failed(DispatcherRef r, Throwable cause) {
               reached.tryFail(cause);
             }
-          }, 200);
+          }, 200, () -> 5L);
       d[0].start();
     });
     return reached.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private static List<String> expectedLines(long after, long upTo) {
-    DatagenModel model = new DatagenModel(7, 4);
+    DatagenModel model = new DatagenModel(7, 4, TIMELINE);
     List<String> lines = new ArrayList<>();
-    for (long ts = after + 1; ts <= upTo; ts++) {
-      for (RowChange row : model.rowsAt(TABLE, ts)) {
+    for (long tick = TIMELINE.lastTickAtOrBelow(after) + 1; tick <= TIMELINE.lastTickAtOrBelow(upTo); tick++) {
+      for (RowChange row : model.rowsAt(TABLE, tick)) {
         lines.add(FileSink.encode(row));
       }
     }
@@ -88,8 +100,8 @@ class DispatcherFileRestartTest {
   @Test
   void aCleanRestartLeavesNoGapAndNoDuplicate(Vertx vertx, @TempDir Path dir) throws Exception {
     Sink sink = await(FileSink.open(vertx, dir));
-    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, 4_000);
-    assertThat(checkpoint).isBetween(4_000L, UNTIL);
+    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, TIMELINE.commitTs(4_000));
+    assertThat(checkpoint).isBetween(TIMELINE.commitTs(4_000), UNTIL);
     long last = runUntil(vertx, sink, Requests.id(2), checkpoint, UNTIL);
     assertThat(last).isEqualTo(UNTIL);
     await(sink.close());
@@ -101,9 +113,9 @@ class DispatcherFileRestartTest {
   @Test
   void aCrashBeforeTheCheckpointDuplicatesOnlyWhatLayBeyondIt(Vertx vertx, @TempDir Path dir) throws Exception {
     Sink sink = await(FileSink.open(vertx, dir));
-    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, 4_000);
+    long checkpoint = runUntil(vertx, sink, Requests.id(1), 0, TIMELINE.commitTs(4_000));
     // The crash: lines past the checkpoint reached the file, the checkpoint did not.
-    List<String> beyond = expectedLines(checkpoint, checkpoint + 700);
+    List<String> beyond = expectedLines(checkpoint, checkpoint + TIMELINE.commitTs(700));
     assertThat(beyond).isNotEmpty();
     Files.writeString(FileSink.tableFile(dir, TABLE, false), String.join("\n", beyond) + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
 

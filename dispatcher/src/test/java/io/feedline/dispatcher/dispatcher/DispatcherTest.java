@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.ControllableSink;
 import io.feedline.dispatcher.testing.ControllableSource;
 import io.feedline.dispatcher.testing.Requests;
@@ -19,13 +21,16 @@ import org.junit.jupiter.api.Test;
 class DispatcherTest {
 
   private static final DispatcherRef ID = Requests.id(1);
-  private static final long UNTIL = 5_000;
+  private static final long UNTIL_TICK = 5_000;
+  private static final long UNTIL = TickTimeline.forRate(0).commitTs(UNTIL_TICK);
 
   private final ManualScheduler scheduler = new ManualScheduler(0);
   private final DatagenSource datagen = new DatagenSource(new DatagenSpec(4, 7, 0, UNTIL), scheduler);
   private final ControllableSink sink = new ControllableSink();
   private final List<Long> checkpoints = new ArrayList<>();
   private final List<String> events = new ArrayList<>();
+  /** The DDL the dispatcher reported being blocked at and not yet passed. */
+  private DdlEvent blockedAt;
 
   private final Dispatcher.Listener listener = new Dispatcher.Listener() {
     @Override
@@ -39,13 +44,34 @@ class DispatcherTest {
     }
 
     @Override
+    public void blocked(DispatcherRef ref, DdlEvent ddl) {
+      assertThat(blockedAt).isNull();
+      blockedAt = ddl;
+    }
+
+    @Override
+    public void passed(DispatcherRef ref, DdlEvent ddl, boolean written) {
+      assertThat(ddl).isEqualTo(blockedAt);
+      blockedAt = null;
+      events.add((written ? "wrote " : "passed ") + ddl.type());
+    }
+
+    @Override
     public void failed(DispatcherRef ref, Throwable cause) {
       events.add("failed: " + cause.getMessage());
     }
   };
 
   private Dispatcher dispatcher(Source source) {
-    return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, false), source, sink, scheduler, listener, 50);
+    return dispatcher(source, false);
+  }
+
+  private Dispatcher dispatcher(Source source, boolean redo) {
+    return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, redo), source, sink, scheduler, listener, 50, () -> 5L);
+  }
+
+  private List<ChangeEvent> writtenEvents() {
+    return sink.written().stream().flatMap(b -> b.events().stream()).toList();
   }
 
   private long lastCheckpoint() {
@@ -58,24 +84,97 @@ class DispatcherTest {
     Dispatcher d = dispatcher(datagen);
     d.start();
     assertThat(events).containsExactly("working");
-    for (int round = 0; round < 1_000 && lastCheckpoint() < UNTIL; round++) {
+    List<ChangeEvent> passed = new ArrayList<>();
+    boolean writeNext = true;
+    for (int round = 0; round < 5_000 && lastCheckpoint() < UNTIL; round++) {
       scheduler.runDue();
       // One write in flight at a time is the backpressure.
       assertThat(sink.heldWriteCount()).isLessThanOrEqualTo(1);
       List<SinkBatch> written = sink.written();
       if (sink.heldWriteCount() == 1) {
         SinkBatch pending = written.get(written.size() - 1);
-        long firstPendingTs = pending.events().get(0).commitTs();
-        assertThat(lastCheckpoint()).as("checkpoint below the first event not yet durable").isLessThan(firstPendingTs);
+        assertThat(pending.fromTs()).as("a batch continues from the last durable checkpoint").isEqualTo(lastCheckpoint());
+        assertThat(pending.epoch()).isEqualTo(5);
+        if (!pending.events().isEmpty()) {
+          long firstPendingTs = pending.events().get(0).commitTs();
+          assertThat(lastCheckpoint()).as("checkpoint below the first event not yet durable").isLessThan(firstPendingTs);
+        }
         sink.releaseWrites();
         sink.holdWrites();
-        assertThat(lastCheckpoint()).isEqualTo(pending.resolvedTs());
+        // After a written DDL the held rest of its batch may follow at once.
+        assertThat(lastCheckpoint()).isGreaterThanOrEqualTo(pending.resolvedTs());
+      } else if (blockedAt != null) {
+        DdlEvent ddl = blockedAt;
+        assertThat(lastCheckpoint()).as("blocked with everything below the DDL durable").isEqualTo(ddl.commitTs() - 1);
+        assertThat(writtenEvents()).allSatisfy(e -> assertThat(e.commitTs()).isLessThan(ddl.commitTs()));
+        scheduler.advance(1_000);
+        assertThat(sink.written()).as("nothing more is pulled or written while blocked").hasSize(written.size());
+        d.release(ddl.commitTs() + 1, true);
+        assertThat(blockedAt).as("an action for another ts is ignored").isSameAs(ddl);
+        d.release(ddl.commitTs(), writeNext);
+        if (!writeNext) {
+          passed.add(ddl);
+        }
+        writeNext = !writeNext;
       }
     }
     assertThat(lastCheckpoint()).isEqualTo(UNTIL);
     assertThat(checkpoints).isSorted();
-    List<ChangeEvent> all = sink.written().stream().flatMap(b -> b.events().stream()).toList();
-    assertThat(all).isEqualTo(datagenHistory(0));
+    assertThat(events).contains("wrote TRUNCATE_TABLE", "passed DROP_TABLE").doesNotContain("wrote CREATE_TABLE");
+    List<ChangeEvent> expected = new ArrayList<>(datagenHistory(0));
+    expected.removeAll(passed);
+    assertThat(writtenEvents()).isEqualTo(expected);
+    assertThat(sink.written()).filteredOn(b -> b.events().stream().anyMatch(e -> e instanceof DdlEvent))
+        .as("a written DDL is a batch of its own, checkpointed at its commit ts")
+        .allSatisfy(b -> assertThat(b.events()).singleElement().extracting(ChangeEvent::commitTs).isEqualTo(b.resolvedTs()));
+  }
+
+  @Test
+  void anIdleSpanRecordsItsCheckpointInTheSinkAboutEverySecond() {
+    DatagenSource paced = new DatagenSource(new DatagenSpec(4, 7, 1000, 0), scheduler);
+    // A key range datagen never fills: only the table's DDLs reach it, and they are passed at once.
+    Dispatcher d = new Dispatcher(new DispatcherSpec(ID, Requests.span(2, 1_000_000, 1_000_001), 0, false), paced, sink, scheduler, listener, 50,
+        () -> 5L);
+    d.start();
+    for (int step = 0; step < 100; step++) {
+      scheduler.advance(100);
+      if (blockedAt != null) {
+        d.release(blockedAt.commitTs(), false);
+      }
+    }
+    List<SinkBatch> records = sink.written();
+    assertThat(records).allSatisfy(b -> assertThat(b.events()).isEmpty());
+    assertThat(records.get(0).fromTs()).as("the first record says where the span started").isZero();
+    assertThat(records).as("one record at the start, then one per second of the 10 s").hasSizeBetween(10, 11);
+    assertThat(records.get(records.size() - 1).resolvedTs()).isGreaterThan(TickTimeline.forRate(1000).commitTs(8_900));
+  }
+
+  @Test
+  void aRedoDispatcherLogsDdlsWithoutBlocking() {
+    Dispatcher d = dispatcher(datagen, true);
+    d.start();
+    for (int round = 0; round < 1_000 && lastCheckpoint() < UNTIL; round++) {
+      scheduler.runDue();
+    }
+    assertThat(blockedAt).isNull();
+    assertThat(lastCheckpoint()).isEqualTo(UNTIL);
+    assertThat(writtenEvents()).isEqualTo(datagenHistory(0));
+  }
+
+  @Test
+  void stoppingABlockedDispatcherCompletesAtOnceAndALateReleaseWritesNothing() {
+    Dispatcher d = dispatcher(datagen);
+    d.start();
+    for (int round = 0; round < 1_000 && blockedAt == null; round++) {
+      scheduler.runDue();
+    }
+    DdlEvent ddl = blockedAt;
+    assertThat(ddl).isNotNull();
+    int writes = sink.written().size();
+    assertThat(d.stop().succeeded()).isTrue();
+    d.release(ddl.commitTs(), true);
+    scheduler.advance(10_000);
+    assertThat(sink.written()).hasSize(writes);
   }
 
   @Test
@@ -126,8 +225,10 @@ class DispatcherTest {
 
   private List<ChangeEvent> datagenHistory(long after) {
     List<ChangeEvent> out = new ArrayList<>();
-    for (long ts = after + 1; ts <= UNTIL; ts++) {
-      out.addAll(datagen.model().rowsAt(2, ts));
+    for (long tick = after + 1; tick <= UNTIL_TICK; tick++) {
+      datagen.model().eventsAt(2, tick).stream()
+          .filter(e -> !(e instanceof DdlEvent ddl && ddl.type() == DdlEvent.Type.CREATE_TABLE))
+          .forEach(out::add);
     }
     return out;
   }

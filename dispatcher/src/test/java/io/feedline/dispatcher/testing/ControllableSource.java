@@ -2,6 +2,7 @@ package io.feedline.dispatcher.testing;
 
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -34,6 +35,11 @@ public final class ControllableSource implements Source {
     holdSubscribe = false;
     List.copyOf(held).forEach(Runnable::run);
     held.clear();
+  }
+
+  @Override
+  public List<TableInfo> tablesAt(long ts) {
+    return delegate.tablesAt(ts);
   }
 
   @Override

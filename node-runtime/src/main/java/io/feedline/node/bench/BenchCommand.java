@@ -4,7 +4,8 @@ import picocli.CommandLine.Command;
 
 /** {@code feedline bench <name>}: control-plane benchmarks that print their figures as a table. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.",
-    subcommands = {EpochBumpBench.class, HeadOfLineBenchCommand.class, FenceBenchCommand.class})
+    subcommands = {EpochBumpBench.class, HeadOfLineBenchCommand.class, FenceBenchCommand.class, ScaleBench.class, FailoverBench.class,
+        DrainBench.class})
 public final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec

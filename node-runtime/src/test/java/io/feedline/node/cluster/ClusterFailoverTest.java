@@ -14,7 +14,7 @@ import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
 import io.feedline.node.NodeRuntime;
-import io.feedline.node.testing.ClusterProbe;
+import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.proto.ChangefeedInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -74,11 +74,17 @@ class AdminForwardingIT {
       ServerProcess.CliResult again = follower.cli("--token", TOKEN, "node", "drain", "--node", oldLeader.nodeId(), "--no-wait", "-o", "json");
       assertThat(again.exit()).as(again.toString()).isZero();
       assertThat(new JsonObject(again.out()).getLong("remaining")).isZero();
-      // The coordinator's node is now the last live one.
-      ServerProcess.CliResult last = follower.cli("--token", TOKEN, "node", "drain", "--node", follower.nodeId(), "--no-wait");
-      assertThat(last.exit()).isEqualTo(1);
-      assertThat(last.err()).startsWith("feedline: FAILED_PRECONDITION: ").contains("last live node");
-      assertThat(follower.get("/metrics")).contains("feedline_coordinator_drain_remaining{node=\"" + oldLeader.nodeId() + "\"} 0.0");
+      // One drain at a time: until the drained node leaves, no other drain starts.
+      ServerProcess.CliResult other = follower.cli("--token", TOKEN, "node", "drain", "--node", follower.nodeId(), "--no-wait");
+      assertThat(other.exit()).isEqualTo(1);
+      assertThat(other.err()).startsWith("feedline: FAILED_PRECONDITION: ").contains(oldLeader.nodeId() + " is drained but has not left");
+      // Gauges are refreshed every coordinator tick (rows re-registered): poll for the line.
+      String drainGauge = "feedline_coordinator_drain_remaining{node=\"" + oldLeader.nodeId() + "\"} 0.0";
+      long deadline = System.nanoTime() + SETTLE.toNanos();
+      while (!follower.get("/metrics").lines().anyMatch(drainGauge::equals)) {
+        assertThat(System.nanoTime()).as("metric line " + drainGauge).isLessThan(deadline);
+        Thread.sleep(200);
+      }
     }
   }
 

@@ -119,21 +119,9 @@ final class ServerProcess implements AutoCloseable {
 
     /** Runs {@code feedline.jar cli --server 127.0.0.1:<port> args...} as its own process. */
     CliResult cli(String... args) throws IOException, InterruptedException {
-      List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar().toAbsolutePath().toString(), "cli", "--server", "127.0.0.1:" + port));
-      cmd.addAll(List.of(args));
-      // stderr to a file: reading two pipes one after the other could block on a full one.
-      Path errFile = Files.createTempFile(Files.createDirectories(Path.of("target", "it")), "cli", ".err");
-      try {
-        Process p = new ProcessBuilder(cmd).directory(repo().toFile()).redirectError(errFile.toFile()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-          throw new AssertionError("cli " + cmd + " did not exit");
-        }
-        return new CliResult(p.exitValue(), out.strip(), Files.readString(errFile).strip());
-      } finally {
-        Files.deleteIfExists(errFile);
-      }
+      List<String> all = new ArrayList<>(List.of("cli", "--server", "127.0.0.1:" + port));
+      all.addAll(List.of(args));
+      return command(all.toArray(String[]::new));
     }
 
     /** Runs the CLI until {@code done} holds (e.g. past UNAVAILABLE while a coordinator is elected), within {@code timeout}. */
@@ -148,6 +136,25 @@ final class ServerProcess implements AutoCloseable {
         Thread.sleep(200);
       } while (System.nanoTime() < deadline);
       throw new AssertionError("cli " + String.join(" ", args) + " did not get there within " + timeout + "; last: " + last);
+    }
+  }
+
+  /** Runs {@code feedline.jar args...} as its own process until it exits: what it printed and its exit code. */
+  static CliResult command(String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(java(), "-jar", jar().toAbsolutePath().toString()));
+    cmd.addAll(List.of(args));
+    // stderr to a file: reading two pipes one after the other could block on a full one.
+    Path errFile = Files.createTempFile(Files.createDirectories(Path.of("target", "it")), "cli", ".err");
+    try {
+      Process p = new ProcessBuilder(cmd).directory(repo().toFile()).redirectError(errFile.toFile()).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("command " + cmd + " did not exit");
+      }
+      return new CliResult(p.exitValue(), out.strip(), Files.readString(errFile).strip());
+    } finally {
+      Files.deleteIfExists(errFile);
     }
   }
 

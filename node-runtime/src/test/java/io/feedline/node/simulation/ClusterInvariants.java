@@ -5,7 +5,7 @@ import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.node.NodeRuntime;
-import io.feedline.node.testing.ClusterProbe;
+import io.feedline.node.cluster.ClusterProbe;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;

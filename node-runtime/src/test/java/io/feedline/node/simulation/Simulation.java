@@ -6,7 +6,8 @@ import io.feedline.common.messaging.FaultRules;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.node.NodeRuntime;
-import io.feedline.node.testing.ClusterProbe;
+import io.feedline.node.cluster.InJvmCluster;
+import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedState;
 import io.vertx.core.Future;
@@ -67,7 +68,7 @@ final class Simulation {
     startNanos = System.nanoTime();
     try (SimulatedCluster c = SimulatedCluster.start(NODES, seed)) {
       cluster = c;
-      record("started " + NODES + " nodes " + c.live().stream().map(NodeRuntime::nodeId).toList());
+      record("started " + NODES + " nodes " + c.nodes().live().stream().map(NodeRuntime::nodeId).toList());
       awaitLeader();
       for (int i = 0; i < 3; i++) {
         create();
@@ -144,7 +145,7 @@ final class Simulation {
   }
 
   private void onChangefeed(ChangefeedState state, String verb, ChangefeedAction action) {
-    List<ChangefeedRecord> all = SimulatedCluster.join(cluster.registry().loadAll());
+    List<ChangefeedRecord> all = InJvmCluster.join(cluster.registry().loadAll());
     List<ChangefeedRecord> candidates = all.stream()
         .filter(r -> state == null || r.info().getState() == state)
         .sorted(Comparator.comparing(r -> r.id().value()))
@@ -157,8 +158,8 @@ final class Simulation {
   }
 
   private void move() {
-    Optional<NodeRuntime> leader = cluster.leader();
-    List<NodeRuntime> live = cluster.live();
+    Optional<NodeRuntime> leader = cluster.nodes().leader();
+    List<NodeRuntime> live = cluster.nodes().live();
     if (leader.isEmpty() || live.size() < 2) {
       return;
     }
@@ -185,7 +186,7 @@ final class Simulation {
   }
 
   private void partition() {
-    List<NodeRuntime> live = cluster.live();
+    List<NodeRuntime> live = cluster.nodes().live();
     if (live.size() < 2) {
       return;
     }
@@ -199,13 +200,13 @@ final class Simulation {
   }
 
   private void crash(boolean coordinator) {
-    List<NodeRuntime> live = cluster.live();
+    List<NodeRuntime> live = cluster.nodes().live();
     if (live.size() < 2) {
       return;
     }
     NodeRuntime victim;
     if (coordinator) {
-      Optional<NodeRuntime> leader = cluster.leader();
+      Optional<NodeRuntime> leader = cluster.nodes().leader();
       if (leader.isEmpty()) {
         return;
       }
@@ -213,7 +214,7 @@ final class Simulation {
     } else {
       victim = live.get(random.nextInt(live.size()));
     }
-    int slot = slotOf(victim);
+    int slot = cluster.nodes().slotOf(victim);
     record((coordinator ? "kill the coordinator's node " : "crash ") + victim.nodeId() + " (slot " + slot + ")");
     cluster.crash(slot);
     restartLater(slot, Duration.ofMillis(2000 + random.nextInt(6000)), "restart slot " + slot);
@@ -221,22 +222,13 @@ final class Simulation {
 
   private void restartLater(int slot, Duration after, String what) {
     later(after, what, () -> {
-      cluster.restart(slot);
-      record("slot " + slot + " is now " + cluster.node(slot).nodeId());
+      cluster.nodes().restart(slot);
+      record("slot " + slot + " is now " + cluster.nodes().node(slot).nodeId());
     });
   }
 
-  private int slotOf(NodeRuntime node) {
-    for (int i = 0; i < cluster.size(); i++) {
-      if (cluster.node(i) == node) {
-        return i;
-      }
-    }
-    throw new IllegalStateException(node.nodeId() + " holds no slot");
-  }
-
   private void onLeader(String what, Function<Coordinator, Future<Void>> action) {
-    Optional<NodeRuntime> leader = cluster.leader();
+    Optional<NodeRuntime> leader = cluster.nodes().leader();
     if (leader.isEmpty()) {
       record(what + ": skipped, no coordinator");
       return;
@@ -275,14 +267,14 @@ final class Simulation {
 
   /** A node that lost its session has exited; its supervisor starts the slot again a little later. */
   private void superviseLost() {
-    for (int slot : cluster.reapLost()) {
+    for (int slot : cluster.nodes().reapLost()) {
       record("slot " + slot + " lost its metastore session and exited");
       restartLater(slot, Duration.ofMillis(1000 + random.nextInt(2000)), "supervisor restarts slot " + slot);
     }
   }
 
   private void check() {
-    for (String v : invariants.check(cluster.live())) {
+    for (String v : invariants.check(cluster.nodes().live())) {
       violations.add(v);
       record("violation: " + v);
     }
@@ -296,7 +288,7 @@ final class Simulation {
 
   private void awaitLeader() {
     long deadline = System.nanoTime() + CONVERGE_WITHIN.toNanos();
-    while (cluster.leader().isEmpty()) {
+    while (cluster.nodes().leader().isEmpty()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no coordinator within " + CONVERGE_WITHIN);
       }
@@ -328,18 +320,18 @@ final class Simulation {
    * node, at its persisted epoch, where the coordinator says; no other changefeed runs a maintainer.
    */
   private String divergence() {
-    Optional<NodeRuntime> leader = cluster.leader();
+    Optional<NodeRuntime> leader = cluster.nodes().leader();
     if (leader.isEmpty()) {
       return "no coordinator";
     }
-    List<ChangefeedRecord> all = SimulatedCluster.join(cluster.registry().loadAll());
+    List<ChangefeedRecord> all = InJvmCluster.join(cluster.registry().loadAll());
     List<ChangefeedRecord> normal = all.stream().filter(r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL).toList();
-    String maintainers = ClusterProbe.maintainerDivergence(normal, cluster.live(), leader.get());
+    String maintainers = ClusterProbe.maintainerDivergence(normal, cluster.nodes().live(), leader.get());
     if (!maintainers.isEmpty()) {
       return maintainers;
     }
     Set<ChangefeedId> normalIds = normal.stream().map(ChangefeedRecord::id).collect(Collectors.toSet());
-    for (var running : ClusterProbe.runningMaintainers(cluster.live()).entrySet()) {
+    for (var running : ClusterProbe.runningMaintainers(cluster.nodes().live()).entrySet()) {
       if (!normalIds.contains(running.getKey())) {
         return running.getKey() + " is not normal but runs maintainers on " + running.getValue();
       }

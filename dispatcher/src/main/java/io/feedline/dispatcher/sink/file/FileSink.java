@@ -1,8 +1,11 @@
 package io.feedline.dispatcher.sink.file;
 
+import io.feedline.common.fence.Epochs;
+import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.WritePathClosedException;
@@ -15,6 +18,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,13 +31,21 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code file:///dir}: JSON lines, one file per table ({@code table-<id>.jsonl}), DDLs in
- * {@code ddl.jsonl}, redo dispatchers under {@code redo/}. After the lines of a batch are forced to
- * disk, the span's checkpoint is replaced atomically (temp file, force, rename) in
- * {@code checkpoints/}. All file I/O runs on Vert.x worker threads.
+ * {@code ddl.jsonl} (only the barrier's single writer writes a DDL), redo dispatchers under
+ * {@code redo/}. After the lines of a batch are forced to disk, the span's record is replaced atomically
+ * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on Vert.x worker threads.
+ *
+ * <p>The span record ({@link SpanRecord}) holds the span's checkpoint, the lowest ts any writer of it
+ * started from ({@code sinceTs}: the content of the span is complete in {@code (sinceTs, checkpointTs]}),
+ * and its <b>fencing token</b> (DESIGN §3 "go beyond"): the epoch and dispatcher of its latest writer. A
+ * write carrying a lower epoch than the token is refused with {@link FencedWriteException} before any of
+ * its lines is written, so a zombie dispatcher of an older ownership cannot touch the span once the newer
+ * one has written it, even from another process: the check and the write hold an OS file lock on the
+ * span. At an equal epoch another dispatcher may take over (a move within one ownership happens only
+ * after the origin was confirmed stopped).
  *
  * <p>Delivery is at least once beyond the checkpoint: a crash between the lines and the checkpoint
- * leaves lines above it that a restarted dispatcher writes again; nothing at or below a checkpoint is
- * ever written twice, and nothing is ever missing below it.
+ * leaves lines above it that a restarted dispatcher writes again; nothing is ever missing below it.
  */
 public final class FileSink implements Sink {
 
@@ -45,6 +57,7 @@ public final class FileSink implements Sink {
   private final Path dir;
   /** Spans of one table share its file: appends to it are serialized on the file. */
   private final Map<Path, FileChannel> files = new ConcurrentHashMap<>();
+  private final Map<Path, Object> spanLocks = new ConcurrentHashMap<>();
   private final Object lock = new Object();
   private int inFlight;
   private Promise<Void> closing;
@@ -122,15 +135,29 @@ public final class FileSink implements Sink {
   }
 
   private void writeBlocking(SinkBatch batch) throws IOException {
-    Map<Path, StringBuilder> lines = new LinkedHashMap<>();
-    for (ChangeEvent event : batch.events()) {
-      long table = event instanceof DdlEvent ? 0 : event.tableId();
-      lines.computeIfAbsent(tableFile(dir, table, batch.redo()), p -> new StringBuilder()).append(encode(event)).append('\n');
+    Path record = checkpointFile(dir, batch.span(), batch.redo());
+    Path lockFile = record.resolveSibling(record.getFileName() + ".lock");
+    // One JVM may not hold two OS locks on a file: writers of one span in this process queue here first.
+    synchronized (spanLocks.computeIfAbsent(record, p -> new Object())) {
+      try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileLock ignored = lockChannel.lock()) {
+        SpanRecord token = SpanRecord.read(record);
+        if (token != null && Epochs.compare(batch.epoch(), token.epoch()) < 0) {
+          throw new FencedWriteException(Spans.format(batch.span()), batch.epoch(), token.epoch(), token.dispatcher());
+        }
+        Map<Path, StringBuilder> lines = new LinkedHashMap<>();
+        for (ChangeEvent event : batch.events()) {
+          long table = event instanceof DdlEvent ? 0 : event.tableId();
+          lines.computeIfAbsent(tableFile(dir, table, batch.redo()), p -> new StringBuilder()).append(encode(event)).append('\n');
+        }
+        for (Map.Entry<Path, StringBuilder> e : lines.entrySet()) {
+          append(e.getKey(), e.getValue().toString().getBytes(StandardCharsets.UTF_8));
+        }
+        long since = token == null ? batch.fromTs() : Math.min(token.sinceTs(), batch.fromTs());
+        writeRecord(record, new SpanRecord(batch.span().getTableId(), batch.span().getStartKey(), batch.span().getEndKey(),
+            batch.resolvedTs(), since, batch.epoch(), batch.dispatcher().toString()));
+      }
     }
-    for (Map.Entry<Path, StringBuilder> e : lines.entrySet()) {
-      append(e.getKey(), e.getValue().toString().getBytes(StandardCharsets.UTF_8));
-    }
-    writeCheckpoint(batch);
   }
 
   private void append(Path file, byte[] bytes) throws IOException {
@@ -152,21 +179,13 @@ public final class FileSink implements Sink {
     }
   }
 
-  private void writeCheckpoint(SinkBatch batch) throws IOException {
-    Path target = checkpointFile(dir, batch.span(), batch.redo());
+  private static void writeRecord(Path target, SpanRecord record) throws IOException {
     Path temp = target.resolveSibling(target.getFileName() + ".tmp");
-    byte[] content = new JsonObject()
-        .put("tableId", batch.span().getTableId())
-        .put("startKey", HexFormat.of().formatHex(batch.span().getStartKey().toByteArray()))
-        .put("endKey", HexFormat.of().formatHex(batch.span().getEndKey().toByteArray()))
-        .put("checkpointTs", batch.resolvedTs())
-        .put("dispatcher", batch.dispatcher().toString())
-        .encode().getBytes(StandardCharsets.UTF_8);
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      channel.write(ByteBuffer.wrap(content));
+      channel.write(ByteBuffer.wrap(record.encode().getBytes(StandardCharsets.UTF_8)));
       channel.force(true);
     }
-    // The rename is the commit point: a reader sees the old checkpoint or the new one, never a torn one.
+    // The rename is the commit point: a reader sees the old record or the new one, never a torn one.
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 

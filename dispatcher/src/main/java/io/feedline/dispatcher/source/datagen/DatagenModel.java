@@ -12,26 +12,35 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The upstream that {@code datagen} replays: what happened to table {@code t} at commit ts {@code ts} is
- * a pure function of {@code (seed, t, ts)}, so a subscription from any start ts sees exactly the suffix
- * of the full history, on every node and after every restart.
+ * The upstream that {@code datagen} replays: what happened to table {@code t} at tick {@code k} is a pure
+ * function of {@code (seed, tables, t, k)}, and its commit ts is the tick's place in TSO space
+ * ({@link TickTimeline#commitTs}), so a subscription from any start ts sees exactly the suffix of the full
+ * history, on every node and after every restart.
  *
  * <p>The history is built so that no event needs to look back further than a bounded window:
  * <ul>
- *   <li>Each table lives through <em>periods</em> of {@code P} ticks (per table, a multiple of 8 in
- *       [2048, 3064]). Period {@code k} covers ts {@code kP+1 .. (k+1)P}; offset {@code o = ts-1-kP}.</li>
- *   <li>DDLs sit on even offsets: CREATE TABLE at 0, an optional TRUNCATE in {@code [P/4, 3P/8)}, an
- *       optional ADD COLUMN in {@code [P/2, 5P/8)}, DROP TABLE at {@code P-2}.</li>
+ *   <li>DDLs are spread so that <b>no two share a tick</b> (an upstream never commits two DDLs at one ts,
+ *       and the DDL barrier blocks on one DDL per commit ts): with {@code M = 2 * tables}, table
+ *       {@code t}'s DDLs fall only on ticks {@code k} with {@code (k - 1) mod M == 2(t - 1)}. Every DDL tick
+ *       is odd, every row tick even, so a row and a DDL never share a tick either.</li>
+ *   <li>Each table lives through <em>periods</em> of {@code P} ticks (per table, a multiple of {@code M},
+ *       at least about 2048). Table {@code t}'s local offset at tick {@code k} is
+ *       {@code o = (k - 1 - 2(t - 1)) mod P}; period {@code n} holds the ticks with
+ *       {@code floor((k - 1 - 2(t - 1)) / P) == n}.</li>
+ *   <li>DDLs sit on offsets that are multiples of {@code M}: CREATE TABLE at 0, an optional TRUNCATE
+ *       near {@code P/4}, an optional ADD COLUMN near {@code P/2}, DROP TABLE at {@code P - M}.</li>
  *   <li>Row changes sit on odd offsets. Row {@code j} may be inserted at {@code 2j+1}; it lives an even
  *       number of ticks {@code L} in [2, 48], is updated at {@code ins + 2*(L/4)} when {@code L >= 4}
  *       and deleted at {@code ins + L}. A TRUNCATE ends every row inserted before it and DROP every row,
  *       silently, so no update or delete ever touches a row that is gone.</li>
  * </ul>
- * Several rows may change at one ts (one upstream transaction); they are ordered by key.
+ * Several rows may change at one tick (one upstream transaction); they are ordered by key. From tick 1 on
+ * every table starts dropped and is created at its first period, so the history from tick 1 is
+ * self-contained; a reader starting later sees updates and deletes of rows inserted before it started.
  */
 public final class DatagenModel {
 
-  /** The longest a row lives: how far back the rows changing at one ts can have been inserted. */
+  /** The longest a row lives: how far back the rows changing at one tick can have been inserted. */
   private static final int MAX_LIFE = 48;
   private static final long SALT_PERIOD = 0x5045_5249_4f44L;
   private static final long SALT_TRUNCATE = 0x5452_554eL;
@@ -42,13 +51,24 @@ public final class DatagenModel {
 
   private final long seed;
   private final int tables;
+  private final TickTimeline timeline;
 
-  public DatagenModel(long seed, int tables) {
+  public DatagenModel(long seed, int tables, TickTimeline timeline) {
     if (tables < 1) {
       throw new IllegalArgumentException("tables must be positive: " + tables);
     }
     this.seed = seed;
     this.tables = tables;
+    this.timeline = timeline;
+  }
+
+  /** The model of a parsed {@code datagen} URI. */
+  public static DatagenModel of(DatagenSpec spec) {
+    return new DatagenModel(spec.seed(), spec.tables(), TickTimeline.forRate(spec.rate()));
+  }
+
+  public TickTimeline timeline() {
+    return timeline;
   }
 
   public int tables() {
@@ -60,51 +80,65 @@ public final class DatagenModel {
     return tableId >= 1 && tableId <= tables;
   }
 
-  /** Everything that happened to {@code tableId} at {@code ts}: its DDL first (if any), then row changes by key. */
-  public List<ChangeEvent> eventsAt(long tableId, long ts) {
-    DdlEvent ddl = ddlAt(tableId, ts);
+  /** Everything that happened to {@code tableId} at {@code tick}: its DDL (if any), else its row changes by key. */
+  public List<ChangeEvent> eventsAt(long tableId, long tick) {
+    DdlEvent ddl = ddlAt(tableId, tick);
     if (ddl != null) {
       return List.of(ddl);
     }
-    return List.copyOf(rowsAt(tableId, ts));
+    return List.copyOf(rowsAt(tableId, tick));
   }
 
-  /** The DDL of {@code tableId} at {@code ts}, or null. */
-  public DdlEvent ddlAt(long tableId, long ts) {
-    if (!hasTable(tableId) || ts < 1) {
+  /**
+   * Whether {@code tableId} exists at {@code tick}: its CREATE TABLE is at or before it and its DROP TABLE
+   * after. Before its first CREATE a table counts as dropped (offsets past the drop, see {@link #period}).
+   */
+  public boolean existsAt(long tableId, long tick) {
+    if (!hasTable(tableId) || tick < 1) {
+      return false;
+    }
+    Period p = period(tableId, tick);
+    return p.offset < p.dropAt;
+  }
+
+  /** The DDL of {@code tableId} at {@code tick}, or null. */
+  public DdlEvent ddlAt(long tableId, long tick) {
+    if (!hasTable(tableId) || tick < 1) {
       return null;
     }
-    Period p = period(tableId, ts);
-    if ((p.offset & 1) != 0) {
+    if (ddlSlotOwner(tick) != tableId) {
       return null;
     }
+    Period p = period(tableId, tick);
+    long ts = timeline.commitTs(tick);
     String table = "t" + tableId;
     if (p.offset == 0) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.CREATE_TABLE,
+      return new DdlEvent(tableId, ts, DdlEvent.Type.CREATE_TABLE, table,
           "CREATE TABLE " + table + " (id BIGINT PRIMARY KEY, v0 BIGINT, v1 VARCHAR(24))");
     }
-    if (p.offset == p.length - 2) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.DROP_TABLE, "DROP TABLE " + table);
+    if (p.offset == p.dropAt) {
+      return new DdlEvent(tableId, ts, DdlEvent.Type.DROP_TABLE, table, "DROP TABLE " + table);
     }
     if (p.offset == p.truncateAt) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.TRUNCATE_TABLE, "TRUNCATE TABLE " + table);
+      return new DdlEvent(tableId, ts, DdlEvent.Type.TRUNCATE_TABLE, table, "TRUNCATE TABLE " + table);
     }
     if (p.offset == p.addColumnAt) {
-      return new DdlEvent(tableId, ts, DdlEvent.Type.ADD_COLUMN, "ALTER TABLE " + table + " ADD COLUMN extra INT");
+      return new DdlEvent(tableId, ts, DdlEvent.Type.ADD_COLUMN, table, "ALTER TABLE " + table + " ADD COLUMN extra INT");
     }
     return null;
   }
 
-  /** The row changes of {@code tableId} at {@code ts}, by key. */
-  public List<RowChange> rowsAt(long tableId, long ts) {
-    if (!hasTable(tableId) || ts < 1) {
+  /** The row changes of {@code tableId} at {@code tick}, by key. */
+  public List<RowChange> rowsAt(long tableId, long tick) {
+    if (!hasTable(tableId) || tick < 1) {
       return List.of();
     }
-    Period p = period(tableId, ts);
+    Period p = period(tableId, tick);
     int o = p.offset;
     if ((o & 1) == 0) {
       return List.of();
     }
+    long ts = timeline.commitTs(tick);
     List<RowChange> rows = new ArrayList<>(2);
     for (int j = Math.max(0, (o - 1 - MAX_LIFE) / 2); j <= (o - 1) / 2; j++) {
       Row row = row(p, tableId, j);
@@ -129,26 +163,40 @@ public final class DatagenModel {
     return ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(key).array());
   }
 
-  private Period period(long tableId, long ts) {
-    int length = 2048 + 8 * (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), 128L);
-    long index = (ts - 1) / length;
-    int offset = (int) ((ts - 1) % length);
+  /** The table whose DDL slot {@code tick} is (0 if none): the only table that can have a DDL there. */
+  public long ddlSlotOwner(long tick) {
+    long local = Math.floorMod(tick - 1, ddlStride());
+    return (local & 1) == 0 ? local / 2 + 1 : 0;
+  }
+
+  private long ddlStride() {
+    return 2L * tables;
+  }
+
+  private Period period(long tableId, long tick) {
+    int stride = (int) ddlStride();
+    int base = Math.max(8, (2048 + stride - 1) / stride);
+    int slots = base + (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), (long) base / 2);
+    int length = stride * slots;
+    long local = tick - 1 - 2 * (tableId - 1);
+    long index = Math.floorDiv(local, length);
+    int offset = (int) Math.floorMod(local, (long) length);
     long truncate = hash(tableId, index, 0, SALT_TRUNCATE);
     long addColumn = hash(tableId, index, 0, SALT_ADD_COLUMN);
-    int truncateAt = (truncate & 1) == 0 ? -1 : length / 4 + 2 * (int) Math.floorMod(truncate >>> 1, (long) length / 16);
-    int addColumnAt = (addColumn & 1) == 0 ? -1 : length / 2 + 2 * (int) Math.floorMod(addColumn >>> 1, (long) length / 16);
-    return new Period(index, length, offset, truncateAt, addColumnAt);
+    int truncateAt = (truncate & 1) == 0 ? -1 : stride * (slots / 4 + (int) Math.floorMod(truncate >>> 1, (long) slots / 8));
+    int addColumnAt = (addColumn & 1) == 0 ? -1 : stride * (slots / 2 + (int) Math.floorMod(addColumn >>> 1, (long) slots / 8));
+    return new Period(index, length, offset, truncateAt, addColumnAt, length - stride);
   }
 
   /** Row {@code j} of period {@code p}, or null if that slot inserts no row. */
   private Row row(Period p, long tableId, int j) {
     int insertAt = 2 * j + 1;
-    if (insertAt > p.length - 3 || Math.floorMod(hash(tableId, p.index, j, SALT_INSERT), 3L) != 0) {
+    if (insertAt >= p.dropAt || Math.floorMod(hash(tableId, p.index, j, SALT_INSERT), 3L) != 0) {
       return null;
     }
     int life = 2 * (1 + (int) Math.floorMod(hash(tableId, p.index, j, SALT_LIFE), (long) MAX_LIFE / 2));
     int updateAt = life >= 4 ? insertAt + 2 * (life / 4) : -1;
-    int endAt = p.truncateAt > insertAt ? p.truncateAt : p.length - 2;
+    int endAt = p.truncateAt > insertAt ? p.truncateAt : p.dropAt;
     return new Row(insertAt, updateAt, insertAt + life, endAt);
   }
 
@@ -180,7 +228,7 @@ public final class DatagenModel {
     return z ^ (z >>> 31);
   }
 
-  private record Period(long index, int length, int offset, int truncateAt, int addColumnAt) {}
+  private record Period(long index, int length, int offset, int truncateAt, int addColumnAt, int dropAt) {}
 
   private record Row(int insertAt, int updateAt, int deleteAt, int endAt) {}
 }

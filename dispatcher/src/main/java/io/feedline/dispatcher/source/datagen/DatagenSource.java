@@ -9,6 +9,7 @@ import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
 import io.feedline.dispatcher.source.SubscriptionCancelledException;
+import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,26 +20,33 @@ import java.util.Set;
 
 /**
  * The {@code datagen} source: subscriptions read {@link DatagenModel} from their start ts up to the
- * upstream head ({@link DatagenSpec#rate()}). Every batch is produced in a scheduler task of its own,
- * and scans a bounded number of ticks, so a subscription that is far behind never holds the event loop
- * for long and never recurses.
+ * upstream head ({@link DatagenSpec#rate()}). Positions are kept in ticks and shown in TSO space through
+ * the model's {@link TickTimeline}. Every batch is produced in a scheduler task of its own and scans a
+ * bounded number of ticks, so a subscription that is far behind never holds the event loop for long and
+ * never recurses.
+ *
+ * <p>What a span sees (the DDL barrier's contract): the table trigger's span (table {@link #DDL_TABLE_ID})
+ * every DDL; a span of table {@code X} the row changes of its keys and the DDLs of {@code X} except
+ * CREATE TABLE (a span of {@code X} exists only from {@code X}'s create ts on).
  */
 public final class DatagenSource implements Source {
 
   /** Ticks one batch may scan: bounds the work of a batch when the span is sparse. */
   static final int MAX_TICKS_PER_BATCH = 4096;
-  /** (table, tick) pairs one batch of the DDL span may look at: it checks every table at every tick. */
-  static final int MAX_DDL_CHECKS_PER_BATCH = 1 << 18;
 
   private final DatagenSpec spec;
   private final DatagenModel model;
+  private final TickTimeline timeline;
   private final Scheduler scheduler;
+  private final long untilTick;
   private final Set<Subscription> open = new HashSet<>();
 
   public DatagenSource(DatagenSpec spec, Scheduler scheduler) {
     this.spec = spec;
-    this.model = new DatagenModel(spec.seed(), spec.tables());
+    this.model = DatagenModel.of(spec);
+    this.timeline = model.timeline();
     this.scheduler = scheduler;
+    this.untilTick = spec.until() == 0 ? timeline.maxTick() : Math.min(timeline.maxTick(), timeline.lastTickAtOrBelow(spec.until()));
   }
 
   public DatagenModel model() {
@@ -47,9 +55,22 @@ public final class DatagenSource implements Source {
 
   @Override
   public Future<SourceSubscription> subscribe(TableSpan span, long startTs) {
-    Subscription s = new Subscription(span, startTs);
+    Subscription s = new Subscription(span, timeline.lastTickAtOrBelow(Math.max(0, startTs)));
     open.add(s);
     return Future.succeededFuture(s);
+  }
+
+  @Override
+  public List<TableInfo> tablesAt(long ts) {
+    List<TableInfo> tables = new ArrayList<>();
+    // The tables as the events at or below ts left them: the last tick committed by then decides.
+    long tick = model.timeline().lastTickAtOrBelow(ts);
+    for (long t = 1; t <= model.tables(); t++) {
+      if (model.existsAt(t, tick)) {
+        tables.add(TableInfo.newBuilder().setTableId(t).setName("t" + t).build());
+      }
+    }
+    return tables;
   }
 
   @Override
@@ -58,22 +79,23 @@ public final class DatagenSource implements Source {
     return Future.succeededFuture();
   }
 
-  /** The highest ts the upstream has produced so far. */
-  long head() {
-    long produced = spec.rate() == 0 ? Long.MAX_VALUE : scheduler.nowMillis() * spec.rate() / 1000;
-    return spec.until() == 0 ? produced : Math.min(produced, spec.until());
+  /** The last tick the upstream has produced so far. */
+  long headTick() {
+    long produced = spec.rate() == 0 ? untilTick : timeline.producedBy(scheduler.nowMillis());
+    return Math.min(produced, untilTick);
   }
 
   private final class Subscription implements SourceSubscription {
     private final TableSpan span;
+    /** The last tick delivered (or skipped as below the start ts). */
     private long cursor;
     private Promise<ChangeBatch> pending;
     private Scheduler.Cancellable timer;
     private boolean cancelled;
 
-    Subscription(TableSpan span, long startTs) {
+    Subscription(TableSpan span, long startTick) {
       this.span = span;
-      this.cursor = startTs;
+      this.cursor = startTick;
     }
 
     @Override
@@ -91,12 +113,11 @@ public final class DatagenSource implements Source {
     }
 
     private void awaitHead(int maxRows) {
-      long head = head();
-      if (cursor < head) {
+      if (cursor < headTick()) {
         timer = scheduler.schedule(0, () -> produce(maxRows));
-      } else if (spec.rate() > 0 && (spec.until() == 0 || cursor < spec.until())) {
+      } else if (spec.rate() > 0 && cursor < untilTick) {
         // Wake up when the clock has produced the next tick.
-        long dueAt = Math.floorDiv((cursor + 1) * 1000 + spec.rate() - 1, spec.rate());
+        long dueAt = timeline.producedAt(cursor + 1);
         timer = scheduler.schedule(Math.max(1, dueAt - scheduler.nowMillis()), () -> awaitHead(maxRows));
       }
       // Past 'until' the upstream is idle for good: the batch completes only by cancel().
@@ -104,38 +125,41 @@ public final class DatagenSource implements Source {
 
     private void produce(int maxRows) {
       timer = null;
-      long head = head();
       List<ChangeEvent> events = new ArrayList<>();
-      long ts = cursor;
-      long ticks = span.getTableId() == DDL_TABLE_ID ? Math.max(1, MAX_DDL_CHECKS_PER_BATCH / model.tables()) : MAX_TICKS_PER_BATCH;
-      long last = Math.min(head, cursor + ticks);
-      while (ts < last && events.size() < maxRows) {
-        ts++;
-        collect(ts, events);
+      long tick = cursor;
+      long last = Math.min(headTick(), cursor + MAX_TICKS_PER_BATCH);
+      while (tick < last && events.size() < maxRows) {
+        tick++;
+        collect(tick, events);
       }
-      cursor = ts;
+      cursor = tick;
       Promise<ChangeBatch> p = pending;
       pending = null;
-      p.complete(new ChangeBatch(events, ts));
+      p.complete(new ChangeBatch(events, timeline.commitTs(tick)));
     }
 
-    private void collect(long ts, List<ChangeEvent> into) {
-      if (span.getTableId() == DDL_TABLE_ID) {
-        for (long table = 1; table <= model.tables(); table++) {
-          DdlEvent ddl = model.ddlAt(table, ts);
-          if (ddl != null) {
-            into.add(ddl);
-          }
+    private void collect(long tick, List<ChangeEvent> into) {
+      long table = span.getTableId();
+      if (table == DDL_TABLE_ID) {
+        DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
+        if (ddl != null) {
+          into.add(ddl);
         }
         return;
       }
-      for (RowChange row : model.rowsAt(span.getTableId(), ts)) {
+      DdlEvent ddl = model.ddlAt(table, tick);
+      if (ddl != null) {
+        if (ddl.type() != DdlEvent.Type.CREATE_TABLE) {
+          into.add(ddl);
+        }
+        return;
+      }
+      for (RowChange row : model.rowsAt(table, tick)) {
         if (Spans.contains(span, DatagenModel.keyBytes(row.key()))) {
           into.add(row);
         }
       }
     }
-
     @Override
     public void cancel() {
       if (cancelled) {

@@ -5,13 +5,17 @@ import io.feedline.dispatcher.endpoint.InvalidEndpointException;
 import java.util.Set;
 
 /**
- * {@code datagen://?tables=N&seed=S[&rate=R][&until=U]}.
+ * {@code datagen://?tables=N&seed=S[&rate=R][&until=U]}. Commit timestamps are TSO timestamps
+ * ({@code physical ms << 18 | logical}, see {@link TickTimeline}), like the changefeed start ts and the
+ * checkpoints they are compared with.
  *
- * @param rate upstream ticks per second of the scheduler's (wall) clock: the head of the upstream at
- *     time {@code now} (ms) is {@code now * rate / 1000}, so with {@code rate=1000} a ts is a millisecond
- *     and a restarted node resumes where the clock is. 0 (the default) = unthrottled: as fast as the
- *     dispatchers pull.
- * @param until the upstream stops producing after this ts (0 = never); useful for finite runs
+ * @param rate upstream ticks per second of the scheduler's (wall) clock: tick {@code k} is produced at
+ *     millisecond {@code k * 1000 / rate} and committed at that time, so the upstream's head follows the
+ *     clock, a changefeed started at a TSO ts "now" begins at the upstream's present, and a restarted node
+ *     resumes where the clock is. 0 (the default) = unthrottled: the whole history is available at once and
+ *     dispatchers read it as fast as they pull; its ticks are spaced one per millisecond in TSO space, so
+ *     they run ahead of the wall clock (fine for benchmarks and finite runs with {@code until}).
+ * @param until a TSO ts: the upstream produces nothing above it (0 = never stops); for finite runs
  */
 public record DatagenSpec(int tables, long seed, long rate, long until) {
 

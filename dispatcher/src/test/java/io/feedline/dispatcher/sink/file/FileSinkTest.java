@@ -2,10 +2,12 @@ package io.feedline.dispatcher.sink.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.testing.Await;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.WritePathClosedException;
@@ -40,9 +42,9 @@ class FileSinkTest {
     List<ChangeEvent> rows = List.of(
         new RowChange(7, 10, RowChange.Op.INSERT, 1, Map.of(), Map.of("id", 1L)),
         new RowChange(7, 12, RowChange.Op.DELETE, 1, Map.of("id", 1L), Map.of()));
-    await(sink.write(new SinkBatch(D1, T7, false, rows, 15)));
-    await(sink.write(new SinkBatch(D1, DDL, false, List.of(new DdlEvent(7, 20, DdlEvent.Type.DROP_TABLE, "DROP TABLE t7")), 21)));
-    await(sink.write(new SinkBatch(D1, T7, true, rows.subList(0, 1), 11)));
+    await(sink.write(new SinkBatch(D1, T7, false, 5, 0, rows, 15)));
+    await(sink.write(new SinkBatch(D1, DDL, false, 5, 0, List.of(new DdlEvent(7, 20, DdlEvent.Type.DROP_TABLE, "t7", "DROP TABLE t7")), 21)));
+    await(sink.write(new SinkBatch(D1, T7, true, 5, 0, rows.subList(0, 1), 11)));
 
     List<String> lines = Files.readAllLines(FileSink.tableFile(dir, 7, false));
     assertThat(lines).hasSize(2);
@@ -58,7 +60,38 @@ class FileSinkTest {
     }
 
     await(sink.close());
-    assertThat(sink.write(new SinkBatch(D1, T7, false, rows, 30)).cause()).isInstanceOf(WritePathClosedException.class);
+    assertThat(sink.write(new SinkBatch(D1, T7, false, 5, 15, rows, 30)).cause()).isInstanceOf(WritePathClosedException.class);
     assertThat(Files.readAllLines(FileSink.tableFile(dir, 7, false))).hasSize(2);
+  }
+
+  @Test
+  void theSpanRecordKeepsTheFencingTokenAndRefusesWritesFromAnOlderEpoch(Vertx vertx, @TempDir Path dir) throws Exception {
+    DispatcherRef zombie = new DispatcherRef(9, 9);
+    DispatcherRef owner = new DispatcherRef(2, 2);
+    Sink zombieSide = await(FileSink.open(vertx, dir));
+    // Another process's sink on the same directory: the token lives in the files, not in memory.
+    Sink ownerSide = await(FileSink.open(vertx, dir));
+    RowChange r1 = new RowChange(7, 10, RowChange.Op.INSERT, 1, Map.of(), Map.of("id", 1L));
+    RowChange r2 = new RowChange(7, 30, RowChange.Op.INSERT, 2, Map.of(), Map.of("id", 2L));
+    RowChange r3 = new RowChange(7, 40, RowChange.Op.INSERT, 3, Map.of(), Map.of("id", 3L));
+    await(zombieSide.write(new SinkBatch(zombie, T7, false, 5, 3, List.of(r1), 12)));
+    await(ownerSide.write(new SinkBatch(owner, T7, false, 6, 8, List.of(r1), 20)));
+
+    Throwable refused = Await.awaitFailure(zombieSide.write(new SinkBatch(zombie, T7, false, 5, 12, List.of(r2), 35)));
+    assertThat(refused).isInstanceOf(FencedWriteException.class).hasMessageContaining("epoch 5").hasMessageContaining("token is epoch 6");
+    // An empty batch is fenced too, and the same epoch from another dispatcher (a move) is accepted.
+    assertThat(Await.awaitFailure(zombieSide.write(new SinkBatch(zombie, T7, false, 5, 12, List.of(), 50))))
+        .isInstanceOf(FencedWriteException.class);
+    DispatcherRef moved = new DispatcherRef(3, 3);
+    await(ownerSide.write(new SinkBatch(moved, T7, false, 6, 20, List.of(r3), 45)));
+
+    List<String> lines = Files.readAllLines(FileSink.tableFile(dir, 7, false));
+    assertThat(lines).as("nothing of the refused batch was written").map(l -> new JsonObject(l).getLong("key")).containsExactly(1L, 1L, 3L);
+    SpanRecord record = SpanRecord.read(FileSink.checkpointFile(dir, T7, false));
+    assertThat(record.checkpointTs()).isEqualTo(45);
+    assertThat(record.sinceTs()).as("the lowest start any writer of the span had").isEqualTo(3);
+    assertThat(record.epoch()).isEqualTo(6);
+    assertThat(record.dispatcher()).isEqualTo(moved.toString());
+    assertThat(record.span()).isEqualTo(T7);
   }
 }

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Test;
 
 class DatagenSourceTest {
 
-  private static final long UNTIL = 20_000;
+  private static final TickTimeline UNTHROTTLED = TickTimeline.forRate(0);
+  /** Tick 20 000 of an unthrottled upstream, as a TSO ts. */
+  private static final long UNTIL = UNTHROTTLED.commitTs(20_000);
   private static final long SEED = TestSeeds.seed(7);
   private static final String REPLAY = TestSeeds.replay(SEED, DatagenSourceTest.class);
 
@@ -46,6 +48,11 @@ class DatagenSourceTest {
 
   /** Pulls everything up to {@code until}, the test thread playing the event loop. */
   private List<ChangeEvent> readAll(DatagenSource source, TableSpan span, long startTs, long until, int batchRows) {
+    return readAll(source, scheduler, span, startTs, until, batchRows);
+  }
+
+  private static List<ChangeEvent> readAll(DatagenSource source, ManualScheduler scheduler, TableSpan span, long startTs, long until,
+      int batchRows) {
     SourceSubscription sub = source.subscribe(span, startTs).result();
     List<ChangeEvent> out = new ArrayList<>();
     long resolved = startTs;
@@ -70,7 +77,10 @@ class DatagenSourceTest {
     for (TableSpan span : List.of(table(3), keys(5, 10, 200), table(DatagenSource.DDL_TABLE_ID))) {
       List<ChangeEvent> full = readAll(source(SEED, 8, 0, UNTIL), span, 0, UNTIL, 1000);
       assertThat(full).as(REPLAY).isNotEmpty();
-      for (long start : new long[] {1, 777, 2049, 5000, 12_345, 19_999}) {
+      // On ticks, between ticks (TSO logical parts no tick has) and just below a tick.
+      long[] starts = {1, UNTHROTTLED.commitTs(777), UNTHROTTLED.commitTs(2049) + 5, UNTHROTTLED.commitTs(5000) - 1,
+          UNTHROTTLED.commitTs(12_345), UNTHROTTLED.commitTs(19_999) + 1};
+      for (long start : starts) {
         // A fresh source with other batch sizes: nothing may depend on how the stream was cut.
         List<ChangeEvent> replayed = readAll(source(SEED, 8, 0, UNTIL), span, start, UNTIL, 37);
         assertThat(replayed).as("%s from %d; %s", span.getTableId(), start, REPLAY)
@@ -80,32 +90,79 @@ class DatagenSourceTest {
   }
 
   @Test
+  void replayAtAFastRateFromATsoStartTsOfNowIsIdenticalOnEveryNode() {
+    // 2500 ticks/s: several ticks per millisecond, told apart by the logical part.
+    long nowMs = 1_795_996_800_000L;
+    TickTimeline timeline = TickTimeline.forRate(2500);
+    long start = nowMs << 18 | 3;
+    long until = timeline.commitTs(timeline.lastTickAtOrBelow(start) + 12_000);
+    for (TableSpan span : List.of(table(2), table(DatagenSource.DDL_TABLE_ID))) {
+      ManualScheduler nodeA = new ManualScheduler(nowMs + 60_000);
+      ManualScheduler nodeB = new ManualScheduler(nowMs + 3_600_000);
+      List<ChangeEvent> onA = readAll(new DatagenSource(new DatagenSpec(5, SEED, 2500, until), nodeA), nodeA, span, start, until, 300);
+      List<ChangeEvent> onB = readAll(new DatagenSource(new DatagenSpec(5, SEED, 2500, until), nodeB), nodeB, span, start, until, 41);
+      assertThat(onA).as(REPLAY).isNotEmpty().isEqualTo(onB);
+      assertThat(onA).allSatisfy(e -> assertThat(e.commitTs()).isGreaterThan(start).isLessThanOrEqualTo(until));
+      long mid = onA.get(onA.size() / 2).commitTs();
+      assertThat(readAll(new DatagenSource(new DatagenSpec(5, SEED, 2500, until), nodeB), nodeB, span, mid, until, 77))
+          .isEqualTo(onA.stream().filter(e -> e.commitTs() > mid).toList());
+    }
+  }
+
+  @Test
   void splitSpansTogetherCarryExactlyTheTableAndSeedsDiffer() {
     List<ChangeEvent> whole = readAll(source(SEED, 4, 0, UNTIL), table(2), 0, UNTIL, 500);
     List<ChangeEvent> low = readAll(source(SEED, 4, 0, UNTIL), keys(2, 0, 300), 0, UNTIL, 500);
     List<ChangeEvent> high = readAll(source(SEED, 4, 0, UNTIL), keys(2, 300, -1), 0, UNTIL, 500);
-    assertThat(low).isNotEmpty();
-    assertThat(high).isNotEmpty();
-    List<ChangeEvent> merged = new ArrayList<>(low);
-    merged.addAll(high);
-    assertThat(merged).containsExactlyInAnyOrderElementsOf(whole);
+    assertThat(rows(low)).isNotEmpty();
+    assertThat(rows(high)).isNotEmpty();
+    List<ChangeEvent> merged = new ArrayList<>(rows(low));
+    merged.addAll(rows(high));
+    assertThat(merged).containsExactlyInAnyOrderElementsOf(rows(whole));
+    // Every span of a table sees its table's DDLs, so each can block at them.
+    assertThat(ddls(low)).isNotEmpty().isEqualTo(ddls(high)).isEqualTo(ddls(whole));
     assertThat(readAll(source(SEED + 1, 4, 0, UNTIL), table(2), 0, UNTIL, 500)).isNotEqualTo(whole);
+  }
+
+  @Test
+  void theTriggerSeesEveryDdlAndATableSpanItsOwnExceptCreate() {
+    List<ChangeEvent> trigger = readAll(source(SEED, 4, 0, UNTIL), table(DatagenSource.DDL_TABLE_ID), 0, UNTIL, 500);
+    assertThat(trigger).allSatisfy(e -> assertThat(e).isInstanceOf(DdlEvent.class));
+    assertThat(trigger.stream().map(ChangeEvent::commitTs).distinct().count()).as("one DDL per commit ts").isEqualTo(trigger.size());
+    for (long t = 1; t <= 4; t++) {
+      long table = t;
+      List<ChangeEvent> own = ddls(readAll(source(SEED, 4, 0, UNTIL), table(table), 0, UNTIL, 500));
+      assertThat(own).as("table %d; %s", table, REPLAY).isNotEmpty()
+          .isEqualTo(trigger.stream().filter(e -> e.tableId() == table && ((DdlEvent) e).type() != DdlEvent.Type.CREATE_TABLE).toList());
+    }
+  }
+
+  private static List<ChangeEvent> rows(List<ChangeEvent> events) {
+    return events.stream().filter(e -> e instanceof RowChange).toList();
+  }
+
+  private static List<ChangeEvent> ddls(List<ChangeEvent> events) {
+    return events.stream().filter(e -> e instanceof DdlEvent).toList();
   }
 
   /** Applies the history as a downstream would: every change must make sense for the table's state. */
   @Test
   void historyIsConsistentAndCoversEveryKindOfChange() {
     int tables = 6;
-    DatagenModel model = new DatagenModel(SEED, tables);
+    DatagenModel model = new DatagenModel(SEED, tables, TickTimeline.forRate(1000));
     Set<RowChange.Op> ops = EnumSet.noneOf(RowChange.Op.class);
     Set<DdlEvent.Type> ddls = EnumSet.noneOf(DdlEvent.Type.class);
+    Map<Long, Long> ddlTicks = new HashMap<>();
     for (long t = 1; t <= tables; t++) {
       boolean exists = false;
       Map<Long, Map<String, Object>> rows = new HashMap<>();
-      for (long ts = 1; ts <= 30_000; ts++) {
-        for (ChangeEvent e : model.eventsAt(t, ts)) {
-          String at = "table " + t + " ts " + ts + " " + e + "; " + REPLAY;
+      for (long tick = 1; tick <= 30_000; tick++) {
+        for (ChangeEvent e : model.eventsAt(t, tick)) {
+          String at = "table " + t + " tick " + tick + " " + e + "; " + REPLAY;
+          assertThat(e.commitTs()).as(at).isEqualTo(model.timeline().commitTs(tick));
           if (e instanceof DdlEvent ddl) {
+            assertThat(ddlTicks.put(tick, t)).as("no other table has a DDL at this tick: " + at).isNull();
+            assertThat(model.rowsAt(t, tick)).as(at).isEmpty();
             ddls.add(ddl.type());
             switch (ddl.type()) {
               case CREATE_TABLE -> {
@@ -145,20 +202,20 @@ class DatagenSourceTest {
     scheduler.runDue();
     assertThat(first.isComplete()).as("nothing produced at t=0").isFalse();
     scheduler.advance(250);
-    assertThat(first.result().resolvedTs()).as("woken when the first tick was produced, at t=1ms").isEqualTo(1);
+    assertThat(first.result().resolvedTs()).as("woken when the first tick was produced, at t=1ms").isEqualTo(ms(1));
 
-    long resolved = 1;
-    while (resolved < 250) {
+    long resolved = ms(1);
+    while (resolved < ms(250)) {
       Future<ChangeBatch> next = sub.next(100);
       scheduler.runDue();
       resolved = next.result().resolvedTs();
     }
-    assertThat(resolved).isEqualTo(250);
+    assertThat(resolved).isEqualTo(ms(250));
     Future<ChangeBatch> caughtUp = sub.next(100);
     scheduler.runDue();
     assertThat(caughtUp.isComplete()).isFalse();
     scheduler.advance(1);
-    assertThat(caughtUp.result().resolvedTs()).isEqualTo(251);
+    assertThat(caughtUp.result().resolvedTs()).isEqualTo(ms(251));
 
     Future<ChangeBatch> pending = sub.next(100);
     sub.cancel();
@@ -167,11 +224,16 @@ class DatagenSourceTest {
     assertThat(scheduler.pending()).as("cancel leaves no timer behind").isZero();
   }
 
+  private static long ms(long millis) {
+    return millis << 18;
+  }
+
   @Test
   void pastUntilTheUpstreamIsIdleUntilCancelled() {
-    DatagenSource source = source(SEED, 2, 0, 100);
-    assertThat(readAll(source, table(1), 0, 100, 1000)).isNotEmpty();
-    SourceSubscription sub = source.subscribe(table(1), 100).result();
+    long until = UNTHROTTLED.commitTs(100) + 7;
+    DatagenSource source = source(SEED, 2, 0, until);
+    assertThat(readAll(source, table(1), 0, UNTHROTTLED.commitTs(100), 1000)).isNotEmpty();
+    SourceSubscription sub = source.subscribe(table(1), UNTHROTTLED.commitTs(100)).result();
     Future<ChangeBatch> idle = sub.next(10);
     scheduler.advance(60_000);
     assertThat(idle.isComplete()).isFalse();

@@ -11,9 +11,9 @@ import io.feedline.proto.MaintainerStatus;
 import io.vertx.core.Future;
 
 /**
- * Stands in for the real maintainer (a later issue) so the manager's protocol with the coordinator can
- * run end to end: once created it reports itself working and bootstrapped at the add's checkpoint and
- * epoch; stopping with cascade really closes the changefeed's dispatcher managers.
+ * Stands in for the real maintainer in the manager's protocol tests, which are about the manager, not
+ * about bootstrapping spans: once created it reports itself working and bootstrapped at the add's
+ * checkpoint and epoch; stopping with cascade really closes the changefeed's dispatcher managers.
  */
 public final class PlaceholderMaintainer implements Maintainer {
 

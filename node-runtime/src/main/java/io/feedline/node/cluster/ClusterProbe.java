@@ -1,4 +1,4 @@
-package io.feedline.node.testing;
+package io.feedline.node.cluster;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
@@ -18,7 +18,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Reads in-JVM nodes' role state the only safe way, on each role's own context, for multi-node tests.
+ * Reads in-JVM nodes' role state the only safe way, on each role's own context, for multi-node tests,
+ * the simulation and the benchmarks.
  * Nothing here changes a node.
  */
 public final class ClusterProbe {
@@ -54,6 +55,16 @@ public final class ClusterProbe {
       }
     }
     return Optional.empty();
+  }
+
+  /** Working dispatchers over {@code live}, each node counted on its dispatcher role's context. */
+  public static long workingDispatchers(List<NodeRuntime> live) {
+    long total = 0;
+    for (NodeRuntime n : live) {
+      total += onContext(n.dispatcherRole().context(),
+          () -> Future.succeededFuture(n.dispatcherRole().orchestrator().workingDispatcherCount()));
+    }
+    return total;
   }
 
   /** changefeed → (node → epoch) of every maintainer running (not stopping) on {@code live}. */

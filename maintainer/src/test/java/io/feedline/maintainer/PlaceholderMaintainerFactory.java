@@ -3,7 +3,7 @@ package io.feedline.maintainer;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.proto.ChangefeedInfo;
 
-/** Placeholder maintainers for adds until the real maintainer lands; remove-only maintainers for removals. */
+/** For the manager's protocol tests: placeholder maintainers for adds, the real remove-only maintainers for removals. */
 public final class PlaceholderMaintainerFactory implements MaintainerFactory {
 
   private final MaintainerServices services;

@@ -1,0 +1,110 @@
+package io.feedline.dispatcher.check;
+
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The differences {@link ConsistencyCheck} found between a sink and its source over {@code (from, until]}.
+ *
+ * @param events distinct source events in the window
+ * @param rows rows the source's tables hold at {@code until}
+ * @param ddls source DDLs in the window
+ */
+public record CheckReport(long from, long until, long events, long rows, long ddls, List<TableDiff> tables, List<JsonObject> missingDdls,
+    List<JsonObject> extraDdls) {
+
+  /** At most this many examples of each kind of difference are printed per table. */
+  public static final int EXAMPLES = 10;
+
+  public CheckReport {
+    tables = List.copyOf(tables);
+    missingDdls = List.copyOf(missingDdls);
+    extraDdls = List.copyOf(extraDdls);
+  }
+
+  public boolean equal() {
+    return tables.isEmpty() && missingDdls.isEmpty() && extraDdls.isEmpty();
+  }
+
+  /** The report as text: a summary line, then each difference (examples capped per kind). */
+  public String render() {
+    StringBuilder out = new StringBuilder();
+    if (equal()) {
+      out.append("equal: ").append(rows).append(" rows, ").append(events).append(" events, ").append(ddls)
+          .append(" DDLs in (").append(from).append(", ").append(until).append("]\n");
+      return out.toString();
+    }
+    out.append("DIFFERENT in (").append(from).append(", ").append(until).append("]\n");
+    for (TableDiff t : tables) {
+      out.append("table ").append(t.table()).append(": ").append(t.missingRows().size()).append(" missing, ")
+          .append(t.extraRows().size()).append(" extra, ").append(t.wrongRows().size()).append(" wrong rows; ")
+          .append(t.missingChanges().size()).append(" missing, ").append(t.extraChanges().size()).append(" extra changes\n");
+      examples(out, "  missing row ", t.missingRows());
+      examples(out, "  extra row ", t.extraRows());
+      examples(out, "  wrong row ", t.wrongRows());
+      examples(out, "  missing change ", t.missingChanges().stream().map(JsonObject::encode).toList());
+      examples(out, "  extra change ", t.extraChanges().stream().map(JsonObject::encode).toList());
+    }
+    if (!missingDdls.isEmpty() || !extraDdls.isEmpty()) {
+      out.append("DDLs: ").append(missingDdls.size()).append(" missing, ").append(extraDdls.size()).append(" extra\n");
+      examples(out, "  missing DDL ", missingDdls.stream().map(JsonObject::encode).toList());
+      examples(out, "  extra DDL ", extraDdls.stream().map(JsonObject::encode).toList());
+    }
+    return out.toString();
+  }
+
+  private static void examples(StringBuilder out, String prefix, List<String> items) {
+    items.stream().limit(EXAMPLES).forEach(i -> out.append(prefix).append(i).append('\n'));
+    if (items.size() > EXAMPLES) {
+      out.append(prefix.stripTrailing()).append(": ").append(items.size() - EXAMPLES).append(" more\n");
+    }
+  }
+
+  /** The differences of one table; rows are shown as {@code key=<k> <values>}. */
+  public record TableDiff(long table, List<String> missingRows, List<String> extraRows, List<String> wrongRows,
+      List<JsonObject> missingChanges, List<JsonObject> extraChanges) {
+
+    boolean isEmpty() {
+      return missingRows.isEmpty() && extraRows.isEmpty() && wrongRows.isEmpty() && missingChanges.isEmpty() && extraChanges.isEmpty();
+    }
+
+    static final class Builder {
+      private final long table;
+      private final List<String> missingRows = new ArrayList<>();
+      private final List<String> extraRows = new ArrayList<>();
+      private final List<String> wrongRows = new ArrayList<>();
+      private final List<JsonObject> missingChanges = new ArrayList<>();
+      private final List<JsonObject> extraChanges = new ArrayList<>();
+
+      Builder(long table) {
+        this.table = table;
+      }
+
+      void missingRow(long key, JsonObject expected) {
+        missingRows.add("key=" + key + " " + expected.encode());
+      }
+
+      void extraRow(long key, JsonObject actual) {
+        extraRows.add("key=" + key + " " + actual.encode());
+      }
+
+      void wrongRow(long key, JsonObject expected, JsonObject actual) {
+        wrongRows.add("key=" + key + " expected " + expected.encode() + " but sink has " + actual.encode());
+      }
+
+      void missingChange(JsonObject e) {
+        missingChanges.add(e);
+      }
+
+      void extraChange(JsonObject e) {
+        extraChanges.add(e);
+      }
+
+      TableDiff build() {
+        return new TableDiff(table, List.copyOf(missingRows), List.copyOf(extraRows), List.copyOf(wrongRows), List.copyOf(missingChanges),
+            List.copyOf(extraChanges));
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.feedline.dispatcher.check;
+
+import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.sink.file.FileSink;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
+import io.feedline.dispatcher.source.datagen.DatagenSpec;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a changefeed over a {@code datagen} upstream must deliver in {@code (from, until]}: every DDL (the
+ * trigger writes them all) and every row change of every table, in the file sink's line format. The
+ * replay reads the model directly, which is what every subscription reads, so it is exactly what the
+ * dispatchers were given.
+ */
+public final class DatagenReplay {
+
+  /** (tick, table) pairs one replay may visit: keeps a mistaken window from running for hours. */
+  public static final long MAX_WORK = 2_000_000_000L;
+
+  private DatagenReplay() {}
+
+  /**
+   * @throws IllegalArgumentException when the window is too large to replay (give a later {@code from})
+   */
+  public static List<JsonObject> events(DatagenSpec spec, long from, long until) {
+    DatagenModel model = DatagenModel.of(spec);
+    TickTimeline timeline = model.timeline();
+    long last = timeline.lastTickAtOrBelow(spec.until() == 0 ? until : Math.min(until, spec.until()));
+    long first = timeline.lastTickAtOrBelow(from) + 1;
+    long ticks = Math.max(0, last - first + 1);
+    if (ticks > MAX_WORK / model.tables()) {
+      throw new IllegalArgumentException("replaying (" + from + ", " + until + "] means " + ticks + " ticks of " + model.tables()
+          + " tables: too much; give a later --from");
+    }
+    List<JsonObject> out = new ArrayList<>();
+    for (long tick = first; tick <= last; tick++) {
+      DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
+      if (ddl != null) {
+        out.add(line(FileSink.encode(ddl)));
+        continue; // a DDL tick carries no row change of any table
+      }
+      for (long table = 1; table <= model.tables(); table++) {
+        for (RowChange row : model.rowsAt(table, tick)) {
+          out.add(line(FileSink.encode(row)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Parsed from text, like the sink's lines, so both sides hold the same value types. */
+  private static JsonObject line(String encoded) {
+    return new JsonObject(encoded);
+  }
+}

@@ -1,0 +1,255 @@
+package io.feedline.maintainer.barrier;
+
+import io.feedline.common.id.NodeId;
+import io.feedline.maintainer.span.DispatcherKey;
+import io.feedline.maintainer.span.SpanController;
+import io.feedline.maintainer.span.SpanReplication;
+import io.feedline.proto.BarrierAction;
+import io.feedline.proto.BlockStage;
+import io.feedline.proto.BlockState;
+import io.feedline.proto.DispatcherAction;
+import io.feedline.proto.InfluenceType;
+import io.feedline.proto.InfluencedTables;
+import io.feedline.proto.TableInfo;
+import io.feedline.proto.TableSpan;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The maintainer side of the DDL barrier (docs: BARRIER-CONTRACT). One event per (commit ts, blocked
+ * tables): once the table trigger and every current span of every blocked table report WAITING at the
+ * ts, the trigger (the single writer) is told WRITE; once it reports DONE (or a checkpoint past the ts),
+ * the schema change is applied first (dropped tables lose their spans, created tables get spans from the
+ * ts), then every other blocked dispatcher is told PASS. Actions are resent every resend interval until
+ * answered. The state is rebuilt from block states alone (bootstrap snapshots and heartbeats), so a new
+ * maintainer after a failover finishes an event wherever its predecessor left it; a writer found WRITING
+ * is told WRITE again (DDL writes are idempotent).
+ */
+public final class Barrier {
+
+  /** Schema changes the barrier applies when a DDL is written; the maintainer turns them into operators. */
+  public interface SchemaChanges {
+    void dropTable(long tableId);
+
+    void addTable(TableInfo table, long startTs);
+  }
+
+  /** Events answered recently: a late WAITING for one is answered at once and never re-opens it. */
+  private static final int REMEMBERED_DONE = 4096;
+  private static final long NEVER = Long.MIN_VALUE / 2;
+
+  private record Key(long blockTs, List<Long> tables) {}
+
+  private static final class Event {
+    final Key key;
+    final BlockState state;
+    final Set<DispatcherKey> waiting = new HashSet<>();
+    boolean writerDone;
+    long writeSentAt = NEVER;
+    final Map<DispatcherKey, NodeId> passPending = new LinkedHashMap<>();
+    long passSentAt = NEVER;
+
+    Event(Key key, BlockState state) {
+      this.key = key;
+      this.state = state;
+    }
+
+    List<Long> passTables() {
+      Set<Long> dropped = new HashSet<>(state.getNeedDroppedTables().getTableIdsList());
+      return key.tables().stream().filter(t -> t != TRIGGER_TABLE && !dropped.contains(t)).toList();
+    }
+  }
+
+  /** The table trigger's span is table 0; every DDL blocks it. */
+  public static final long TRIGGER_TABLE = 0;
+
+  private final SpanController spans;
+  private final SchemaChanges changes;
+  private final long resendMillis;
+  private final Map<Key, Event> events = new TreeMap<>((a, b) -> a.blockTs() != b.blockTs()
+      ? Long.compareUnsigned(a.blockTs(), b.blockTs()) : a.tables().toString().compareTo(b.tables().toString()));
+  private final Map<Key, Event> answered = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Key, Event> eldest) {
+      return size() > REMEMBERED_DONE;
+    }
+  };
+  private DispatcherKey trigger;
+  private NodeId triggerNode;
+
+  public Barrier(SpanController spans, SchemaChanges changes, long resendMillis) {
+    this.spans = spans;
+    this.changes = changes;
+    this.resendMillis = resendMillis;
+  }
+
+  /** The table trigger dispatcher, the single DDL writer; null while none is set up. */
+  public void trigger(DispatcherKey trigger, NodeId node) {
+    this.trigger = trigger;
+    this.triggerNode = node;
+  }
+
+  public int pending() {
+    return events.size();
+  }
+
+  /**
+   * A dispatcher's block state (a block status, or a heartbeat/snapshot status) with its checkpoint.
+   * Immediate answers (to late reports of events already decided) go into {@code out}.
+   */
+  public void onBlockState(DispatcherKey id, NodeId node, BlockState state, long checkpointTs, ActionBatch out) {
+    for (Event e : events.values()) {
+      if (passed(state, checkpointTs, e.key.blockTs())) {
+        done(e, id);
+      }
+    }
+    if (!state.getBlocked() || state.getStage() == BlockStage.BLOCK_STAGE_NONE) {
+      return;
+    }
+    Key key = keyOf(state);
+    if (state.getStage() == BlockStage.BLOCK_STAGE_DONE) {
+      Event e = events.get(key);
+      if (e != null) {
+        done(e, id);
+      }
+      return;
+    }
+    Event late = answered.get(key);
+    if (late != null && !events.containsKey(key)) {
+      // Decided already (e.g. a span re-created below the ts replays the DDL): answer, never re-open it.
+      out.add(node, id.equals(trigger) ? write(late) : pass(late));
+      return;
+    }
+    Event e = events.computeIfAbsent(key, k -> new Event(k, state));
+    e.waiting.add(id);
+    if (e.writerDone && !id.equals(trigger)) {
+      e.passPending.put(id, node);
+      e.passSentAt = NEVER;
+    }
+  }
+
+  /** Sends what is due and advances events whose writer finished; call every round. */
+  public void tick(long nowMillis, ActionBatch out) {
+    for (Event e : List.copyOf(events.values())) {
+      if (!e.writerDone) {
+        if (trigger != null && ready(e) && nowMillis - e.writeSentAt >= resendMillis) {
+          out.add(triggerNode, write(e));
+          e.writeSentAt = nowMillis;
+        }
+        continue;
+      }
+      // Spans of a passed table may have moved: each pending dispatcher that no longer replicates anything is done.
+      e.passPending.keySet().removeIf(d -> spans.byDispatcher(d) == null);
+      if (e.passPending.isEmpty()) {
+        events.remove(e.key);
+        answered.put(e.key, e);
+        continue;
+      }
+      if (nowMillis - e.passSentAt >= resendMillis) {
+        new LinkedHashSet<>(e.passPending.values()).forEach(n -> out.add(n, pass(e)));
+        e.passSentAt = nowMillis;
+      }
+    }
+  }
+
+  /** The changefeed checkpoint stays below every DDL not yet written. */
+  public long checkpointFloor() {
+    long floor = Long.MAX_VALUE;
+    for (Event e : events.values()) {
+      if (!e.writerDone) {
+        floor = Math.min(floor, e.key.blockTs() - 1);
+      }
+    }
+    return floor;
+  }
+
+  /** Pending events as {@code ts:tables:phase}, for logs and tests. */
+  public List<String> describe() {
+    List<String> out = new ArrayList<>();
+    events.values().forEach(e -> out.add(e.key.blockTs() + ":" + e.key.tables() + ":" + (e.writerDone ? "passing" : ready(e) ? "writing" : "waiting")));
+    return out;
+  }
+
+  private boolean ready(Event e) {
+    if (!e.waiting.contains(trigger)) {
+      return false;
+    }
+    for (long table : e.key.tables()) {
+      if (table == TRIGGER_TABLE) {
+        continue;
+      }
+      for (TableSpan s : spans.ofTable(table)) {
+        DispatcherKey d = spans.get(s).dispatcher();
+        if (d == null || !e.waiting.contains(d)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private void done(Event e, DispatcherKey id) {
+    if (id.equals(trigger)) {
+      if (!e.writerDone) {
+        writerDone(e);
+      }
+    } else if (e.writerDone) {
+      e.passPending.remove(id);
+    }
+    e.waiting.remove(id);
+  }
+
+  /** The DDL is written: the schema change first, then everything else blocked on it may pass. */
+  private void writerDone(Event e) {
+    e.writerDone = true;
+    for (long dropped : e.state.getNeedDroppedTables().getTableIdsList()) {
+      changes.dropTable(dropped);
+    }
+    for (TableInfo added : e.state.getNeedAddedTablesList()) {
+      if (!spans.hasTable(added.getTableId())) {
+        changes.addTable(added, e.key.blockTs());
+      }
+    }
+    for (long table : e.passTables()) {
+      for (TableSpan s : spans.ofTable(table)) {
+        SpanReplication r = spans.get(s);
+        if (r.dispatcher() != null) {
+          e.passPending.put(r.dispatcher(), r.node());
+        }
+      }
+    }
+  }
+
+  private static boolean passed(BlockState state, long checkpointTs, long blockTs) {
+    if (Long.compareUnsigned(checkpointTs, blockTs) >= 0) {
+      return true;
+    }
+    return state.getBlocked() && (Long.compareUnsigned(state.getBlockTs(), blockTs) > 0
+        || (state.getBlockTs() == blockTs && state.getStage() == BlockStage.BLOCK_STAGE_DONE));
+  }
+
+  private static Key keyOf(BlockState state) {
+    List<Long> tables = new ArrayList<>(new TreeSet<>(state.getBlockedTables().getTableIdsList()));
+    return new Key(state.getBlockTs(), List.copyOf(tables));
+  }
+
+  private static DispatcherAction write(Event e) {
+    return action(BarrierAction.BARRIER_ACTION_WRITE, e.key.blockTs(), List.of(TRIGGER_TABLE));
+  }
+
+  private static DispatcherAction pass(Event e) {
+    return action(BarrierAction.BARRIER_ACTION_PASS, e.key.blockTs(), e.passTables());
+  }
+
+  private static DispatcherAction action(BarrierAction action, long ts, List<Long> tables) {
+    return DispatcherAction.newBuilder().setAction(action).setCommitTs(ts)
+        .setInfluenced(InfluencedTables.newBuilder().setType(InfluenceType.INFLUENCE_TYPE_NORMAL).addAllTableIds(tables)).build();
+  }
+}

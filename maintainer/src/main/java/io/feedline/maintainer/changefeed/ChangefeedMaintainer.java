@@ -1,0 +1,828 @@
+package io.feedline.maintainer.changefeed;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import io.feedline.common.drain.DrainConcurrency;
+import io.feedline.common.fence.Epochs;
+import io.feedline.common.fence.Fence;
+import io.feedline.common.fence.FenceRejections;
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.log.OncePerKeyLogger;
+import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.maintainer.barrier.ActionBatch;
+import io.feedline.maintainer.barrier.Barrier;
+import io.feedline.maintainer.checkpoint.CheckpointTracker;
+import io.feedline.maintainer.operator.AddSpan;
+import io.feedline.maintainer.operator.MoveSpan;
+import io.feedline.maintainer.operator.RemoveSpan;
+import io.feedline.maintainer.operator.ReplaceSpans;
+import io.feedline.maintainer.operator.ScheduleBatch;
+import io.feedline.maintainer.operator.SpanOperatorController;
+import io.feedline.maintainer.scheduler.BalanceSpanScheduler;
+import io.feedline.maintainer.scheduler.BasicSpanScheduler;
+import io.feedline.maintainer.span.DispatcherKey;
+import io.feedline.maintainer.span.SpanController;
+import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.maintainer.span.SpanReplication;
+import io.feedline.proto.BlockState;
+import io.feedline.proto.BlockStatusRequest;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.DispatcherAction;
+import io.feedline.proto.DispatcherHeartbeat;
+import io.feedline.proto.DispatcherSchedule;
+import io.feedline.proto.DispatcherSnapshot;
+import io.feedline.proto.DrainProgress;
+import io.feedline.proto.DrainTarget;
+import io.feedline.proto.HeartbeatResponse;
+import io.feedline.proto.MaintainerBootstrapRequest;
+import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerPostBootstrapRequest;
+import io.feedline.proto.MaintainerPostBootstrapResponse;
+import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.OperatorType;
+import io.feedline.proto.RunningError;
+import io.feedline.proto.ScheduleAction;
+import io.feedline.proto.ScheduleDispatcherRequest;
+import io.feedline.proto.SchemaInfo;
+import io.feedline.proto.SpanBlockStatus;
+import io.feedline.proto.SpanStatus;
+import io.feedline.proto.TableInfo;
+import io.feedline.proto.TableSpan;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One changefeed's maintainer, as a pure state machine (DESIGN §6): every input (a dispatcher-side
+ * message, a round of the maintainer tick with the live node set) returns the messages to send; nothing
+ * here sends, waits or reads a clock. {@link MaintainerRuntime} performs it on the maintainer manager's
+ * context.
+ *
+ * <p>Bootstrap: every live node (and every node that joins meanwhile) is asked for its dispatchers and
+ * in-flight journal, resent until it answers; only replies at this maintainer's epoch count. The table
+ * trigger is settled from those snapshots: one already on this node is adopted (its id reused, so a
+ * reused dispatcher manager never sees a mismatched trigger id), table triggers on other nodes are
+ * removed and confirmed stopped first (one DDL writer), then this node is asked again naming the trigger
+ * and answers with the tables that exist where the trigger resumes. Span state is rebuilt from the
+ * snapshots and journals, uncovered tables become absent spans, post-bootstrap starts the DDL flow, and
+ * only then is the maintainer Working and bootstrapped.
+ *
+ * <p>Working: the basic scheduler places absent spans (batched per node), the balance scheduler evens
+ * span counts when stable, operators move spans, self-healing turns stopped or vanished dispatchers into
+ * absent spans and removes dispatchers nobody asked for, the {@link Barrier} runs DDLs, and the
+ * checkpoint advances monotonically. Never throws on remote input. Not thread-safe.
+ */
+public final class ChangefeedMaintainer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ChangefeedMaintainer.class);
+  /** The error a dispatcher manager answers when it holds another table trigger than the one named. */
+  static final String TRIGGER_MISMATCH = "trigger_mismatch";
+  private static final long NEVER = Long.MIN_VALUE / 2;
+
+  /** Where settling the table trigger stands. */
+  enum TriggerStage {
+    /** Waiting for this node's snapshot (and, in the first bootstrap, every node's) to find the trigger. */
+    LEARN,
+    /** Waiting for table triggers on other nodes to be confirmed stopped. */
+    CLEAR_REMOTE,
+    /** Asking this node to create (or keep) the trigger with the chosen id. */
+    CREATE,
+    /** Asking this node to start the trigger's DDL flow. */
+    POST,
+    READY
+  }
+
+  private final MaintainerConfig config;
+  private final NodeId self;
+  private final ChangefeedId changefeed;
+  private final long epoch;
+  private final Fence replies;
+  private final FenceRejections rejections;
+  private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 1_000);
+  private final SpanController spans = new SpanController();
+  private final SpanOperatorController operators;
+  private final Barrier barrier;
+  private final CheckpointTracker checkpoint;
+  private final BasicSpanScheduler basic;
+  private final BalanceSpanScheduler balance;
+
+  private final Set<NodeId> nodes = new TreeSet<>();
+  /** Nodes asked for a snapshot that have not answered yet, with when they were last asked. */
+  private final Map<NodeId, Long> bootstrapPending = new LinkedHashMap<>();
+  /** Nodes that answered: their dispatcher manager exists, so spans may be placed there. */
+  private final Set<NodeId> bootstrapped = new TreeSet<>();
+  /** First-bootstrap snapshots, until the span state is rebuilt from them. */
+  private final Map<NodeId, MaintainerBootstrapResponse> snapshots = new LinkedHashMap<>();
+  /** Tables whose DDL dropped them and that still have spans to remove. */
+  private final Set<Long> dropping = new TreeSet<>();
+
+  private TriggerStage stage = TriggerStage.LEARN;
+  private DispatcherKey trigger;
+  private long triggerCheckpointTs;
+  private long triggerSentAt = NEVER;
+  private List<SchemaInfo> schemas = List.of();
+  private boolean rebuilt;
+  private boolean working;
+  private long lastBalanceMillis;
+  /** The node's dispatcher drain target (DESIGN §8): nothing is placed there, and what is there moves off. */
+  private DrainTarget drainTarget = DrainTarget.getDefaultInstance();
+  /** Spans this maintainer is moving off the drain target, at most {@link DrainConcurrency#limit} at once. */
+  private final Set<TableSpan> drainMoves = new HashSet<>();
+  private RunningError error;
+
+  public ChangefeedMaintainer(MaintainerConfig config) {
+    this.config = config;
+    this.self = config.self();
+    this.changefeed = config.changefeed();
+    this.epoch = config.epoch();
+    this.replies = Fence.ownedBy(self, epoch);
+    this.rejections = config.rejections();
+    this.operators = new SpanOperatorController(spans, config.resendMillis());
+    this.barrier = new Barrier(spans, new SchemaChanges(), config.resendMillis());
+    this.checkpoint = new CheckpointTracker(config.checkpointTs());
+    this.basic = new BasicSpanScheduler(config.batchSize());
+    this.balance = new BalanceSpanScheduler(Math.max(1, config.batchSize() / 10));
+    this.triggerCheckpointTs = config.checkpointTs();
+  }
+
+  // ---- inputs ----
+
+  /** One round: node changes, resends, scheduling, barrier actions, the checkpoint. */
+  public MaintainerEffects tick(long nowMillis, Set<NodeId> liveNodes) {
+    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+    syncNodes(liveNodes);
+    for (Map.Entry<NodeId, Long> pending : bootstrapPending.entrySet()) {
+      if (nowMillis - pending.getValue() >= config.resendMillis()) {
+        out.toDispatchers(pending.getKey(), bootstrapRequest(null));
+        pending.setValue(nowMillis);
+      }
+    }
+    advanceTrigger(nowMillis, out);
+    if (rebuilt) {
+      reconcileDrops();
+      if (working) {
+        List<NodeId> schedulable = schedulable();
+        basic.schedule(spans, operators, schedulable, this::newDispatcherId);
+        drainOff(schedulable);
+        // Balancing would fight the drain (and the target is no destination anyway): it waits.
+        if (drainMoves.isEmpty() && nowMillis - lastBalanceMillis >= config.balanceMillis()) {
+          lastBalanceMillis = nowMillis;
+          int moves = balance.schedule(spans, operators, schedulable, this::newDispatcherId);
+          if (moves > 0) {
+            LOG.info("event=spans_balanced changefeed={} epoch={} moves={}", changefeed, Epochs.format(epoch), moves);
+          }
+        }
+      }
+      ActionBatch actions = new ActionBatch();
+      barrier.tick(nowMillis, actions);
+      sendActions(actions, out);
+      advanceCheckpoint();
+    }
+    ScheduleBatch batch = new ScheduleBatch();
+    operators.collect(nowMillis, batch);
+    for (Map.Entry<NodeId, List<DispatcherSchedule>> e : batch.byNode().entrySet()) {
+      out.toDispatchers(e.getKey(), ScheduleDispatcherRequest.newBuilder().setChangefeedId(changefeed.value())
+          .addAllItems(e.getValue()).setEpoch(epoch).build());
+    }
+    return out.build();
+  }
+
+  /** A message from the dispatcher side for this changefeed. Never throws. */
+  public MaintainerEffects onMessage(NodeId from, Message message) {
+    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+    try {
+      if (message instanceof MaintainerBootstrapResponse m && admitted(from, m, m.getEpoch())) {
+        onBootstrapResponse(from, m, out);
+      } else if (message instanceof MaintainerPostBootstrapResponse m && admitted(from, m, m.getEpoch())) {
+        onPostBootstrapResponse(from, m);
+      } else if (message instanceof DispatcherHeartbeat m && admitted(from, m, m.getEpoch())) {
+        onHeartbeat(from, m, out);
+      } else if (message instanceof BlockStatusRequest m && admitted(from, m, m.getEpoch())) {
+        onBlockStatus(from, m, out);
+      }
+    } catch (RuntimeException e) {
+      // A bug must not take the manager's context down with it; the periodic resends heal what was missed.
+      config.metrics().counter("feedline.maintainer.handler_failures", "type", ControlPayloads.typeOf(message)).increment();
+      onceLog.warn(List.of("handler_failed", ControlPayloads.typeOf(message), String.valueOf(e)),
+          () -> "event=handler_failed changefeed=" + changefeed + " epoch=" + Epochs.format(epoch) + " type="
+              + ControlPayloads.typeOf(message) + " from=" + from + " error=\"" + e + "\"");
+    }
+    return out.build();
+  }
+
+  /** What the maintainer manager reports to the coordinator. */
+  public MaintainerStatus status() {
+    MaintainerStatus.Builder s = MaintainerStatus.newBuilder()
+        .setChangefeedId(changefeed.value())
+        .setState(working ? ComponentState.COMPONENT_STATE_WORKING : ComponentState.COMPONENT_STATE_INITIALIZING)
+        .setCheckpointTs(checkpoint.checkpointTs())
+        .setBootstrapDone(working)
+        .setEpoch(epoch);
+    if (error != null) {
+      s.addErrors(error);
+    }
+    NodeId target = drainTargetNode();
+    s.setDrainProgress(DrainProgress.newBuilder().setTarget(drainTarget)
+        .setDispatchersOnTarget(target == null ? 0 : spans.on(target).size())
+        .setDrainMovesInFlight(drainMoves.size()));
+    return s.build();
+  }
+
+  /**
+   * The node-level drain target, from the maintainer manager (which applied the monotonic rules); an
+   * empty node clears it. Takes effect on the next tick.
+   */
+  public void drainTarget(DrainTarget target) {
+    drainTarget = target;
+    if (drainTargetNode() == null) {
+      drainMoves.clear();
+    }
+  }
+
+  private NodeId drainTargetNode() {
+    return drainTarget.getTargetNode().isEmpty() ? null : NodeId.of(drainTarget.getTargetNode());
+  }
+
+  /**
+   * Moves spans off the drain target to the least-loaded other node, keeping at most
+   * {@link DrainConcurrency#limit} of these moves in flight; a finished move frees its place.
+   */
+  private void drainOff(List<NodeId> destinations) {
+    NodeId target = drainTargetNode();
+    drainMoves.removeIf(span -> !operators.has(span));
+    if (target == null || destinations.isEmpty()) {
+      return;
+    }
+    int limit = DrainConcurrency.limit(spans.size());
+    for (TableSpan span : spans.on(target)) {
+      if (drainMoves.size() >= limit) {
+        return;
+      }
+      NodeId destination = destinations.stream().min(java.util.Comparator.comparingInt(spans::loadOf)).orElseThrow();
+      if (move(span, destination)) {
+        drainMoves.add(span);
+      }
+    }
+  }
+
+  // ---- nodes ----
+
+  private void syncNodes(Set<NodeId> live) {
+    for (NodeId gone : List.copyOf(nodes)) {
+      if (!live.contains(gone)) {
+        nodeRemoved(gone);
+      }
+    }
+    for (NodeId joined : live) {
+      if (nodes.add(joined)) {
+        // A node that joins while bootstrapping is bootstrapped too; later, so that spans may be placed on it.
+        bootstrapPending.put(joined, NEVER);
+      }
+    }
+  }
+
+  private void nodeRemoved(NodeId node) {
+    nodes.remove(node);
+    bootstrapPending.remove(node);
+    bootstrapped.remove(node);
+    snapshots.remove(node);
+    checkpoint.forget(node);
+    operators.onNodeRemoved(node);
+    int lost = 0;
+    for (TableSpan s : spans.on(node)) {
+      if (!operators.has(s)) {
+        spans.markAbsent(s, spans.get(s).checkpointTs());
+        lost++;
+      }
+    }
+    LOG.info("event=node_removed changefeed={} epoch={} node={} spans_absent={}", changefeed, Epochs.format(epoch), node, lost);
+  }
+
+  private List<NodeId> schedulable() {
+    List<NodeId> out = new ArrayList<>();
+    NodeId target = drainTargetNode();
+    for (NodeId n : bootstrapped) {
+      if (nodes.contains(n) && !n.equals(target)) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  // ---- bootstrap ----
+
+  private MaintainerBootstrapRequest bootstrapRequest(DispatcherKey withTrigger) {
+    MaintainerBootstrapRequest.Builder r = MaintainerBootstrapRequest.newBuilder()
+        .setChangefeedId(changefeed.value())
+        .setConfig(config.info().toByteString())
+        .setStartTs(checkpoint.checkpointTs())
+        .setIsNewChangefeed(config.isNew())
+        .setEpoch(epoch);
+    if (withTrigger != null) {
+      r.setTableTriggerEventDispatcherId(withTrigger.proto());
+    }
+    return r.build();
+  }
+
+  private void onBootstrapResponse(NodeId from, MaintainerBootstrapResponse response, MaintainerEffects.Builder out) {
+    if (response.hasError()) {
+      if (from.equals(self) && TRIGGER_MISMATCH.equals(response.getError().getCode())) {
+        // The manager holds a trigger we did not expect (it changed since its snapshot): learn it again.
+        relearnTrigger("bootstrap_" + TRIGGER_MISMATCH);
+      } else {
+        error = response.getError();
+        onceLog.warn(List.of("bootstrap_error", from, response.getError().getCode()),
+            () -> "event=bootstrap_error changefeed=" + changefeed + " epoch=" + Epochs.format(epoch) + " node=" + from
+                + " code=" + response.getError().getCode() + " detail=\"" + response.getError().getMessage() + "\"");
+      }
+      return;
+    }
+    if (from.equals(self) && stage == TriggerStage.CREATE && trigger != null && answersTriggerRequest(response)) {
+      triggerCreated(response);
+      return;
+    }
+    if (bootstrapPending.remove(from) == null) {
+      return; // a duplicate answer to a resend
+    }
+    bootstrapped.add(from);
+    if (error != null && error.getNodeId().equals(from.value())) {
+      error = null;
+    }
+    if (!rebuilt) {
+      snapshots.put(from, response);
+      return;
+    }
+    // A node (re)joined after the rebuild: what it hosts is judged like any heartbeat.
+    DispatcherHeartbeat.Builder asHeartbeat = DispatcherHeartbeat.newBuilder();
+    response.getDispatchersList().forEach(d -> asHeartbeat.addStatuses(SpanStatus.newBuilder().setId(d.getId()).setState(d.getState())
+        .setCheckpointTs(d.getCheckpointTs()).setBlockState(d.getBlockState())));
+    onStatuses(from, asHeartbeat.getStatusesList(), out);
+    if (from.equals(self) && stage == TriggerStage.LEARN) {
+      chooseTrigger(response);
+    }
+  }
+
+  /** Moves the table trigger's setup forward as far as the answers so far allow. */
+  private void advanceTrigger(long nowMillis, MaintainerEffects.Builder out) {
+    if (stage == TriggerStage.LEARN && !rebuilt && bootstrapPending.isEmpty() && snapshots.containsKey(self)) {
+      chooseTrigger(snapshots.get(self));
+      // Another node's trigger (a previous owner's) must stop before ours starts: one DDL writer.
+      for (Map.Entry<NodeId, MaintainerBootstrapResponse> e : snapshots.entrySet()) {
+        if (e.getKey().equals(self)) {
+          continue;
+        }
+        e.getValue().getDispatchersList().stream()
+            .filter(d -> d.getSpan().getTableId() == Barrier.TRIGGER_TABLE && !d.getRedo() && live(d.getState()))
+            .forEach(d -> operators.removeStray(e.getKey(), DispatcherKey.of(d.getId()), d.getSpan()));
+      }
+      stage = TriggerStage.CLEAR_REMOTE;
+    }
+    if (stage == TriggerStage.CLEAR_REMOTE && operators.straysOfTable(Barrier.TRIGGER_TABLE) == 0) {
+      stage = TriggerStage.CREATE;
+      triggerSentAt = NEVER;
+    }
+    if (stage == TriggerStage.CREATE && nowMillis - triggerSentAt >= config.resendMillis()) {
+      out.toDispatchers(self, bootstrapRequest(trigger));
+      triggerSentAt = nowMillis;
+    } else if (stage == TriggerStage.POST && nowMillis - triggerSentAt >= config.resendMillis()) {
+      out.toDispatchers(self, MaintainerPostBootstrapRequest.newBuilder().setChangefeedId(changefeed.value())
+          .setTableTriggerEventDispatcherId(trigger.proto()).addAllSchemas(schemas).setEpoch(epoch).build());
+      triggerSentAt = nowMillis;
+    }
+  }
+
+  /** Adopts the trigger this node already holds (a reused manager), or draws a fresh id. */
+  private void chooseTrigger(MaintainerBootstrapResponse own) {
+    DispatcherKey found = own.getDispatchersList().stream()
+        .filter(d -> d.getSpan().getTableId() == Barrier.TRIGGER_TABLE && !d.getRedo() && live(d.getState()))
+        .map(d -> DispatcherKey.of(d.getId()))
+        .findFirst().orElse(null);
+    trigger = found != null ? found : newDispatcherId();
+    barrier.trigger(trigger, self);
+    LOG.info("event=table_trigger_chosen changefeed={} epoch={} trigger={} adopted={}", changefeed, Epochs.format(epoch), trigger, found != null);
+    stage = rebuilt ? TriggerStage.CREATE : TriggerStage.LEARN;
+    triggerSentAt = NEVER;
+  }
+
+  private void relearnTrigger(String why) {
+    LOG.info("event=table_trigger_relearn changefeed={} epoch={} trigger={} reason={}", changefeed, Epochs.format(epoch), trigger, why);
+    trigger = null;
+    barrier.trigger(null, null);
+    stage = TriggerStage.LEARN;
+    bootstrapPending.put(self, NEVER);
+    snapshots.remove(self);
+  }
+
+  /**
+   * The answer to the request naming the trigger: it lists the tables (a plain snapshot never does) and
+   * holds the trigger. A late answer to an earlier plain request must not pass for it.
+   */
+  private boolean answersTriggerRequest(MaintainerBootstrapResponse response) {
+    return response.getSchemasAtStartCount() > 0 && response.getDispatchersList().stream().anyMatch(d -> trigger.equals(DispatcherKey.of(d.getId())));
+  }
+
+  /** This node holds the trigger now and said which tables exist where it resumes. */
+  private void triggerCreated(MaintainerBootstrapResponse own) {
+    triggerCheckpointTs = Math.max(triggerCheckpointTs, own.getTriggerCheckpointTs());
+    schemas = own.getSchemasAtStartList();
+    if (!rebuilt) {
+      snapshots.put(self, own);
+      rebuild();
+    }
+    stage = TriggerStage.POST;
+    triggerSentAt = NEVER;
+  }
+
+  private void onPostBootstrapResponse(NodeId from, MaintainerPostBootstrapResponse response) {
+    if (!from.equals(self) || stage != TriggerStage.POST || !trigger.equals(DispatcherKey.of(response.getTableTriggerEventDispatcherId()))) {
+      return;
+    }
+    if (response.hasError()) {
+      relearnTrigger("post_bootstrap_" + response.getError().getCode());
+      return;
+    }
+    stage = TriggerStage.READY;
+    if (!working) {
+      working = true;
+      LOG.info("event=maintainer_working changefeed={} epoch={} spans={} absent={} operators={} checkpoint_ts={} trigger={}", changefeed,
+          Epochs.format(epoch), spans.size(), spans.absent().size(), operators.size(), checkpoint.checkpointTs(), trigger);
+    }
+  }
+
+  /**
+   * The span state from the first bootstrap's snapshots and journals (DESIGN §6). For every span one
+   * live dispatcher is kept (Working before Initializing, then the highest checkpoint); overlapping
+   * others are removed. A dispatcher the journals say is being removed gets a remove operator, after
+   * which its span is absent (or deleted if its table no longer exists); an Initializing one gets an add
+   * operator that waits for it. Ranges of existing tables that nothing covers become absent spans from
+   * the changefeed checkpoint.
+   */
+  private void rebuild() {
+    Map<Long, TableInfo> tables = new LinkedHashMap<>();
+    Map<Long, Long> schemaOf = new LinkedHashMap<>();
+    for (SchemaInfo schema : schemas) {
+      for (TableInfo t : schema.getTablesList()) {
+        tables.put(t.getTableId(), t);
+        schemaOf.put(t.getTableId(), schema.getSchemaId());
+      }
+    }
+    record Found(NodeId node, DispatcherSnapshot d, DispatcherKey id) {}
+    List<Found> candidates = new ArrayList<>();
+    List<Found> removing = new ArrayList<>();
+    Map<DispatcherKey, OperatorType> removeTypes = new LinkedHashMap<>();
+    for (MaintainerBootstrapResponse r : snapshots.values()) {
+      r.getOperatorsList().stream().filter(op -> op.getAction() == ScheduleAction.SCHEDULE_ACTION_REMOVE)
+          .forEach(op -> removeTypes.put(DispatcherKey.of(op.getId()), op.getOperatorType()));
+    }
+    for (Map.Entry<NodeId, MaintainerBootstrapResponse> e : snapshots.entrySet()) {
+      for (var d : e.getValue().getDispatchersList()) {
+        DispatcherKey id = DispatcherKey.of(d.getId());
+        if (d.getRedo() || !live(d.getState()) || id.equals(trigger)) {
+          continue;
+        }
+        if (d.getSpan().getTableId() == Barrier.TRIGGER_TABLE) {
+          operators.removeStray(e.getKey(), id, d.getSpan()); // an old trigger on this node that is still stopping
+          continue;
+        }
+        (removeTypes.containsKey(id) ? removing : candidates).add(new Found(e.getKey(), d, id));
+      }
+    }
+    candidates.sort((a, b) -> {
+      boolean wa = a.d().getState() == ComponentState.COMPONENT_STATE_WORKING;
+      boolean wb = b.d().getState() == ComponentState.COMPONENT_STATE_WORKING;
+      if (wa != wb) {
+        return wa ? -1 : 1;
+      }
+      int c = Long.compareUnsigned(b.d().getCheckpointTs(), a.d().getCheckpointTs());
+      return c != 0 ? c : a.node().compareTo(b.node());
+    });
+    Map<Long, List<TableSpan>> accepted = new LinkedHashMap<>();
+    int strays = 0;
+    List<Found> kept = new ArrayList<>();
+    for (Found f : candidates) {
+      if (!accept(f.d().getSpan(), accepted)) {
+        operators.removeStray(f.node(), f.id(), f.d().getSpan());
+        strays++;
+        continue;
+      }
+      TableSpan span = f.d().getSpan();
+      boolean isWorking = f.d().getState() == ComponentState.COMPONENT_STATE_WORKING;
+      spans.addAbsent(span, f.d().getSchemaId(), f.d().getCheckpointTs());
+      spans.assign(span, f.id(), f.node(), isWorking);
+      if (!tables.containsKey(span.getTableId())) {
+        operators.add(new RemoveSpan(span, f.node(), f.id(), RemoveSpan.Then.DELETE, OperatorType.OPERATOR_TYPE_REMOVE));
+      } else if (!isWorking) {
+        operators.add(new AddSpan(span, f.d().getSchemaId(), f.node(), f.id(), f.d().getCheckpointTs(),
+            OperatorType.OPERATOR_TYPE_ADD));
+      }
+      kept.add(f);
+    }
+    int restoredRemoves = 0;
+    for (Found f : removing) {
+      if (!accept(f.d().getSpan(), accepted)) {
+        operators.removeStray(f.node(), f.id(), f.d().getSpan());
+        strays++;
+        continue;
+      }
+      TableSpan span = f.d().getSpan();
+      spans.addAbsent(span, f.d().getSchemaId(), f.d().getCheckpointTs());
+      spans.assign(span, f.id(), f.node(), f.d().getState() == ComponentState.COMPONENT_STATE_WORKING);
+      RemoveSpan.Then then = tables.containsKey(span.getTableId()) ? RemoveSpan.Then.ABSENT : RemoveSpan.Then.DELETE;
+      operators.add(new RemoveSpan(span, f.node(), f.id(), then, removeTypes.get(f.id())));
+      restoredRemoves++;
+      kept.add(f);
+    }
+    int absent = 0;
+    for (TableInfo t : tables.values()) {
+      for (TableSpan gap : SpanRanges.gaps(t.getTableId(), accepted.getOrDefault(t.getTableId(), List.of()))) {
+        spans.addAbsent(gap, schemaOf.get(t.getTableId()), checkpoint.checkpointTs());
+        absent++;
+      }
+    }
+    rebuilt = true;
+    ActionBatch immediate = new ActionBatch();
+    MaintainerBootstrapResponse own = snapshots.get(self);
+    own.getDispatchersList().stream().filter(d -> trigger.equals(DispatcherKey.of(d.getId())) && d.getBlockState().getBlocked())
+        .forEach(d -> barrier.onBlockState(trigger, self, d.getBlockState(), d.getCheckpointTs(), immediate));
+    for (Found f : kept) {
+      if (f.d().getBlockState().getBlocked()) {
+        barrier.onBlockState(f.id(), f.node(), f.d().getBlockState(), f.d().getCheckpointTs(), immediate);
+      }
+    }
+    snapshots.keySet().forEach(checkpoint::reported);
+    snapshots.clear();
+    LOG.info("event=spans_rebuilt changefeed={} epoch={} tables={} spans={} kept={} restored_removes={} operators={} strays={} absent={} "
+            + "barrier_events={} trigger={}", changefeed, Epochs.format(epoch), tables.size(), spans.size(), kept.size(), restoredRemoves,
+        operators.size(), strays, absent, barrier.pending(), trigger);
+  }
+
+  /** Takes {@code span} unless it overlaps one already taken of its table. */
+  private static boolean accept(TableSpan span, Map<Long, List<TableSpan>> accepted) {
+    List<TableSpan> ofTable = accepted.computeIfAbsent(span.getTableId(), t -> new ArrayList<>());
+    for (TableSpan other : ofTable) {
+      if (SpanRanges.overlaps(other, span)) {
+        return false;
+      }
+    }
+    ofTable.add(span);
+    return true;
+  }
+
+  // ---- heartbeats and self-healing ----
+
+  private void onHeartbeat(NodeId from, DispatcherHeartbeat heartbeat, MaintainerEffects.Builder out) {
+    if (!bootstrapped.contains(from) || !nodes.contains(from)) {
+      return;
+    }
+    if (!rebuilt) {
+      // Only the removals of other nodes' triggers run before the rebuild.
+      heartbeat.getStatusesList().forEach(s -> operators.onStatus(from, DispatcherKey.of(s.getId()), s.getState(), s.getCheckpointTs()));
+      return;
+    }
+    checkpoint.reported(from);
+    Set<DispatcherKey> seen = onStatuses(from, heartbeat.getStatusesList(), out);
+    for (RunningError e : heartbeat.getErrorsList()) {
+      onceLog.warn(List.of("dispatcher_error", from, e.getMessage()), () -> "event=dispatcher_error changefeed=" + changefeed + " epoch="
+          + Epochs.format(epoch) + " node=" + from + " code=" + e.getCode() + " detail=\"" + e.getMessage() + "\"");
+    }
+    // A heartbeat lists every dispatcher of its manager: a Working span missing from it has stopped,
+    // even if its one Stopped report was lost.
+    List<SpanReplication> vanished = new ArrayList<>();
+    spans.forEachOn(from, r -> {
+      if (r.working() && !seen.contains(r.dispatcher()) && !operators.has(r.span())) {
+        vanished.add(r);
+      }
+    });
+    for (SpanReplication r : vanished) {
+      LOG.info("event=span_vanished changefeed={} epoch={} span={} dispatcher={} node={}", changefeed, Epochs.format(epoch),
+          SpanRanges.format(r.span()), r.dispatcher(), from);
+      spans.markAbsent(r.span(), r.checkpointTs());
+    }
+    if (from.equals(self) && stage == TriggerStage.READY && !seen.contains(trigger)) {
+      triggerLost("vanished");
+    }
+  }
+
+  /** Applies dispatcher statuses from {@code from}; returns the ids seen. */
+  private Set<DispatcherKey> onStatuses(NodeId from, List<SpanStatus> statuses, MaintainerEffects.Builder out) {
+    Set<DispatcherKey> seen = new HashSet<>(statuses.size() * 2);
+    ActionBatch actions = new ActionBatch();
+    for (SpanStatus st : statuses) {
+      DispatcherKey id = DispatcherKey.of(st.getId());
+      ComponentState state = st.getState();
+      if (live(state)) {
+        seen.add(id);
+      }
+      if (id.equals(trigger)) {
+        if (from.equals(self)) {
+          triggerCheckpointTs = Math.max(triggerCheckpointTs, st.getCheckpointTs());
+          if (stopped(state) && stage == TriggerStage.READY) {
+            triggerLost("stopped");
+          }
+        }
+      } else if (!operators.onStatus(from, id, state, st.getCheckpointTs())) {
+        onUnclaimedStatus(from, id, st);
+      }
+      if (live(state) && (st.getBlockState().getBlocked() || barrier.pending() > 0)) {
+        barrier.onBlockState(id, from, st.getBlockState(), st.getCheckpointTs(), actions);
+      }
+    }
+    sendActions(actions, out);
+    return seen;
+  }
+
+  /** A status no operator claimed: progress of a known span, self-healing, or a stray to remove. */
+  private void onUnclaimedStatus(NodeId from, DispatcherKey id, SpanStatus st) {
+    SpanReplication r = spans.byDispatcher(id);
+    if (r == null) {
+      if (from.equals(self) && stage != TriggerStage.READY) {
+        return; // this node's trigger is being settled: an unknown dispatcher here may be the one about to be adopted
+      }
+      if (live(st.getState()) && operators.removeStray(from, id, TableSpan.getDefaultInstance())) {
+        // A dispatcher nobody asked for (an older owner's leftover) would be a second writer of its span.
+        LOG.info("event=stray_dispatcher changefeed={} epoch={} dispatcher={} node={} action=remove", changefeed, Epochs.format(epoch), id, from);
+      }
+      return;
+    }
+    if (!from.equals(r.node())) {
+      return;
+    }
+    if (stopped(st.getState())) {
+      LOG.info("event=span_stopped changefeed={} epoch={} span={} dispatcher={} node={} action=absent", changefeed, Epochs.format(epoch),
+          SpanRanges.format(r.span()), id, from);
+      spans.markAbsent(r.span(), Math.max(r.checkpointTs(), st.getCheckpointTs()));
+    } else if (st.getState() == ComponentState.COMPONENT_STATE_WORKING) {
+      spans.working(r.span(), st.getCheckpointTs());
+    } else {
+      spans.advance(r, st.getCheckpointTs());
+    }
+  }
+
+  private void triggerLost(String why) {
+    LOG.warn("event=table_trigger_lost changefeed={} epoch={} trigger={} reason={} action=recreate", changefeed, Epochs.format(epoch), trigger, why);
+    relearnTrigger("trigger_" + why);
+  }
+
+  private void onBlockStatus(NodeId from, BlockStatusRequest request, MaintainerEffects.Builder out) {
+    if (!rebuilt || !bootstrapped.contains(from)) {
+      return;
+    }
+    ActionBatch actions = new ActionBatch();
+    for (SpanBlockStatus s : request.getStatusesList()) {
+      // The block state alone says where it stands; 0 keeps an old checkpoint from reading as "passed".
+      barrier.onBlockState(DispatcherKey.of(s.getId()), from, s.getState(), 0, actions);
+    }
+    sendActions(actions, out);
+  }
+
+  private void sendActions(ActionBatch actions, MaintainerEffects.Builder out) {
+    for (Map.Entry<NodeId, List<DispatcherAction>> e : actions.byNode().entrySet()) {
+      out.toDispatchers(e.getKey(), HeartbeatResponse.newBuilder().setChangefeedId(changefeed.value()).addAllActions(e.getValue())
+          .setEpoch(epoch).build());
+    }
+  }
+
+  // ---- checkpoint ----
+
+  private void advanceCheckpoint() {
+    if (!working) {
+      return;
+    }
+    long candidate = Math.min(triggerCheckpointTs, Math.min(operators.checkpointFloor(), barrier.checkpointFloor()));
+    for (SpanReplication r : spans.all()) {
+      candidate = Math.min(candidate, r.checkpointTs());
+    }
+    Set<NodeId> hosting = new HashSet<>(spans.hostingNodes());
+    hosting.add(self);
+    checkpoint.advance(hosting, candidate);
+  }
+
+  // ---- schema changes from the barrier ----
+
+  /** A dropped table's spans are removed (and forgotten) once no operator holds them. */
+  private void reconcileDrops() {
+    for (Long table : List.copyOf(dropping)) {
+      for (TableSpan s : spans.ofTable(table)) {
+        if (operators.has(s)) {
+          continue;
+        }
+        SpanReplication r = spans.get(s);
+        if (r.absent()) {
+          spans.delete(s);
+        } else {
+          operators.add(new RemoveSpan(s, r.node(), r.dispatcher(), RemoveSpan.Then.DELETE, OperatorType.OPERATOR_TYPE_REMOVE));
+        }
+      }
+      if (!spans.hasTable(table)) {
+        dropping.remove(table);
+      }
+    }
+  }
+
+  private final class SchemaChanges implements Barrier.SchemaChanges {
+    @Override
+    public void dropTable(long tableId) {
+      LOG.info("event=table_dropped changefeed={} epoch={} table={} spans={}", changefeed, Epochs.format(epoch), tableId, spans.ofTable(tableId).size());
+      dropping.add(tableId);
+      reconcileDrops();
+    }
+
+    @Override
+    public void addTable(TableInfo table, long startTs) {
+      LOG.info("event=table_added changefeed={} epoch={} table={} start_ts={}", changefeed, Epochs.format(epoch), table.getTableId(), startTs);
+      dropping.remove(table.getTableId());
+      spans.addAbsent(SpanRanges.wholeTable(table.getTableId()), 0, startTs);
+    }
+  }
+
+  // ---- operations for the admin surface and tests ----
+
+  /** Splits a replicated span with no operator at {@code keys}. Returns whether the split started. */
+  public boolean split(TableSpan span, List<ByteString> keys) {
+    SpanReplication r = spans.get(span);
+    if (!working || r == null || r.absent() || operators.has(span) || keys.isEmpty()
+        || !keys.stream().allMatch(k -> SpanRanges.strictlyInside(span, k))) {
+      return false;
+    }
+    return operators.add(ReplaceSpans.split(r, SpanRanges.splitAt(span, keys)));
+  }
+
+  /** Merges adjacent replicated spans of one table, none with an operator. Returns whether the merge started. */
+  public boolean merge(List<TableSpan> parts) {
+    if (!working || parts.size() < 2) {
+      return false;
+    }
+    List<TableSpan> sorted = new ArrayList<>(parts);
+    sorted.sort(SpanRanges.ORDER);
+    List<SpanReplication> rs = new ArrayList<>();
+    for (int i = 0; i < sorted.size(); i++) {
+      SpanReplication r = spans.get(sorted.get(i));
+      if (r == null || r.absent() || operators.has(r.span())
+          || (i > 0 && (sorted.get(i - 1).getEndKey().isEmpty() || !sorted.get(i - 1).getEndKey().equals(sorted.get(i).getStartKey())
+          || sorted.get(i - 1).getTableId() != sorted.get(i).getTableId()))) {
+        return false;
+      }
+      rs.add(r);
+    }
+    TableSpan merged = SpanRanges.span(sorted.get(0).getTableId(), sorted.get(0).getStartKey(), sorted.get(sorted.size() - 1).getEndKey());
+    return operators.add(ReplaceSpans.merge(rs, merged));
+  }
+
+  /** Moves a replicated span with no operator to {@code destination}. Returns whether the move started. */
+  public boolean move(TableSpan span, NodeId destination) {
+    SpanReplication r = spans.get(span);
+    if (!working || r == null || r.absent() || operators.has(span) || destination.equals(r.node()) || !schedulable().contains(destination)) {
+      return false;
+    }
+    return operators.add(new MoveSpan(span, r.schemaId(), r.node(), r.dispatcher(), destination, newDispatcherId()));
+  }
+
+  public SpanController spans() {
+    return spans;
+  }
+
+  public SpanOperatorController operators() {
+    return operators;
+  }
+
+  public Barrier barrier() {
+    return barrier;
+  }
+
+  public DispatcherKey trigger() {
+    return trigger;
+  }
+
+  public boolean working() {
+    return working;
+  }
+
+  TriggerStage triggerStage() {
+    return stage;
+  }
+
+  // ---- helpers ----
+
+  private boolean admitted(NodeId from, Message message, long replyEpoch) {
+    return rejections.check(replies.admitReply(replyEpoch), changefeed.value(), ControlPayloads.typeOf(message), from, replyEpoch, replies);
+  }
+
+  private DispatcherKey newDispatcherId() {
+    return DispatcherKey.random(config.random());
+  }
+
+  private static boolean live(ComponentState state) {
+    return state == ComponentState.COMPONENT_STATE_WORKING || state == ComponentState.COMPONENT_STATE_INITIALIZING;
+  }
+
+  private static boolean stopped(ComponentState state) {
+    return state == ComponentState.COMPONENT_STATE_STOPPED || state == ComponentState.COMPONENT_STATE_REMOVED;
+  }
+}

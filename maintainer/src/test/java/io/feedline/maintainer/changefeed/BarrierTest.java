@@ -1,0 +1,218 @@
+package io.feedline.maintainer.changefeed;
+
+import static io.feedline.maintainer.changefeed.MaintainerHarness.A;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.B;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.C;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.EPOCH;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbound;
+import io.feedline.maintainer.span.DispatcherKey;
+import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.proto.BarrierAction;
+import io.feedline.proto.DispatcherAction;
+import io.feedline.proto.HeartbeatResponse;
+import io.feedline.proto.TableSpan;
+import java.util.List;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The maintainer side of BARRIER-CONTRACT, against a dispatcher side that blocks on DDLs. */
+class BarrierTest {
+
+  private static final TableSpan T1 = SpanRanges.wholeTable(1);
+  private static final TableSpan T2 = SpanRanges.wholeTable(2);
+  private static final TableSpan T3 = SpanRanges.wholeTable(3);
+
+  /** Tables 1..3 placed on A, B, C, all at checkpoint 300. */
+  private static MaintainerHarness running() {
+    MaintainerHarness h = MaintainerHarness.threeNodes(100);
+    LongStream.rangeClosed(1, 3).forEach(h.side.tables::add);
+    h.settle();
+    h.side.advanceAll(300);
+    h.round();
+    h.round();
+    assertThat(h.maintainer.status().getCheckpointTs()).isEqualTo(300);
+    return h;
+  }
+
+  private static List<DispatcherAction> actions(List<Outbound> sent, NodeId to) {
+    return sent.stream().filter(o -> o.to().equals(to) && o.payload() instanceof HeartbeatResponse)
+        .flatMap(o -> ((HeartbeatResponse) o.payload()).getActionsList().stream()).toList();
+  }
+
+  private static void blockStatuses(MaintainerHarness h) {
+    for (NodeId n : List.copyOf(h.live)) {
+      h.receive(n, h.side.blockStatuses(n));
+    }
+  }
+
+  /** Rounds with the upstream at {@code ts} until nothing is pending and the checkpoint reached it. */
+  private static void runTo(MaintainerHarness h, long ts) {
+    for (int i = 0; i < 100; i++) {
+      h.side.startAll();
+      h.side.advanceAll(ts);
+      blockStatuses(h);
+      h.round();
+      if (h.maintainer.barrier().pending() == 0 && h.maintainer.operators().size() == 0 && h.maintainer.spans().absent().isEmpty()
+          && h.maintainer.status().getCheckpointTs() >= ts) {
+        return;
+      }
+    }
+    throw new AssertionError("not done: barrier=" + h.maintainer.barrier().describe() + " ops=" + h.maintainer.operators().describe()
+        + " checkpoint=" + h.maintainer.status().getCheckpointTs());
+  }
+
+  @Test
+  void dropTableWritesOnceAfterEveryBlockedDispatcherWaitsThenRemovesTheTable() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    NodeId t2Node = h.maintainer.spans().get(T2).node();
+    h.side.advanceAll(500);
+    h.sent.clear();
+    // Only the trigger has reported so far: nobody may write yet.
+    h.receive(A, h.side.blockStatuses(A));
+    h.tickOnly();
+    assertThat(actions(h.sent, A)).isEmpty();
+    h.receive(t2Node, h.side.blockStatuses(t2Node));
+    List<Outbound> out = h.tickOnly();
+    assertThat(actions(out, A)).singleElement().satisfies(a -> {
+      assertThat(a.getAction()).isEqualTo(BarrierAction.BARRIER_ACTION_WRITE);
+      assertThat(a.getCommitTs()).isEqualTo(400);
+      assertThat(a.getInfluenced().getTableIdsList()).containsExactly(0L);
+    });
+    assertThat(out).filteredOn(o -> o.payload() instanceof HeartbeatResponse)
+        .allSatisfy(o -> assertThat(((HeartbeatResponse) o.payload()).getEpoch()).isEqualTo(EPOCH));
+    h.heartbeats();
+    h.tickOnly();
+    assertThat(h.maintainer.status().getCheckpointTs()).as("held below the unwritten DDL").isLessThanOrEqualTo(399);
+    h.deliver(out); // the trigger writes and reports DONE
+    runTo(h, 500);
+    assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1));
+    assertThat(h.maintainer.spans().hasTable(2)).isFalse();
+    assertThat(h.side.liveFor(T2)).isEmpty();
+    assertThat(h.side.liveFor(T1)).hasSize(1);
+    assertThat(h.side.liveFor(T3)).hasSize(1);
+  }
+
+  @Test
+  void truncatePassesTheOtherBlockedDispatchersOnlyAfterTheWriterIsDone() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 3L), List.of(), List.of()));
+    NodeId t3Node = h.maintainer.spans().get(T3).node();
+    h.side.advanceAll(500);
+    blockStatuses(h);
+    List<Outbound> write = h.tickOnly();
+    assertThat(actions(write, t3Node)).noneMatch(a -> a.getAction() == BarrierAction.BARRIER_ACTION_PASS);
+    h.deliver(write);
+    h.heartbeats();
+    List<Outbound> pass = h.tickOnly();
+    assertThat(actions(pass, t3Node)).singleElement().satisfies(a -> {
+      assertThat(a.getAction()).isEqualTo(BarrierAction.BARRIER_ACTION_PASS);
+      assertThat(a.getInfluenced().getTableIdsList()).containsExactly(3L);
+    });
+    h.deliver(pass);
+    runTo(h, 500);
+    assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1));
+    assertThat(h.side.liveFor(T3)).hasSize(1);
+  }
+
+  @Test
+  void createTableAddsItsSpanFromTheDdlTsAfterTheTriggerWroteIt() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L), List.of(), List.of(4L)));
+    runTo(h, 500);
+    TableSpan t4 = SpanRanges.wholeTable(4);
+    assertThat(h.side.liveFor(t4)).hasSize(1);
+    assertThat(h.sentOf(io.feedline.proto.ScheduleDispatcherRequest.class).stream().flatMap(r -> r.getItemsList().stream())
+        .filter(i -> i.getSpan().equals(t4)).findFirst().orElseThrow().getStartTs()).isEqualTo(400);
+    assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1));
+  }
+
+  @Test
+  void aLateWaitingReportAfterTheEventIsDoneIsAnsweredWithoutReopeningIt() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 3L), List.of(), List.of()));
+    h.side.advanceAll(500);
+    var stale = h.side.blockStatuses(h.maintainer.spans().get(T3).node());
+    runTo(h, 500);
+    h.sent.clear();
+    h.receive(h.maintainer.spans().get(T3).node(), stale);
+    assertThat(actions(h.sent, h.maintainer.spans().get(T3).node())).singleElement()
+        .satisfies(a -> assertThat(a.getAction()).isEqualTo(BarrierAction.BARRIER_ACTION_PASS));
+    assertThat(h.maintainer.barrier().pending()).isZero();
+    h.round();
+    assertThat(h.maintainer.status().getCheckpointTs()).isGreaterThanOrEqualTo(500);
+  }
+
+  /** Where the DDL stands when the writer's node (the maintainer's too) crashes. */
+  enum Phase {
+    WAITING,
+    WRITTEN_NOT_ACKNOWLEDGED,
+    DONE_TABLE_BEING_REMOVED
+  }
+
+  @ParameterizedTest
+  @EnumSource(Phase.class)
+  void aDropAtEachPhaseWithTheWritersNodeCrashingCompletesOnceTheTableStaysDropped(Phase phase) {
+    MaintainerHarness h = running();
+    // Table 2 must outlive the crash of A for the interesting cases: keep whatever is on A simple.
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    h.side.advanceAll(500);
+    blockStatuses(h);
+    List<Outbound> write = h.tickOnly();
+    assertThat(actions(write, A)).isNotEmpty();
+    if (phase != Phase.WAITING) {
+      h.deliver(write); // the trigger wrote the DDL
+    }
+    if (phase == Phase.DONE_TABLE_BEING_REMOVED) {
+      h.side.answerSchedules = false; // the removal of table 2 is in flight at the crash
+      h.heartbeats();
+      h.tickOnly();
+      assertThat(h.maintainer.operators().size()).isPositive();
+      h.side.answerSchedules = true;
+    }
+    long persisted = h.maintainer.status().getCheckpointTs();
+    assertThat(persisted).isLessThanOrEqualTo(399);
+
+    h.crash(A);
+    h.failover(B, EPOCH + 1, persisted);
+    runTo(h, 500);
+    assertThat(h.maintainer.status().getCheckpointTs()).isGreaterThanOrEqualTo(500);
+    assertThat(h.maintainer.spans().hasTable(2)).isFalse();
+    assertThat(h.side.liveFor(T2)).isEmpty();
+    assertThat(h.side.liveFor(T1)).hasSize(1);
+    assertThat(h.side.liveFor(T3)).hasSize(1);
+    assertThat(h.side.liveFor(TableSpan.getDefaultInstance())).as("one trigger").hasSize(1);
+    // Written once per trigger that found it unwritten in the checkpoint it started from; a rewrite is idempotent.
+    int expectedWrites = phase == Phase.WAITING ? 1 : 2;
+    assertThat(h.side.ddlWrites.get(400L)).isEqualTo(expectedWrites);
+
+    // And it stays dropped when the upstream moves on and the maintainer fails over once more.
+    h.failover(C, EPOCH + 2, h.maintainer.status().getCheckpointTs());
+    h.live.remove(A);
+    runTo(h, 600);
+    assertThat(h.maintainer.spans().hasTable(2)).isFalse();
+    assertThat(h.side.liveFor(T2)).isEmpty();
+  }
+
+  @Test
+  void aNewMaintainerRebuildsAPendingEventFromTheSnapshotsBlockStates() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 3L), List.of(), List.of()));
+    h.side.advanceAll(500);
+    DispatcherKey trigger = h.maintainer.trigger();
+    // The maintainer's node stays (the trigger is adopted); only the maintainer is replaced, before any action.
+    h.failover(A, EPOCH + 1, h.maintainer.status().getCheckpointTs());
+    for (int i = 0; i < 4 && !h.maintainer.working(); i++) {
+      h.deliver(h.tickOnly());
+    }
+    assertThat(h.maintainer.trigger()).isEqualTo(trigger);
+    assertThat(h.maintainer.barrier().pending()).as("rebuilt from block states").isEqualTo(1);
+    runTo(h, 500);
+    assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1));
+  }
+}

@@ -1,0 +1,88 @@
+package io.feedline.maintainer.changefeed;
+
+import static io.feedline.maintainer.changefeed.MaintainerHarness.A;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.B;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.EPOCH;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.id.NodeId;
+import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.proto.TableSpan;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+
+class CheckpointTest {
+
+  private static MaintainerHarness running(int tables) {
+    MaintainerHarness h = MaintainerHarness.threeNodes(100);
+    LongStream.rangeClosed(1, tables).forEach(h.side.tables::add);
+    h.settle();
+    return h;
+  }
+
+  private static void setCheckpoint(MaintainerHarness h, TableSpan span, long ts) {
+    h.side.nodes.values().forEach(n -> n.dispatchers.values().stream().filter(d -> d.span.equals(span)).forEach(d -> d.checkpointTs = ts));
+  }
+
+  @Test
+  void isTheMinimumOverSpansAndTheTriggerAndReportedInTheStatus() {
+    MaintainerHarness h = running(3);
+    setCheckpoint(h, SpanRanges.wholeTable(1), 400);
+    setCheckpoint(h, SpanRanges.wholeTable(2), 350);
+    setCheckpoint(h, SpanRanges.wholeTable(3), 500);
+    setCheckpoint(h, TableSpan.getDefaultInstance(), 450);
+    h.round();
+    h.round();
+    assertThat(h.maintainer.status().getCheckpointTs()).isEqualTo(350);
+    assertThat(h.maintainer.status().getEpoch()).isEqualTo(EPOCH);
+  }
+
+  @Test
+  void anInFlightMoveHoldsItAtTheSpansCheckpoint() {
+    MaintainerHarness h = running(2);
+    h.side.advanceAll(300);
+    h.round();
+    h.round();
+    TableSpan t1 = SpanRanges.wholeTable(1);
+    NodeId from = h.maintainer.spans().get(t1).node();
+    NodeId to = h.live.stream().filter(n -> !n.equals(from)).findFirst().orElseThrow();
+    assertThat(h.maintainer.move(t1, to)).isTrue();
+    h.side.answerSchedules = false;
+    setCheckpoint(h, SpanRanges.wholeTable(2), 900);
+    setCheckpoint(h, TableSpan.getDefaultInstance(), 900);
+    h.round();
+    h.round();
+    assertThat(h.maintainer.status().getCheckpointTs()).isEqualTo(300);
+  }
+
+  @Test
+  void neverRegressesAcrossAFailoverWhoseSpansRestartFromOlderCheckpoints() {
+    MaintainerHarness h = running(6);
+    h.side.advanceAll(300);
+    h.round();
+    h.round();
+    long persisted = h.maintainer.status().getCheckpointTs();
+    assertThat(persisted).isEqualTo(300);
+    h.side.advanceAll(400); // progress the old maintainer never reported
+    h.crash(A);
+    h.failover(B, EPOCH + 1, persisted);
+    List<Long> reported = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      h.round();
+      h.side.startAll();
+      reported.add(h.maintainer.status().getCheckpointTs());
+    }
+    h.side.advanceAll(600);
+    for (int i = 0; i < 5; i++) {
+      h.round();
+      reported.add(h.maintainer.status().getCheckpointTs());
+    }
+    assertThat(reported).isSorted().allMatch(ts -> ts >= persisted);
+    assertThat(reported.get(reported.size() - 1)).isEqualTo(600);
+    for (long t = 1; t <= 6; t++) {
+      assertThat(h.side.liveFor(SpanRanges.wholeTable(t))).hasSize(1);
+    }
+  }
+}

@@ -1,0 +1,208 @@
+package io.feedline.maintainer.changefeed;
+
+import static io.feedline.maintainer.changefeed.MaintainerHarness.A;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.B;
+import static io.feedline.maintainer.changefeed.MaintainerHarness.C;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbound;
+import io.feedline.maintainer.span.DispatcherKey;
+import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.DispatcherSchedule;
+import io.feedline.proto.ScheduleAction;
+import io.feedline.proto.DrainProgress;
+import io.feedline.proto.DrainTarget;
+import io.feedline.proto.ScheduleDispatcherRequest;
+import io.feedline.proto.TableSpan;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+
+class SchedulingTest {
+
+  private static List<Outbound> schedules(List<Outbound> out) {
+    return out.stream().filter(o -> o.payload() instanceof ScheduleDispatcherRequest).toList();
+  }
+
+  private static MaintainerHarness bootstrapped(int tables, int batchSize) {
+    MaintainerHarness h = new MaintainerHarness(100, batchSize, A, B, C);
+    LongStream.rangeClosed(1, tables).forEach(h.side.tables::add);
+    for (int i = 0; i < 4 && !h.maintainer.working(); i++) {
+      h.deliver(h.tickOnly());
+    }
+    assertThat(h.maintainer.working()).isTrue();
+    return h;
+  }
+
+  /**
+   * A million spans are placed in rounds of at most one schedule message per node, each carrying up to
+   * a batch of creates; the dispatcher side answers between rounds.
+   */
+  @Test
+  void aMillionSpansArePlacedWithOneBatchedScheduleMessagePerNodePerRound() {
+    int spans = 1_000_000;
+    int batch = 100_000;
+    MaintainerHarness h = bootstrapped(spans, batch);
+    long started = System.nanoTime();
+    int rounds = 0;
+    long messages = 0;
+    long creates = 0;
+    while (!h.maintainer.spans().absent().isEmpty() || h.maintainer.operators().size() > 0) {
+      // One round: the maintainer ticks, the dispatcher side creates and starts, every node heartbeats once.
+      List<Outbound> out = schedules(h.tickOnly());
+      h.deliver(out);
+      h.side.startAll();
+      h.heartbeats();
+      h.sent.clear();
+      rounds++;
+      Map<NodeId, Integer> perNode = new HashMap<>();
+      out.forEach(o -> perNode.merge(o.to(), 1, Integer::sum));
+      assertThat(perNode.values()).as("round %d: one schedule message per node", rounds).allMatch(n -> n == 1);
+      long itemsThisRound = out.stream().mapToLong(o -> ((ScheduleDispatcherRequest) o.payload()).getItemsCount()).sum();
+      assertThat(itemsThisRound).as("round %d: at most a batch in flight", rounds).isLessThanOrEqualTo(batch);
+      messages += out.size();
+      creates += itemsThisRound;
+      assertThat(rounds).isLessThan(100);
+    }
+    h.round();
+    // A figure, not an assertion: the maintainer's and the fake dispatcher side's work together, on one thread.
+    System.out.printf("placed %d spans on 3 nodes: %d rounds, %d schedule messages, %d items, %d ms%n", spans, rounds, messages, creates,
+        (System.nanoTime() - started) / 1_000_000);
+    assertThat(creates).isEqualTo(spans);
+    assertThat(messages).isLessThanOrEqualTo(3L * (spans / batch + 1));
+    assertThat(h.side.liveCount()).isEqualTo(spans + 1);
+    assertThat(h.maintainer.spans().load().values()).allMatch(n -> Math.abs(n - spans / 3) <= 1);
+  }
+
+  /**
+   * A drain target: no span is placed on it, the spans on it move off at most
+   * {@code DrainConcurrency.limit(n)} at a time, the status reports what is left, and balancing waits.
+   */
+  @Test
+  void aDrainTargetIsEmptiedWithBoundedMovesAndReportedInTheStatus() {
+    MaintainerHarness h = bootstrapped(300, 10_000);
+    h.settle();
+    int onC = h.maintainer.spans().on(C).size();
+    assertThat(onC).isEqualTo(100);
+    DrainTarget target = DrainTarget.newBuilder().setTargetNode(C.value()).setTargetEpoch(42).build();
+    h.maintainer.drainTarget(target);
+
+    int rounds = 0;
+    while (!h.maintainer.spans().on(C).isEmpty() || h.maintainer.operators().size() > 0) {
+      h.round();
+      h.side.startAll();
+      DrainProgress progress = h.maintainer.status().getDrainProgress();
+      assertThat(progress.getTarget()).isEqualTo(target);
+      assertThat(progress.getDrainMovesInFlight()).as("round %d: moves in flight", rounds).isLessThanOrEqualTo(10);
+      assertThat(progress.getDispatchersOnTarget()).isEqualTo(h.maintainer.spans().on(C).size());
+      assertThat(rounds++).as("drained within a bounded number of rounds").isLessThan(200);
+    }
+    h.settle();
+    assertThat(h.maintainer.spans().on(C)).isEmpty();
+    assertThat(h.maintainer.spans().load().getOrDefault(A, 0) + h.maintainer.spans().load().getOrDefault(B, 0)).isEqualTo(300);
+    assertThat(h.maintainer.status().getDrainProgress().getDispatchersOnTarget()).isZero();
+    assertThat(h.maintainer.status().getDrainProgress().getDrainMovesInFlight()).isZero();
+
+    // Cleared: the node is a destination again, and balancing brings spans back to it.
+    h.maintainer.drainTarget(DrainTarget.getDefaultInstance());
+    h.now += 60_000;
+    h.settle();
+    assertThat(h.maintainer.spans().on(C)).isNotEmpty();
+  }
+
+  @Test
+  void theDefaultBatchKeepsTenThousandOperatorsInFlightAtMost() {
+    MaintainerHarness h = bootstrapped(25_000, MaintainerConfig.batchSizeOf(io.feedline.proto.ChangefeedInfo.getDefaultInstance()));
+    List<Outbound> first = schedules(h.tickOnly());
+    long items = first.stream().mapToLong(o -> ((ScheduleDispatcherRequest) o.payload()).getItemsCount()).sum();
+    assertThat(items).isEqualTo(10_000);
+    assertThat(first).hasSize(3);
+    // Nothing answered: the next rounds resend nothing new until the resend interval, and never exceed the batch.
+    assertThat(schedules(h.tickOnly())).isEmpty();
+    assertThat(h.maintainer.operators().size()).isEqualTo(10_000);
+  }
+
+  @Test
+  void unansweredCreatesAreResentOncePerResendIntervalWithTheSameIds() {
+    MaintainerHarness h = bootstrapped(3, 10_000);
+    h.side.answerSchedules = false;
+    List<Outbound> first = schedules(h.tickOnly());
+    for (int i = 0; i < 4; i++) {
+      assertThat(schedules(h.tickOnly())).isEmpty();
+    }
+    List<Outbound> again = schedules(h.tickOnly());
+    assertThat(again).extracting(Outbound::payload).containsExactlyInAnyOrderElementsOf(first.stream().map(Outbound::payload).toList());
+  }
+
+  @Test
+  void balanceMovesSpansOffTheFullestNodeOnlyWhenStableOriginFirst() {
+    MaintainerHarness h = new MaintainerHarness(100, 10_000, A, B);
+    LongStream.rangeClosed(1, 6).forEach(h.side.tables::add);
+    h.settle();
+    assertThat(h.maintainer.spans().load()).containsEntry(A, 3).containsEntry(B, 3);
+    h.side.nodes.put(C, new FakeDispatcherSide.Node());
+    h.live.add(C);
+    h.settle();
+    h.now += 15_000;
+    List<Outbound> out = schedules(h.tickOnly());
+    List<DispatcherSchedule> items = out.stream().flatMap(o -> ((ScheduleDispatcherRequest) o.payload()).getItemsList().stream()).toList();
+    assertThat(items).as("the moves stop their origins first").isNotEmpty()
+        .allMatch(i -> i.getAction() == ScheduleAction.SCHEDULE_ACTION_REMOVE);
+    h.deliver(out);
+    h.heartbeats();
+    h.settle();
+    assertThat(h.maintainer.spans().load()).containsEntry(A, 2).containsEntry(B, 2).containsEntry(C, 2);
+    for (long t = 1; t <= 6; t++) {
+      assertThat(h.side.liveFor(SpanRanges.wholeTable(t))).hasSize(1);
+    }
+  }
+
+  @Test
+  void selfHealingAStoppedDispatcherIsReplacedAndAnUnknownOneRemoved() {
+    MaintainerHarness h = bootstrapped(2, 10_000);
+    h.settle();
+    TableSpan t1 = SpanRanges.wholeTable(1);
+    DispatcherKey before = h.maintainer.spans().get(t1).dispatcher();
+    NodeId where = h.maintainer.spans().get(t1).node();
+    h.side.stop(where, before); // it failed on its own
+    DispatcherKey stray = new DispatcherKey(7, 7);
+    h.side.place(C, stray, SpanRanges.wholeTable(2), ComponentState.COMPONENT_STATE_WORKING, 100);
+    h.heartbeats();
+    assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
+    h.settle();
+    assertThat(h.side.liveFor(t1)).hasSize(1).doesNotContain(before);
+    assertThat(h.side.liveFor(SpanRanges.wholeTable(2))).hasSize(1).doesNotContain(stray);
+  }
+
+  @Test
+  void aHeartbeatFromAnOlderOwnershipChangesNothing() {
+    MaintainerHarness h = bootstrapped(1, 10_000);
+    h.settle();
+    TableSpan t1 = SpanRanges.wholeTable(1);
+    NodeId where = h.maintainer.spans().get(t1).node();
+    DispatcherKey d = h.maintainer.spans().get(t1).dispatcher();
+    h.receive(where, io.feedline.proto.DispatcherHeartbeat.newBuilder().setChangefeedId("cf1").setEpoch(MaintainerHarness.EPOCH - 1)
+        .addStatuses(io.feedline.proto.SpanStatus.newBuilder().setId(d.proto()).setState(ComponentState.COMPONENT_STATE_STOPPED)).build());
+    assertThat(h.maintainer.spans().get(t1).dispatcher()).isEqualTo(d);
+    assertThat(h.maintainer.spans().get(t1).working()).isTrue();
+    assertThat(h.rejections("stale_epoch")).isEqualTo(1);
+  }
+
+  @Test
+  void selfHealingADispatcherMissingFromItsNodesHeartbeatIsReplaced() {
+    MaintainerHarness h = bootstrapped(1, 10_000);
+    h.settle();
+    TableSpan t1 = SpanRanges.wholeTable(1);
+    NodeId where = h.maintainer.spans().get(t1).node();
+    DispatcherKey lost = h.maintainer.spans().get(t1).dispatcher();
+    h.side.node(where).dispatchers.remove(lost); // gone, and its one Stopped report was lost
+    h.heartbeats();
+    assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
+    h.settle();
+    assertThat(h.side.liveFor(t1)).hasSize(1);
+  }
+}

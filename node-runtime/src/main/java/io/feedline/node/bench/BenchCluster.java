@@ -1,0 +1,187 @@
+package io.feedline.node.bench;
+
+import io.feedline.common.config.Timings;
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.metastore.KeyValue;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.metastore.Txn;
+import io.feedline.common.metastore.TxnResult;
+import io.feedline.common.metastore.WatchEvent;
+import io.feedline.node.NodeRuntime;
+import io.feedline.node.cluster.ClusterProbe;
+import io.feedline.node.cluster.InJvmCluster;
+import io.feedline.proto.ChangefeedInfo;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The 3-node in-JVM cluster the control-plane benchmarks measure: one Vert.x, nodes on a real etcd (one
+ * client each) or on one embedded store, datagen sources and blackhole sinks so that only the control
+ * plane is measured.
+ */
+final class BenchCluster implements AutoCloseable {
+
+  private final Vertx vertx = Vertx.vertx();
+  private final Path dataRoot;
+  private final MetaStore embedded;
+  private final InJvmCluster nodes;
+  private final String etcd;
+
+  BenchCluster(int size, String etcd, Duration sessionTtl) throws IOException {
+    this.etcd = etcd;
+    this.dataRoot = Files.createTempDirectory("feedline-bench");
+    String clusterId = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+    Timings timings = Timings.fromMap(Map.of("session-ttl", sessionTtl));
+    if (etcd != null) {
+      embedded = null;
+      nodes = new InJvmCluster(size, vertx, v -> MetaStores.etcd(v, List.of(etcd)), bus -> { }, clusterId, dataRoot, timings);
+    } else {
+      embedded = InJvmCluster.join(MetaStores.embedded(vertx, dataRoot.resolve("meta")));
+      nodes = new InJvmCluster(size, vertx, v -> new SharedStore(embedded), bus -> { }, clusterId, dataRoot, timings);
+    }
+    nodes.startAll();
+  }
+
+  InJvmCluster nodes() {
+    return nodes;
+  }
+
+  String store() {
+    return etcd != null ? "etcd " + etcd : "embedded";
+  }
+
+  NodeRuntime awaitLeader(Duration within) {
+    awaitTrue(within, "a coordinator", () -> nodes.leader().isPresent());
+    return nodes.leader().orElseThrow();
+  }
+
+  /** Creates {@code changefeeds} changefeeds of {@code tables} datagen tables each, into blackhole sinks. */
+  void create(int changefeeds, int tables) {
+    NodeRuntime leader = awaitLeader(Duration.ofMinutes(1));
+    for (int i = 0; i < changefeeds; i++) {
+      ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(String.format("bench-%05d", i))
+          .setSourceUri("datagen://?tables=" + tables + "&seed=" + i + "&rate=1").setSinkUri("blackhole://").build();
+      ClusterProbe.onCoordinator(leader, c -> c.create(info));
+    }
+  }
+
+  long workingDispatchers() {
+    return ClusterProbe.workingDispatchers(nodes.live());
+  }
+
+  long workingDispatchersExcept(NodeRuntime node) {
+    return ClusterProbe.workingDispatchers(nodes.live().stream().filter(n -> n != node).toList());
+  }
+
+  /** Whether every changefeed runs one maintainer, at its persisted epoch, on a live node. */
+  boolean maintainersConverged() {
+    Optional<NodeRuntime> leader = nodes.leader();
+    if (leader.isEmpty()) {
+      return false;
+    }
+    var records = ClusterProbe.onCoordinator(leader.get(), c -> Future.succeededFuture(c.list()));
+    return ClusterProbe.maintainerDivergence(records, nodes.live(), leader.get()).isEmpty();
+  }
+
+  Map<ChangefeedId, io.feedline.common.id.NodeId> maintainers() {
+    return ClusterProbe.onCoordinator(awaitLeader(Duration.ofMinutes(1)), c -> Future.succeededFuture(c.maintainers()));
+  }
+
+  /** Polls {@code condition} every 50 ms; fails the benchmark if it does not hold within {@code within}. */
+  static void awaitTrue(Duration within, String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("not reached within " + within + ": " + what);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+  }
+
+  /** Heap in use after a full collection, in MiB. */
+  static long heapAfterGcMiB() {
+    System.gc();
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20;
+  }
+
+  @Override
+  public void close() throws IOException {
+    nodes.close();
+    if (embedded != null) {
+      InJvmCluster.join(embedded.close());
+    }
+    InJvmCluster.join(vertx.close());
+    try (var files = Files.walk(dataRoot)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /**
+   * One embedded store shared by every node of the cluster: each node "closes its client" when it stops,
+   * which must not close the store under the others; the benchmark closes it at the end.
+   */
+  private record SharedStore(MetaStore store) implements MetaStore {
+    @Override
+    public Future<Optional<KeyValue>> get(String key) {
+      return store.get(key);
+    }
+
+    @Override
+    public Future<RangeResult> getPrefix(String prefix) {
+      return store.getPrefix(prefix);
+    }
+
+    @Override
+    public Future<Long> put(String key, byte[] value, long leaseId) {
+      return store.put(key, value, leaseId);
+    }
+
+    @Override
+    public Future<Boolean> delete(String key) {
+      return store.delete(key);
+    }
+
+    @Override
+    public Future<TxnResult> txn(Txn txn) {
+      return store.txn(txn);
+    }
+
+    @Override
+    public Watch watchPrefix(String prefix, long fromRevision, Handler<WatchEvent> onEvent, Handler<Throwable> onError) {
+      return store.watchPrefix(prefix, fromRevision, onEvent, onError);
+    }
+
+    @Override
+    public Future<Lease> grantLease(long ttlSeconds) {
+      return store.grantLease(ttlSeconds);
+    }
+
+    @Override
+    public Election election() {
+      return store.election();
+    }
+
+    @Override
+    public Future<Void> close() {
+      return Future.succeededFuture();
+    }
+  }
+}

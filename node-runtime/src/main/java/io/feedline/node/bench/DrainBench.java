@@ -1,0 +1,54 @@
+package io.feedline.node.bench;
+
+import io.feedline.coordinator.Coordinator;
+import io.feedline.node.NodeRuntime;
+import io.feedline.node.cluster.ClusterProbe;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code feedline bench drain}: the time to drain a node holding about D dispatchers (and its share of the
+ * maintainers) on 3 in-JVM nodes, polling the drain operation as the CLI does until nothing remains.
+ */
+@Command(name = "drain", mixinStandardHelpOptions = true, description = "Time to drain a node of D dispatchers.")
+public final class DrainBench implements Callable<Integer> {
+
+  @Option(names = "--dispatchers", defaultValue = "10000", description = "Dispatchers on the drained node, about (default ${DEFAULT-VALUE}).")
+  int dispatchers;
+
+  @Option(names = "--changefeeds", defaultValue = "10", description = "Changefeeds the spans are spread over (default ${DEFAULT-VALUE}).")
+  int changefeeds;
+
+  @Option(names = "--etcd", paramLabel = "URL", description = "etcd endpoint (default: one embedded store in a temp dir).")
+  String etcd;
+
+  @Override
+  public Integer call() throws Exception {
+    // Spans spread evenly over 3 nodes: three times the target's share in all.
+    int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
+    long expected = (long) changefeeds * (tables + 1);
+    try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10))) {
+      cluster.create(changefeeds, tables);
+      BenchCluster.awaitTrue(Duration.ofMinutes(20), "all working before the drain",
+          () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
+      NodeRuntime leader = cluster.nodes().leader().orElseThrow();
+      // Not the coordinator's node: draining that one first hands the leadership over, another figure.
+      NodeRuntime target = cluster.nodes().live().stream().filter(n -> n != leader).findFirst().orElseThrow();
+      long onTarget = cluster.workingDispatchers() - cluster.workingDispatchersExcept(target);
+
+      long start = System.nanoTime();
+      BenchCluster.awaitTrue(Duration.ofMinutes(30), "drain finished",
+          () -> ClusterProbe.onCoordinator(leader, c -> c.drain(target.nodeId()).map(Coordinator.DrainReply::remaining)) == 0);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long left = cluster.workingDispatchers() - cluster.workingDispatchersExcept(target);
+
+      System.out.println(BenchCommand.machine());
+      System.out.println("store: " + cluster.store() + ", nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables");
+      System.out.printf("%-22s %12s %18s %20s%n", "dispatchers_on_target", "drain_s", "moves_per_s", "left_on_target");
+      System.out.printf("%-22d %12.2f %18.0f %20d%n", onTarget, seconds, onTarget / seconds, left);
+      return 0;
+    }
+  }
+}
