@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Starts one Feedline node on the embedded metastore (state under ./data), building the fat jar first if
-# it is missing or older than the sources. Extra arguments go to `feedline server` (e.g. --port 8400).
+# Starts one Feedline node on the embedded metastore (state under ./data, or $FEEDLINE_DATA_DIR), building
+# the fat jar first if it is missing or older than the sources. Extra arguments go to `feedline server`
+# (e.g. --port 8400).
 #
 # When the node holds no changefeed yet, a demo one is created: generated rows (datagen) written as files
-# under data/demo-sink, and the CLI commands to watch it are printed. FEEDLINE_DEMO=0 skips the demo.
+# under <data dir>/demo-sink, and the CLI commands to watch it are printed. FEEDLINE_DEMO=0 skips the demo.
 # The server stays in the foreground: Ctrl-C (or SIGTERM to this script) stops it cleanly, and the
 # script exits with the server's exit code.
 set -euo pipefail
@@ -20,11 +21,14 @@ if [ "${FEEDLINE_DEMO:-1}" = "0" ]; then
   exec java -jar "$JAR" server --config conf/node.yaml "$@"
 fi
 
+DATA_DIR=${FEEDLINE_DATA_DIR:-data}
+case "$DATA_DIR" in /*) ;; *) DATA_DIR="$REPO/$DATA_DIR" ;; esac
 DEMO_ID=demo
 DEMO_SOURCE='datagen://?tables=8&seed=7&rate=50'
-DEMO_SINK="file://$REPO/data/demo-sink"
-mkdir -p data
-LOG=data/run.log
+DEMO_SINK="file://$DATA_DIR/demo-sink"
+mkdir -p "$DATA_DIR"
+LOG="$DATA_DIR/run.log"
+rm -f "$LOG"   # its started line must be this run's
 
 # The server's output goes to the terminal and to $LOG (where the started line gives the admin address);
 # tee ignores Ctrl-C so that it still shows what the server logs while stopping.
@@ -66,7 +70,7 @@ elif [ -n "$ADMIN" ]; then
   [ "$ADMIN" = "127.0.0.1:8300" ] || S=" --server $ADMIN"
   cat >&2 <<EOF
 
-run.sh: node up, admin API on $ADMIN (Ctrl-C stops it). The demo writes under $REPO/data/demo-sink.
+run.sh: node up, admin API on $ADMIN (Ctrl-C stops it). The demo writes under $DATA_DIR/demo-sink.
 Watch it with the CLI (alias feedline='java -jar $REPO/$JAR'):
   feedline cli$S changefeed list
   feedline cli$S changefeed query --id $DEMO_ID        # run it twice: CHECKPOINT_TS moves
