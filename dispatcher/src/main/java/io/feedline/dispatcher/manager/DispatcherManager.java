@@ -17,6 +17,7 @@ import io.feedline.proto.DispatcherAction;
 import io.feedline.proto.DispatcherHeartbeat;
 import io.feedline.proto.DispatcherId;
 import io.feedline.proto.DispatcherSchedule;
+import io.feedline.proto.DispatcherSnapshot;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.InflightOperator;
 import io.feedline.proto.MaintainerBootstrapRequest;
@@ -538,6 +539,11 @@ public final class DispatcherManager {
   }
 
   // ---- read-only views ----
+
+  /** Every dispatcher of this changefeed on this node as a bootstrap snapshot reports it (read-only view). */
+  public List<DispatcherSnapshot> dispatcherSnapshots() {
+    return dispatchers.values().stream().map(DispatcherEntry::snapshot).toList();
+  }
 
   /** Dispatchers of this changefeed on this node, running or starting. */
   public int dispatcherCount() {

@@ -21,6 +21,7 @@ import io.feedline.dispatcher.manager.Notice;
 import io.feedline.dispatcher.manager.NoticeLog;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ComponentState;
+import io.feedline.proto.DispatcherSnapshot;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerBootstrapResponse;
@@ -322,12 +323,23 @@ public final class DispatcherOrchestrator {
     return managers.get(cf);
   }
 
-  /** Dispatchers reported Working by managers that are not closing: the node's share of "all Working". */
-  public int workingDispatcherCount() {
-    return managers.values().stream().filter(m -> !m.closing())
-        .mapToInt(m -> (int) m.manager().dispatcherIds().stream()
-            .filter(ref -> m.manager().state(ref) == ComponentState.COMPONENT_STATE_WORKING).count())
-        .sum();
+  /**
+   * The dispatchers that are Working and may write now, per changefeed: those of managers that are neither
+   * closing nor fenced off by a lost session, redo dispatchers left out (they write the redo log, not the
+   * sink). The node's share of "all Working" and of "one writer per span".
+   */
+  public Map<ChangefeedId, List<DispatcherSnapshot>> workingDispatchers() {
+    Map<ChangefeedId, List<DispatcherSnapshot>> working = new HashMap<>();
+    managers.forEach((cf, m) -> {
+      if (!m.closing() && !m.manager().writePathStopped()) {
+        List<DispatcherSnapshot> list = m.manager().dispatcherSnapshots().stream()
+            .filter(d -> !d.getRedo() && d.getState() == ComponentState.COMPONENT_STATE_WORKING).toList();
+        if (!list.isEmpty()) {
+          working.put(cf, list);
+        }
+      }
+    });
+    return working;
   }
 
   public int managerCount() {

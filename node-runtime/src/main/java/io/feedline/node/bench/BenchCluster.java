@@ -79,11 +79,11 @@ final class BenchCluster implements AutoCloseable {
   }
 
   long workingDispatchers() {
-    return ClusterProbe.workingDispatchers(nodes.live());
+    return ClusterProbe.workingDispatchers(nodes.live()).size();
   }
 
   long workingDispatchersExcept(NodeRuntime node) {
-    return ClusterProbe.workingDispatchers(nodes.live().stream().filter(n -> n != node).toList());
+    return ClusterProbe.workingDispatchers(nodes.live().stream().filter(n -> n != node).toList()).size();
   }
 
   /** Whether every changefeed runs one maintainer, at its persisted epoch, on a live node. */

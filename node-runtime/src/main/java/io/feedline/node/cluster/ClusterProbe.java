@@ -6,9 +6,11 @@ import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.node.NodeRuntime;
+import io.feedline.proto.DispatcherSnapshot;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,14 +59,18 @@ public final class ClusterProbe {
     return Optional.empty();
   }
 
-  /** Working dispatchers over {@code live}, each node counted on its dispatcher role's context. */
-  public static long workingDispatchers(List<NodeRuntime> live) {
-    long total = 0;
+  /** A Working dispatcher and where it runs. */
+  public record WorkingDispatcher(ChangefeedId changefeed, NodeId node, DispatcherSnapshot dispatcher) {}
+
+  /** Every Working dispatcher of {@code live} that may write, each node read on its dispatcher role's context. */
+  public static List<WorkingDispatcher> workingDispatchers(List<NodeRuntime> live) {
+    List<WorkingDispatcher> all = new ArrayList<>();
     for (NodeRuntime n : live) {
-      total += onContext(n.dispatcherRole().context(),
-          () -> Future.succeededFuture(n.dispatcherRole().orchestrator().workingDispatcherCount()));
+      Map<ChangefeedId, List<DispatcherSnapshot>> local = onContext(n.dispatcherRole().context(),
+          () -> Future.succeededFuture(n.dispatcherRole().orchestrator().workingDispatchers()));
+      local.forEach((cf, list) -> list.forEach(d -> all.add(new WorkingDispatcher(cf, n.nodeId(), d))));
     }
-    return total;
+    return all;
   }
 
   /** changefeed → (node → epoch) of every maintainer running (not stopping) on {@code live}. */

@@ -4,6 +4,7 @@ import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import io.vertx.core.Future;
@@ -11,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The invariants of DESIGN §9 that live in the nodes' memory, checked on a sample of every live node's
@@ -23,6 +26,9 @@ import java.util.Map;
  *       epoch name the same owner on every node.
  *   <li>{@value #RECEIVER_EPOCHS_MONOTONIC}: on one node, the epoch a changefeed is fenced at and the epoch
  *       of its maintainer there never go down — a receiver never acts on an epoch below the highest it saw.
+ *   <li>{@value #ONE_WRITER_PER_SPAN}: no span has two Working dispatchers that may write. Nodes are read one
+ *       after the other, so a move that completes between two reads can show its origin and destination
+ *       both Working without ever overlapping; a pair counts only when two consecutive samples both see it.
  * </ul>
  */
 final class ClusterInvariants {
@@ -30,10 +36,13 @@ final class ClusterInvariants {
   static final String ONE_MAINTAINER_PER_EPOCH = "one-maintainer-per-epoch";
   static final String ONE_OWNER_PER_FENCE_EPOCH = "one-owner-per-fence-epoch";
   static final String RECEIVER_EPOCHS_MONOTONIC = "receiver-epochs-monotonic";
+  static final String ONE_WRITER_PER_SPAN = "one-writer-per-span";
 
   private record Seen(NodeId node, ChangefeedId changefeed, String what) {}
 
   private final Map<Seen, Long> highest = new HashMap<>();
+  /** Spans with two or more writers in the previous sample, with who they were. */
+  private Map<String, Set<String>> doubleWriters = Map.of();
 
   /** Samples every live node once and returns the violations found in this sample. */
   List<String> check(List<NodeRuntime> live) {
@@ -60,6 +69,20 @@ final class ClusterInvariants {
         }
       });
     }
+    Map<String, Set<String>> writers = new HashMap<>();
+    for (ClusterProbe.WorkingDispatcher w : ClusterProbe.workingDispatchers(live)) {
+      var span = w.dispatcher().getSpan();
+      String key = w.changefeed() + " table " + span.getTableId() + " [" + span.getStartKey().toStringUtf8() + ", "
+          + span.getEndKey().toStringUtf8() + ")";
+      writers.computeIfAbsent(key, k -> new TreeSet<>()).add(w.node() + "/" + DispatcherRef.of(w.dispatcher().getId()));
+    }
+    writers.values().removeIf(set -> set.size() < 2);
+    writers.forEach((span, who) -> {
+      if (who.equals(doubleWriters.get(span))) {
+        violations.add(ONE_WRITER_PER_SPAN + ": " + span + " is written by " + who);
+      }
+    });
+    doubleWriters = writers;
     maintainersByEpoch.forEach((cf, byEpoch) -> byEpoch.forEach((epoch, nodes) -> {
       if (nodes.size() > 1) {
         violations.add(ONE_MAINTAINER_PER_EPOCH + ": " + cf + " has maintainers at epoch " + Epochs.format(epoch) + " on " + nodes);

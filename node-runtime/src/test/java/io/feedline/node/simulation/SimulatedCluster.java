@@ -32,14 +32,16 @@ final class SimulatedCluster implements AutoCloseable {
   private final MetaStore observer;
   private final ChangefeedStore registry;
   private final MetaHistory history;
+  private final Path dataRoot;
 
   private SimulatedCluster(int size, long seed) {
     this.etcd = EtcdServer.start();
     this.vertx = Vertx.vertx();
     this.faults = new FaultRules(seed);
     String clusterId = "sim-" + Long.toUnsignedString(seed, 36) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
+    this.dataRoot = Path.of("target", "simulation", clusterId).toAbsolutePath();
     this.nodes = new InJvmCluster(size, vertx, v -> MetaStores.etcd(v, List.of(etcd.endpoint())),
-        bus -> bus.addOutboundInterceptor(faults), clusterId, Path.of("target", "simulation", clusterId),
+        bus -> bus.addOutboundInterceptor(faults), clusterId, dataRoot,
         Timings.fromMap(Map.of("session-ttl", SESSION_TTL)));
     this.observer = MetaStores.etcd(vertx, List.of(etcd.endpoint()));
     MetaKeys keys = new MetaKeys(clusterId);
@@ -61,6 +63,11 @@ final class SimulatedCluster implements AutoCloseable {
 
   InJvmCluster nodes() {
     return nodes;
+  }
+
+  /** Where the file sink of {@code changefeed} writes: absolute, under target/. */
+  Path sinkDir(String changefeed) {
+    return dataRoot.resolve("sink-" + changefeed);
   }
 
   FaultRules faults() {
