@@ -13,7 +13,6 @@ import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.maintainer.barrier.ActionBatch;
 import io.feedline.maintainer.barrier.Barrier;
 import io.feedline.maintainer.checkpoint.CheckpointTracker;
-import io.feedline.maintainer.operator.AddSpan;
 import io.feedline.maintainer.operator.MoveSpan;
 import io.feedline.maintainer.operator.RemoveSpan;
 import io.feedline.maintainer.operator.ReplaceSpans;
@@ -25,13 +24,11 @@ import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.maintainer.span.SpanReplication;
-import io.feedline.proto.BlockState;
 import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherAction;
 import io.feedline.proto.DispatcherHeartbeat;
 import io.feedline.proto.DispatcherSchedule;
-import io.feedline.proto.DispatcherSnapshot;
 import io.feedline.proto.DrainProgress;
 import io.feedline.proto.DrainTarget;
 import io.feedline.proto.HeartbeatResponse;
@@ -42,7 +39,6 @@ import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.OperatorType;
 import io.feedline.proto.RunningError;
-import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.feedline.proto.SchemaInfo;
 import io.feedline.proto.SpanBlockStatus;
@@ -456,123 +452,24 @@ public final class ChangefeedMaintainer {
     }
   }
 
-  /**
-   * The span state from the first bootstrap's snapshots and journals (DESIGN §6). For every span one
-   * live dispatcher is kept (Working before Initializing, then the highest checkpoint); overlapping
-   * others are removed. A dispatcher the journals say is being removed gets a remove operator, after
-   * which its span is absent (or deleted if its table no longer exists); an Initializing one gets an add
-   * operator that waits for it. Ranges of existing tables that nothing covers become absent spans from
-   * the changefeed checkpoint.
-   */
+  /** The span state from the first bootstrap's snapshots and journals, then the barrier from their block states. */
   private void rebuild() {
-    Map<Long, TableInfo> tables = new LinkedHashMap<>();
-    Map<Long, Long> schemaOf = new LinkedHashMap<>();
-    for (SchemaInfo schema : schemas) {
-      for (TableInfo t : schema.getTablesList()) {
-        tables.put(t.getTableId(), t);
-        schemaOf.put(t.getTableId(), schema.getSchemaId());
-      }
-    }
-    record Found(NodeId node, DispatcherSnapshot d, DispatcherKey id) {}
-    List<Found> candidates = new ArrayList<>();
-    List<Found> removing = new ArrayList<>();
-    Map<DispatcherKey, OperatorType> removeTypes = new LinkedHashMap<>();
-    for (MaintainerBootstrapResponse r : snapshots.values()) {
-      r.getOperatorsList().stream().filter(op -> op.getAction() == ScheduleAction.SCHEDULE_ACTION_REMOVE)
-          .forEach(op -> removeTypes.put(DispatcherKey.of(op.getId()), op.getOperatorType()));
-    }
-    for (Map.Entry<NodeId, MaintainerBootstrapResponse> e : snapshots.entrySet()) {
-      for (var d : e.getValue().getDispatchersList()) {
-        DispatcherKey id = DispatcherKey.of(d.getId());
-        if (d.getRedo() || !live(d.getState()) || id.equals(trigger)) {
-          continue;
-        }
-        if (d.getSpan().getTableId() == Barrier.TRIGGER_TABLE) {
-          operators.removeStray(e.getKey(), id, d.getSpan()); // an old trigger on this node that is still stopping
-          continue;
-        }
-        (removeTypes.containsKey(id) ? removing : candidates).add(new Found(e.getKey(), d, id));
-      }
-    }
-    candidates.sort((a, b) -> {
-      boolean wa = a.d().getState() == ComponentState.COMPONENT_STATE_WORKING;
-      boolean wb = b.d().getState() == ComponentState.COMPONENT_STATE_WORKING;
-      if (wa != wb) {
-        return wa ? -1 : 1;
-      }
-      int c = Long.compareUnsigned(b.d().getCheckpointTs(), a.d().getCheckpointTs());
-      return c != 0 ? c : a.node().compareTo(b.node());
-    });
-    Map<Long, List<TableSpan>> accepted = new LinkedHashMap<>();
-    int strays = 0;
-    List<Found> kept = new ArrayList<>();
-    for (Found f : candidates) {
-      if (!accept(f.d().getSpan(), accepted)) {
-        operators.removeStray(f.node(), f.id(), f.d().getSpan());
-        strays++;
-        continue;
-      }
-      TableSpan span = f.d().getSpan();
-      boolean isWorking = f.d().getState() == ComponentState.COMPONENT_STATE_WORKING;
-      spans.addAbsent(span, f.d().getSchemaId(), f.d().getCheckpointTs());
-      spans.assign(span, f.id(), f.node(), isWorking);
-      if (!tables.containsKey(span.getTableId())) {
-        operators.add(new RemoveSpan(span, f.node(), f.id(), RemoveSpan.Then.DELETE, OperatorType.OPERATOR_TYPE_REMOVE));
-      } else if (!isWorking) {
-        operators.add(new AddSpan(span, f.d().getSchemaId(), f.node(), f.id(), f.d().getCheckpointTs(),
-            OperatorType.OPERATOR_TYPE_ADD));
-      }
-      kept.add(f);
-    }
-    int restoredRemoves = 0;
-    for (Found f : removing) {
-      if (!accept(f.d().getSpan(), accepted)) {
-        operators.removeStray(f.node(), f.id(), f.d().getSpan());
-        strays++;
-        continue;
-      }
-      TableSpan span = f.d().getSpan();
-      spans.addAbsent(span, f.d().getSchemaId(), f.d().getCheckpointTs());
-      spans.assign(span, f.id(), f.node(), f.d().getState() == ComponentState.COMPONENT_STATE_WORKING);
-      RemoveSpan.Then then = tables.containsKey(span.getTableId()) ? RemoveSpan.Then.ABSENT : RemoveSpan.Then.DELETE;
-      operators.add(new RemoveSpan(span, f.node(), f.id(), then, removeTypes.get(f.id())));
-      restoredRemoves++;
-      kept.add(f);
-    }
-    int absent = 0;
-    for (TableInfo t : tables.values()) {
-      for (TableSpan gap : SpanRanges.gaps(t.getTableId(), accepted.getOrDefault(t.getTableId(), List.of()))) {
-        spans.addAbsent(gap, schemaOf.get(t.getTableId()), checkpoint.checkpointTs());
-        absent++;
-      }
-    }
+    SpanStateRecovery.Outcome r = SpanStateRecovery.rebuild(snapshots, schemas, trigger, checkpoint.checkpointTs(), spans, operators);
     rebuilt = true;
-    ActionBatch immediate = new ActionBatch();
-    MaintainerBootstrapResponse own = snapshots.get(self);
-    own.getDispatchersList().stream().filter(d -> trigger.equals(DispatcherKey.of(d.getId())) && d.getBlockState().getBlocked())
-        .forEach(d -> barrier.onBlockState(trigger, self, d.getBlockState(), d.getCheckpointTs(), immediate));
-    for (Found f : kept) {
-      if (f.d().getBlockState().getBlocked()) {
-        barrier.onBlockState(f.id(), f.node(), f.d().getBlockState(), f.d().getCheckpointTs(), immediate);
+    ActionBatch none = new ActionBatch(); // a new barrier has decided nothing yet, so it has nothing to answer at once
+    snapshots.get(self).getDispatchersList().stream()
+        .filter(d -> trigger.equals(DispatcherKey.of(d.getId())) && d.getBlockState().getBlocked())
+        .forEach(d -> barrier.onBlockState(trigger, self, d.getBlockState(), d.getCheckpointTs(), none));
+    for (SpanStateRecovery.Found f : r.kept()) {
+      if (f.snapshot().getBlockState().getBlocked()) {
+        barrier.onBlockState(f.id(), f.node(), f.snapshot().getBlockState(), f.snapshot().getCheckpointTs(), none);
       }
     }
     snapshots.keySet().forEach(checkpoint::reported);
     snapshots.clear();
     LOG.info("event=spans_rebuilt changefeed={} epoch={} tables={} spans={} kept={} restored_removes={} operators={} strays={} absent={} "
-            + "barrier_events={} trigger={}", changefeed, Epochs.format(epoch), tables.size(), spans.size(), kept.size(), restoredRemoves,
-        operators.size(), strays, absent, barrier.pending(), trigger);
-  }
-
-  /** Takes {@code span} unless it overlaps one already taken of its table. */
-  private static boolean accept(TableSpan span, Map<Long, List<TableSpan>> accepted) {
-    List<TableSpan> ofTable = accepted.computeIfAbsent(span.getTableId(), t -> new ArrayList<>());
-    for (TableSpan other : ofTable) {
-      if (SpanRanges.overlaps(other, span)) {
-        return false;
-      }
-    }
-    ofTable.add(span);
-    return true;
+            + "barrier_events={} trigger={}", changefeed, Epochs.format(epoch), r.tables(), spans.size(), r.kept().size(), r.restoredRemoves(),
+        operators.size(), r.strays(), r.absent(), barrier.pending(), trigger);
   }
 
   // ---- heartbeats and self-healing ----

@@ -83,7 +83,9 @@ class ClusterFailoverTest {
     NodeRuntime leader = awaitLeader(nodes);
     for (int i = 0; i < CHANGEFEEDS; i++) {
       String id = String.format("cf-%03d", i);
-      ClusterProbe.onCoordinator(leader, c -> c.create(ChangefeedInfo.newBuilder().setId(id).setSourceUri("datagen://?tables=1").setSinkUri("blackhole://").build()));
+      // A throttled upstream: this test is about ownership; 100 unthrottled changefeeds would only burn the CPU it needs.
+      ClusterProbe.onCoordinator(leader, c -> c.create(ChangefeedInfo.newBuilder().setId(id).setSourceUri("datagen://?tables=1&rate=1000")
+          .setSinkUri("blackhole://").build()));
     }
     awaitConverged("all placed", nodes, leader);
 

@@ -26,7 +26,8 @@ class AdminCliIT {
   private static final Duration START = Duration.ofSeconds(60);
   private static final Duration SETTLE = Duration.ofSeconds(30);
   private static final String TOKEN = "it-" + UUID.randomUUID();
-  private static final String SOURCE = "datagen://?tables=2";
+  /** Throttled: these tests are about the admin surface; an unthrottled upstream would keep every dispatcher busy. */
+  private static final String SOURCE = "datagen://?tables=2&rate=1000";
   private static ServerProcess open;
   private static ServerProcess secured;
   private static ServerProcess.Started openNode;

@@ -43,7 +43,7 @@ class AdminForwardingIT {
 
       String id = "fwd-" + UUID.randomUUID().toString().substring(0, 8);
       ServerProcess.CliResult created = follower.cli("--token", TOKEN, "changefeed", "create", "--id", id,
-          "--source", "datagen://?tables=1", "--sink", "blackhole://", "-o", "json");
+          "--source", "datagen://?tables=1&rate=1000", "--sink", "blackhole://", "-o", "json");
       assertThat(created.exit()).as(created.toString()).isZero();
       assertThat(new JsonObject(created.out()).getString("id")).isEqualTo(id);
       assertThat(follower.cli("--token", TOKEN, "changefeed", "query", "--id", id).out()).contains(id);
