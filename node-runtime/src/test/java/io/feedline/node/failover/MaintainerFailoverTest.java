@@ -15,6 +15,7 @@ import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.maintainer.MaintainerServices;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
 import io.feedline.maintainer.changefeed.MaintainerConfig;
@@ -61,7 +62,8 @@ class MaintainerFailoverTest {
   private static final NodeId B = NodeId.of("b");
   private static final NodeId C = NodeId.of("c");
   private static final int TABLES = 6;
-  /** One upstream ts per second, from ts 100: every datagen table exists throughout the test. */
+  /** One upstream tick per second; the changefeed starts at tick 100, when every datagen table exists, until the test ends. */
+  private static final long START_TS = TickTimeline.forRate(1).commitTs(100);
   private static final ChangefeedInfo INFO = ChangefeedInfo.newBuilder().setId(CF.value())
       .setSourceUri("datagen://?tables=" + TABLES + "&seed=1&rate=1").setSinkUri("blackhole://").build();
 
@@ -175,7 +177,7 @@ class MaintainerFailoverTest {
   @ParameterizedTest
   @EnumSource(InFlight.class)
   void afterTheMaintainersNodeFailsEverySpanHasExactlyOneWorkingDispatcherAndNoneLeaks(InFlight kind) {
-    ChangefeedMaintainer first = startMaintainer(A, 10, 100).maintainer();
+    ChangefeedMaintainer first = startMaintainer(A, 10, START_TS).maintainer();
     if (kind == InFlight.ADD) {
       crashAt = kind; // creates are in flight right after the first bootstrap
     } else {
