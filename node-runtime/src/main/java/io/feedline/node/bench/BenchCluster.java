@@ -2,18 +2,14 @@ package io.feedline.node.bench;
 
 import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
-import io.feedline.common.metastore.KeyValue;
+import io.feedline.common.metastore.ForwardingMetaStore;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
-import io.feedline.common.metastore.Txn;
-import io.feedline.common.metastore.TxnResult;
-import io.feedline.common.metastore.WatchEvent;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.node.cluster.InJvmCluster;
 import io.feedline.proto.ChangefeedInfo;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -138,45 +134,9 @@ final class BenchCluster implements AutoCloseable {
    * One embedded store shared by every node of the cluster: each node "closes its client" when it stops,
    * which must not close the store under the others; the benchmark closes it at the end.
    */
-  private record SharedStore(MetaStore store) implements MetaStore {
-    @Override
-    public Future<Optional<KeyValue>> get(String key) {
-      return store.get(key);
-    }
-
-    @Override
-    public Future<RangeResult> getPrefix(String prefix) {
-      return store.getPrefix(prefix);
-    }
-
-    @Override
-    public Future<Long> put(String key, byte[] value, long leaseId) {
-      return store.put(key, value, leaseId);
-    }
-
-    @Override
-    public Future<Boolean> delete(String key) {
-      return store.delete(key);
-    }
-
-    @Override
-    public Future<TxnResult> txn(Txn txn) {
-      return store.txn(txn);
-    }
-
-    @Override
-    public Watch watchPrefix(String prefix, long fromRevision, Handler<WatchEvent> onEvent, Handler<Throwable> onError) {
-      return store.watchPrefix(prefix, fromRevision, onEvent, onError);
-    }
-
-    @Override
-    public Future<Lease> grantLease(long ttlSeconds) {
-      return store.grantLease(ttlSeconds);
-    }
-
-    @Override
-    public Election election() {
-      return store.election();
+  private static final class SharedStore extends ForwardingMetaStore {
+    SharedStore(MetaStore store) {
+      super(store);
     }
 
     @Override
