@@ -213,9 +213,7 @@ public final class Barrier {
       changes.dropTable(dropped);
     }
     for (TableInfo added : e.state.getNeedAddedTablesList()) {
-      if (!spans.hasTable(added.getTableId())) {
-        changes.addTable(added, e.key.blockTs());
-      }
+      changes.addTable(added, e.key.blockTs());
     }
     for (long table : e.passTables()) {
       for (TableSpan s : spans.ofTable(table)) {

@@ -46,6 +46,7 @@ import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -118,6 +119,9 @@ public final class ChangefeedMaintainer {
   private final Map<NodeId, MaintainerBootstrapResponse> snapshots = new LinkedHashMap<>();
   /** Tables whose DDL dropped them and that still have spans to remove. */
   private final Set<Long> dropping = new TreeSet<>();
+  /** Tables created again while their dropped spans were still being removed, added once those are gone. */
+  private final Map<Long, TableAdd> addsAfterDrop = new HashMap<>();
+  private final SchemaChanges schemaChanges = new SchemaChanges();
 
   private TriggerStage stage = TriggerStage.LEARN;
   private DispatcherKey trigger;
@@ -141,7 +145,7 @@ public final class ChangefeedMaintainer {
     this.replies = Fence.ownedBy(self, epoch);
     this.rejections = config.rejections();
     this.operators = new SpanOperatorController(spans, config.resendMillis());
-    this.barrier = new Barrier(spans, new SchemaChanges(), config.resendMillis());
+    this.barrier = new Barrier(spans, schemaChanges, config.resendMillis());
     this.checkpoint = new CheckpointTracker(config.checkpointTs());
     this.basic = new BasicSpanScheduler(config.batchSize());
     this.balance = new BalanceSpanScheduler(Math.max(1, config.batchSize() / 10));
@@ -619,9 +623,16 @@ public final class ChangefeedMaintainer {
       }
       if (!spans.hasTable(table)) {
         dropping.remove(table);
+        TableAdd add = addsAfterDrop.remove(table);
+        if (add != null) {
+          schemaChanges.addTable(add.table(), add.startTs());
+        }
       }
     }
   }
+
+  /** A CREATE of a table whose previous incarnation's spans are still being removed. */
+  private record TableAdd(TableInfo table, long startTs) {}
 
   private final class SchemaChanges implements Barrier.SchemaChanges {
     @Override
@@ -631,11 +642,25 @@ public final class ChangefeedMaintainer {
       reconcileDrops();
     }
 
+    /**
+     * A table created at {@code startTs}. If it was dropped just before and the old spans are still being
+     * removed, its spans are added once they are gone (adding now would overlap them and be refused, and the
+     * table would never be replicated); if spans already cover it (a resend, or rebuilt after a failover),
+     * nothing is added.
+     */
     @Override
     public void addTable(TableInfo table, long startTs) {
-      LOG.info("event=table_added changefeed={} epoch={} table={} start_ts={}", changefeed, Epochs.format(epoch), table.getTableId(), startTs);
-      dropping.remove(table.getTableId());
-      spans.addAbsent(SpanRanges.wholeTable(table.getTableId()), 0, startTs);
+      long id = table.getTableId();
+      if (dropping.contains(id)) {
+        LOG.info("event=table_add_after_drop changefeed={} epoch={} table={} start_ts={}", changefeed, Epochs.format(epoch), id, startTs);
+        addsAfterDrop.put(id, new TableAdd(table, startTs));
+        return;
+      }
+      if (spans.hasTable(id)) {
+        return;
+      }
+      LOG.info("event=table_added changefeed={} epoch={} table={} start_ts={}", changefeed, Epochs.format(epoch), id, startTs);
+      spans.addAbsent(SpanRanges.wholeTable(id), 0, startTs);
     }
   }
 

@@ -132,6 +132,25 @@ class BarrierTest {
     assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1));
   }
 
+  /**
+   * Datagen drops a table and creates it again a few ticks later: the CREATE can be written while the
+   * dropped span's remove is still in flight. The table comes back, from the CREATE's ts, once the old span
+   * is gone (found by the simulation: adding at once overlapped the old span and the table was lost).
+   */
+  @Test
+  void aTableCreatedAgainWhileItsDroppedSpanIsStillBeingRemovedComesBackFromTheCreateTs() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(402, List.of(0L), List.of(), List.of(2L)));
+    runTo(h, 500);
+    assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1), java.util.Map.entry(402L, 1));
+    assertThat(h.maintainer.spans().hasTable(2)).as("table 2 exists again").isTrue();
+    assertThat(h.side.liveFor(T2)).hasSize(1);
+    assertThat(h.sentOf(io.feedline.proto.ScheduleDispatcherRequest.class).stream().flatMap(r -> r.getItemsList().stream())
+        .filter(i -> i.getSpan().equals(T2) && i.getAction() == io.feedline.proto.ScheduleAction.SCHEDULE_ACTION_CREATE)
+        .reduce((first, second) -> second).orElseThrow().getStartTs()).as("re-created from the CREATE's ts").isEqualTo(402);
+  }
+
   @Test
   void aLateWaitingReportAfterTheEventIsDoneIsAnsweredWithoutReopeningIt() {
     MaintainerHarness h = running();
