@@ -3,6 +3,7 @@ package io.feedline.common.time;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Vert.x timers bound to one context: tasks run on that context, so a role's state is only ever touched
@@ -30,24 +31,40 @@ public final class VertxScheduler implements Scheduler {
     return clock.millis();
   }
 
+  /**
+   * The task runs on this scheduler's context. A cancel stops it even when the timer has already fired
+   * and the task is only waiting for the context (the timer's own cancel is too late then).
+   */
   @Override
   public Cancellable schedule(long delayMillis, Runnable task) {
+    AtomicBoolean cancelled = new AtomicBoolean();
+    Runnable onContext = () -> context.runOnContext(v -> {
+      if (!cancelled.get()) {
+        task.run();
+      }
+    });
     if (delayMillis <= 0) {
-      boolean[] cancelled = {false};
-      context.runOnContext(v -> {
-        if (!cancelled[0]) {
-          task.run();
-        }
-      });
-      return () -> cancelled[0] = true;
+      onContext.run();
+      return () -> cancelled.set(true);
     }
-    long id = vertx.setTimer(delayMillis, t -> context.runOnContext(v -> task.run()));
-    return () -> vertx.cancelTimer(id);
+    long id = vertx.setTimer(delayMillis, t -> onContext.run());
+    return () -> {
+      cancelled.set(true);
+      vertx.cancelTimer(id);
+    };
   }
 
   @Override
   public Cancellable periodic(long periodMillis, Runnable task) {
-    long id = vertx.setPeriodic(periodMillis, t -> context.runOnContext(v -> task.run()));
-    return () -> vertx.cancelTimer(id);
+    AtomicBoolean cancelled = new AtomicBoolean();
+    long id = vertx.setPeriodic(periodMillis, t -> context.runOnContext(v -> {
+      if (!cancelled.get()) {
+        task.run();
+      }
+    }));
+    return () -> {
+      cancelled.set(true);
+      vertx.cancelTimer(id);
+    };
   }
 }
