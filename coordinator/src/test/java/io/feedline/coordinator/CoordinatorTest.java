@@ -197,12 +197,19 @@ class CoordinatorTest {
     NodeId dest = h.nodes.keySet().stream().filter(n -> !n.equals(origin)).findFirst().orElseThrow();
     long before = h.persisted("cf1").epoch();
 
-    // The destination leaves while the move's epoch is being persisted: the move is not pushed.
+    // The destination leaves while the move's epoch is being persisted: the move is not pushed. The leave
+    // and the write happen on a later turn of the coordinator's context, so that the second move below is
+    // asked while the first one's bump is surely still in flight (the store may answer the bump's read at once).
     AtomicBoolean once = new AtomicBoolean();
     h.store.beforeTxn(txn -> {
       if (!txn.compares().isEmpty() && txn.success().stream().anyMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/info/cf1"))
           && once.compareAndSet(false, true)) {
-        h.coordinator.onNodeLeft(dest);
+        io.vertx.core.Promise<Void> left = io.vertx.core.Promise.promise();
+        io.vertx.core.Vertx.currentContext().runOnContext(v -> {
+          h.coordinator.onNodeLeft(dest);
+          left.complete();
+        });
+        return left.future();
       }
       return Future.succeededFuture();
     });
