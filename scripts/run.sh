@@ -28,7 +28,7 @@ DEMO_SOURCE='datagen://?tables=8&seed=7&rate=50'
 DEMO_SINK="file://$DATA_DIR/demo-sink"
 mkdir -p "$DATA_DIR"
 LOG="$DATA_DIR/run.log"
-rm -f "$LOG"   # its started line must be this run's
+: > "$LOG"   # empty, and there before tee opens it: its started line must be this run's
 
 # The server's output goes to the terminal and to $LOG (where the started line gives the admin address);
 # tee ignores Ctrl-C so that it still shows what the server logs while stopping.
