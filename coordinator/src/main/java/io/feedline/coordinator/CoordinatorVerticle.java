@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * winner runs a {@link Coordinator} for as long as it leads, stamped with the election version (the
  * leader key's revision). Losing the leadership (another leader observed, or the session lost) stops it
  * at once; undeploying resigns so another node takes over without waiting for the lease to expire.
+ * A node that stands down (it is being drained or fenced itself) withdraws its candidacy for good, so
+ * a node on its way out can never be elected later.
  */
 public final class CoordinatorVerticle extends RoleVerticle {
 
@@ -38,6 +40,8 @@ public final class CoordinatorVerticle extends RoleVerticle {
   private Scheduler.Cancellable ticking;
   private CoordinatorGauges gauges;
   private boolean stopped;
+  /** False once the node stood down: it never campaigns again. Set from any thread. */
+  private volatile boolean candidate = true;
 
   public CoordinatorVerticle(NodeContext node) {
     super(node, Role.COORDINATOR);
@@ -59,11 +63,14 @@ public final class CoordinatorVerticle extends RoleVerticle {
   }
 
   private void campaign() {
+    if (!candidate) {
+      return;
+    }
     byte[] proposal = node.nodeId().value().getBytes(StandardCharsets.UTF_8);
     node.store().election().campaign(node.keys().coordinatorElection(), node.session().lease(), proposal)
         .onSuccess(this::lead)
         .onFailure(err -> {
-          if (!stopped) {
+          if (!stopped && candidate) {
             LOG.warn("event=campaign_failed node={} error=\"{}\" action=retry", node.nodeId(), err.toString());
             scheduler.schedule(node.config().timings().resendInterval().toMillis(), this::campaign);
           }
@@ -71,7 +78,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
   }
 
   private void lead(MetaStore.Leadership won) {
-    if (stopped) {
+    if (stopped || !candidate) {
       won.resign();
       return;
     }
@@ -160,6 +167,29 @@ public final class CoordinatorVerticle extends RoleVerticle {
         scheduler.schedule(node.config().timings().resendInterval().toMillis(), this::campaign);
       }
     });
+  }
+
+  /**
+   * Takes this node out of the election for good: ends a leadership held now and withdraws a campaign
+   * waiting in the queue. Callable from any thread, also before this verticle is deployed (it then never
+   * campaigns). Idempotent.
+   */
+  public void standDown(String reason) {
+    if (!candidate) {
+      return;
+    }
+    candidate = false;
+    LOG.info("event=coordinator_candidacy_withdrawn node={} reason=\"{}\"", node.nodeId(), reason);
+    if (context != null) {
+      context.runOnContext(v -> endTerm()
+          .compose(x -> node.store().election().withdraw(node.keys().coordinatorElection(), node.session().lease()))
+          .onFailure(err -> LOG.warn("event=candidacy_withdraw_failed node={} error=\"{}\"", node.nodeId(), err.toString())));
+    }
+  }
+
+  /** Whether this node still campaigns (it has not stood down). */
+  public boolean candidate() {
+    return candidate;
   }
 
   @Override

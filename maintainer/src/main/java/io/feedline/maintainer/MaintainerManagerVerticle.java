@@ -10,7 +10,9 @@ import io.feedline.common.time.VertxScheduler;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainerFactory;
 import io.feedline.maintainer.manager.MaintainerManager;
 import io.feedline.maintainer.manager.MaintainerManagerRuntime;
+import io.feedline.proto.NodeLiveness;
 import io.vertx.core.Future;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,20 +24,23 @@ import java.util.function.LongSupplier;
 public final class MaintainerManagerVerticle extends RoleVerticle {
 
   private final LongSupplier dispatchers;
+  private final Consumer<NodeLiveness> onLivenessChange;
   private MaintainerManagerRuntime runtime;
 
   /** A node without a dispatcher role to count (tests of the maintainer protocol). */
   public MaintainerManagerVerticle(NodeContext node) {
-    this(node, () -> 0);
+    this(node, () -> 0, liveness -> { });
   }
 
   /**
    * @param dispatchers how many dispatchers run on this node; read on this verticle's context, so it must
    *     be safe to call from any thread
+   * @param onLivenessChange told of every change of this node's liveness, on this verticle's context
    */
-  public MaintainerManagerVerticle(NodeContext node, LongSupplier dispatchers) {
+  public MaintainerManagerVerticle(NodeContext node, LongSupplier dispatchers, Consumer<NodeLiveness> onLivenessChange) {
     super(node, Role.MAINTAINER_MANAGER);
     this.dispatchers = dispatchers;
+    this.onLivenessChange = onLivenessChange;
   }
 
   @Override
@@ -48,6 +53,7 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
     MaintainerManager manager = new MaintainerManager(node.nodeId(), node.nodeEpoch(), timings,
         new ChangefeedMaintainerFactory(services, timings, node.metrics()), dispatchers, node.metrics());
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, timings.maintainerHeartbeat());
+    runtime.onLivenessChange(onLivenessChange);
     runtime.start();
     if (node.session() != null) {
       // The lease callback may come from any thread; the manager's state is only touched on its context.
@@ -63,7 +69,7 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
   }
 
   /** This node's liveness as the manager holds it. Call on {@link #context()}. */
-  public io.feedline.proto.NodeLiveness liveness() {
+  public NodeLiveness liveness() {
     return runtime.manager().liveness();
   }
 

@@ -1,6 +1,7 @@
 package io.feedline.node;
 
 import io.feedline.common.config.NodeConfig;
+import io.feedline.common.drain.NodeLivenessState;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.metastore.MetaKeys;
@@ -20,6 +21,7 @@ import io.feedline.node.admin.AdminRpc;
 import io.feedline.node.admin.AdminTransport;
 import java.time.Clock;
 import io.feedline.node.cluster.HazelcastSetup;
+import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.NodeRegistration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -206,8 +208,14 @@ public final class NodeRuntime {
           dispatcherRole = new DispatcherOrchestratorVerticle(ctx);
           // The maintainer manager reports this node's dispatcher count without importing the dispatcher role.
           DispatcherOrchestratorVerticle dispatchers = dispatcherRole;
-          maintainerRole = new MaintainerManagerVerticle(ctx, dispatchers::dispatcherCount);
           coordinatorRole = new CoordinatorVerticle(ctx);
+          CoordinatorVerticle coordinator = coordinatorRole;
+          // A node that leaves ALIVE (drained, or fenced itself) must never be elected again.
+          maintainerRole = new MaintainerManagerVerticle(ctx, dispatchers::dispatcherCount, liveness -> {
+            if (liveness != NodeLiveness.NODE_LIVENESS_ALIVE) {
+              coordinator.standDown("node " + NodeLivenessState.label(liveness));
+            }
+          });
           Future<Void> chain = Future.succeededFuture();
           // Receivers first: a coordinator elected at once finds the other roles listening.
           for (var role : List.<io.vertx.core.Deployable>of(dispatcherRole, maintainerRole, coordinatorRole)) {

@@ -40,7 +40,7 @@ public final class ElectionRecipe implements Election {
   @Override
   public Future<Leadership> campaign(String name, Lease lease, byte[] proposal) {
     String prefix = prefix(name);
-    String key = prefix + Long.toHexString(lease.id());
+    String key = keyOf(name, lease);
     Txn enter = Txn.builder()
         .when(Compare.absent(key))
         .then(new Op.Put(key, proposal, lease.id()))
@@ -74,6 +74,11 @@ public final class ElectionRecipe implements Election {
   }
 
   @Override
+  public Future<Void> withdraw(String name, Lease lease) {
+    return store.delete(keyOf(name, lease)).mapEmpty();
+  }
+
+  @Override
   public Watch observe(String name, Handler<Leader> handler, Handler<Throwable> onError) {
     Observer observer = new Observer(name, handler, onError);
     observer.start();
@@ -84,9 +89,13 @@ public final class ElectionRecipe implements Election {
     return name + "/";
   }
 
+  private static String keyOf(String name, Lease lease) {
+    return prefix(name) + Long.toHexString(lease.id());
+  }
+
   private static MetaStoreException keyGone(String key) {
     return new MetaStoreException(MetaStoreException.Reason.LEASE_NOT_FOUND,
-        "campaign key " + key + " was deleted before it led (lease revoked or expired)");
+        "campaign key " + key + " was deleted before it led (withdrawn, or its lease revoked or expired)");
   }
 
   /** The live keys of one election, kept current from a snapshot plus the watch events after it. */

@@ -85,6 +85,13 @@ public interface MetaStore {
 
     Future<Optional<Leader>> leader(String name);
 
+    /**
+     * Takes {@code lease}'s candidacy out of {@code name}: a waiting campaign on it fails, a leadership held
+     * with it ends. Done when the key is gone (also when there was none). For a node that must never lead
+     * again, e.g. one being drained.
+     */
+    Future<Void> withdraw(String name, Lease lease);
+
     /** Calls {@code handler} with the current leader and every later change of leader. */
     Watch observe(String name, Handler<Leader> handler, Handler<Throwable> onError);
   }

@@ -471,6 +471,34 @@ public abstract class MetaStoreContractTest {
     assertThat(proposal(await(store.election().leader(election)).orElseThrow())).isEqualTo("one");
   }
 
+  @Test
+  void aWithdrawnCampaignFailsAndItsLeaseNeverLeads() {
+    String election = p + "election";
+    Leadership first = await(store.election().campaign(election, grant(30), bytes("one")));
+    Lease withdrawnLease = grant(30);
+    Future<Leadership> withdrawn = store.election().campaign(election, withdrawnLease, bytes("two"));
+    awaitCandidates(election, 2);
+
+    await(store.election().withdraw(election, withdrawnLease));
+    assertReason(awaitFailure(withdrawn), Reason.LEASE_NOT_FOUND);
+    await(first.resign());
+    assertThat(await(store.election().leader(election))).as("the withdrawn lease is still alive but not a candidate").isEmpty();
+  }
+
+  @Test
+  void aLeaderThatWithdrawsHandsOverToTheNextCampaigner() {
+    String election = p + "election";
+    Lease leaderLease = grant(30);
+    await(store.election().campaign(election, leaderLease, bytes("one")));
+    Future<Leadership> second = store.election().campaign(election, grant(30), bytes("two"));
+    awaitCandidates(election, 2);
+
+    await(store.election().withdraw(election, leaderLease));
+    assertThat(proposal(await(second).leader())).isEqualTo("two");
+    await(store.election().withdraw(election, leaderLease)); // nothing left to withdraw: still fine
+    assertThat(proposal(await(store.election().leader(election)).orElseThrow())).isEqualTo("two");
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   protected Lease grant(long ttlSeconds) {

@@ -17,12 +17,20 @@ public final class Await {
 
   /** The future's result; fails the test if it fails or does not complete within {@link #TIMEOUT}. */
   public static <T> T await(Future<T> future) {
+    return await(future, TIMEOUT);
+  }
+
+  /**
+   * The future's result within {@code timeout}: for what takes long on a loaded machine through no fault
+   * of the code under test (a clustered node's start joins Hazelcast).
+   */
+  public static <T> T await(Future<T> future, Duration timeout) {
     try {
-      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return future.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw new AssertionError("future failed: " + e.getCause(), e.getCause());
     } catch (TimeoutException e) {
-      throw new AssertionError("future did not complete within " + TIMEOUT, e);
+      throw new AssertionError("future did not complete within " + timeout, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);

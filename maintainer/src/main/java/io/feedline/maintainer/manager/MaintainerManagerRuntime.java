@@ -4,8 +4,10 @@ import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.time.Scheduler;
 import io.feedline.maintainer.Maintainer;
+import io.feedline.proto.NodeLiveness;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Performs the {@link MaintainerManager}'s decisions on its context: sends their messages, starts and
@@ -19,6 +21,8 @@ public final class MaintainerManagerRuntime {
   private final Scheduler scheduler;
   private final long heartbeatMillis;
   private Scheduler.Cancellable heartbeat;
+  private Consumer<NodeLiveness> livenessListener = liveness -> { };
+  private NodeLiveness reportedLiveness;
 
   public MaintainerManagerRuntime(MaintainerManager manager, Outbox outbox, Scheduler scheduler, Duration heartbeatInterval) {
     this.manager = manager;
@@ -29,6 +33,12 @@ public final class MaintainerManagerRuntime {
 
   public MaintainerManager manager() {
     return manager;
+  }
+
+  /** Told, on this context, of every change of the node's liveness after it happened. */
+  public void onLivenessChange(Consumer<NodeLiveness> listener) {
+    this.livenessListener = listener;
+    this.reportedLiveness = manager.liveness();
   }
 
   /** Starts the maintainer heartbeat. */
@@ -64,6 +74,10 @@ public final class MaintainerManagerRuntime {
       maintainer.stop(order.cascade(), order.removed()).onComplete(done ->
           // A stop may complete on any thread; the manager's state is only ever touched on its context.
           scheduler.schedule(0, () -> perform(manager.onMaintainerStopped(maintainer, done.cause(), scheduler.nowMillis()))));
+    }
+    if (manager.liveness() != reportedLiveness) {
+      reportedLiveness = manager.liveness();
+      livenessListener.accept(reportedLiveness);
     }
   }
 }

@@ -8,6 +8,9 @@ import io.feedline.common.config.Timings;
 import io.feedline.common.drain.NodeDrainTarget;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.CoordinatorVerticle;
@@ -17,6 +20,7 @@ import io.feedline.proto.NodeLiveness;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,13 +41,18 @@ import org.junit.jupiter.api.Timeout;
  * Three clustered nodes in one JVM on a real etcd: a node hosting maintainers is drained through the
  * coordinator, asked repeatedly as the admin API does, until nothing remains. Throughout, no changefeed ever
  * runs two maintainers; in the end the node is STOPPING with no maintainer, every other node acknowledged
- * the target, and once the node leaves the target is cleared everywhere.
+ * the target, the drained node is out of the coordinator election for good, and once the node leaves the
+ * target is cleared everywhere.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterDrainTest {
 
+  /** A clustered node's start joins Hazelcast, slow on a loaded machine. */
+  private static final Duration NODE_START = Duration.ofSeconds(60);
+
   private static final int CHANGEFEEDS = 30;
   private static EtcdServer etcd;
+  private static String clusterId;
   private static final List<NodeRuntime> nodes = new ArrayList<>();
 
   @BeforeAll
@@ -51,13 +60,13 @@ class ClusterDrainTest {
     System.setProperty("hazelcast.wait.seconds.before.join", "0");
     System.setProperty("hazelcast.max.wait.seconds.before.join", "1");
     etcd = EtcdServer.start();
-    String clusterId = "drain" + UUID.randomUUID().toString().substring(0, 8);
+    clusterId = "drain" + UUID.randomUUID().toString().substring(0, 8);
     Timings fast = Timings.fromMap(Map.of("session-ttl", Duration.ofSeconds(5), "node-heartbeat", Duration.ofSeconds(1),
         "drain-target-resend", Duration.ofSeconds(1)));
     for (int i = 0; i < 3; i++) {
       NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "drain", clusterId, "n" + i), List.of(etcd.endpoint()),
           true, clusterId, Path.of("../conf/hazelcast.xml"), "127.0.0.1", fast);
-      nodes.add(await(NodeRuntime.start(config)));
+      nodes.add(await(NodeRuntime.start(config), NODE_START));
     }
   }
 
@@ -106,6 +115,10 @@ class ClusterDrainTest {
         () -> Future.succeededFuture(drained.maintainerRole().liveness())) == NodeLiveness.NODE_LIVENESS_STOPPING);
     NodeDrainTarget target = onCoordinator(leader, c -> Future.succeededFuture(c.nodeReports().get(leader.nodeId()).acknowledged()));
     assertThat(target.node()).isEqualTo(drained.nodeId());
+    // A drained node can never be elected later: its candidacy is gone from the election, the others' stay.
+    assertThat(drained.coordinatorRole().candidate()).isFalse();
+    awaitTrue("the drained node out of the election", () -> !candidates().contains(drained.nodeId().value()));
+    assertThat(candidates()).contains(leader.nodeId().value()).hasSize(2);
 
     // The node leaves: the target is cleared at its epoch on the remaining nodes.
     await(drained.stop());
@@ -115,6 +128,17 @@ class ClusterDrainTest {
             .map(r -> r.acknowledged().equals(NodeDrainTarget.cleared(target.epoch()))).orElse(false)))));
     Optional<Map.Entry<NodeId, Long>> status = onCoordinator(leader, c -> Future.succeededFuture(c.drainStatus()));
     assertThat(status).isEmpty();
+  }
+
+  /** The proposals (node ids) of every campaign key in the coordinator election, leader first or not. */
+  private static List<String> candidates() {
+    MetaStore store = MetaStores.etcd(nodes.get(0).vertx(), List.of(etcd.endpoint()));
+    try {
+      return await(store.getPrefix(new MetaKeys(clusterId).coordinatorElection() + "/")).kvs().stream()
+          .map(kv -> new String(kv.value(), StandardCharsets.UTF_8)).toList();
+    } finally {
+      await(store.close());
+    }
   }
 
   private static long placed(NodeRuntime leader) {
