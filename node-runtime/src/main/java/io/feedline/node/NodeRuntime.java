@@ -159,8 +159,9 @@ public final class NodeRuntime {
   }
 
   private Future<Void> startAll() {
+    // A hosted node (InJvmCluster) gets its store client from the host, whatever its config says.
     LOG.info("event=node_starting node={} store={} cluster={} data_dir={}", nodeId,
-        config.embeddedStore() ? "embedded" : "etcd", config.cluster(), config.dataDir());
+        host != null ? "host" : config.embeddedStore() ? "embedded" : "etcd", config.cluster(), config.dataDir());
     MetaKeys keys = new MetaKeys(config.clusterId());
     return createVertx()
         .compose(v -> {
