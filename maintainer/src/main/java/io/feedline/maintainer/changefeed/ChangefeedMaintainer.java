@@ -633,14 +633,14 @@ public final class ChangefeedMaintainer {
   }
 
   /**
-   * A status no operator claimed: progress of a known span, self-healing, or a stray to remove. While
-   * removing only the progress counts: the next owner heals from the same statuses, and two healers
-   * would place a span twice.
+   * A status no operator claimed: progress of a known span, self-healing, or a stray to remove (which a
+   * quiesced controller refuses). While removing only the progress counts: the next owner heals from the
+   * same statuses, and two healers would place a span twice.
    */
   private void onUnclaimedStatus(NodeId from, DispatcherKey id, SpanStatus st) {
     SpanReplication r = spans.byDispatcher(id);
     if (r == null) {
-      if (removing || (from.equals(self) && stage != TriggerStage.READY)) {
+      if (from.equals(self) && stage != TriggerStage.READY) {
         return; // this node's trigger is being settled: an unknown dispatcher here may be the one about to be adopted
       }
       if (live(st.getState()) && operators.removeStray(from, id, TableSpan.getDefaultInstance())) {
