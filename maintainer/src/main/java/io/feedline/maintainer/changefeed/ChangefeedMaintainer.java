@@ -10,6 +10,7 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.maintainer.DispatcherManagerClosing;
 import io.feedline.maintainer.barrier.ActionBatch;
 import io.feedline.maintainer.barrier.Barrier;
 import io.feedline.maintainer.checkpoint.CheckpointTracker;
@@ -34,6 +35,7 @@ import io.feedline.proto.DrainTarget;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerPostBootstrapRequest;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.MaintainerStatus;
@@ -74,7 +76,14 @@ import org.slf4j.LoggerFactory;
  * <p>Working: the basic scheduler places absent spans (batched per node), the balance scheduler evens
  * span counts when stable, operators move spans, self-healing turns stopped or vanished dispatchers into
  * absent spans and removes dispatchers nobody asked for, the {@link Barrier} runs DDLs, and the
- * checkpoint advances monotonically. Never throws on remote input. Not thread-safe.
+ * checkpoint advances monotonically.
+ *
+ * <p>Removing ({@link #beginRemoving}, DESIGN §8): the next owner may already be bootstrapping from the
+ * same dispatchers, so this one stops deciding anything about them: no self-healing, no node changes, no
+ * bootstrap, block statuses, barrier actions or scheduling, and its operators freeze except the closes
+ * of other table triggers. Heartbeats still move span progress, so the checkpoint it ends with (a
+ * paused changefeed resumes there) keeps up, held back by the frozen operators and pending DDLs. Only a
+ * cascading removal closes the dispatcher managers. Never throws on remote input. Not thread-safe.
  */
 public final class ChangefeedMaintainer {
 
@@ -136,6 +145,10 @@ public final class ChangefeedMaintainer {
   /** Spans this maintainer is moving off the drain target, at most {@link DrainConcurrency#limit} at once. */
   private final Set<TableSpan> drainMoves = new HashSet<>();
   private RunningError error;
+  private boolean removing;
+  /** The close of the dispatcher managers of a cascading removal; null otherwise. */
+  private DispatcherManagerClosing closing;
+  private long closeSentAt = NEVER;
 
   public ChangefeedMaintainer(MaintainerConfig config) {
     this.config = config;
@@ -156,6 +169,9 @@ public final class ChangefeedMaintainer {
 
   /** One round: node changes, resends, scheduling, barrier actions, the checkpoint. */
   public MaintainerEffects tick(long nowMillis, Set<NodeId> liveNodes) {
+    if (removing) {
+      return tickRemoving(nowMillis, liveNodes);
+    }
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     syncNodes(liveNodes);
     for (Map.Entry<NodeId, Long> pending : bootstrapPending.entrySet()) {
@@ -185,20 +201,82 @@ public final class ChangefeedMaintainer {
       sendActions(actions, out);
       advanceCheckpoint();
     }
+    sendSchedules(nowMillis, out);
+    return out.build();
+  }
+
+  /**
+   * A round while removing: the live nodes only tell the close which nodes left (they count as closed);
+   * the controller emits only what it still runs (trigger closes); the checkpoint follows the progress
+   * heartbeats reported. Nothing is bootstrapped, scheduled, healed or resent besides.
+   */
+  private MaintainerEffects tickRemoving(long nowMillis, Set<NodeId> liveNodes) {
+    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+    advanceCheckpoint();
+    sendSchedules(nowMillis, out);
+    if (closing != null && nowMillis - closeSentAt >= config.resendMillis()) {
+      closeSentAt = nowMillis;
+      closing.round(liveNodes).forEach(out::add);
+    }
+    return out.build();
+  }
+
+  private void sendSchedules(long nowMillis, MaintainerEffects.Builder out) {
     ScheduleBatch batch = new ScheduleBatch();
     operators.collect(nowMillis, batch);
     for (Map.Entry<NodeId, List<DispatcherSchedule>> e : batch.byNode().entrySet()) {
       out.toDispatchers(e.getKey(), ScheduleDispatcherRequest.newBuilder().setChangefeedId(changefeed.value())
           .addAllItems(e.getValue()).setEpoch(epoch).build());
     }
+  }
+
+  /**
+   * The maintainer is being removed (DESIGN §8, remove handoff): from now on it is quiesced (see the
+   * class comment), for good. With {@code cascade} it closes the changefeed's dispatcher managers on the
+   * nodes live now ({@code removed}: dropped rather than paused), asking again every resend interval
+   * until each has closed or left; without, the dispatchers keep running for the next owner and nothing
+   * is sent. Returns the first close requests. Later calls change nothing.
+   */
+  public MaintainerEffects beginRemoving(long nowMillis, Set<NodeId> liveNodes, boolean cascade, boolean removed) {
+    if (removing) {
+      return MaintainerEffects.NONE;
+    }
+    removing = true;
+    operators.quiesce();
+    String reason = !cascade ? "ownership_handoff" : removed ? "changefeed_removed" : "changefeed_stopped";
+    LOG.info("event=maintainer_removing changefeed={} epoch={} reason={} cascade={} removed={} working={} operators={} frozen={} "
+            + "barrier_events={} checkpoint_ts={}", changefeed, Epochs.format(epoch), reason, cascade, removed, working, operators.size(),
+        operators.frozen(), barrier.pending(), checkpoint.checkpointTs());
+    if (!cascade) {
+      return MaintainerEffects.NONE;
+    }
+    closing = new DispatcherManagerClosing(self, changefeed, epoch, removed, liveNodes);
+    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+    closeSentAt = nowMillis;
+    closing.round(liveNodes).forEach(out::add);
     return out.build();
+  }
+
+  /** Removing, and done with it: the dispatcher managers are closed (cascade) or left to the next owner. */
+  public boolean removalDone() {
+    return removing && (closing == null || closing.closed());
+  }
+
+  public boolean removing() {
+    return removing;
   }
 
   /** A message from the dispatcher side for this changefeed. Never throws. */
   public MaintainerEffects onMessage(NodeId from, Message message) {
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     try {
-      if (message instanceof MaintainerBootstrapResponse m && admitted(from, m, m.getEpoch())) {
+      if (message instanceof MaintainerCloseResponse m) {
+        if (closing != null) {
+          closing.onResponse(from, m);
+        }
+      } else if (removing && !(message instanceof DispatcherHeartbeat)) {
+        ignoredWhileRemoving(from, message);
+      } else if (message instanceof MaintainerBootstrapResponse m && admitted(from, m, m.getEpoch())) {
         onBootstrapResponse(from, m, out);
       } else if (message instanceof MaintainerPostBootstrapResponse m && admitted(from, m, m.getEpoch())) {
         onPostBootstrapResponse(from, m);
@@ -215,6 +293,18 @@ public final class ChangefeedMaintainer {
               + ControlPayloads.typeOf(message) + " from=" + from + " error=\"" + e + "\"");
     }
     return out.build();
+  }
+
+  /**
+   * Bootstrap answers and block statuses only move the bootstrap and the barrier forward, which a removing
+   * maintainer no longer does: answering a DDL now could let a dispatcher write it while the next owner
+   * rebuilds the barrier from the blocked states. Counted, and logged once per node and type.
+   */
+  private void ignoredWhileRemoving(NodeId from, Message message) {
+    String type = ControlPayloads.typeOf(message);
+    config.metrics().counter("feedline.maintainer.ignored_while_removing", "type", type).increment();
+    onceLog.info(List.of("ignored_while_removing", from, type), () -> "event=message_ignored changefeed=" + changefeed + " epoch="
+        + Epochs.format(epoch) + " type=" + type + " from=" + from + " reason=removing");
   }
 
   /** What the maintainer manager reports to the coordinator. */
@@ -380,7 +470,7 @@ public final class ChangefeedMaintainer {
         }
         e.getValue().getDispatchersList().stream()
             .filter(d -> d.getSpan().getTableId() == Barrier.TRIGGER_TABLE && !d.getRedo() && live(d.getState()))
-            .forEach(d -> operators.removeStray(e.getKey(), DispatcherKey.of(d.getId()), d.getSpan()));
+            .forEach(d -> operators.closeTrigger(e.getKey(), DispatcherKey.of(d.getId()), d.getSpan()));
       }
       stage = TriggerStage.CLEAR_REMOTE;
     }
@@ -493,6 +583,9 @@ public final class ChangefeedMaintainer {
       onceLog.warn(List.of("dispatcher_error", from, e.getMessage()), () -> "event=dispatcher_error changefeed=" + changefeed + " epoch="
           + Epochs.format(epoch) + " node=" + from + " code=" + e.getCode() + " detail=\"" + e.getMessage() + "\"");
     }
+    if (removing) {
+      return; // self-healing (vanished spans, a lost trigger) is the next owner's: it decides from the same dispatchers
+    }
     // A heartbeat lists every dispatcher of its manager: a Working span missing from it has stopped,
     // even if its one Stopped report was lost.
     List<SpanReplication> vanished = new ArrayList<>();
@@ -524,14 +617,14 @@ public final class ChangefeedMaintainer {
       if (id.equals(trigger)) {
         if (from.equals(self)) {
           triggerCheckpointTs = Math.max(triggerCheckpointTs, st.getCheckpointTs());
-          if (stopped(state) && stage == TriggerStage.READY) {
+          if (stopped(state) && stage == TriggerStage.READY && !removing) {
             triggerLost("stopped");
           }
         }
       } else if (!operators.onStatus(from, id, state, st.getCheckpointTs())) {
         onUnclaimedStatus(from, id, st);
       }
-      if (live(state) && (st.getBlockState().getBlocked() || barrier.pending() > 0)) {
+      if (!removing && live(state) && (st.getBlockState().getBlocked() || barrier.pending() > 0)) {
         barrier.onBlockState(id, from, st.getBlockState(), st.getCheckpointTs(), actions);
       }
     }
@@ -539,7 +632,11 @@ public final class ChangefeedMaintainer {
     return seen;
   }
 
-  /** A status no operator claimed: progress of a known span, self-healing, or a stray to remove. */
+  /**
+   * A status no operator claimed: progress of a known span, self-healing, or a stray to remove (which a
+   * quiesced controller refuses). While removing only the progress counts: the next owner heals from the
+   * same statuses, and two healers would place a span twice.
+   */
   private void onUnclaimedStatus(NodeId from, DispatcherKey id, SpanStatus st) {
     SpanReplication r = spans.byDispatcher(id);
     if (r == null) {
@@ -556,6 +653,9 @@ public final class ChangefeedMaintainer {
       return;
     }
     if (stopped(st.getState())) {
+      if (removing) {
+        return;
+      }
       LOG.info("event=span_stopped changefeed={} epoch={} span={} dispatcher={} node={} action=absent", changefeed, Epochs.format(epoch),
           SpanRanges.format(r.span()), id, from);
       spans.markAbsent(r.span(), Math.max(r.checkpointTs(), st.getCheckpointTs()));

@@ -24,6 +24,10 @@ public record MaintainerEffects(List<Outbound> messages) {
       messages.add(new Outbound(node, Role.DISPATCHER_ORCHESTRATOR, payload));
     }
 
+    void add(Outbound message) {
+      messages.add(message);
+    }
+
     MaintainerEffects build() {
       return messages.isEmpty() ? NONE : new MaintainerEffects(messages);
     }

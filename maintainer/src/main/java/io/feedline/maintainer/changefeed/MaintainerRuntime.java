@@ -5,19 +5,19 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.time.Scheduler;
-import io.feedline.maintainer.DispatcherManagerCloser;
 import io.feedline.maintainer.Maintainer;
 import io.feedline.maintainer.MaintainerServices;
 import io.feedline.proto.DrainTarget;
-import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerStatus;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 /**
  * Runs one {@link ChangefeedMaintainer} on the maintainer manager's context: ticks it every maintainer
- * tick with the live node set, feeds it the dispatcher side's messages, and sends what it returns. On a
- * stop with cascade it closes the changefeed's dispatcher managers everywhere; without, the dispatchers
- * keep running for the next owner to adopt. Holds no decisions of its own.
+ * tick with the live node set, feeds it the dispatcher side's messages, and sends what it returns. A
+ * stop puts the maintainer in removing mode and keeps ticking and feeding it (its checkpoint still
+ * follows the heartbeats, its close requests are resent) until it says the removal is done. Holds no
+ * decisions of its own.
  */
 public final class MaintainerRuntime implements Maintainer {
 
@@ -26,8 +26,7 @@ public final class MaintainerRuntime implements Maintainer {
   private final MaintainerServices services;
   private final long tickMillis;
   private Scheduler.Cancellable ticker;
-  private DispatcherManagerCloser closer;
-  private Future<Void> stopped;
+  private Promise<Void> stopped;
 
   public MaintainerRuntime(MaintainerConfig config, MaintainerServices services, long tickMillis) {
     this.maintainer = new ChangefeedMaintainer(config);
@@ -52,20 +51,19 @@ public final class MaintainerRuntime implements Maintainer {
     ticker = services.scheduler().periodic(tickMillis, this::tick);
   }
 
+  /**
+   * Done once the maintainer's removal is: with cascade, when every node closed its dispatcher manager
+   * (or left); without, at once. A non-cascading stop does not wait for the trigger closes that still
+   * run: the dispatchers stay for the next owner, whose own bootstrap closes every trigger but the one
+   * it keeps, so waiting would only delay the handoff.
+   */
   @Override
   public Future<Void> stop(boolean cascade, boolean removed) {
     if (stopped == null) {
-      if (ticker != null) {
-        ticker.cancel();
-      }
-      if (cascade) {
-        closer = new DispatcherManagerCloser(config.changefeed(), config.epoch(), removed, services);
-        stopped = closer.start();
-      } else {
-        stopped = Future.succeededFuture();
-      }
+      stopped = Promise.promise();
+      perform(maintainer.beginRemoving(services.scheduler().nowMillis(), services.liveNodes().get(), cascade, removed));
     }
-    return stopped;
+    return stopped.future();
   }
 
   @Override
@@ -80,13 +78,7 @@ public final class MaintainerRuntime implements Maintainer {
 
   @Override
   public void onDispatcherMessage(NodeId from, Message message) {
-    if (message instanceof MaintainerCloseResponse response) {
-      if (closer != null) {
-        closer.onResponse(from, response);
-      }
-    } else if (stopped == null) {
-      perform(maintainer.onMessage(from, message));
-    }
+    perform(maintainer.onMessage(from, message));
   }
 
   /** The state machine, for tests and the admin surface; call on the manager's context. */
@@ -101,6 +93,9 @@ public final class MaintainerRuntime implements Maintainer {
   private void perform(MaintainerEffects effects) {
     for (Outbound out : effects.messages()) {
       out.sendWith(services.outbox());
+    }
+    if (stopped != null && maintainer.removalDone() && stopped.tryComplete() && ticker != null) {
+      ticker.cancel();
     }
   }
 }

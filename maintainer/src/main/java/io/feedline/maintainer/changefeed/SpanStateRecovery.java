@@ -77,7 +77,7 @@ final class SpanStateRecovery {
           continue;
         }
         if (d.getSpan().getTableId() == Barrier.TRIGGER_TABLE) {
-          operators.removeStray(e.getKey(), id, d.getSpan()); // an older trigger on this node, still stopping
+          operators.closeTrigger(e.getKey(), id, d.getSpan()); // an older trigger on this node, still stopping
           continue;
         }
         (removeTypes.containsKey(id) ? removing : candidates).add(new Found(e.getKey(), d, id));

@@ -8,7 +8,6 @@ import io.feedline.proto.OperatorType;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -19,11 +18,17 @@ import java.util.Set;
  * The changefeed's in-flight span operators, at most one per span, indexed by the dispatchers they
  * watch; plus the removals of stray dispatchers (ones that replicate nothing the maintainer knows:
  * leftovers of an older owner, a second table trigger), which hold no span. Each round it gathers every
- * due schedule item into one {@link ScheduleBatch}. Not thread-safe.
+ * due schedule item into one {@link ScheduleBatch}.
+ *
+ * <p>Once {@linkplain #quiesce() quiesced} (its maintainer is being removed, DESIGN §8) all of it freezes
+ * where it stands except the closes of other table triggers: a frozen operator is neither resent nor fed
+ * statuses or node losses, stays here and keeps holding the checkpoint at its floor, and nothing new
+ * starts. Not thread-safe.
  */
 public final class SpanOperatorController {
 
-  private record Stray(NodeId node, DispatcherKey dispatcher, TableSpan span) {}
+  /** A dispatcher to stop; {@code trigger}: a table trigger other than the maintainer's own. */
+  private record Stray(NodeId node, DispatcherKey dispatcher, TableSpan span, boolean trigger) {}
 
   private final SpanController spans;
   private final long resendMillis;
@@ -32,14 +37,18 @@ public final class SpanOperatorController {
   private final Set<SpanOperator> operators = new LinkedHashSet<>();
   private final Map<DispatcherKey, Stray> strays = new LinkedHashMap<>();
   private final Map<DispatcherKey, Long> straySentAt = new HashMap<>();
+  private boolean quiesced;
 
   public SpanOperatorController(SpanController spans, long resendMillis) {
     this.spans = spans;
     this.resendMillis = resendMillis;
   }
 
-  /** Starts {@code op} unless one of its spans already has an operator. Returns whether it started. */
+  /** Starts {@code op} unless one of its spans already has an operator or this is quiesced. Returns whether it started. */
   public boolean add(SpanOperator op) {
+    if (quiesced) {
+      return false;
+    }
     for (TableSpan s : op.spans()) {
       if (bySpan.containsKey(s)) {
         return false;
@@ -79,13 +88,15 @@ public final class SpanOperatorController {
   public boolean onStatus(NodeId from, DispatcherKey id, ComponentState state, long checkpointTs) {
     SpanOperator op = byDispatcher.get(id);
     if (op != null) {
-      op.onStatus(from, id, state, checkpointTs, spans);
-      retireIfFinished(op);
+      if (!quiesced) {
+        op.onStatus(from, id, state, checkpointTs, spans);
+        retireIfFinished(op);
+      }
       return true;
     }
     Stray stray = strays.get(id);
     if (stray != null) {
-      if (stray.node().equals(from) && SpanOperator.stopped(state)) {
+      if (runs(stray) && stray.node().equals(from) && SpanOperator.stopped(state)) {
         strays.remove(id);
         straySentAt.remove(id);
       }
@@ -96,11 +107,14 @@ public final class SpanOperatorController {
 
   /** Every operator and stray removal involving {@code node} learns it left. */
   public void onNodeRemoved(NodeId node) {
+    strays.values().removeIf(s -> runs(s) && s.node().equals(node));
+    if (quiesced) {
+      return;
+    }
     for (SpanOperator op : List.copyOf(operators)) {
       op.onNodeRemoved(node, spans);
       retireIfFinished(op);
     }
-    strays.values().removeIf(s -> s.node().equals(node));
   }
 
   /**
@@ -108,11 +122,47 @@ public final class SpanOperatorController {
    * already under way.
    */
   public boolean removeStray(NodeId node, DispatcherKey dispatcher, TableSpan span) {
-    if (strays.containsKey(dispatcher) || byDispatcher.containsKey(dispatcher)) {
+    return addStray(new Stray(node, dispatcher, span, false));
+  }
+
+  /**
+   * Stops a table trigger other than the maintainer's own (a previous owner's, or an older one on its
+   * node): one DDL writer. Returns false when its removal is already under way.
+   */
+  public boolean closeTrigger(NodeId node, DispatcherKey dispatcher, TableSpan span) {
+    return addStray(new Stray(node, dispatcher, span, true));
+  }
+
+  private boolean addStray(Stray stray) {
+    if (!runs(stray) || strays.containsKey(stray.dispatcher()) || byDispatcher.containsKey(stray.dispatcher())) {
       return false;
     }
-    strays.put(dispatcher, new Stray(node, dispatcher, span));
+    strays.put(stray.dispatcher(), stray);
     return true;
+  }
+
+  /**
+   * Freezes everything but the closes of other table triggers, for good (DESIGN §8, remove handoff):
+   * the next owner may already be bootstrapping from the dispatcher side, and a resend or a step of an
+   * operator from here would race its decisions (a span created twice, a dispatcher it adopted removed).
+   * A trigger close still completes, since two DDL writers are worse than a late stop.
+   */
+  public void quiesce() {
+    quiesced = true;
+  }
+
+  public boolean quiesced() {
+    return quiesced;
+  }
+
+  /** The operators and stray removals frozen by {@link #quiesce()}. */
+  public long frozen() {
+    return quiesced ? operators.size() + strays.values().stream().filter(s -> !runs(s)).count() : 0;
+  }
+
+  /** Whether {@code stray}'s removal still runs: all of them, or only trigger closes once quiesced. */
+  private boolean runs(Stray stray) {
+    return !quiesced || stray.trigger();
   }
 
   public boolean strayPending(DispatcherKey dispatcher) {
@@ -126,20 +176,21 @@ public final class SpanOperatorController {
 
   /** Adds this round's due items (new operators at once, others once per resend interval) to {@code batch}. */
   public void collect(long nowMillis, ScheduleBatch batch) {
-    for (SpanOperator op : operators) {
-      op.collect(nowMillis, resendMillis, batch);
+    if (!quiesced) {
+      for (SpanOperator op : operators) {
+        op.collect(nowMillis, resendMillis, batch);
+      }
     }
-    for (Iterator<Stray> it = strays.values().iterator(); it.hasNext(); ) {
-      Stray s = it.next();
+    for (Stray s : strays.values()) {
       Long sent = straySentAt.get(s.dispatcher());
-      if (sent == null || nowMillis - sent >= resendMillis) {
+      if (runs(s) && (sent == null || nowMillis - sent >= resendMillis)) {
         batch.remove(s.node(), s.dispatcher(), s.span(), OperatorType.OPERATOR_TYPE_REMOVE);
         straySentAt.put(s.dispatcher(), nowMillis);
       }
     }
   }
 
-  /** The lowest checkpoint any running operator must hold the changefeed at. */
+  /** The lowest checkpoint any running or frozen operator must hold the changefeed at. */
   public long checkpointFloor() {
     long floor = Long.MAX_VALUE;
     for (SpanOperator op : operators) {

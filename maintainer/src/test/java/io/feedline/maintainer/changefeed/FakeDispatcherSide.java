@@ -18,6 +18,8 @@ import io.feedline.proto.DispatcherSnapshot;
 import io.feedline.proto.InflightOperator;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerCloseRequest;
+import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerPostBootstrapRequest;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.OperatorType;
@@ -75,6 +77,8 @@ final class FakeDispatcherSide {
   final Set<Long> tables = new TreeSet<>();
   /** Answer schedule requests (false: they are lost). */
   boolean answerSchedules = true;
+  /** Answer close requests (false: they are lost). */
+  boolean answerCloses = true;
 
   FakeDispatcherSide(NodeId... ids) {
     for (NodeId id : ids) {
@@ -128,6 +132,12 @@ final class FakeDispatcherSide {
     if (request instanceof HeartbeatResponse r) {
       act(at, r);
       return null;
+    }
+    if (request instanceof MaintainerCloseRequest r && answerCloses) {
+      // Closing the manager stops every dispatcher of the changefeed on the node.
+      n.dispatchers.clear();
+      n.trigger = null;
+      return MaintainerCloseResponse.newBuilder().setChangefeedId(r.getChangefeedId()).setSuccess(true).setEpoch(r.getEpoch()).build();
     }
     if (request instanceof ScheduleDispatcherRequest r && answerSchedules) {
       for (DispatcherSchedule item : r.getItemsList()) {

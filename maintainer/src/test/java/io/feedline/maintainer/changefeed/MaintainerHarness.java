@@ -83,6 +83,14 @@ final class MaintainerHarness {
     deliver(out);
   }
 
+  /** Puts the maintainer in removing mode; what it sends then is delivered and answered. */
+  List<Outbound> beginRemoving(boolean cascade, boolean removed) {
+    List<Outbound> out = maintainer.beginRemoving(now, Set.copyOf(live), cascade, removed).messages();
+    sent.addAll(out);
+    deliver(out);
+    return out;
+  }
+
   void heartbeats() {
     for (NodeId n : List.copyOf(live)) {
       receive(n, side.heartbeat(n, "cf1"));
