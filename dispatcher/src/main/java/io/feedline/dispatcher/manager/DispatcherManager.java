@@ -35,7 +35,9 @@ import io.feedline.proto.TableSpan;
 import io.feedline.proto.Watermark;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -67,6 +69,13 @@ public final class DispatcherManager {
   private final NodeId self;
   private final LongSupplier clock;
   private final Map<DispatcherRef, DispatcherEntry> dispatchers = new LinkedHashMap<>();
+  /**
+   * The same entries by table: a create checks overlaps only among its own table's dispatchers, so
+   * placing n spans costs O(n), not O(n^2) (a manager may hold a hundred thousand).
+   */
+  private final Map<Long, List<DispatcherEntry>> byTable = new HashMap<>();
+  /** Merged dispatchers still waiting for their sources to stop: the only ones a stop can start. */
+  private final Set<DispatcherEntry> merging = new LinkedHashSet<>();
   private final InflightJournal journal = new InflightJournal();
   /** Stopped since the last heartbeat (or asked to stop while unknown): reported once as Stopped. */
   private final Map<DispatcherRef, SpanStatus> stoppedToReport = new LinkedHashMap<>();
@@ -83,6 +92,8 @@ public final class DispatcherManager {
   private DispatcherRef redoTrigger;
   private boolean writePathStopped;
   private long heartbeatSeq;
+  /** Working table and trigger dispatchers that write the sink (not redo): kept as they change, read by probes. */
+  private int workingWriters;
 
   public DispatcherManager(ChangefeedId changefeed, NodeId self, LongSupplier clock) {
     this.changefeed = changefeed;
@@ -210,7 +221,8 @@ public final class DispatcherManager {
       journal.put(part.ref, operator(part.ref, part.span, part.schemaId, ScheduleAction.SCHEDULE_ACTION_REMOVE, OperatorType.OPERATOR_TYPE_MERGE, part.checkpointTs));
     }
     journal.put(merged, operator(merged, result.span, result.schemaId, ScheduleAction.SCHEDULE_ACTION_CREATE, OperatorType.OPERATOR_TYPE_MERGE, 0));
-    dispatchers.put(merged, result);
+    add(result);
+    merging.add(result);
     parts.forEach(part -> stop(part, out));
     return out.statusChanged().build();
   }
@@ -278,6 +290,9 @@ public final class DispatcherManager {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.stopRequested) {
       return ManagerEffects.NONE;
+    }
+    if (entry.state != ComponentState.COMPONENT_STATE_WORKING && !entry.redo) {
+      workingWriters++;
     }
     entry.state = ComponentState.COMPONENT_STATE_WORKING;
     journal.removeCreates(ref);
@@ -422,7 +437,7 @@ public final class DispatcherManager {
       out.notice(Notice.info(SCHEDULE, "write_path_closed", "create of " + ref + " ignored: the write path is closed"));
       return;
     }
-    for (DispatcherEntry other : dispatchers.values()) {
+    for (DispatcherEntry other : byTable.getOrDefault(item.getSpan().getTableId(), List.of())) {
       if (other.redo == item.getRedo() && Spans.overlaps(other.span, item.getSpan())) {
         // Two writers of one key range on one node would break the single-writer invariant; the
         // maintainer resends and converges once the other one is removed.
@@ -434,7 +449,7 @@ public final class DispatcherManager {
     // Journaled before it runs: a bootstrap that arrives while it starts must report it.
     journal.put(ref, operator(ref, item.getSpan(), item.getSchemaId(), ScheduleAction.SCHEDULE_ACTION_CREATE, item.getOperatorType(), item.getStartTs()));
     DispatcherEntry entry = new DispatcherEntry(ref, item.getSpan(), item.getSchemaId(), item.getRedo(), DispatcherEntry.Kind.TABLE, item.getStartTs());
-    dispatchers.put(ref, entry);
+    add(entry);
     entry.started = true;
     out.command(new ManagerEffects.Start(entry.spec())).statusChanged();
   }
@@ -456,7 +471,7 @@ public final class DispatcherManager {
 
   private DispatcherRef addTrigger(DispatcherRef ref, boolean redo, long startTs, ManagerEffects.Builder out) {
     DispatcherEntry.Kind kind = redo ? DispatcherEntry.Kind.REDO_TRIGGER : DispatcherEntry.Kind.EVENT_TRIGGER;
-    dispatchers.put(ref, new DispatcherEntry(ref, DDL_SPAN, 0, redo, kind, startTs));
+    add(new DispatcherEntry(ref, DDL_SPAN, 0, redo, kind, startTs));
     out.statusChanged();
     return ref;
   }
@@ -484,8 +499,16 @@ public final class DispatcherManager {
 
   private void finishStopped(DispatcherEntry entry, ManagerEffects.Builder out) {
     dispatchers.remove(entry.ref);
+    List<DispatcherEntry> ofTable = byTable.get(entry.span.getTableId());
+    if (ofTable != null && ofTable.remove(entry) && ofTable.isEmpty()) {
+      byTable.remove(entry.span.getTableId());
+    }
+    merging.remove(entry);
     stoppedIds.add(entry.ref);
     journal.removeAll(entry.ref);
+    if (entry.state == ComponentState.COMPONENT_STATE_WORKING && !entry.redo) {
+      workingWriters--;
+    }
     entry.state = ComponentState.COMPONENT_STATE_STOPPED;
     stoppedToReport.put(entry.ref, entry.status());
     if (entry.ref.equals(eventTrigger)) {
@@ -494,10 +517,14 @@ public final class DispatcherManager {
     if (entry.ref.equals(redoTrigger)) {
       redoTrigger = null;
     }
-    for (DispatcherEntry merged : List.copyOf(dispatchers.values())) {
+    for (DispatcherEntry merged : List.copyOf(merging)) {
       if (merged.waitingFor.remove(entry.ref)) {
         merged.mergeStartTs = Math.min(merged.mergeStartTs, entry.checkpointTs);
-        if (merged.waitingFor.isEmpty() && !merged.stopRequested) {
+        if (!merged.waitingFor.isEmpty()) {
+          continue;
+        }
+        merging.remove(merged);
+        if (!merged.stopRequested) {
           // From the lowest final checkpoint: every source has written everything up to it, and stopped.
           merged.startTs = merged.mergeStartTs;
           merged.checkpointTs = merged.startTs;
@@ -507,6 +534,11 @@ public final class DispatcherManager {
         }
       }
     }
+  }
+
+  private void add(DispatcherEntry entry) {
+    dispatchers.put(entry.ref, entry);
+    byTable.computeIfAbsent(entry.span.getTableId(), t -> new ArrayList<>(1)).add(entry);
   }
 
   private String triggerMismatch(String which, DispatcherRef current, DispatcherRef wanted) {
@@ -543,6 +575,11 @@ public final class DispatcherManager {
   /** Every dispatcher of this changefeed on this node as a bootstrap snapshot reports it (read-only view). */
   public List<DispatcherSnapshot> dispatcherSnapshots() {
     return dispatchers.values().stream().map(DispatcherEntry::snapshot).toList();
+  }
+
+  /** How many of {@link #dispatcherSnapshots()} are Working and not redo, without building them. */
+  public int workingWriterCount() {
+    return workingWriters;
   }
 
   /** Dispatchers of this changefeed on this node, running or starting. */

@@ -17,22 +17,28 @@ import java.util.Set;
  */
 final class InflightJournal {
 
-  record Key(DispatcherRef ref, long epoch) {}
-
-  private final Map<Key, InflightOperator> operators = new LinkedHashMap<>();
+  /**
+   * dispatcher → epoch → operator. By dispatcher first: a dispatcher turning Working or stopping drops its
+   * own entries without scanning the journal, which holds every create in flight (a hundred thousand
+   * while a large changefeed is being placed).
+   */
+  private final Map<DispatcherRef, Map<Long, InflightOperator>> operators = new LinkedHashMap<>();
 
   void put(DispatcherRef ref, InflightOperator operator) {
-    operators.put(new Key(ref, operator.getEpoch()), operator);
+    operators.computeIfAbsent(ref, r -> new LinkedHashMap<>(2)).put(operator.getEpoch(), operator);
   }
 
   /** The dispatcher is Working: its creates, of any epoch, are done. */
   void removeCreates(DispatcherRef ref) {
-    operators.entrySet().removeIf(e -> e.getKey().ref().equals(ref) && e.getValue().getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE);
+    Map<Long, InflightOperator> ofRef = operators.get(ref);
+    if (ofRef != null && ofRef.values().removeIf(op -> op.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE) && ofRef.isEmpty()) {
+      operators.remove(ref);
+    }
   }
 
   /** The dispatcher stopped: nothing about it is in flight any more. */
   void removeAll(DispatcherRef ref) {
-    operators.keySet().removeIf(k -> k.ref().equals(ref));
+    operators.remove(ref);
   }
 
   /**
@@ -43,18 +49,19 @@ final class InflightJournal {
    */
   List<InflightOperator> reportable(long currentEpoch, Set<DispatcherRef> snapshot) {
     List<InflightOperator> out = new ArrayList<>();
-    for (Map.Entry<Key, InflightOperator> e : operators.entrySet()) {
-      InflightOperator op = e.getValue();
-      boolean current = e.getKey().epoch() == currentEpoch;
-      boolean liveStaleRemove = op.getAction() == ScheduleAction.SCHEDULE_ACTION_REMOVE && snapshot.contains(e.getKey().ref());
+    operators.forEach((ref, ofRef) -> ofRef.forEach((epoch, op) -> {
+      boolean current = epoch == currentEpoch;
+      boolean liveStaleRemove = op.getAction() == ScheduleAction.SCHEDULE_ACTION_REMOVE && snapshot.contains(ref);
       if (current || liveStaleRemove) {
         out.add(op);
       }
-    }
+    }));
     return out;
   }
 
   Collection<InflightOperator> all() {
-    return List.copyOf(operators.values());
+    List<InflightOperator> all = new ArrayList<>();
+    operators.values().forEach(ofRef -> all.addAll(ofRef.values()));
+    return all;
   }
 }

@@ -342,6 +342,17 @@ public final class DispatcherOrchestrator {
     return working;
   }
 
+  /** The size of {@link #workingDispatchers()}, counted without building a snapshot of every dispatcher. */
+  public long workingDispatcherCount() {
+    long count = 0;
+    for (ManagerRuntime m : managers.values()) {
+      if (!m.closing() && !m.manager().writePathStopped()) {
+        count += m.manager().workingWriterCount();
+      }
+    }
+    return count;
+  }
+
   public int managerCount() {
     return managers.size();
   }

@@ -75,11 +75,11 @@ final class BenchCluster implements AutoCloseable {
   }
 
   long workingDispatchers() {
-    return ClusterProbe.workingDispatchers(nodes.live()).size();
+    return nodes.live().stream().mapToLong(ClusterProbe::workingDispatcherCount).sum();
   }
 
   long workingDispatchersExcept(NodeRuntime node) {
-    return ClusterProbe.workingDispatchers(nodes.live().stream().filter(n -> n != node).toList()).size();
+    return nodes.live().stream().filter(n -> n != node).mapToLong(ClusterProbe::workingDispatcherCount).sum();
   }
 
   /** Whether every changefeed runs one maintainer, at its persisted epoch, on a live node. */

@@ -73,6 +73,15 @@ public final class ClusterProbe {
     return all;
   }
 
+  /**
+   * How many dispatchers {@link #workingDispatchers} would list on {@code node}, counted on its dispatcher
+   * role's context without copying them: a benchmark polls this at a million dispatchers.
+   */
+  public static long workingDispatcherCount(NodeRuntime node) {
+    return onContext(node.dispatcherRole().context(),
+        () -> Future.succeededFuture(node.dispatcherRole().orchestrator().workingDispatcherCount()));
+  }
+
   /** changefeed → (node → epoch) of every maintainer running (not stopping) on {@code live}. */
   public static Map<ChangefeedId, Map<NodeId, Long>> runningMaintainers(List<NodeRuntime> live) {
     Map<ChangefeedId, Map<NodeId, Long>> running = new HashMap<>();
