@@ -99,6 +99,10 @@ public final class Dispatcher {
     this.batchRows = batchRows;
   }
 
+  public DispatcherSpec spec() {
+    return spec;
+  }
+
   public void start() {
     if (phase != Phase.NEW) {
       return;

@@ -42,10 +42,15 @@ public final class ManagerRuntime {
   private final Scheduler scheduler;
   private final Outbox outbox;
   private final NoticeLog notices;
+  private final DispatcherLifecycle lifecycle;
   private final Map<DispatcherRef, Dispatcher> running = new HashMap<>();
   private final Dispatcher.Listener listener = new Dispatcher.Listener() {
     @Override
     public void working(DispatcherRef ref) {
+      Dispatcher dispatcher = running.get(ref);
+      if (dispatcher != null) {
+        lifecycle.working(manager.changefeed(), dispatcher.spec());
+      }
       apply(manager.dispatcherWorking(ref));
     }
 
@@ -66,7 +71,10 @@ public final class ManagerRuntime {
 
     @Override
     public void failed(DispatcherRef ref, Throwable cause) {
-      running.remove(ref);
+      Dispatcher dispatcher = running.remove(ref);
+      if (dispatcher != null) {
+        lifecycle.stopped(manager.changefeed(), dispatcher.spec());
+      }
       apply(manager.dispatcherStopped(ref, cause));
     }
   };
@@ -75,13 +83,14 @@ public final class ManagerRuntime {
   private Future<Void> closed;
 
   public ManagerRuntime(DispatcherManager manager, Source source, Sink sink, Scheduler scheduler, Outbox outbox, NoticeLog notices,
-      Duration heartbeatInterval) {
+      DispatcherLifecycle lifecycle, Duration heartbeatInterval) {
     this.manager = manager;
     this.source = source;
     this.sink = sink;
     this.scheduler = scheduler;
     this.outbox = outbox;
     this.notices = notices;
+    this.lifecycle = lifecycle;
     this.heartbeatTimer = scheduler.periodic(heartbeatInterval.toMillis(), this::sendHeartbeat);
   }
 
@@ -166,7 +175,9 @@ public final class ManagerRuntime {
         Dispatcher dispatcher = running.get(stop.ref());
         Future<Void> stopped = dispatcher == null ? Future.succeededFuture() : dispatcher.stop();
         stopped.onComplete(ar -> {
-          running.remove(stop.ref());
+          if (running.remove(stop.ref()) != null) {
+            lifecycle.stopped(manager.changefeed(), dispatcher.spec());
+          }
           apply(manager.dispatcherStopped(stop.ref(), null));
         });
       } else if (command instanceof ManagerEffects.Release release) {

@@ -15,6 +15,7 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.Endpoints;
+import io.feedline.dispatcher.manager.DispatcherLifecycle;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.manager.Notice;
@@ -76,6 +77,7 @@ public final class DispatcherOrchestrator {
   private final Map<ChangefeedId, ManagerRuntime> managers = new HashMap<>();
   private final Map<Class<? extends Message>, BiFunction<NodeId, Message, Future<Void>>> routes = new HashMap<>();
   private boolean selfFenced;
+  private DispatcherLifecycle lifecycle = DispatcherLifecycle.NONE;
 
   public DispatcherOrchestrator(NodeId self, Endpoints endpoints, Scheduler scheduler, Outbox outbox, MeterRegistry metrics,
       Duration heartbeatInterval) {
@@ -127,6 +129,14 @@ public final class DispatcherOrchestrator {
     selfFenced = true;
     LOG.warn("event=self_fence node={} managers={} action=stop_write_paths", self, managers.size());
     closeAll();
+  }
+
+  /**
+   * Reports every dispatcher of the managers opened from now on to {@code lifecycle} (a node's tests and
+   * metrics install it before any changefeed arrives). Call on the orchestrator's context.
+   */
+  public void observeDispatchers(DispatcherLifecycle lifecycle) {
+    this.lifecycle = lifecycle;
   }
 
   /** Closes every manager (node shutdown); completes when all have closed. */
@@ -258,7 +268,7 @@ public final class DispatcherOrchestrator {
         .map(sink -> {
           LOG.info("event=manager_created changefeed={} source={} sink={}", cf, SinkUris.redact(sourceUri), SinkUris.redact(info.getSinkUri()));
           return new ManagerRuntime(new DispatcherManager(cf, self, scheduler::nowMillis), source, sink, scheduler, outbox, notices,
-              heartbeatInterval);
+              lifecycle, heartbeatInterval);
         }));
   }
 
