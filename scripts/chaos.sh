@@ -5,13 +5,15 @@
 #
 #   scripts/chaos.sh [--duration 120] [--changefeeds 3] [--tables 20] [--rate 50] [--interval 8] [--seed N]
 #
-# Exit status: 0 when every changefeed recovered after every kill and every check found no difference.
-# Everything it starts is stopped on any exit (trap), and its files stay under target/chaos-<time>/.
+# Recovery: the seconds from the kill until every changefeed is normal with a checkpoint past the kill's
+# instant (every span written up to it). Exit status: 0 when every changefeed recovered after every kill
+# and every check found no difference. Everything it starts is stopped on any exit (trap), and its
+# files stay under target/chaos-<time>/. CHAOS_RECOVERY_LIMIT (default 90) bounds a recovery in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=120 changefeeds=3 tables=20 rate=50 interval=8 seed=$RANDOM
-recovery_limit=${CHAOS_RECOVERY_LIMIT:-90} # seconds a recovery may take before the run counts it as failed
+recovery_limit=${CHAOS_RECOVERY_LIMIT:-90}
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -20,7 +22,7 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift 2 ;;
     --interval) interval=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
-    -h|--help) sed -n 2,9p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,11p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "chaos.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -28,44 +30,59 @@ RANDOM=$seed
 echo "chaos.sh: seed $seed (replay: scripts/chaos.sh --duration $duration --changefeeds $changefeeds --tables $tables --rate $rate --interval $interval --seed $seed)"
 
 JAR=node-runtime/target/feedline.jar
-if [ ! -f "$JAR" ] || [ -n "$(find pom.xml */pom.xml */src conf -newer "$JAR" -type f -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$JAR" ] || [ -n "$(find pom.xml */pom.xml */src/main conf -newer "$JAR" -type f -print -quit 2>/dev/null)" ]; then
   echo "chaos.sh: building $JAR" >&2
   mvn -B -ntp -q -DskipTests package
 fi
 ETCD=${ETCD:-/usr/bin/etcd}
 [ -x "$ETCD" ] || { echo "chaos.sh: $ETCD missing (apt-get install etcd-server)" >&2; exit 2; }
 
-work=$PWD/target/chaos-$(date +%Y%m%d-%H%M%S)
+work=$PWD/target/chaos-$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$work"
 cluster_id=chaos-$seed-$$
 declare -A node_pid node_port
 etcd_pid=""
+run_start=$SECONDS
 
+# SIGKILL: nothing it started needs a graceful end, and a process that ignores SIGTERM must not outlive us.
 cleanup() {
-  local rc=$?
-  for i in "${!node_pid[@]}"; do kill -9 "${node_pid[$i]}" 2>/dev/null || true; done
-  [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null || true
+  local rc=$? pid
+  trap - EXIT INT TERM
+  for pid in "${node_pid[@]}" $etcd_pid; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "chaos.sh: stopped everything; logs and sinks under $work"
-  exit $rc
+  echo "chaos.sh: stopped everything it started ($((SECONDS - run_start)) s); logs and sinks under $work"
+  exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+alive() {
+  [ -n "${node_pid[$1]:-}" ] && kill -0 "${node_pid[$1]}" 2>/dev/null
+}
 
-# Any live node answers admin calls (followers forward to the coordinator).
-cli_any() {
-  local i
-  for i in 1 2 3; do
-    if kill -0 "${node_pid[$i]}" 2>/dev/null && java -jar "$JAR" cli --server "127.0.0.1:${node_port[$i]}" "$@" 2>/dev/null; then
-      return 0
-    fi
+# The admin JSON API of any live node (each forwards to the coordinator's node), tried until $1 seconds
+# have passed: a node may be down, or the coordinator moving (503). Extra arguments go to curl. Prints the
+# body of the first 2xx answer; a 409 (already exists) counts as done too, for a create that is retried
+# after an answer that got lost.
+api() {
+  local within=$1 method=$2 path=$3; shift 3
+  local deadline=$((SECONDS + within)) i out code
+  while :; do
+    for i in 1 2 3; do
+      alive "$i" || continue
+      out=$(curl -sS --max-time 10 -X "$method" -w '\n%{http_code}' "$@" \
+        "http://127.0.0.1:${node_port[$i]}/api/v1$path" 2>/dev/null) || continue
+      code=${out##*$'\n'}
+      case $code in 2??|409) printf '%s\n' "${out%$'\n'*}"; return 0 ;; esac
+    done
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
   done
-  return 1
 }
 
 start_node() {
@@ -75,11 +92,26 @@ start_node() {
     -jar "$JAR" server --etcd "http://127.0.0.1:$etcd_client" --cluster --cluster-id "$cluster_id" \
     --port "${node_port[$i]}" --data-dir "$work/node$i" >>"$work/node$i.log" 2>&1 &
   node_pid[$i]=$!
-  local deadline=$((SECONDS + 60))
-  until curl -fsS "http://127.0.0.1:${node_port[$i]}/health" >/dev/null 2>&1; do
-    kill -0 "${node_pid[$i]}" 2>/dev/null || { echo "chaos.sh: node $i exited at start, see $work/node$i.log" >&2; return 1; }
-    [ $SECONDS -lt $deadline ] || { echo "chaos.sh: node $i not healthy in 60 s" >&2; return 1; }
+}
+
+await_healthy() {
+  local i=$1 deadline=$((SECONDS + 90))
+  until curl -fsS --max-time 5 "http://127.0.0.1:${node_port[$i]}/health" >/dev/null 2>&1; do
+    alive "$i" || { echo "chaos.sh: node $i exited at start, see $work/node$i.log" >&2; return 1; }
+    [ $SECONDS -lt $deadline ] || { echo "chaos.sh: node $i not healthy in 90 s" >&2; return 1; }
     sleep 0.2
+  done
+}
+
+# As a service manager would: a node that exited on its own (it lost its metastore session) starts again.
+supervise() {
+  local i code
+  for i in 1 2 3; do
+    if ! alive "$i"; then
+      wait "${node_pid[$i]}" 2>/dev/null && code=0 || code=$?
+      echo "chaos.sh: node $i exited by itself (code $code); restarting it" | tee -a "$work/events.txt"
+      start_node "$i"
+    fi
   done
 }
 
@@ -91,30 +123,40 @@ etcd_peer=$(free_port)
   --initial-cluster "chaos=http://127.0.0.1:$etcd_peer" >"$work/etcd.log" 2>&1 &
 etcd_pid=$!
 for i in 1 2 3; do start_node "$i"; done
-echo "chaos.sh: etcd on 127.0.0.1:$etcd_client, nodes on ports ${node_port[1]} ${node_port[2]} ${node_port[3]}"
+for i in 1 2 3; do await_healthy "$i"; done
+echo "chaos.sh: etcd on 127.0.0.1:$etcd_client, nodes on ports ${node_port[1]} ${node_port[2]} ${node_port[3]} (cluster $cluster_id, started in $((SECONDS - run_start)) s)"
 
 for c in $(seq 1 "$changefeeds"); do
   mkdir -p "$work/sink-$c"
-  cli_any changefeed create --id "chaos-$c" --source "datagen://?tables=$tables&seed=$((seed + c))&rate=$rate" \
-    --sink "file://$work/sink-$c" >/dev/null
+  api 60 POST /changefeeds -d "{\"id\":\"chaos-$c\",\"sourceUri\":\"datagen://?tables=$tables&seed=$((seed + c))&rate=$rate\",\"sinkUri\":\"file://$work/sink-$c\"}" \
+    >/dev/null || { echo "chaos.sh: cannot create chaos-$c" >&2; exit 1; }
 done
 
-# Prints the smallest checkpoint over all changefeeds if every one is normal, else nothing.
+# Prints the smallest checkpoint over all changefeeds if every one is normal and without error, else nothing.
 min_checkpoint_if_all_normal() {
-  cli_any changefeed list --output json | python3 -c '
+  local feeds
+  feeds=$(api 5 GET /changefeeds) || return 1
+  python3 -c '
 import json, sys
-feeds = json.load(sys.stdin)
-if feeds and all(f["state"].lower() == "normal" and not f.get("error") for f in feeds):
-    print(min(int(f["checkpointTs"]) for f in feeds))'
+feeds = json.loads(sys.argv[1])
+if len(feeds) == int(sys.argv[2]) and all(f["state"] == "NORMAL" and not f.get("error") for f in feeds):
+    print(min(int(f["checkpointTs"]) for f in feeds))' "$feeds" "$changefeeds"
 }
 
-# Waits until every changefeed is normal with a checkpoint above $1; prints the seconds it took.
-await_progress_beyond() {
-  local floor=$1 start=$SECONDS current
-  while [ $((SECONDS - start)) -lt $recovery_limit ]; do
+# The TSO timestamp of now (physical milliseconds << 18), which datagen's commit timestamps follow.
+tso_now() {
+  echo $(( $(date +%s%3N) << 18 ))
+}
+
+# Waits (restarting nodes that exit by themselves) until every changefeed is normal with a checkpoint
+# above $1, for at most $recovery_limit s from $2 (a $SECONDS value); sets `recovered_at` ($SECONDS).
+await_checkpoint_beyond() {
+  local floor=$1 from=$2 current
+  while [ $((SECONDS - from)) -lt "$recovery_limit" ]; do
+    supervise
     current=$(min_checkpoint_if_all_normal || true)
-    if [ -n "$current" ] && python3 -c "import sys; sys.exit(0 if $current > $floor else 1)"; then
-      echo $((SECONDS - start))
+    if [ -n "$current" ] && [ "$current" -gt "$floor" ]; then
+      recovered_at=$SECONDS
       return 0
     fi
     sleep 0.5
@@ -122,34 +164,53 @@ await_progress_beyond() {
   return 1
 }
 
-echo "chaos.sh: waiting for the first checkpoints"
-await_progress_beyond 0 >/dev/null || { echo "chaos.sh: changefeeds never reached a checkpoint" >&2; exit 1; }
+echo "chaos.sh: waiting for every changefeed to checkpoint past its creation"
+await_checkpoint_beyond "$(tso_now)" $SECONDS || { echo "chaos.sh: changefeeds never caught up with the present" >&2; exit 1; }
 
 failures=0
 kills=0
+recoveries=()
 end=$((SECONDS + duration))
-printf '%-6s %-6s %-22s %s\n' kill node "checkpoint at kill" "recovered after (s)" >"$work/recovery.txt"
+printf '%-5s %-5s %-9s %s\n' kill node "at (s)" "recovered after (s)" >"$work/recovery.txt"
 while [ $SECONDS -lt "$end" ]; do
   victim=$((RANDOM % 3 + 1))
-  floor=$(min_checkpoint_if_all_normal || echo 0)
+  killed_at=$SECONDS
+  floor=$(tso_now)
   kill -9 "${node_pid[$victim]}" 2>/dev/null || true
   wait "${node_pid[$victim]}" 2>/dev/null || true
   kills=$((kills + 1))
   sleep $((RANDOM % 3 + 1))
   start_node "$victim"
-  if took=$(await_progress_beyond "${floor:-0}"); then
-    printf '%-6s %-6s %-22s %s\n' "$kills" "$victim" "${floor:-0}" "$took" | tee -a "$work/recovery.txt"
+  if await_checkpoint_beyond "$floor" "$killed_at"; then
+    took=$((recovered_at - killed_at))
+    recoveries+=("$took")
+    printf '%-5s %-5s %-9s %s\n' "$kills" "$victim" "$((killed_at - run_start))" "$took" | tee -a "$work/recovery.txt"
   else
-    printf '%-6s %-6s %-22s %s\n' "$kills" "$victim" "${floor:-0}" "NOT RECOVERED in ${recovery_limit}s" | tee -a "$work/recovery.txt"
+    printf '%-5s %-5s %-9s %s\n' "$kills" "$victim" "$((killed_at - run_start))" "NOT RECOVERED in ${recovery_limit}s" | tee -a "$work/recovery.txt"
     failures=$((failures + 1))
   fi
+  # The next kill finds every node up (a victim that is still starting would just be killed again).
+  for i in 1 2 3; do await_healthy "$i" || { supervise; await_healthy "$i"; }; done
   sleep $((interval / 2 + RANDOM % (interval / 2 + 1)))
 done
 
-# Pause so that nothing is written while the checker reads; the checkpoint each sink records is final.
-for c in $(seq 1 "$changefeeds"); do cli_any changefeed pause --id "chaos-$c" >/dev/null; done
-sleep 2
-echo "chaos.sh: $kills kills in ${duration}s; recovery times (s, from the kill):"
+# Pause, and wait until no dispatcher is left, so that nothing writes while the checker reads; the
+# checkpoint each sink records is then final.
+for c in $(seq 1 "$changefeeds"); do
+  api 60 POST "/changefeeds/chaos-$c/pause" >/dev/null || { echo "chaos.sh: cannot pause chaos-$c" >&2; failures=$((failures + 1)); }
+done
+deadline=$((SECONDS + 60))
+until [ "$(api 5 GET /nodes | python3 -c 'import json, sys; print(sum(int(n.get("dispatchers", 0)) for n in json.load(sys.stdin)))' 2>/dev/null)" = 0 ]; do
+  [ $SECONDS -lt $deadline ] || { echo "chaos.sh: dispatchers still running 60 s after the pause" >&2; failures=$((failures + 1)); break; }
+  sleep 0.5
+done
+for i in 1 2 3; do kill -9 "${node_pid[$i]}" 2>/dev/null || true; wait "${node_pid[$i]}" 2>/dev/null || true; done
+
+stats=$(printf '%s\n' "${recoveries[@]:-}" | python3 -c '
+import statistics, sys
+v = sorted(int(x) for x in sys.stdin.read().split())
+print(f"min {v[0]} s, median {statistics.median(v):g} s, max {v[-1]} s over {len(v)} recoveries" if v else "no recovery measured")')
+echo "chaos.sh: $kills kills in ${duration} s; recovery times (from the kill): $stats"
 cat "$work/recovery.txt"
 for c in $(seq 1 "$changefeeds"); do
   if java -jar "$JAR" check --source "datagen://?tables=$tables&seed=$((seed + c))&rate=$rate" --sink "file://$work/sink-$c" \
@@ -161,5 +222,6 @@ for c in $(seq 1 "$changefeeds"); do
     failures=$((failures + 1))
   fi
 done
+echo "chaos.sh: total $((SECONDS - run_start)) s"
 [ "$failures" -eq 0 ] || { echo "chaos.sh: $failures failure(s); replay with seed $seed" >&2; exit 1; }
 echo "chaos.sh: passed"
