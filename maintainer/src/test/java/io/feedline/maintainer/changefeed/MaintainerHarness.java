@@ -7,6 +7,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.proto.ChangefeedInfo;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -46,9 +47,13 @@ final class MaintainerHarness {
   }
 
   ChangefeedMaintainer newMaintainer(NodeId self, long epoch, long checkpointTs, int batchSize, long seed) {
-    MaintainerConfig config = new MaintainerConfig(self, ChangefeedId.of("cf1"), epoch, ChangefeedInfo.newBuilder().setId("cf1").build(),
+    return new ChangefeedMaintainer(config(self, epoch, checkpointTs, batchSize, seed, metrics));
+  }
+
+  /** The configuration of changefeed cf1's maintainer on {@code self}. */
+  static MaintainerConfig config(NodeId self, long epoch, long checkpointTs, int batchSize, long seed, MeterRegistry metrics) {
+    return new MaintainerConfig(self, ChangefeedId.of("cf1"), epoch, ChangefeedInfo.newBuilder().setId("cf1").build(),
         checkpointTs, false, RESEND, 15_000, batchSize, new SplittableRandom(seed), new FenceRejections("maintainer", metrics), metrics);
-    return new ChangefeedMaintainer(config);
   }
 
   /** A new maintainer of the changefeed on {@code self} at a higher epoch (the old one is simply dropped). */

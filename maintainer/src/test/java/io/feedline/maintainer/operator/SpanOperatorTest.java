@@ -164,4 +164,35 @@ class SpanOperatorTest {
     assertThat(spans.get(T1).checkpointTs()).isEqualTo(160);
     assertThat(spans.size()).isEqualTo(1);
   }
+
+  @Test
+  void quiescedEverythingButTriggerClosesFreezesWhereItStandsAndStillHoldsTheCheckpoint() {
+    DispatcherKey stray = new DispatcherKey(0, 20);
+    DispatcherKey olderTrigger = new DispatcherKey(0, 21);
+    ops.add(move());
+    ops.removeStray(N2, stray, SpanRanges.wholeTable(9));
+    ops.closeTrigger(N2, olderTrigger, TableSpan.getDefaultInstance());
+    assertThat(round()).hasSize(3);
+    spans.working(T1, 170); // progress reported before the freeze; the move starts from 150
+
+    ops.quiesce();
+    now += 1_000;
+
+    assertThat(round()).as("only the trigger close is resent").singleElement()
+        .satisfies(i -> assertThat(DispatcherKey.of(i.getId())).isEqualTo(olderTrigger));
+    assertThat(ops.onStatus(N1, OLD, STOPPED, 190)).as("consumed, so nothing else acts on it").isTrue();
+    ops.onNodeRemoved(N2);
+    now += 1_000;
+    assertThat(round()).as("the move did not step to its create").isEmpty();
+    assertThat(ops.size()).isEqualTo(1);
+    assertThat(ops.checkpointFloor()).isEqualTo(150);
+    assertThat(spans.get(T1).node()).isEqualTo(N1);
+    assertThat(ops.strayPending(stray)).as("frozen").isTrue();
+    assertThat(ops.strayPending(olderTrigger)).as("its node left: closed").isFalse();
+    assertThat(ops.frozen()).isEqualTo(2);
+    assertThat(ops.add(new RemoveSpan(SpanRanges.wholeTable(2), N1, new DispatcherKey(0, 30), RemoveSpan.Then.DELETE,
+        OperatorType.OPERATOR_TYPE_REMOVE))).as("nothing new starts").isFalse();
+    assertThat(ops.removeStray(N1, new DispatcherKey(0, 31), SpanRanges.wholeTable(3))).isFalse();
+    assertThat(ops.closeTrigger(N1, new DispatcherKey(0, 32), TableSpan.getDefaultInstance())).isTrue();
+  }
 }
