@@ -187,8 +187,9 @@ public final class ChangefeedMaintainer {
         List<NodeId> schedulable = schedulable();
         basic.schedule(spans, operators, schedulable, this::newDispatcherId);
         drainOff(schedulable);
-        // Balancing would fight the drain (and the target is no destination anyway): it waits.
-        if (drainMoves.isEmpty() && nowMillis - lastBalanceMillis >= config.balanceMillis()) {
+        // Balance pauses while a drain is active (DESIGN §8): it would fight the drain, move spans twice, and
+        // on the target's own maintainer have its moves cut in half when the maintainer itself is moved.
+        if (drainTargetNode() == null && nowMillis - lastBalanceMillis >= config.balanceMillis()) {
           lastBalanceMillis = nowMillis;
           int moves = balance.schedule(spans, operators, schedulable, this::newDispatcherId);
           if (moves > 0) {
@@ -342,12 +343,16 @@ public final class ChangefeedMaintainer {
 
   /**
    * Moves spans off the drain target to the least-loaded other node, keeping at most
-   * {@link DrainConcurrency#limit} of these moves in flight; a finished move frees its place.
+   * {@link DrainConcurrency#limit} of these moves in flight; a finished move frees its place. A maintainer
+   * running on the target itself moves nothing.
    */
   private void drainOff(List<NodeId> destinations) {
     NodeId target = drainTargetNode();
     drainMoves.removeIf(span -> !operators.has(span));
-    if (target == null || destinations.isEmpty()) {
+    // Maintainers leave the target first (DESIGN §8): this one is about to be moved, and a move it started
+    // would be cut in half (origin stopped, destination never created), leaving the span unreplicated until
+    // the successor has bootstrapped and placed it again. The successor drains the spans.
+    if (target == null || target.equals(self) || destinations.isEmpty()) {
       return;
     }
     int limit = DrainConcurrency.limit(spans.size());

@@ -53,17 +53,19 @@ final class HandoffInvariants {
     }
   }
 
+  /** A span had no Working dispatcher from event {@code from} (one stopped) to event {@code to} (the next one started). */
+  record Gap(SpanKey span, long from, long to) {}
+
   /**
-   * @param gapsPerSpan how many times each span went without a Working dispatcher (each legal gap is one move)
+   * @param gaps every gap, legal or not (a legal one is one move)
    * @param workingAtEnd every span's Working dispatchers when the history ends
    */
-  record Report(List<String> violations, Map<SpanKey, Integer> gapsPerSpan, Map<SpanKey, List<Working>> workingAtEnd) {
-    int gaps() {
-      return gapsPerSpan.values().stream().mapToInt(Integer::intValue).sum();
-    }
-
-    int mostGapsOfOneSpan() {
-      return gapsPerSpan.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+  record Report(List<String> violations, List<Gap> gaps, Map<SpanKey, List<Working>> workingAtEnd) {
+    /** How many gaps each span had that opened after event {@code from} and up to event {@code to}. */
+    Map<SpanKey, Integer> gapsPerSpan(long from, long to) {
+      Map<SpanKey, Integer> out = new LinkedHashMap<>();
+      gaps.stream().filter(g -> g.from() > from && g.from() <= to).forEach(g -> out.merge(g.span(), 1, Integer::sum));
+      return out;
     }
   }
 
@@ -121,7 +123,7 @@ final class HandoffInvariants {
       }
     }
 
-    Map<SpanKey, Integer> gapsPerSpan = new LinkedHashMap<>();
+    List<Gap> gaps = new ArrayList<>();
     Map<SpanKey, List<Working>> workingAtEnd = new LinkedHashMap<>();
     lives.forEach((span, list) -> {
       for (int i = 1; i < list.size(); i++) {
@@ -130,7 +132,7 @@ final class HandoffInvariants {
         if (before.stopped == null || before.stopped.seq() > after.working.seq()) {
           continue; // they overlap: a one-writer violation, reported above
         }
-        gapsPerSpan.merge(span, 1, Integer::sum);
+        gaps.add(new Gap(span, before.stopped.seq(), after.working.seq()));
         boolean oneMove = span.span().getTableId() == Source.DDL_TABLE_ID
             ? oneMaintainerMove(before, after, leaving.getOrDefault(span.changefeed(), List.of()), named.getOrDefault(span.changefeed(), List.of()))
             : oneSpanMove(span, before, after, removes, creates);
@@ -146,7 +148,7 @@ final class HandoffInvariants {
         violations.add(COVERED_AT_END + ": " + span + " has no Working dispatcher since " + at(last.working) + " stopped at #" + last.stopped.seq());
       }
     });
-    return new Report(violations, gapsPerSpan, workingAtEnd);
+    return new Report(violations, gaps, workingAtEnd);
   }
 
   /** The maintainer at some epoch e removed {@code before}'s dispatcher as a move's origin and created {@code after}'s as its destination. */
