@@ -493,8 +493,11 @@ public final class ChangefeedMaintainer {
       onceLog.warn(List.of("dispatcher_error", from, e.getMessage()), () -> "event=dispatcher_error changefeed=" + changefeed + " epoch="
           + Epochs.format(epoch) + " node=" + from + " code=" + e.getCode() + " detail=\"" + e.getMessage() + "\"");
     }
-    // A heartbeat lists every dispatcher of its manager: a Working span missing from it has stopped,
-    // even if its one Stopped report was lost.
+    if (heartbeat.getPartial()) {
+      return; // only what changed: a dispatcher missing from it is merely unchanged
+    }
+    // A complete heartbeat lists every dispatcher of its manager: a Working span missing from it has
+    // stopped, even if its one Stopped report was lost.
     List<SpanReplication> vanished = new ArrayList<>();
     spans.forEachOn(from, r -> {
       if (r.working() && !seen.contains(r.dispatcher()) && !operators.has(r.span())) {
