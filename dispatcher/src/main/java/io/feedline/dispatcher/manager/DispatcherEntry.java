@@ -41,6 +41,11 @@ final class DispatcherEntry {
   /** The action for the current block was handed to the dispatcher: no more block-status resends. */
   boolean releaseIssued;
 
+  /** What the last heartbeat reported (null before the first): a partial heartbeat carries only what changed. */
+  private ComponentState reportedState;
+  private long reportedCheckpointTs;
+  private BlockState reportedBlock;
+
   DispatcherEntry(DispatcherRef ref, TableSpan span, long schemaId, boolean redo, Kind kind, long startTs) {
     this.ref = ref;
     this.span = span;
@@ -59,6 +64,19 @@ final class DispatcherEntry {
   SpanStatus status() {
     return SpanStatus.newBuilder().setId(ref.proto()).setState(state).setCheckpointTs(checkpointTs)
         .setBlockState(block).build();
+  }
+
+  /** The status changed since it was last {@linkplain #report() reported} (block states are immutable: a new one is a change). */
+  boolean changedSinceReport() {
+    return state != reportedState || checkpointTs != reportedCheckpointTs || block != reportedBlock;
+  }
+
+  /** The status, remembered as reported. */
+  SpanStatus report() {
+    reportedState = state;
+    reportedCheckpointTs = checkpointTs;
+    reportedBlock = block;
+    return status();
   }
 
   SpanBlockStatus blockStatus() {

@@ -329,4 +329,64 @@ class DispatcherManagerTest {
     });
     assertThat(manager.heartbeat().getErrorsCount()).isZero();
   }
+
+  @Test
+  void aCreateIsCheckedForOverlapsOnlyAgainstItsOwnTablesDispatchers() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(create(CF, 5, A, span(1, 0, 100)));
+    assertThat(started(manager.schedule(create(CF, 5, B, span(2, 0, 100))))).as("same keys, another table").containsExactly(B);
+    ManagerEffects overlap = manager.schedule(create(CF, 5, C, span(2, 50, -1)));
+    assertThat(reasons(overlap)).containsExactly("span_overlap");
+    manager.dispatcherStopped(B, null);
+    assertThat(started(manager.schedule(create(CF, 5, C, span(2, 50, -1))))).as("the table's only dispatcher is gone").containsExactly(C);
+  }
+
+  @Test
+  void heartbeatsBetweenCompleteOnesCarryOnlyTheStatusesThatChanged() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 10), createItem(B, table(2), 10)));
+    DispatcherHeartbeat first = manager.heartbeat();
+    assertThat(first.getPartial()).as("the first heartbeat to a new owner is complete").isFalse();
+    assertThat(states(first)).containsOnlyKeys(A, B);
+
+    DispatcherHeartbeat unchanged = manager.heartbeat();
+    assertThat(unchanged.getPartial()).isTrue();
+    assertThat(unchanged.getStatusesList()).isEmpty();
+    assertThat(unchanged.getWatermark().getCheckpointTs()).as("the watermark still covers every dispatcher").isEqualTo(10);
+
+    manager.dispatcherWorking(A);
+    manager.dispatcherProgressed(B, 20, 20);
+    DispatcherHeartbeat changed = manager.heartbeat();
+    assertThat(changed.getStatusesList()).extracting(s -> DispatcherRef.of(s.getId()), SpanStatus::getState, SpanStatus::getCheckpointTs)
+        .containsExactly(tuple(A, ComponentState.COMPONENT_STATE_WORKING, 10L), tuple(B, ComponentState.COMPONENT_STATE_INITIALIZING, 20L));
+
+    for (int i = 3; i < DispatcherManager.COMPLETE_HEARTBEAT_EVERY; i++) {
+      assertThat(manager.heartbeat().getStatusesList()).as("heartbeat %d", i + 1).isEmpty();
+    }
+    DispatcherHeartbeat complete = manager.heartbeat();
+    assertThat(complete.getPartial()).isFalse();
+    assertThat(states(complete)).containsOnlyKeys(A, B);
+
+    manager.heartbeat();
+    manager.bootstrap(N2, 6, bootstrap(CF, 6));
+    assertThat(states(manager.heartbeat())).as("a new owner hears everything at once").containsOnlyKeys(A, B);
+  }
+
+  @Test
+  void theWorkingWriterCountFollowsWorkingAndStoppedWithoutRedo() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 10), createItem(B, table(2), 10),
+        createItem(C, table(1), 10).toBuilder().setRedo(true).build()));
+    assertThat(manager.workingWriterCount()).isZero();
+    manager.dispatcherWorking(A);
+    manager.dispatcherWorking(A);
+    manager.dispatcherWorking(B);
+    manager.dispatcherWorking(C);
+    assertThat(manager.workingWriterCount()).as("A and B; C is redo").isEqualTo(2);
+    manager.schedule(remove(CF, 5, A));
+    manager.dispatcherStopped(A, null);
+    assertThat(manager.workingWriterCount()).isEqualTo(1);
+    assertThat(manager.workingWriterCount()).isEqualTo(manager.dispatcherSnapshots().stream()
+        .filter(d -> !d.getRedo() && d.getState() == ComponentState.COMPONENT_STATE_WORKING).count());
+  }
 }

@@ -591,8 +591,11 @@ public final class ChangefeedMaintainer {
     if (removing) {
       return; // self-healing (vanished spans, a lost trigger) is the next owner's: it decides from the same dispatchers
     }
-    // A heartbeat lists every dispatcher of its manager: a Working span missing from it has stopped,
-    // even if its one Stopped report was lost.
+    if (heartbeat.getPartial()) {
+      return; // only what changed: a dispatcher missing from it is merely unchanged
+    }
+    // A complete heartbeat lists every dispatcher of its manager: a Working span missing from it has
+    // stopped, even if its one Stopped report was lost.
     List<SpanReplication> vanished = new ArrayList<>();
     spans.forEachOn(from, r -> {
       if (r.working() && !seen.contains(r.dispatcher()) && !operators.has(r.span())) {

@@ -243,4 +243,23 @@ class SchedulingTest {
     h.settle();
     assertThat(h.side.liveFor(t1)).hasSize(1);
   }
+
+  @Test
+  void aDispatcherLeftOutOfAPartialHeartbeatIsUnchangedNotVanished() {
+    MaintainerHarness h = bootstrapped(1, 10_000);
+    h.settle();
+    TableSpan t1 = SpanRanges.wholeTable(1);
+    NodeId where = h.maintainer.spans().get(t1).node();
+    DispatcherKey d = h.maintainer.spans().get(t1).dispatcher();
+    h.receive(where, h.side.heartbeat(where, "cf1").toBuilder().clearStatuses().setPartial(true).build());
+    assertThat(h.maintainer.spans().get(t1).dispatcher()).isEqualTo(d);
+    assertThat(h.maintainer.spans().get(t1).working()).isTrue();
+
+    h.side.node(where).dispatchers.remove(d); // gone, and its one Stopped report was lost
+    h.receive(where, h.side.heartbeat(where, "cf1").toBuilder().setPartial(true).build());
+    assertThat(h.maintainer.spans().get(t1).working()).as("a partial heartbeat proves nothing about absence").isTrue();
+    h.heartbeats(); // complete
+    assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
+  }
 }
+

@@ -64,12 +64,38 @@ final class BenchCluster implements AutoCloseable {
     return nodes.leader().orElseThrow();
   }
 
+  /**
+   * What the changefeeds' datagen upstream produces while the control plane is measured. A live upstream
+   * wakes every dispatcher once per tick (one tick per second) and writes about half a row per table per
+   * second: at a million spans that is data-plane work (a million wake-ups a second) that two cores cannot
+   * do besides anything else, so the control-plane figures use an upstream that produced everything before
+   * the changefeeds start: each dispatcher subscribes, turns Working and then waits at no cost.
+   */
+  enum Upstream {
+    IDLE("&rate=1&until=1"),
+    LIVE("&rate=1");
+
+    private final String params;
+
+    Upstream(String params) {
+      this.params = params;
+    }
+
+    String sourceUri(int tables, int seed) {
+      return "datagen://?tables=" + tables + "&seed=" + seed + params;
+    }
+
+    String describe() {
+      return this == IDLE ? "idle (datagen until=1: nothing after the start ts)" : "live (datagen rate=1: one tick per second)";
+    }
+  }
+
   /** Creates {@code changefeeds} changefeeds of {@code tables} datagen tables each, into blackhole sinks. */
-  void create(int changefeeds, int tables) {
+  void create(int changefeeds, int tables, Upstream upstream) {
     NodeRuntime leader = awaitLeader(Duration.ofMinutes(1));
     for (int i = 0; i < changefeeds; i++) {
       ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(String.format("bench-%05d", i))
-          .setSourceUri("datagen://?tables=" + tables + "&seed=" + i + "&rate=1").setSinkUri("blackhole://").build();
+          .setSourceUri(upstream.sourceUri(tables, i)).setSinkUri("blackhole://").build();
       ClusterProbe.onCoordinator(leader, c -> c.create(info));
     }
   }

@@ -24,13 +24,17 @@ public final class DrainBench implements Callable<Integer> {
   @Option(names = "--etcd", paramLabel = "URL", description = "etcd endpoint (default: one embedded store in a temp dir).")
   String etcd;
 
+  @Option(names = "--upstream", defaultValue = "IDLE",
+      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  BenchCluster.Upstream upstream;
+
   @Override
   public Integer call() throws Exception {
     // Spans spread evenly over 3 nodes: three times the target's share in all.
     int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
     long expected = (long) changefeeds * (tables + 1);
     try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10))) {
-      cluster.create(changefeeds, tables);
+      cluster.create(changefeeds, tables, upstream);
       BenchCluster.awaitTrue(Duration.ofMinutes(20), "all working before the drain",
           () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
       NodeRuntime leader = cluster.nodes().leader().orElseThrow();
@@ -45,7 +49,7 @@ public final class DrainBench implements Callable<Integer> {
       long left = cluster.workingDispatchers() - cluster.workingDispatchersExcept(target);
 
       System.out.println(BenchCommand.machine());
-      System.out.println("store: " + cluster.store() + ", nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables");
+      System.out.println("store: " + cluster.store() + ", nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe());
       System.out.printf("%-22s %12s %18s %20s%n", "dispatchers_on_target", "drain_s", "moves_per_s", "left_on_target");
       System.out.printf("%-22d %12.2f %18.0f %20d%n", onTarget, seconds, onTarget / seconds, left);
       return 0;

@@ -32,12 +32,16 @@ public final class FailoverBench implements Callable<Integer> {
   @Option(names = "--session-ttl", defaultValue = "PT5S", description = "Session TTL of the nodes (default ${DEFAULT-VALUE}).")
   Duration sessionTtl;
 
+  @Option(names = "--upstream", defaultValue = "IDLE",
+      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  BenchCluster.Upstream upstream;
+
   @Override
   public Integer call() throws Exception {
     try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl)) {
       cluster.awaitLeader(Duration.ofMinutes(1));
       long expected = (long) changefeeds * (tables + 1);
-      cluster.create(changefeeds, tables);
+      cluster.create(changefeeds, tables, upstream);
       BenchCluster.awaitTrue(Duration.ofMinutes(10), "all working before the kill",
           () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
 
@@ -59,7 +63,7 @@ public final class FailoverBench implements Callable<Integer> {
       double seconds = (System.nanoTime() - start) / 1e9;
 
       System.out.println(BenchCommand.machine());
-      System.out.println("store: " + cluster.store() + ", nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables");
+      System.out.println("store: " + cluster.store() + ", nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe());
       System.out.printf("%-12s %12s %14s %14s %22s%n", "maintainers", "dispatchers", "recovery_s", "session_ttl_s", "recovery_minus_ttl_s");
       System.out.printf("%-12d %12d %14.2f %14d %22.2f%n", maintainers, dispatchers, seconds, sessionTtl.toSeconds(),
           seconds - sessionTtl.toSeconds());

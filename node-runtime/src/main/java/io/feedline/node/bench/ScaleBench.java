@@ -28,6 +28,10 @@ public final class ScaleBench implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "PT20M", description = "Give up after this long (default ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  @Option(names = "--upstream", defaultValue = "IDLE",
+      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  BenchCluster.Upstream upstream;
+
   @Override
   public Integer call() throws Exception {
     try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10))) {
@@ -36,12 +40,12 @@ public final class ScaleBench implements Callable<Integer> {
       // Every changefeed has a table trigger dispatcher besides its table spans.
       long expected = (long) changefeeds * (tables + 1);
       long start = System.nanoTime();
-      cluster.create(changefeeds, tables);
+      cluster.create(changefeeds, tables, upstream);
       BenchCluster.awaitTrue(timeout, expected + " working dispatchers", () -> cluster.workingDispatchers() >= expected);
       double seconds = (System.nanoTime() - start) / 1e9;
       long heapAfter = BenchCluster.heapAfterGcMiB();
       System.out.println(BenchCommand.machine());
-      System.out.println("store: " + cluster.store() + ", nodes: " + nodes);
+      System.out.println("store: " + cluster.store() + ", nodes: " + nodes + ", upstream: " + upstream.describe());
       System.out.printf("%-12s %8s %10s %16s %20s %14s %14s%n", "changefeeds", "tables", "spans", "all_working_s",
           "dispatchers_per_s", "heap_before_mb", "heap_after_mb");
       System.out.printf("%-12d %8d %10d %16.2f %20.0f %14d %14d%n", changefeeds, tables, expected, seconds, expected / seconds,
