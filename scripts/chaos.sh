@@ -104,8 +104,10 @@ await_healthy() {
 }
 
 # As a service manager would: a node that exited on its own (it lost its metastore session) starts again.
+# etcd is not chaos here: if it exits, the run fails at once.
 supervise() {
   local i code
+  kill -0 "$etcd_pid" 2>/dev/null || { echo "chaos.sh: etcd exited, see $work/etcd.log" >&2; exit 1; }
   for i in 1 2 3; do
     if ! alive "$i"; then
       wait "${node_pid[$i]}" 2>/dev/null && code=0 || code=$?

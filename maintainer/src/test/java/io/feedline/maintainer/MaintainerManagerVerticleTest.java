@@ -15,6 +15,7 @@ import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
+import io.feedline.common.time.VertxScheduler;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ComponentState;
@@ -80,7 +81,7 @@ class MaintainerManagerVerticleTest {
     for (NodeId node : List.of(N1, N2)) {
       await(store.put(keys.node(node), NodeRegistration.newBuilder().setNodeId(node.value()).build().toByteArray()));
     }
-    membership = new ClusterMembership(store, keys);
+    membership = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
     await(membership.start());
 
     ControlBus busN1 = new ControlBus(vertx, N1, metrics);

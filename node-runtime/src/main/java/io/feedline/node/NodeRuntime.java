@@ -10,6 +10,7 @@ import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.NodeSession;
+import io.feedline.common.time.VertxScheduler;
 import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.dispatcher.DispatcherOrchestratorVerticle;
 import io.feedline.maintainer.MaintainerManagerVerticle;
@@ -175,7 +176,7 @@ public final class NodeRuntime {
         })
         .compose(s -> {
           store = s;
-          membership = new ClusterMembership(store, keys);
+          membership = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
           registry.gauge("feedline.cluster.members", membership, m -> m.members().size());
           admin = new AdminHttpServer(vertx, nodeId, membership, registry);
           return admin.listen(config.host(), config.port(), config.adminTls());

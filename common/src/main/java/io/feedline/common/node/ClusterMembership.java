@@ -6,6 +6,7 @@ import io.feedline.common.metastore.KeyValue;
 import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.WatchEvent;
+import io.feedline.common.time.Scheduler;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -19,12 +20,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The live nodes of the cluster, as registered in the metastore: listed once, then kept current by a
- * prefix watch. A broken watch (e.g. compacted history) re-lists and re-watches, reporting the
- * difference as joins and leaves, so no change is silently missed.
+ * prefix watch. A broken watch (e.g. compacted history, a metastore restart) re-lists and re-watches,
+ * reporting the difference as joins and leaves, so no change is silently missed; a re-list that fails is
+ * tried again every {@link #RELIST_RETRY_MILLIS} until it succeeds.
  */
 public final class ClusterMembership {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterMembership.class);
+  static final long RELIST_RETRY_MILLIS = 500;
 
   /** A node joined ({@code registration} present) or left (absent). */
   public record Change(NodeId node, Optional<NodeRegistration> registration) {
@@ -35,15 +38,20 @@ public final class ClusterMembership {
 
   private final MetaStore store;
   private final MetaKeys keys;
+  private final Scheduler scheduler;
   private final Map<NodeId, NodeRegistration> members = new ConcurrentHashMap<>();
   /** Added from any role's context while changes fire on the watch's. */
   private final List<Handler<Change>> listeners = new CopyOnWriteArrayList<>();
   private MetaStore.Watch watch;
-  private boolean stopped;
+  private volatile boolean stopped;
+  /** Failed re-lists since the watch broke; only the first is logged. */
+  private int failedRelists;
 
-  public ClusterMembership(MetaStore store, MetaKeys keys) {
+  /** @param scheduler times the retries of a failed re-list */
+  public ClusterMembership(MetaStore store, MetaKeys keys, Scheduler scheduler) {
     this.store = store;
     this.keys = keys;
+    this.scheduler = scheduler;
   }
 
   /** Adds a listener; call before {@link #start()} to see the initial members as joins too. */
@@ -106,7 +114,27 @@ public final class ClusterMembership {
       return;
     }
     LOG.warn("event=membership_watch_broken error=\"{}\" action=relist", cause.toString());
-    start().onFailure(err -> LOG.error("event=membership_relist_failed error=\"{}\"", err.toString()));
+    relist();
+  }
+
+  /** Giving up after one failed re-list would freeze this node's view of the cluster for good. */
+  private void relist() {
+    if (stopped) {
+      return;
+    }
+    start().onComplete(ar -> {
+      if (ar.succeeded()) {
+        if (failedRelists > 0) {
+          LOG.info("event=membership_relisted failed_attempts={}", failedRelists);
+        }
+        failedRelists = 0;
+      } else if (!stopped) {
+        if (failedRelists++ == 0) {
+          LOG.warn("event=membership_relist_failed error=\"{}\" action=retry_every_ms={}", ar.cause().toString(), RELIST_RETRY_MILLIS);
+        }
+        scheduler.schedule(RELIST_RETRY_MILLIS, this::relist);
+      }
+    });
   }
 
   private void fire(Change change) {

@@ -186,13 +186,25 @@ public final class Barrier {
         continue;
       }
       for (TableSpan s : spans.ofTable(table)) {
-        DispatcherKey d = spans.get(s).dispatcher();
-        if (d == null || !e.waiting.contains(d)) {
+        SpanReplication r = spans.get(s);
+        if (r.dispatcher() == null || !(e.waiting.contains(r.dispatcher()) || passedEarlier(e, r))) {
           return false;
         }
       }
     }
     return true;
+  }
+
+  /**
+   * A span already past the ts of a DDL that leaves its table's spans in place (TRUNCATE, ADD COLUMN) passed
+   * it under an earlier maintainer, which let it pass only once the DDL was written; it never waits there
+   * again. A trigger replaying the DDL from an older checkpoint after a failover must not wait for it (the
+   * event would never be ready and the checkpoint would stay below it): the rewrite is idempotent. A DDL
+   * that drops or adds tables is left alone: a span past it may be a later table with the same id.
+   */
+  private static boolean passedEarlier(Event e, SpanReplication r) {
+    boolean spansStay = e.state.getNeedDroppedTables().getTableIdsCount() == 0 && e.state.getNeedAddedTablesCount() == 0;
+    return spansStay && Long.compareUnsigned(r.checkpointTs(), e.key.blockTs()) >= 0;
   }
 
   private void done(Event e, DispatcherKey id) {

@@ -218,6 +218,37 @@ class BarrierTest {
     assertThat(h.side.liveFor(T2)).isEmpty();
   }
 
+  /**
+   * A TRUNCATE (its table's span lives on) written and passed before the writer's node crashed, with the
+   * persisted checkpoint still below it: the new trigger replays it from there while the table's span is
+   * already past it and never waits at its ts again. Found by scripts/chaos.sh: the event never became
+   * ready, so the changefeed checkpoint stayed below it for good.
+   */
+  @Test
+  void aTruncateItsSpanAlreadyPassedCompletesWhenTheNewTriggerReplaysItAfterAFailover() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 3L), List.of(), List.of()));
+    NodeId t3Node = h.maintainer.spans().get(T3).node();
+    assertThat(t3Node).as("table 3 outlives the crash of the trigger's node").isNotEqualTo(A);
+    h.side.advanceAll(500);
+    blockStatuses(h);
+    long persisted = h.maintainer.status().getCheckpointTs();
+    assertThat(persisted).isLessThanOrEqualTo(399);
+    h.deliver(h.tickOnly()); // the trigger writes the DDL and reports DONE
+    h.heartbeats();
+    h.deliver(h.tickOnly()); // table 3 is told PASS
+    h.side.advanceAll(500);
+    h.heartbeats();
+    assertThat(h.maintainer.spans().get(T3).checkpointTs()).as("table 3 moved past the TRUNCATE").isGreaterThanOrEqualTo(400);
+
+    h.crash(A);
+    h.failover(B, EPOCH + 1, persisted);
+    runTo(h, 500);
+    assertThat(h.maintainer.status().getCheckpointTs()).isGreaterThanOrEqualTo(500);
+    assertThat(h.side.liveFor(T3)).hasSize(1);
+    assertThat(h.side.ddlWrites.get(400L)).as("written again by the new trigger (idempotent)").isEqualTo(2);
+  }
+
   @Test
   void aNewMaintainerRebuildsAPendingEventFromTheSnapshotsBlockStates() {
     MaintainerHarness h = running();

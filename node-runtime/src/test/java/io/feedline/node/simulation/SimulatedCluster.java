@@ -12,10 +12,13 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * An {@link InJvmCluster} on a real etcd whose nodes talk through one seeded {@link FaultRules} on every
+ * An {@link InJvmCluster} on a real etcd, or on one embedded store shared by every node
+ * ({@link SharedEmbeddedStore}), whose nodes talk through one seeded {@link FaultRules} on every
  * control bus's outbound side: drops, delays, duplicates, reordering and partitions between node pairs. A
  * crash cuts the node off both ways before it dies, so nothing it still sends on the way down arrives. An
  * observer client records the registry's history for the invariants ({@link MetaHistory}).
@@ -24,8 +27,27 @@ final class SimulatedCluster implements AutoCloseable {
 
   /** A short session TTL keeps failovers (and so a seed's run) short; it is the minimum a node accepts. */
   static final Duration SESSION_TTL = Timings.MIN_SESSION_TTL;
+  /** How long the embedded store stays down in a restart: about what an etcd restart takes here. */
+  private static final Duration EMBEDDED_STORE_DOWN = Duration.ofSeconds(1);
 
+  /** The metastore the nodes share. */
+  enum Store {
+    ETCD, EMBEDDED;
+
+    /** {@code etcd} or {@code embedded}, as {@code -Dfeedline.sim.store} takes it. */
+    static Store parse(String name) {
+      return valueOf(name.trim().toUpperCase(Locale.ROOT));
+    }
+
+    String flag() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** Null on the embedded store. */
   private final EtcdServer etcd;
+  /** Null on etcd. */
+  private final SharedEmbeddedStore embedded;
   private final Vertx vertx;
   private final FaultRules faults;
   private final InJvmCluster nodes;
@@ -34,23 +56,24 @@ final class SimulatedCluster implements AutoCloseable {
   private final MetaHistory history;
   private final Path dataRoot;
 
-  private SimulatedCluster(int size, long seed) {
-    this.etcd = EtcdServer.start();
+  private SimulatedCluster(int size, long seed, Store store) {
     this.vertx = Vertx.vertx();
     this.faults = new FaultRules(seed);
     String clusterId = "sim-" + Long.toUnsignedString(seed, 36) + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
     this.dataRoot = Path.of("target", "simulation", clusterId).toAbsolutePath();
-    this.nodes = new InJvmCluster(size, vertx, v -> MetaStores.etcd(v, List.of(etcd.endpoint())),
-        bus -> bus.addOutboundInterceptor(faults), clusterId, dataRoot,
+    this.etcd = store == Store.ETCD ? EtcdServer.start() : null;
+    this.embedded = store == Store.EMBEDDED ? SharedEmbeddedStore.open(vertx, dataRoot.resolve("metastore")) : null;
+    Function<Vertx, MetaStore> client = etcd != null ? v -> MetaStores.etcd(v, List.of(etcd.endpoint())) : v -> embedded.client();
+    this.nodes = new InJvmCluster(size, vertx, client, bus -> bus.addOutboundInterceptor(faults), clusterId, dataRoot,
         Timings.fromMap(Map.of("session-ttl", SESSION_TTL)));
-    this.observer = MetaStores.etcd(vertx, List.of(etcd.endpoint()));
+    this.observer = client.apply(vertx);
     MetaKeys keys = new MetaKeys(clusterId);
     this.registry = new ChangefeedStore(observer, keys);
     this.history = new MetaHistory(vertx, observer, keys);
   }
 
-  static SimulatedCluster start(int size, long seed) {
-    SimulatedCluster cluster = new SimulatedCluster(size, seed);
+  static SimulatedCluster start(int size, long seed, Store store) {
+    SimulatedCluster cluster = new SimulatedCluster(size, seed, store);
     try {
       cluster.history.start();
       cluster.nodes.startAll();
@@ -90,9 +113,16 @@ final class SimulatedCluster implements AutoCloseable {
     nodes.crash(slot, node -> faults.isolate(node.nodeId()));
   }
 
-  /** Stops etcd and starts it again on the same data: every client's calls fail for a while. */
+  /**
+   * Stops the metastore and starts it again on the same data: every client's calls fail for a while. etcd
+   * keeps its leases (clients resume their keep-alives); the embedded store's nodes lose their sessions.
+   */
   void restartMetastore() {
-    etcd.restart();
+    if (etcd != null) {
+      etcd.restart();
+    } else {
+      embedded.restart(EMBEDDED_STORE_DOWN);
+    }
   }
 
   @Override
@@ -104,7 +134,12 @@ final class SimulatedCluster implements AutoCloseable {
     } catch (RuntimeException e) {
       // closing anyway
     }
+    if (embedded != null) {
+      embedded.close();
+    }
     InJvmCluster.join(vertx.close());
-    etcd.close();
+    if (etcd != null) {
+      etcd.close();
+    }
   }
 }

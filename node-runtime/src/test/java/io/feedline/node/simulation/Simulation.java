@@ -31,7 +31,9 @@ import java.util.stream.Collectors;
  * One seeded run: a cluster under a random schedule of workload (create, pause, resume, remove, move) and
  * faults (message drop / delay / duplicate / reorder, partitions between node pairs, node crash and
  * restart, coordinator kill, metastore restart), with every invariant checked after every step and every
- * {@link #SAMPLE_EVERY} in between; then the faults stop and the cluster must converge. Every decision comes
+ * {@link #SAMPLE_EVERY} in between; then the faults stop and the cluster must converge. The metastore (etcd
+ * or the embedded store, see {@link SimulatedCluster.Store}) restarts once per run: at a random step, or
+ * half-way through the faults if no step chose it by then. Every decision comes
  * from one {@link Random} seeded with the run's seed, and the step log is part of every failure.
  */
 final class Simulation {
@@ -50,6 +52,7 @@ final class Simulation {
 
   private final long seed;
   private final Duration chaos;
+  private final SimulatedCluster.Store store;
   private final Random random;
   private final List<String> log = new ArrayList<>();
   private final PriorityQueue<Undo> undos = new PriorityQueue<>(Comparator.comparingLong(Undo::dueNanos));
@@ -61,25 +64,31 @@ final class Simulation {
   private Map<ChangefeedId, Long> checkpointsAtHeal = Map.of();
   private boolean metastoreRestarted;
 
-  Simulation(long seed, Duration chaos) {
+  Simulation(long seed, Duration chaos, SimulatedCluster.Store store) {
     this.seed = seed;
     this.chaos = chaos;
+    this.store = store;
     this.random = new Random(seed);
   }
 
   /** Runs the whole scenario; the result says whether every invariant held and the cluster converged. */
   Result run() {
     startNanos = System.nanoTime();
-    try (SimulatedCluster c = SimulatedCluster.start(NODES, seed)) {
+    try (SimulatedCluster c = SimulatedCluster.start(NODES, seed, store)) {
       cluster = c;
-      record("started " + NODES + " nodes " + c.nodes().live().stream().map(NodeRuntime::nodeId).toList());
+      record("started " + NODES + " nodes on " + store.flag() + " " + c.nodes().live().stream().map(NodeRuntime::nodeId).toList());
       awaitLeader();
       for (int i = 0; i < 3; i++) {
         create();
       }
-      long chaosEnd = System.nanoTime() + chaos.toNanos();
+      long chaosStart = System.nanoTime();
+      long chaosEnd = chaosStart + chaos.toNanos();
+      long restartBy = chaosStart + chaos.toNanos() / 2;
       while (System.nanoTime() < chaosEnd && violations.isEmpty()) {
         runDueUndos(false);
+        if (!metastoreRestarted && System.nanoTime() >= restartBy) {
+          restartMetastore();
+        }
         step();
         sampleFor(Duration.ofMillis(500 + random.nextInt(1500)));
       }
@@ -135,10 +144,15 @@ final class Simulation {
     } else if (roll < 96) {
       crash(true);
     } else if (!metastoreRestarted) {
-      metastoreRestarted = true;
-      record("restart etcd");
-      cluster.restartMetastore();
+      restartMetastore();
     }
+  }
+
+  private void restartMetastore() {
+    metastoreRestarted = true;
+    record("restart the metastore (" + store.flag() + ")");
+    cluster.restartMetastore();
+    record("the metastore serves again");
   }
 
   private void create() {

@@ -3,8 +3,8 @@ package io.feedline.node.simulation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.TestSeeds;
+import io.feedline.node.simulation.SimulatedCluster.Store;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
@@ -16,40 +16,47 @@ import org.slf4j.LoggerFactory;
  * The fault-injection simulation (see {@link Simulation}). By default a few fixed seeds, each with
  * {@value #DEFAULT_CHAOS_SECONDS} s of faults, which fits the suite; {@code -Dfeedline.seed=N} runs exactly
  * seed N (replay), {@code -Dfeedline.seed=random} one fresh seed, and {@code -Dfeedline.sim.soak=PT30M} fresh
- * seeds one after another for that long. {@code -Dfeedline.sim.chaos=PT60S} sets the fault phase per seed.
- * Every failure prints its seed, the command that replays it and the step log.
+ * seeds one after another for that long. {@code -Dfeedline.sim.chaos=PT60S} sets the fault phase per seed,
+ * {@code -Dfeedline.sim.store=embedded} the metastore of those runs (default etcd). By default the fixed seeds
+ * run on etcd and one more on the embedded store shared by the nodes. Every failure prints its seed, the
+ * command that replays it and the step log.
  */
 class SimulationTest {
 
   private static final Logger LOG = LoggerFactory.getLogger(SimulationTest.class);
   private static final long DEFAULT_CHAOS_SECONDS = 20;
   private static final List<Long> DEFAULT_SEEDS = List.of(1L, 2L, 3L);
+  private static final List<Long> DEFAULT_EMBEDDED_SEEDS = List.of(4L);
 
   @TestFactory
   Stream<DynamicTest> invariantsHoldAndTheClusterConvergesUnderRandomFaults() {
     Duration chaos = Duration.parse(System.getProperty("feedline.sim.chaos", "PT" + DEFAULT_CHAOS_SECONDS + "S"));
+    Store store = Store.parse(System.getProperty("feedline.sim.store", "etcd"));
     String soak = System.getProperty("feedline.sim.soak", "");
     if (!soak.isBlank()) {
       long soakEnd = System.nanoTime() + Duration.parse(soak).toNanos();
       return Stream.generate(System::nanoTime).takeWhile(now -> now < soakEnd)
-          .map(now -> runSeed(now, chaos));
+          .map(now -> runSeed(now, chaos, store));
     }
-    List<Long> seeds = new ArrayList<>();
-    if (System.getProperty("feedline.seed", "").isBlank()) {
-      seeds.addAll(DEFAULT_SEEDS);
-    } else {
-      seeds.add(TestSeeds.seed(0));
+    if (!System.getProperty("feedline.seed", "").isBlank()) {
+      return Stream.of(runSeed(TestSeeds.seed(0), chaos, store));
     }
-    return seeds.stream().map(seed -> runSeed(seed, chaos));
+    return Stream.concat(
+        DEFAULT_SEEDS.stream().map(seed -> runSeed(seed, chaos, Store.ETCD)),
+        DEFAULT_EMBEDDED_SEEDS.stream().map(seed -> runSeed(seed, chaos, Store.EMBEDDED)));
   }
 
-  private static DynamicTest runSeed(long seed, Duration chaos) {
-    return DynamicTest.dynamicTest("seed " + seed, () -> {
-      Simulation.Result result = new Simulation(seed, chaos).run();
-      LOG.info("simulation seed={} passed={}\n{}", seed, result.passed(), result.report());
-      assertThat(result.passed())
-          .as(() -> TestSeeds.replay(seed, SimulationTest.class) + " -Dfeedline.sim.chaos=" + chaos + "\n" + result.report())
-          .isTrue();
+  private static DynamicTest runSeed(long seed, Duration chaos, Store store) {
+    return DynamicTest.dynamicTest("seed " + seed + " on " + store.flag(), () -> {
+      Simulation.Result result = new Simulation(seed, chaos, store).run();
+      LOG.info("simulation seed={} store={} passed={}\n{}", seed, store.flag(), result.passed(), result.report());
+      assertThat(result.passed()).as(() -> replay(seed, chaos, store) + "\n" + result.report()).isTrue();
     });
+  }
+
+  /** The seed and the one command that replays the run: same seed, fault phase and store. */
+  static String replay(long seed, Duration chaos, Store store) {
+    return "seed=" + seed + " (replay: scripts/test.sh -DskipITs -Dtest=SimulationTest -Dfeedline.seed=" + seed
+        + " -Dfeedline.sim.chaos=" + chaos + " -Dfeedline.sim.store=" + store.flag() + ")";
   }
 }
