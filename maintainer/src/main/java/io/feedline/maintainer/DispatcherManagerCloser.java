@@ -11,8 +11,8 @@ import io.vertx.core.Promise;
 /**
  * Performs a {@link DispatcherManagerClosing} on its own timer, for the remove-only maintainer (a
  * maintainer that stops with cascade drives the same closing from its tick): sends a round at once and
- * every resend interval after, and completes once every node has closed or left. Not thread-safe: runs on the
- * manager's context.
+ * every resend interval after, and completes once every node has closed or left. Not thread-safe: runs
+ * on the manager's context.
  */
 public final class DispatcherManagerCloser {
 

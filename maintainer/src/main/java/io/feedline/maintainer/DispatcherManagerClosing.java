@@ -9,9 +9,9 @@ import io.feedline.common.messaging.Role;
 import io.feedline.proto.MaintainerCloseRequest;
 import io.feedline.proto.MaintainerCloseResponse;
 import java.util.ArrayList;
-import java.util.TreeSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -44,7 +44,10 @@ public final class SpanOperatorController {
     this.resendMillis = resendMillis;
   }
 
-  /** Starts {@code op} unless one of its spans already has an operator or this is quiesced. Returns whether it started. */
+  /**
+   * Starts {@code op} unless one of its spans already has an operator or this is quiesced. Returns
+   * whether it started.
+   */
   public boolean add(SpanOperator op) {
     if (quiesced) {
       return false;
@@ -149,10 +152,6 @@ public final class SpanOperatorController {
    */
   public void quiesce() {
     quiesced = true;
-  }
-
-  public boolean quiesced() {
-    return quiesced;
   }
 
   /** The operators and stray removals frozen by {@link #quiesce()}. */
