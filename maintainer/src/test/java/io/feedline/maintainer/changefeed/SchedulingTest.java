@@ -199,6 +199,32 @@ class SchedulingTest {
     }
   }
 
+  /**
+   * Balance pauses while a drain is active (DESIGN §8), even when this changefeed has nothing left on the
+   * target: moving drained spans a second time during the drain is avoidable churn. It resumes once the
+   * target is cleared.
+   */
+  @Test
+  void balanceWaitsWhileADrainIsActiveAndResumesOnceItIsCleared() {
+    MaintainerHarness h = new MaintainerHarness(100, 10_000, A, B);
+    LongStream.rangeClosed(1, 6).forEach(h.side.tables::add);
+    h.settle();
+    h.side.nodes.put(C, new FakeDispatcherSide.Node());
+    h.live.add(C);
+    h.settle();
+    // Another node is drained; none of this changefeed's spans is on it.
+    h.maintainer.drainTarget(DrainTarget.newBuilder().setTargetNode("d").setTargetEpoch(42).build());
+    h.now += 60_000;
+    for (int i = 0; i < 10; i++) {
+      assertThat(schedules(h.round())).as("round %d: no balance during the drain", i).isEmpty();
+    }
+    assertThat(h.maintainer.spans().load()).containsEntry(A, 3).containsEntry(B, 3).doesNotContainKey(C);
+
+    h.maintainer.drainTarget(DrainTarget.newBuilder().setTargetEpoch(42).build());
+    h.settle();
+    assertThat(h.maintainer.spans().load()).containsEntry(A, 2).containsEntry(B, 2).containsEntry(C, 2);
+  }
+
   @Test
   void selfHealingAStoppedDispatcherIsReplacedAndAnUnknownOneRemoved() {
     MaintainerHarness h = bootstrapped(2, 10_000);

@@ -46,8 +46,9 @@ import org.junit.jupiter.api.Timeout;
  * exact history ({@link HandoffRecorder}, {@link HandoffInvariants}), not on samples. A smaller second case
  * drains the coordinator's own node, which hands its leadership over first.
  *
- * <p>The upstream is a datagen past its end ({@code until=1}): every table exists and none is ever created
- * or dropped, so every span's life is exactly its placement and its moves, and the dispatchers idle.
+ * <p>The upstream is a datagen past its end ({@code until=1}): the tables that exist at a changefeed's start
+ * are all it ever has (no DDL arrives), so every span's life is exactly its placement and its moves, and the
+ * dispatchers idle (no CPU spent on rows, and no span comes or goes for a reason other than a move).
  * Nothing is randomized by the test; ids are random but no assertion depends on them.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)

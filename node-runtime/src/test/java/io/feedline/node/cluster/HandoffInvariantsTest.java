@@ -14,6 +14,7 @@ import io.feedline.node.cluster.HandoffEvent.TriggerNamed;
 import io.feedline.node.cluster.HandoffEvent.Working;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -55,7 +56,7 @@ class HandoffInvariantsTest {
   private HandoffInvariants.Report check() {
     // Recorded out of order on purpose: the sequence numbers alone order the history.
     List<HandoffEvent> shuffled = new ArrayList<>(history);
-    java.util.Collections.reverse(shuffled);
+    Collections.reverse(shuffled);
     return HandoffInvariants.check(shuffled);
   }
 
