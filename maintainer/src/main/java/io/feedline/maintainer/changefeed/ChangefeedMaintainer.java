@@ -48,6 +48,7 @@ import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -143,7 +144,7 @@ public final class ChangefeedMaintainer {
   /** The node's dispatcher drain target (DESIGN §8): nothing is placed there, and what is there moves off. */
   private DrainTarget drainTarget = DrainTarget.getDefaultInstance();
   /** Spans this maintainer is moving off the drain target, at most {@link DrainConcurrency#limit} at once. */
-  private final Set<TableSpan> drainMoves = new HashSet<>();
+  private final Map<TableSpan, NodeId> drainMoves = new HashMap<>();
   private RunningError error;
   private boolean removing;
   /** The close of the dispatcher managers of a cascading removal; null otherwise. */
@@ -348,7 +349,7 @@ public final class ChangefeedMaintainer {
    */
   private void drainOff(List<NodeId> destinations) {
     NodeId target = drainTargetNode();
-    drainMoves.removeIf(span -> !operators.has(span));
+    drainMoves.keySet().removeIf(span -> !operators.has(span));
     // Maintainers leave the target first (DESIGN §8): this one is about to be moved, and a move it started
     // would be cut in half (origin stopped, destination never created), leaving the span unreplicated until
     // the successor has bootstrapped and placed it again. The successor drains the spans.
@@ -356,13 +357,19 @@ public final class ChangefeedMaintainer {
       return;
     }
     int limit = DrainConcurrency.limit(spans.size());
+    // A moving span still counts on its origin: without its destination's share of the moves in flight, one
+    // round would send all of them to the same least-loaded node.
+    Map<NodeId, Integer> load = new HashMap<>();
+    destinations.forEach(node -> load.put(node, spans.loadOf(node)));
+    drainMoves.values().forEach(node -> load.computeIfPresent(node, (n, l) -> l + 1));
     for (TableSpan span : spans.on(target)) {
       if (drainMoves.size() >= limit) {
         return;
       }
-      NodeId destination = destinations.stream().min(java.util.Comparator.comparingInt(spans::loadOf)).orElseThrow();
+      NodeId destination = destinations.stream().min(Comparator.comparingInt(load::get)).orElseThrow();
       if (move(span, destination)) {
-        drainMoves.add(span);
+        drainMoves.put(span, destination);
+        load.merge(destination, 1, Integer::sum);
       }
     }
   }

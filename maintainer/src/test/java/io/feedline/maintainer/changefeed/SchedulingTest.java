@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
+import io.feedline.maintainer.operator.MoveSpan;
 import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.proto.ComponentState;
@@ -19,6 +20,7 @@ import io.feedline.proto.TableSpan;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
@@ -112,6 +114,25 @@ class SchedulingTest {
     h.now += 60_000;
     h.settle();
     assertThat(h.maintainer.spans().on(C)).isNotEmpty();
+  }
+
+  /**
+   * The moves of one drain round spread over the destinations by their load including the moves already
+   * heading there (the cluster drain test saw a whole round of moves go to the one least-loaded node).
+   */
+  @Test
+  void drainMovesInFlightCountOnTheirDestinations() {
+    MaintainerHarness h = bootstrapped(3_000, 10_000);
+    h.settle();
+    h.maintainer.drainTarget(DrainTarget.newBuilder().setTargetNode(C.value()).setTargetEpoch(42).build());
+    h.round();
+
+    Map<NodeId, Long> heading = h.maintainer.operators().operators().stream()
+        .filter(MoveSpan.class::isInstance).map(op -> ((MoveSpan) op).destination())
+        .collect(Collectors.groupingBy(n -> n, Collectors.counting()));
+    assertThat(heading.values().stream().mapToLong(Long::longValue).sum()).as("one round's moves").isEqualTo(30);
+    assertThat(heading).as("equally loaded destinations get equal shares").containsOnlyKeys(A, B)
+        .allSatisfy((node, moves) -> assertThat(moves).isEqualTo(15));
   }
 
   /**
