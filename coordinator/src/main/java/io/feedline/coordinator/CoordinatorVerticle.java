@@ -11,11 +11,13 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +43,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
   private CoordinatorGauges gauges;
   private boolean stopped;
   /** False once the node stood down: it never campaigns again. Set from any thread. */
-  private volatile boolean candidate = true;
+  private final AtomicBoolean candidate = new AtomicBoolean(true);
 
   public CoordinatorVerticle(NodeContext node) {
     super(node, Role.COORDINATOR);
@@ -63,14 +65,14 @@ public final class CoordinatorVerticle extends RoleVerticle {
   }
 
   private void campaign() {
-    if (!candidate) {
+    if (!candidate.get()) {
       return;
     }
     byte[] proposal = node.nodeId().value().getBytes(StandardCharsets.UTF_8);
     node.store().election().campaign(node.keys().coordinatorElection(), node.session().lease(), proposal)
         .onSuccess(this::lead)
         .onFailure(err -> {
-          if (!stopped && candidate) {
+          if (!stopped && candidate.get()) {
             LOG.warn("event=campaign_failed node={} error=\"{}\" action=retry", node.nodeId(), err.toString());
             scheduler.schedule(node.config().timings().resendInterval().toMillis(), this::campaign);
           }
@@ -78,7 +80,8 @@ public final class CoordinatorVerticle extends RoleVerticle {
   }
 
   private void lead(MetaStore.Leadership won) {
-    if (stopped || !candidate) {
+    if (stopped || !candidate.get()) {
+      // Also the late end of a campaign whose key was written after the withdraw: resigning removes it.
       won.resign();
       return;
     }
@@ -175,13 +178,13 @@ public final class CoordinatorVerticle extends RoleVerticle {
    * campaigns). Idempotent.
    */
   public void standDown(String reason) {
-    if (!candidate) {
+    if (!candidate.compareAndSet(true, false)) {
       return;
     }
-    candidate = false;
     LOG.info("event=coordinator_candidacy_withdrawn node={} reason=\"{}\"", node.nodeId(), reason);
-    if (context != null) {
-      context.runOnContext(v -> endTerm()
+    Context ctx = context();
+    if (ctx != null) {
+      ctx.runOnContext(v -> endTerm()
           .compose(x -> node.store().election().withdraw(node.keys().coordinatorElection(), node.session().lease()))
           .onFailure(err -> LOG.warn("event=candidacy_withdraw_failed node={} error=\"{}\"", node.nodeId(), err.toString())));
     }
@@ -189,7 +192,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
 
   /** Whether this node still campaigns (it has not stood down). */
   public boolean candidate() {
-    return candidate;
+    return candidate.get();
   }
 
   @Override

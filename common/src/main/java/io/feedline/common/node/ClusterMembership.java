@@ -113,8 +113,9 @@ public final class ClusterMembership {
     if (stopped) {
       return;
     }
-    LOG.warn("event=membership_watch_broken error=\"{}\" action=relist", cause.toString());
-    relist();
+    // After a pause: a store that lists but cannot watch would otherwise be asked again in a tight loop.
+    LOG.warn("event=membership_watch_broken error=\"{}\" action=relist_in_ms={}", cause.toString(), RELIST_RETRY_MILLIS);
+    scheduler.schedule(RELIST_RETRY_MILLIS, this::relist);
   }
 
   /** Giving up after one failed re-list would freeze this node's view of the cluster for good. */

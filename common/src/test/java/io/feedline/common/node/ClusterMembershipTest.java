@@ -63,6 +63,8 @@ class ClusterMembershipTest {
 
     store.listsFail = true;
     store.breakWatches();
+    assertThat(store.failedLists).as("a broken watch is re-listed after a pause, not at once").isZero();
+    scheduler.advance(ClusterMembership.RELIST_RETRY_MILLIS);
     Await.until("the re-list was tried and failed", () -> store.failedLists > 0);
     register(N2);
     store.listsFail = false;

@@ -11,6 +11,8 @@ import java.util.function.BooleanSupplier;
 public final class Await {
 
   public static final Duration TIMEOUT = Duration.ofSeconds(10);
+  /** How long a clustered node's start may take: it joins Hazelcast, slow on a loaded machine. */
+  public static final Duration NODE_START = Duration.ofSeconds(60);
   private static final long POLL_MILLIS = 20;
 
   private Await() {}

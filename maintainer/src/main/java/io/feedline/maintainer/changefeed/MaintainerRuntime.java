@@ -47,6 +47,9 @@ public final class MaintainerRuntime implements Maintainer {
 
   @Override
   public void start() {
+    if (stopped != null) {
+      return; // stopped before it started: nothing may tick any more
+    }
     tick();
     ticker = services.scheduler().periodic(tickMillis, this::tick);
   }

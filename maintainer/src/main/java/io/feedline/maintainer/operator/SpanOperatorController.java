@@ -110,7 +110,13 @@ public final class SpanOperatorController {
 
   /** Every operator and stray removal involving {@code node} learns it left. */
   public void onNodeRemoved(NodeId node) {
-    strays.values().removeIf(s -> runs(s) && s.node().equals(node));
+    strays.values().removeIf(s -> {
+      boolean gone = runs(s) && s.node().equals(node);
+      if (gone) {
+        straySentAt.remove(s.dispatcher());
+      }
+      return gone;
+    });
     if (quiesced) {
       return;
     }
@@ -148,7 +154,9 @@ public final class SpanOperatorController {
    * Freezes everything but the closes of other table triggers, for good (DESIGN §8, remove handoff):
    * the next owner may already be bootstrapping from the dispatcher side, and a resend or a step of an
    * operator from here would race its decisions (a span created twice, a dispatcher it adopted removed).
-   * A trigger close still completes, since two DDL writers are worse than a late stop.
+   * A trigger close keeps running for as long as the removing maintainer does (a cascading stop, until
+   * every node closed): two DDL writers are worse than a late stop. A non-cascading stop ends at once and
+   * leaves such closes to the next owner's bootstrap.
    */
   public void quiesce() {
     quiesced = true;

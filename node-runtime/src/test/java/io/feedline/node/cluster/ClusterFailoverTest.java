@@ -10,6 +10,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
@@ -40,9 +41,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterFailoverTest {
 
-  /** A clustered node's start joins Hazelcast, slow on a loaded machine. */
-  private static final Duration NODE_START = Duration.ofSeconds(60);
-
   private static final int CHANGEFEEDS = 100;
   private static EtcdServer etcd;
   private static final List<NodeRuntime> nodes = new ArrayList<>();
@@ -60,7 +58,7 @@ class ClusterFailoverTest {
     for (int i = 0; i < 3; i++) {
       NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "failover", clusterId, "n" + i), List.of(etcd.endpoint()),
           true, clusterId, Path.of("../conf/hazelcast.xml"), "127.0.0.1", fast);
-      nodes.add(await(NodeRuntime.start(config), NODE_START));
+      nodes.add(await(NodeRuntime.start(config), Await.NODE_START));
     }
     observerVertx = Vertx.vertx();
     observer = MetaStores.etcd(observerVertx, List.of(etcd.endpoint()));

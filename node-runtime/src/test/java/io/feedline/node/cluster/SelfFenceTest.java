@@ -12,6 +12,7 @@ import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.node.NodeRuntime;
 import io.feedline.proto.ChangefeedInfo;
@@ -51,9 +52,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SelfFenceTest {
 
-  /** A clustered node's start joins Hazelcast, slow on a loaded machine. */
-  private static final Duration NODE_START = Duration.ofSeconds(60);
-
   private static final String CF = "fenced";
   private static final long EPOCH = 5;
 
@@ -65,7 +63,7 @@ class SelfFenceTest {
     try (EtcdServer etcd = EtcdServer.start(); Client operator = Client.builder().endpoints(etcd.endpoint()).build()) {
       NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "self-fence", clusterId, "data"), List.of(etcd.endpoint()),
           false, clusterId, Path.of("../conf/hazelcast.xml"), "127.0.0.1", timings);
-      NodeRuntime node = await(NodeRuntime.start(config), NODE_START);
+      NodeRuntime node = await(NodeRuntime.start(config), Await.NODE_START);
       try {
         // A maintainer stand-in on the same event bus starts two dispatchers writing to a file sink.
         ControlBus maintainer = new ControlBus(node.vertx(), NodeId.of("test-maintainer"), new SimpleMeterRegistry());

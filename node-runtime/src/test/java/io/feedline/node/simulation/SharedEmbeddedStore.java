@@ -77,15 +77,25 @@ final class SharedEmbeddedStore implements AutoCloseable {
    * same directory. Returns when it serves again.
    */
   void restart(Duration down) {
-    Generation stopping = current;
-    current = null;
-    clients.forEach(c -> c.storeStopped(stopping));
-    InJvmCluster.join(stopping.store().close());
+    stop();
     try {
       Thread.sleep(down.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    start();
+  }
+
+  /** The first half of {@link #restart}: down until {@link #start()}. */
+  void stop() {
+    Generation stopping = current;
+    current = null;
+    clients.forEach(c -> c.storeStopped(stopping));
+    InJvmCluster.join(stopping.store().close());
+  }
+
+  /** Opens the stopped store again on the same directory; returns when it serves. */
+  void start() {
     current = new Generation(++restarts,
         InJvmCluster.join(EmbeddedMetaStore.open(vertx, dataDir, EmbeddedMetaStore.Options.defaults())));
   }

@@ -33,7 +33,7 @@ import java.util.stream.Collectors;
  * restart, coordinator kill, metastore restart), with every invariant checked after every step and every
  * {@link #SAMPLE_EVERY} in between; then the faults stop and the cluster must converge. The metastore (etcd
  * or the embedded store, see {@link SimulatedCluster.Store}) restarts once per run: at a random step, or
- * half-way through the faults if no step chose it by then. Every decision comes
+ * at one of the first steps drawn from the seed if no step chose it before. Every decision comes
  * from one {@link Random} seeded with the run's seed, and the step log is part of every failure.
  */
 final class Simulation {
@@ -81,12 +81,13 @@ final class Simulation {
       for (int i = 0; i < 3; i++) {
         create();
       }
-      long chaosStart = System.nanoTime();
-      long chaosEnd = chaosStart + chaos.toNanos();
-      long restartBy = chaosStart + chaos.toNanos() / 2;
-      while (System.nanoTime() < chaosEnd && violations.isEmpty()) {
+      long chaosEnd = System.nanoTime() + chaos.toNanos();
+      // Every run restarts the metastore once: at a step drawn from the seed (so a replay restarts it at
+      // the same point of the schedule), unless a random step did it before.
+      int restartAtStep = 1 + random.nextInt(6);
+      for (int steps = 0; System.nanoTime() < chaosEnd && violations.isEmpty(); steps++) {
         runDueUndos(false);
-        if (!metastoreRestarted && System.nanoTime() >= restartBy) {
+        if (!metastoreRestarted && steps == restartAtStep) {
           restartMetastore();
         }
         step();
