@@ -101,6 +101,8 @@ public final class DispatcherManager {
   private long heartbeatSeq;
   /** Heartbeats since the last complete one; at {@link #COMPLETE_HEARTBEAT_EVERY} the next is complete. */
   private int sinceComplete = COMPLETE_HEARTBEAT_EVERY;
+  /** The owner's bootstrap said it reads partial heartbeats; until then every heartbeat is complete. */
+  private boolean ownerReadsPartial;
   /** Working table and trigger dispatchers that write the sink (not redo): kept as they change, read by probes. */
   private int workingWriters;
 
@@ -120,8 +122,10 @@ public final class DispatcherManager {
   public ManagerEffects bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
     this.owner = from;
     this.epoch = epoch;
-    // A new owner (or one that re-bootstrapped) hears every dispatcher in its next heartbeat.
+    // A new owner (or one that re-bootstrapped) hears every dispatcher in its next heartbeat, and in all
+    // of them unless it said it reads partial ones.
     sinceComplete = COMPLETE_HEARTBEAT_EVERY;
+    ownerReadsPartial = request.getAcceptsPartialHeartbeats();
     ManagerEffects.Builder out = new ManagerEffects.Builder();
     DispatcherRef wantEvent = request.hasTableTriggerEventDispatcherId() ? DispatcherRef.of(request.getTableTriggerEventDispatcherId()) : null;
     DispatcherRef wantRedo = request.hasTableTriggerRedoDispatcherId() ? DispatcherRef.of(request.getTableTriggerRedoDispatcherId()) : null;
@@ -248,6 +252,9 @@ public final class DispatcherManager {
    */
   public ManagerEffects heartbeatResponse(HeartbeatResponse response) {
     ManagerEffects.Builder out = new ManagerEffects.Builder();
+    if (response.getSendComplete()) {
+      sinceComplete = COMPLETE_HEARTBEAT_EVERY;
+    }
     List<SpanBlockStatus> again = new ArrayList<>();
     for (DispatcherAction action : response.getActionsList()) {
       boolean write = action.getAction() == BarrierAction.BARRIER_ACTION_WRITE;
@@ -391,7 +398,7 @@ public final class DispatcherManager {
    * since the last one.
    */
   public DispatcherHeartbeat heartbeat() {
-    boolean complete = sinceComplete >= COMPLETE_HEARTBEAT_EVERY;
+    boolean complete = !ownerReadsPartial || sinceComplete >= COMPLETE_HEARTBEAT_EVERY;
     sinceComplete = complete ? 1 : sinceComplete + 1;
     DispatcherHeartbeat.Builder hb = DispatcherHeartbeat.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch)
         .setPartial(!complete);

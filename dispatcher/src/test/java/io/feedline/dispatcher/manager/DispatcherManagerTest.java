@@ -20,6 +20,7 @@ import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherHeartbeat;
 import io.feedline.proto.DispatcherSchedule;
+import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.InflightOperator;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
@@ -370,6 +371,33 @@ class DispatcherManagerTest {
     manager.heartbeat();
     manager.bootstrap(N2, 6, bootstrap(CF, 6));
     assertThat(states(manager.heartbeat())).as("a new owner hears everything at once").containsOnlyKeys(A, B);
+  }
+
+  /** An owner whose bootstrap does not say it reads partial heartbeats (an older maintainer) gets only complete ones. */
+  @Test
+  void anOwnerThatDoesNotReadPartialHeartbeatsGetsOnlyCompleteOnes() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5).toBuilder().setAcceptsPartialHeartbeats(false).build());
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 10), createItem(B, table(2), 10)));
+    for (int i = 0; i < DispatcherManager.COMPLETE_HEARTBEAT_EVERY + 1; i++) {
+      DispatcherHeartbeat hb = manager.heartbeat();
+      assertThat(hb.getPartial()).as("heartbeat %d", i + 1).isFalse();
+      assertThat(states(hb)).as("heartbeat %d", i + 1).containsOnlyKeys(A, B);
+    }
+  }
+
+  /** The owner asks for a complete heartbeat (it set earlier ones aside before its rebuild): the next one is. */
+  @Test
+  void aHeartbeatResponseAskingForACompleteHeartbeatGetsOneNext() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 10), createItem(B, table(2), 10)));
+    manager.heartbeat();
+    assertThat(manager.heartbeat().getStatusesList()).as("partial, nothing changed").isEmpty();
+
+    manager.heartbeatResponse(HeartbeatResponse.newBuilder().setChangefeedId(CF).setEpoch(5).setSendComplete(true).build());
+    DispatcherHeartbeat asked = manager.heartbeat();
+    assertThat(asked.getPartial()).isFalse();
+    assertThat(states(asked)).containsOnlyKeys(A, B);
+    assertThat(manager.heartbeat().getPartial()).as("then partial again").isTrue();
   }
 
   @Test

@@ -61,6 +61,7 @@ public final class Requests {
   /** To the maintainer's own node: with the table trigger ids ({@code null} = none). */
   public static MaintainerBootstrapRequest bootstrap(String cf, long epoch, String sink, DispatcherRef eventTrigger, DispatcherRef redoTrigger) {
     MaintainerBootstrapRequest.Builder b = MaintainerBootstrapRequest.newBuilder().setChangefeedId(cf).setEpoch(epoch)
+        .setAcceptsPartialHeartbeats(true)
         .setConfig(ByteString.copyFrom(config(SOURCE, sink))).setStartTs(0);
     if (eventTrigger != null) {
       b.setTableTriggerEventDispatcherId(eventTrigger.proto());

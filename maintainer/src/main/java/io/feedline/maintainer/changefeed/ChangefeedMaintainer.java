@@ -139,6 +139,8 @@ public final class ChangefeedMaintainer {
   private long triggerSentAt = NEVER;
   private List<SchemaInfo> schemas = List.of();
   private boolean rebuilt;
+  /** The complete heartbeats after the rebuild were asked for (see {@link #askForCompleteHeartbeats}). */
+  private boolean completeHeartbeatsAsked;
   private boolean working;
   private long lastBalanceMillis;
   /** The node's dispatcher drain target (DESIGN §8): nothing is placed there, and what is there moves off. */
@@ -201,6 +203,7 @@ public final class ChangefeedMaintainer {
       ActionBatch actions = new ActionBatch();
       barrier.tick(nowMillis, actions);
       sendActions(actions, out);
+      askForCompleteHeartbeats(out);
       advanceCheckpoint();
     }
     sendSchedules(nowMillis, out);
@@ -426,7 +429,8 @@ public final class ChangefeedMaintainer {
         .setConfig(config.info().toByteString())
         .setStartTs(checkpoint.checkpointTs())
         .setIsNewChangefeed(config.isNew())
-        .setEpoch(epoch);
+        .setEpoch(epoch)
+        .setAcceptsPartialHeartbeats(true);
     if (withTrigger != null) {
       r.setTableTriggerEventDispatcherId(withTrigger.proto());
     }
@@ -696,6 +700,21 @@ public final class ChangefeedMaintainer {
       barrier.onBlockState(DispatcherKey.of(s.getId()), from, s.getState(), 0, actions);
     }
     sendActions(actions, out);
+  }
+
+  /**
+   * Once after the rebuild, every bootstrapped node is asked for a complete heartbeat: the ones set aside
+   * before it may have carried the one report of a dispatcher that stopped, and a partial heartbeat
+   * would not mention that dispatcher again until the next complete one, seconds later.
+   */
+  private void askForCompleteHeartbeats(MaintainerEffects.Builder out) {
+    if (completeHeartbeatsAsked) {
+      return;
+    }
+    completeHeartbeatsAsked = true;
+    for (NodeId node : bootstrapped) {
+      out.toDispatchers(node, HeartbeatResponse.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch).setSendComplete(true).build());
+    }
   }
 
   private void sendActions(ActionBatch actions, MaintainerEffects.Builder out) {

@@ -12,6 +12,7 @@ import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;
+import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerPostBootstrapRequest;
@@ -45,6 +46,7 @@ class BootstrapTest {
       assertThat(r.getEpoch()).isEqualTo(EPOCH);
       assertThat(r.getStartTs()).isEqualTo(100);
       assertThat(r.hasTableTriggerEventDispatcherId()).isFalse();
+      assertThat(r.getAcceptsPartialHeartbeats()).as("this maintainer reads partial heartbeats").isTrue();
     });
     h.receive(A, h.side.answer(A, first.get(0).payload()));
     h.receive(B, h.side.answer(B, first.get(0).payload()));
@@ -76,8 +78,14 @@ class BootstrapTest {
     assertThat(h.maintainer.spans().size()).isEqualTo(3);
     assertThat(h.maintainer.working()).isFalse();
 
+    // Right after the rebuild every node is asked, once, for a complete heartbeat: the ones set aside
+    // before it may have carried a dispatcher's one Stopped report.
+    List<Outbound> round = h.tickOnly();
+    List<Outbound> askedComplete = round.stream().filter(o -> o.payload() instanceof HeartbeatResponse).toList();
+    assertThat(askedComplete).extracting(Outbound::to).containsExactlyInAnyOrder(A, B, C);
+    assertThat(askedComplete).extracting(o -> ((HeartbeatResponse) o.payload()).getSendComplete()).containsOnly(true);
     // Post-bootstrap is resent until answered; only then is the maintainer working.
-    List<Outbound> post = h.tickOnly();
+    List<Outbound> post = round.stream().filter(o -> !(o.payload() instanceof HeartbeatResponse)).toList();
     assertThat(post).extracting(Outbound::payload).hasOnlyElementsOfType(MaintainerPostBootstrapRequest.class);
     MaintainerPostBootstrapRequest request = (MaintainerPostBootstrapRequest) post.get(0).payload();
     assertThat(request.getEpoch()).isEqualTo(EPOCH);
@@ -88,6 +96,7 @@ class BootstrapTest {
         .setEpoch(EPOCH - 1).build());
     assertThat(h.maintainer.working()).isFalse();
     h.deliver(post);
+    assertThat(h.tickOnly()).as("asked once").noneMatch(o -> o.payload() instanceof HeartbeatResponse);
     assertThat(h.maintainer.working()).isTrue();
     assertThat(h.maintainer.status().getState()).isEqualTo(ComponentState.COMPONENT_STATE_WORKING);
     assertThat(h.maintainer.status().getBootstrapDone()).isTrue();
