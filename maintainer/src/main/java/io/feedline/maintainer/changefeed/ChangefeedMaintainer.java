@@ -276,7 +276,7 @@ public final class ChangefeedMaintainer {
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     try {
       if (message instanceof MaintainerCloseResponse m) {
-        if (closing != null) {
+        if (closing != null && admitted(from, m, m.getEpoch())) {
           closing.onResponse(from, m);
         }
       } else if (removing && !(message instanceof DispatcherHeartbeat)) {

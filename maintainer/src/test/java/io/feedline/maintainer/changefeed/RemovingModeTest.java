@@ -456,6 +456,7 @@ class RemovingModeTest {
 
     h.receive(A, closed(EPOCH));
     h.receive(B, closed(EPOCH - 1)); // an answer to an older close says nothing about this one
+    assertThat(h.rejections("stale_epoch")).as("and is counted like every fenced reply").isEqualTo(1);
     h.receive(B, MaintainerCloseResponse.newBuilder().setChangefeedId("cf1").setSuccess(false).setEpoch(EPOCH).build());
     h.sent.clear();
     ticks(h, RESEND);
