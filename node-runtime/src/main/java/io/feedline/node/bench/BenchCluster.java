@@ -5,6 +5,9 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.metastore.ForwardingMetaStore;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.node.cluster.InJvmCluster;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
 
 /**
  * The 3-node in-JVM cluster the control-plane benchmarks measure: one Vert.x, nodes on a real etcd (one
@@ -90,14 +94,24 @@ final class BenchCluster implements AutoCloseable {
     }
   }
 
-  /** Creates {@code changefeeds} changefeeds of {@code tables} datagen tables each, into blackhole sinks. */
-  void create(int changefeeds, int tables, Upstream upstream) {
+  /**
+   * Creates {@code changefeeds} changefeeds of {@code tables} datagen tables each, into blackhole sinks, and
+   * returns how many dispatchers they need: one per table that exists at its changefeed's start ts (datagen
+   * drops and re-creates every table periodically, so about a tenth are dropped at any moment) plus the
+   * table trigger. With a live upstream, later CREATE/DROP TABLEs move this a little.
+   */
+  long create(int changefeeds, int tables, Upstream upstream) {
     NodeRuntime leader = awaitLeader(Duration.ofMinutes(1));
+    long spans = 0;
     for (int i = 0; i < changefeeds; i++) {
       ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(String.format("bench-%05d", i))
           .setSourceUri(upstream.sourceUri(tables, i)).setSinkUri("blackhole://").build();
-      ClusterProbe.onCoordinator(leader, c -> c.create(info));
+      ChangefeedRecord created = ClusterProbe.onCoordinator(leader, c -> c.create(info));
+      DatagenModel model = new DatagenModel(i, tables, TickTimeline.forRate(1));
+      long tick = model.timeline().lastTickAtOrBelow(created.info().getStartTs());
+      spans += 1 + LongStream.rangeClosed(1, tables).filter(t -> model.existsAt(t, tick)).count();
     }
+    return spans;
   }
 
   long workingDispatchers() {

@@ -40,8 +40,7 @@ public final class FailoverBench implements Callable<Integer> {
   public Integer call() throws Exception {
     try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl)) {
       cluster.awaitLeader(Duration.ofMinutes(1));
-      long expected = (long) changefeeds * (tables + 1);
-      cluster.create(changefeeds, tables, upstream);
+      long expected = cluster.create(changefeeds, tables, upstream);
       BenchCluster.awaitTrue(Duration.ofMinutes(10), "all working before the kill",
           () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
 
