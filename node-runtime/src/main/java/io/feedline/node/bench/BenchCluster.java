@@ -1,5 +1,7 @@
 package io.feedline.node.bench;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.metastore.ForwardingMetaStore;
@@ -26,6 +28,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import java.util.stream.LongStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The 3-node in-JVM cluster the control-plane benchmarks measure: one Vert.x, nodes on a real etcd (one
@@ -41,6 +45,7 @@ final class BenchCluster implements AutoCloseable {
   private final String etcd;
 
   BenchCluster(int size, String etcd, Duration sessionTtl) throws IOException {
+    quietNodeLogs();
     this.etcd = etcd;
     this.dataRoot = Files.createTempDirectory("feedline-bench");
     String clusterId = "bench-" + UUID.randomUUID().toString().substring(0, 8);
@@ -114,6 +119,21 @@ final class BenchCluster implements AutoCloseable {
     return spans;
   }
 
+  /**
+   * Creates the changefeeds ({@link #create}) and waits until every span's dispatcher is Working and every
+   * maintainer has converged; returns how many dispatchers that is.
+   */
+  long createAllWorking(int changefeeds, int tables, Upstream upstream, Duration within) {
+    long expected = create(changefeeds, tables, upstream);
+    awaitAllWorking(expected, within);
+    return expected;
+  }
+
+  /** Waits until {@code expected} dispatchers are Working and every maintainer runs once, where the coordinator says. */
+  void awaitAllWorking(long expected, Duration within) {
+    awaitTrue(within, expected + " working dispatchers, maintainers converged", () -> workingDispatchers() >= expected && maintainersConverged());
+  }
+
   long workingDispatchers() {
     return nodes.live().stream().mapToLong(ClusterProbe::workingDispatcherCount).sum();
   }
@@ -149,6 +169,16 @@ final class BenchCluster implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
       }
+    }
+  }
+
+  /**
+   * The nodes' INFO lines (several per changefeed and node) would bury the table a benchmark prints and
+   * cost time of their own: benchmarks log WARN and above unless FEEDLINE_LOG_LEVEL asks for more.
+   */
+  private static void quietNodeLogs() {
+    if (System.getenv("FEEDLINE_LOG_LEVEL") == null && LoggerFactory.getILoggerFactory() instanceof LoggerContext logs) {
+      logs.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
     }
   }
 

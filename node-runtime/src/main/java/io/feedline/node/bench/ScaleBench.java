@@ -38,8 +38,7 @@ public final class ScaleBench implements Callable<Integer> {
       cluster.awaitLeader(Duration.ofMinutes(1));
       long heapBefore = BenchCluster.heapAfterGcMiB();
       long start = System.nanoTime();
-      long expected = cluster.create(changefeeds, tables, upstream);
-      BenchCluster.awaitTrue(timeout, expected + " working dispatchers", () -> cluster.workingDispatchers() >= expected);
+      long expected = cluster.createAllWorking(changefeeds, tables, upstream, timeout);
       double seconds = (System.nanoTime() - start) / 1e9;
       long heapAfter = BenchCluster.heapAfterGcMiB();
       System.out.println(BenchCommand.machine());
