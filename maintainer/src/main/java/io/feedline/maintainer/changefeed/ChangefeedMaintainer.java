@@ -731,9 +731,7 @@ public final class ChangefeedMaintainer {
       return;
     }
     long candidate = Math.min(triggerCheckpointTs, Math.min(operators.checkpointFloor(), barrier.checkpointFloor()));
-    for (SpanReplication r : spans.all()) {
-      candidate = Math.min(candidate, r.checkpointTs());
-    }
+    candidate = Math.min(candidate, spans.minCheckpointTs());
     Set<NodeId> hosting = new HashSet<>(spans.hostingNodes());
     hosting.add(self);
     checkpoint.advance(hosting, candidate);

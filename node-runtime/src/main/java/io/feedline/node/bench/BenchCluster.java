@@ -1,10 +1,15 @@
 package io.feedline.node.bench;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.metastore.ForwardingMetaStore;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
+import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.node.cluster.InJvmCluster;
@@ -22,6 +27,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The 3-node in-JVM cluster the control-plane benchmarks measure: one Vert.x, nodes on a real etcd (one
@@ -37,6 +45,7 @@ final class BenchCluster implements AutoCloseable {
   private final String etcd;
 
   BenchCluster(int size, String etcd, Duration sessionTtl) throws IOException {
+    quietNodeLogs();
     this.etcd = etcd;
     this.dataRoot = Files.createTempDirectory("feedline-bench");
     String clusterId = "bench-" + UUID.randomUUID().toString().substring(0, 8);
@@ -90,14 +99,39 @@ final class BenchCluster implements AutoCloseable {
     }
   }
 
-  /** Creates {@code changefeeds} changefeeds of {@code tables} datagen tables each, into blackhole sinks. */
-  void create(int changefeeds, int tables, Upstream upstream) {
+  /**
+   * Creates {@code changefeeds} changefeeds of {@code tables} datagen tables each, into blackhole sinks, and
+   * returns how many dispatchers they need: one per table that exists at its changefeed's start ts (datagen
+   * drops and re-creates every table periodically, so about a tenth are dropped at any moment) plus the
+   * table trigger. With a live upstream, later CREATE/DROP TABLEs move this a little.
+   */
+  long create(int changefeeds, int tables, Upstream upstream) {
     NodeRuntime leader = awaitLeader(Duration.ofMinutes(1));
+    long spans = 0;
     for (int i = 0; i < changefeeds; i++) {
       ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(String.format("bench-%05d", i))
           .setSourceUri(upstream.sourceUri(tables, i)).setSinkUri("blackhole://").build();
-      ClusterProbe.onCoordinator(leader, c -> c.create(info));
+      ChangefeedRecord created = ClusterProbe.onCoordinator(leader, c -> c.create(info));
+      DatagenModel model = new DatagenModel(i, tables, TickTimeline.forRate(1));
+      long tick = model.timeline().lastTickAtOrBelow(created.info().getStartTs());
+      spans += 1 + LongStream.rangeClosed(1, tables).filter(t -> model.existsAt(t, tick)).count();
     }
+    return spans;
+  }
+
+  /**
+   * Creates the changefeeds ({@link #create}) and waits until every span's dispatcher is Working and every
+   * maintainer has converged; returns how many dispatchers that is.
+   */
+  long createAllWorking(int changefeeds, int tables, Upstream upstream, Duration within) {
+    long expected = create(changefeeds, tables, upstream);
+    awaitAllWorking(expected, within);
+    return expected;
+  }
+
+  /** Waits until {@code expected} dispatchers are Working and every maintainer runs once, where the coordinator says. */
+  void awaitAllWorking(long expected, Duration within) {
+    awaitTrue(within, expected + " working dispatchers, maintainers converged", () -> workingDispatchers() >= expected && maintainersConverged());
   }
 
   long workingDispatchers() {
@@ -135,6 +169,16 @@ final class BenchCluster implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
       }
+    }
+  }
+
+  /**
+   * The nodes' INFO lines (several per changefeed and node) would bury the table a benchmark prints and
+   * cost time of their own: benchmarks log WARN and above unless FEEDLINE_LOG_LEVEL asks for more.
+   */
+  private static void quietNodeLogs() {
+    if (System.getenv("FEEDLINE_LOG_LEVEL") == null && LoggerFactory.getILoggerFactory() instanceof LoggerContext logs) {
+      logs.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
     }
   }
 

@@ -32,11 +32,8 @@ public final class DrainBench implements Callable<Integer> {
   public Integer call() throws Exception {
     // Spans spread evenly over 3 nodes: three times the target's share in all.
     int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
-    long expected = (long) changefeeds * (tables + 1);
     try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10))) {
-      cluster.create(changefeeds, tables, upstream);
-      BenchCluster.awaitTrue(Duration.ofMinutes(20), "all working before the drain",
-          () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
+      cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(20));
       NodeRuntime leader = cluster.nodes().leader().orElseThrow();
       // Not the coordinator's node: draining that one first hands the leadership over, another figure.
       NodeRuntime target = cluster.nodes().live().stream().filter(n -> n != leader).findFirst().orElseThrow();

@@ -40,10 +40,7 @@ public final class FailoverBench implements Callable<Integer> {
   public Integer call() throws Exception {
     try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl)) {
       cluster.awaitLeader(Duration.ofMinutes(1));
-      long expected = (long) changefeeds * (tables + 1);
-      cluster.create(changefeeds, tables, upstream);
-      BenchCluster.awaitTrue(Duration.ofMinutes(10), "all working before the kill",
-          () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
+      long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(10));
 
       // The victim: the node with the most maintainers that is not the coordinator's (a coordinator
       // failover is another figure); its dispatchers are what it held at the kill.
@@ -58,8 +55,7 @@ public final class FailoverBench implements Callable<Integer> {
 
       long start = System.nanoTime();
       cluster.nodes().crash(cluster.nodes().slotOf(victim), n -> { });
-      BenchCluster.awaitTrue(Duration.ofMinutes(10), "all working after the kill",
-          () -> cluster.workingDispatchers() >= expected && cluster.maintainersConverged());
+      cluster.awaitAllWorking(expected, Duration.ofMinutes(10));
       double seconds = (System.nanoTime() - start) / 1e9;
 
       System.out.println(BenchCommand.machine());

@@ -37,11 +37,8 @@ public final class ScaleBench implements Callable<Integer> {
     try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10))) {
       cluster.awaitLeader(Duration.ofMinutes(1));
       long heapBefore = BenchCluster.heapAfterGcMiB();
-      // Every changefeed has a table trigger dispatcher besides its table spans.
-      long expected = (long) changefeeds * (tables + 1);
       long start = System.nanoTime();
-      cluster.create(changefeeds, tables, upstream);
-      BenchCluster.awaitTrue(timeout, expected + " working dispatchers", () -> cluster.workingDispatchers() >= expected);
+      long expected = cluster.createAllWorking(changefeeds, tables, upstream, timeout);
       double seconds = (System.nanoTime() - start) / 1e9;
       long heapAfter = BenchCluster.heapAfterGcMiB();
       System.out.println(BenchCommand.machine());
