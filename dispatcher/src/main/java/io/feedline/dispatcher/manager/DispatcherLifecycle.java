@@ -7,8 +7,9 @@ import io.feedline.dispatcher.dispatcher.DispatcherSpec;
  * Hears, at the moment it happens and on the orchestrator's context, when a dispatcher of this node may
  * start writing and when it has written for the last time. The heartbeat's Working state lags both edges
  * by a turn or more, so it cannot tell whether two dispatchers of one span ever wrote at once, or how long
- * a span went unreplicated during a move; this can (per-span handoff metrics, multi-node invariant tests).
- * Must not block.
+ * a span went unreplicated during a move; this can. Today only the multi-node invariant tests listen
+ * (the cluster drain test's exact handoff history); a per-span handoff-gap metric would be the next
+ * listener. Must not block.
  */
 public interface DispatcherLifecycle {
 
