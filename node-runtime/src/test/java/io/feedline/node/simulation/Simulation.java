@@ -379,16 +379,24 @@ final class Simulation {
    * sink must equal the datagen replay up to the checkpoint the sink records. "" or the differences.
    */
   private String sinksEqualTheReplay() {
-    List<ChangefeedRecord> all = InJvmCluster.join(cluster.registry().loadAll());
-    for (ChangefeedRecord r : all) {
-      if (r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL) {
-        onLeader("pause " + r.id() + " to check its sink", c -> c.pause(r.id()).mapEmpty());
-      }
-    }
+    // A pause can be refused for the moment (an operator of that changefeed still in flight): asked again
+    // every second until the registry says stopped.
     long deadline = System.nanoTime() + CONVERGE_WITHIN.toNanos();
-    while (!ClusterProbe.workingDispatchers(cluster.nodes().live()).isEmpty()) {
+    long nextPause = System.nanoTime();
+    List<ChangefeedRecord> all;
+    while (true) {
+      all = InJvmCluster.join(cluster.registry().loadAll());
+      List<ChangefeedRecord> running = all.stream().filter(r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL).toList();
+      if (running.isEmpty() && ClusterProbe.workingDispatchers(cluster.nodes().live()).isEmpty()) {
+        break;
+      }
       if (System.nanoTime() > deadline) {
-        return "dispatchers still working " + CONVERGE_WITHIN + " after every changefeed was paused";
+        return "not paused or dispatchers still working " + CONVERGE_WITHIN + " after pausing every changefeed began; still running: "
+            + running.stream().map(ChangefeedRecord::id).toList();
+      }
+      if (System.nanoTime() >= nextPause) {
+        nextPause = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        running.forEach(r -> onLeader("pause " + r.id() + " to check its sink", c -> c.pause(r.id()).mapEmpty()));
       }
       sleep(SAMPLE_EVERY);
     }
