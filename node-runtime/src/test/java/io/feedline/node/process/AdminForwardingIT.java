@@ -19,9 +19,7 @@ import org.junit.jupiter.api.Timeout;
  * drain of the coordinator's node hands the leadership over first, moves its maintainer away and leaves
  * it STOPPING.
  */
-// Some fifteen CLI runs, each its own JVM: on a loaded 2-core machine one takes 20 s or more, and 240 s ran
-// out with every step done right (twice, both times while other builds ran beside the suite).
-@Timeout(value = 600, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class AdminForwardingIT {
 
   private static final Duration START = Duration.ofSeconds(60);
