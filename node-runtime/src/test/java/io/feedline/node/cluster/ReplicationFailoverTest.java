@@ -8,8 +8,12 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.dispatcher.check.ChangeLine;
 import io.feedline.dispatcher.check.CheckReport;
+import io.feedline.dispatcher.check.DatagenReplay;
 import io.feedline.dispatcher.check.FileSinkCheck;
+import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.node.NodeRuntime;
 import io.feedline.proto.ChangefeedInfo;
 import io.vertx.core.Future;
@@ -82,7 +86,9 @@ class ReplicationFailoverTest {
         return false;
       }
       NodeId now = ClusterProbe.onCoordinator(leaderNow.get(), c -> Future.succeededFuture(c.maintainers())).get(CF);
-      return now != null && !now.equals(owner) && physicalMs(checkpoint()) > physicalMs(checkpointAtCrash) + 3_000;
+      // DDLs fall on fixed ticks of the datagen history, the window on the wall clock: wait for one in it.
+      return now != null && !now.equals(owner) && physicalMs(checkpoint()) > physicalMs(checkpointAtCrash) + 3_000
+          && sourceDdls(source, started, checkpoint()) > 0;
     });
     assertThat(record().epoch()).as("the takeover persisted a newer epoch").isGreaterThan(epochBefore);
 
@@ -97,6 +103,11 @@ class ReplicationFailoverTest {
     CheckReport report = FileSinkCheck.check(source, sink, OptionalLong.empty(), OptionalLong.of(finalCheckpoint));
     assertThat(report.ddls()).as("DDLs in the window").isPositive();
     assertThat(report.equal()).as(report::render).isTrue();
+  }
+
+  private static long sourceDdls(String source, long from, long until) {
+    DatagenSpec spec = DatagenSpec.parse(EndpointUri.parse("source", source));
+    return DatagenReplay.events(spec, from, until).stream().filter(ChangeLine::isDdl).count();
   }
 
   private NodeRuntime awaitLeader() {
