@@ -56,10 +56,15 @@ public final class Await {
 
   /** Polls {@code condition} until it holds; fails the test with {@code what} after {@link #TIMEOUT}. */
   public static void until(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    until(what, TIMEOUT, condition);
+  }
+
+  /** Polls {@code condition} until it holds; fails the test with {@code what} after {@code within}. */
+  public static void until(String what, Duration within, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + within.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + TIMEOUT + ": " + what);
+        throw new AssertionError("not within " + within + ": " + what);
       }
       pause();
     }
@@ -77,8 +82,13 @@ public final class Await {
   }
 
   private static void pause() {
+    pause(Duration.ofMillis(POLL_MILLIS));
+  }
+
+  /** A test thread's wait between two polls of a cluster (an interrupt fails the test). */
+  public static void pause(Duration between) {
     try {
-      Thread.sleep(POLL_MILLIS);
+      Thread.sleep(between.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted", e);

@@ -48,6 +48,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterDrainTest {
 
+  private static final Duration SETTLE = Duration.ofSeconds(30);
+  private static final Duration POLL = Duration.ofMillis(100);
+
   private static final int CHANGEFEEDS = 30;
   private static EtcdServer etcd;
   private static String clusterId;
@@ -90,7 +93,7 @@ class ClusterDrainTest {
     while (running(drained).size() < 5 || placed(leader) < CHANGEFEEDS) {
       assertThat(System.nanoTime()).as("changefeeds placed, some on the node to drain").isLessThan(deadline);
       assertSingleMaintainerPerChangefeed();
-      pause();
+      Await.pause(POLL);
     }
 
     long started = System.nanoTime();
@@ -100,7 +103,7 @@ class ClusterDrainTest {
     while (remaining > 0) {
       assertThat(System.nanoTime()).as("drained; last remaining " + remaining).isLessThan(deadline);
       assertSingleMaintainerPerChangefeed();
-      pause();
+      Await.pause(POLL);
       remaining = onCoordinator(leader, c -> c.drain(drained.nodeId())).remaining();
     }
     System.out.printf("drain of %d maintainers (of %d changefeeds, 3 nodes) took %d ms%n", CHANGEFEEDS / 3, CHANGEFEEDS,
@@ -109,19 +112,19 @@ class ClusterDrainTest {
     assertThat(running(drained)).isEmpty();
     Map<ChangefeedId, NodeId> owners = onCoordinator(leader, c -> Future.succeededFuture(c.maintainers()));
     assertThat(owners).hasSize(CHANGEFEEDS).doesNotContainValue(drained.nodeId());
-    awaitTrue("the drained node STOPPING", () -> onContext(drained.maintainerRole().context(),
+    Await.until("the drained node STOPPING", SETTLE, () -> onContext(drained.maintainerRole().context(),
         () -> Future.succeededFuture(drained.maintainerRole().liveness())) == NodeLiveness.NODE_LIVENESS_STOPPING);
     NodeDrainTarget target = onCoordinator(leader, c -> Future.succeededFuture(c.nodeReports().get(leader.nodeId()).acknowledged()));
     assertThat(target.node()).isEqualTo(drained.nodeId());
     // A drained node can never be elected later: its candidacy is gone from the election, the others' stay.
     assertThat(drained.coordinatorRole().candidate()).isFalse();
-    awaitTrue("the drained node out of the election", () -> !candidates().contains(drained.nodeId().value()));
+    Await.until("the drained node out of the election", SETTLE, () -> !candidates().contains(drained.nodeId().value()));
     assertThat(candidates()).contains(leader.nodeId().value()).hasSize(2);
 
     // The node leaves: the target is cleared at its epoch on the remaining nodes.
     await(drained.stop());
     nodes.remove(drained);
-    awaitTrue("target cleared", () -> nodes.stream().allMatch(n ->
+    Await.until("target cleared", SETTLE, () -> nodes.stream().allMatch(n ->
         onCoordinator(leader, c -> Future.succeededFuture(Optional.ofNullable(c.nodeReports().get(n.nodeId()))
             .map(r -> r.acknowledged().equals(NodeDrainTarget.cleared(target.epoch()))).orElse(false)))));
     Optional<Map.Entry<NodeId, Long>> status = onCoordinator(leader, c -> Future.succeededFuture(c.drainStatus()));
@@ -166,18 +169,11 @@ class ClusterDrainTest {
           return n;
         }
       }
-      pause();
+      Await.pause(POLL);
     }
     throw new AssertionError("no coordinator elected");
   }
 
-  private static void awaitTrue(String what, Supplier<Boolean> condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.get()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      pause();
-    }
-  }
 
   private static <T> T onCoordinator(NodeRuntime node, Function<Coordinator, Future<T>> action) {
     CoordinatorVerticle role = node.coordinatorRole();
@@ -193,12 +189,4 @@ class ClusterDrainTest {
     return await(done.future());
   }
 
-  private static void pause() {
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 }

@@ -6,6 +6,7 @@ import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
@@ -31,7 +32,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,6 +53,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class DrainInvariantTest {
+
+  private static final Duration POLL = Duration.ofMillis(100);
 
   /** Liveness bounds only: generous, never what an assertion measures. */
   private static final Duration PLACED_WITHIN = Duration.ofMinutes(4);
@@ -109,7 +111,7 @@ class DrainInvariantTest {
       ChangefeedRecord created = ClusterProbe.onCoordinator(leader, c -> c.create(info));
       spans.addAll(spansOf(created));
     }
-    awaitTrue(PLACED_WITHIN, "every span Working once and every maintainer placed", () ->
+    Await.until("every span Working once and every maintainer placed", PLACED_WITHIN, () ->
         spans.equals(workingOnce()) && maintainersConverged(leader, changefeeds));
     long placedSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - testStart);
 
@@ -137,7 +139,7 @@ class DrainInvariantTest {
       try {
         reply = ClusterProbe.onCoordinator(coordinator, c -> c.drain(target.nodeId()));
       } catch (CompletionException e) {
-        pause(); // the leadership moved between finding the coordinator and asking it, as a client sees it: ask again
+        Await.pause(POLL); // the leadership moved between finding the coordinator and asking it, as a client sees it: ask again
         continue;
       }
       polls++;
@@ -148,7 +150,7 @@ class DrainInvariantTest {
         remaining = reply.remaining();
       }
       if (remaining != 0) {
-        pause();
+        Await.pause(POLL);
       }
     }
     double drainSeconds = (System.nanoTime() - started) / 1e9;
@@ -163,10 +165,10 @@ class DrainInvariantTest {
     assertThat(ownersAfter).hasSize(changefeeds).doesNotContainValue(target.nodeId());
     assertThat(ClusterProbe.onContext(target.dispatcherRole().context(),
         () -> Future.succeededFuture(target.dispatcherRole().orchestrator().dispatcherCount()))).as("dispatchers on the target").isZero();
-    awaitTrue(Duration.ofSeconds(30), "the target STOPPING", () -> ClusterProbe.onContext(target.maintainerRole().context(),
+    Await.until("the target STOPPING", Duration.ofSeconds(30), () -> ClusterProbe.onContext(target.maintainerRole().context(),
         () -> Future.succeededFuture(target.maintainerRole().liveness())) == NodeLiveness.NODE_LIVENESS_STOPPING);
     // Every span has exactly one Working dispatcher, by the nodes' own account (read until they agree) ...
-    awaitTrue(Duration.ofSeconds(30), "every span Working exactly once, none on the target", () -> spans.equals(workingOnce())
+    Await.until("every span Working exactly once, none on the target", Duration.ofSeconds(30), () -> spans.equals(workingOnce())
         && ClusterProbe.workingDispatchers(List.of(target)).isEmpty());
 
     // ... and by the exact history, which also says no span ever had two writers or a gap outside one move.
@@ -210,24 +212,9 @@ class DrainInvariantTest {
   }
 
   private NodeRuntime awaitLeader() {
-    awaitTrue(Duration.ofMinutes(1), "a coordinator", () -> cluster.leader().isPresent());
+    Await.until("a coordinator", Duration.ofMinutes(1), () -> cluster.leader().isPresent());
     return cluster.leader().orElseThrow();
   }
 
-  private static void awaitTrue(Duration within, String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("not within %s: %s", within, what).isLessThan(deadline);
-      pause();
-    }
-  }
 
-  private static void pause() {
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 }
