@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Waiting in test threads only: on futures with a timeout, and for conditions with a deadline. */
 public final class Await {
@@ -61,10 +62,18 @@ public final class Await {
 
   /** Polls {@code condition} until it holds; fails the test with {@code what} after {@code within}. */
   public static void until(String what, Duration within, BooleanSupplier condition) {
+    until(() -> what, within, condition);
+  }
+
+  /**
+   * Polls {@code condition} until it holds; fails the test after {@code within} with {@code what}, asked
+   * only then, so it can tell what the condition saw last (which of several parts was still missing).
+   */
+  public static void until(Supplier<String> what, Duration within, BooleanSupplier condition) {
     long deadline = System.nanoTime() + within.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + within + ": " + what);
+        throw new AssertionError("not within " + within + ": " + what.get());
       }
       pause();
     }

@@ -10,6 +10,9 @@ import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.TableInfo;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,14 +31,23 @@ class TablesAtStartTest {
     MaintainerBootstrapResponse plain = f.outbox.last(MaintainerBootstrapResponse.class);
     assertThat(plain.getSchemasAtStartCount()).isZero();
 
-    // Requests.SOURCE (4 tables at 1,000 ticks/s) well after every table's first CREATE (ticks 1, 3, 5, 7).
-    long startTs = TickTimeline.forRate(1000).commitTs(100);
+    // Requests.SOURCE (4 tables at 1,000 ticks/s), resumed where most of its tables exist.
+    DatagenModel model = new DatagenModel(7, 4, TickTimeline.forRate(1000));
+    long startTick = LongStream.rangeClosed(1, 10_000).boxed()
+        .max(Comparator.comparingInt((Long tick) -> tablesAt(model, tick).size())).orElseThrow();
+    List<Long> expected = tablesAt(model, startTick);
+    assertThat(expected).as("tables at tick %d", startTick).hasSizeGreaterThan(1);
+    long startTs = model.timeline().commitTs(startTick);
     f.deliver(OWNER, Requests.bootstrap("cf1", 5, Requests.SINK, id(1), null).toBuilder().setStartTs(startTs).build());
     MaintainerBootstrapResponse withTrigger = f.outbox.last(MaintainerBootstrapResponse.class);
     assertThat(withTrigger.hasError()).isFalse();
     assertThat(withTrigger.getTriggerCheckpointTs()).isEqualTo(startTs);
     assertThat(withTrigger.getSchemasAtStartList()).singleElement()
-        .satisfies(s -> assertThat(s.getTablesList()).extracting(TableInfo::getTableId).containsExactly(1L, 2L, 3L, 4L));
+        .satisfies(s -> assertThat(s.getTablesList()).extracting(TableInfo::getTableId).containsExactlyElementsOf(expected));
+  }
+
+  private static List<Long> tablesAt(DatagenModel model, long tick) {
+    return LongStream.rangeClosed(1, model.tables()).filter(t -> model.existsAt(t, tick)).boxed().toList();
   }
 
   @Test

@@ -6,13 +6,13 @@ import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
-import io.feedline.dispatcher.check.ChangeLine;
 import io.feedline.dispatcher.check.CheckReport;
-import io.feedline.dispatcher.check.DatagenReplay;
 import io.feedline.dispatcher.check.FileSinkCheck;
 import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.node.NodeRuntime;
 import io.feedline.proto.ChangefeedInfo;
@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,7 +72,7 @@ class ReplicationFailoverTest {
     ClusterProbe.onCoordinator(leader, c -> c.create(ChangefeedInfo.newBuilder().setId(CF.value()).setSourceUri(source).setSinkUri(sink).build()));
 
     long started = record().status().getCheckpointTs();
-    await("replicating: 3 s of upstream past the start", Duration.ofMinutes(2), () -> physicalMs(checkpoint()) > physicalMs(started) + 3_000);
+    Await.until("replicating: 3 s of upstream past the start", Duration.ofMinutes(2), () -> physicalMs(checkpoint()) > physicalMs(started) + 3_000);
     NodeId owner = ClusterProbe.onCoordinator(awaitLeader(), c -> Future.succeededFuture(c.maintainers())).get(CF);
     long epochBefore = record().epoch();
     long checkpointAtCrash = checkpoint();
@@ -80,20 +80,32 @@ class ReplicationFailoverTest {
     NodeRuntime victim = cluster.live().stream().filter(n -> n.nodeId().equals(owner)).findFirst().orElseThrow();
     cluster.crash(cluster.slotOf(victim), n -> { });
 
-    await("a new maintainer on a live node, 3 s of upstream further", Duration.ofMinutes(2), () -> {
-      var leaderNow = cluster.leader();
-      if (leaderNow.isEmpty()) {
-        return false;
-      }
-      NodeId now = ClusterProbe.onCoordinator(leaderNow.get(), c -> Future.succeededFuture(c.maintainers())).get(CF);
-      // DDLs fall on fixed ticks of the datagen history, the window on the wall clock: wait for one in it.
-      return now != null && !now.equals(owner) && physicalMs(checkpoint()) > physicalMs(checkpointAtCrash) + 3_000
-          && sourceDdls(source, started, checkpoint()) > 0;
-    });
+    // What the wait saw last, so a timeout says which part was missing.
+    StringBuilder seen = new StringBuilder();
+    Await.until(() -> "a new maintainer on a live node, 3 s of upstream further and a source DDL in the window; last seen " + seen,
+        Duration.ofMinutes(2), () -> {
+          seen.setLength(0);
+          var leaderNow = cluster.leader();
+          if (leaderNow.isEmpty()) {
+            seen.append("no coordinator");
+            return false;
+          }
+          NodeId now = ClusterProbe.onCoordinator(leaderNow.get(), c -> Future.succeededFuture(c.maintainers())).get(CF);
+          long checkpoint = checkpoint();
+          seen.append("maintainer=").append(now).append(" (crashed ").append(owner).append("), checkpoint ")
+              .append(physicalMs(checkpoint) - physicalMs(checkpointAtCrash)).append(" ms past the crash's");
+          if (now == null || now.equals(owner) || physicalMs(checkpoint) <= physicalMs(checkpointAtCrash) + 3_000) {
+            return false;
+          }
+          // DDLs fall on fixed ticks of the datagen history, the window on the wall clock: wait for one in it.
+          long ddls = sourceDdls(source, started, checkpoint);
+          seen.append(", source DDLs in the window ").append(ddls);
+          return ddls > 0;
+        });
     assertThat(record().epoch()).as("the takeover persisted a newer epoch").isGreaterThan(epochBefore);
 
     ClusterProbe.onCoordinator(awaitLeader(), c -> c.pause(CF));
-    await("every dispatcher manager of the paused changefeed closed", Duration.ofMinutes(1), () -> cluster.live().stream().allMatch(n ->
+    Await.until("every dispatcher manager of the paused changefeed closed", Duration.ofMinutes(1), () -> cluster.live().stream().allMatch(n ->
         ClusterProbe.onContext(n.dispatcherRole().context(), () -> Future.succeededFuture(n.dispatcherRole().orchestrator().manager(CF) == null))));
 
     // Up to the changefeed's persisted checkpoint: it may never pass an event that is not yet in the sink
@@ -105,13 +117,16 @@ class ReplicationFailoverTest {
     assertThat(report.equal()).as(report::render).isTrue();
   }
 
+  /** The source's DDLs in {@code (from, until]}, from the model's DDL slots alone (no rows replayed: this is polled). */
   private static long sourceDdls(String source, long from, long until) {
-    DatagenSpec spec = DatagenSpec.parse(EndpointUri.parse("source", source));
-    return DatagenReplay.events(spec, from, until).stream().filter(ChangeLine::isDdl).count();
+    DatagenModel model = DatagenModel.of(DatagenSpec.parse(EndpointUri.parse("source", source)));
+    long last = model.timeline().lastTickAtOrBelow(until);
+    return LongStream.rangeClosed(model.timeline().lastTickAtOrBelow(from) + 1, last)
+        .filter(tick -> model.ddlAt(model.ddlSlotOwner(tick), tick) != null).count();
   }
 
   private NodeRuntime awaitLeader() {
-    await("a coordinator", Duration.ofMinutes(1), () -> cluster.leader().isPresent());
+    Await.until("a coordinator", Duration.ofMinutes(1), () -> cluster.leader().isPresent());
     return cluster.leader().orElseThrow();
   }
 
@@ -125,18 +140,5 @@ class ReplicationFailoverTest {
 
   private static long physicalMs(long ts) {
     return ts >>> 18;
-  }
-
-  private static void await(String what, Duration within, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("not reached within %s: %s", within, what).isLessThan(deadline);
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 }

@@ -24,9 +24,12 @@ import java.util.Map;
  *       {@code t}'s DDLs fall only on ticks {@code k} with {@code (k - 1) mod M == 2(t - 1)}. Every DDL tick
  *       is odd, every row tick even, so a row and a DDL never share a tick either.</li>
  *   <li>Each table lives through <em>periods</em> of {@code P} ticks (per table, a multiple of {@code M},
- *       at least about 2048). Table {@code t}'s local offset at tick {@code k} is
- *       {@code o = (k - 1 - 2(t - 1)) mod P}; period {@code n} holds the ticks with
- *       {@code floor((k - 1 - 2(t - 1)) / P) == n}.</li>
+ *       at least about 2048), shifted by its own phase of {@code f} DDL slots ({@code 0 <= f < P / M}).
+ *       Table {@code t}'s local offset at tick {@code k} is {@code o = (k - 1 - 2(t - 1) - f M) mod P};
+ *       period {@code n} holds the ticks with {@code floor((k - 1 - 2(t - 1) - f M) / P) == n}. The phases
+ *       spread the DDLs over time: without them every table of one period length would reach its CREATE
+ *       (or TRUNCATE, or DROP) in the same sweep of {@code M} ticks, and sweeps with no DDL at all would
+ *       follow one another for minutes.</li>
  *   <li>DDLs sit on offsets that are multiples of {@code M}: CREATE TABLE at 0, an optional TRUNCATE
  *       near {@code P/4}, an optional ADD COLUMN near {@code P/2}, DROP TABLE at {@code P - M}.</li>
  *   <li>Row changes sit on odd offsets. Row {@code j} may be inserted at {@code 2j+1}; it lives an even
@@ -35,7 +38,7 @@ import java.util.Map;
  *       silently, so no update or delete ever touches a row that is gone.</li>
  * </ul>
  * Several rows may change at one tick (one upstream transaction); they are ordered by key. From tick 1 on
- * every table starts dropped and is created at its first period, so the history from tick 1 is
+ * every table starts dropped and is created at the start of its period 0, so the history from tick 1 is
  * self-contained; a reader starting later sees updates and deletes of rows inserted before it started.
  */
 public final class DatagenModel {
@@ -43,6 +46,7 @@ public final class DatagenModel {
   /** The longest a row lives: how far back the rows changing at one tick can have been inserted. */
   private static final int MAX_LIFE = 48;
   private static final long SALT_PERIOD = 0x5045_5249_4f44L;
+  private static final long SALT_PHASE = 0x5048_4153_45L;
   private static final long SALT_TRUNCATE = 0x5452_554eL;
   private static final long SALT_ADD_COLUMN = 0x4144_4443L;
   private static final long SALT_INSERT = 0x494e_53L;
@@ -178,7 +182,9 @@ public final class DatagenModel {
     int base = Math.max(8, (2048 + stride - 1) / stride);
     int slots = base + (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), (long) base / 2);
     int length = stride * slots;
-    long local = tick - 1 - 2 * (tableId - 1);
+    long phase = Math.floorMod(hash(tableId, 0, 0, SALT_PHASE), (long) slots);
+    // Before period 0 the table does not exist yet: every such tick is the last tick of period -1, past its drop.
+    long local = Math.max(-1, tick - 1 - 2 * (tableId - 1) - stride * phase);
     long index = Math.floorDiv(local, length);
     int offset = (int) Math.floorMod(local, (long) length);
     long truncate = hash(tableId, index, 0, SALT_TRUNCATE);

@@ -1,0 +1,64 @@
+package io.feedline.dispatcher.source.datagen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.testing.TestSeeds;
+import io.feedline.dispatcher.event.DdlEvent;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class DatagenModelTest {
+
+  private static final long SEED = TestSeeds.seed(11);
+  private static final String REPLAY = TestSeeds.replay(SEED, DatagenModelTest.class);
+
+  /**
+   * A thousand tables at 5 ticks a second is the shape of the replication tests: one sweep of the DDL slots
+   * takes 2,000 ticks (400 s). Before each table had its own phase, every table of one period length
+   * reached the same DDL in the same sweep, and whole sweeps passed with no DDL at all (a test waiting 2
+   * minutes for one saw none). Now every stretch of 200 ticks (40 s) holds DDLs of every kind, wherever
+   * in the history it is read.
+   */
+  @Test
+  void everyStretchOfTheHistoryHoldsDdlsOfEveryKind() {
+    int tables = 1000;
+    DatagenModel model = new DatagenModel(SEED, tables, TickTimeline.forRate(5));
+    SplittableRandom random = new SplittableRandom(SEED);
+    for (int sample = 0; sample < 5; sample++) {
+      // Anywhere from the origin to well past today's ticks (about 8.8e9 at 5 ticks a second in 2026).
+      long from = 1 + random.nextLong(20_000_000_000L);
+      long lastDdl = from;
+      long longestGap = 0;
+      Map<DdlEvent.Type, Integer> kinds = new EnumMap<>(DdlEvent.Type.class);
+      for (long tick = from; tick < from + 20 * 2L * tables; tick++) {
+        DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
+        if (ddl != null) {
+          longestGap = Math.max(longestGap, tick - lastDdl);
+          lastDdl = tick;
+          kinds.merge(ddl.type(), 1, Integer::sum);
+        }
+      }
+      assertThat(longestGap).as("longest run of ticks without a DDL from tick %d, %s", from, REPLAY).isLessThan(200);
+      assertThat(kinds.keySet()).as("DDL kinds from tick %d, %s", from, REPLAY).containsExactlyInAnyOrder(DdlEvent.Type.values());
+    }
+  }
+
+  /** The phases must not break the history's start: each table's first DDL is its CREATE, with no row before it. */
+  @Test
+  void everyTableIsCreatedBeforeItsFirstRowFromTickOne() {
+    int tables = 50;
+    DatagenModel model = new DatagenModel(SEED, tables, TickTimeline.forRate(1000));
+    for (long table = 1; table <= tables; table++) {
+      long tick = 1;
+      while (model.ddlAt(table, tick) == null) {
+        assertThat(model.rowsAt(table, tick)).as("table %d at tick %d, before its CREATE, %s", table, tick, REPLAY).isEmpty();
+        assertThat(model.existsAt(table, tick)).as("table %d at tick %d, before its CREATE, %s", table, tick, REPLAY).isFalse();
+        tick++;
+      }
+      assertThat(model.ddlAt(table, tick).type()).as("table %d's first DDL, %s", table, REPLAY).isEqualTo(DdlEvent.Type.CREATE_TABLE);
+      assertThat(model.existsAt(table, tick)).isTrue();
+    }
+  }
+}
