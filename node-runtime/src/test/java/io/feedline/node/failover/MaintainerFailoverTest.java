@@ -11,10 +11,13 @@ import io.feedline.common.messaging.Role;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
+import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.maintainer.MaintainerServices;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
@@ -62,10 +65,14 @@ class MaintainerFailoverTest {
   private static final NodeId B = NodeId.of("b");
   private static final NodeId C = NodeId.of("c");
   private static final int TABLES = 6;
-  /** One upstream tick per second; the changefeed starts at tick 100, when every datagen table exists, until the test ends. */
-  private static final long START_TS = TickTimeline.forRate(1).commitTs(100);
-  private static final ChangefeedInfo INFO = ChangefeedInfo.newBuilder().setId(CF.value())
-      .setSourceUri("datagen://?tables=" + TABLES + "&seed=1&rate=1").setSinkUri("blackhole://").build();
+  private static final String SOURCE = "datagen://?tables=" + TABLES + "&seed=1&rate=1";
+  /**
+   * One upstream tick per second; the changefeed starts at a tick from which every table exists until the test ends
+   * (at most 5 waits of 30 s of simulated time).
+   */
+  private static final long START_TICK = everyTableExistsFrom(DatagenModel.of(DatagenSpec.parse(EndpointUri.parse("source", SOURCE))), 300);
+  private static final long START_TS = TickTimeline.forRate(1).commitTs(START_TICK);
+  private static final ChangefeedInfo INFO = ChangefeedInfo.newBuilder().setId(CF.value()).setSourceUri(SOURCE).setSinkUri("blackhole://").build();
 
   /**
    * The operator the failing maintainer has in flight when its node dies: the node dies right after the
@@ -89,7 +96,7 @@ class MaintainerFailoverTest {
     }
   }
 
-  private final ManualScheduler clock = new ManualScheduler(100_000);
+  private final ManualScheduler clock = new ManualScheduler(START_TICK * 1_000);
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   private final Map<NodeId, DispatcherOrchestrator> orchestrators = new LinkedHashMap<>();
   private final Map<NodeId, MaintainerRuntime> maintainers = new LinkedHashMap<>();
@@ -168,6 +175,22 @@ class MaintainerFailoverTest {
   private static boolean stable(ChangefeedMaintainer m) {
     return m.working() && m.operators().size() == 0 && m.spans().absent().isEmpty()
         && m.spans().all().stream().allMatch(SpanReplication::working);
+  }
+
+  /** The first tick from which every table of {@code model} exists for the next {@code ticks} ticks. */
+  private static long everyTableExistsFrom(DatagenModel model, long ticks) {
+    long from = 1;
+    for (long tick = 1; tick < from + ticks; tick++) {
+      for (long table = 1; table <= model.tables(); table++) {
+        if (!model.existsAt(table, tick)) {
+          from = tick + 1;
+        }
+      }
+      if (tick > 1_000_000) {
+        throw new IllegalStateException("no " + ticks + " ticks with every table in the first million");
+      }
+    }
+    return from;
   }
 
   private static ByteString key(long k) {
