@@ -8,12 +8,12 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.feedline.common.config.NodeConfig;
 import io.feedline.common.config.Timings;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.testing.Await;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.file.FileSink;
@@ -65,13 +65,13 @@ class DdlBarrierFileSinkTest {
   private static final NodeId MAINTAINER = NodeId.of("maintainer-node");
   private static final String CF = "cf1";
   private static final long EPOCH = 5;
-  private static final DispatcherRef TRIGGER = id(0x7);
-  private static final DispatcherRef SPAN_1 = id(0x10);
+  private static final DispatcherKey TRIGGER = id(0x7);
+  private static final DispatcherKey SPAN_1 = id(0x10);
   private static final int TABLES = 2;
 
   private final BlockingQueue<Message> received = new LinkedBlockingQueue<>();
   /** The latest block state each dispatcher reported. */
-  private final Map<DispatcherRef, BlockState> blockStates = new ConcurrentHashMap<>();
+  private final Map<DispatcherKey, BlockState> blockStates = new ConcurrentHashMap<>();
   /** Every (dispatcher, ts) reported DONE: a dispatcher may block at its next DDL right after. */
   private final Set<String> done = ConcurrentHashMap.newKeySet();
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
@@ -86,9 +86,9 @@ class DdlBarrierFileSinkTest {
     maintainerBus.register(Role.MAINTAINER_MANAGER, in -> {
       if (in.payload() instanceof BlockStatusRequest r) {
         for (SpanBlockStatus s : r.getStatusesList()) {
-          blockStates.put(DispatcherRef.of(s.getId()), s.getState());
+          blockStates.put(DispatcherKey.of(s.getId()), s.getState());
           if (s.getState().getStage() == BlockStage.BLOCK_STAGE_DONE) {
-            done.add(DispatcherRef.of(s.getId()) + "@" + s.getState().getBlockTs());
+            done.add(DispatcherKey.of(s.getId()) + "@" + s.getState().getBlockTs());
           }
         }
       }
@@ -160,12 +160,12 @@ class DdlBarrierFileSinkTest {
     assertThat(ddlLinesAt(dir, t)).as("the span passed: still exactly one line").isEqualTo(1);
   }
 
-  private boolean waitingAt(DispatcherRef ref, long ts) {
+  private boolean waitingAt(DispatcherKey ref, long ts) {
     BlockState s = blockStates.get(ref);
     return s != null && s.getBlocked() && s.getBlockTs() == ts && s.getStage() == BlockStage.BLOCK_STAGE_WAITING;
   }
 
-  private boolean doneAt(DispatcherRef ref, long ts) {
+  private boolean doneAt(DispatcherKey ref, long ts) {
     return done.contains(ref + "@" + ts);
   }
 

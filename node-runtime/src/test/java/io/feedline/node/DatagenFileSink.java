@@ -2,7 +2,7 @@ package io.feedline.node;
 
 import static io.feedline.common.testing.Await.await;
 
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.Sink;
@@ -32,7 +32,7 @@ public final class DatagenFileSink {
       DatagenModel model = DatagenModel.of(spec);
       TickTimeline timeline = model.timeline();
       Sink sink = await(FileSink.open(vertx, dir));
-      DispatcherRef writer = new DispatcherRef(1, 1);
+      DispatcherKey writer = new DispatcherKey(1, 1);
       for (long table = 0; table <= spec.tables(); table++) {
         List<ChangeEvent> events = new ArrayList<>();
         for (long tick = timeline.lastTickAtOrBelow(start) + 1; tick <= timeline.lastTickAtOrBelow(checkpoint); tick++) {

@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.dispatcher;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -40,19 +41,19 @@ public final class Dispatcher {
   /** What the manager hears from a dispatcher, on the manager's context. */
   public interface Listener {
     /** Subscribed: the dispatcher is writing. */
-    void working(DispatcherRef ref);
+    void working(DispatcherKey ref);
 
     /** Everything up to {@code checkpointTs} is durable downstream. */
-    void progressed(DispatcherRef ref, long checkpointTs, long resolvedTs);
+    void progressed(DispatcherKey ref, long checkpointTs, long resolvedTs);
 
     /** Everything below {@code ddl}'s commit ts is durable; the dispatcher waits for {@link #release}. */
-    void blocked(DispatcherRef ref, DdlEvent ddl);
+    void blocked(DispatcherKey ref, DdlEvent ddl);
 
     /** The DDL it was blocked at is written (or passed): everything up to its commit ts is durable. */
-    void passed(DispatcherRef ref, DdlEvent ddl, boolean written);
+    void passed(DispatcherKey ref, DdlEvent ddl, boolean written);
 
     /** Stopped on its own: the source or the sink failed. Not called after {@link #stop()}. */
-    void failed(DispatcherRef ref, Throwable cause);
+    void failed(DispatcherKey ref, Throwable cause);
   }
 
   private enum Phase {

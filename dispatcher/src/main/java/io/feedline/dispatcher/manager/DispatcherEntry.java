@@ -1,6 +1,6 @@
 package io.feedline.dispatcher.manager;
 
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.dispatcher.DispatcherSpec;
 import io.feedline.proto.BlockState;
 import io.feedline.proto.ComponentState;
@@ -20,7 +20,7 @@ final class DispatcherEntry {
     REDO_TRIGGER
   }
 
-  final DispatcherRef ref;
+  final DispatcherKey ref;
   final TableSpan span;
   final long schemaId;
   final boolean redo;
@@ -33,7 +33,7 @@ final class DispatcherEntry {
   boolean started;
   boolean stopRequested;
   /** A merged dispatcher waits for these to stop before it starts (they cover its span until then). */
-  final Set<DispatcherRef> waitingFor = new HashSet<>();
+  final Set<DispatcherKey> waitingFor = new HashSet<>();
   /** The lowest final checkpoint of the merge sources stopped so far. */
   long mergeStartTs = Long.MAX_VALUE;
   /** Where it stands at the DDL barrier: default (never blocked), blocked (waiting/writing) or done. */
@@ -46,7 +46,7 @@ final class DispatcherEntry {
   private long reportedCheckpointTs;
   private BlockState reportedBlock;
 
-  DispatcherEntry(DispatcherRef ref, TableSpan span, long schemaId, boolean redo, Kind kind, long startTs) {
+  DispatcherEntry(DispatcherKey ref, TableSpan span, long schemaId, boolean redo, Kind kind, long startTs) {
     this.ref = ref;
     this.span = span;
     this.schemaId = schemaId;

@@ -1,9 +1,9 @@
 package io.feedline.dispatcher.manager;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.dispatcher.barrier.BlockStates;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.WritePathClosedException;
@@ -75,7 +75,7 @@ public final class DispatcherManager {
   private final ChangefeedId changefeed;
   private final NodeId self;
   private final LongSupplier clock;
-  private final Map<DispatcherRef, DispatcherEntry> dispatchers = new LinkedHashMap<>();
+  private final Map<DispatcherKey, DispatcherEntry> dispatchers = new LinkedHashMap<>();
   /**
    * The same entries by table: a create checks overlaps only among its own table's dispatchers, so
    * placing n spans costs O(n), not O(n^2) (a manager may hold a hundred thousand).
@@ -85,18 +85,18 @@ public final class DispatcherManager {
   private final Set<DispatcherEntry> merging = new LinkedHashSet<>();
   private final InflightJournal journal = new InflightJournal();
   /** Stopped since the last heartbeat (or asked to stop while unknown): reported once as Stopped. */
-  private final Map<DispatcherRef, SpanStatus> stoppedToReport = new LinkedHashMap<>();
+  private final Map<DispatcherKey, SpanStatus> stoppedToReport = new LinkedHashMap<>();
   private final List<RunningError> errorsToReport = new ArrayList<>();
-  private final Set<DispatcherRef> stoppedIds = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
+  private final Set<DispatcherKey> stoppedIds = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<DispatcherRef, Boolean> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<DispatcherKey, Boolean> eldest) {
       return size() > REMEMBERED_STOPPED_IDS;
     }
   });
   private NodeId owner;
   private long epoch;
-  private DispatcherRef eventTrigger;
-  private DispatcherRef redoTrigger;
+  private DispatcherKey eventTrigger;
+  private DispatcherKey redoTrigger;
   private boolean writePathStopped;
   private long heartbeatSeq;
   /** Heartbeats since the last complete one; at {@link #COMPLETE_HEARTBEAT_EVERY} the next is complete. */
@@ -127,8 +127,8 @@ public final class DispatcherManager {
     sinceComplete = COMPLETE_HEARTBEAT_EVERY;
     ownerReadsPartial = request.getAcceptsPartialHeartbeats();
     ManagerEffects.Builder out = new ManagerEffects.Builder();
-    DispatcherRef wantEvent = request.hasTableTriggerEventDispatcherId() ? DispatcherRef.of(request.getTableTriggerEventDispatcherId()) : null;
-    DispatcherRef wantRedo = request.hasTableTriggerRedoDispatcherId() ? DispatcherRef.of(request.getTableTriggerRedoDispatcherId()) : null;
+    DispatcherKey wantEvent = request.hasTableTriggerEventDispatcherId() ? DispatcherKey.of(request.getTableTriggerEventDispatcherId()) : null;
+    DispatcherKey wantRedo = request.hasTableTriggerRedoDispatcherId() ? DispatcherKey.of(request.getTableTriggerRedoDispatcherId()) : null;
     wantEvent = wantEvent == null || wantEvent.isMissing() ? null : wantEvent;
     wantRedo = wantRedo == null || wantRedo.isMissing() ? null : wantRedo;
     // Check both before creating either, so a mismatch leaves the manager exactly as it was.
@@ -158,7 +158,7 @@ public final class DispatcherManager {
   /** The owner starts the DDL flow: the table triggers begin reading. Idempotent. */
   public ManagerEffects postBootstrap(MaintainerPostBootstrapRequest request) {
     ManagerEffects.Builder out = new ManagerEffects.Builder();
-    DispatcherRef requested = request.hasTableTriggerEventDispatcherId() ? DispatcherRef.of(request.getTableTriggerEventDispatcherId()) : null;
+    DispatcherKey requested = request.hasTableTriggerEventDispatcherId() ? DispatcherKey.of(request.getTableTriggerEventDispatcherId()) : null;
     if (requested == null || requested.isMissing()) {
       return out.notice(Notice.warn(POST_BOOTSTRAP, "missing_dispatcher_id", "post-bootstrap without a table trigger id")).build();
     }
@@ -183,7 +183,7 @@ public final class DispatcherManager {
   public ManagerEffects schedule(ScheduleDispatcherRequest request) {
     ManagerEffects.Builder out = new ManagerEffects.Builder();
     for (DispatcherSchedule item : request.getItemsList()) {
-      DispatcherRef ref = refOf(item.hasId(), item.getId());
+      DispatcherKey ref = refOf(item.hasId(), item.getId());
       if (ref == null) {
         out.notice(Notice.warn(SCHEDULE, "missing_dispatcher_id", "schedule item without a dispatcher id"));
         continue;
@@ -204,7 +204,7 @@ public final class DispatcherManager {
    */
   public ManagerEffects merge(MergeDispatcherRequest request) {
     ManagerEffects.Builder out = new ManagerEffects.Builder();
-    DispatcherRef merged = refOf(request.hasMergedId(), request.getMergedId());
+    DispatcherKey merged = refOf(request.hasMergedId(), request.getMergedId());
     if (merged == null || request.getMergedFromCount() < 2) {
       return out.notice(Notice.warn(MERGE, "malformed_merge", "merge needs a merged id and at least two dispatchers to merge")).build();
     }
@@ -213,10 +213,10 @@ public final class DispatcherManager {
     }
     List<DispatcherEntry> parts = new ArrayList<>();
     for (DispatcherId id : request.getMergedFromList()) {
-      DispatcherEntry part = dispatchers.get(DispatcherRef.of(id));
+      DispatcherEntry part = dispatchers.get(DispatcherKey.of(id));
       if (part == null || part.stopRequested || part.kind != DispatcherEntry.Kind.TABLE || part.state != ComponentState.COMPONENT_STATE_WORKING) {
         return out.notice(Notice.warn(MERGE, "merge_source_not_working",
-            "merge into " + merged + ": " + DispatcherRef.of(id) + " is not a working table dispatcher here")).build();
+            "merge into " + merged + ": " + DispatcherKey.of(id) + " is not a working table dispatcher here")).build();
       }
       parts.add(part);
     }
@@ -304,7 +304,7 @@ public final class DispatcherManager {
 
   // ---- what running dispatchers report ----
 
-  public ManagerEffects dispatcherWorking(DispatcherRef ref) {
+  public ManagerEffects dispatcherWorking(DispatcherKey ref) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.stopRequested) {
       return ManagerEffects.NONE;
@@ -318,7 +318,7 @@ public final class DispatcherManager {
   }
 
   /** Progress is carried by the next periodic heartbeat; checkpoints never move back. */
-  public void dispatcherProgressed(DispatcherRef ref, long checkpointTs, long resolvedTs) {
+  public void dispatcherProgressed(DispatcherKey ref, long checkpointTs, long resolvedTs) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry != null) {
       entry.checkpointTs = Math.max(entry.checkpointTs, checkpointTs);
@@ -330,7 +330,7 @@ public final class DispatcherManager {
    * The dispatcher made everything below {@code ddl} durable and blocked there: the maintainer hears it at
    * once, and again every heartbeat interval ({@link #blockStatus}) until an action arrives.
    */
-  public ManagerEffects dispatcherBlocked(DispatcherRef ref, DdlEvent ddl) {
+  public ManagerEffects dispatcherBlocked(DispatcherKey ref, DdlEvent ddl) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.stopRequested) {
       return ManagerEffects.NONE;
@@ -342,7 +342,7 @@ public final class DispatcherManager {
   }
 
   /** The DDL was written or passed: DONE goes out at once, and the heartbeats carry it from now on. */
-  public ManagerEffects dispatcherPassed(DispatcherRef ref, DdlEvent ddl) {
+  public ManagerEffects dispatcherPassed(DispatcherKey ref, DdlEvent ddl) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.block.getBlockTs() != ddl.commitTs()) {
       return ManagerEffects.NONE;
@@ -375,7 +375,7 @@ public final class DispatcherManager {
    * A dispatcher stopped writing: asked to ({@code cause} null or a closed write path) or on a failure,
    * which is reported to the maintainer once.
    */
-  public ManagerEffects dispatcherStopped(DispatcherRef ref, Throwable cause) {
+  public ManagerEffects dispatcherStopped(DispatcherKey ref, Throwable cause) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null) {
       return ManagerEffects.NONE;
@@ -439,7 +439,7 @@ public final class DispatcherManager {
 
   // ---- internals ----
 
-  private void create(DispatcherRef ref, DispatcherSchedule item, ManagerEffects.Builder out) {
+  private void create(DispatcherKey ref, DispatcherSchedule item, ManagerEffects.Builder out) {
     if (!item.hasSpan()) {
       out.notice(Notice.warn(SCHEDULE, "missing_span", "create of " + ref + " without a span"));
       return;
@@ -480,7 +480,7 @@ public final class DispatcherManager {
     out.command(new ManagerEffects.Start(entry.spec())).statusChanged();
   }
 
-  private void remove(DispatcherRef ref, DispatcherSchedule item, ManagerEffects.Builder out) {
+  private void remove(DispatcherKey ref, DispatcherSchedule item, ManagerEffects.Builder out) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null) {
       // Unknown here (never created, or already stopped and reported): say Stopped so the maintainer converges.
@@ -495,14 +495,14 @@ public final class DispatcherManager {
     stop(entry, out);
   }
 
-  private DispatcherRef addTrigger(DispatcherRef ref, boolean redo, long startTs, ManagerEffects.Builder out) {
+  private DispatcherKey addTrigger(DispatcherKey ref, boolean redo, long startTs, ManagerEffects.Builder out) {
     DispatcherEntry.Kind kind = redo ? DispatcherEntry.Kind.REDO_TRIGGER : DispatcherEntry.Kind.EVENT_TRIGGER;
     add(new DispatcherEntry(ref, DDL_SPAN, 0, redo, kind, startTs));
     out.statusChanged();
     return ref;
   }
 
-  private void startIfIdle(DispatcherRef ref, ManagerEffects.Builder out) {
+  private void startIfIdle(DispatcherKey ref, ManagerEffects.Builder out) {
     DispatcherEntry entry = ref == null ? null : dispatchers.get(ref);
     if (entry != null && !entry.started && !entry.stopRequested) {
       entry.started = true;
@@ -567,7 +567,7 @@ public final class DispatcherManager {
     byTable.computeIfAbsent(entry.span.getTableId(), t -> new ArrayList<>(1)).add(entry);
   }
 
-  private String triggerMismatch(String which, DispatcherRef current, DispatcherRef wanted) {
+  private String triggerMismatch(String which, DispatcherKey current, DispatcherKey wanted) {
     if (wanted == null || current == null || current.equals(wanted)) {
       return null;
     }
@@ -575,20 +575,20 @@ public final class DispatcherManager {
         + "; it is not replaced in place";
   }
 
-  private InflightOperator operator(DispatcherRef ref, TableSpan span, long schemaId, ScheduleAction action, OperatorType type, long startTs) {
+  private InflightOperator operator(DispatcherKey ref, TableSpan span, long schemaId, ScheduleAction action, OperatorType type, long startTs) {
     return InflightOperator.newBuilder().setId(ref.proto()).setSpan(span).setSchemaId(schemaId).setAction(action)
         .setOperatorType(type).setStartTs(startTs).setEpoch(epoch).build();
   }
 
-  private static SpanStatus stoppedStatus(DispatcherRef ref, long checkpointTs) {
+  private static SpanStatus stoppedStatus(DispatcherKey ref, long checkpointTs) {
     return SpanStatus.newBuilder().setId(ref.proto()).setState(ComponentState.COMPONENT_STATE_STOPPED).setCheckpointTs(checkpointTs).build();
   }
 
-  private static DispatcherRef refOf(boolean present, DispatcherId id) {
+  private static DispatcherKey refOf(boolean present, DispatcherId id) {
     if (!present) {
       return null;
     }
-    DispatcherRef ref = DispatcherRef.of(id);
+    DispatcherKey ref = DispatcherKey.of(id);
     return ref.isMissing() ? null : ref;
   }
 
@@ -630,20 +630,20 @@ public final class DispatcherManager {
   }
 
   /** The state of a dispatcher here, or null when it is not (or no longer) here. */
-  public ComponentState state(DispatcherRef ref) {
+  public ComponentState state(DispatcherKey ref) {
     DispatcherEntry entry = dispatchers.get(ref);
     return entry == null ? null : entry.state;
   }
 
-  public Set<DispatcherRef> dispatcherIds() {
+  public Set<DispatcherKey> dispatcherIds() {
     return Set.copyOf(dispatchers.keySet());
   }
 
-  public DispatcherRef eventTrigger() {
+  public DispatcherKey eventTrigger() {
     return eventTrigger;
   }
 
-  public DispatcherRef redoTrigger() {
+  public DispatcherKey redoTrigger() {
     return redoTrigger;
   }
 

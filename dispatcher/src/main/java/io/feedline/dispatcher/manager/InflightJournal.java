@@ -1,6 +1,6 @@
 package io.feedline.dispatcher.manager;
 
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.proto.InflightOperator;
 import io.feedline.proto.ScheduleAction;
 import java.util.ArrayList;
@@ -22,14 +22,14 @@ final class InflightJournal {
    * own entries without scanning the journal, which holds every create in flight (a hundred thousand
    * while a large changefeed is being placed).
    */
-  private final Map<DispatcherRef, Map<Long, InflightOperator>> operators = new LinkedHashMap<>();
+  private final Map<DispatcherKey, Map<Long, InflightOperator>> operators = new LinkedHashMap<>();
 
-  void put(DispatcherRef ref, InflightOperator operator) {
+  void put(DispatcherKey ref, InflightOperator operator) {
     operators.computeIfAbsent(ref, r -> new LinkedHashMap<>(2)).put(operator.getEpoch(), operator);
   }
 
   /** The dispatcher is Working: its creates, of any epoch, are done. */
-  void removeCreates(DispatcherRef ref) {
+  void removeCreates(DispatcherKey ref) {
     Map<Long, InflightOperator> ofRef = operators.get(ref);
     if (ofRef != null && ofRef.values().removeIf(op -> op.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE) && ofRef.isEmpty()) {
       operators.remove(ref);
@@ -37,7 +37,7 @@ final class InflightJournal {
   }
 
   /** The dispatcher stopped: nothing about it is in flight any more. */
-  void removeAll(DispatcherRef ref) {
+  void removeAll(DispatcherKey ref) {
     operators.remove(ref);
   }
 
@@ -47,7 +47,7 @@ final class InflightJournal {
    * wait for a Stopped that has already been reported); never a stale create (a delayed create from the
    * previous owner must not come back as an add operator for a span the new owner has placed).
    */
-  List<InflightOperator> reportable(long currentEpoch, Set<DispatcherRef> snapshot) {
+  List<InflightOperator> reportable(long currentEpoch, Set<DispatcherKey> snapshot) {
     List<InflightOperator> out = new ArrayList<>();
     operators.forEach((ref, ofRef) -> ofRef.forEach((epoch, op) -> {
       boolean current = epoch == currentEpoch;

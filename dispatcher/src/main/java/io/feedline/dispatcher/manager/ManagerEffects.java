@@ -1,7 +1,7 @@
 package io.feedline.dispatcher.manager;
 
 import com.google.protobuf.Message;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.dispatcher.DispatcherSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,10 +29,10 @@ public record ManagerEffects(List<Message> replies, List<Command> commands, List
   public record Start(DispatcherSpec spec) implements Command {}
 
   /** Stop writing; the runtime reports back with {@link DispatcherManager#dispatcherStopped}. */
-  public record Stop(DispatcherRef ref) implements Command {}
+  public record Stop(DispatcherKey ref) implements Command {}
 
   /** A barrier action for a dispatcher blocked at {@code commitTs}: write the DDL, or pass it. */
-  public record Release(DispatcherRef ref, long commitTs, boolean write) implements Command {}
+  public record Release(DispatcherKey ref, long commitTs, boolean write) implements Command {}
 
   /** Collects effects while one input is decided. */
   static final class Builder {

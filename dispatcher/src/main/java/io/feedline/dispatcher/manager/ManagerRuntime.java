@@ -1,12 +1,12 @@
 package io.feedline.dispatcher.manager;
 
 import com.google.protobuf.Message;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.source.Source;
@@ -43,10 +43,10 @@ public final class ManagerRuntime {
   private final Outbox outbox;
   private final NoticeLog notices;
   private final DispatcherLifecycle lifecycle;
-  private final Map<DispatcherRef, Dispatcher> running = new HashMap<>();
+  private final Map<DispatcherKey, Dispatcher> running = new HashMap<>();
   private final Dispatcher.Listener listener = new Dispatcher.Listener() {
     @Override
-    public void working(DispatcherRef ref) {
+    public void working(DispatcherKey ref) {
       Dispatcher dispatcher = running.get(ref);
       if (dispatcher != null) {
         lifecycle.working(manager.changefeed(), dispatcher.spec());
@@ -55,22 +55,22 @@ public final class ManagerRuntime {
     }
 
     @Override
-    public void progressed(DispatcherRef ref, long checkpointTs, long resolvedTs) {
+    public void progressed(DispatcherKey ref, long checkpointTs, long resolvedTs) {
       manager.dispatcherProgressed(ref, checkpointTs, resolvedTs);
     }
 
     @Override
-    public void blocked(DispatcherRef ref, DdlEvent ddl) {
+    public void blocked(DispatcherKey ref, DdlEvent ddl) {
       apply(manager.dispatcherBlocked(ref, ddl));
     }
 
     @Override
-    public void passed(DispatcherRef ref, DdlEvent ddl, boolean written) {
+    public void passed(DispatcherKey ref, DdlEvent ddl, boolean written) {
       apply(manager.dispatcherPassed(ref, ddl));
     }
 
     @Override
-    public void failed(DispatcherRef ref, Throwable cause) {
+    public void failed(DispatcherKey ref, Throwable cause) {
       Dispatcher dispatcher = running.remove(ref);
       if (dispatcher != null) {
         lifecycle.stopped(manager.changefeed(), dispatcher.spec());

@@ -1,6 +1,6 @@
 package io.feedline.dispatcher.sink;
 
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.proto.TableSpan;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.List;
  * @param epoch the changefeed epoch the writer's dispatcher manager is fenced at: the fencing token
  * @param fromTs the writer's checkpoint before this batch (exclusive lower bound of what it covers)
  */
-public record SinkBatch(DispatcherRef dispatcher, TableSpan span, boolean redo, long epoch, long fromTs, List<ChangeEvent> events,
+public record SinkBatch(DispatcherKey dispatcher, TableSpan span, boolean redo, long epoch, long fromTs, List<ChangeEvent> events,
     long resolvedTs) {
 
   public SinkBatch {

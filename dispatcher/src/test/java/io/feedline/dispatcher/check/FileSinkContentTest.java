@@ -4,7 +4,7 @@ import static io.feedline.common.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class FileSinkContentTest {
 
-  private static final DispatcherRef D = new DispatcherRef(1, 2);
+  private static final DispatcherKey D = new DispatcherKey(1, 2);
 
   private static TableSpan table(long id) {
     return TableSpan.newBuilder().setTableId(id).build();

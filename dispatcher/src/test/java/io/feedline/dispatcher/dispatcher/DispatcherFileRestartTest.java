@@ -2,6 +2,7 @@ package io.feedline.dispatcher.dispatcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -44,7 +45,7 @@ class DispatcherFileRestartTest {
   private static final TableSpan SPAN = Requests.table(TABLE);
 
   /** Runs a dispatcher on its own context until its checkpoint reaches {@code stopAt}, then stops it. */
-  private static long runUntil(Vertx vertx, Sink sink, DispatcherRef ref, long startTs, long stopAt) throws Exception {
+  private static long runUntil(Vertx vertx, Sink sink, DispatcherKey ref, long startTs, long stopAt) throws Exception {
     Context context = vertx.getOrCreateContext();
     Promise<Long> reached = Promise.promise();
     context.runOnContext(v -> {
@@ -53,10 +54,10 @@ class DispatcherFileRestartTest {
       d[0] = new Dispatcher(new DispatcherSpec(ref, SPAN, startTs, false), source, sink, new VertxScheduler(vertx, context, Clock.systemUTC()),
           new Dispatcher.Listener() {
             @Override
-            public void working(DispatcherRef r) {}
+            public void working(DispatcherKey r) {}
 
             @Override
-            public void progressed(DispatcherRef r, long checkpointTs, long resolvedTs) {
+            public void progressed(DispatcherKey r, long checkpointTs, long resolvedTs) {
               if (checkpointTs >= stopAt && !reached.future().isComplete()) {
                 // Stop as soon as the checkpoint passes the mark; what it reports is the restart point.
                 d[0].stop().onComplete(x -> reached.tryComplete(checkpointTs));
@@ -64,16 +65,16 @@ class DispatcherFileRestartTest {
             }
 
             @Override
-            public void blocked(DispatcherRef r, DdlEvent ddl) {
+            public void blocked(DispatcherKey r, DdlEvent ddl) {
               // No maintainer here: the span passes its table's DDLs at once.
               context.runOnContext(x -> d[0].release(ddl.commitTs(), false));
             }
 
             @Override
-            public void passed(DispatcherRef r, DdlEvent ddl, boolean written) {}
+            public void passed(DispatcherKey r, DdlEvent ddl, boolean written) {}
 
             @Override
-            public void failed(DispatcherRef r, Throwable cause) {
+            public void failed(DispatcherKey r, Throwable cause) {
               reached.tryFail(cause);
             }
           }, 200, () -> 5L);

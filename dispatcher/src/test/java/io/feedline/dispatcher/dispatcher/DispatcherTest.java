@@ -2,6 +2,7 @@ package io.feedline.dispatcher.dispatcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 class DispatcherTest {
 
-  private static final DispatcherRef ID = Requests.id(1);
+  private static final DispatcherKey ID = Requests.id(1);
   private static final long UNTIL_TICK = 5_000;
   private static final long UNTIL = TickTimeline.forRate(0).commitTs(UNTIL_TICK);
 
@@ -34,30 +35,30 @@ class DispatcherTest {
 
   private final Dispatcher.Listener listener = new Dispatcher.Listener() {
     @Override
-    public void working(DispatcherRef ref) {
+    public void working(DispatcherKey ref) {
       events.add("working");
     }
 
     @Override
-    public void progressed(DispatcherRef ref, long checkpointTs, long resolvedTs) {
+    public void progressed(DispatcherKey ref, long checkpointTs, long resolvedTs) {
       checkpoints.add(checkpointTs);
     }
 
     @Override
-    public void blocked(DispatcherRef ref, DdlEvent ddl) {
+    public void blocked(DispatcherKey ref, DdlEvent ddl) {
       assertThat(blockedAt).isNull();
       blockedAt = ddl;
     }
 
     @Override
-    public void passed(DispatcherRef ref, DdlEvent ddl, boolean written) {
+    public void passed(DispatcherKey ref, DdlEvent ddl, boolean written) {
       assertThat(ddl).isEqualTo(blockedAt);
       blockedAt = null;
       events.add((written ? "wrote " : "passed ") + ddl.type());
     }
 
     @Override
-    public void failed(DispatcherRef ref, Throwable cause) {
+    public void failed(DispatcherKey ref, Throwable cause) {
       events.add("failed: " + cause.getMessage());
     }
   };

@@ -8,8 +8,8 @@ import static io.feedline.dispatcher.testing.Requests.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.BarrierAction;
@@ -34,9 +34,9 @@ class DispatcherManagerBarrierTest {
 
   private static final String CF = "cf1";
   private static final NodeId N1 = NodeId.of("n1");
-  private static final DispatcherRef TRIGGER = id(0x7);
-  private static final DispatcherRef X = id(0xA);
-  private static final DispatcherRef Y = id(0xB);
+  private static final DispatcherKey TRIGGER = id(0x7);
+  private static final DispatcherKey X = id(0xA);
+  private static final DispatcherKey Y = id(0xB);
   private static final long T = 1_000L << 18;
   private static final DdlEvent TRUNCATE_3 = new DdlEvent(3, T, DdlEvent.Type.TRUNCATE_TABLE, "t3", "TRUNCATE TABLE t3");
   private static final DdlEvent DROP_3 = new DdlEvent(3, T, DdlEvent.Type.DROP_TABLE, "t3", "DROP TABLE t3");
@@ -83,8 +83,8 @@ class DispatcherManagerBarrierTest {
     return (BlockStatusRequest) e.replies().get(0);
   }
 
-  private BlockState heartbeatBlockState(DispatcherRef ref) {
-    return manager.heartbeat().getStatusesList().stream().filter(s -> DispatcherRef.of(s.getId()).equals(ref)).findFirst()
+  private BlockState heartbeatBlockState(DispatcherKey ref) {
+    return manager.heartbeat().getStatusesList().stream().filter(s -> DispatcherKey.of(s.getId()).equals(ref)).findFirst()
         .map(SpanStatus::getBlockState).orElseThrow();
   }
 
@@ -101,7 +101,7 @@ class DispatcherManagerBarrierTest {
     BlockStatusRequest first = onlyBlockStatus(manager.dispatcherBlocked(X, TRUNCATE_3));
     assertThat(first.getEpoch()).as("carries the manager's fenced epoch").isEqualTo(5);
     SpanBlockStatus status = first.getStatuses(0);
-    assertThat(DispatcherRef.of(status.getId())).isEqualTo(X);
+    assertThat(DispatcherKey.of(status.getId())).isEqualTo(X);
     assertThat(status.getState().getBlocked()).isTrue();
     assertThat(status.getState().getBlockTs()).isEqualTo(T);
     assertThat(status.getState().getStage()).isEqualTo(BlockStage.BLOCK_STAGE_WAITING);
@@ -114,7 +114,7 @@ class DispatcherManagerBarrierTest {
     assertThat(heartbeatBlockState(X)).isEqualTo(status.getState());
     assertThat(manager.heartbeat().getWatermark().getCheckpointTs()).as("the blocked span holds the watermark at T-1").isEqualTo(T - 1);
     DispatcherSnapshot snapshot = ((MaintainerBootstrapResponse) manager.bootstrap(N1, 5, bootstrap(CF, 5, Requests.SINK, TRIGGER, null))
-        .replies().get(0)).getDispatchersList().stream().filter(d -> DispatcherRef.of(d.getId()).equals(X)).findFirst().orElseThrow();
+        .replies().get(0)).getDispatchersList().stream().filter(d -> DispatcherKey.of(d.getId()).equals(X)).findFirst().orElseThrow();
     assertThat(snapshot.getBlockState()).as("a new maintainer rebuilds the barrier from the snapshot").isEqualTo(status.getState());
     assertThat(snapshot.getCheckpointTs()).isEqualTo(T - 1);
   }
@@ -173,7 +173,7 @@ class DispatcherManagerBarrierTest {
 
     assertThat(releases(manager.heartbeatResponse(pass(T, 3)))).containsExactly(new ManagerEffects.Release(X, T, false));
     assertThat(heartbeatBlockState(TRIGGER).getStage()).as("the trigger still waits for its WRITE").isEqualTo(BlockStage.BLOCK_STAGE_WAITING);
-    assertThat(manager.blockStatus().getStatusesList()).extracting(s -> DispatcherRef.of(s.getId())).containsExactly(TRIGGER);
+    assertThat(manager.blockStatus().getStatusesList()).extracting(s -> DispatcherKey.of(s.getId())).containsExactly(TRIGGER);
     assertThat(manager.heartbeatResponse(pass(T, 3)).commands()).as("a resent PASS while passing").isEmpty();
 
     manager.dispatcherPassed(X, TRUNCATE_3);

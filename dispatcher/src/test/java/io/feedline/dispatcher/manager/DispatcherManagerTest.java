@@ -14,8 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherHeartbeat;
@@ -39,13 +39,13 @@ class DispatcherManagerTest {
   private static final NodeId N1 = NodeId.of("n1");
   private static final NodeId N2 = NodeId.of("n2");
   private static final NodeId N3 = NodeId.of("n3");
-  private static final DispatcherRef A = id(0xA);
-  private static final DispatcherRef B = id(0xB);
-  private static final DispatcherRef C = id(0xC);
-  private static final DispatcherRef T1 = id(0x71);
-  private static final DispatcherRef T2 = id(0x72);
-  private static final DispatcherRef R1 = id(0x81);
-  private static final DispatcherRef R2 = id(0x82);
+  private static final DispatcherKey A = id(0xA);
+  private static final DispatcherKey B = id(0xB);
+  private static final DispatcherKey C = id(0xC);
+  private static final DispatcherKey T1 = id(0x71);
+  private static final DispatcherKey T2 = id(0x72);
+  private static final DispatcherKey R1 = id(0x81);
+  private static final DispatcherKey R2 = id(0x82);
 
   private DispatcherManager manager;
 
@@ -54,11 +54,11 @@ class DispatcherManagerTest {
     manager = new DispatcherManager(ChangefeedId.of(CF), NodeId.of("self"), () -> 42L);
   }
 
-  private static List<DispatcherRef> started(ManagerEffects e) {
+  private static List<DispatcherKey> started(ManagerEffects e) {
     return e.commands().stream().filter(c -> c instanceof ManagerEffects.Start).map(c -> ((ManagerEffects.Start) c).spec().ref()).toList();
   }
 
-  private static List<DispatcherRef> stopped(ManagerEffects e) {
+  private static List<DispatcherKey> stopped(ManagerEffects e) {
     return e.commands().stream().filter(c -> c instanceof ManagerEffects.Stop).map(c -> ((ManagerEffects.Stop) c).ref()).toList();
   }
 
@@ -67,16 +67,16 @@ class DispatcherManagerTest {
   }
 
   private static List<String> journal(List<InflightOperator> ops) {
-    return ops.stream().map(o -> DispatcherRef.of(o.getId()) + "/" + (o.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE ? "create" : "remove")
+    return ops.stream().map(o -> DispatcherKey.of(o.getId()) + "/" + (o.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE ? "create" : "remove")
         + "@" + o.getEpoch()).toList();
   }
 
-  private static String j(DispatcherRef ref, String action, long epoch) {
+  private static String j(DispatcherKey ref, String action, long epoch) {
     return ref + "/" + action + "@" + epoch;
   }
 
-  private static Map<DispatcherRef, ComponentState> states(DispatcherHeartbeat hb) {
-    return hb.getStatusesList().stream().collect(Collectors.toMap(s -> DispatcherRef.of(s.getId()), SpanStatus::getState));
+  private static Map<DispatcherKey, ComponentState> states(DispatcherHeartbeat hb) {
+    return hb.getStatusesList().stream().collect(Collectors.toMap(s -> DispatcherKey.of(s.getId()), SpanStatus::getState));
   }
 
   private static List<String> reasons(ManagerEffects e) {
@@ -142,7 +142,7 @@ class DispatcherManagerTest {
     // Takeover by a new maintainer at epoch 6.
     MaintainerBootstrapResponse takeover = response(manager.bootstrap(N2, 6, bootstrap(CF, 6)));
     assertThat(takeover.getEpoch()).isEqualTo(6);
-    assertThat(takeover.getDispatchersList()).extracting(d -> DispatcherRef.of(d.getId()), d -> d.getState()).containsExactly(
+    assertThat(takeover.getDispatchersList()).extracting(d -> DispatcherKey.of(d.getId()), d -> d.getState()).containsExactly(
         tuple(A, ComponentState.COMPONENT_STATE_INITIALIZING),
         tuple(B, ComponentState.COMPONENT_STATE_WORKING));
     assertThat(journal(takeover.getOperatorsList()))
@@ -155,7 +155,7 @@ class DispatcherManagerTest {
 
     manager.dispatcherStopped(B, null);
     MaintainerBootstrapResponse after = response(manager.bootstrap(N2, 6, bootstrap(CF, 6)));
-    assertThat(after.getDispatchersList()).extracting(d -> DispatcherRef.of(d.getId())).containsExactly(A, C);
+    assertThat(after.getDispatchersList()).extracting(d -> DispatcherKey.of(d.getId())).containsExactly(A, C);
     assertThat(journal(after.getOperatorsList())).containsExactly(j(C, "create", 6));
   }
 
@@ -187,7 +187,7 @@ class DispatcherManagerTest {
     MaintainerBootstrapResponse first = response(manager.bootstrap(N1, 5, bootstrap(CF, 5, "blackhole://", T1, null)));
     assertThat(first.hasError()).isFalse();
     assertThat(manager.eventTrigger()).isEqualTo(T1);
-    assertThat(first.getDispatchersList()).extracting(d -> DispatcherRef.of(d.getId())).containsExactly(T1);
+    assertThat(first.getDispatchersList()).extracting(d -> DispatcherKey.of(d.getId())).containsExactly(T1);
     ManagerEffects post = manager.postBootstrap(postBootstrap(CF, 5, T1));
     assertThat(started(post)).containsExactly(T1);
     assertThat(((MaintainerPostBootstrapResponse) post.replies().get(0)).hasError()).isFalse();
@@ -228,7 +228,7 @@ class DispatcherManagerTest {
     // A bootstrap without trigger ids (the maintainer lives elsewhere now) reports the trigger, creates none.
     MaintainerBootstrapResponse elsewhere = response(manager.bootstrap(N3, 9, bootstrap(CF, 9)));
     assertThat(elsewhere.hasError()).isFalse();
-    assertThat(elsewhere.getDispatchersList()).extracting(d -> DispatcherRef.of(d.getId())).containsExactlyInAnyOrder(T1, R1);
+    assertThat(elsewhere.getDispatchersList()).extracting(d -> DispatcherKey.of(d.getId())).containsExactlyInAnyOrder(T1, R1);
   }
 
   @Test
@@ -255,7 +255,7 @@ class DispatcherManagerTest {
     ManagerEffects e = manager.schedule(schedule(CF, 5,
         DispatcherSchedule.newBuilder().setSpan(table(1)).setAction(ScheduleAction.SCHEDULE_ACTION_CREATE).build(),
         DispatcherSchedule.newBuilder().setId(A.proto()).setAction(ScheduleAction.SCHEDULE_ACTION_CREATE).build(),
-        DispatcherSchedule.newBuilder().setId(new DispatcherRef(0, 0).proto()).setSpan(table(1)).build(),
+        DispatcherSchedule.newBuilder().setId(new DispatcherKey(0, 0).proto()).setSpan(table(1)).build(),
         DispatcherSchedule.newBuilder().setId(B.proto()).setSpan(table(1)).setActionValue(7).build(),
         createItem(C, table(3), 0)));
     assertThat(reasons(e)).containsExactly("missing_dispatcher_id", "missing_span", "missing_dispatcher_id", "unknown_action");
@@ -358,7 +358,7 @@ class DispatcherManagerTest {
     manager.dispatcherWorking(A);
     manager.dispatcherProgressed(B, 20, 20);
     DispatcherHeartbeat changed = manager.heartbeat();
-    assertThat(changed.getStatusesList()).extracting(s -> DispatcherRef.of(s.getId()), SpanStatus::getState, SpanStatus::getCheckpointTs)
+    assertThat(changed.getStatusesList()).extracting(s -> DispatcherKey.of(s.getId()), SpanStatus::getState, SpanStatus::getCheckpointTs)
         .containsExactly(tuple(A, ComponentState.COMPONENT_STATE_WORKING, 10L), tuple(B, ComponentState.COMPONENT_STATE_INITIALIZING, 20L));
 
     for (int i = 3; i < DispatcherManager.COMPLETE_HEARTBEAT_EVERY; i++) {

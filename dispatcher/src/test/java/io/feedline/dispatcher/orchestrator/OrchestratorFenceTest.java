@@ -9,10 +9,10 @@ import com.google.protobuf.Message;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.testing.RecordingOutbox;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.MaintainerBootstrapResponse;
@@ -35,8 +35,8 @@ class OrchestratorFenceTest {
   private static final String CF = "cf1";
   private static final NodeId N1 = NodeId.of("n1");
   private static final NodeId N2 = NodeId.of("n2");
-  private static final DispatcherRef TRIGGER = id(0x7);
-  private static final DispatcherRef X = id(0x10);
+  private static final DispatcherKey TRIGGER = id(0x7);
+  private static final DispatcherKey X = id(0x10);
 
   /** The fence before the request, established through the orchestrator itself. */
   enum State {

@@ -5,8 +5,8 @@ import static io.feedline.dispatcher.testing.Requests.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.proto.ComponentState;
@@ -31,11 +31,11 @@ class StaleCreateRaceTest {
   private static final NodeId OLD = NodeId.of("old-maintainer-node");
   private static final NodeId NEW = NodeId.of("new-maintainer-node");
   private static final TableSpan SPAN = table(2);
-  private static final DispatcherRef OLD_DISPATCHER = id(0x01D);
-  private static final DispatcherRef NEW_DISPATCHER = id(0x0E3);
+  private static final DispatcherKey OLD_DISPATCHER = id(0x01D);
+  private static final DispatcherKey NEW_DISPATCHER = id(0x0E3);
 
   private final OrchestratorFixture f = new OrchestratorFixture();
-  private final Set<DispatcherRef> everWorking = new HashSet<>();
+  private final Set<DispatcherKey> everWorking = new HashSet<>();
 
   /** Checked after every step: the invariant, from what this node tells the world and writes. */
   private void assertSingleWriter() {
@@ -46,7 +46,7 @@ class StaleCreateRaceTest {
     for (DispatcherHeartbeat hb : f.outbox.of(DispatcherHeartbeat.class)) {
       for (SpanStatus s : hb.getStatusesList()) {
         if (s.getState() == ComponentState.COMPONENT_STATE_WORKING) {
-          everWorking.add(DispatcherRef.of(s.getId()));
+          everWorking.add(DispatcherKey.of(s.getId()));
         }
       }
     }

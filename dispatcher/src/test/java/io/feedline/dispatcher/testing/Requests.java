@@ -1,7 +1,7 @@
 package io.feedline.dispatcher.testing;
 
 import com.google.protobuf.ByteString;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.proto.BarrierAction;
 import io.feedline.proto.ChangefeedInfo;
@@ -27,8 +27,8 @@ public final class Requests {
 
   private Requests() {}
 
-  public static DispatcherRef id(long n) {
-    return new DispatcherRef(0xD15L, n);
+  public static DispatcherKey id(long n) {
+    return new DispatcherKey(0xD15L, n);
   }
 
   public static TableSpan table(long tableId) {
@@ -59,7 +59,7 @@ public final class Requests {
   }
 
   /** To the maintainer's own node: with the table trigger ids ({@code null} = none). */
-  public static MaintainerBootstrapRequest bootstrap(String cf, long epoch, String sink, DispatcherRef eventTrigger, DispatcherRef redoTrigger) {
+  public static MaintainerBootstrapRequest bootstrap(String cf, long epoch, String sink, DispatcherKey eventTrigger, DispatcherKey redoTrigger) {
     MaintainerBootstrapRequest.Builder b = MaintainerBootstrapRequest.newBuilder().setChangefeedId(cf).setEpoch(epoch)
         .setAcceptsPartialHeartbeats(true)
         .setConfig(ByteString.copyFrom(config(SOURCE, sink))).setStartTs(0);
@@ -72,16 +72,16 @@ public final class Requests {
     return b.build();
   }
 
-  public static MaintainerPostBootstrapRequest postBootstrap(String cf, long epoch, DispatcherRef trigger) {
+  public static MaintainerPostBootstrapRequest postBootstrap(String cf, long epoch, DispatcherKey trigger) {
     return MaintainerPostBootstrapRequest.newBuilder().setChangefeedId(cf).setEpoch(epoch).setTableTriggerEventDispatcherId(trigger.proto()).build();
   }
 
-  public static DispatcherSchedule createItem(DispatcherRef id, TableSpan span, long startTs) {
+  public static DispatcherSchedule createItem(DispatcherKey id, TableSpan span, long startTs) {
     return DispatcherSchedule.newBuilder().setId(id.proto()).setSpan(span).setStartTs(startTs)
         .setAction(ScheduleAction.SCHEDULE_ACTION_CREATE).setOperatorType(OperatorType.OPERATOR_TYPE_ADD).build();
   }
 
-  public static DispatcherSchedule removeItem(DispatcherRef id) {
+  public static DispatcherSchedule removeItem(DispatcherKey id) {
     return DispatcherSchedule.newBuilder().setId(id.proto()).setAction(ScheduleAction.SCHEDULE_ACTION_REMOVE)
         .setOperatorType(OperatorType.OPERATOR_TYPE_REMOVE).build();
   }
@@ -90,15 +90,15 @@ public final class Requests {
     return ScheduleDispatcherRequest.newBuilder().setChangefeedId(cf).setEpoch(epoch).addAllItems(Arrays.asList(items)).build();
   }
 
-  public static ScheduleDispatcherRequest create(String cf, long epoch, DispatcherRef id, TableSpan span) {
+  public static ScheduleDispatcherRequest create(String cf, long epoch, DispatcherKey id, TableSpan span) {
     return schedule(cf, epoch, createItem(id, span, 0));
   }
 
-  public static ScheduleDispatcherRequest remove(String cf, long epoch, DispatcherRef id) {
+  public static ScheduleDispatcherRequest remove(String cf, long epoch, DispatcherKey id) {
     return schedule(cf, epoch, removeItem(id));
   }
 
-  public static MergeDispatcherRequest merge(String cf, long epoch, DispatcherRef merged, DispatcherRef... from) {
+  public static MergeDispatcherRequest merge(String cf, long epoch, DispatcherKey merged, DispatcherKey... from) {
     MergeDispatcherRequest.Builder b = MergeDispatcherRequest.newBuilder().setChangefeedId(cf).setEpoch(epoch).setMergedId(merged.proto());
     Arrays.stream(from).forEach(f -> b.addMergedFrom(f.proto()));
     return b.build();

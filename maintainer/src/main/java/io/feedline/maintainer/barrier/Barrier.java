@@ -1,7 +1,7 @@
 package io.feedline.maintainer.barrier;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.BarrierAction;

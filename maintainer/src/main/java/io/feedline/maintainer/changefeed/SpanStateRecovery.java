@@ -1,11 +1,11 @@
 package io.feedline.maintainer.changefeed;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.barrier.Barrier;
 import io.feedline.maintainer.operator.AddSpan;
 import io.feedline.maintainer.operator.RemoveSpan;
 import io.feedline.maintainer.operator.SpanOperatorController;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.proto.ComponentState;

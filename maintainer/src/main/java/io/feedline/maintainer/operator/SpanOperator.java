@@ -1,7 +1,7 @@
 package io.feedline.maintainer.operator;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.OperatorType;

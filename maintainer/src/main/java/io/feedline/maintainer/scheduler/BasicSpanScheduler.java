@@ -1,9 +1,9 @@
 package io.feedline.maintainer.scheduler;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.operator.AddSpan;
 import io.feedline.maintainer.operator.SpanOperatorController;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.OperatorType;

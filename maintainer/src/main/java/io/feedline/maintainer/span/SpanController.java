@@ -1,5 +1,6 @@
 package io.feedline.maintainer.span;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;

@@ -6,9 +6,9 @@ import static io.feedline.maintainer.changefeed.MaintainerHarness.C;
 import static io.feedline.maintainer.changefeed.MaintainerHarness.EPOCH;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;

@@ -8,9 +8,9 @@ import static io.feedline.maintainer.changefeed.MaintainerHarness.RESEND;
 import static io.feedline.maintainer.changefeed.MaintainerHarness.TICK;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.ComponentState;

@@ -5,16 +5,16 @@ import static io.feedline.maintainer.changefeed.MaintainerHarness.B;
 import static io.feedline.maintainer.changefeed.MaintainerHarness.C;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.maintainer.operator.MoveSpan;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;
-import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.DrainProgress;
 import io.feedline.proto.DrainTarget;
+import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.feedline.proto.TableSpan;
 import java.util.HashMap;

@@ -3,8 +3,8 @@ package io.feedline.maintainer.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.proto.ComponentState;

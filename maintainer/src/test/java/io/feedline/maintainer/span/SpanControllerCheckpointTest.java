@@ -2,6 +2,7 @@ package io.feedline.maintainer.span;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.testing.TestSeeds;
 import io.feedline.proto.TableSpan;

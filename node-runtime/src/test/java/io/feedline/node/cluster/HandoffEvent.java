@@ -1,8 +1,8 @@
 package io.feedline.node.cluster;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.proto.TableSpan;
 
 /**
@@ -18,16 +18,16 @@ sealed interface HandoffEvent {
   ChangefeedId changefeed();
 
   /** A dispatcher subscribed and may write from now on. */
-  record Working(long seq, ChangefeedId changefeed, NodeId node, DispatcherRef dispatcher, TableSpan span) implements HandoffEvent {}
+  record Working(long seq, ChangefeedId changefeed, NodeId node, DispatcherKey dispatcher, TableSpan span) implements HandoffEvent {}
 
   /** A dispatcher stopped with no write in flight: nothing of it writes any more. */
-  record Stopped(long seq, ChangefeedId changefeed, NodeId node, DispatcherRef dispatcher, TableSpan span) implements HandoffEvent {}
+  record Stopped(long seq, ChangefeedId changefeed, NodeId node, DispatcherKey dispatcher, TableSpan span) implements HandoffEvent {}
 
   /**
    * The maintainer at {@code epoch} sent (or resent) a schedule item of a span move: the removal of the
    * origin dispatcher ({@code create} false) or the creation of the destination one.
    */
-  record MoveItem(long seq, ChangefeedId changefeed, long epoch, TableSpan span, DispatcherRef dispatcher, boolean create)
+  record MoveItem(long seq, ChangefeedId changefeed, long epoch, TableSpan span, DispatcherKey dispatcher, boolean create)
       implements HandoffEvent {}
 
   /**
@@ -37,5 +37,5 @@ sealed interface HandoffEvent {
   record MaintainerLeaving(long seq, ChangefeedId changefeed, long epoch) implements HandoffEvent {}
 
   /** The maintainer at {@code epoch} asked its own node for the table trigger {@code trigger}. */
-  record TriggerNamed(long seq, ChangefeedId changefeed, long epoch, DispatcherRef trigger) implements HandoffEvent {}
+  record TriggerNamed(long seq, ChangefeedId changefeed, long epoch, DispatcherKey trigger) implements HandoffEvent {}
 }

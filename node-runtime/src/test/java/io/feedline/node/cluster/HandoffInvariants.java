@@ -2,7 +2,7 @@ package io.feedline.node.cluster;
 
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.id.ChangefeedId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.node.cluster.HandoffEvent.MaintainerLeaving;
@@ -71,7 +71,7 @@ final class HandoffInvariants {
 
   private record TableOf(ChangefeedId changefeed, long tableId) {}
 
-  private record MoveOf(ChangefeedId changefeed, TableSpan span, DispatcherRef dispatcher) {}
+  private record MoveOf(ChangefeedId changefeed, TableSpan span, DispatcherKey dispatcher) {}
 
   /** One Working life of a dispatcher: from its Working event to its Stopped one (null while it runs). */
   private static final class Life {
@@ -93,12 +93,12 @@ final class HandoffInvariants {
     Map<MoveOf, List<MoveItem>> creates = new HashMap<>();
     Map<ChangefeedId, List<MaintainerLeaving>> leaving = new HashMap<>();
     Map<ChangefeedId, List<TriggerNamed>> named = new HashMap<>();
-    Map<TableOf, Map<DispatcherRef, Life>> running = new HashMap<>();
+    Map<TableOf, Map<DispatcherKey, Life>> running = new HashMap<>();
     Map<SpanKey, List<Life>> lives = new LinkedHashMap<>();
 
     for (HandoffEvent e : events) {
       if (e instanceof Working w) {
-        Map<DispatcherRef, Life> table = running.computeIfAbsent(new TableOf(w.changefeed(), w.span().getTableId()), k -> new LinkedHashMap<>());
+        Map<DispatcherKey, Life> table = running.computeIfAbsent(new TableOf(w.changefeed(), w.span().getTableId()), k -> new LinkedHashMap<>());
         for (Life other : table.values()) {
           if (Spans.overlaps(other.working.span(), w.span())) {
             violations.add(ONE_WRITER + ": " + new SpanKey(w.changefeed(), w.span()) + " " + at(w) + " started Working while "
@@ -109,7 +109,7 @@ final class HandoffInvariants {
         table.put(w.dispatcher(), life);
         lives.computeIfAbsent(new SpanKey(w.changefeed(), w.span()), k -> new ArrayList<>()).add(life);
       } else if (e instanceof Stopped s) {
-        Map<DispatcherRef, Life> table = running.get(new TableOf(s.changefeed(), s.span().getTableId()));
+        Map<DispatcherKey, Life> table = running.get(new TableOf(s.changefeed(), s.span().getTableId()));
         Life life = table == null ? null : table.remove(s.dispatcher());
         if (life != null) {
           life.stopped = s; // a dispatcher stopped before it got to Working was never a writer

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.node.cluster.HandoffEvent.MaintainerLeaving;
 import io.feedline.node.cluster.HandoffEvent.MoveItem;
@@ -26,29 +26,29 @@ class HandoffInvariantsTest {
   private static final NodeId N2 = NodeId.of("n2");
   private static final TableSpan T1 = TableSpan.newBuilder().setTableId(1).build();
   private static final TableSpan TRIGGER = TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build();
-  private static final DispatcherRef D1 = new DispatcherRef(1, 1);
-  private static final DispatcherRef D2 = new DispatcherRef(1, 2);
-  private static final DispatcherRef D3 = new DispatcherRef(1, 3);
+  private static final DispatcherKey D1 = new DispatcherKey(1, 1);
+  private static final DispatcherKey D2 = new DispatcherKey(1, 2);
+  private static final DispatcherKey D3 = new DispatcherKey(1, 3);
 
   private final List<HandoffEvent> history = new ArrayList<>();
   private long seq;
 
-  private HandoffInvariantsTest working(NodeId node, DispatcherRef d, TableSpan span) {
+  private HandoffInvariantsTest working(NodeId node, DispatcherKey d, TableSpan span) {
     history.add(new Working(++seq, CF, node, d, span));
     return this;
   }
 
-  private HandoffInvariantsTest stopped(NodeId node, DispatcherRef d, TableSpan span) {
+  private HandoffInvariantsTest stopped(NodeId node, DispatcherKey d, TableSpan span) {
     history.add(new Stopped(++seq, CF, node, d, span));
     return this;
   }
 
-  private HandoffInvariantsTest moveRemove(long epoch, DispatcherRef origin) {
+  private HandoffInvariantsTest moveRemove(long epoch, DispatcherKey origin) {
     history.add(new MoveItem(++seq, CF, epoch, T1, origin, false));
     return this;
   }
 
-  private HandoffInvariantsTest moveCreate(long epoch, DispatcherRef destination) {
+  private HandoffInvariantsTest moveCreate(long epoch, DispatcherKey destination) {
     history.add(new MoveItem(++seq, CF, epoch, T1, destination, true));
     return this;
   }
@@ -87,7 +87,7 @@ class HandoffInvariantsTest {
     working(N1, D1, range(1, "a", "c")).working(N2, D2, range(1, "c", "e")).working(N2, D3, range(2, "a", "c"));
     assertThat(check().violations()).isEmpty();
 
-    working(N1, new DispatcherRef(1, 4), range(1, "b", "d"));
+    working(N1, new DispatcherKey(1, 4), range(1, "b", "d"));
     assertThat(check().violations()).hasSize(2).allSatisfy(v -> assertThat(v).startsWith(HandoffInvariants.ONE_WRITER));
   }
 

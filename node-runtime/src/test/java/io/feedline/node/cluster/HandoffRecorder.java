@@ -1,12 +1,12 @@
 package io.feedline.node.cluster;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.common.messaging.MessageInterceptor;
 import io.feedline.common.messaging.Route;
 import io.feedline.common.messaging.Verdict;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.dispatcher.DispatcherSpec;
 import io.feedline.dispatcher.manager.DispatcherLifecycle;
 import io.feedline.node.NodeRuntime;
@@ -67,7 +67,7 @@ final class HandoffRecorder implements MessageInterceptor {
         for (DispatcherSchedule item : r.getItemsList()) {
           if (item.getOperatorType() == OperatorType.OPERATOR_TYPE_MOVE && !item.getRedo()) {
             events.add(new HandoffEvent.MoveItem(seq.incrementAndGet(), ChangefeedId.of(r.getChangefeedId()), r.getEpoch(), item.getSpan(),
-                DispatcherRef.of(item.getId()), item.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE));
+                DispatcherKey.of(item.getId()), item.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE));
           }
         }
       }
@@ -81,7 +81,7 @@ final class HandoffRecorder implements MessageInterceptor {
         MaintainerBootstrapRequest r = (MaintainerBootstrapRequest) ControlPayloads.unwrap(envelope);
         if (r.hasTableTriggerEventDispatcherId()) {
           events.add(new HandoffEvent.TriggerNamed(seq.incrementAndGet(), ChangefeedId.of(r.getChangefeedId()), r.getEpoch(),
-              DispatcherRef.of(r.getTableTriggerEventDispatcherId())));
+              DispatcherKey.of(r.getTableTriggerEventDispatcherId())));
         }
       }
       default -> {

@@ -6,10 +6,10 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.ManualScheduler;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
@@ -23,7 +23,6 @@ import io.feedline.maintainer.MaintainerServices;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
 import io.feedline.maintainer.changefeed.MaintainerConfig;
 import io.feedline.maintainer.changefeed.MaintainerRuntime;
-import io.feedline.maintainer.span.DispatcherKey;
 import io.feedline.maintainer.span.SpanRanges;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.BlockStatusRequest;
@@ -254,8 +253,7 @@ class MaintainerFailoverTest {
         continue;
       }
       DispatcherManager manager = runtime.manager();
-      for (DispatcherRef ref : manager.dispatcherIds()) {
-        DispatcherKey id = new DispatcherKey(ref.high(), ref.low());
+      for (DispatcherKey id : manager.dispatcherIds()) {
         if (id.equals(m.trigger())) {
           continue;
         }
@@ -280,12 +278,12 @@ class MaintainerFailoverTest {
     for (SpanReplication r : m.spans().all()) {
       assertThat(this.live).contains(r.node());
       DispatcherManager manager = orchestrator(r.node()).manager(CF).manager();
-      assertThat(manager.state(new DispatcherRef(r.dispatcher().high(), r.dispatcher().low())))
+      assertThat(manager.state(r.dispatcher()))
           .as("%s", r).isEqualTo(ComponentState.COMPONENT_STATE_WORKING);
       assertThat(seen.add(r.dispatcher())).isTrue();
     }
     DispatcherManager own = orchestrator(B).manager(CF).manager();
-    assertThat(own.eventTrigger()).isEqualTo(new DispatcherRef(m.trigger().high(), m.trigger().low()));
+    assertThat(own.eventTrigger()).isEqualTo(m.trigger());
     for (long table = 1; table <= TABLES; table++) {
       List<TableSpan> spans = new ArrayList<>(m.spans().ofTable(table));
       assertThat(spans).as("table %d is replicated", table).isNotEmpty();

@@ -3,8 +3,8 @@ package io.feedline.node.simulation;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import io.vertx.core.Future;
@@ -74,7 +74,7 @@ final class ClusterInvariants {
       var span = w.dispatcher().getSpan();
       String key = w.changefeed() + " table " + span.getTableId() + " [" + span.getStartKey().toStringUtf8() + ", "
           + span.getEndKey().toStringUtf8() + ")";
-      writers.computeIfAbsent(key, k -> new TreeSet<>()).add(w.node() + "/" + DispatcherRef.of(w.dispatcher().getId()));
+      writers.computeIfAbsent(key, k -> new TreeSet<>()).add(w.node() + "/" + DispatcherKey.of(w.dispatcher().getId()));
     }
     writers.values().removeIf(set -> set.size() < 2);
     writers.forEach((span, who) -> {

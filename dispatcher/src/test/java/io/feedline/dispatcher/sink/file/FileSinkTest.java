@@ -2,8 +2,8 @@ package io.feedline.dispatcher.sink.file;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.testing.Await;
-import io.feedline.dispatcher.dispatcher.DispatcherRef;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class FileSinkTest {
 
-  private static final DispatcherRef D1 = new DispatcherRef(1, 1);
+  private static final DispatcherKey D1 = new DispatcherKey(1, 1);
   private static final TableSpan T7 = TableSpan.newBuilder().setTableId(7).build();
   private static final TableSpan DDL = TableSpan.newBuilder().setTableId(0).build();
 
@@ -66,8 +66,8 @@ class FileSinkTest {
 
   @Test
   void theSpanRecordKeepsTheFencingTokenAndRefusesWritesFromAnOlderEpoch(Vertx vertx, @TempDir Path dir) throws Exception {
-    DispatcherRef zombie = new DispatcherRef(9, 9);
-    DispatcherRef owner = new DispatcherRef(2, 2);
+    DispatcherKey zombie = new DispatcherKey(9, 9);
+    DispatcherKey owner = new DispatcherKey(2, 2);
     Sink zombieSide = await(FileSink.open(vertx, dir));
     // Another process's sink on the same directory: the token lives in the files, not in memory.
     Sink ownerSide = await(FileSink.open(vertx, dir));
@@ -82,7 +82,7 @@ class FileSinkTest {
     // An empty batch is fenced too, and the same epoch from another dispatcher (a move) is accepted.
     assertThat(Await.awaitFailure(zombieSide.write(new SinkBatch(zombie, T7, false, 5, 12, List.of(), 50))))
         .isInstanceOf(FencedWriteException.class);
-    DispatcherRef moved = new DispatcherRef(3, 3);
+    DispatcherKey moved = new DispatcherKey(3, 3);
     await(ownerSide.write(new SinkBatch(moved, T7, false, 6, 20, List.of(r3), 45)));
 
     List<String> lines = Files.readAllLines(FileSink.tableFile(dir, 7, false));

@@ -1,12 +1,13 @@
-package io.feedline.maintainer.span;
+package io.feedline.common.id;
 
 import io.feedline.proto.DispatcherId;
 import java.util.random.RandomGenerator;
 
 /**
- * A dispatcher's 128-bit id as a value (map key, log field, wire {@link DispatcherId}). The maintainer
- * draws a fresh one for every dispatcher it creates, so a re-created span never reuses an old id and a
- * delayed message about the old dispatcher can never be mistaken for the new one.
+ * A dispatcher's 128-bit id as a value: map key, log field ({@code 32 hex digits}) and wire
+ * {@link DispatcherId}, the same on the maintainer and the dispatcher side. The maintainer draws a fresh
+ * one for every dispatcher it creates, so a re-created span never reuses an old id and a delayed message
+ * about the old dispatcher can never be mistaken for the new one.
  */
 public record DispatcherKey(long high, long low) {
 
@@ -25,6 +26,7 @@ public record DispatcherKey(long high, long low) {
     return new DispatcherKey(high, low);
   }
 
+  /** The all-zero id is what an unset proto field reads as: no dispatcher. */
   public boolean isMissing() {
     return high == 0 && low == 0;
   }
