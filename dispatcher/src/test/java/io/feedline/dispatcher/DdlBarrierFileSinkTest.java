@@ -100,11 +100,7 @@ class DdlBarrierFileSinkTest {
   @Test
   void theWriterWritesTheDdlOnceAndTheSpanWritesNothingAboveItBeforeThePass(@TempDir Path dir) throws Exception {
     DatagenModel model = DatagenModel.of(new DatagenSpec(TABLES, 7, 0, 0));
-    long createTick = 1;
-    while (model.ddlAt(1, createTick) == null) {
-      createTick++;
-    }
-    assertThat(model.ddlAt(1, createTick).type()).as("a table's first DDL").isEqualTo(DdlEvent.Type.CREATE_TABLE);
+    long createTick = model.firstCreateTick(1);
     long createTs = model.ddlAt(1, createTick).commitTs();
     long ddlTick = createTick + 1;
     while (model.ddlAt(1, ddlTick) == null) {

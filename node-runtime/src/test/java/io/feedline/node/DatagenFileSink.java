@@ -37,7 +37,7 @@ public final class DatagenFileSink {
         List<ChangeEvent> events = new ArrayList<>();
         for (long tick = timeline.lastTickAtOrBelow(start) + 1; tick <= timeline.lastTickAtOrBelow(checkpoint); tick++) {
           if (table == 0) {
-            DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
+            DdlEvent ddl = model.ddlAt(tick);
             if (ddl != null) {
               events.add(ddl);
             }

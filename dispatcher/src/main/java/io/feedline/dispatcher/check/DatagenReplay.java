@@ -36,7 +36,7 @@ public final class DatagenReplay {
     }
     List<ChangeLine> out = new ArrayList<>();
     for (long tick = first; tick <= last; tick++) {
-      DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
+      DdlEvent ddl = model.ddlAt(tick);
       if (ddl != null) {
         out.add(ChangeLine.of(ddl));
         continue; // a DDL tick carries no row change of any table

@@ -66,10 +66,11 @@ class MaintainerFailoverTest {
   private static final int TABLES = 6;
   private static final String SOURCE = "datagen://?tables=" + TABLES + "&seed=1&rate=1";
   /**
-   * One upstream tick per second; the changefeed starts at a tick from which every table exists until the test ends
-   * (at most 5 waits of 30 s of simulated time).
+   * One upstream tick per second; the changefeed starts inside a stretch in which every table exists, 10 ticks
+   * after its start (no table is created at the start ts), until the test ends (4 waits of at most 30 s of
+   * simulated time and 1 s more).
    */
-  private static final long START_TICK = everyTableExistsFrom(DatagenModel.of(DatagenSpec.parse(EndpointUri.parse("source", SOURCE))), 300);
+  private static final long START_TICK = everyTableExistsFrom(DatagenModel.of(DatagenSpec.parse(EndpointUri.parse("source", SOURCE))), 310) + 10;
   private static final long START_TS = TickTimeline.forRate(1).commitTs(START_TICK);
   private static final ChangefeedInfo INFO = ChangefeedInfo.newBuilder().setId(CF.value()).setSourceUri(SOURCE).setSinkUri("blackhole://").build();
 

@@ -26,10 +26,11 @@ import java.util.Map;
  *   <li>Each table lives through <em>periods</em> of {@code P} ticks (per table, a multiple of {@code M},
  *       at least about 2048), shifted by its own phase of {@code f} DDL slots ({@code 0 <= f < P / M}).
  *       Table {@code t}'s local offset at tick {@code k} is {@code o = (k - 1 - 2(t - 1) - f M) mod P};
- *       period {@code n} holds the ticks with {@code floor((k - 1 - 2(t - 1) - f M) / P) == n}. The phases
- *       spread the DDLs over time: without them every table of one period length would reach its CREATE
- *       (or TRUNCATE, or DROP) in the same sweep of {@code M} ticks, and sweeps with no DDL at all would
- *       follow one another for minutes.</li>
+ *       period {@code n} holds the ticks with {@code floor((k - 1 - 2(t - 1) - f M) / P) == n}. Ticks
+ *       before period 0 all count as the last tick of period -1, past its drop: the table does not exist
+ *       yet. The phases spread the DDLs over time: without them every table of one period length would
+ *       reach its CREATE (or TRUNCATE, or DROP) in the same sweep of {@code M} ticks, and sweeps with no
+ *       DDL at all would follow one another for minutes.</li>
  *   <li>DDLs sit on offsets that are multiples of {@code M}: CREATE TABLE at 0, an optional TRUNCATE
  *       near {@code P/4}, an optional ADD COLUMN near {@code P/2}, DROP TABLE at {@code P - M}.</li>
  *   <li>Row changes sit on odd offsets. Row {@code j} may be inserted at {@code 2j+1}; it lives an even
@@ -167,8 +168,22 @@ public final class DatagenModel {
     return ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(key).array());
   }
 
+  /** The DDL at {@code tick}, of whichever table's slot it is, or null: what the table trigger reads there. */
+  public DdlEvent ddlAt(long tick) {
+    return ddlAt(ddlSlotOwner(tick), tick);
+  }
+
+  /** The tick of {@code tableId}'s first CREATE TABLE: the start of its period 0, where its phase puts it. */
+  public long firstCreateTick(long tableId) {
+    return firstCreateTick(tableId, slots(tableId));
+  }
+
+  private long firstCreateTick(long tableId, int slots) {
+    return 1 + 2 * (tableId - 1) + ddlStride() * phase(tableId, slots);
+  }
+
   /** The table whose DDL slot {@code tick} is (0 if none): the only table that can have a DDL there. */
-  public long ddlSlotOwner(long tick) {
+  private long ddlSlotOwner(long tick) {
     long local = Math.floorMod(tick - 1, ddlStride());
     return (local & 1) == 0 ? local / 2 + 1 : 0;
   }
@@ -179,12 +194,10 @@ public final class DatagenModel {
 
   private Period period(long tableId, long tick) {
     int stride = (int) ddlStride();
-    int base = Math.max(8, (2048 + stride - 1) / stride);
-    int slots = base + (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), (long) base / 2);
+    int slots = slots(tableId);
     int length = stride * slots;
-    long phase = Math.floorMod(hash(tableId, 0, 0, SALT_PHASE), (long) slots);
     // Before period 0 the table does not exist yet: every such tick is the last tick of period -1, past its drop.
-    long local = Math.max(-1, tick - 1 - 2 * (tableId - 1) - stride * phase);
+    long local = Math.max(-1, tick - firstCreateTick(tableId, slots));
     long index = Math.floorDiv(local, length);
     int offset = (int) Math.floorMod(local, (long) length);
     long truncate = hash(tableId, index, 0, SALT_TRUNCATE);
@@ -192,6 +205,18 @@ public final class DatagenModel {
     int truncateAt = (truncate & 1) == 0 ? -1 : stride * (slots / 4 + (int) Math.floorMod(truncate >>> 1, (long) slots / 8));
     int addColumnAt = (addColumn & 1) == 0 ? -1 : stride * (slots / 2 + (int) Math.floorMod(addColumn >>> 1, (long) slots / 8));
     return new Period(index, length, offset, truncateAt, addColumnAt, length - stride);
+  }
+
+  /** The length of {@code tableId}'s periods in DDL slots. */
+  private int slots(long tableId) {
+    int stride = (int) ddlStride();
+    int base = Math.max(8, (2048 + stride - 1) / stride);
+    return base + (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), (long) base / 2);
+  }
+
+  /** How many DDL slots {@code tableId}'s periods are shifted by: {@code 0 <= phase < slots}. */
+  private long phase(long tableId, int slots) {
+    return Math.floorMod(hash(tableId, 0, 0, SALT_PHASE), (long) slots);
   }
 
   /** Row {@code j} of period {@code p}, or null if that slot inserts no row. */

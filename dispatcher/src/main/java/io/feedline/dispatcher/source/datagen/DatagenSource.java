@@ -141,7 +141,7 @@ public final class DatagenSource implements Source {
     private void collect(long tick, List<ChangeEvent> into) {
       long table = span.getTableId();
       if (table == DDL_TABLE_ID) {
-        DdlEvent ddl = model.ddlAt(model.ddlSlotOwner(tick), tick);
+        DdlEvent ddl = model.ddlAt(tick);
         if (ddl != null) {
           into.add(ddl);
         }

@@ -188,6 +188,7 @@ class DatagenSourceTest {
             case DELETE -> assertThat(rows.remove(row.key())).as(at).isEqualTo(row.before());
           }
         }
+        assertThat(model.existsAt(t, tick)).as("table %d exists at tick %d as its DDLs left it; %s", t, tick, REPLAY).isEqualTo(exists);
       }
     }
     assertThat(ops).containsExactlyInAnyOrder(RowChange.Op.values());
@@ -224,22 +225,13 @@ class DatagenSourceTest {
     assertThat(scheduler.pending()).as("cancel leaves no timer behind").isZero();
   }
 
-  /** The tick of {@code table}'s first DDL, its CREATE. */
-  private static long firstDdlTick(DatagenModel model, long table) {
-    long tick = 1;
-    while (model.ddlAt(table, tick) == null) {
-      tick++;
-    }
-    return tick;
-  }
-
   private static long ms(long millis) {
     return millis << 18;
   }
 
   @Test
   void pastUntilTheUpstreamIsIdleUntilCancelled() {
-    long lastTick = firstDdlTick(new DatagenModel(SEED, 2, UNTHROTTLED), 1) + 100;
+    long lastTick = new DatagenModel(SEED, 2, UNTHROTTLED).firstCreateTick(1) + 100;
     long until = UNTHROTTLED.commitTs(lastTick) + 7;
     DatagenSource source = source(SEED, 2, 0, until);
     assertThat(readAll(source, table(1), 0, UNTHROTTLED.commitTs(lastTick), 1000)).as(REPLAY).isNotEmpty();
