@@ -6,6 +6,8 @@ import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.DrainProgress;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 /**
  * The coordinator's view of one changefeed: the persisted records (always what the last write or bump
@@ -20,8 +22,8 @@ final class Changefeed {
   private long maintainerEpoch;
   /** The maintainer's last reported checkpoint, not yet persisted when above the record's. */
   long reportedCheckpoint;
-  /** A registry write for this changefeed is in flight: the next one waits for its revisions. */
-  boolean writing;
+  /** A registry write for this changefeed is in flight (null when none): the next one waits for its revisions. */
+  private Promise<Void> writeInFlight;
   long retryAt;
   long backoffMillis;
   long warningSince;
@@ -50,6 +52,31 @@ final class Changefeed {
     record = record.infoRevision() > written.infoRevision()
         ? new ChangefeedRecord(record.info(), record.infoRevision(), written.status(), written.statusRevision())
         : written;
+  }
+
+  boolean writing() {
+    return writeInFlight != null;
+  }
+
+  void beginWrite() {
+    writeInFlight = Promise.promise();
+  }
+
+  /**
+   * The write in flight ended, its outcome already applied here (or the changefeed dropped): writes queued
+   * behind it go on, in order, each comparing against the revisions this one left.
+   */
+  void endWrite() {
+    Promise<Void> ended = writeInFlight;
+    writeInFlight = null;
+    if (ended != null) {
+      ended.complete();
+    }
+  }
+
+  /** Completes once no write of this changefeed is in flight. */
+  Future<Void> writeEnded() {
+    return writeInFlight == null ? Future.succeededFuture() : writeInFlight.future();
   }
 
   void adopt(NodeId node, long epoch) {

@@ -413,7 +413,7 @@ public final class Coordinator {
       return;
     }
     List<ChangefeedId> absent = changefeeds.values().stream()
-        .filter(cf -> cf.owner() == null && !cf.writing && !operators.busy(cf.id()) && cf.wantsMaintainer(now))
+        .filter(cf -> cf.owner() == null && !cf.writing() && !operators.busy(cf.id()) && cf.wantsMaintainer(now))
         .map(Changefeed::id).toList();
     if (absent.isEmpty()) {
       return;
@@ -524,7 +524,7 @@ public final class Coordinator {
 
   private void driveStops() {
     for (Changefeed cf : changefeeds.values()) {
-      if (!cf.stopping() || cf.writing || operators.busy(cf.id())) {
+      if (!cf.stopping() || cf.writing() || operators.busy(cf.id())) {
         continue;
       }
       boolean removed = cf.progress() == ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING;
@@ -553,15 +553,15 @@ public final class Coordinator {
 
   private void completeStop(Changefeed cf, boolean removed) {
     if (removed) {
-      cf.writing = true;
+      cf.beginWrite();
       store.delete(cf.record).onComplete(ar -> {
-        cf.writing = false;
         if (ar.succeeded()) {
           changefeeds.remove(cf.id());
           LOG.info("event=changefeed_removed changefeed={}", cf.id());
         } else {
           refresh(cf);
         }
+        cf.endWrite();
       });
       return;
     }
@@ -584,7 +584,7 @@ public final class Coordinator {
       return;
     }
     List<ChangefeedId> onTarget = changefeeds.values().stream()
-        .filter(cf -> target.equals(cf.owner()) && !cf.writing && !cf.stopping() && !operators.busy(cf.id()))
+        .filter(cf -> target.equals(cf.owner()) && !cf.writing() && !cf.stopping() && !operators.busy(cf.id()))
         .map(Changefeed::id).toList();
     int allowed = drain.movesAllowed(onTarget.size(), drainMoves.size());
     List<NodeId> destinations = schedulableNodes();
@@ -682,7 +682,7 @@ public final class Coordinator {
   // ---- errors, warning and retry ----------------------------------------------------------------------
 
   private void onMaintainerError(Changefeed cf, RunningError error) {
-    if (cf.writing || (cf.state() != ChangefeedState.CHANGEFEED_STATE_NORMAL && cf.state() != ChangefeedState.CHANGEFEED_STATE_WARNING)) {
+    if (cf.writing() || (cf.state() != ChangefeedState.CHANGEFEED_STATE_NORMAL && cf.state() != ChangefeedState.CHANGEFEED_STATE_WARNING)) {
       return;
     }
     long now = clock.nowMillis();
@@ -698,16 +698,16 @@ public final class Coordinator {
         failed ? -1 : cf.backoffMillis, error.getCode(), error.getMessage());
     // Through the bump: the erroring maintainer's epoch becomes stale, so it is removed with its own
     // epoch, and the retry (after the backoff) starts a new owner above it.
-    cf.writing = true;
+    cf.beginWrite();
     timestamps.get()
         .compose(candidate -> store.bump(EpochBump.of(cf.id(), candidate).withState(next, error)))
         .onComplete(ar -> {
-          cf.writing = false;
           if (ar.succeeded()) {
             cf.record = ar.result();
           } else {
             refresh(cf);
           }
+          cf.endWrite();
         });
   }
 
@@ -728,13 +728,15 @@ public final class Coordinator {
       return;
     }
     List<ChangefeedStore.StatusWrite> writes = new ArrayList<>();
+    List<Changefeed> writing = new ArrayList<>();
     List<Changefeed> finished = new ArrayList<>();
     for (Changefeed cf : changefeeds.values()) {
       ChangefeedStatus persisted = cf.record.status();
-      if (cf.writing || cf.reportedCheckpoint <= persisted.getCheckpointTs()) {
+      if (cf.writing() || cf.reportedCheckpoint <= persisted.getCheckpointTs()) {
         continue;
       }
       writes.add(new ChangefeedStore.StatusWrite(cf.record, persisted.toBuilder().setCheckpointTs(cf.reportedCheckpoint).build()));
+      writing.add(cf);
       long target = cf.record.info().getTargetTs();
       if (target != 0 && cf.reportedCheckpoint >= target && cf.state() == ChangefeedState.CHANGEFEED_STATE_NORMAL) {
         finished.add(cf);
@@ -744,22 +746,21 @@ public final class Coordinator {
       return;
     }
     persistingCheckpoints = true;
-    writes.forEach(w -> changefeeds.get(w.current().id()).writing = true);
+    writing.forEach(Changefeed::beginWrite);
     store.writeStatuses(writes).onComplete(ar -> {
       persistingCheckpoints = false;
       Map<ChangefeedId, ChangefeedRecord> written = ar.succeeded() ? ar.result() : Map.of();
-      for (ChangefeedStore.StatusWrite w : writes) {
-        Changefeed cf = changefeeds.get(w.current().id());
-        if (cf == null) {
-          continue;
+      for (Changefeed cf : writing) {
+        if (changefeeds.get(cf.id()) == cf) {
+          ChangefeedRecord r = written.get(cf.id());
+          if (r != null) {
+            cf.statusWritten(r);
+          } else {
+            refresh(cf);
+          }
         }
-        cf.writing = false;
-        ChangefeedRecord r = written.get(cf.id());
-        if (r != null) {
-          cf.statusWritten(r);
-        } else {
-          refresh(cf);
-        }
+        // Even for a changefeed dropped meanwhile: what is queued behind this write must not wait for ever.
+        cf.endWrite();
       }
       finished.forEach(cf -> setState(cf.id(), ChangefeedState.CHANGEFEED_STATE_FINISHED, ChangefeedProgress.CHANGEFEED_PROGRESS_STOPPING));
     });
@@ -779,11 +780,13 @@ public final class Coordinator {
     if (cf == null) {
       return Future.failedFuture(notFound(id));
     }
-    if (cf.writing) {
-      return Future.failedFuture(new CoordinatorException(Reason.UNAVAILABLE, "changefeed " + id + " is being updated; retry"));
+    if (cf.writing()) {
+      // Queued behind the write in flight (a checkpoint batch, an epoch bump, another admin call), never
+      // refused for it: one changefeed's writes are serialized, each against the revisions the last left.
+      return cf.writeEnded().compose(v -> mutate(id, change));
     }
-    cf.writing = true;
-    return attemptMutate(cf, change, 1).onComplete(ar -> cf.writing = false);
+    cf.beginWrite();
+    return attemptMutate(cf, change, 1).onComplete(ar -> cf.endWrite());
   }
 
   private Future<ChangefeedRecord> attemptMutate(Changefeed cf, Function<ChangefeedRecord, Future<ChangefeedRecord>> change, int attempt) {

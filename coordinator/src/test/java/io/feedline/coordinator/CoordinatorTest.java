@@ -17,6 +17,7 @@ import io.feedline.proto.MaintainerHeartbeat;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -264,6 +265,37 @@ class CoordinatorTest {
     assertThat(resumed.info().hasError()).isFalse();
     assertThat(h.persisted("cf1").info().hasError()).isFalse();
     h.stepUntil("running again", () -> h.settled("cf1"), 10);
+  }
+
+  @Test
+  void anAdminCallDuringACheckpointWriteIsQueuedBehindItNotRefused() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+
+    // The next checkpoint write of cf1 (its status key alone) is held in flight until released.
+    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+    AtomicBoolean held = new AtomicBoolean();
+    h.store.beforeTxn(txn -> {
+      boolean checkpointWrite = txn.success().stream().anyMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/status/cf1"))
+          && txn.success().stream().noneMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/info/cf1"));
+      return checkpointWrite && held.compareAndSet(false, true) ? release.future() : Future.succeededFuture();
+    });
+    long checkpoint = h.persisted("cf1").status().getCheckpointTs() + 1_000;
+    h.nodes.values().forEach(n -> n.advanceCheckpoints(checkpoint));
+    h.stepUntil("a checkpoint write in flight", held::get, 5);
+
+    List<Future<ChangefeedRecord>> paused = new ArrayList<>();
+    h.run(() -> paused.add(h.coordinator.pause(id("cf1"))));
+    h.step();
+    assertThat(paused.get(0).isComplete()).as("the pause waits for the checkpoint write: %s", paused.get(0)).isFalse();
+
+    h.run(release::complete);
+    h.stepUntil("paused", () -> paused.get(0).isComplete(), 5);
+    assertThat(paused.get(0).succeeded()).as("%s", paused.get(0).cause()).isTrue();
+    ChangefeedRecord persisted = h.persisted("cf1");
+    assertThat(persisted.info().getState()).isEqualTo(ChangefeedState.CHANGEFEED_STATE_STOPPED);
+    assertThat(persisted.status().getCheckpointTs()).as("the checkpoint write landed first").isEqualTo(checkpoint);
   }
 
   @Test

@@ -85,7 +85,8 @@ class MetricsEndpointTest {
     Await.until("coordinator elected and answering", () -> post("/api/v1/changefeeds",
         "{\"id\":\"metrics-cf\",\"sourceUri\":\"datagen://?tables=2\",\"sinkUri\":\"blackhole://\"}") == 200);
     Await.until("changefeed placed", () -> scrape().contains("feedline_coordinator_maintainers{node=\"" + node.nodeId() + "\"}"));
-    // UNAVAILABLE (503) while the changefeed's previous write is in flight: retried, as a client would.
+    // A pause is queued behind the changefeed's write in flight; resume answers UNAVAILABLE (503) until the
+    // pause has stopped the maintainer: retried, as a client would.
     Await.until("paused", () -> post("/api/v1/changefeeds/metrics-cf/pause", "") == 200);
     Await.until("paused state exposed", () -> scrape().contains("feedline_changefeed_state{changefeed=\"metrics-cf\",state=\"STOPPED\"}"));
     Await.until("resumed", () -> post("/api/v1/changefeeds/metrics-cf/resume", "{}") == 200);
