@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.dispatcher.event.DdlEvent;
-import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.file.FileSink;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
@@ -86,11 +85,7 @@ class DispatcherFileRestartTest {
   private static List<String> expectedLines(long after, long upTo) {
     DatagenModel model = new DatagenModel(7, 4, TIMELINE);
     List<String> lines = new ArrayList<>();
-    for (long tick = TIMELINE.lastTickAtOrBelow(after) + 1; tick <= TIMELINE.lastTickAtOrBelow(upTo); tick++) {
-      for (RowChange row : model.rowsAt(TABLE, tick)) {
-        lines.add(FileSink.encode(row));
-      }
-    }
+    TIMELINE.ticksIn(after, upTo).forEach(tick -> model.rowsAt(TABLE, tick).forEach(row -> lines.add(FileSink.encode(row))));
     return lines;
   }
 

@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,9 +119,7 @@ class ReplicationFailoverTest {
   /** The source's DDLs in {@code (from, until]}, from the model's DDL slots alone (no rows replayed: this is polled). */
   private static long sourceDdls(String source, long from, long until) {
     DatagenModel model = DatagenModel.of(DatagenSpec.parse(EndpointUri.parse("source", source)));
-    long last = model.timeline().lastTickAtOrBelow(until);
-    return LongStream.rangeClosed(model.timeline().lastTickAtOrBelow(from) + 1, last)
-        .filter(tick -> model.ddlAt(tick) != null).count();
+    return model.timeline().ticksIn(from, until).filter(tick -> model.ddlAt(tick) != null).count();
   }
 
   private NodeRuntime awaitLeader() {

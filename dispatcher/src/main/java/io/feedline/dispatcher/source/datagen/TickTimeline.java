@@ -1,6 +1,7 @@
 package io.feedline.dispatcher.source.datagen;
 
 import io.feedline.common.tso.TimestampOracle;
+import java.util.stream.LongStream;
 
 /**
  * Where datagen's ticks sit in the cluster's timestamp space ({@link TimestampOracle}: {@code physical ms
@@ -56,6 +57,11 @@ public record TickTimeline(long ticksPerSecond) {
   public long producedBy(long nowMillis) {
     long now = Math.max(0, nowMillis);
     return (now / 1000) * ticksPerSecond + (now % 1000) * ticksPerSecond / 1000;
+  }
+
+  /** The ticks whose commit ts lie in {@code (fromTs, untilTs]}, in order: what a reader from {@code fromTs} sees up to {@code untilTs}. */
+  public LongStream ticksIn(long fromTs, long untilTs) {
+    return LongStream.rangeClosed(lastTickAtOrBelow(fromTs) + 1, lastTickAtOrBelow(untilTs));
   }
 
   /** The wall-clock millisecond at which tick {@code tick} is produced: {@code ceil(tick * 1000 / rate)}. */

@@ -72,4 +72,15 @@ class TickTimelineTest {
       assertThat(TimestampOracle.physicalMillis(timeline.commitTs(tick + 1))).isBetween(NOW_MS, NOW_MS + 1000 / Math.min(rate, 1000));
     }
   }
+
+  @Test
+  void theTicksInAWindowAreThoseAboveItsStartUpToItsEnd() {
+    for (long rate : RATES) {
+      TickTimeline timeline = new TickTimeline(rate);
+      assertThat(timeline.ticksIn(timeline.commitTs(5), timeline.commitTs(9)).toArray()).as("rate %d", rate).containsExactly(6, 7, 8, 9);
+      assertThat(timeline.ticksIn(timeline.commitTs(5) - 1, timeline.commitTs(5)).toArray()).as("rate %d", rate).containsExactly(5);
+      assertThat(timeline.ticksIn(timeline.commitTs(9), timeline.commitTs(9)).toArray()).as("rate %d", rate).isEmpty();
+      assertThat(timeline.ticksIn(0, timeline.commitTs(2)).toArray()).as("rate %d: tick 0 is the origin", rate).containsExactly(1, 2);
+    }
+  }
 }
