@@ -25,9 +25,10 @@ public interface Source {
   Future<SourceSubscription> subscribe(TableSpan span, long startTs);
 
   /**
-   * The tables that exist at {@code ts} (created at or before it, not dropped at or before it): a new
-   * maintainer creates spans for them, and the table trigger reading DDLs from {@code ts} on reports
-   * every later change.
+   * The tables that exist at {@code ts} (created at or before it, not dropped at or before it), each with
+   * the commit ts of the CREATE TABLE that began its current incarnation ({@code create_ts}; 0 if that
+   * predates what the source knows): a new maintainer creates spans for them, none from below its
+   * create ts, and the table trigger reading DDLs from {@code ts} on reports every later change.
    */
   List<TableInfo> tablesAt(long ts);
 

@@ -36,7 +36,8 @@ public final class Barrier {
 
   /** Schema changes the barrier applies when a DDL is written; the maintainer turns them into operators. */
   public interface SchemaChanges {
-    void dropTable(long tableId);
+    /** {@code tableId} was dropped at {@code dropTs}: its spans below that ts go. */
+    void dropTable(long tableId, long dropTs);
 
     void addTable(TableInfo table, long startTs);
   }
@@ -196,15 +197,15 @@ public final class Barrier {
   }
 
   /**
-   * A span already past the ts of a DDL that leaves its table's spans in place (TRUNCATE, ADD COLUMN) passed
-   * it under an earlier maintainer, which let it pass only once the DDL was written; it never waits there
-   * again. A trigger replaying the DDL from an older checkpoint after a failover must not wait for it (the
-   * event would never be ready and the checkpoint would stay below it): the rewrite is idempotent. A DDL
-   * that drops or adds tables is left alone: a span past it may be a later table with the same id.
+   * A span already at or past the ts of a DDL of its table never waits there again, and the event does
+   * not wait for it: a TRUNCATE or ADD COLUMN it passed under an earlier maintainer (which let it pass only
+   * once the DDL was written), or, for a DROP, a span of a later incarnation of the table (a span never
+   * passes its own table's DROP: it is removed there). A trigger replaying DDLs from an older checkpoint
+   * after a failover meets both; waiting for them would keep the event from ever being ready and the
+   * checkpoint below it for good. The rewrite of the DDL is idempotent.
    */
   private static boolean passedEarlier(Event e, SpanReplication r) {
-    boolean spansStay = e.state.getNeedDroppedTables().getTableIdsCount() == 0 && e.state.getNeedAddedTablesCount() == 0;
-    return spansStay && Long.compareUnsigned(r.checkpointTs(), e.key.blockTs()) >= 0;
+    return Long.compareUnsigned(r.checkpointTs(), e.key.blockTs()) >= 0;
   }
 
   private void done(Event e, DispatcherKey id) {
@@ -222,7 +223,7 @@ public final class Barrier {
   private void writerDone(Event e) {
     e.writerDone = true;
     for (long dropped : e.state.getNeedDroppedTables().getTableIdsList()) {
-      changes.dropTable(dropped);
+      changes.dropTable(dropped, e.key.blockTs());
     }
     for (TableInfo added : e.state.getNeedAddedTablesList()) {
       changes.addTable(added, e.key.blockTs());

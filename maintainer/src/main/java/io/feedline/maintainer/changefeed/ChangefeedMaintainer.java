@@ -55,6 +55,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,8 +128,8 @@ public final class ChangefeedMaintainer {
   private final Set<NodeId> bootstrapped = new TreeSet<>();
   /** First-bootstrap snapshots, until the span state is rebuilt from them. */
   private final Map<NodeId, MaintainerBootstrapResponse> snapshots = new LinkedHashMap<>();
-  /** Tables whose DDL dropped them and that still have spans to remove. */
-  private final Set<Long> dropping = new TreeSet<>();
+  /** Tables whose DDL dropped them and that still have spans to remove, with the DROP's commit ts. */
+  private final Map<Long, Long> dropping = new TreeMap<>();
   /** Tables created again while their dropped spans were still being removed, added once those are gone. */
   private final Map<Long, TableAdd> addsAfterDrop = new HashMap<>();
   private final SchemaChanges schemaChanges = new SchemaChanges();
@@ -138,6 +139,8 @@ public final class ChangefeedMaintainer {
   private long triggerCheckpointTs;
   private long triggerSentAt = NEVER;
   private List<SchemaInfo> schemas = List.of();
+  /** The trigger's position the {@link #schemas} were read at. */
+  private long schemasTs;
   private boolean rebuilt;
   /** The complete heartbeats after the rebuild were asked for (see {@link #askForCompleteHeartbeats}). */
   private boolean completeHeartbeatsAsked;
@@ -538,6 +541,7 @@ public final class ChangefeedMaintainer {
   private void triggerCreated(MaintainerBootstrapResponse own) {
     triggerCheckpointTs = Math.max(triggerCheckpointTs, own.getTriggerCheckpointTs());
     schemas = own.getSchemasAtStartList();
+    schemasTs = own.getTriggerCheckpointTs();
     if (!rebuilt) {
       snapshots.put(self, own);
       rebuild();
@@ -564,7 +568,7 @@ public final class ChangefeedMaintainer {
 
   /** The span state from the first bootstrap's snapshots and journals, then the barrier from their block states. */
   private void rebuild() {
-    SpanStateRecovery.Outcome r = SpanStateRecovery.rebuild(snapshots, schemas, trigger, checkpoint.checkpointTs(), spans, operators);
+    SpanStateRecovery.Outcome r = SpanStateRecovery.rebuild(snapshots, schemas, trigger, schemasTs, checkpoint.checkpointTs(), spans, operators);
     rebuilt = true;
     ActionBatch none = new ActionBatch(); // a new barrier has decided nothing yet, so it has nothing to answer at once
     snapshots.get(self).getDispatchersList().stream()
@@ -739,10 +743,16 @@ public final class ChangefeedMaintainer {
 
   // ---- schema changes from the barrier ----
 
-  /** A dropped table's spans are removed (and forgotten) once no operator holds them. */
+  /**
+   * A dropped table's spans are removed (and forgotten) once no operator holds them. Only the spans below
+   * the DROP: a span of the table at or past it replicates a later incarnation (a span never passes its own
+   * table's DROP), which a trigger replaying the DROP from an older checkpoint must leave alone.
+   */
   private void reconcileDrops() {
-    for (Long table : List.copyOf(dropping)) {
-      for (TableSpan s : spans.ofTable(table)) {
+    for (Map.Entry<Long, Long> drop : List.copyOf(dropping.entrySet())) {
+      long table = drop.getKey();
+      List<TableSpan> dropped = droppedSpans(table, drop.getValue());
+      for (TableSpan s : dropped) {
         if (operators.has(s)) {
           continue;
         }
@@ -753,7 +763,7 @@ public final class ChangefeedMaintainer {
           operators.add(new RemoveSpan(s, r.node(), r.dispatcher(), RemoveSpan.Then.DELETE, OperatorType.OPERATOR_TYPE_REMOVE));
         }
       }
-      if (!spans.hasTable(table)) {
+      if (droppedSpans(table, drop.getValue()).isEmpty()) {
         dropping.remove(table);
         TableAdd add = addsAfterDrop.remove(table);
         if (add != null) {
@@ -763,36 +773,44 @@ public final class ChangefeedMaintainer {
     }
   }
 
+  private List<TableSpan> droppedSpans(long table, long dropTs) {
+    return spans.ofTable(table).stream().filter(s -> Long.compareUnsigned(spans.get(s).checkpointTs(), dropTs) < 0).toList();
+  }
+
   /** A CREATE of a table whose previous incarnation's spans are still being removed. */
   private record TableAdd(TableInfo table, long startTs) {}
 
   private final class SchemaChanges implements Barrier.SchemaChanges {
     @Override
-    public void dropTable(long tableId) {
-      LOG.info("event=table_dropped changefeed={} epoch={} table={} spans={}", changefeed, Epochs.format(epoch), tableId, spans.ofTable(tableId).size());
-      dropping.add(tableId);
+    public void dropTable(long tableId, long dropTs) {
+      List<TableSpan> dropped = droppedSpans(tableId, dropTs);
+      LOG.info("event=table_dropped changefeed={} epoch={} table={} drop_ts={} spans={} later_spans={}", changefeed, Epochs.format(epoch),
+          tableId, dropTs, dropped.size(), spans.ofTable(tableId).size() - dropped.size());
+      dropping.put(tableId, dropTs);
       reconcileDrops();
     }
 
     /**
-     * A table created at {@code startTs}. If it was dropped just before and the old spans are still being
-     * removed, its spans are added once they are gone (adding now would overlap them and be refused, and the
-     * table would never be replicated); if spans already cover it (a resend, or rebuilt after a failover),
-     * nothing is added.
+     * A table created at {@code startTs}: every key range of it that no span covers gets an absent span
+     * from there. If it was dropped just before and the old spans are still being removed, that waits until
+     * they are gone (adding now would overlap them and be refused, and the table would never be
+     * replicated). Ranges already covered (a resend, a span rebuilt after a failover, a later incarnation's
+     * span found by a trigger replaying from an older checkpoint) are left as they are.
      */
     @Override
     public void addTable(TableInfo table, long startTs) {
       long id = table.getTableId();
-      if (dropping.contains(id)) {
+      if (dropping.containsKey(id)) {
         LOG.info("event=table_add_after_drop changefeed={} epoch={} table={} start_ts={}", changefeed, Epochs.format(epoch), id, startTs);
         addsAfterDrop.put(id, new TableAdd(table, startTs));
         return;
       }
-      if (spans.hasTable(id)) {
+      List<TableSpan> gaps = SpanRanges.gaps(id, spans.ofTable(id));
+      if (gaps.isEmpty()) {
         return;
       }
-      LOG.info("event=table_added changefeed={} epoch={} table={} start_ts={}", changefeed, Epochs.format(epoch), id, startTs);
-      spans.addAbsent(SpanRanges.wholeTable(id), 0, startTs);
+      LOG.info("event=table_added changefeed={} epoch={} table={} start_ts={} spans={}", changefeed, Epochs.format(epoch), id, startTs, gaps.size());
+      gaps.forEach(gap -> spans.addAbsent(gap, 0, startTs));
     }
   }
 

@@ -24,20 +24,37 @@ import java.util.Map;
 
 /**
  * A new maintainer's span state from its first bootstrap (DESIGN §6): the dispatchers every node
- * reported, the in-flight journals, and the tables that exist where the table trigger resumes.
+ * reported, the in-flight journals, and the tables that exist where the table trigger resumes (its
+ * position {@code P}, each table with the create ts of its incarnation there).
  *
+ * <p>The trigger may resume far from the changefeed checkpoint {@code C}: an adopted trigger is usually
+ * ahead of it, and its predecessor may have died between the trigger passing a DDL and the span change
+ * that DDL asked for being made (a frozen add of a re-created table, a removal of a dropped one). The
+ * state is therefore rebuilt as of {@code P}, and each dispatcher is judged by which incarnation of its
+ * table it replicates, from its checkpoint alone (a span blocks at its own table's DROP and never passes
+ * it, and a span of a created table starts at its CREATE):
+ * <ul>
+ *   <li>of the incarnation existing at {@code P} (its checkpoint at or above that incarnation's create
+ *       ts): kept as below;
+ *   <li>of an earlier incarnation (below that create ts): its DROP is written, since the trigger passed it,
+ *       and everything before it too; it is removed and its range counts as uncovered;
+ *   <li>of a table created after {@code P} (a table absent at {@code P}, checkpoint above {@code P}; only a
+ *       trigger behind the dispatchers, started from {@code C}, sees this): kept, and its CREATE, which the
+ *       trigger replays, adds only what it does not cover;
+ *   <li>of a table dropped at or before {@code P}: removed and its span deleted.
+ * </ul>
+ * Of the kept ones:
  * <ul>
  *   <li>For every span one live dispatcher is kept: Working before Initializing, then the highest
  *       checkpoint. Others overlapping it would be second writers and are removed as strays.
  *   <li>An Initializing one gets an add operator that waits for it (resending its create is idempotent).
  *   <li>A dispatcher a journal says is being removed (a remove, or the first half of a move, split or
  *       merge) gets a remove operator; its span is then absent, to be placed again from its final
- *       checkpoint, or deleted when its table no longer exists.
- *   <li>A kept dispatcher of a table that no longer exists is removed and its span deleted: a dropped
- *       table stays dropped.
- *   <li>Key ranges of existing tables that nothing covers (their dispatchers died with a node) become
- *       absent spans from the changefeed checkpoint.
+ *       checkpoint.
  * </ul>
+ * Key ranges of tables existing at {@code P} that nothing covers become absent spans from {@code C}, or
+ * from the table's create ts when that is later: every table between {@code C} and {@code P} gets its
+ * span from its CREATE on, and none reads an earlier table's events under its id.
  */
 final class SpanStateRecovery {
 
@@ -55,12 +72,24 @@ final class SpanStateRecovery {
 
   private SpanStateRecovery() {}
 
-  static Outcome rebuild(Map<NodeId, MaintainerBootstrapResponse> snapshots, List<SchemaInfo> schemas, DispatcherKey trigger, long startTs,
-      SpanController spans, SpanOperatorController operators) {
-    Map<Long, Long> schemaOf = new LinkedHashMap<>();
+  /** Which incarnation of its table a found dispatcher replicates, relative to the trigger's position. */
+  private enum Incarnation {
+    CURRENT,
+    EARLIER,
+    LATER,
+    DROPPED
+  }
+
+  /**
+   * @param triggerTs the trigger's position {@code P}, where {@code tables} were read
+   * @param startTs the changefeed checkpoint {@code C}
+   */
+  static Outcome rebuild(Map<NodeId, MaintainerBootstrapResponse> snapshots, List<SchemaInfo> schemas, DispatcherKey trigger, long triggerTs,
+      long startTs, SpanController spans, SpanOperatorController operators) {
+    Map<Long, TableAt> tables = new LinkedHashMap<>();
     for (SchemaInfo schema : schemas) {
       for (TableInfo t : schema.getTablesList()) {
-        schemaOf.put(t.getTableId(), schema.getSchemaId());
+        tables.put(t.getTableId(), new TableAt(schema.getSchemaId(), t.getCreateTs()));
       }
     }
     Map<DispatcherKey, OperatorType> removeTypes = new LinkedHashMap<>();
@@ -70,6 +99,7 @@ final class SpanStateRecovery {
     }
     List<Found> candidates = new ArrayList<>();
     List<Found> removing = new ArrayList<>();
+    int earlier = 0;
     for (Map.Entry<NodeId, MaintainerBootstrapResponse> e : snapshots.entrySet()) {
       for (DispatcherSnapshot d : e.getValue().getDispatchersList()) {
         DispatcherKey id = DispatcherKey.of(d.getId());
@@ -80,13 +110,18 @@ final class SpanStateRecovery {
           operators.closeTrigger(e.getKey(), id, d.getSpan()); // an older trigger on this node, still stopping
           continue;
         }
+        if (incarnation(d, tables, triggerTs) == Incarnation.EARLIER) {
+          operators.removeStray(e.getKey(), id, d.getSpan());
+          earlier++;
+          continue;
+        }
         (removeTypes.containsKey(id) ? removing : candidates).add(new Found(e.getKey(), d, id));
       }
     }
     candidates.sort(PREFERRED);
     Map<Long, List<TableSpan>> accepted = new LinkedHashMap<>();
     List<Found> kept = new ArrayList<>();
-    int strays = 0;
+    int strays = earlier;
     for (Found f : candidates) {
       TableSpan span = f.snapshot().getSpan();
       if (!accept(span, accepted)) {
@@ -96,7 +131,7 @@ final class SpanStateRecovery {
       }
       boolean working = f.snapshot().getState() == ComponentState.COMPONENT_STATE_WORKING;
       bind(f, spans, working);
-      if (!schemaOf.containsKey(span.getTableId())) {
+      if (incarnation(f.snapshot(), tables, triggerTs) == Incarnation.DROPPED) {
         operators.add(new RemoveSpan(span, f.node(), f.id(), RemoveSpan.Then.DELETE, OperatorType.OPERATOR_TYPE_REMOVE));
       } else if (!working) {
         operators.add(new AddSpan(span, f.snapshot().getSchemaId(), f.node(), f.id(), f.snapshot().getCheckpointTs(),
@@ -113,19 +148,31 @@ final class SpanStateRecovery {
         continue;
       }
       bind(f, spans, f.snapshot().getState() == ComponentState.COMPONENT_STATE_WORKING);
-      RemoveSpan.Then then = schemaOf.containsKey(span.getTableId()) ? RemoveSpan.Then.ABSENT : RemoveSpan.Then.DELETE;
+      RemoveSpan.Then then = incarnation(f.snapshot(), tables, triggerTs) == Incarnation.DROPPED ? RemoveSpan.Then.DELETE : RemoveSpan.Then.ABSENT;
       operators.add(new RemoveSpan(span, f.node(), f.id(), then, removeTypes.get(f.id())));
       restoredRemoves++;
       kept.add(f);
     }
     int absent = 0;
-    for (Map.Entry<Long, Long> table : schemaOf.entrySet()) {
+    for (Map.Entry<Long, TableAt> table : tables.entrySet()) {
+      long from = Long.compareUnsigned(table.getValue().createTs(), startTs) > 0 ? table.getValue().createTs() : startTs;
       for (TableSpan gap : SpanRanges.gaps(table.getKey(), accepted.getOrDefault(table.getKey(), List.of()))) {
-        spans.addAbsent(gap, table.getValue(), startTs);
+        spans.addAbsent(gap, table.getValue().schemaId(), from);
         absent++;
       }
     }
-    return new Outcome(schemaOf.size(), kept, restoredRemoves, strays, absent);
+    return new Outcome(tables.size(), kept, restoredRemoves, strays, absent);
+  }
+
+  /** A table as it exists at the trigger's position. */
+  private record TableAt(long schemaId, long createTs) {}
+
+  private static Incarnation incarnation(DispatcherSnapshot d, Map<Long, TableAt> tables, long triggerTs) {
+    TableAt table = tables.get(d.getSpan().getTableId());
+    if (table == null) {
+      return Long.compareUnsigned(d.getCheckpointTs(), triggerTs) > 0 ? Incarnation.LATER : Incarnation.DROPPED;
+    }
+    return Long.compareUnsigned(d.getCheckpointTs(), table.createTs()) < 0 ? Incarnation.EARLIER : Incarnation.CURRENT;
   }
 
   private static void bind(Found f, SpanController spans, boolean working) {

@@ -265,4 +265,126 @@ class BarrierTest {
     runTo(h, 500);
     assertThat(h.side.ddlWrites).containsExactly(java.util.Map.entry(400L, 1));
   }
+
+  // ---- DDLs that land while a maintainer hands off (chaos seed 20261206: a re-created table lost 16 s of rows) ----
+
+  /** The start ts of the last create scheduled for a span of {@code table}. */
+  private static long lastCreateStartTs(MaintainerHarness h, long table) {
+    return h.sentOf(io.feedline.proto.ScheduleDispatcherRequest.class).stream().flatMap(r -> r.getItemsList().stream())
+        .filter(i -> i.getSpan().getTableId() == table && i.getAction() == io.feedline.proto.ScheduleAction.SCHEDULE_ACTION_CREATE)
+        .reduce((first, second) -> second).orElseThrow().getStartTs();
+  }
+
+  /** Rounds with the upstream at {@code ts} until {@code done} holds. */
+  private static void runUntil(MaintainerHarness h, long ts, java.util.function.BooleanSupplier done, String what) {
+    for (int i = 0; i < 100 && !done.getAsBoolean(); i++) {
+      h.side.startAll();
+      h.side.advanceAll(ts);
+      blockStatuses(h);
+      h.round();
+    }
+    assertThat(done.getAsBoolean()).as(what).isTrue();
+  }
+
+  /**
+   * The incident: table 2 is dropped and created again; the maintainer writes both DDLs (its trigger moves
+   * on past them), but the add of the new table 2 never reaches a dispatcher before the maintainer is
+   * replaced, with the persisted checkpoint still below the DROP. The successor adopts the trigger and must
+   * give table 2 a span from its CREATE: from the older checkpoint it read the earlier table 2's events, hit
+   * the DROP the trigger had already passed, dropped the new table and never saw its CREATE again.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void aTableCreatedAgainWhoseAddDiedWithTheMaintainerGetsItsSpanFromTheCreate(boolean splitFirst) {
+    MaintainerHarness h = running();
+    long persisted = h.maintainer.status().getCheckpointTs();
+    if (splitFirst) {
+      assertThat(h.maintainer.split(T2, List.of(com.google.protobuf.ByteString.copyFrom(new byte[] {0, 0, 0, 0, 0, 0, 0, 50})))).isTrue();
+      runTo(h, 300);
+      assertThat(h.maintainer.spans().ofTable(2)).hasSize(2);
+    }
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(402, List.of(0L), List.of(), List.of(2L)));
+    runUntil(h, 500, () -> h.side.ddlWrites.containsKey(400L) && !h.maintainer.spans().hasTable(2), "the DROP written, table 2 removed");
+    h.side.answerSchedules = false; // the add of the new table 2 is lost with the maintainer
+    runUntil(h, 500, () -> h.side.ddlWrites.containsKey(402L) && h.maintainer.spans().hasTable(2), "the CREATE written, table 2 added");
+    h.round();
+    assertThat(h.side.liveFor(T2)).isEmpty();
+    assertThat(h.maintainer.trigger()).isNotNull();
+
+    h.side.answerSchedules = true;
+    h.failover(A, EPOCH + 1, persisted);
+    runTo(h, 600);
+    assertThat(h.maintainer.spans().hasTable(2)).as("table 2 replicated").isTrue();
+    assertThat(h.side.liveFor(T2)).hasSize(1);
+    assertThat(lastCreateStartTs(h, 2)).as("from the CREATE, not from the older checkpoint").isEqualTo(402);
+  }
+
+  /**
+   * The same window with the earlier table 2's dispatcher still alive at the handoff (its removal after the
+   * DROP was lost): it is of an earlier incarnation than the table 2 the adopted trigger knows, so it is
+   * removed, and the new table 2 starts at its CREATE. Kept as table 2's span, its block at the DROP made the
+   * successor drop the new table.
+   */
+  @Test
+  void aDroppedTablesDispatcherFoundAfterItsTableWasCreatedAgainIsRemovedNotKept() {
+    MaintainerHarness h = running();
+    long persisted = h.maintainer.status().getCheckpointTs();
+    DispatcherKey earlier = h.maintainer.spans().get(T2).dispatcher();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(402, List.of(0L), List.of(), List.of(2L)));
+    h.side.answerSchedules = false; // the removal of the dropped table's span never arrives
+    runUntil(h, 500, () -> h.side.ddlWrites.containsKey(402L), "both DDLs written");
+    assertThat(h.side.liveFor(T2)).containsExactly(earlier);
+
+    h.side.answerSchedules = true;
+    h.failover(A, EPOCH + 1, persisted);
+    runTo(h, 600);
+    assertThat(h.side.liveFor(T2)).hasSize(1).doesNotContain(earlier);
+    assertThat(lastCreateStartTs(h, 2)).isEqualTo(402);
+  }
+
+  /**
+   * A new trigger (the maintainer moved to another node) replays from the persisted checkpoint a DROP of
+   * table 2 whose table was created again and already replicates from the new CREATE: that span never waits
+   * at the DROP (it is past it), so it must neither hold the event (the checkpoint stayed below the DROP for
+   * good) nor be removed by it.
+   */
+  @Test
+  void aReplayedDropLeavesTheSpanOfTheTableCreatedAgainAlone() {
+    MaintainerHarness h = running();
+    long persisted = h.maintainer.status().getCheckpointTs();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(402, List.of(0L), List.of(), List.of(2L)));
+    runTo(h, 500);
+    List<DispatcherKey> recreated = h.side.liveFor(T2);
+    assertThat(recreated).hasSize(1);
+
+    h.failover(B, EPOCH + 1, persisted);
+    runTo(h, 600);
+    assertThat(h.side.liveFor(T2)).as("the same dispatcher").isEqualTo(recreated);
+    assertThat(h.side.ddlWrites).containsEntry(400L, 2).containsEntry(402L, 2);
+  }
+
+  /**
+   * A new trigger replays from the persisted checkpoint the CREATE of table 4, which already replicates: the
+   * table does not exist where the trigger starts, but its dispatcher is past that point, so it is a table
+   * created later, kept, and the replayed CREATE adds nothing. Removing it as a dropped table raced the
+   * replayed CREATE, which found its span still there and added nothing either.
+   */
+  @Test
+  void aTableCreatedAfterTheNewTriggersStartKeepsItsDispatcher() {
+    MaintainerHarness h = running();
+    long persisted = h.maintainer.status().getCheckpointTs();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L), List.of(), List.of(4L)));
+    runTo(h, 500);
+    TableSpan t4 = SpanRanges.wholeTable(4);
+    List<DispatcherKey> created = h.side.liveFor(t4);
+    assertThat(created).hasSize(1);
+
+    h.failover(B, EPOCH + 1, persisted);
+    runTo(h, 600);
+    assertThat(h.side.liveFor(t4)).as("the same dispatcher").isEqualTo(created);
+    assertThat(h.maintainer.spans().hasTable(4)).isTrue();
+  }
 }

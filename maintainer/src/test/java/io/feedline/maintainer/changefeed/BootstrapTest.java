@@ -183,7 +183,8 @@ class BootstrapTest {
     h.side.place(C, t2Initializing, t(2), ComponentState.COMPONENT_STATE_INITIALIZING, 150);
     h.side.place(C, t3Moving, t(3), ComponentState.COMPONENT_STATE_WORKING, 160);
     h.side.journalRemove(C, t3Moving, t(3), OperatorType.OPERATOR_TYPE_MOVE, EPOCH - 1);
-    h.side.place(B, t5Dropped, t(5), ComponentState.COMPONENT_STATE_WORKING, 170);
+    // Table 5 was dropped at 100, where the trigger resumes: its dispatcher stopped just below the DROP.
+    h.side.place(B, t5Dropped, t(5), ComponentState.COMPONENT_STATE_WORKING, 99);
     // Table 4's dispatcher was on a node that is gone: nothing reports it.
 
     h.deliver(h.tickOnly());

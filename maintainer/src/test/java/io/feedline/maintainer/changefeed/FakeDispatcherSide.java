@@ -116,7 +116,8 @@ final class FakeDispatcherSide {
         Dispatcher t = n.dispatchers.get(n.trigger);
         b.setTriggerCheckpointTs(t.checkpointTs);
         SchemaInfo.Builder schema = SchemaInfo.newBuilder().setSchemaId(1);
-        tablesAt(t.checkpointTs).forEach(id -> schema.addTables(TableInfo.newBuilder().setTableId(id).setName("t" + id)));
+        tablesAt(t.checkpointTs).forEach(id -> schema.addTables(TableInfo.newBuilder().setTableId(id).setName("t" + id)
+            .setCreateTs(createTsAt(id, t.checkpointTs))));
         b.addSchemasAtStart(schema);
       }
       return b.build();
@@ -164,6 +165,17 @@ final class FakeDispatcherSide {
       }
     }
     return List.copyOf(out);
+  }
+
+  /** The ts of the DDL that last created {@code table} at or before {@code ts}; 0 for a table of the initial set. */
+  long createTsAt(long table, long ts) {
+    long created = 0;
+    for (Ddl d : ddls) {
+      if (ts >= d.ts() && d.added().contains(table)) {
+        created = Math.max(created, d.ts());
+      }
+    }
+    return created;
   }
 
   /** Applies barrier actions to the dispatchers of {@code at} blocked at exactly their ts. */

@@ -106,6 +106,17 @@ public final class DatagenModel {
     return p.offset < p.dropAt;
   }
 
+  /**
+   * The tick of the CREATE TABLE that began the incarnation of {@code tableId} existing at {@code tick},
+   * or -1 when the table does not exist there.
+   */
+  public long createTickAt(long tableId, long tick) {
+    if (!existsAt(tableId, tick)) {
+      return -1;
+    }
+    return tick - period(tableId, tick).offset;
+  }
+
   /** The DDL of {@code tableId} at {@code tick}, or null. */
   public DdlEvent ddlAt(long tableId, long tick) {
     if (!hasTable(tableId) || tick < 1) {

@@ -66,8 +66,9 @@ public final class DatagenSource implements Source {
     // The tables as the events at or below ts left them: the last tick committed by then decides.
     long tick = model.timeline().lastTickAtOrBelow(ts);
     for (long t = 1; t <= model.tables(); t++) {
-      if (model.existsAt(t, tick)) {
-        tables.add(TableInfo.newBuilder().setTableId(t).setName("t" + t).build());
+      long created = model.createTickAt(t, tick);
+      if (created >= 0) {
+        tables.add(TableInfo.newBuilder().setTableId(t).setName("t" + t).setCreateTs(timeline.commitTs(created)).build());
       }
     }
     return tables;

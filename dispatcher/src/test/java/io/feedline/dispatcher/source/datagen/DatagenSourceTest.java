@@ -155,6 +155,7 @@ class DatagenSourceTest {
     Map<Long, Long> ddlTicks = new HashMap<>();
     for (long t = 1; t <= tables; t++) {
       boolean exists = false;
+      long createdAt = -1;
       Map<Long, Map<String, Object>> rows = new HashMap<>();
       for (long tick = 1; tick <= 30_000; tick++) {
         for (ChangeEvent e : model.eventsAt(t, tick)) {
@@ -168,6 +169,7 @@ class DatagenSourceTest {
               case CREATE_TABLE -> {
                 assertThat(exists).as(at).isFalse();
                 exists = true;
+                createdAt = tick;
               }
               case DROP_TABLE -> {
                 assertThat(exists).as(at).isTrue();
@@ -189,6 +191,9 @@ class DatagenSourceTest {
           }
         }
         assertThat(model.existsAt(t, tick)).as("table %d exists at tick %d as its DDLs left it; %s", t, tick, REPLAY).isEqualTo(exists);
+        // A new maintainer starts an uncovered table at its create ts: it must be this incarnation's CREATE.
+        assertThat(model.createTickAt(t, tick)).as("table %d's incarnation at tick %d began at its last CREATE; %s", t, tick, REPLAY)
+            .isEqualTo(exists ? createdAt : -1);
       }
     }
     assertThat(ops).containsExactlyInAnyOrder(RowChange.Op.values());
