@@ -145,6 +145,27 @@ if len(feeds) == int(sys.argv[2]) and all(f["state"] == "NORMAL" and not f.get("
     print(min(int(f["checkpointTs"]) for f in feeds))' "$feeds" "$changefeeds"
 }
 
+# After a recovery that timed out: every changefeed that is not normal, has an error, or has its checkpoint
+# at or below $1, with what `changefeed query -o json` says of it (its blockers, once the API reports them)
+# and how far its checkpoint is behind the kill's instant.
+print_lagging() {
+  local floor=$1 feeds id
+  feeds=$(api 5 GET /changefeeds) || { echo "chaos.sh:   no node answered the changefeed list"; return 0; }
+  for id in $(python3 -c '
+import json, sys
+floor = int(sys.argv[2])
+for f in json.loads(sys.argv[1]):
+    if f["state"] != "NORMAL" or f.get("error") or int(f["checkpointTs"]) <= floor:
+        print(f["id"])' "$feeds" "$floor"); do
+    api 5 GET "/changefeeds/$id" | python3 -c '
+import json, sys
+q = json.load(sys.stdin)
+behind = (int(sys.argv[1]) - int(q["checkpointTs"])) / (1 << 18) / 1000
+print("chaos.sh:   lagging %s: checkpoint %.1f s before the kill; query: %s" % (q["id"], behind, json.dumps(q, sort_keys=True)))' "$floor" \
+      || echo "chaos.sh:   lagging $id: no answer to its query"
+  done
+}
+
 # The TSO timestamp of now (physical milliseconds << 18), which datagen's commit timestamps follow.
 tso_now() {
   echo $(( $(date +%s%3N) << 18 ))
@@ -189,6 +210,7 @@ while [ $SECONDS -lt "$end" ]; do
     printf '%-5s %-5s %-9s %s\n' "$kills" "$victim" "$((killed_at - run_start))" "$took" | tee -a "$work/recovery.txt"
   else
     printf '%-5s %-5s %-9s %s\n' "$kills" "$victim" "$((killed_at - run_start))" "NOT RECOVERED in ${recovery_limit}s" | tee -a "$work/recovery.txt"
+    print_lagging "$floor" | tee -a "$work/events.txt"
     failures=$((failures + 1))
   fi
   # The next kill finds every node up (a victim that is still starting would just be killed again).
