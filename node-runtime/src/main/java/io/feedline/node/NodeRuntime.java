@@ -178,7 +178,13 @@ public final class NodeRuntime {
           store = s;
           membership = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
           registry.gauge("feedline.cluster.members", membership, m -> m.members().size());
-          admin = new AdminHttpServer(vertx, nodeId, membership, registry);
+          MetaStore reached = store;
+          io.micrometer.core.instrument.Gauge.builder("feedline.metastore.unreachable", () -> reached.outage()
+                  .map(o -> Math.max(0, java.time.Duration.between(o.since(), java.time.Instant.now()).toMillis()) / 1000.0).orElse(0.0))
+              .description("How long this node has not reached its metastore (0 while it does); past the session TTL minus its "
+                  + "safety margin the node fences itself and rejoins")
+              .baseUnit("seconds").register(registry);
+          admin = new AdminHttpServer(vertx, nodeId, membership, registry, store::outage);
           return admin.listen(config.host(), config.port(), config.adminTls());
         })
         .compose(port -> {

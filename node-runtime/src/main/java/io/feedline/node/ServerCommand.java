@@ -10,26 +10,33 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code feedline server}: runs one node until SIGTERM/SIGINT, then leaves the cluster cleanly. */
+/**
+ * {@code feedline server}: runs one node until SIGTERM/SIGINT, then leaves the cluster cleanly. A node that
+ * loses its metastore session (DESIGN §8, self-fence) has stopped every write path at once; it then leaves
+ * and joins again in this process, as a new node with a new session, as soon as the store answers: an
+ * outage longer than the session's validity needs no supervisor and no operator.
+ */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run a Feedline node.",
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:stopped cleanly (SIGTERM/SIGINT)", "1:could not start", "2:invalid configuration",
-        "3:the node lost its metastore session and left"})
+    exitCodeList = {"0:stopped cleanly (SIGTERM/SIGINT)", "1:could not start", "2:invalid configuration"})
 public final class ServerCommand implements java.util.concurrent.Callable<Integer> {
 
   static final int EXIT_STOPPED = 0;
   static final int EXIT_START_FAILED = 1;
   static final int EXIT_BAD_CONFIG = 2;
-  static final int EXIT_SESSION_LOST = 3;
 
   private static final Logger LOG = LoggerFactory.getLogger(ServerCommand.class);
   private static final long STOP_TIMEOUT_SECONDS = 30;
+  /** Waits between attempts to join again after a lost session: the store may still be away. */
+  private static final long REJOIN_FIRST_BACKOFF_MS = 500;
+  private static final long REJOIN_MAX_BACKOFF_MS = 10_000;
 
   @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (e.g. conf/node.yaml).")
   Path configFile;
@@ -88,21 +95,66 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
     }
 
     CompletableFuture<Integer> exit = new CompletableFuture<>();
+    AtomicReference<NodeRuntime> current = new AtomicReference<>(node);
     AtomicBoolean stopping = new AtomicBoolean();
     Runnable stop = () -> {
       if (stopping.compareAndSet(false, true)) {
-        awaitStop(node);
+        awaitStop(current.get());
       }
     };
     Signal.handle(new Signal("TERM"), s -> exit.complete(EXIT_STOPPED));
     Signal.handle(new Signal("INT"), s -> exit.complete(EXIT_STOPPED));
     // Fallback for other ways the JVM is asked to exit (e.g. System.exit elsewhere).
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "feedline-shutdown"));
-    node.lost().onSuccess(reason -> exit.complete(EXIT_SESSION_LOST));
 
+    while (true) {
+      NodeRuntime running = current.get();
+      CompletableFuture<String> lost = running.lost().toCompletionStage().toCompletableFuture();
+      CompletableFuture.anyOf(exit, lost).join();
+      if (exit.isDone()) {
+        break;
+      }
+      // Its write paths are already fenced (every role heard of the loss); leave, then join as a new node.
+      LOG.warn("event=node_rejoining node={} reason=\"{}\"", running.nodeId(), lost.join());
+      awaitStop(running);
+      NodeRuntime rejoined = rejoin(config, exit);
+      if (rejoined == null) {
+        break;
+      }
+      current.set(rejoined);
+      if (exit.isDone()) {
+        break;
+      }
+    }
     int code = exit.join();
     stop.run();
     return code;
+  }
+
+  /**
+   * Starts the node again until it succeeds, backing off while the metastore is away; null once the
+   * process is asked to stop instead.
+   */
+  private static NodeRuntime rejoin(NodeConfig config, CompletableFuture<Integer> exit) {
+    long backoff = REJOIN_FIRST_BACKOFF_MS;
+    for (int attempt = 1; !exit.isDone(); attempt++) {
+      try {
+        NodeRuntime node = NodeRuntime.start(config).toCompletionStage().toCompletableFuture().get();
+        LOG.info("event=node_rejoined node={} attempts={}", node.nodeId(), attempt);
+        return node;
+      } catch (Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        LOG.warn("event=rejoin_failed attempt={} retry_in_ms={} error=\"{}\"", attempt, backoff, String.valueOf(cause));
+      }
+      try {
+        exit.get(backoff, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException timeout) {
+        backoff = Math.min(REJOIN_MAX_BACKOFF_MS, backoff * 2);
+      } catch (Exception e) {
+        return null;
+      }
+    }
+    return null;
   }
 
   private static void awaitStop(NodeRuntime node) {

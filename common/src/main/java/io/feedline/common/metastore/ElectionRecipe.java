@@ -7,9 +7,11 @@ import io.feedline.common.metastore.MetaStore.Lease;
 import io.feedline.common.metastore.MetaStore.Watch;
 import io.feedline.common.metastore.Txn.Compare;
 import io.feedline.common.metastore.Txn.Op;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -30,6 +32,9 @@ import java.util.Optional;
  * from a revision and fails explicitly.
  */
 public final class ElectionRecipe implements Election {
+
+  /** How soon an observer whose watch broke lists the candidates again. */
+  static final long RESUME_DELAY_MS = 500;
 
   private final MetaStore store;
 
@@ -230,7 +235,12 @@ public final class ElectionRecipe implements Election {
     }
   }
 
-  /** Follows the leader: the current one first, then every change of leader key or proposal. */
+  /**
+   * Follows the leader: the current one first, then every change of leader key or proposal. A broken watch
+   * (the store restarting, a connection reset) is not the end of the leadership it follows: the observer
+   * lists the candidates again and watches from there, every {@link #RESUME_DELAY_MS} while the store does
+   * not answer, and reports only a real change. Only a closed store ends it with {@code onError}.
+   */
   private final class Observer implements Watch {
     private final String name;
     private final Handler<Leader> handler;
@@ -252,7 +262,7 @@ public final class ElectionRecipe implements Election {
           return;
         }
         if (snapshot.failed()) {
-          onError.handle(snapshot.cause());
+          broken(snapshot.cause());
           return;
         }
         Candidates candidates = new Candidates(snapshot.result().kvs());
@@ -262,14 +272,31 @@ public final class ElectionRecipe implements Election {
             candidates.apply(event);
             emitIfChanged(candidates);
           }
-        }, error -> {
-          if (!cancelled) {
-            onError.handle(error);
-          }
-        });
+        }, this::broken);
         // cancel() may have run on another thread while the watch was being created
         if (cancelled) {
           watch.cancel();
+        }
+      });
+    }
+
+    /** Re-lists after a pause (a re-list also covers a compacted revision); a closed store ends the observer. */
+    private void broken(Throwable error) {
+      if (cancelled) {
+        return;
+      }
+      if (error instanceof MetaStoreException e && e.reason() == MetaStoreException.Reason.CLOSED) {
+        onError.handle(error);
+        return;
+      }
+      Context context = Vertx.currentContext();
+      if (context == null) {
+        onError.handle(error);
+        return;
+      }
+      context.owner().setTimer(RESUME_DELAY_MS, t -> {
+        if (!cancelled) {
+          start();
         }
       });
     }

@@ -64,4 +64,9 @@ public abstract class ForwardingMetaStore implements MetaStore {
   public Future<Void> close() {
     return delegate.close();
   }
+
+  @Override
+  public java.util.Optional<Reachability.Outage> outage() {
+    return delegate.outage();
+  }
 }

@@ -53,6 +53,15 @@ public interface MetaStore {
    */
   Future<Void> close();
 
+  /**
+   * Since when this client has not reached its store (the first failed request or keep-alive after the
+   * last one that succeeded), with the last error; empty while it does. An in-process store is always
+   * reached.
+   */
+  default java.util.Optional<Reachability.Outage> outage() {
+    return java.util.Optional.empty();
+  }
+
   record RangeResult(java.util.List<KeyValue> kvs, long revision) {}
 
   /** A running watch. */
@@ -92,7 +101,10 @@ public interface MetaStore {
      */
     Future<Void> withdraw(String name, Lease lease);
 
-    /** Calls {@code handler} with the current leader and every later change of leader. */
+    /**
+     * Calls {@code handler} with the current leader and every later change of leader. Outlives store
+     * outages (it catches up once the store answers); {@code onError} only when the store is closed.
+     */
     Watch observe(String name, Handler<Leader> handler, Handler<Throwable> onError);
   }
 

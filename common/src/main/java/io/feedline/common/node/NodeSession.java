@@ -18,12 +18,14 @@ public final class NodeSession {
   private final MetaKeys keys;
   private final NodeRegistration registration;
   private final MetaStore.Lease lease;
+  private volatile boolean lost;
 
   private NodeSession(MetaStore store, MetaKeys keys, NodeRegistration registration, MetaStore.Lease lease) {
     this.store = store;
     this.keys = keys;
     this.registration = registration;
     this.lease = lease;
+    lease.onLost(v -> lost = true);
   }
 
   /** Grants the session lease and registers the node under it. */
@@ -53,9 +55,12 @@ public final class NodeSession {
     lease.onLost(handler);
   }
 
-  /** Leaves the cluster: revokes the lease, which deletes the registration. */
+  /**
+   * Leaves the cluster: revokes the lease, which deletes the registration. A lost session is not revoked:
+   * it expires (or has) on its own, and the store it would be revoked in is likely away.
+   */
   public Future<Void> close() {
-    return lease.revoke();
+    return lost ? Future.succeededFuture() : lease.revoke();
   }
 
   public MetaStore store() {

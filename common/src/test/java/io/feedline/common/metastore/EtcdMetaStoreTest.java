@@ -10,6 +10,7 @@ import io.feedline.common.testing.EtcdServer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,5 +96,75 @@ class EtcdMetaStoreTest extends MetaStoreContractTest {
   void closingTheStoreLeavesTheSharedVertxRunning() {
     await(store.close());
     assertThat(await(vertx.executeBlocking(() -> "running"))).isEqualTo("running");
+  }
+
+  /**
+   * A crash of etcd (SIGKILL, then a restart on its data) shorter than the lease's validity costs the
+   * holder nothing: keep-alives resume on the same lease, which is still held a whole TTL later, and no
+   * loss is ever reported. etcd renews every lease's TTL when it comes back as leader.
+   */
+  @Test
+  void aLeaseOutlivesAnEtcdCrashShorterThanItsValidity() throws Exception {
+    Lease lease = grant(10);
+    String key = "/outage/" + lease.id();
+    await(store.put(key, bytes("held"), lease.id()));
+    AtomicInteger lost = new AtomicInteger();
+    lease.onLost(v -> lost.incrementAndGet());
+
+    etcd.crash();
+    Await.until("the store notices the outage", () -> store.outage().isPresent());
+    Thread.sleep(3_000);
+    etcd.startAgain();
+    Await.until("the store is reached again", () -> store.outage().isEmpty());
+
+    Thread.sleep(TimeUnit.SECONDS.toMillis(lease.ttlSeconds()) + 1_000);
+    assertThat(lost.get()).as("no loss reported").isZero();
+    assertThat(await(store.get(key))).as("still bound to a lease kept alive past its TTL").isPresent();
+  }
+
+  /** The same for a hung etcd (SIGSTOP): connections stay open and answer nothing. */
+  @Test
+  void aLeaseOutlivesAHungEtcdShorterThanItsValidity() throws Exception {
+    Lease lease = grant(10);
+    String key = "/hung/" + lease.id();
+    await(store.put(key, bytes("held"), lease.id()));
+    AtomicInteger lost = new AtomicInteger();
+    lease.onLost(v -> lost.incrementAndGet());
+
+    etcd.freeze();
+    try {
+      Await.until("the store notices the hang", () -> store.outage().isPresent());
+      Thread.sleep(3_000);
+    } finally {
+      etcd.thaw();
+    }
+    Thread.sleep(TimeUnit.SECONDS.toMillis(lease.ttlSeconds()) + 1_000);
+    assertThat(lost.get()).as("no loss reported").isZero();
+    assertThat(await(store.get(key))).isPresent();
+    assertThat(store.outage()).isEmpty();
+  }
+
+  /**
+   * While etcd is down the holder cannot know whether its lease still exists: it reports the loss once the
+   * TTL minus the safety margin has passed since its last acknowledged keep-alive was sent — before etcd
+   * could have expired it and given anything of the holder's to someone else — without hearing from etcd.
+   */
+  @Test
+  void aLeaseIsTakenAsLostBeforeItCanHaveExpiredWhileEtcdIsDown() throws Exception {
+    Lease lease = grant(5);
+    AtomicLong lostAt = new AtomicLong();
+    lease.onLost(v -> lostAt.compareAndSet(0, System.nanoTime()));
+    long lastAcknowledgedBefore = System.nanoTime();
+    etcd.crash();
+    long crashed = System.nanoTime();
+    try {
+      Await.until("the loss is reported with etcd down", () -> lostAt.get() != 0);
+      long validFor = new LeaseValidity(java.time.Duration.ofSeconds(5), 0).validFor().toNanos();
+      assertThat(lostAt.get() - lastAcknowledgedBefore).as("not before the validity could have run out")
+          .isGreaterThanOrEqualTo(validFor - 2 * LeaseValidity.KEEP_ALIVE_INTERVAL.toNanos());
+      assertThat(lostAt.get() - crashed).as("before etcd could have expired it").isLessThan(TimeUnit.SECONDS.toNanos(5));
+    } finally {
+      etcd.startAgain();
+    }
   }
 }

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -93,6 +94,33 @@ public final class EtcdServer implements AutoCloseable {
       throw new IllegalStateException("etcd is not running");
     }
     terminate(process);
+    startAgain();
+  }
+
+  /**
+   * Kills etcd with SIGKILL, as a crash would; {@link #startAgain()} brings it back on its data. Its
+   * listening socket is gone when this returns (the process stays a zombie until the wrapper reaps it).
+   */
+  public synchronized void crash() {
+    signal("KILL");
+  }
+
+  /** Freezes etcd with SIGSTOP: a hung store, whose connections stay open and answer nothing. */
+  public synchronized void freeze() {
+    signal("STOP");
+  }
+
+  /** Lets a frozen etcd go on (SIGCONT). */
+  public synchronized void thaw() {
+    signal("CONT");
+  }
+
+  /** Starts etcd again on the same ports and data after {@link #crash()} (or restarts a running one). */
+  public synchronized void startAgain() {
+    if (process == null) {
+      throw new IllegalStateException("etcd was stopped for good");
+    }
+    terminate(process);
     Path log = baseDir.resolve("etcd-restart-" + System.nanoTime() + ".log");
     Process started = launch(clientPort, peerPort, dataDir, log);
     String failure = awaitHealthy(started, clientPort, log);
@@ -105,6 +133,26 @@ public final class EtcdServer implements AutoCloseable {
     Runtime.getRuntime().removeShutdownHook(shutdownHook);
     shutdownHook = new Thread(() -> terminate(started), "etcd-test-server-stop");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** The etcd process itself (the wrapper's child). */
+  private Optional<ProcessHandle> etcdProcess() {
+    return process == null ? Optional.empty() : process.children().findFirst();
+  }
+
+  private void signal(String name) {
+    ProcessHandle etcd = etcdProcess().orElseThrow(() -> new IllegalStateException("etcd is not running"));
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(etcd.pid())).inheritIO().start();
+      if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + etcd.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.feedline.node.admin;
 
 import io.feedline.common.config.AdminTls;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.metastore.Reachability;
 import io.feedline.common.node.ClusterMembership;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -12,9 +13,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServer;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
- * The node's admin port. Serves {@code GET /health} (this node and the cluster members it sees),
+ * The node's admin port. Serves {@code GET /health} (this node, the cluster members it sees, whether it
+ * reaches its metastore),
  * {@code GET /metrics} (Prometheus text), and once the roles run ({@link #serveApi}) the admin API: gRPC
  * (requests with a gRPC content type) and the same operations as JSON under {@code /api/v1/}. Health and
  * metrics stay open; the API checks the bearer token.
@@ -25,15 +29,19 @@ public final class AdminHttpServer {
   private final NodeId nodeId;
   private final ClusterMembership membership;
   private final PrometheusMeterRegistry registry;
+  private final Supplier<Optional<Reachability.Outage>> metastoreOutage;
   private HttpServer server;
   private volatile GrpcServer grpc;
   private volatile AdminJsonEndpoint json;
 
-  public AdminHttpServer(Vertx vertx, NodeId nodeId, ClusterMembership membership, PrometheusMeterRegistry registry) {
+  /** @param metastoreOutage since when this node has not reached its metastore (empty while it does) */
+  public AdminHttpServer(Vertx vertx, NodeId nodeId, ClusterMembership membership, PrometheusMeterRegistry registry,
+      Supplier<Optional<Reachability.Outage>> metastoreOutage) {
     this.vertx = vertx;
     this.nodeId = nodeId;
     this.membership = membership;
     this.registry = registry;
+    this.metastoreOutage = metastoreOutage;
   }
 
   /** Listens on {@code host:port} (0 = any free port), with TLS when {@code tls} is on. Returns the bound port. */
@@ -78,7 +86,12 @@ public final class AdminHttpServer {
     if (req.method().name().equals("GET") && path.equals("/health")) {
       JsonArray members = new JsonArray();
       membership.members().keySet().stream().sorted().forEach(n -> members.add(n.value()));
-      reply(req, 200, "application/json", new JsonObject().put("status", "ok").put("nodeId", nodeId.value()).put("members", members).encode());
+      JsonObject metastore = new JsonObject().put("reachable", true);
+      // Still "ok": the node rides through an outage as long as its session is certainly valid, then rejoins.
+      metastoreOutage.get().ifPresent(o -> metastore.put("reachable", false).put("unreachableSince", o.since().toString())
+          .put("lastError", o.lastError()));
+      reply(req, 200, "application/json", new JsonObject().put("status", "ok").put("nodeId", nodeId.value()).put("members", members)
+          .put("metastore", metastore).encode());
     } else if (req.method().name().equals("GET") && path.equals("/metrics")) {
       reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
     } else {

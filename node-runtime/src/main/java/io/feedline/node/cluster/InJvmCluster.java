@@ -34,7 +34,7 @@ public final class InJvmCluster implements AutoCloseable {
   private final Path dataRoot;
   private final Timings timings;
   private final NodeRuntime[] slots;
-  /** Nodes whose metastore session was lost: their process would exit now (ServerCommand, code 3). */
+  /** Nodes whose metastore session was lost: their process would leave and join again as a new node (ServerCommand). */
   private final Queue<NodeRuntime> lost = new ConcurrentLinkedQueue<>();
 
   /**

@@ -104,6 +104,18 @@ final class ServerProcess implements AutoCloseable {
     return new Started(m.group(1), Integer.parseInt(m.group(2)));
   }
 
+  /** The node the process runs now: the one it started last (a node that rejoins after a lost session is a new one). */
+  Started lastStarted() {
+    List<String> log = log();
+    for (int i = log.size() - 1; i >= 0; i--) {
+      Matcher m = STARTED.matcher(log.get(i));
+      if (m.find()) {
+        return new Started(m.group(1), Integer.parseInt(m.group(2)));
+      }
+    }
+    throw new AssertionError("the node has not started; log:\n" + String.join("\n", log));
+  }
+
   record Started(String nodeId, int port) {
     String get(String path) throws IOException, InterruptedException {
       return http("GET", path, null, null).body();

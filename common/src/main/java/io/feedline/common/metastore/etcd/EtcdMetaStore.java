@@ -16,14 +16,16 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.feedline.common.metastore.ElectionRecipe;
 import io.feedline.common.metastore.KeyValue;
+import io.feedline.common.metastore.LeaseValidity;
+import io.feedline.common.metastore.Reachability;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStoreException;
 import io.feedline.common.metastore.MetaStoreException.Reason;
 import io.feedline.common.metastore.Txn;
 import io.feedline.common.metastore.TxnResult;
 import io.feedline.common.metastore.WatchEvent;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -41,6 +43,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link MetaStore} over etcd v3 through jetcd.
@@ -56,6 +60,8 @@ import java.util.function.Supplier;
  */
 public final class EtcdMetaStore implements MetaStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdMetaStore.class);
+
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   private final Vertx vertx;
@@ -64,6 +70,9 @@ public final class EtcdMetaStore implements MetaStore {
   private final long requestTimeoutMillis;
   private final Election election = new ElectionRecipe(this);
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Reachability reachability = new Reachability(java.time.Clock.systemUTC());
+  /** jetcd's gRPC channel, found on the first failed keep-alive (see {@link #reconnectNow}). */
+  private volatile ManagedChannel channel;
 
   public EtcdMetaStore(Vertx vertx, List<String> endpoints, Duration requestTimeout) {
     if (endpoints.isEmpty()) {
@@ -160,8 +169,9 @@ public final class EtcdMetaStore implements MetaStore {
   @Override
   public Future<Lease> grantLease(long ttlSeconds) {
     Context owner = vertx.getOrCreateContext();
+    long sentAt = System.nanoTime();
     return request(() -> client.getLeaseClient().grant(ttlSeconds)).compose(response -> {
-      EtcdLease lease = new EtcdLease(response.getID(), response.getTTL(), owner);
+      EtcdLease lease = new EtcdLease(response.getID(), response.getTTL(), owner, sentAt);
       try {
         lease.keepAlive();
       } catch (RuntimeException e) {
@@ -206,7 +216,52 @@ public final class EtcdMetaStore implements MetaStore {
     }
     return Future.fromCompletionStage(pending, context)
         .timeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
-        .recover(error -> Future.failedFuture(translate(error)));
+        .<T>transform(ar -> {
+          if (ar.succeeded()) {
+            reachability.reached();
+            return Future.succeededFuture(ar.result());
+          }
+          MetaStoreException error = translate(ar.cause());
+          if (error.reason() == Reason.UNAVAILABLE) {
+            reachability.failed(error);
+          }
+          return Future.failedFuture(error);
+        });
+  }
+
+  /**
+   * Asks gRPC to connect again at once instead of after its reconnect backoff (1 s growing by 1.6 up to
+   * 2 min): by the time etcd is back from a 5 s outage the next attempt may be 4 s away, and the lease's
+   * validity would run out meanwhile. jetcd offers no channel setting for it, so the channel is reached
+   * through jetcd's connection manager; if a jetcd version moves it, this does nothing (and says so once).
+   */
+  private void reconnectNow() {
+    ManagedChannel ch = channel;
+    if (ch == null) {
+      ch = channel = jetcdChannel(client);
+    }
+    if (ch != null) {
+      ch.resetConnectBackoff();
+    }
+  }
+
+  private static ManagedChannel jetcdChannel(Client client) {
+    try {
+      java.lang.reflect.Field managerField = client.getClass().getDeclaredField("connectionManager");
+      managerField.setAccessible(true);
+      Object manager = managerField.get(client);
+      java.lang.reflect.Method getChannel = manager.getClass().getDeclaredMethod("getChannel");
+      getChannel.setAccessible(true);
+      return (ManagedChannel) getChannel.invoke(manager);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("event=etcd_channel_unreachable detail=\"{}\" effect=\"reconnects follow gRPC's backoff\"", e.toString());
+      return null;
+    }
+  }
+
+  @Override
+  public Optional<Reachability.Outage> outage() {
+    return reachability.outage();
   }
 
   private MetaStoreException translate(Throwable error) {
@@ -354,25 +409,93 @@ public final class EtcdMetaStore implements MetaStore {
     }
   }
 
-  private final class EtcdLease implements Lease, StreamObserver<LeaseKeepAliveResponse> {
+  /**
+   * A lease kept alive by this client's own loop of single keep-alives rather than jetcd's keep-alive
+   * stream, which ends at the first broken connection: a restart of etcd, or a leader change, shorter than
+   * the lease's validity must cost nothing. The lease is taken as lost (and keep-alive stops, so it does
+   * expire for everyone) when etcd says it no longer exists, or when {@link LeaseValidity} says it may
+   * have expired: a keep-alive acknowledged within the TTL minus the safety margin, counted from when it
+   * was sent, is the only proof that nobody else can own what this node owns.
+   */
+  private final class EtcdLease implements Lease {
     private enum State { ACTIVE, LOST, REVOKED }
 
     private final long id;
     private final long ttlSeconds;
     private final Context owner;
+    private final LeaseValidity validity;
     private final AtomicReference<State> state = new AtomicReference<>(State.ACTIVE);
     /** Every role of the node registers its own reaction to the loss (self-fence); each runs once. */
     private final List<LostHandler> lostHandlers = new CopyOnWriteArrayList<>();
-    private volatile CloseableClient keepAlive;
+    private long deadlineTimer = -1;
 
-    EtcdLease(long id, long ttlSeconds, Context owner) {
+    EtcdLease(long id, long ttlSeconds, Context owner, long grantSentAtNanos) {
       this.id = id;
       this.ttlSeconds = ttlSeconds;
       this.owner = owner;
+      this.validity = new LeaseValidity(Duration.ofSeconds(ttlSeconds), grantSentAtNanos);
     }
 
+    /** Starts the keep-alive loop and the deadline, on jetcd's event loop (alive while ours are busy). */
     void keepAlive() {
-      keepAlive = client.getLeaseClient().keepAlive(id, this);
+      clientVertx.runOnContext(v -> {
+        armDeadline();
+        refresh();
+      });
+    }
+
+    private void refresh() {
+      if (state.get() != State.ACTIVE || closed.get()) {
+        return;
+      }
+      long sentAt = System.nanoTime();
+      CompletionStage<LeaseKeepAliveResponse> pending;
+      try {
+        pending = client.getLeaseClient().keepAliveOnce(id);
+      } catch (RuntimeException e) {
+        refreshed(sentAt, null, e);
+        return;
+      }
+      Future.fromCompletionStage(pending, clientVertx.getOrCreateContext())
+          .timeout(validity.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .onComplete(ar -> refreshed(sentAt, ar.result(), ar.cause()));
+    }
+
+    private void refreshed(long sentAtNanos, LeaseKeepAliveResponse response, Throwable failure) {
+      if (state.get() != State.ACTIVE || closed.get()) {
+        return;
+      }
+      MetaStoreException error = failure == null ? null : translate(failure);
+      if ((response != null && response.getTTL() <= 0) || (error != null && error.reason() == Reason.LEASE_NOT_FOUND)) {
+        lost("etcd no longer knows the lease");
+        return;
+      }
+      if (error != null) {
+        reachability.failed(error);
+        reconnectNow();
+        clientVertx.setTimer(validity.retryInterval().toMillis(), t -> refresh());
+        return;
+      }
+      reachability.reached();
+      validity.acknowledged(sentAtNanos);
+      armDeadline();
+      clientVertx.setTimer(validity.keepAliveInterval().toMillis(), t -> refresh());
+    }
+
+    private void armDeadline() {
+      if (deadlineTimer >= 0) {
+        clientVertx.cancelTimer(deadlineTimer);
+      }
+      long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(validity.remainingNanos(System.nanoTime())));
+      deadlineTimer = clientVertx.setTimer(delayMillis, t -> {
+        deadlineTimer = -1;
+        if (validity.remainingNanos(System.nanoTime()) <= 0) {
+          lost("no keep-alive acknowledged for " + validity.validFor().toMillis() + " ms (TTL " + ttlSeconds + " s minus the "
+              + validity.safetyMargin().toMillis() + " ms safety margin)");
+        } else {
+          armDeadline();
+        }
+      });
     }
 
     @Override
@@ -393,35 +516,16 @@ public final class EtcdMetaStore implements MetaStore {
 
     @Override
     public Future<Void> revoke() {
-      if (state.compareAndSet(State.ACTIVE, State.REVOKED)) {
-        stopKeepAlive();
-      }
+      state.compareAndSet(State.ACTIVE, State.REVOKED);
       return request(() -> client.getLeaseClient().revoke(id)).mapEmpty();
     }
 
-    @Override
-    public void onNext(LeaseKeepAliveResponse response) {
-      // refreshed; jetcd tracks the deadline itself and completes this observer when it passes
-    }
-
-    /** Keep-alive failed (stream broke, or etcd no longer knows the lease). */
-    @Override
-    public void onError(Throwable error) {
-      lost();
-    }
-
-    /** jetcd saw no keep-alive answer before the lease's deadline. */
-    @Override
-    public void onCompleted() {
-      lost();
-    }
-
-    private void lost() {
+    private void lost(String why) {
       if (closed.get() || !state.compareAndSet(State.ACTIVE, State.LOST)) {
         return;
       }
-      // Stop refreshing so that the lease really does expire and everyone else sees it gone too.
-      stopKeepAlive();
+      // Keep-alive stops with the state, so the lease really does expire and everyone else sees it gone too.
+      LOG.warn("event=lease_lost lease={} ttl_s={} reason=\"{}\"", Long.toHexString(id), ttlSeconds, why);
       notifyLost();
     }
 
@@ -434,13 +538,6 @@ public final class EtcdMetaStore implements MetaStore {
         if (handler.notified.compareAndSet(false, true)) {
           owner.runOnContext(v -> handler.handler.handle(null));
         }
-      }
-    }
-
-    private void stopKeepAlive() {
-      CloseableClient current = keepAlive;
-      if (current != null) {
-        current.close();
       }
     }
   }
