@@ -103,8 +103,9 @@ await_healthy() {
   done
 }
 
-# As a service manager would: a node that exited on its own (it lost its metastore session) starts again.
-# etcd is not chaos here: if it exits, the run fails at once.
+# As a service manager would: a node that exited on its own starts again (a node that loses its metastore
+# session rejoins in its own process, so this is reported: it should not happen). etcd is not chaos here:
+# if it exits, the run fails at once.
 supervise() {
   local i code
   kill -0 "$etcd_pid" 2>/dev/null || { echo "chaos.sh: etcd exited, see $work/etcd.log" >&2; exit 1; }

@@ -675,7 +675,8 @@ public final class Coordinator {
   public Map<NodeId, DrainController.NodeReport> nodeReports() {
     Map<NodeId, DrainController.NodeReport> out = new TreeMap<>();
     drain.reports().forEach((node, r) -> out.put(node, new DrainController.NodeReport(
-        new io.feedline.common.drain.NodeLivenessState(drain.livenessOf(node)), r.nodeEpoch(), r.acknowledged(), r.dispatchers())));
+        new io.feedline.common.drain.NodeLivenessState(drain.livenessOf(node)), r.nodeEpoch(), r.acknowledged(), r.dispatchers(),
+        r.metastoreUnreachableSinceMs())));
     return out;
   }
 

@@ -51,7 +51,8 @@ public final class MaintainerManagerVerticle extends RoleVerticle {
     MaintainerServices services = new MaintainerServices(node.nodeId(), outbox, scheduler, timings.resendInterval(),
         () -> node.membership().members().keySet());
     MaintainerManager manager = new MaintainerManager(node.nodeId(), node.nodeEpoch(), timings,
-        new ChangefeedMaintainerFactory(services, timings, node.metrics()), dispatchers, node.metrics());
+        new ChangefeedMaintainerFactory(services, timings, node.metrics()), dispatchers,
+        () -> node.store().outage().map(o -> o.since().toEpochMilli()).orElse(0L), node.metrics());
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, timings.maintainerHeartbeat());
     runtime.onLivenessChange(onLivenessChange);
     runtime.start();

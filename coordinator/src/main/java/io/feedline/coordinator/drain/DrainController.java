@@ -47,8 +47,9 @@ public final class DrainController {
   public record Settings(Duration targetResend, Duration livenessResend, Duration balanceCooldown) {}
 
   /** What a node last reported; {@code nodeEpoch} 0 until its first heartbeat or liveness answer. */
-  public record NodeReport(NodeLivenessState liveness, long nodeEpoch, NodeDrainTarget acknowledged, long dispatchers) {
-    static final NodeReport UNHEARD = new NodeReport(NodeLivenessState.ALIVE, 0, NodeDrainTarget.NONE, 0);
+  public record NodeReport(NodeLivenessState liveness, long nodeEpoch, NodeDrainTarget acknowledged, long dispatchers,
+      long metastoreUnreachableSinceMs) {
+    static final NodeReport UNHEARD = new NodeReport(NodeLivenessState.ALIVE, 0, NodeDrainTarget.NONE, 0, 0);
   }
 
   /**
@@ -125,7 +126,7 @@ public final class DrainController {
     NodeState state = nodes.get(from);
     if (state != null) {
       state.report = new NodeReport(new NodeLivenessState(known(heartbeat.getLiveness())), heartbeat.getNodeEpoch(),
-          NodeDrainTarget.of(heartbeat.getDrainTargetAcknowledged()), heartbeat.getDispatchers());
+          NodeDrainTarget.of(heartbeat.getDrainTargetAcknowledged()), heartbeat.getDispatchers(), heartbeat.getMetastoreUnreachableSinceMs());
     }
   }
 
@@ -133,7 +134,8 @@ public final class DrainController {
     NodeState state = nodes.get(from);
     if (state != null) {
       NodeReport r = state.report;
-      state.report = new NodeReport(new NodeLivenessState(known(response.getLiveness())), response.getNodeEpoch(), r.acknowledged(), r.dispatchers());
+      state.report = new NodeReport(new NodeLivenessState(known(response.getLiveness())), response.getNodeEpoch(), r.acknowledged(), r.dispatchers(),
+          r.metastoreUnreachableSinceMs());
     }
   }
 

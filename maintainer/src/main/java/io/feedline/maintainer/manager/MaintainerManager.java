@@ -86,6 +86,7 @@ public final class MaintainerManager {
   private final MaintainerFactory factory;
   /** Dispatchers running on this node (read from the dispatcher role), reported in node heartbeats. */
   private final LongSupplier dispatchers;
+  private final LongSupplier metastoreUnreachableSinceMs;
   private final long statusForceMillis;
   private final long nodeHeartbeatMillis;
   private final long reportRetentionMillis;
@@ -104,15 +105,20 @@ public final class MaintainerManager {
 
   /** A manager of a node whose epoch is 0 and that hosts no dispatchers (tests of the changefeed protocol). */
   public MaintainerManager(NodeId self, Timings timings, MaintainerFactory factory, MeterRegistry metrics) {
-    this(self, 0, timings, factory, () -> 0, metrics);
+    this(self, 0, timings, factory, () -> 0, () -> 0, metrics);
   }
 
+  /**
+   * @param dispatchers the dispatchers running on this node, for the node heartbeat
+   * @param metastoreUnreachableSinceMs since when this node has not reached the metastore (0: it does), likewise
+   */
   public MaintainerManager(NodeId self, long nodeEpoch, Timings timings, MaintainerFactory factory, LongSupplier dispatchers,
-      MeterRegistry metrics) {
+      LongSupplier metastoreUnreachableSinceMs, MeterRegistry metrics) {
     this.self = self;
     this.nodeEpoch = nodeEpoch;
     this.factory = factory;
     this.dispatchers = dispatchers;
+    this.metastoreUnreachableSinceMs = metastoreUnreachableSinceMs;
     this.statusForceMillis = timings.maintainerStatusForce().toMillis();
     this.nodeHeartbeatMillis = timings.nodeHeartbeat().toMillis();
     this.reportRetentionMillis = 2 * statusForceMillis;
@@ -262,6 +268,7 @@ public final class MaintainerManager {
         .setNodeEpoch(nodeEpoch)
         .setDrainTargetAcknowledged(drainTarget.toProto())
         .setDispatchers(Math.max(0, dispatchers.getAsLong()))
+        .setMetastoreUnreachableSinceMs(Math.max(0, metastoreUnreachableSinceMs.getAsLong()))
         .build();
     return Effects.send(coordinator.owner(), Role.COORDINATOR, heartbeat);
   }

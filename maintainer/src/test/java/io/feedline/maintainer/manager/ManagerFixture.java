@@ -57,6 +57,8 @@ final class ManagerFixture {
   final List<Maintainer> created = new ArrayList<>();
   /** What the dispatcher role would report as this node's dispatcher count. */
   final java.util.concurrent.atomic.AtomicLong dispatchers = new java.util.concurrent.atomic.AtomicLong();
+  /** Since when the node has not reached its metastore, as its runtime would say (0: it does). */
+  final java.util.concurrent.atomic.AtomicLong metastoreUnreachableSinceMs = new java.util.concurrent.atomic.AtomicLong();
   final MaintainerManager manager;
   final MaintainerManagerRuntime runtime;
 
@@ -79,7 +81,7 @@ final class ManagerFixture {
         return m;
       }
     };
-    manager = new MaintainerManager(SELF, NODE_EPOCH, TIMINGS, factory, dispatchers::get, metrics);
+    manager = new MaintainerManager(SELF, NODE_EPOCH, TIMINGS, factory, dispatchers::get, metastoreUnreachableSinceMs::get, metrics);
     runtime = new MaintainerManagerRuntime(manager, outbox, scheduler, TIMINGS.maintainerHeartbeat());
     runtime.start();
   }

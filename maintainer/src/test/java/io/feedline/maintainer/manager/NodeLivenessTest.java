@@ -63,7 +63,7 @@ class NodeLivenessTest {
   }
 
   @Test
-  void nodeHeartbeatsGoEveryIntervalWithLivenessEpochTargetAndDispatcherCount() {
+  void nodeHeartbeatsGoEveryIntervalWithLivenessEpochTargetDispatcherCountAndMetastoreOutage() {
     ManagerFixture f = ManagerFixture.withPlaceholders();
     f.advance(TIMINGS.nodeHeartbeat().toMillis());
     assertThat(f.outbox.all()).as("no coordinator yet: nobody to report to").isEmpty();
@@ -71,7 +71,9 @@ class NodeLivenessTest {
     // A new coordinator gets the node heartbeat right with the bootstrap answer.
     f.receive(COORDINATOR, ManagerFixture.bootstrap(VERSION));
     assertThat(f.nodeHeartbeats()).hasSize(1);
+    assertThat(f.nodeHeartbeats().get(0).getMetastoreUnreachableSinceMs()).as("the store is reached").isZero();
     f.dispatchers.set(7);
+    f.metastoreUnreachableSinceMs.set(1_700_000_000_000L);
     f.advance(TIMINGS.nodeHeartbeat().toMillis() - TIMINGS.maintainerHeartbeat().toMillis());
     assertThat(f.nodeHeartbeats()).hasSize(1);
     f.advance(TIMINGS.maintainerHeartbeat().toMillis());
@@ -80,6 +82,7 @@ class NodeLivenessTest {
     assertThat(hb.getLiveness()).isEqualTo(NodeLiveness.NODE_LIVENESS_ALIVE);
     assertThat(hb.getNodeEpoch()).isEqualTo(NODE_EPOCH);
     assertThat(hb.getDispatchers()).isEqualTo(7);
+    assertThat(hb.getMetastoreUnreachableSinceMs()).as("node list shows the outage from here").isEqualTo(1_700_000_000_000L);
     assertThat(hb.getDrainTargetAcknowledged().getTargetNode()).isEmpty();
   }
 

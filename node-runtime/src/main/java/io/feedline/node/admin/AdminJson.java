@@ -37,7 +37,9 @@ public final class AdminJson {
         .put("liveness", v.getLiveness().name().substring("NODE_LIVENESS_".length()))
         .put("coordinator", v.getCoordinator())
         .put("maintainers", v.getMaintainers())
-        .put("dispatchers", v.getDispatchers());
+        .put("dispatchers", v.getDispatchers())
+        .put("metastoreUnreachableSince", v.getMetastoreUnreachableSinceMs() == 0 ? null
+            : java.time.Instant.ofEpochMilli(v.getMetastoreUnreachableSinceMs()).toString());
   }
 
   public static JsonArray nodes(Iterable<NodeView> views) {

@@ -185,7 +185,8 @@ public final class AdminOperations {
                 .setLiveness(report == null ? NodeLiveness.NODE_LIVENESS_ALIVE : report.liveness().liveness())
                 .setCoordinator(e.getKey().equals(self))
                 .setMaintainers(maintainers.getOrDefault(e.getKey(), 0L))
-                .setDispatchers(report == null ? 0 : report.dispatchers()));
+                .setDispatchers(report == null ? 0 : report.dispatchers())
+                .setMetastoreUnreachableSinceMs(report == null ? 0 : report.metastoreUnreachableSinceMs()));
           });
       return Future.succeededFuture(out.build());
     }));

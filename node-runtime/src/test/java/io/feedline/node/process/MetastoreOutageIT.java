@@ -61,9 +61,13 @@ class MetastoreOutageIT {
         JsonObject before = query(nodes);
 
         etcd.crash();
-        Thread.sleep(5_000);
+        long crashed = System.nanoTime();
+        awaitHealth(any, h -> !h.getJsonObject("metastore").getBoolean("reachable") && h.getJsonObject("metastore").getString("unreachableSince") != null,
+            "/health says the metastore is unreachable");
+        Thread.sleep(Math.max(0, 5_000 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - crashed)));
         etcd.startAgain();
         long back = tsoNow();
+        awaitHealth(any, h -> h.getJsonObject("metastore").getBoolean("reachable"), "/health says the metastore is reachable again");
         double resumed = awaitCheckpointPast(nodes, back, "replication resumes after etcd was killed for 5 s");
         assertNothingMoved(servers, nodes, before, "etcd killed for 5 s");
         System.out.printf("metastore outage (2 cores): kill -9 for 5 s: 0 node exits, 0 rejoins, 0 maintainer moves, "
@@ -127,6 +131,19 @@ class MetastoreOutageIT {
     assertThat(now.getString("node")).as("maintainer node after %s", after).isEqualTo(before.getString("node"));
     assertThat(now.getValue("epoch").toString()).as("epoch after %s", after).isEqualTo(before.getValue("epoch").toString());
     assertThat(now.getString("state")).isEqualTo("NORMAL");
+  }
+
+  private static void awaitHealth(ServerProcess.Started node, Predicate<JsonObject> done, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    JsonObject health;
+    do {
+      health = new JsonObject(node.get("/health"));
+      if (done.test(health)) {
+        return;
+      }
+      Thread.sleep(100);
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError(what + ": not within 5 s; last: " + health.encode());
   }
 
   /** Waits until the changefeed's checkpoint passes {@code tso}; returns the seconds that took. */

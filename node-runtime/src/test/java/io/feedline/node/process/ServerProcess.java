@@ -193,6 +193,12 @@ final class ServerProcess implements AutoCloseable {
     process.toHandle().destroy();
   }
 
+  /** SIGKILL, as a crash would: nothing is stopped cleanly. Waits until the process is gone. */
+  void kill() throws InterruptedException {
+    process.toHandle().destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
   int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new AssertionError("process did not exit within " + timeout + "; log:\n" + String.join("\n", lines));

@@ -3,6 +3,7 @@ package io.feedline.node.process;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.EtcdServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,18 +58,46 @@ class ServerProcessIT {
     }
   }
 
+  /**
+   * A single node on the embedded store, killed with SIGKILL and started again on its data dir, keeps its
+   * changefeed and resumes it from the checkpoint it had persisted (never below it), and the sink then
+   * equals the source. A second, clean restart (SIGTERM) exits 0.
+   */
   @Test
-  void singleNodeOnTheEmbeddedStoreRestartsOnItsDataDir() throws Exception {
+  void singleNodeOnTheEmbeddedStoreRestartsOnItsDataDirAndResumesItsChangefeed() throws Exception {
     Path data = work.resolve("single").toAbsolutePath();
-    for (int run = 0; run < 2; run++) {
-      try (ServerProcess p = ServerProcess.start(work.resolve("single-" + run + ".log"), "server", "--port", "0", "--data-dir", data.toString())) {
-        ServerProcess.Started s = p.awaitStarted(START);
-        awaitMembers(s, s.nodeId());
-        p.terminate();
-        assertThat(p.awaitExit(Duration.ofSeconds(30))).isZero();
-      }
+    Path sink = work.resolve("single-sink").toAbsolutePath();
+    String source = "datagen://?tables=3&seed=21&rate=50";
+    long persisted;
+    try (ServerProcess p = ServerProcess.start(work.resolve("single-0.log"), "server", "--port", "0", "--data-dir", data.toString())) {
+      ServerProcess.Started s = p.awaitStarted(START);
+      awaitMembers(s, s.nodeId());
+      s.cliUntil(Duration.ofSeconds(30), r -> r.exit() == 0, "changefeed", "create", "--id", "kept", "--source", source, "--sink", "file://" + sink);
+      long created = System.currentTimeMillis() << 18;
+      persisted = checkpointOf(s.cliUntil(Duration.ofSeconds(60), r -> r.exit() == 0 && checkpointOf(r) > created,
+          "changefeed", "query", "--id", "kept", "-o", "json"));
+      p.kill();
+    }
+    try (ServerProcess p = ServerProcess.start(work.resolve("single-1.log"), "server", "--port", "0", "--data-dir", data.toString())) {
+      ServerProcess.Started s = p.awaitStarted(START);
+      long restarted = System.currentTimeMillis() << 18;
+      ServerProcess.CliResult resumed = s.cliUntil(Duration.ofSeconds(60), r -> r.exit() == 0 && checkpointOf(r) > restarted,
+          "changefeed", "query", "--id", "kept", "-o", "json");
+      assertThat(new JsonObject(resumed.out()).getString("state")).isEqualTo("NORMAL");
+      assertThat(checkpointOf(resumed)).isGreaterThan(persisted);
+      s.cliUntil(Duration.ofSeconds(30), r -> r.exit() == 0, "changefeed", "pause", "--id", "kept");
+      s.cliUntil(Duration.ofSeconds(30), r -> r.exit() == 0 && new JsonArray(r.out()).getJsonObject(0).getLong("dispatchers") == 0,
+          "node", "list", "-o", "json");
+      p.terminate();
+      assertThat(p.awaitExit(Duration.ofSeconds(30))).isZero();
     }
     assertThat(data.resolve("meta")).exists();
+    ServerProcess.CliResult checked = ServerProcess.command("check", "--source", source, "--sink", "file://" + sink);
+    assertThat(checked.exit()).as(checked.toString()).isZero();
+  }
+
+  private static long checkpointOf(ServerProcess.CliResult query) {
+    return Long.parseUnsignedLong(new JsonObject(query.out()).getValue("checkpointTs").toString());
   }
 
   @Test

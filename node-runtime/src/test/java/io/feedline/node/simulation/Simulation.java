@@ -158,8 +158,10 @@ final class Simulation {
 
   private void create() {
     String id = "cf-" + (++created);
+    // 12 tables at 40 ticks/s: about one DDL (create, drop, truncate, add column) every 2 s per changefeed, so
+    // schema changes land while maintainers move, crash and hand off (a re-created table lost rows in that window).
     ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(id)
-        .setSourceUri("datagen://?tables=4&rate=20&seed=" + (seed + created))
+        .setSourceUri("datagen://?tables=12&rate=40&seed=" + (seed + created))
         .setSinkUri("file://" + cluster.sinkDir(id)).build();
     onLeader("create " + id, c -> c.create(info).mapEmpty());
   }
