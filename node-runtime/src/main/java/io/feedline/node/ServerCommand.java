@@ -25,7 +25,8 @@ import sun.misc.Signal;
  */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run a Feedline node.",
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:stopped cleanly (SIGTERM/SIGINT)", "1:could not start", "2:invalid configuration"})
+    exitCodeList = {"0:stopped cleanly (SIGTERM/SIGINT)", "1:could not start (or could not leave after a lost session)",
+        "2:invalid configuration"})
 public final class ServerCommand implements java.util.concurrent.Callable<Integer> {
 
   static final int EXIT_STOPPED = 0;
@@ -116,7 +117,13 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
       }
       // Its write paths are already fenced (every role heard of the loss); leave, then join as a new node.
       LOG.warn("event=node_rejoining node={} reason=\"{}\"", running.nodeId(), lost.join());
-      awaitStop(running);
+      if (!awaitStop(running)) {
+        // Its Vert.x, Hazelcast member, store client or admin port may still be alive: a second node in this
+        // process would collide with them. A supervisor starting a fresh process is the safe way back.
+        System.err.println("feedline: the node lost its metastore session and did not finish leaving; exiting");
+        exit.complete(EXIT_START_FAILED);
+        break;
+      }
       NodeRuntime rejoined = rejoin(config, exit);
       if (rejoined == null) {
         break;
@@ -157,11 +164,14 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
     return null;
   }
 
-  private static void awaitStop(NodeRuntime node) {
+  /** Stops the node; false when that did not finish in time. */
+  private static boolean awaitStop(NodeRuntime node) {
     try {
       node.stop().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return true;
     } catch (Exception e) {
       LOG.warn("event=stop_incomplete error=\"{}\"", e.toString());
+      return false;
     }
   }
 

@@ -6,6 +6,7 @@ import io.feedline.common.metastore.MetaStore;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A node's presence in the metastore: a lease kept alive for the life of the process and the node's
@@ -19,6 +20,7 @@ public final class NodeSession {
   private final NodeRegistration registration;
   private final MetaStore.Lease lease;
   private volatile boolean lost;
+  private static final long LOST_REVOKE_TIMEOUT_MS = 2_000;
 
   private NodeSession(MetaStore store, MetaKeys keys, NodeRegistration registration, MetaStore.Lease lease) {
     this.store = store;
@@ -56,11 +58,12 @@ public final class NodeSession {
   }
 
   /**
-   * Leaves the cluster: revokes the lease, which deletes the registration. A lost session is not revoked:
-   * it expires (or has) on its own, and the store it would be revoked in is likely away.
+   * Leaves the cluster: revokes the lease, which deletes the registration (and any leader key on it). A
+   * lost session is revoked too, in case the store still holds it (the holder gave up on it early, on its
+   * safety margin), but for at most {@link #LOST_REVOKE_TIMEOUT_MS}: the store is likely away.
    */
   public Future<Void> close() {
-    return lost ? Future.succeededFuture() : lease.revoke();
+    return lost ? lease.revoke().timeout(LOST_REVOKE_TIMEOUT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty() : lease.revoke();
   }
 
   public MetaStore store() {

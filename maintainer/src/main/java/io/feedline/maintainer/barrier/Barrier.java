@@ -188,7 +188,8 @@ public final class Barrier {
       }
       for (TableSpan s : spans.ofTable(table)) {
         SpanReplication r = spans.get(s);
-        if (r.dispatcher() == null || !(e.waiting.contains(r.dispatcher()) || passedEarlier(e, r))) {
+        // Past the event (even with no dispatcher now) it never waits here; below it, it must be waiting.
+        if (!passedEarlier(e, r) && (r.dispatcher() == null || !e.waiting.contains(r.dispatcher()))) {
           return false;
         }
       }

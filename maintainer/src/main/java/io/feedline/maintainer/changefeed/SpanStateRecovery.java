@@ -36,12 +36,15 @@ import java.util.Map;
  * <ul>
  *   <li>of the incarnation existing at {@code P} (its checkpoint at or above that incarnation's create
  *       ts): kept as below;
- *   <li>of an earlier incarnation (below that create ts): its DROP is written, since the trigger passed it,
- *       and everything before it too; it is removed and its range counts as uncovered;
+ *   <li>of an earlier incarnation (below that create ts), or of a table dropped at or before {@code P}: its
+ *       DROP is written, since the trigger passed it, and so is everything before it (the DROP was written
+ *       only once every span of the table waited at it, and a span never passes its own table's DROP); it
+ *       is removed as a stray and holds no range, so a CREATE of the id after {@code P} adds the table at
+ *       once (kept as a span, it held the range until its removal ended, and only the DROP re-opened from
+ *       its own block state made that CREATE wait for it);
  *   <li>of a table created after {@code P} (a table absent at {@code P}, checkpoint above {@code P}; only a
  *       trigger behind the dispatchers, started from {@code C}, sees this): kept, and its CREATE, which the
- *       trigger replays, adds only what it does not cover;
- *   <li>of a table dropped at or before {@code P}: removed and its span deleted.
+ *       trigger replays, adds only what it does not cover.
  * </ul>
  * Of the kept ones:
  * <ul>
@@ -99,7 +102,7 @@ final class SpanStateRecovery {
     }
     List<Found> candidates = new ArrayList<>();
     List<Found> removing = new ArrayList<>();
-    int earlier = 0;
+    int passed = 0;
     for (Map.Entry<NodeId, MaintainerBootstrapResponse> e : snapshots.entrySet()) {
       for (DispatcherSnapshot d : e.getValue().getDispatchersList()) {
         DispatcherKey id = DispatcherKey.of(d.getId());
@@ -110,9 +113,10 @@ final class SpanStateRecovery {
           operators.closeTrigger(e.getKey(), id, d.getSpan()); // an older trigger on this node, still stopping
           continue;
         }
-        if (incarnation(d, tables, triggerTs) == Incarnation.EARLIER) {
+        Incarnation incarnation = incarnation(d, tables, triggerTs);
+        if (incarnation == Incarnation.EARLIER || incarnation == Incarnation.DROPPED) {
           operators.removeStray(e.getKey(), id, d.getSpan());
-          earlier++;
+          passed++;
           continue;
         }
         (removeTypes.containsKey(id) ? removing : candidates).add(new Found(e.getKey(), d, id));
@@ -121,7 +125,7 @@ final class SpanStateRecovery {
     candidates.sort(PREFERRED);
     Map<Long, List<TableSpan>> accepted = new LinkedHashMap<>();
     List<Found> kept = new ArrayList<>();
-    int strays = earlier;
+    int strays = passed;
     for (Found f : candidates) {
       TableSpan span = f.snapshot().getSpan();
       if (!accept(span, accepted)) {
@@ -131,9 +135,7 @@ final class SpanStateRecovery {
       }
       boolean working = f.snapshot().getState() == ComponentState.COMPONENT_STATE_WORKING;
       bind(f, spans, working);
-      if (incarnation(f.snapshot(), tables, triggerTs) == Incarnation.DROPPED) {
-        operators.add(new RemoveSpan(span, f.node(), f.id(), RemoveSpan.Then.DELETE, OperatorType.OPERATOR_TYPE_REMOVE));
-      } else if (!working) {
+      if (!working) {
         operators.add(new AddSpan(span, f.snapshot().getSchemaId(), f.node(), f.id(), f.snapshot().getCheckpointTs(),
             OperatorType.OPERATOR_TYPE_ADD));
       }
@@ -148,8 +150,7 @@ final class SpanStateRecovery {
         continue;
       }
       bind(f, spans, f.snapshot().getState() == ComponentState.COMPONENT_STATE_WORKING);
-      RemoveSpan.Then then = incarnation(f.snapshot(), tables, triggerTs) == Incarnation.DROPPED ? RemoveSpan.Then.DELETE : RemoveSpan.Then.ABSENT;
-      operators.add(new RemoveSpan(span, f.node(), f.id(), then, removeTypes.get(f.id())));
+      operators.add(new RemoveSpan(span, f.node(), f.id(), RemoveSpan.Then.ABSENT, removeTypes.get(f.id())));
       restoredRemoves++;
       kept.add(f);
     }

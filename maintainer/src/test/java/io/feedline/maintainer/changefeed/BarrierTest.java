@@ -387,4 +387,30 @@ class BarrierTest {
     assertThat(h.side.liveFor(t4)).as("the same dispatcher").isEqualTo(created);
     assertThat(h.maintainer.spans().hasTable(4)).isTrue();
   }
+
+  /**
+   * A dropped table's dispatcher outlives the maintainer (its removal was lost) and the adopted trigger is
+   * past the DROP; the table is then created again while the leftover is still being removed. The leftover
+   * goes, and the new table is replicated from its CREATE.
+   */
+  @Test
+  void aDroppedTablesLeftoverDispatcherDoesNotHideTheTablesNextCreate() {
+    MaintainerHarness h = running();
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L, 2L), List.of(2L), List.of()));
+    h.side.answerSchedules = false; // the removal of the dropped table's span never arrives
+    runUntil(h, 500, () -> h.side.ddlWrites.containsKey(400L), "the DROP written");
+    h.side.advanceAll(500);
+    DispatcherKey leftover = h.side.liveFor(T2).get(0);
+
+    h.failover(A, EPOCH + 1, h.maintainer.status().getCheckpointTs());
+    h.side.ddls.add(new FakeDispatcherSide.Ddl(600, List.of(0L), List.of(), List.of(2L)));
+    // The leftover's removal is still under way when the CREATE is written.
+    runUntil(h, 700, () -> h.side.ddlWrites.containsKey(600L), "the CREATE written");
+    assertThat(h.side.liveFor(T2)).containsExactly(leftover);
+    h.side.answerSchedules = true;
+    runTo(h, 700);
+    runUntil(h, 700, () -> !h.side.liveFor(T2).contains(leftover), "the leftover removed");
+    assertThat(h.side.liveFor(T2)).as("table 2 replicated again").hasSize(1);
+    assertThat(lastCreateStartTs(h, 2)).isEqualTo(600);
+  }
 }

@@ -197,7 +197,8 @@ class BootstrapTest {
     assertThat(h.maintainer.operators().of(t(3))).as("the interrupted move's remove is restored").isNotNull();
     assertThat(spans.get(t(4)).absent()).isTrue();
     assertThat(spans.get(t(4)).checkpointTs()).isEqualTo(100);
-    assertThat(h.maintainer.operators().of(t(5))).as("a table that no longer exists is removed").isNotNull();
+    assertThat(h.maintainer.operators().straysOfTable(5)).as("a table that no longer exists is removed").isEqualTo(1);
+    assertThat(spans.get(t(5))).as("and holds no span").isNull();
 
     h.settle();
     assertThat(h.side.liveFor(t(1))).containsExactly(t1);

@@ -129,8 +129,9 @@ public final class InJvmCluster implements AutoCloseable {
   }
 
   /**
-   * Does what the process of a node whose session was lost does: it stops and exits, leaving its slot
-   * down. Returns the slots that went down this way since the last call.
+   * Does the first half of what the server of a node whose session was lost does: the node stops, leaving
+   * its slot down until the caller starts a new node there (the server rejoins in-process). Returns the
+   * slots that went down this way since the last call.
    */
   public List<Integer> reapLost() {
     List<Integer> reaped = new ArrayList<>();

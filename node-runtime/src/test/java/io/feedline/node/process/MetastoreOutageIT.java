@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A metastore outage is not a cluster outage: three clustered server processes on a real etcd replicate
  * datagen into a file sink while etcd is (1) killed with SIGKILL and started again 5 s later, (2) frozen
- * with SIGSTOP for 5 s, both shorter than the session's validity (TTL 10 s minus 2.5 s), and (3) stopped
+ * with SIGSTOP for 5 s, both shorter than the session's validity (TTL 10 s minus 2 s), and (3) stopped
  * for twice the TTL. After the short ones no process exited or rejoined, the maintainer did not move (same
  * epoch, same node) and the checkpoint moves on; after the long one every node fenced itself and joined
  * again in its own process, and exactly one maintainer runs the changefeed. Then the sink equals the

@@ -73,6 +73,7 @@ public final class EtcdMetaStore implements MetaStore {
   private final Reachability reachability = new Reachability(java.time.Clock.systemUTC());
   /** jetcd's gRPC channel, found on the first failed keep-alive (see {@link #reconnectNow}). */
   private volatile ManagedChannel channel;
+  private volatile boolean channelUnreachable;
 
   public EtcdMetaStore(Vertx vertx, List<String> endpoints, Duration requestTimeout) {
     if (endpoints.isEmpty()) {
@@ -236,9 +237,13 @@ public final class EtcdMetaStore implements MetaStore {
    * through jetcd's connection manager; if a jetcd version moves it, this does nothing (and says so once).
    */
   private void reconnectNow() {
+    if (channelUnreachable) {
+      return;
+    }
     ManagedChannel ch = channel;
     if (ch == null) {
       ch = channel = jetcdChannel(client);
+      channelUnreachable = ch == null;
     }
     if (ch != null) {
       ch.resetConnectBackoff();
@@ -444,25 +449,35 @@ public final class EtcdMetaStore implements MetaStore {
       });
     }
 
+    /**
+     * One keep-alive. Not answered within the timeout, it counts as failed (the next one is sent soon, and
+     * gRPC is asked to reconnect), but a late answer still counts, from when it was sent: a slow etcd is
+     * not a lost lease. Everything here runs on jetcd's single event loop.
+     */
     private void refresh() {
-      if (state.get() != State.ACTIVE || closed.get()) {
+      if (!active()) {
         return;
       }
       long sentAt = System.nanoTime();
+      Attempt attempt = new Attempt();
       CompletionStage<LeaseKeepAliveResponse> pending;
       try {
         pending = client.getLeaseClient().keepAliveOnce(id);
       } catch (RuntimeException e) {
-        refreshed(sentAt, null, e);
+        failed(attempt, e);
         return;
       }
-      Future.fromCompletionStage(pending, clientVertx.getOrCreateContext())
-          .timeout(validity.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-          .onComplete(ar -> refreshed(sentAt, ar.result(), ar.cause()));
+      long timeoutMillis = validity.keepAliveTimeout().toMillis();
+      long timer = clientVertx.setTimer(timeoutMillis, t -> failed(attempt,
+          new MetaStoreException(Reason.UNAVAILABLE, "no keep-alive answer within " + timeoutMillis + " ms")));
+      Future.fromCompletionStage(pending, Vertx.currentContext()).onComplete(ar -> {
+        clientVertx.cancelTimer(timer);
+        answered(attempt, sentAt, ar.result(), ar.cause());
+      });
     }
 
-    private void refreshed(long sentAtNanos, LeaseKeepAliveResponse response, Throwable failure) {
-      if (state.get() != State.ACTIVE || closed.get()) {
+    private void answered(Attempt attempt, long sentAtNanos, LeaseKeepAliveResponse response, Throwable failure) {
+      if (!active()) {
         return;
       }
       MetaStoreException error = failure == null ? null : translate(failure);
@@ -471,20 +486,43 @@ public final class EtcdMetaStore implements MetaStore {
         return;
       }
       if (error != null) {
-        reachability.failed(error);
-        reconnectNow();
-        clientVertx.setTimer(validity.retryInterval().toMillis(), t -> refresh());
+        failed(attempt, error);
         return;
       }
       reachability.reached();
       validity.acknowledged(sentAtNanos);
       armDeadline();
-      clientVertx.setTimer(validity.keepAliveInterval().toMillis(), t -> refresh());
+      next(attempt, validity.keepAliveInterval());
+    }
+
+    private void failed(Attempt attempt, Throwable error) {
+      if (!active()) {
+        return;
+      }
+      reachability.failed(error);
+      reconnectNow();
+      next(attempt, validity.retryInterval());
+    }
+
+    /** Each attempt leads to one next attempt, whether it failed first (timeout) and answered later or not. */
+    private void next(Attempt attempt, Duration delay) {
+      if (!attempt.followed) {
+        attempt.followed = true;
+        clientVertx.setTimer(delay.toMillis(), t -> refresh());
+      }
+    }
+
+    private boolean active() {
+      return state.get() == State.ACTIVE && !closed.get();
     }
 
     private void armDeadline() {
       if (deadlineTimer >= 0) {
         clientVertx.cancelTimer(deadlineTimer);
+        deadlineTimer = -1;
+      }
+      if (!active()) {
+        return;
       }
       long delayMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(validity.remainingNanos(System.nanoTime())));
       deadlineTimer = clientVertx.setTimer(delayMillis, t -> {
@@ -540,6 +578,11 @@ public final class EtcdMetaStore implements MetaStore {
         }
       }
     }
+  }
+
+  /** One keep-alive sent; whether the next one was scheduled after it. */
+  private static final class Attempt {
+    boolean followed;
   }
 
   private record LostHandler(Handler<Void> handler, AtomicBoolean notified) {
