@@ -736,6 +736,12 @@ public final class ChangefeedMaintainer {
     }
     long candidate = Math.min(triggerCheckpointTs, Math.min(operators.checkpointFloor(), barrier.checkpointFloor()));
     candidate = Math.min(candidate, spans.minCheckpointTs());
+    // A CREATE whose span waits for the dropped one's removal is not applied yet: its table has no span to
+    // hold the checkpoint, and passing its ts would start the table later than its CREATE in whoever
+    // resumes from here (a removing maintainer never gets to add it).
+    for (TableAdd add : addsAfterDrop.values()) {
+      candidate = Math.min(candidate, add.startTs());
+    }
     Set<NodeId> hosting = new HashSet<>(spans.hostingNodes());
     hosting.add(self);
     checkpoint.advance(hosting, candidate);
