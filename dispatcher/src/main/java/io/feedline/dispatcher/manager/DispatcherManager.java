@@ -403,6 +403,7 @@ public final class DispatcherManager {
     DispatcherHeartbeat.Builder hb = DispatcherHeartbeat.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch)
         .setPartial(!complete);
     heartbeatSeq++;
+    hb.setSeq(heartbeatSeq);
     if (!dispatchers.isEmpty()) {
       long checkpoint = Long.MAX_VALUE;
       long resolved = Long.MAX_VALUE;

@@ -308,7 +308,9 @@ class DispatcherManagerTest {
   @Test
   void heartbeatsCarryTheWatermarkAndEachFailureOnce() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
-    assertThat(manager.heartbeat().hasWatermark()).as("no dispatchers: no watermark to pull the checkpoint down").isFalse();
+    DispatcherHeartbeat empty = manager.heartbeat();
+    assertThat(empty.hasWatermark()).as("no dispatchers: no watermark to pull the checkpoint down").isFalse();
+    assertThat(empty.getSeq()).as("numbered all the same, so a late copy is recognizable").isPositive();
     manager.schedule(schedule(CF, 5, createItem(A, table(1), 10), createItem(B, table(2), 10)));
     manager.dispatcherProgressed(A, 30, 35);
     manager.dispatcherProgressed(B, 20, 50);
@@ -323,6 +325,7 @@ class DispatcherManagerTest {
     assertThat(reasons(failed)).containsExactly("dispatcher_failed");
     DispatcherHeartbeat next = manager.heartbeat();
     assertThat(next.getWatermark().getSeq()).isGreaterThan(seq);
+    assertThat(next.getSeq()).isEqualTo(next.getWatermark().getSeq());
     assertThat(next.getErrorsList()).singleElement().satisfies(err -> {
       assertThat(err.getCode()).isEqualTo("dispatcher_failed");
       assertThat(err.getMessage()).contains("disk full");

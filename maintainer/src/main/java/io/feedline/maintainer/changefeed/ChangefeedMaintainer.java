@@ -126,6 +126,8 @@ public final class ChangefeedMaintainer {
   private final Map<NodeId, Long> bootstrapPending = new LinkedHashMap<>();
   /** Nodes that answered: their dispatcher manager exists, so spans may be placed there. */
   private final Set<NodeId> bootstrapped = new TreeSet<>();
+  /** The newest heartbeat sequence each node's dispatcher manager sent. */
+  private final Map<NodeId, Long> heartbeatSeqs = new HashMap<>();
   /** First-bootstrap snapshots, until the span state is rebuilt from them. */
   private final Map<NodeId, MaintainerBootstrapResponse> snapshots = new LinkedHashMap<>();
   /** Tables whose DDL dropped them and that still have spans to remove, with the DROP's commit ts. */
@@ -400,6 +402,7 @@ public final class ChangefeedMaintainer {
     nodes.remove(node);
     bootstrapPending.remove(node);
     bootstrapped.remove(node);
+    heartbeatSeqs.remove(node);
     snapshots.remove(node);
     checkpoint.forget(node);
     operators.onNodeRemoved(node);
@@ -598,6 +601,7 @@ public final class ChangefeedMaintainer {
       return;
     }
     checkpoint.reported(from);
+    boolean stale = staleHeartbeat(from, heartbeat);
     Set<DispatcherKey> seen = onStatuses(from, heartbeat.getStatusesList(), out);
     for (RunningError e : heartbeat.getErrorsList()) {
       onceLog.warn(List.of("dispatcher_error", from, e.getMessage()), () -> "event=dispatcher_error changefeed=" + changefeed + " epoch="
@@ -606,8 +610,10 @@ public final class ChangefeedMaintainer {
     if (removing) {
       return; // self-healing (vanished spans, a lost trigger) is the next owner's: it decides from the same dispatchers
     }
-    if (heartbeat.getPartial()) {
-      return; // only what changed: a dispatcher missing from it is merely unchanged
+    if (heartbeat.getPartial() || stale) {
+      // Partial: only what changed, so a dispatcher missing from it is merely unchanged. Stale (a duplicate,
+      // or a late copy overtaken by a newer one): it predates dispatchers created since, which it lacks.
+      return;
     }
     // A complete heartbeat lists every dispatcher of its manager: a Working span missing from it has
     // stopped, even if its one Stopped report was lost.
@@ -625,6 +631,23 @@ public final class ChangefeedMaintainer {
     if (from.equals(self) && stage == TriggerStage.READY && !seen.contains(trigger)) {
       triggerLost("vanished");
     }
+  }
+
+  /**
+   * Whether {@code heartbeat} is not newer than the last one {@code from} sent (its manager numbers them):
+   * the network may duplicate, delay and reorder them. Remembers the newest sequence seen.
+   */
+  private boolean staleHeartbeat(NodeId from, DispatcherHeartbeat heartbeat) {
+    long seq = heartbeat.getSeq();
+    if (seq == 0) {
+      return false; // a sender that does not number its heartbeats
+    }
+    Long last = heartbeatSeqs.get(from);
+    if (last != null && seq <= last) {
+      return true;
+    }
+    heartbeatSeqs.put(from, seq);
+    return false;
   }
 
   /** Applies dispatcher statuses from {@code from}; returns the ids seen. */

@@ -308,5 +308,29 @@ class SchedulingTest {
     h.heartbeats(); // complete
     assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
   }
-}
 
+  /**
+   * A complete heartbeat sent before a dispatcher was created, duplicated or delayed by the network and
+   * delivered after a newer one, must not make that dispatcher look vanished: the span would be placed a
+   * second time (or, for a table dropped meanwhile, re-created beside a dispatcher still running). Found by
+   * the simulation (seed 1: two Working dispatchers of one table under a duplicate-and-delay fault).
+   */
+  @Test
+  void aLateCopyOfAnOlderCompleteHeartbeatProvesNothingAboutAbsence() {
+    MaintainerHarness h = bootstrapped(1, 10_000);
+    h.settle();
+    TableSpan t1 = SpanRanges.wholeTable(1);
+    NodeId where = h.maintainer.spans().get(t1).node();
+    DispatcherKey d = h.maintainer.spans().get(t1).dispatcher();
+    io.feedline.proto.DispatcherHeartbeat older = h.side.heartbeat(where, "cf1").toBuilder().clearStatuses().setSeq(41).build();
+    h.receive(where, h.side.heartbeat(where, "cf1").toBuilder().setSeq(42).build());
+    h.receive(where, older);
+    assertThat(h.maintainer.spans().get(t1).dispatcher()).isEqualTo(d);
+    assertThat(h.maintainer.spans().get(t1).working()).as("an older heartbeat proves nothing about absence").isTrue();
+    h.receive(where, older.toBuilder().setSeq(42).build());
+    assertThat(h.maintainer.spans().get(t1).working()).as("nor does a duplicate").isTrue();
+
+    h.receive(where, older.toBuilder().setSeq(43).build());
+    assertThat(h.maintainer.spans().get(t1).absent()).as("a newer complete heartbeat without it does").isTrue();
+  }
+}
