@@ -30,6 +30,17 @@ class SchedulingTest {
     return out.stream().filter(o -> o.payload() instanceof ScheduleDispatcherRequest).toList();
   }
 
+  private static final TableSpan T1 = SpanRanges.wholeTable(1);
+
+  /** The self-healing tests' start: {@code tables} tables settled on the three nodes, and where table 1 runs. */
+  private record Settled(MaintainerHarness h, NodeId where, DispatcherKey dispatcher) {}
+
+  private static Settled settled(int tables) {
+    MaintainerHarness h = bootstrapped(tables, 10_000);
+    h.settle();
+    return new Settled(h, h.maintainer.spans().get(T1).node(), h.maintainer.spans().get(T1).dispatcher());
+  }
+
   private static MaintainerHarness bootstrapped(int tables, int batchSize) {
     MaintainerHarness h = new MaintainerHarness(100, batchSize, A, B, C);
     LongStream.rangeClosed(1, tables).forEach(h.side.tables::add);
@@ -248,65 +259,53 @@ class SchedulingTest {
 
   @Test
   void selfHealingAStoppedDispatcherIsReplacedAndAnUnknownOneRemoved() {
-    MaintainerHarness h = bootstrapped(2, 10_000);
-    h.settle();
-    TableSpan t1 = SpanRanges.wholeTable(1);
-    DispatcherKey before = h.maintainer.spans().get(t1).dispatcher();
-    NodeId where = h.maintainer.spans().get(t1).node();
-    h.side.stop(where, before); // it failed on its own
+    Settled s = settled(2);
+    MaintainerHarness h = s.h();
+    h.side.stop(s.where(), s.dispatcher()); // it failed on its own
     DispatcherKey stray = new DispatcherKey(7, 7);
     h.side.place(C, stray, SpanRanges.wholeTable(2), ComponentState.COMPONENT_STATE_WORKING, 100);
     h.heartbeats();
-    assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
+    assertThat(h.maintainer.spans().get(T1).absent()).isTrue();
     h.settle();
-    assertThat(h.side.liveFor(t1)).hasSize(1).doesNotContain(before);
+    assertThat(h.side.liveFor(T1)).hasSize(1).doesNotContain(s.dispatcher());
     assertThat(h.side.liveFor(SpanRanges.wholeTable(2))).hasSize(1).doesNotContain(stray);
   }
 
   @Test
   void aHeartbeatFromAnOlderOwnershipChangesNothing() {
-    MaintainerHarness h = bootstrapped(1, 10_000);
-    h.settle();
-    TableSpan t1 = SpanRanges.wholeTable(1);
-    NodeId where = h.maintainer.spans().get(t1).node();
-    DispatcherKey d = h.maintainer.spans().get(t1).dispatcher();
-    h.receive(where, io.feedline.proto.DispatcherHeartbeat.newBuilder().setChangefeedId("cf1").setEpoch(MaintainerHarness.EPOCH - 1)
-        .addStatuses(io.feedline.proto.SpanStatus.newBuilder().setId(d.proto()).setState(ComponentState.COMPONENT_STATE_STOPPED)).build());
-    assertThat(h.maintainer.spans().get(t1).dispatcher()).isEqualTo(d);
-    assertThat(h.maintainer.spans().get(t1).working()).isTrue();
+    Settled s = settled(1);
+    MaintainerHarness h = s.h();
+    h.receive(s.where(), io.feedline.proto.DispatcherHeartbeat.newBuilder().setChangefeedId("cf1").setEpoch(MaintainerHarness.EPOCH - 1)
+        .addStatuses(io.feedline.proto.SpanStatus.newBuilder().setId(s.dispatcher().proto()).setState(ComponentState.COMPONENT_STATE_STOPPED)).build());
+    assertThat(h.maintainer.spans().get(T1).dispatcher()).isEqualTo(s.dispatcher());
+    assertThat(h.maintainer.spans().get(T1).working()).isTrue();
     assertThat(h.rejections("stale_epoch")).isEqualTo(1);
   }
 
   @Test
   void selfHealingADispatcherMissingFromItsNodesHeartbeatIsReplaced() {
-    MaintainerHarness h = bootstrapped(1, 10_000);
-    h.settle();
-    TableSpan t1 = SpanRanges.wholeTable(1);
-    NodeId where = h.maintainer.spans().get(t1).node();
-    DispatcherKey lost = h.maintainer.spans().get(t1).dispatcher();
-    h.side.node(where).dispatchers.remove(lost); // gone, and its one Stopped report was lost
+    Settled s = settled(1);
+    MaintainerHarness h = s.h();
+    h.side.node(s.where()).dispatchers.remove(s.dispatcher()); // gone, and its one Stopped report was s.dispatcher()
     h.heartbeats();
-    assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
+    assertThat(h.maintainer.spans().get(T1).absent()).isTrue();
     h.settle();
-    assertThat(h.side.liveFor(t1)).hasSize(1);
+    assertThat(h.side.liveFor(T1)).hasSize(1);
   }
 
   @Test
   void aDispatcherLeftOutOfAPartialHeartbeatIsUnchangedNotVanished() {
-    MaintainerHarness h = bootstrapped(1, 10_000);
-    h.settle();
-    TableSpan t1 = SpanRanges.wholeTable(1);
-    NodeId where = h.maintainer.spans().get(t1).node();
-    DispatcherKey d = h.maintainer.spans().get(t1).dispatcher();
-    h.receive(where, h.side.heartbeat(where, "cf1").toBuilder().clearStatuses().setPartial(true).build());
-    assertThat(h.maintainer.spans().get(t1).dispatcher()).isEqualTo(d);
-    assertThat(h.maintainer.spans().get(t1).working()).isTrue();
+    Settled s = settled(1);
+    MaintainerHarness h = s.h();
+    h.receive(s.where(), h.side.heartbeat(s.where(), "cf1").toBuilder().clearStatuses().setPartial(true).build());
+    assertThat(h.maintainer.spans().get(T1).dispatcher()).isEqualTo(s.dispatcher());
+    assertThat(h.maintainer.spans().get(T1).working()).isTrue();
 
-    h.side.node(where).dispatchers.remove(d); // gone, and its one Stopped report was lost
-    h.receive(where, h.side.heartbeat(where, "cf1").toBuilder().setPartial(true).build());
-    assertThat(h.maintainer.spans().get(t1).working()).as("a partial heartbeat proves nothing about absence").isTrue();
+    h.side.node(s.where()).dispatchers.remove(s.dispatcher()); // gone, and its one Stopped report was lost
+    h.receive(s.where(), h.side.heartbeat(s.where(), "cf1").toBuilder().setPartial(true).build());
+    assertThat(h.maintainer.spans().get(T1).working()).as("a partial heartbeat proves nothing about absence").isTrue();
     h.heartbeats(); // complete
-    assertThat(h.maintainer.spans().get(t1).absent()).isTrue();
+    assertThat(h.maintainer.spans().get(T1).absent()).isTrue();
   }
 
   /**
@@ -317,20 +316,17 @@ class SchedulingTest {
    */
   @Test
   void aLateCopyOfAnOlderCompleteHeartbeatProvesNothingAboutAbsence() {
-    MaintainerHarness h = bootstrapped(1, 10_000);
-    h.settle();
-    TableSpan t1 = SpanRanges.wholeTable(1);
-    NodeId where = h.maintainer.spans().get(t1).node();
-    DispatcherKey d = h.maintainer.spans().get(t1).dispatcher();
-    io.feedline.proto.DispatcherHeartbeat older = h.side.heartbeat(where, "cf1").toBuilder().clearStatuses().setSeq(41).build();
-    h.receive(where, h.side.heartbeat(where, "cf1").toBuilder().setSeq(42).build());
-    h.receive(where, older);
-    assertThat(h.maintainer.spans().get(t1).dispatcher()).isEqualTo(d);
-    assertThat(h.maintainer.spans().get(t1).working()).as("an older heartbeat proves nothing about absence").isTrue();
-    h.receive(where, older.toBuilder().setSeq(42).build());
-    assertThat(h.maintainer.spans().get(t1).working()).as("nor does a duplicate").isTrue();
+    Settled s = settled(1);
+    MaintainerHarness h = s.h();
+    io.feedline.proto.DispatcherHeartbeat older = h.side.heartbeat(s.where(), "cf1").toBuilder().clearStatuses().setSeq(41).build();
+    h.receive(s.where(), h.side.heartbeat(s.where(), "cf1").toBuilder().setSeq(42).build());
+    h.receive(s.where(), older);
+    assertThat(h.maintainer.spans().get(T1).dispatcher()).isEqualTo(s.dispatcher());
+    assertThat(h.maintainer.spans().get(T1).working()).as("an older heartbeat proves nothing about absence").isTrue();
+    h.receive(s.where(), older.toBuilder().setSeq(42).build());
+    assertThat(h.maintainer.spans().get(T1).working()).as("nor does a duplicate").isTrue();
 
-    h.receive(where, older.toBuilder().setSeq(43).build());
-    assertThat(h.maintainer.spans().get(t1).absent()).as("a newer complete heartbeat without it does").isTrue();
+    h.receive(s.where(), older.toBuilder().setSeq(43).build());
+    assertThat(h.maintainer.spans().get(T1).absent()).as("a newer complete heartbeat without it does").isTrue();
   }
 }
