@@ -1,12 +1,13 @@
 package io.feedline.dispatcher;
 
+import io.feedline.common.config.DataPlaneSettings;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
 import io.feedline.common.time.Scheduler;
 import io.feedline.common.time.VertxScheduler;
-import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
@@ -14,7 +15,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
  * The dispatcher-orchestrator role of a node: receives the maintainers' dispatcher-side requests on the
@@ -35,7 +35,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   }
 
   private final SessionLoss sessionLoss;
-  private final Function<EndpointContext, Endpoints> endpoints;
+  private final Endpoints endpoints;
   private DispatcherOrchestrator orchestrator;
   /** Counts copied on the orchestrator's context every dispatcher heartbeat, for threads that must not read it. */
   private final AtomicInteger dispatcherGauge = new AtomicInteger();
@@ -44,10 +44,10 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
 
   /** The production wiring: the node's session, the source and sink providers on the class path. */
   public DispatcherOrchestratorVerticle(NodeContext node) {
-    this(node, node.session() == null ? SessionLoss.NEVER : action -> node.session().onLost(v -> action.run()), ProviderEndpoints::new);
+    this(node, node.session() == null ? SessionLoss.NEVER : action -> node.session().onLost(v -> action.run()), new ProviderEndpoints());
   }
 
-  public DispatcherOrchestratorVerticle(NodeContext node, SessionLoss sessionLoss, Function<EndpointContext, Endpoints> endpoints) {
+  public DispatcherOrchestratorVerticle(NodeContext node, SessionLoss sessionLoss, Endpoints endpoints) {
     super(node, Role.DISPATCHER_ORCHESTRATOR);
     this.sessionLoss = sessionLoss;
     this.endpoints = endpoints;
@@ -55,10 +55,15 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
 
   @Override
   protected Future<?> onStart() {
+    DataPlaneSettings settings = node.config().dataPlane();
+    return DataPlane.deploy(vertx, settings.threads(), settings.memoryQuotaBytes(), node.metrics()).onSuccess(this::startOn);
+  }
+
+  private void startOn(DataPlane dataPlane) {
     Context context = vertx.getOrCreateContext();
     Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
-    orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints.apply(new EndpointContext(vertx, scheduler)), scheduler,
-        node.bus()::send, node.metrics(), node.config().timings().dispatcherHeartbeat());
+    orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints, dataPlane, scheduler, node.bus()::send, node.metrics(),
+        node.config().timings().dispatcherHeartbeat());
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
     // The scrape runs on another thread and must not read the orchestrator: counts are copied here.
@@ -68,7 +73,6 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
       dispatcherGauge.set(orchestrator.dispatcherCount());
       managerGauge.set(orchestrator.managerCount());
     });
-    return Future.succeededFuture();
   }
 
   /** Dispatchers running on this node, as of the last dispatcher heartbeat; safe to call from any thread. */

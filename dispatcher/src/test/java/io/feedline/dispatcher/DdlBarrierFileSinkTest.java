@@ -81,7 +81,7 @@ class DdlBarrierFileSinkTest {
   void deploy(Vertx vertx) throws Exception {
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target"), List.of(), false, "test", null, "127.0.0.1", Timings.DEFAULTS);
     NodeContext node = new NodeContext(NODE, 1, config, null, null, null, null, new ControlBus(vertx, NODE, metrics), metrics);
-    DispatcherOrchestratorVerticle verticle = new DispatcherOrchestratorVerticle(node, action -> {}, ProviderEndpoints::new);
+    DispatcherOrchestratorVerticle verticle = new DispatcherOrchestratorVerticle(node, action -> {}, new ProviderEndpoints());
     maintainerBus = new ControlBus(vertx, MAINTAINER, metrics);
     maintainerBus.register(Role.MAINTAINER_MANAGER, in -> {
       if (in.payload() instanceof BlockStatusRequest r) {

@@ -14,7 +14,6 @@ import io.feedline.common.time.VertxScheduler;
 import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.dispatcher.DispatcherOrchestratorVerticle;
 import io.feedline.maintainer.MaintainerManagerVerticle;
-import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.node.admin.AdminHttpServer;
 import io.feedline.node.admin.AdminOperations;
@@ -240,8 +239,8 @@ public final class NodeRuntime {
   }
 
   private AdminOperations adminOperations(MetaKeys keys) {
-    // Only URI checks are asked of these endpoints; nothing is opened, so no scheduler is needed.
-    ProviderEndpoints endpoints = new ProviderEndpoints(new EndpointContext(vertx, null));
+    // Only URI checks are asked of these endpoints; nothing is opened here.
+    ProviderEndpoints endpoints = new ProviderEndpoints();
     AdminRpc forwarder = new AdminRpc(vertx, AdminTransport.ClientTls.forNode(config.adminTls()), ADMIN_FORWARD_TIMEOUT_MS);
     return new AdminOperations(nodeId, coordinatorRole, membership, store, keys, endpoints, forwarder, config.adminToken(),
         Clock.systemUTC(), registry);

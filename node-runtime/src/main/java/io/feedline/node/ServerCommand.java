@@ -75,6 +75,14 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
       description = "PEM CA certificates trusted when forwarding to the coordinator's node (default: --tls-cert itself).")
   String tlsCa;
 
+  @Option(names = "--memory-quota", paramLabel = "SIZE",
+      description = "Bytes of change events the node holds between reading and the sink's acknowledgement, shared equally by its "
+          + "changefeeds; sources pause at it (e.g. 512MiB; default: a quarter of the heap, at most 1GiB).")
+  String memoryQuota;
+
+  @Option(names = "--data-threads", paramLabel = "N", description = "Data lanes (threads reading sources and feeding sinks; default: one per core).")
+  String dataThreads;
+
   @Override
   public Integer call() {
     NodeConfig config;
@@ -206,6 +214,12 @@ public final class ServerCommand implements java.util.concurrent.Callable<Intege
     }
     if (tlsCa != null) {
       flags.put("admin.tls.ca-file", tlsCa);
+    }
+    if (memoryQuota != null) {
+      flags.put("dataplane.memory-quota", memoryQuota);
+    }
+    if (dataThreads != null) {
+      flags.put("dataplane.threads", dataThreads);
     }
     return flags;
   }

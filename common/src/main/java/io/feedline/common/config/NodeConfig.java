@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param failedAfter a changefeed still failing this long after its first error stops retrying (failed)
  * @param adminToken bearer token the admin API demands; empty = none
  * @param adminTls TLS of the admin port, or {@link AdminTls#OFF}
+ * @param dataPlane the data lanes and the memory quota of change events
  */
 public record NodeConfig(
     String host,
@@ -35,7 +36,8 @@ public record NodeConfig(
     int scheduleBatch,
     Duration failedAfter,
     String adminToken,
-    AdminTls adminTls) {
+    AdminTls adminTls,
+    DataPlaneSettings dataPlane) {
 
   public static final int DEFAULT_SCHEDULE_BATCH = 1000;
   public static final Duration DEFAULT_FAILED_AFTER = Duration.ofMinutes(30);
@@ -44,7 +46,7 @@ public record NodeConfig(
   public NodeConfig(String host, int port, Path dataDir, List<String> etcdEndpoints, boolean cluster, String clusterId,
       Path hazelcastConfig, String clusterHost, Timings timings) {
     this(host, port, dataDir, etcdEndpoints, cluster, clusterId, hazelcastConfig, clusterHost, timings,
-        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER, "", AdminTls.OFF);
+        DEFAULT_SCHEDULE_BATCH, DEFAULT_FAILED_AFTER, "", AdminTls.OFF, DataPlaneSettings.DEFAULTS);
   }
 
   public NodeConfig {
@@ -54,6 +56,7 @@ public record NodeConfig(
     Objects.requireNonNull(timings, "timings");
     Objects.requireNonNull(adminToken, "adminToken");
     Objects.requireNonNull(adminTls, "adminTls");
+    Objects.requireNonNull(dataPlane, "dataPlane");
     etcdEndpoints = List.copyOf(etcdEndpoints);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be within 0..65535, got " + port);
@@ -88,7 +91,7 @@ public record NodeConfig(
     return "NodeConfig[host=" + host + ", port=" + port + ", dataDir=" + dataDir + ", etcdEndpoints=" + etcdEndpoints
         + ", cluster=" + cluster + ", clusterId=" + clusterId + ", hazelcastConfig=" + hazelcastConfig + ", clusterHost=" + clusterHost
         + ", timings=" + timings + ", scheduleBatch=" + scheduleBatch + ", failedAfter=" + failedAfter
-        + ", adminToken=" + (adminToken.isEmpty() ? "<none>" : "<redacted>") + ", adminTls=" + adminTls + "]";
+        + ", adminToken=" + (adminToken.isEmpty() ? "<none>" : "<redacted>") + ", adminTls=" + adminTls + ", dataPlane=" + dataPlane + "]";
   }
 
   public boolean embeddedStore() {

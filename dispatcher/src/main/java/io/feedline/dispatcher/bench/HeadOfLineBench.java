@@ -81,7 +81,7 @@ public final class HeadOfLineBench {
       SimpleMeterRegistry metrics = new SimpleMeterRegistry();
       NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("."), List.of(), false, "bench", null, "127.0.0.1", Timings.DEFAULTS);
       NodeContext node = new NodeContext(NODE, 1, config, null, null, null, null, new ControlBus(vertx, NODE, metrics), metrics);
-      await(vertx.deployVerticle(new DispatcherOrchestratorVerticle(node, DispatcherOrchestratorVerticle.SessionLoss.NEVER, StallingEndpoints::new)));
+      await(vertx.deployVerticle(new DispatcherOrchestratorVerticle(node, DispatcherOrchestratorVerticle.SessionLoss.NEVER, new StallingEndpoints())));
 
       Map<String, Long> sentAt = new ConcurrentHashMap<>();
       List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
@@ -165,19 +165,15 @@ public final class HeadOfLineBench {
 
   /** The real providers, plus {@code stall-close://} and {@code stall-open://} sinks that never finish. */
   private static final class StallingEndpoints implements Endpoints {
-    private final ProviderEndpoints providers;
+    private final ProviderEndpoints providers = new ProviderEndpoints();
 
-    StallingEndpoints(EndpointContext context) {
-      this.providers = new ProviderEndpoints(context);
+    @Override
+    public Future<Source> openSource(String uri, EndpointContext context) {
+      return providers.openSource(uri, context);
     }
 
     @Override
-    public Future<Source> openSource(String uri) {
-      return providers.openSource(uri);
-    }
-
-    @Override
-    public Future<Sink> openSink(String uri) {
+    public Future<Sink> openSink(String uri, EndpointContext context) {
       return switch (uri) {
         case "stall-open://" -> Promise.<Sink>promise().future();
         case "stall-close://" -> Future.succeededFuture(new Sink() {
@@ -191,7 +187,7 @@ public final class HeadOfLineBench {
             return Promise.<Void>promise().future();
           }
         });
-        default -> providers.openSink(uri);
+        default -> providers.openSink(uri, context);
       };
     }
   }

@@ -2,10 +2,14 @@ package io.feedline.dispatcher.dispatcher;
 
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.time.Scheduler;
+import io.feedline.dispatcher.dataplane.DataLane;
+import io.feedline.dispatcher.dataplane.MemoryQuota;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.event.EventSizes;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
 import io.vertx.core.AsyncResult;
@@ -15,10 +19,11 @@ import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * Replicates one span: pulls a batch from the source, writes it to the sink, and only once the sink
- * reports it durable advances the checkpoint to the batch's resolved ts; then pulls the next. One batch
- * in flight at a time is the backpressure. Runs on the dispatcher manager's context; every pull is a
- * scheduler task of its own, so a source that answers synchronously cannot recurse.
+ * Replicates one span: in a turn of its changefeed on its {@link DataLane}, polls a batch from the source
+ * (as much as the memory reserved for the turn allows) and writes it to the sink, and only once the sink
+ * reports it durable advances the checkpoint to the batch's resolved ts and returns the memory; then asks
+ * for the next turn, or waits for the source when it had nothing. One batch in flight at a time is the
+ * backpressure. Runs on its lane's context only; the listener is told there too.
  *
  * <p>DDL barrier (contract in control.proto): every DDL a (non-redo) dispatcher receives is a block
  * point. At a DDL with commit ts {@code T} it first makes everything below {@code T} durable (checkpoint
@@ -38,7 +43,7 @@ public final class Dispatcher {
    */
   public static final long IDLE_CHECKPOINT_MILLIS = 1_000;
 
-  /** What the manager hears from a dispatcher, on the manager's context. */
+  /** What the manager hears from a dispatcher, on the dispatcher's lane. */
   public interface Listener {
     /** Subscribed: the dispatcher is writing. */
     void working(DispatcherKey ref);
@@ -67,6 +72,7 @@ public final class Dispatcher {
   private final DispatcherSpec spec;
   private final Source source;
   private final Sink sink;
+  private final DataLane.Tenant tenant;
   private final Scheduler scheduler;
   private final Listener listener;
   private final int batchRows;
@@ -81,21 +87,25 @@ public final class Dispatcher {
   /** The events of the batch after {@link #blockedAt}, delivered once it is released. */
   private List<ChangeEvent> held = List.of();
   private long heldResolvedTs;
+  /** The memory of what was read and is not yet durable downstream (a batch, or the rest held at a DDL). */
+  private MemoryQuota.Reservation reservation;
   /** Everything up to here is durable downstream (or had nothing to write). */
   private long checkpointTs;
   private long lastSinkWriteAt = Long.MIN_VALUE / 2;
 
   /**
+   * @param tenant the changefeed's place on the data lane: turns, memory, sink counters
    * @param epoch the epoch the dispatcher manager is fenced at now, sent with every write: sinks that
    *     keep a fencing token per span refuse writes below the highest epoch they have seen for it
    */
-  public Dispatcher(DispatcherSpec spec, Source source, Sink sink, Scheduler scheduler, Listener listener, int batchRows, LongSupplier epoch) {
+  public Dispatcher(DispatcherSpec spec, Source source, Sink sink, DataLane.Tenant tenant, Listener listener, int batchRows, LongSupplier epoch) {
     this.spec = spec;
     this.epoch = epoch;
     this.checkpointTs = spec.startTs();
     this.source = source;
     this.sink = sink;
-    this.scheduler = scheduler;
+    this.tenant = tenant;
+    this.scheduler = tenant.lane().scheduler();
     this.listener = listener;
     this.batchRows = batchRows;
   }
@@ -127,7 +137,7 @@ public final class Dispatcher {
       }
       phase = Phase.RUNNING;
       listener.working(spec.ref());
-      scheduler.schedule(0, this::pull);
+      awaitEvents();
     });
   }
 
@@ -171,16 +181,51 @@ public final class Dispatcher {
     }).onComplete(this::delivered);
   }
 
-  private void pull() {
+  /** Asks for a turn once the source has something; a stop cancels the subscription and so the wait. */
+  private void awaitEvents() {
     if (phase != Phase.RUNNING) {
       return;
     }
+    subscription.available().onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ar.cause());
+      } else if (phase == Phase.RUNNING) {
+        tenant.turn(this::read);
+      }
+    });
+  }
+
+  /** This dispatcher's turn: reads what the reserved memory allows and hands it to the sink. */
+  private void read(MemoryQuota.Reservation reserved) {
+    if (phase != Phase.RUNNING) {
+      reserved.release();
+      return;
+    }
+    ChangeBatch batch;
+    try {
+      batch = subscription.poll(tenant.eventsFor(reserved, batchRows));
+    } catch (RuntimeException e) {
+      reserved.release();
+      fail(e);
+      return;
+    }
+    if (batch == null) {
+      reserved.release();
+      awaitEvents();
+      return;
+    }
+    reserved.settle(tenant.weigh(batch.events()));
+    reservation = reserved;
     busy = true;
-    subscription.next(batchRows).compose(batch -> deliver(batch.events(), batch.resolvedTs())).onComplete(this::delivered);
+    deliver(batch.events(), batch.resolvedTs()).onComplete(this::delivered);
   }
 
   private void delivered(AsyncResult<Void> ar) {
     busy = false;
+    if (blockedAt == null || ar.failed() || phase != Phase.RUNNING) {
+      // Durable (or never to be written by this dispatcher): the memory goes back.
+      releaseMemory();
+    }
     if (phase == Phase.STOPPING) {
       finishStop();
     } else if (ar.failed()) {
@@ -188,7 +233,14 @@ public final class Dispatcher {
     } else if (blockedAt != null) {
       listener.blocked(spec.ref(), blockedAt);
     } else {
-      scheduler.schedule(0, this::pull);
+      awaitEvents();
+    }
+  }
+
+  private void releaseMemory() {
+    if (reservation != null) {
+      reservation.release();
+      reservation = null;
     }
   }
 
@@ -235,7 +287,12 @@ public final class Dispatcher {
     } catch (RuntimeException e) {
       written = Future.failedFuture(e);
     }
-    return written.onSuccess(v -> checkpointTs = Math.max(checkpointTs, resolvedTs));
+    return written.onSuccess(v -> {
+      checkpointTs = Math.max(checkpointTs, resolvedTs);
+      if (!events.isEmpty()) {
+        tenant.written(events.size(), EventSizes.of(events));
+      }
+    });
   }
 
   private void fail(Throwable cause) {
@@ -244,6 +301,7 @@ public final class Dispatcher {
       return;
     }
     phase = Phase.STOPPED;
+    releaseMemory();
     if (subscription != null) {
       subscription.cancel();
     }
@@ -252,6 +310,7 @@ public final class Dispatcher {
   }
 
   private void finishStop() {
+    releaseMemory();
     if (subscription != null) {
       subscription.cancel();
     }

@@ -4,7 +4,8 @@ import io.feedline.common.time.Scheduler;
 import io.vertx.core.Vertx;
 
 /**
- * What a source or sink may use: Vert.x for blocking I/O on worker threads, and the scheduler of the
- * dispatcher manager's context for timers (so tests drive time by hand).
+ * What a source or sink may use: Vert.x for I/O, and the scheduler of the data lane it runs on, for timers
+ * and tasks (tests pass a manual one and drive time by hand). Blocking I/O goes to a worker pool of the
+ * sink's own, never to the lane's thread.
  */
 public record EndpointContext(Vertx vertx, Scheduler scheduler) {}

@@ -12,12 +12,10 @@ import java.util.TreeMap;
 /** {@link Endpoints} from the source and sink providers on the class path, chosen by URI scheme. */
 public final class ProviderEndpoints implements Endpoints {
 
-  private final EndpointContext context;
   private final Map<String, SourceProvider> sources = new TreeMap<>();
   private final Map<String, SinkProvider> sinks = new TreeMap<>();
 
-  public ProviderEndpoints(EndpointContext context) {
-    this.context = context;
+  public ProviderEndpoints() {
     ServiceLoader.load(SourceProvider.class).forEach(p -> sources.put(p.scheme(), p));
     ServiceLoader.load(SinkProvider.class).forEach(p -> sinks.put(p.scheme(), p));
   }
@@ -49,16 +47,16 @@ public final class ProviderEndpoints implements Endpoints {
   }
 
   @Override
-  public Future<Source> openSource(String uri) {
-    return open("source", uri, sources, SourceProvider::open);
+  public Future<Source> openSource(String uri, EndpointContext context) {
+    return open("source", uri, context, sources, SourceProvider::open);
   }
 
   @Override
-  public Future<Sink> openSink(String uri) {
-    return open("sink", uri, sinks, SinkProvider::open);
+  public Future<Sink> openSink(String uri, EndpointContext context) {
+    return open("sink", uri, context, sinks, SinkProvider::open);
   }
 
-  private <P, T> Future<T> open(String kind, String raw, Map<String, P> providers,
+  private <P, T> Future<T> open(String kind, String raw, EndpointContext context, Map<String, P> providers,
       TriFunction<P, EndpointUri, EndpointContext, Future<T>> opener) {
     try {
       EndpointUri uri = EndpointUri.parse(kind, raw);

@@ -6,6 +6,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
+import io.feedline.dispatcher.dataplane.DataLane;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.Sink;
@@ -19,6 +20,7 @@ import io.feedline.proto.MergeDispatcherRequest;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.feedline.proto.SchemaInfo;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +31,13 @@ import java.util.function.Supplier;
 /**
  * The running side of one changefeed's {@link DispatcherManager} on this node: it owns the source, the
  * sink, the running {@link Dispatcher}s and the heartbeat timer, feeds every input to the manager and
- * performs the {@link ManagerEffects} it returns. Runs on the orchestrator's context.
+ * performs the {@link ManagerEffects} it returns.
+ *
+ * <p>Two threads, never one lock: the manager, its heartbeats and every control message run on the
+ * orchestrator's (control) context; the source, the sink and the dispatchers run on the changefeed's
+ * {@link DataLane}. Commands cross to the lane as tasks, and what dispatchers report comes back through
+ * {@link DispatcherReports}, so no data work ever delays a control message. Public methods are called on
+ * the control context.
  */
 public final class ManagerRuntime {
 
@@ -39,12 +47,18 @@ public final class ManagerRuntime {
   private final DispatcherManager manager;
   private final Source source;
   private final Sink sink;
-  private final Scheduler scheduler;
+  private final DataLane.Tenant tenant;
+  private final DataLane lane;
+  private final Scheduler control;
   private final Outbox outbox;
   private final NoticeLog notices;
   private final DispatcherLifecycle lifecycle;
+  /** The dispatchers started and not yet seen stopped; kept on the control context. */
   private final Map<DispatcherKey, Dispatcher> running = new HashMap<>();
-  private final Dispatcher.Listener listener = new Dispatcher.Listener() {
+  /** The manager's epoch, for the dispatchers' writes on the lane (the fencing token they carry). */
+  private volatile long writeEpoch;
+  /** What the dispatchers report, told on the control context. */
+  private final Dispatcher.Listener onControl = new Dispatcher.Listener() {
     @Override
     public void working(DispatcherKey ref) {
       Dispatcher dispatcher = running.get(ref);
@@ -78,20 +92,28 @@ public final class ManagerRuntime {
       apply(manager.dispatcherStopped(ref, cause));
     }
   };
+  private final DispatcherReports reports;
   private final Scheduler.Cancellable heartbeatTimer;
   private boolean heartbeatQueued;
   private Future<Void> closed;
 
-  public ManagerRuntime(DispatcherManager manager, Source source, Sink sink, Scheduler scheduler, Outbox outbox, NoticeLog notices,
-      DispatcherLifecycle lifecycle, Duration heartbeatInterval) {
+  /**
+   * @param tenant the changefeed's place on the node's data plane, where source, sink and dispatchers run
+   * @param control the orchestrator's context
+   */
+  public ManagerRuntime(DispatcherManager manager, Source source, Sink sink, DataLane.Tenant tenant, Scheduler control, Outbox outbox,
+      NoticeLog notices, DispatcherLifecycle lifecycle, Duration heartbeatInterval) {
     this.manager = manager;
     this.source = source;
     this.sink = sink;
-    this.scheduler = scheduler;
+    this.tenant = tenant;
+    this.lane = tenant.lane();
+    this.control = control;
     this.outbox = outbox;
     this.notices = notices;
     this.lifecycle = lifecycle;
-    this.heartbeatTimer = scheduler.periodic(heartbeatInterval.toMillis(), this::sendHeartbeat);
+    this.reports = new DispatcherReports(control, onControl);
+    this.heartbeatTimer = control.periodic(heartbeatInterval.toMillis(), this::sendHeartbeat);
   }
 
   public DispatcherManager manager() {
@@ -136,19 +158,30 @@ public final class ManagerRuntime {
   }
 
   /**
-   * Stops the write path at once (no dispatcher pulls again, the sink refuses new writes) and releases
-   * everything; completes when every dispatcher has stopped and the source and sink are closed.
+   * Stops the write path at once (the sink refuses new writes from now on, whatever the lane is doing; no
+   * dispatcher reads again) and releases everything; completes, on the control context, when every
+   * dispatcher has stopped, the source and sink are closed and the changefeed has left its lane.
    * Idempotent. Heartbeats stop: a closed manager has nothing left to report.
    */
   public Future<Void> close() {
     if (closed == null) {
       heartbeatTimer.cancel();
       apply(manager.stopWritePath());
-      List<Future<?>> parts = new ArrayList<>();
-      running.values().forEach(d -> parts.add(d.stop()));
-      parts.add(guarded(source::close));
-      parts.add(guarded(sink::close));
-      closed = Future.join(parts).mapEmpty();
+      // The one sink call made off the lane (Sink#close is thread-safe): a self-fence must not wait for a busy lane.
+      Future<Void> sinkClosed = guarded(sink::close);
+      List<Dispatcher> dispatchers = List.copyOf(running.values());
+      Promise<Void> done = Promise.promise();
+      closed = done.future();
+      lane.execute(() -> {
+        List<Future<?>> parts = new ArrayList<>();
+        dispatchers.forEach(d -> parts.add(d.stop()));
+        parts.add(guarded(source::close));
+        parts.add(sinkClosed);
+        Future.join(parts).onComplete(ar -> {
+          tenant.close();
+          control.schedule(0, () -> done.handle(ar.mapEmpty()));
+        });
+      });
     }
     return closed;
   }
@@ -164,26 +197,31 @@ public final class ManagerRuntime {
   }
 
   private void apply(ManagerEffects effects) {
+    writeEpoch = manager.epoch();
     effects.notices().forEach(n -> notices.report(manager.changefeed(), n));
     effects.replies().forEach(reply -> outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply));
     for (ManagerEffects.Command command : effects.commands()) {
       if (command instanceof ManagerEffects.Start start) {
-        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, scheduler, listener, BATCH_ROWS, manager::epoch);
+        Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, tenant, reports, BATCH_ROWS, () -> writeEpoch);
         running.put(start.spec().ref(), dispatcher);
-        dispatcher.start();
+        lane.execute(dispatcher::start);
       } else if (command instanceof ManagerEffects.Stop stop) {
         Dispatcher dispatcher = running.get(stop.ref());
-        Future<Void> stopped = dispatcher == null ? Future.succeededFuture() : dispatcher.stop();
-        stopped.onComplete(ar -> {
+        Runnable stopped = () -> {
           if (running.remove(stop.ref()) != null) {
             lifecycle.stopped(manager.changefeed(), dispatcher.spec());
           }
           apply(manager.dispatcherStopped(stop.ref(), null));
-        });
+        };
+        if (dispatcher == null) {
+          stopped.run();
+        } else {
+          lane.execute(() -> dispatcher.stop().onComplete(ar -> control.schedule(0, stopped)));
+        }
       } else if (command instanceof ManagerEffects.Release release) {
         Dispatcher dispatcher = running.get(release.ref());
         if (dispatcher != null) {
-          dispatcher.release(release.commitTs(), release.write());
+          lane.execute(() -> dispatcher.release(release.commitTs(), release.write()));
         }
       }
     }
@@ -196,7 +234,7 @@ public final class ManagerRuntime {
   private void heartbeatSoon() {
     if (!heartbeatQueued && closed == null) {
       heartbeatQueued = true;
-      scheduler.schedule(0, this::sendHeartbeat);
+      control.schedule(0, this::sendHeartbeat);
     }
   }
 

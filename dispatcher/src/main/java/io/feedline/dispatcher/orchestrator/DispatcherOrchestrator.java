@@ -13,6 +13,8 @@ import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
 import io.feedline.common.uri.SinkUris;
+import io.feedline.dispatcher.dataplane.DataLane;
+import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.manager.DispatcherLifecycle;
@@ -20,6 +22,7 @@ import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.manager.Notice;
 import io.feedline.dispatcher.manager.NoticeLog;
+import io.feedline.dispatcher.source.Source;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSnapshot;
@@ -68,6 +71,7 @@ public final class DispatcherOrchestrator {
 
   private final NodeId self;
   private final Endpoints endpoints;
+  private final DataPlane dataPlane;
   private final Scheduler scheduler;
   private final Outbox outbox;
   private final NoticeLog notices;
@@ -79,10 +83,15 @@ public final class DispatcherOrchestrator {
   private boolean selfFenced;
   private DispatcherLifecycle lifecycle = DispatcherLifecycle.NONE;
 
-  public DispatcherOrchestrator(NodeId self, Endpoints endpoints, Scheduler scheduler, Outbox outbox, MeterRegistry metrics,
-      Duration heartbeatInterval) {
+  /**
+   * @param dataPlane where the changefeeds' sources, sinks and dispatchers run
+   * @param scheduler this orchestrator's (control) context
+   */
+  public DispatcherOrchestrator(NodeId self, Endpoints endpoints, DataPlane dataPlane, Scheduler scheduler, Outbox outbox,
+      MeterRegistry metrics, Duration heartbeatInterval) {
     this.self = self;
     this.endpoints = endpoints;
+    this.dataPlane = dataPlane;
     this.scheduler = scheduler;
     this.outbox = outbox;
     this.notices = new NoticeLog(metrics);
@@ -263,13 +272,26 @@ public final class DispatcherOrchestrator {
       return Future.failedFuture(new IllegalArgumentException("bootstrap config is not a ChangefeedInfo: " + e.getMessage()));
     }
     String sourceUri = info.getSourceUri().isBlank() ? DEFAULT_SOURCE : info.getSourceUri();
-    return endpoints.openSource(sourceUri).compose(source -> endpoints.openSink(info.getSinkUri())
-        .recover(err -> source.close().transform(ignored -> Future.failedFuture(err)))
-        .map(sink -> {
-          LOG.info("event=manager_created changefeed={} source={} sink={}", cf, SinkUris.redact(sourceUri), SinkUris.redact(info.getSinkUri()));
-          return new ManagerRuntime(new DispatcherManager(cf, self, scheduler::nowMillis), source, sink, scheduler, outbox, notices,
-              lifecycle, heartbeatInterval);
-        }));
+    DataLane.Tenant tenant = dataPlane.join(cf);
+    DataLane lane = tenant.lane();
+    Future<Source> opened;
+    try {
+      opened = endpoints.openSource(sourceUri, lane.endpointContext());
+    } catch (RuntimeException e) {
+      // A provider that throws is the lane's to report (handler_failed); the changefeed leaves the lane.
+      lane.execute(tenant::close);
+      throw e;
+    }
+    return opened
+        .compose(source -> endpoints.openSink(info.getSinkUri(), lane.endpointContext())
+            .recover(err -> source.close().transform(ignored -> Future.failedFuture(err)))
+            .map(sink -> {
+              LOG.info("event=manager_created changefeed={} source={} sink={} lane={}", cf, SinkUris.redact(sourceUri),
+                  SinkUris.redact(info.getSinkUri()), lane.index());
+              return new ManagerRuntime(new DispatcherManager(cf, self, scheduler::nowMillis), source, sink, tenant, scheduler, outbox,
+                  notices, lifecycle, heartbeatInterval);
+            }))
+        .onFailure(err -> lane.execute(tenant::close));
   }
 
   private <M extends Message> void route(Class<M> type, Function<M, String> changefeedOf, RequestHandler<M> handler) {

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
- * its dispatchers; called on the manager's context only.
+ * its dispatchers; called on the changefeed's data lane, except {@link #tablesAt}, which the manager asks
+ * from its control context and which must therefore be cheap and thread-safe.
  */
 public interface Source {
 

@@ -12,6 +12,7 @@ import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.Requests;
+import io.feedline.dispatcher.testing.TestLanes;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -48,9 +49,10 @@ class DispatcherFileRestartTest {
     Context context = vertx.getOrCreateContext();
     Promise<Long> reached = Promise.promise();
     context.runOnContext(v -> {
-      DatagenSource source = new DatagenSource(new DatagenSpec(4, 7, 0, UNTIL), new VertxScheduler(vertx, context, Clock.systemUTC()));
+      VertxScheduler scheduler = new VertxScheduler(vertx, context, Clock.systemUTC());
+      DatagenSource source = new DatagenSource(new DatagenSpec(4, 7, 0, UNTIL), scheduler);
       Dispatcher[] d = new Dispatcher[1];
-      d[0] = new Dispatcher(new DispatcherSpec(ref, SPAN, startTs, false), source, sink, new VertxScheduler(vertx, context, Clock.systemUTC()),
+      d[0] = new Dispatcher(new DispatcherSpec(ref, SPAN, startTs, false), source, sink, TestLanes.tenant(scheduler),
           new Dispatcher.Listener() {
             @Override
             public void working(DispatcherKey r) {}

@@ -14,6 +14,7 @@ import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.ControllableSink;
 import io.feedline.dispatcher.testing.ControllableSource;
 import io.feedline.dispatcher.testing.Requests;
+import io.feedline.dispatcher.testing.TestLanes;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +69,7 @@ class DispatcherTest {
   }
 
   private Dispatcher dispatcher(Source source, boolean redo) {
-    return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, redo), source, sink, scheduler, listener, 50, () -> 5L);
+    return new Dispatcher(new DispatcherSpec(ID, Requests.table(2), 0, redo), source, sink, TestLanes.tenant(scheduler), listener, 50, () -> 5L);
   }
 
   private List<ChangeEvent> writtenEvents() {
@@ -134,8 +135,8 @@ class DispatcherTest {
   void anIdleSpanRecordsItsCheckpointInTheSinkAboutEverySecond() {
     DatagenSource paced = new DatagenSource(new DatagenSpec(4, 7, 1000, 0), scheduler);
     // A key range datagen never fills: only the table's DDLs reach it, and they are passed at once.
-    Dispatcher d = new Dispatcher(new DispatcherSpec(ID, Requests.span(2, 1_000_000, 1_000_001), 0, false), paced, sink, scheduler, listener, 50,
-        () -> 5L);
+    Dispatcher d = new Dispatcher(new DispatcherSpec(ID, Requests.span(2, 1_000_000, 1_000_001), 0, false), paced, sink,
+        TestLanes.tenant(scheduler), listener, 50, () -> 5L);
     d.start();
     for (int step = 0; step < 100; step++) {
       scheduler.advance(100);

@@ -22,11 +22,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 @ExtendWith(VertxExtension.class)
 class ProviderEndpointsTest {
 
-  private ProviderEndpoints endpoints;
+  private final ProviderEndpoints endpoints = new ProviderEndpoints();
+  private EndpointContext context;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    endpoints = new ProviderEndpoints(new EndpointContext(vertx, new ManualScheduler(0)));
+    context = new EndpointContext(vertx, new ManualScheduler(0));
   }
 
   private static <T> Throwable failure(Future<T> future) throws Exception {
@@ -35,11 +36,11 @@ class ProviderEndpointsTest {
 
   @Test
   void choosesProvidersByScheme(@TempDir Path dir) throws Exception {
-    assertThat(endpoints.openSource("datagen://?tables=100&seed=7").toCompletionStage().toCompletableFuture().get())
+    assertThat(endpoints.openSource("datagen://?tables=100&seed=7", context).toCompletionStage().toCompletableFuture().get())
         .isInstanceOf(DatagenSource.class);
-    assertThat(endpoints.openSink("blackhole://").toCompletionStage().toCompletableFuture().get()).isInstanceOf(BlackholeSink.class);
+    assertThat(endpoints.openSink("blackhole://", context).toCompletionStage().toCompletableFuture().get()).isInstanceOf(BlackholeSink.class);
     Path out = dir.resolve("nested/out");
-    assertThat(endpoints.openSink("file://" + out).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS))
+    assertThat(endpoints.openSink("file://" + out, context).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS))
         .isInstanceOf(FileSink.class);
     assertThat(Files.isDirectory(out.resolve("checkpoints"))).isTrue();
   }
@@ -61,7 +62,7 @@ class ProviderEndpointsTest {
       "source|kafka://u:hunter2@k/t|unknown source scheme 'kafka'",
   })
   void badUrisFailTheFutureWithAClearRedactedMessage(String kind, String uri, String message) throws Exception {
-    Throwable err = kind.equals("sink") ? failure(endpoints.openSink(uri)) : failure(endpoints.openSource(uri));
+    Throwable err = kind.equals("sink") ? failure(endpoints.openSink(uri, context)) : failure(endpoints.openSource(uri, context));
     assertThat(err).isInstanceOf(InvalidEndpointException.class).hasMessageContaining(message);
     assertThat(err.getMessage()).doesNotContain("hunter2");
   }

@@ -44,6 +44,7 @@ class CloseAndTombstoneTest {
     assertThat(f.orchestrator.manager(CFID)).isSameAs(manager);
 
     sink.releaseClose();
+    f.scheduler.runDue(); // the close completes on the lane, then is reported on the control context
     assertThat(close(N1, 5).getSuccess()).isTrue();
     assertThat(f.orchestrator.manager(CFID)).isNull();
     assertThat(close(N1, 5).getSuccess()).as("idempotent").isTrue();
@@ -95,6 +96,7 @@ class CloseAndTombstoneTest {
     assertThat(f.orchestrator.fence(CFID).epoch()).as("not acted on: the fence stays").isEqualTo(7);
 
     sink.releaseClose();
+    f.scheduler.runDue();
     f.deliver(N2, Requests.bootstrap(CF, 8, "test://slow")); // the resend
     assertThat(f.outbox.last(MaintainerBootstrapResponse.class).getEpoch()).isEqualTo(8);
     assertThat(f.orchestrator.manager(CFID).closing()).isFalse();

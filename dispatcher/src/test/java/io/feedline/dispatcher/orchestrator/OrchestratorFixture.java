@@ -5,6 +5,7 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.common.time.ManualScheduler;
+import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.testing.TestEndpoints;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -18,10 +19,11 @@ final class OrchestratorFixture {
   static final Duration HEARTBEAT = Duration.ofMillis(200);
 
   final ManualScheduler scheduler = new ManualScheduler(0);
-  final TestEndpoints endpoints = new TestEndpoints(scheduler);
+  final TestEndpoints endpoints = new TestEndpoints();
   final RecordingOutbox outbox = new RecordingOutbox();
   final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-  final DispatcherOrchestrator orchestrator = new DispatcherOrchestrator(SELF, endpoints, scheduler, outbox, metrics, HEARTBEAT);
+  final DataPlane dataPlane = DataPlane.onScheduler(scheduler, 64L << 20, metrics);
+  final DispatcherOrchestrator orchestrator = new DispatcherOrchestrator(SELF, endpoints, dataPlane, scheduler, outbox, metrics, HEARTBEAT);
 
   /** Delivers a request and runs what became due; returns the request's completion. */
   Future<Void> deliver(NodeId from, Message request) {

@@ -9,6 +9,8 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.common.time.ManualScheduler;
+import io.feedline.dispatcher.dataplane.DataPlane;
+import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.sink.Sink;
@@ -93,18 +95,20 @@ class OrchestratorRobustnessTest {
     ManualScheduler scheduler = new ManualScheduler(0);
     Endpoints throwing = new Endpoints() {
       @Override
-      public Future<Source> openSource(String uri) {
+      public Future<Source> openSource(String uri, EndpointContext context) {
         throw new IllegalStateException("provider bug");
       }
 
       @Override
-      public Future<Sink> openSink(String uri) {
+      public Future<Sink> openSink(String uri, EndpointContext context) {
         throw new IllegalStateException("provider bug");
       }
     };
     RecordingOutbox outbox = new RecordingOutbox();
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    DispatcherOrchestrator o = new DispatcherOrchestrator(OrchestratorFixture.SELF, throwing, scheduler, outbox, metrics, Duration.ofMillis(200));
+    DataPlane dataPlane = DataPlane.onScheduler(scheduler, 64L << 20, metrics);
+    DispatcherOrchestrator o = new DispatcherOrchestrator(OrchestratorFixture.SELF, throwing, dataPlane, scheduler, outbox, metrics,
+        Duration.ofMillis(200));
     for (int i = 0; i < 3; i++) {
       assertThat(o.handle(N1, Requests.bootstrap(CF, 5)).succeeded()).isTrue();
       assertThat(o.handle(N1, Requests.create(CF, 5, id(1), table(1))).succeeded()).isTrue();
@@ -147,6 +151,7 @@ class OrchestratorRobustnessTest {
     assertThat(a.closeRequested()).isTrue();
     assertThat(b.closeRequested()).isTrue();
     assertThat(ma.manager().writePathStopped()).isTrue();
+    f.scheduler.runDue(); // the dispatchers stop on their lane
     assertThat(ma.manager().dispatcherIds()).isEmpty();
     assertThat(mb.manager().state(id(2))).as("its write is still in flight").isEqualTo(ComponentState.COMPONENT_STATE_WORKING);
     int writes = b.written().size();

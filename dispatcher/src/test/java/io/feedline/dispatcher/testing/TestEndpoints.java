@@ -1,6 +1,5 @@
 package io.feedline.dispatcher.testing;
 
-import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
@@ -18,15 +17,11 @@ import java.util.Map;
  */
 public final class TestEndpoints implements Endpoints {
 
-  private final ProviderEndpoints providers;
+  private final ProviderEndpoints providers = new ProviderEndpoints();
   private final Map<String, ControllableSink> sinks = new HashMap<>();
   private final Map<String, Promise<Void>> heldOpens = new HashMap<>();
   private ControllableSource lastSource;
   private boolean holdSubscribeOfNewSources;
-
-  public TestEndpoints(Scheduler scheduler) {
-    this.providers = new ProviderEndpoints(new EndpointContext(null, scheduler));
-  }
 
   /** The sink {@code test://name} opens; created on first use. */
   public ControllableSink sink(String name) {
@@ -52,8 +47,8 @@ public final class TestEndpoints implements Endpoints {
   }
 
   @Override
-  public Future<Source> openSource(String uri) {
-    return providers.openSource(uri).map(source -> {
+  public Future<Source> openSource(String uri, EndpointContext context) {
+    return providers.openSource(uri, context).map(source -> {
       lastSource = new ControllableSource(source);
       if (holdSubscribeOfNewSources) {
         lastSource.holdSubscribe();
@@ -63,9 +58,9 @@ public final class TestEndpoints implements Endpoints {
   }
 
   @Override
-  public Future<Sink> openSink(String uri) {
+  public Future<Sink> openSink(String uri, EndpointContext context) {
     if (!uri.startsWith("test://")) {
-      return providers.openSink(uri);
+      return providers.openSink(uri, context);
     }
     String name = uri.substring("test://".length());
     Promise<Void> held = heldOpens.get(name);

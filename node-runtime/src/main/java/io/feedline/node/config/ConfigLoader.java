@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.feedline.common.config.AdminTls;
+import io.feedline.common.config.DataPlaneSettings;
 import io.feedline.common.config.NodeConfig;
 import io.feedline.common.config.Timings;
 import java.io.IOException;
@@ -33,6 +34,9 @@ public final class ConfigLoader {
   public static final String ENV_PREFIX = "FEEDLINE_";
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?", Pattern.CASE_INSENSITIVE);
+  /** A value that leaves a setting to the node: sized from the heap or the cores. */
+  static final String AUTO = "auto";
 
   /** Every key with its default, in the order documented in conf/node.yaml. */
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
@@ -52,6 +56,8 @@ public final class ConfigLoader {
     DEFAULTS.put("admin.tls.ca-file", "");
     DEFAULTS.put("scheduler.batch-size", Integer.toString(NodeConfig.DEFAULT_SCHEDULE_BATCH));
     DEFAULTS.put("changefeed.failed-after", NodeConfig.DEFAULT_FAILED_AFTER.toMinutes() + "m");
+    DEFAULTS.put("dataplane.memory-quota", AUTO);
+    DEFAULTS.put("dataplane.threads", AUTO);
     Timings.DEFAULTS.asMap().forEach((k, v) -> DEFAULTS.put("timings." + k, v.toMillis() + "ms"));
   }
 
@@ -109,6 +115,26 @@ public final class ConfigLoader {
     };
   }
 
+  /** A byte size: {@code 512MiB}, {@code 2GiB}, {@code 1048576}; {@code MB}/{@code m} mean MiB too, as in JVM flags. */
+  public static long parseSize(String text) {
+    Matcher m = SIZE.matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + text + "' is not a size (use e.g. 512MiB, 2GiB)");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+    int shift = switch (unit.charAt(0)) {
+      case 'k' -> 10;
+      case 'm' -> 20;
+      case 'g' -> 30;
+      default -> 0;
+    };
+    if (n > (Long.MAX_VALUE >> shift)) {
+      throw new IllegalArgumentException("'" + text + "' is too large");
+    }
+    return n << shift;
+  }
+
   private static void set(Map<String, String> values, Map<String, String> origin, String key, String value, String source, List<String> problems) {
     if (!DEFAULTS.containsKey(key)) {
       problems.add("unknown config key '" + key + "' (from " + source + ")");
@@ -123,6 +149,10 @@ public final class ConfigLoader {
     int scheduleBatch = parse(v, origin, "scheduler.batch-size", Integer::parseInt, problems, 0);
     Duration failedAfter = parse(v, origin, "changefeed.failed-after", ConfigLoader::parseDuration, problems, null);
     boolean cluster = parse(v, origin, "cluster", ConfigLoader::parseBoolean, problems, false);
+    long memoryQuota = parse(v, origin, "dataplane.memory-quota",
+        s -> s.equalsIgnoreCase(AUTO) ? DataPlaneSettings.defaultMemoryQuota() : parseSize(s), problems, 0L);
+    int dataThreads = parse(v, origin, "dataplane.threads",
+        s -> s.equalsIgnoreCase(AUTO) ? DataPlaneSettings.defaultThreads() : Integer.parseInt(s), problems, 0);
     Map<String, Duration> timings = new LinkedHashMap<>();
     for (String key : DEFAULTS.keySet()) {
       if (key.startsWith("timings.")) {
@@ -142,7 +172,7 @@ public final class ConfigLoader {
     try {
       return new NodeConfig(v.get("host"), port, Path.of(v.get("data-dir")), etcd, cluster, v.get("cluster-id"),
           Path.of(v.get("hazelcast-config")), v.get("cluster-host"), Timings.fromMap(timings), scheduleBatch, failedAfter,
-          v.get("admin.token"), new AdminTls(tlsCert, tlsKey, tlsCa));
+          v.get("admin.token"), new AdminTls(tlsCert, tlsKey, tlsCa), new DataPlaneSettings(memoryQuota, dataThreads));
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
       return null;

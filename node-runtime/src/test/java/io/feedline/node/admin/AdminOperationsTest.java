@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.common.tso.TimestampOracle;
-import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.proto.CreateChangefeedRequest;
 import io.feedline.proto.DrainNodeRequest;
@@ -31,7 +30,7 @@ class AdminOperationsTest {
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
   private AdminOperations operations(String token) {
-    return new AdminOperations(NodeId.of("n1"), null, null, null, null, new ProviderEndpoints(new EndpointContext(null, null)), null,
+    return new AdminOperations(NodeId.of("n1"), null, null, null, null, new ProviderEndpoints(), null,
         token, Clock.fixed(NOW, ZoneOffset.UTC), metrics);
   }
 

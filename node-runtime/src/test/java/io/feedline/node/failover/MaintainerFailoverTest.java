@@ -10,7 +10,7 @@ import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.ManualScheduler;
-import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.manager.DispatcherManager;
@@ -106,8 +106,8 @@ class MaintainerFailoverTest {
   private int seen;
 
   private DispatcherOrchestrator orchestrator(NodeId node) {
-    return orchestrators.computeIfAbsent(node, n -> new DispatcherOrchestrator(n, new ProviderEndpoints(new EndpointContext(null, clock)),
-        clock, (to, role, payload) -> send(n, to, role, payload), metrics, Duration.ofMillis(200)));
+    return orchestrators.computeIfAbsent(node, n -> new DispatcherOrchestrator(n, new ProviderEndpoints(),
+        DataPlane.onScheduler(clock, 64L << 20, metrics), clock, (to, role, payload) -> send(n, to, role, payload), metrics, Duration.ofMillis(200)));
   }
 
   private void send(NodeId from, NodeId to, Role role, Message payload) {

@@ -8,7 +8,8 @@ import io.vertx.core.Future;
 /** {@code blackhole://}: every write is durable at once and goes nowhere. */
 public final class BlackholeSink implements Sink {
 
-  private boolean closed;
+  /** Closed from the control context, read on the lane. */
+  private volatile boolean closed;
 
   @Override
   public Future<Void> write(SinkBatch batch) {

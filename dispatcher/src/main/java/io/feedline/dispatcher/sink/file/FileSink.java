@@ -13,6 +13,7 @@ import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,7 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code file:///dir}: JSON lines, one file per table ({@code table-<id>.jsonl}), DDLs in
  * {@code ddl.jsonl} (only the barrier's single writer writes a DDL), redo dispatchers under
  * {@code redo/}. After the lines of a batch are forced to disk, the span's record is replaced atomically
- * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on Vert.x worker threads.
+ * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on the {@link #IO_POOL} worker pool,
+ * never on the data lane that calls the sink (nor on the lanes' pool, whose threads the lanes keep busy).
  *
  * <p>The span record ({@link SpanRecord}) holds the span's checkpoint, the lowest ts any writer of it
  * started from ({@code sinceTs}: the content of the span is complete in {@code (sinceTs, checkpointTs]}),
@@ -52,8 +54,11 @@ public final class FileSink implements Sink {
   static final String DDL_FILE = "ddl.jsonl";
   static final String REDO_DIR = "redo";
   static final String CHECKPOINT_DIR = "checkpoints";
+  /** The worker pool every file sink of a node shares for its blocking I/O. */
+  static final String IO_POOL = "feedline-sink-io";
+  static final int IO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
-  private final Vertx vertx;
+  private final WorkerExecutor io;
   private final Path dir;
   /** Spans of one table share its file: appends to it are serialized on the file. */
   private final Map<Path, FileChannel> files = new ConcurrentHashMap<>();
@@ -62,18 +67,19 @@ public final class FileSink implements Sink {
   private int inFlight;
   private Promise<Void> closing;
 
-  private FileSink(Vertx vertx, Path dir) {
-    this.vertx = vertx;
+  private FileSink(WorkerExecutor io, Path dir) {
+    this.io = io;
     this.dir = dir;
   }
 
-  /** Creates the directories (on a worker thread) and opens the sink. */
+  /** Creates the directories (on an I/O thread) and opens the sink. */
   public static Future<Sink> open(Vertx vertx, Path dir) {
-    return vertx.executeBlocking(() -> {
+    WorkerExecutor io = vertx.createSharedWorkerExecutor(IO_POOL, IO_THREADS);
+    return io.<Sink>executeBlocking(() -> {
       Files.createDirectories(dir.resolve(CHECKPOINT_DIR));
       Files.createDirectories(dir.resolve(REDO_DIR));
-      return new FileSink(vertx, dir);
-    }, false);
+      return new FileSink(io, dir);
+    }, false).onFailure(err -> io.close());
   }
 
   /** The file holding the rows of {@code tableId} (or the DDLs, for table 0). */
@@ -97,7 +103,7 @@ public final class FileSink implements Sink {
       }
       inFlight++;
     }
-    return vertx.<Void>executeBlocking(() -> {
+    return io.<Void>executeBlocking(() -> {
       writeBlocking(batch);
       return null;
     }, false).andThen(done -> {
@@ -125,13 +131,13 @@ public final class FileSink implements Sink {
 
   private void releaseFiles() {
     Promise<Void> done = closing;
-    vertx.<Void>executeBlocking(() -> {
+    io.<Void>executeBlocking(() -> {
       for (FileChannel channel : files.values()) {
         channel.close();
       }
       files.clear();
       return null;
-    }, false).onComplete(done);
+    }, false).onComplete(ar -> io.close().onComplete(closed -> done.handle(ar)));
   }
 
   private void writeBlocking(SinkBatch batch) throws IOException {

@@ -21,9 +21,8 @@ import java.util.Set;
 /**
  * The {@code datagen} source: subscriptions read {@link DatagenModel} from their start ts up to the
  * upstream head ({@link DatagenSpec#rate()}). Positions are kept in ticks and shown in TSO space through
- * the model's {@link TickTimeline}. Every batch is produced in a scheduler task of its own and scans a
- * bounded number of ticks, so a subscription that is far behind never holds the event loop for long and
- * never recurses.
+ * the model's {@link TickTimeline}. A poll scans a bounded number of ticks, so a subscription that is far
+ * behind never holds its data lane for long; waiting for the head is a timer on the lane's scheduler.
  *
  * <p>What a span sees (the DDL barrier's contract): the table trigger's span (table {@link #DDL_TABLE_ID})
  * every DDL; a span of table {@code X} the row changes of its keys and the DDLs of {@code X} except
@@ -90,7 +89,7 @@ public final class DatagenSource implements Source {
     private final TableSpan span;
     /** The last tick delivered (or skipped as below the start ts). */
     private long cursor;
-    private Promise<ChangeBatch> pending;
+    private Promise<Void> waiting;
     private Scheduler.Cancellable timer;
     private boolean cancelled;
 
@@ -100,43 +99,52 @@ public final class DatagenSource implements Source {
     }
 
     @Override
-    public Future<ChangeBatch> next(int maxRows) {
+    public ChangeBatch poll(int maxRows) {
       if (cancelled) {
-        return Future.failedFuture(new SubscriptionCancelledException());
+        throw new SubscriptionCancelledException();
       }
-      if (pending != null) {
-        return Future.failedFuture(new IllegalStateException("next() called before the previous batch completed"));
+      long head = headTick();
+      if (cursor >= head) {
+        return null;
       }
-      pending = Promise.promise();
-      Future<ChangeBatch> result = pending.future();
-      awaitHead(maxRows);
-      return result;
-    }
-
-    private void awaitHead(int maxRows) {
-      if (cursor < headTick()) {
-        timer = scheduler.schedule(0, () -> produce(maxRows));
-      } else if (spec.rate() > 0 && cursor < untilTick) {
-        // Wake up when the clock has produced the next tick.
-        long dueAt = timeline.producedAt(cursor + 1);
-        timer = scheduler.schedule(Math.max(1, dueAt - scheduler.nowMillis()), () -> awaitHead(maxRows));
-      }
-      // Past 'until' the upstream is idle for good: the batch completes only by cancel().
-    }
-
-    private void produce(int maxRows) {
-      timer = null;
       List<ChangeEvent> events = new ArrayList<>();
       long tick = cursor;
-      long last = Math.min(headTick(), cursor + MAX_TICKS_PER_BATCH);
+      long last = Math.min(head, cursor + MAX_TICKS_PER_BATCH);
       while (tick < last && events.size() < maxRows) {
         tick++;
         collect(tick, events);
       }
       cursor = tick;
-      Promise<ChangeBatch> p = pending;
-      pending = null;
-      p.complete(new ChangeBatch(events, timeline.commitTs(tick)));
+      return new ChangeBatch(events, timeline.commitTs(tick));
+    }
+
+    @Override
+    public Future<Void> available() {
+      if (cancelled) {
+        return Future.failedFuture(new SubscriptionCancelledException());
+      }
+      if (cursor < headTick()) {
+        return Future.succeededFuture();
+      }
+      if (waiting == null) {
+        waiting = Promise.promise();
+        awaitHead();
+      }
+      return waiting.future();
+    }
+
+    private void awaitHead() {
+      timer = null;
+      if (cursor < headTick()) {
+        Promise<Void> p = waiting;
+        waiting = null;
+        p.complete();
+      } else if (spec.rate() > 0 && cursor < untilTick) {
+        // Wake up when the clock has produced the next tick.
+        long dueAt = timeline.producedAt(cursor + 1);
+        timer = scheduler.schedule(Math.max(1, dueAt - scheduler.nowMillis()), this::awaitHead);
+      }
+      // Past 'until' the upstream is idle for good: only cancel() ends the wait.
     }
 
     private void collect(long tick, List<ChangeEvent> into) {
@@ -172,9 +180,9 @@ public final class DatagenSource implements Source {
         timer.cancel();
         timer = null;
       }
-      if (pending != null) {
-        Promise<ChangeBatch> p = pending;
-        pending = null;
+      if (waiting != null) {
+        Promise<Void> p = waiting;
+        waiting = null;
         p.fail(new SubscriptionCancelledException());
       }
     }

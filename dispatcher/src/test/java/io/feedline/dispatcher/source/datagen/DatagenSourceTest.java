@@ -1,6 +1,7 @@
 package io.feedline.dispatcher.source.datagen;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedline.common.testing.TestSeeds;
 import io.feedline.common.time.ManualScheduler;
@@ -46,7 +47,7 @@ class DatagenSourceTest {
     return b.build();
   }
 
-  /** Pulls everything up to {@code until}, the test thread playing the event loop. */
+  /** Polls everything up to {@code until}, the test thread playing the data lane. */
   private List<ChangeEvent> readAll(DatagenSource source, TableSpan span, long startTs, long until, int batchRows) {
     return readAll(source, scheduler, span, startTs, until, batchRows);
   }
@@ -57,10 +58,9 @@ class DatagenSourceTest {
     List<ChangeEvent> out = new ArrayList<>();
     long resolved = startTs;
     while (resolved < until) {
-      Future<ChangeBatch> next = sub.next(batchRows);
-      scheduler.runDue();
-      assertThat(next.succeeded()).as("a batch is produced in one scheduler turn").isTrue();
-      ChangeBatch batch = next.result();
+      assertThat(sub.available().succeeded()).as("an unthrottled upstream has events at hand until its end").isTrue();
+      ChangeBatch batch = sub.poll(batchRows);
+      assertThat(batch).as("available means a poll returns a batch").isNotNull();
       assertThat(batch.resolvedTs()).isGreaterThan(resolved);
       for (ChangeEvent e : batch.events()) {
         assertThat(e.commitTs()).isGreaterThan(resolved).isLessThanOrEqualTo(batch.resolvedTs());
@@ -204,29 +204,32 @@ class DatagenSourceTest {
   void aRateBoundUpstreamFollowsTheClockWithoutBlocking() {
     DatagenSource source = source(SEED, 2, 1000, 0);
     SourceSubscription sub = source.subscribe(table(1), 0).result();
-    Future<ChangeBatch> first = sub.next(100);
+    assertThat(sub.poll(100)).as("nothing produced at t=0").isNull();
+    Future<Void> first = sub.available();
     scheduler.runDue();
-    assertThat(first.isComplete()).as("nothing produced at t=0").isFalse();
-    scheduler.advance(250);
-    assertThat(first.result().resolvedTs()).as("woken when the first tick was produced, at t=1ms").isEqualTo(ms(1));
-
-    long resolved = ms(1);
-    while (resolved < ms(250)) {
-      Future<ChangeBatch> next = sub.next(100);
-      scheduler.runDue();
-      resolved = next.result().resolvedTs();
+    assertThat(first.isComplete()).isFalse();
+    scheduler.advance(1);
+    assertThat(first.succeeded()).as("woken when the first tick was produced, at t=1ms").isTrue();
+    scheduler.advance(249);
+    ChangeBatch batch = sub.poll(100);
+    assertThat(batch.resolvedTs()).as("a poll reads up to the head, not only the tick that woke it").isGreaterThan(ms(1));
+    long resolved = batch.resolvedTs();
+    for (batch = sub.poll(100); batch != null; batch = sub.poll(100)) {
+      resolved = batch.resolvedTs();
     }
     assertThat(resolved).isEqualTo(ms(250));
-    Future<ChangeBatch> caughtUp = sub.next(100);
+    Future<Void> caughtUp = sub.available();
     scheduler.runDue();
     assertThat(caughtUp.isComplete()).isFalse();
     scheduler.advance(1);
-    assertThat(caughtUp.result().resolvedTs()).isEqualTo(ms(251));
+    assertThat(caughtUp.succeeded()).isTrue();
+    assertThat(sub.poll(100).resolvedTs()).isEqualTo(ms(251));
 
-    Future<ChangeBatch> pending = sub.next(100);
+    Future<Void> pending = sub.available();
     sub.cancel();
     assertThat(pending.cause()).isInstanceOf(SubscriptionCancelledException.class);
-    assertThat(sub.next(10).cause()).isInstanceOf(SubscriptionCancelledException.class);
+    assertThat(sub.available().cause()).isInstanceOf(SubscriptionCancelledException.class);
+    assertThatThrownBy(() -> sub.poll(10)).isInstanceOf(SubscriptionCancelledException.class);
     assertThat(scheduler.pending()).as("cancel leaves no timer behind").isZero();
   }
 
@@ -241,7 +244,8 @@ class DatagenSourceTest {
     DatagenSource source = source(SEED, 2, 0, until);
     assertThat(readAll(source, table(1), 0, UNTHROTTLED.commitTs(lastTick), 1000)).as(REPLAY).isNotEmpty();
     SourceSubscription sub = source.subscribe(table(1), UNTHROTTLED.commitTs(lastTick)).result();
-    Future<ChangeBatch> idle = sub.next(10);
+    assertThat(sub.poll(10)).isNull();
+    Future<Void> idle = sub.available();
     scheduler.advance(60_000);
     assertThat(idle.isComplete()).isFalse();
     source.close();
