@@ -69,6 +69,12 @@ public final class Coordinator {
 
   private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
   private static final int ADMIN_WRITE_ATTEMPTS = 3;
+  /**
+   * A maintainer status that moves a checkpoint persists the checkpoints at once when the last batch is at
+   * least this old (besides every tick): one batch of transactions per interval at most, whatever the
+   * number of changefeeds, and a persisted checkpoint about one maintainer heartbeat behind the sink.
+   */
+  static final long CHECKPOINT_PERSIST_INTERVAL_MS = 100;
 
   private final NodeId self;
   private final long electionVersion;
@@ -102,6 +108,10 @@ public final class Coordinator {
   private boolean started;
   private boolean bootstrapped;
   private boolean persistingCheckpoints;
+  private long lastCheckpointPersistAt = Long.MIN_VALUE / 2;
+  /** A status moved a checkpoint while a batch was in flight or too recent: another batch follows. */
+  private boolean checkpointsPending;
+  private Scheduler.Cancellable checkpointTimer;
   private long lastResendAt = Long.MIN_VALUE / 2;
   private long lastBalanceAt;
 
@@ -145,6 +155,18 @@ public final class Coordinator {
   }
 
   // ---- inputs ---------------------------------------------------------------------------------------
+
+  /**
+   * The term ended: no timer of this coordinator runs again (the tick is the verticle's to cancel). Writes
+   * already in flight complete; fencing them by leadership is the store's job.
+   */
+  public void stop() {
+    started = false;
+    if (checkpointTimer != null) {
+      checkpointTimer.cancel();
+      checkpointTimer = null;
+    }
+  }
 
   public void onInbound(Inbound in) {
     if (in.payload() instanceof MaintainerHeartbeat heartbeat) {
@@ -300,6 +322,10 @@ public final class Coordinator {
     }
     cf.reportedCheckpoint = Math.max(cf.reportedCheckpoint, status.getCheckpointTs());
     cf.drainProgress = status.getDrainProgress();
+    if (bootstrapped && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
+      // Not only at the next tick: the persisted checkpoint is what users read as the changefeed's lag.
+      persistCheckpointsSoon();
+    }
     if (status.getErrorsCount() > 0) {
       onMaintainerError(cf, status.getErrors(0));
     } else if (cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
@@ -724,10 +750,31 @@ public final class Coordinator {
 
   // ---- checkpoints ------------------------------------------------------------------------------------
 
+  /** Persists the moved checkpoints now, or once the batch in flight is done and the interval has passed. */
+  private void persistCheckpointsSoon() {
+    if (persistingCheckpoints || checkpointTimer != null) {
+      checkpointsPending = true;
+      return;
+    }
+    long wait = lastCheckpointPersistAt + CHECKPOINT_PERSIST_INTERVAL_MS - clock.nowMillis();
+    if (wait <= 0) {
+      persistCheckpoints();
+      return;
+    }
+    checkpointTimer = clock.schedule(wait, () -> {
+      checkpointTimer = null;
+      if (started) {
+        persistCheckpoints();
+      }
+    });
+  }
+
   private void persistCheckpoints() {
     if (persistingCheckpoints) {
       return;
     }
+    lastCheckpointPersistAt = clock.nowMillis();
+    checkpointsPending = false;
     List<ChangefeedStore.StatusWrite> writes = new ArrayList<>();
     List<Changefeed> writing = new ArrayList<>();
     List<Changefeed> finished = new ArrayList<>();
@@ -764,6 +811,9 @@ public final class Coordinator {
         cf.endWrite();
       }
       finished.forEach(cf -> setState(cf.id(), ChangefeedState.CHANGEFEED_STATE_FINISHED, ChangefeedProgress.CHANGEFEED_PROGRESS_STOPPING));
+      if (checkpointsPending) {
+        persistCheckpointsSoon();
+      }
     });
   }
 

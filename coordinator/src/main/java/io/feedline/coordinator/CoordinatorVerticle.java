@@ -148,6 +148,9 @@ public final class CoordinatorVerticle extends RoleVerticle {
       leaderWatch.cancel();
       leaderWatch = null;
     }
+    if (coordinator != null) {
+      coordinator.stop();
+    }
     coordinator = null;
     leading.set(0);
     if (gauges != null) {

@@ -23,6 +23,7 @@ import java.time.Clock;
 import io.feedline.node.cluster.HazelcastSetup;
 import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.NodeRegistration;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -103,6 +104,11 @@ public final class NodeRuntime {
 
   public NodeId nodeId() {
     return nodeId;
+  }
+
+  /** The node's meters (what /metrics serves); for benchmarks and tests in the same JVM. */
+  public MeterRegistry metrics() {
+    return registry;
   }
 
   public int adminPort() {

@@ -86,7 +86,7 @@ public final class DataLane {
   }
 
   private void enlist(Tenant t) {
-    if (!t.enlisted && !t.parked && !t.closed && !t.waiting.isEmpty()) {
+    if (!t.enlisted && !t.closed && (!t.unmetered.isEmpty() || !t.parked && !t.waiting.isEmpty())) {
       t.enlisted = true;
       rotation.add(t);
       if (!runQueued) {
@@ -103,20 +103,30 @@ public final class DataLane {
     while (!rotation.isEmpty() && turns < MAX_TURNS_PER_TASK && (turns == 0 || System.nanoTime() < deadline)) {
       Tenant t = rotation.poll();
       t.enlisted = false;
-      if (t.closed || t.waiting.isEmpty()) {
+      if (t.closed) {
         continue;
       }
-      MemoryQuota.Reservation reserved = t.account.tryReserve(t.turnBytes());
-      if (reserved == null) {
-        t.parked = true;
-        memoryWaits.increment();
-        t.account.whenRoom(() -> execute(() -> {
-          t.parked = false;
-          enlist(t);
-        }));
+      Consumer<MemoryQuota.Reservation> step;
+      MemoryQuota.Reservation reserved;
+      if (!t.unmetered.isEmpty()) {
+        step = t.unmetered.poll();
+        reserved = t.account.unmetered();
+      } else if (t.parked || t.waiting.isEmpty()) {
         continue;
+      } else {
+        long bytes = t.turnBytes();
+        reserved = t.account.tryReserve(bytes);
+        if (reserved == null) {
+          t.parked = true;
+          memoryWaits.increment();
+          t.account.whenRoom(bytes, () -> execute(() -> {
+            t.parked = false;
+            enlist(t);
+          }));
+          continue;
+        }
+        step = t.waiting.poll();
       }
-      Consumer<MemoryQuota.Reservation> step = t.waiting.poll();
       enlist(t);
       turns++;
       try {
@@ -139,6 +149,7 @@ public final class DataLane {
     private final Counter bytes;
     private final Runnable onClose;
     private final ArrayDeque<Consumer<MemoryQuota.Reservation>> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Consumer<MemoryQuota.Reservation>> unmetered = new ArrayDeque<>();
     private boolean enlisted;
     private boolean parked;
     private boolean closed;
@@ -160,13 +171,23 @@ public final class DataLane {
      * it, which it must {@link MemoryQuota.Reservation#release release} once the sink has what it read.
      */
     public void turn(Consumer<MemoryQuota.Reservation> step) {
+      turn(step, true);
+    }
+
+    /**
+     * Like {@link #turn(Consumer)}; an unmetered turn ({@code metered} false) never waits for memory and
+     * reserves none (what it reads is counted once weighed). For the table trigger, which reads only DDLs:
+     * spans blocked at a DDL keep the memory of their batch until the trigger has reached that DDL too, so
+     * a trigger that waited for their memory could wait for ever.
+     */
+    public void turn(Consumer<MemoryQuota.Reservation> step, boolean metered) {
       if (!closed) {
-        waiting.add(step);
+        (metered ? waiting : unmetered).add(step);
         enlist(this);
       }
     }
 
-    /** How many events a turn holding {@code reserved} may read: what fits, at least one, at most {@code max}. */
+    /** How many events a turn holding {@code reserved} may read: what fits, at least one (an unmetered turn's), at most {@code max}. */
     public int eventsFor(MemoryQuota.Reservation reserved, int max) {
       return (int) Math.max(1, Math.min(max, reserved.bytes() / eventBytes));
     }
@@ -191,6 +212,7 @@ public final class DataLane {
       if (!closed) {
         closed = true;
         waiting.clear();
+        unmetered.clear();
         account.close();
         tenants.decrementAndGet();
         onClose.run();

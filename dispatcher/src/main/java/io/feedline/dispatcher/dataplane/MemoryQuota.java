@@ -99,8 +99,8 @@ public final class MemoryQuota {
      */
     public Reservation tryReserve(long bytes) {
       synchronized (MemoryQuota.this) {
-        long want = Math.max(1, Math.min(bytes, shareOfOne()));
-        if (closed || used + want > limit || held + want > shareOfOne()) {
+        long want = clamp(bytes);
+        if (!fits(want)) {
           return null;
         }
         used += want;
@@ -109,25 +109,40 @@ public final class MemoryQuota {
       }
     }
 
+    private long clamp(long bytes) {
+      return Math.max(1, Math.min(bytes, shareOfOne()));
+    }
+
+    private boolean fits(long want) {
+      return !closed && used + want <= limit && held + want <= shareOfOne();
+    }
+
+    /**
+     * A reservation of nothing, for a read that must not wait for room: what it reads is still counted
+     * once settled.
+     */
+    public Reservation unmetered() {
+      return new Reservation(this, 0);
+    }
+
     /**
      * Runs {@code action} once, on the thread that returns bytes, after a release or a closed account may
-     * have made room. One action per account is kept (the latest); after {@link #close} none runs.
+     * have made room for {@code bytes} (the reservation just refused); at once if there is room already.
+     * One action per account is kept (the latest); after {@link #close} none runs.
      */
-    public void whenRoom(Runnable action) {
+    public void whenRoom(long bytes, Runnable action) {
+      boolean now;
       synchronized (MemoryQuota.this) {
-        if (!closed) {
-          onRoom = action;
+        if (closed) {
+          return;
         }
+        // Room may have appeared between the refused reservation and now.
+        now = fits(clamp(bytes));
+        onRoom = now ? null : action;
       }
-      // Room may have appeared between the refused reservation and now: check once more.
-      List<Runnable> wake = List.of();
-      synchronized (MemoryQuota.this) {
-        if (onRoom == action && used < limit && held < shareOfOne()) {
-          onRoom = null;
-          wake = List.of(action);
-        }
+      if (now) {
+        action.run();
       }
-      wake.forEach(Runnable::run);
     }
 
     /**

@@ -186,11 +186,17 @@ public final class Dispatcher {
     if (phase != Phase.RUNNING) {
       return;
     }
-    subscription.available().onComplete(ar -> {
+    Future<Void> available;
+    try {
+      available = subscription.available();
+    } catch (RuntimeException e) {
+      available = Future.failedFuture(e);
+    }
+    available.onComplete(ar -> {
       if (ar.failed()) {
         fail(ar.cause());
       } else if (phase == Phase.RUNNING) {
-        tenant.turn(this::read);
+        tenant.turn(this::read, spec.span().getTableId() != Source.DDL_TABLE_ID);
       }
     });
   }
@@ -223,7 +229,8 @@ public final class Dispatcher {
   private void delivered(AsyncResult<Void> ar) {
     busy = false;
     if (blockedAt == null || ar.failed() || phase != Phase.RUNNING) {
-      // Durable (or never to be written by this dispatcher): the memory goes back.
+      // Durable (or never to be written by this dispatcher): the memory goes back. A span blocked at a DDL
+      // keeps it for the rest of its batch; the table trigger, which must reach that DDL too, reads without.
       releaseMemory();
     }
     if (phase == Phase.STOPPING) {

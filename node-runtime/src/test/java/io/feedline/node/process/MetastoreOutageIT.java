@@ -1,13 +1,12 @@
 package io.feedline.node.process;
 
+import static io.feedline.node.process.ServerProcess.freePort;
+import static io.feedline.node.process.ServerProcess.tsoNow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.EtcdServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -176,13 +175,4 @@ class MetastoreOutageIT {
     throw new AssertionError(what + ": not within " + SETTLE + "; last answer: " + last);
   }
 
-  private static long tsoNow() {
-    return System.currentTimeMillis() << 18;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

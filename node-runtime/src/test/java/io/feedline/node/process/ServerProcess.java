@@ -3,6 +3,8 @@ package io.feedline.node.process;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -210,6 +212,28 @@ final class ServerProcess implements AutoCloseable {
 
   boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** The process's resident set, in MiB, from /proc (Linux). */
+  long rssMiB() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
+      }
+    }
+    throw new IOException("no VmRSS for process " + process.pid());
+  }
+
+  /** A free TCP port on the loopback address. */
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Now as a TSO timestamp (physical milliseconds in the high bits), to compare with checkpoints. */
+  static long tsoNow() {
+    return System.currentTimeMillis() << 18;
   }
 
   @Override

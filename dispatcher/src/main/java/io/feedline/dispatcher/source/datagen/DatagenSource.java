@@ -126,11 +126,14 @@ public final class DatagenSource implements Source {
       if (cursor < headTick()) {
         return Future.succeededFuture();
       }
-      if (waiting == null) {
-        waiting = Promise.promise();
-        awaitHead();
+      if (waiting != null) {
+        return waiting.future();
       }
-      return waiting.future();
+      waiting = Promise.promise();
+      Future<Void> wait = waiting.future();
+      // The head may have moved since the check above: awaitHead then completes the wait at once.
+      awaitHead();
+      return wait;
     }
 
     private void awaitHead() {

@@ -1,0 +1,101 @@
+package io.feedline.dispatcher.dataplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MemoryQuotaTest {
+
+  private final MemoryQuota quota = new MemoryQuota(1_000);
+
+  @Test
+  void oneChangefeedMayUseTheWholeQuotaAndNoMore() {
+    MemoryQuota.Account a = quota.open("a");
+    MemoryQuota.Reservation r1 = a.tryReserve(600);
+    MemoryQuota.Reservation r2 = a.tryReserve(400);
+    assertThat(r1).isNotNull();
+    assertThat(r2).isNotNull();
+    assertThat(a.tryReserve(1)).as("the quota is full").isNull();
+    assertThat(quota.used()).isEqualTo(1_000);
+    r1.release();
+    r1.release();
+    assertThat(quota.used()).as("a release is returned once").isEqualTo(400);
+    assertThat(a.held()).isEqualTo(400);
+  }
+
+  @Test
+  void aFirehoseCannotTakeTheShareOfAQuieterChangefeed() {
+    MemoryQuota.Account firehose = quota.open("firehose");
+    MemoryQuota.Account trickle = quota.open("trickle");
+    while (firehose.tryReserve(100) != null) {
+      // takes what it may
+    }
+    assertThat(firehose.held()).as("an equal share of two").isEqualTo(500);
+    assertThat(trickle.tryReserve(100)).as("the quieter one still has room").isNotNull();
+    assertThat(firehose.share()).isEqualTo(500);
+  }
+
+  @Test
+  void aReservationLargerThanTheShareIsClampedSoItNeverWaitsForever() {
+    MemoryQuota.Account a = quota.open("a");
+    quota.open("b");
+    MemoryQuota.Reservation r = a.tryReserve(5_000);
+    assertThat(r.bytes()).isEqualTo(500);
+  }
+
+  @Test
+  void settlingReturnsWhatWasNotReadAndTakesWhatWasReadBeyondTheEstimate() {
+    MemoryQuota.Account a = quota.open("a");
+    MemoryQuota.Reservation r = a.tryReserve(300);
+    r.settle(100);
+    assertThat(quota.used()).isEqualTo(100);
+    r.settle(1_200);
+    assertThat(quota.used()).as("what has been read is counted even past the quota").isEqualTo(1_200);
+    assertThat(a.tryReserve(1)).isNull();
+    r.release();
+    assertThat(quota.used()).isZero();
+    assertThat(a.held()).isZero();
+  }
+
+  @Test
+  void aWaitingChangefeedIsWokenByAReleaseOrByAnotherLeaving() {
+    MemoryQuota.Account a = quota.open("a");
+    MemoryQuota.Account b = quota.open("b");
+    MemoryQuota.Reservation held = a.tryReserve(500);
+    AtomicInteger woken = new AtomicInteger();
+    assertThat(a.tryReserve(100)).isNull();
+    a.whenRoom(100, woken::incrementAndGet);
+    assertThat(woken).hasValue(0);
+    b.close();
+    assertThat(woken).as("its share grew to the whole quota").hasValue(1);
+    assertThat(a.tryReserve(500)).isNotNull();
+
+    assertThat(a.tryReserve(1)).isNull();
+    a.whenRoom(100, woken::incrementAndGet);
+    held.release();
+    assertThat(woken).hasValue(2);
+    held.release();
+    assertThat(woken).as("one action per wait").hasValue(2);
+  }
+
+  @Test
+  void roomThatAppearedBeforeTheWaitWasRegisteredWakesAtOnce() {
+    MemoryQuota.Account a = quota.open("a");
+    MemoryQuota.Reservation r = a.tryReserve(1_000);
+    assertThat(a.tryReserve(1)).isNull();
+    r.release();
+    AtomicInteger woken = new AtomicInteger();
+    a.whenRoom(100, woken::incrementAndGet);
+    assertThat(woken).hasValue(1);
+  }
+
+  @Test
+  void aClosedAccountReservesNothingAndAZeroQuotaIsRefused() {
+    MemoryQuota.Account a = quota.open("a");
+    a.close();
+    assertThat(a.tryReserve(1)).isNull();
+    assertThatThrownBy(() -> new MemoryQuota(0)).isInstanceOf(IllegalArgumentException.class);
+  }
+}
