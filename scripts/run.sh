@@ -6,19 +6,21 @@
 # When the node holds no changefeed yet, a demo one is created: generated rows (datagen) written as files
 # under <data dir>/demo-sink, and the CLI commands to watch it are printed. FEEDLINE_DEMO=0 skips the demo.
 # The server stays in the foreground: Ctrl-C (or SIGTERM to this script) stops it cleanly, and the
-# script exits with the server's exit code.
+# script exits with the server's exit code. The node runs with an explicit heap, FEEDLINE_HEAP (default 1g):
+# its memory quota of change events is a quarter of it unless --memory-quota says otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 
 JAR=node-runtime/target/feedline.jar
+HEAP=${FEEDLINE_HEAP:-1g}
 if [ ! -f "$JAR" ] || [ -n "$(find pom.xml */pom.xml */src conf -newer "$JAR" -type f -print -quit 2>/dev/null)" ]; then
   echo "run.sh: building $JAR" >&2
   mvn -B -ntp -q -DskipTests package
 fi
 
 if [ "${FEEDLINE_DEMO:-1}" = "0" ]; then
-  exec java -jar "$JAR" server --config conf/node.yaml "$@"
+  exec java -Xmx"$HEAP" -jar "$JAR" server --config conf/node.yaml "$@"
 fi
 
 DATA_DIR=${FEEDLINE_DATA_DIR:-data}
@@ -32,7 +34,7 @@ LOG="$DATA_DIR/run.log"
 
 # The server's output goes to the terminal and to $LOG (where the started line gives the admin address);
 # tee ignores Ctrl-C so that it still shows what the server logs while stopping.
-java -jar "$JAR" server --config conf/node.yaml "$@" > >(trap '' INT TERM; exec tee "$LOG") 2>&1 &
+java -Xmx"$HEAP" -jar "$JAR" server --config conf/node.yaml "$@" > >(trap '' INT TERM; exec tee "$LOG") 2>&1 &
 SERVER=$!
 # A background job of a script ignores Ctrl-C, so the script passes it on as the SIGTERM the node expects.
 stop() { kill -TERM "$SERVER" 2>/dev/null || true; }

@@ -3,6 +3,7 @@ package io.feedline.node.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.feedline.common.config.DataPlaneSettings;
 import io.feedline.common.config.NodeConfig;
 import io.feedline.common.config.Timings;
 import java.io.IOException;
@@ -60,6 +61,24 @@ class ConfigLoaderTest {
     assertThat(config.etcdEndpoints()).containsExactly("http://127.0.0.1:2379", "http://127.0.0.1:2380");
     assertThat(config.cluster()).isTrue();
     assertThat(ConfigLoader.load(null, Map.of(), Map.of("etcd", "http://127.0.0.1:1")).etcdEndpoints()).containsExactly("http://127.0.0.1:1");
+  }
+
+  @Test
+  void theMemoryQuotaAndDataLanesTakeSizesFlagsOrTheirDefaults() throws IOException {
+    NodeConfig defaults = ConfigLoader.load(Path.of("../conf/node.yaml"), Map.of(), Map.of());
+    assertThat(defaults.dataPlane()).isEqualTo(DataPlaneSettings.DEFAULTS);
+    NodeConfig set = ConfigLoader.load(yaml("dataplane:\n  memory-quota: 512MiB\n  threads: 3\n"), Map.of(),
+        Map.of("dataplane.memory-quota", "2g"));
+    assertThat(set.dataPlane()).isEqualTo(new DataPlaneSettings(2L << 30, 3));
+    assertThat(ConfigLoader.parseSize("1048576")).isEqualTo(1L << 20);
+    assertThat(ConfigLoader.parseSize("64 KiB")).isEqualTo(64L << 10);
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FEEDLINE_DATAPLANE_MEMORY_QUOTA", "lots"), Map.of()))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+            "dataplane.memory-quota: 'lots' is not a size (use e.g. 512MiB, 2GiB) (from environment FEEDLINE_DATAPLANE_MEMORY_QUOTA)"));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("dataplane.threads", "0")))
+        .hasMessageContaining("dataplane.threads must be within 1..256, got 0");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("dataplane.memory-quota", "1KiB")))
+        .hasMessageContaining("dataplane.memory-quota must be at least 1MiB");
   }
 
   @Test
