@@ -752,6 +752,9 @@ public final class Coordinator {
 
   /** Persists the moved checkpoints now, or once the batch in flight is done and the interval has passed. */
   private void persistCheckpointsSoon() {
+    if (!started) {
+      return;
+    }
     if (persistingCheckpoints || checkpointTimer != null) {
       checkpointsPending = true;
       return;
@@ -763,9 +766,7 @@ public final class Coordinator {
     }
     checkpointTimer = clock.schedule(wait, () -> {
       checkpointTimer = null;
-      if (started) {
-        persistCheckpoints();
-      }
+      persistCheckpointsSoon();
     });
   }
 

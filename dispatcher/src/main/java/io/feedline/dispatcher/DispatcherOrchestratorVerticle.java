@@ -41,6 +41,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   private final AtomicInteger dispatcherGauge = new AtomicInteger();
   private final AtomicInteger managerGauge = new AtomicInteger();
   private Scheduler.Cancellable gaugeRefresh;
+  private DataPlane dataPlane;
 
   /** The production wiring: the node's session, the source and sink providers on the class path. */
   public DispatcherOrchestratorVerticle(NodeContext node) {
@@ -60,6 +61,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   }
 
   private void startOn(DataPlane dataPlane) {
+    this.dataPlane = dataPlane;
     Context context = vertx.getOrCreateContext();
     Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
     orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints, dataPlane, scheduler, node.bus()::send, node.metrics(),
@@ -91,7 +93,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
       gaugeRefresh.cancel();
     }
     if (orchestrator == null) {
-      return Future.succeededFuture();
+      return dataPlane == null ? Future.succeededFuture() : dataPlane.close();
     }
     Promise<Void> stopped = Promise.promise();
     long grace = vertx.setTimer(STOP_GRACE_MILLIS, t -> stopped.tryComplete());
@@ -99,7 +101,8 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
       vertx.cancelTimer(grace);
       stopped.tryComplete();
     });
-    return stopped.future();
+    // The lanes go last: the managers' dispatchers, sources and sinks run on them until they have closed.
+    return stopped.future().compose(v -> dataPlane.close());
   }
 
   @Override

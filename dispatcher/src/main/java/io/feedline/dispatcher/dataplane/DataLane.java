@@ -117,6 +117,10 @@ public final class DataLane {
         long bytes = t.turnBytes();
         reserved = t.account.tryReserve(bytes);
         if (reserved == null) {
+          // Its share may be held by spans blocked at a DDL that waits for one of the spans parked here.
+          reserved = t.account.forceReserve(bytes);
+        }
+        if (reserved == null) {
           t.parked = true;
           memoryWaits.increment();
           t.account.whenRoom(bytes, () -> execute(() -> {

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -16,8 +17,10 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.Supplier;
 
 /**
  * A node's data plane: the data lanes (one context each on the {@link #WORKER_POOL} worker pool, one
@@ -37,49 +40,67 @@ public final class DataPlane {
   private final List<DataLane> lanes;
   private final MemoryQuota quota;
   private final MeterRegistry metrics;
+  /** Undeploys the lanes; nothing for a data plane on a test's scheduler. */
+  private final Supplier<Future<Void>> undeploy;
 
-  private DataPlane(List<DataLane> lanes, MemoryQuota quota, MeterRegistry metrics) {
+  private DataPlane(List<DataLane> lanes, MemoryQuota quota, MeterRegistry metrics, Supplier<Future<Void>> undeploy) {
     this.lanes = List.copyOf(lanes);
     this.quota = quota;
     this.metrics = metrics;
+    this.undeploy = undeploy;
   }
 
   /**
-   * Deploys {@code threads} lanes on their own worker pool (children of the calling verticle, so they are
-   * undeployed with it) and registers the node's data-plane meters.
+   * Deploys {@code threads} lanes on their own worker pool and registers the node's data-plane meters. The
+   * future completes on the calling context. The lanes are not the caller's children (Vert.x undeploys
+   * children before their parent stops, and the caller must close what runs on them first): the caller
+   * {@link #close}s the data plane after its changefeeds.
    */
   public static Future<DataPlane> deploy(Vertx vertx, int threads, long memoryQuotaBytes, MeterRegistry metrics) {
-    Map<Integer, Context> contexts = new ConcurrentHashMap<>();
+    Context caller = vertx.getOrCreateContext();
+    Queue<Context> contexts = new ConcurrentLinkedQueue<>();
     DeploymentOptions options = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName(WORKER_POOL)
         .setWorkerPoolSize(threads).setInstances(threads);
-    return vertx.deployVerticle(() -> new VerticleBase() {
+    Promise<DataPlane> deployed = Promise.promise();
+    // Deployed from a thread outside Vert.x: a deployment made on a verticle's context would be its child.
+    ForkJoinPool.commonPool().execute(() -> vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        contexts.put(contexts.size(), context);
+        contexts.add(context);
         return Future.succeededFuture();
       }
-    }, options).map(id -> {
+    }, options).onComplete(ar -> caller.runOnContext(v -> {
+      if (ar.failed()) {
+        deployed.fail(ar.cause());
+        return;
+      }
       Counter waits = waitsCounter(metrics);
       List<DataLane> lanes = new ArrayList<>();
-      for (Context context : contexts.values()) {
+      for (Context context : contexts) {
         lanes.add(new DataLane(lanes.size(), vertx, new VertxScheduler(vertx, context, Clock.systemUTC()), waits));
       }
-      return create(lanes, memoryQuotaBytes, metrics);
-    });
+      deployed.complete(create(lanes, memoryQuotaBytes, metrics, () -> vertx.undeploy(ar.result())));
+    })));
+    return deployed.future();
   }
 
   /** One lane on {@code scheduler}'s context: for tests that drive time by hand. */
   public static DataPlane onScheduler(Scheduler scheduler, long memoryQuotaBytes, MeterRegistry metrics) {
-    return create(List.of(new DataLane(0, null, scheduler, waitsCounter(metrics))), memoryQuotaBytes, metrics);
+    return create(List.of(new DataLane(0, null, scheduler, waitsCounter(metrics))), memoryQuotaBytes, metrics, Future::succeededFuture);
   }
 
-  private static DataPlane create(List<DataLane> lanes, long memoryQuotaBytes, MeterRegistry metrics) {
+  private static DataPlane create(List<DataLane> lanes, long memoryQuotaBytes, MeterRegistry metrics, Supplier<Future<Void>> undeploy) {
     MemoryQuota quota = new MemoryQuota(memoryQuotaBytes);
     Gauge.builder("feedline.dataplane.memory.quota", quota, MemoryQuota::limit).baseUnit("bytes")
         .description("Bytes of change events this node may hold between reading and the sink's acknowledgement").register(metrics);
     Gauge.builder("feedline.dataplane.memory.used", quota, MemoryQuota::used).baseUnit("bytes")
         .description("Bytes of change events read and not yet acknowledged by a sink").register(metrics);
-    return new DataPlane(lanes, quota, metrics);
+    return new DataPlane(lanes, quota, metrics, undeploy);
+  }
+
+  /** Stops the lanes' threads. Close the changefeeds on them first. */
+  public Future<Void> close() {
+    return undeploy.get();
   }
 
   private static Counter waitsCounter(MeterRegistry metrics) {

@@ -15,7 +15,11 @@ import java.util.Set;
  *
  * <p>Reservations are made before reading, sized to what may be read, and settled to the bytes actually
  * read; a settlement may exceed the reservation (an estimate was low), so the quota can be passed by at most
- * one batch's misestimate per reader. Thread-safe: the accounts of one node live on different data lanes.
+ * one batch's misestimate per reader. A reservation whose reader is blocked at a DDL barrier is marked
+ * {@link Reservation#block blocked}: when everything an account holds is blocked, nothing it holds can be
+ * returned before one of its other readers moves (the barrier waits for them), so such an account may
+ * {@link Account#forceReserve} one read at a time past its share. Thread-safe: the accounts of one node live
+ * on different data lanes.
  */
 public final class MemoryQuota {
 
@@ -50,14 +54,17 @@ public final class MemoryQuota {
     return limit / Math.max(1, accounts.size());
   }
 
-  /** Returns bytes to the quota and collects the waiting accounts to wake (run outside the lock). */
+  /**
+   * Returns bytes to the quota and collects the actions of the waiting accounts that may go on now: those
+   * the room is enough for, and those whose holdings are all blocked (run the actions outside the lock).
+   */
   private List<Runnable> returned(Account account, long bytes) {
     List<Runnable> wake = new ArrayList<>();
     synchronized (this) {
       used -= bytes;
       account.held -= bytes;
       for (Account a : accounts) {
-        if (a.onRoom != null) {
+        if (a.onRoom != null && (a.fits(a.clamp(a.onRoomBytes)) || a.stalled())) {
           wake.add(a.onRoom);
           a.onRoom = null;
         }
@@ -70,7 +77,10 @@ public final class MemoryQuota {
   public final class Account {
     private final String name;
     private long held;
+    /** The part of {@link #held} whose readers are blocked at a DDL barrier. */
+    private long blocked;
     private Runnable onRoom;
+    private long onRoomBytes;
     private boolean closed;
 
     private Account(String name) {
@@ -117,6 +127,28 @@ public final class MemoryQuota {
       return !closed && used + want <= limit && held + want <= shareOfOne();
     }
 
+    /** Holds something, all of it blocked at a barrier: no release can come before another read. */
+    private boolean stalled() {
+      return !closed && held > 0 && blocked >= held;
+    }
+
+    /**
+     * Reserves {@code bytes} (at most the share) past the quota, when {@link #tryReserve} refused and
+     * everything this account holds is blocked at a DDL barrier; null otherwise. So a changefeed whose
+     * blocked spans hold its share still lets the span the barrier waits for read, one turn at a time.
+     */
+    public Reservation forceReserve(long bytes) {
+      synchronized (MemoryQuota.this) {
+        if (!stalled()) {
+          return null;
+        }
+        long want = clamp(bytes);
+        used += want;
+        held += want;
+        return new Reservation(this, want);
+      }
+    }
+
     /**
      * A reservation of nothing, for a read that must not wait for room: what it reads is still counted
      * once settled.
@@ -137,8 +169,9 @@ public final class MemoryQuota {
           return;
         }
         // Room may have appeared between the refused reservation and now.
-        now = fits(clamp(bytes));
+        now = fits(clamp(bytes)) || stalled();
         onRoom = now ? null : action;
+        onRoomBytes = bytes;
       }
       if (now) {
         action.run();
@@ -169,6 +202,7 @@ public final class MemoryQuota {
     private final Account account;
     private long bytes;
     private boolean released;
+    private boolean isBlocked;
 
     private Reservation(Account account, long bytes) {
       this.account = account;
@@ -193,6 +227,9 @@ public final class MemoryQuota {
         }
         long delta = Math.max(0, actual) - bytes;
         bytes += delta;
+        if (isBlocked) {
+          account.blocked += delta;
+        }
         if (delta >= 0) {
           used += delta;
           account.held += delta;
@@ -201,6 +238,21 @@ public final class MemoryQuota {
         give = -delta;
       }
       returned(account, give).forEach(Runnable::run);
+    }
+
+    /**
+     * Its reader is blocked at a DDL barrier and keeps what it holds until the barrier passes. When that
+     * leaves the account holding only blocked reads, a waiting reader of it is woken (see {@link Account#forceReserve}).
+     */
+    public void block() {
+      synchronized (MemoryQuota.this) {
+        if (released || isBlocked) {
+          return;
+        }
+        isBlocked = true;
+        account.blocked += bytes;
+      }
+      returned(account, 0).forEach(Runnable::run);
     }
 
     /** Returns the bytes to the quota. Idempotent. */
@@ -213,6 +265,9 @@ public final class MemoryQuota {
         released = true;
         give = bytes;
         bytes = 0;
+        if (isBlocked) {
+          account.blocked -= give;
+        }
       }
       returned(account, give).forEach(Runnable::run);
     }

@@ -229,9 +229,13 @@ public final class Dispatcher {
   private void delivered(AsyncResult<Void> ar) {
     busy = false;
     if (blockedAt == null || ar.failed() || phase != Phase.RUNNING) {
-      // Durable (or never to be written by this dispatcher): the memory goes back. A span blocked at a DDL
-      // keeps it for the rest of its batch; the table trigger, which must reach that DDL too, reads without.
+      // Durable (or never to be written by this dispatcher): the memory goes back.
       releaseMemory();
+    } else if (reservation != null) {
+      // Blocked at a DDL: it keeps its batch's memory (which also keeps a DDL-dense firehose from outrunning
+      // the barrier's control work), marked blocked so that its changefeed is never left waiting for memory
+      // only blocked spans hold (the table trigger, which must reach this DDL too, reads without a reservation).
+      reservation.block();
     }
     if (phase == Phase.STOPPING) {
       finishStop();

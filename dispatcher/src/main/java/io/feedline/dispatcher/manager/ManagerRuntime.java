@@ -177,10 +177,11 @@ public final class ManagerRuntime {
         dispatchers.forEach(d -> parts.add(d.stop()));
         parts.add(guarded(source::close));
         parts.add(sinkClosed);
-        Future.join(parts).onComplete(ar -> {
+        // The sink's close may complete on any thread: the tenant leaves on its lane.
+        Future.join(parts).onComplete(ar -> lane.execute(() -> {
           tenant.close();
           control.schedule(0, () -> done.handle(ar.mapEmpty()));
-        });
+        }));
       });
     }
     return closed;

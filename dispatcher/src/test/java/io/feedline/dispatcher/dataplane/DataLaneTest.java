@@ -105,6 +105,30 @@ class DataLaneTest {
   }
 
   @Test
+  void whenBlockedSpansHoldTheWholeShareTheSpanTheBarrierWaitsForStillReads() {
+    DataPlane plane = plane(4 * DataLane.MAX_TURN_BYTES);
+    DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));
+    for (int i = 0; i < 6; i++) {
+      queue(tenant, "span" + i);
+    }
+    scheduler.runDue();
+    assertThat(ran).hasSize(4);
+    // Three of them block at later DDLs and keep their batches: one reader still holds unblocked memory.
+    held.subList(0, 3).forEach(MemoryQuota.Reservation::block);
+    scheduler.runDue();
+    assertThat(ran).as("a release may still come: the changefeed waits").hasSize(4);
+    held.get(3).block();
+    scheduler.runDue();
+    assertThat(ran).as("only blocked spans hold memory: one more span reads, past the share").hasSize(5);
+    scheduler.runDue();
+    assertThat(ran).as("one at a time: the forced read is not blocked").hasSize(5);
+    held.get(4).release();
+    scheduler.runDue();
+    assertThat(ran).hasSize(6);
+    assertThat(plane.quota().used()).isEqualTo(5 * DataLane.MAX_TURN_BYTES);
+  }
+
+  @Test
   void aNewChangefeedJoinsTheLeastBusyLaneAndLeavingDropsItsTurnsAndMeters() {
     DataPlane plane = plane(1L << 30);
     DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));

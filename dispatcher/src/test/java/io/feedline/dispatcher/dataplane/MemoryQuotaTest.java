@@ -81,6 +81,45 @@ class MemoryQuotaTest {
   }
 
   @Test
+  void aReleaseWakesOnlyTheWaitsItMakesRoomFor() {
+    MemoryQuota.Account a = quota.open("a");
+    MemoryQuota.Account b = quota.open("b");
+    MemoryQuota.Reservation big = a.tryReserve(500);
+    MemoryQuota.Reservation small = b.tryReserve(100);
+    MemoryQuota.Reservation rest = b.tryReserve(400);
+    AtomicInteger woken = new AtomicInteger();
+    a.whenRoom(300, woken::incrementAndGet);
+    small.release();
+    assertThat(woken).as("100 bytes free in b's share make no room in a's").hasValue(0);
+    big.settle(150);
+    assertThat(woken).hasValue(1);
+    rest.release();
+  }
+
+  @Test
+  void anAccountHoldingOnlyBlockedReadsMayForceOneMore() {
+    MemoryQuota.Account a = quota.open("a");
+    MemoryQuota.Reservation r1 = a.tryReserve(600);
+    MemoryQuota.Reservation r2 = a.tryReserve(400);
+    assertThat(a.forceReserve(100)).as("an unblocked read will return its bytes").isNull();
+    r1.block();
+    AtomicInteger woken = new AtomicInteger();
+    a.whenRoom(100, woken::incrementAndGet);
+    assertThat(woken).hasValue(0);
+    r2.block();
+    assertThat(woken).as("the last unblocked read blocked").hasValue(1);
+    MemoryQuota.Reservation forced = a.forceReserve(100);
+    assertThat(forced).isNotNull();
+    assertThat(quota.used()).isEqualTo(1_100);
+    assertThat(a.forceReserve(100)).as("one forced read at a time").isNull();
+    r1.release();
+    r2.release();
+    forced.release();
+    assertThat(quota.used()).isZero();
+    assertThat(a.tryReserve(1_000)).isNotNull();
+  }
+
+  @Test
   void roomThatAppearedBeforeTheWaitWasRegisteredWakesAtOnce() {
     MemoryQuota.Account a = quota.open("a");
     MemoryQuota.Reservation r = a.tryReserve(1_000);

@@ -106,10 +106,15 @@ public final class Barrier {
    * Immediate answers (to late reports of events already decided) go into {@code out}.
    */
   public void onBlockState(DispatcherKey id, NodeId node, BlockState state, long checkpointTs, ActionBatch out) {
+    // Events go by block ts, and a position that passed one passed every earlier one: stop at the first
+    // not passed. (A span blocked at its own table's DDL far ahead of the others used to walk every pending
+    // event on every resend of its block status: with thousands of spans blocked at once, seconds of one
+    // event loop per heartbeat.)
     for (Event e : events.values()) {
-      if (passed(state, checkpointTs, e.key.blockTs())) {
-        done(e, id);
+      if (!passed(state, checkpointTs, e.key.blockTs())) {
+        break;
       }
+      done(e, id);
     }
     if (!state.getBlocked() || state.getStage() == BlockStage.BLOCK_STAGE_NONE) {
       return;
