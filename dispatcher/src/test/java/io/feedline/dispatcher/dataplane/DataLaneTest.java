@@ -20,6 +20,18 @@ class DataLaneTest {
     return DataPlane.onScheduler(scheduler, quota, metrics);
   }
 
+  /** Room for four full turns of one changefeed. */
+  private static final long FOUR_TURNS = 4 * DataLane.MAX_TURN_BYTES;
+
+  /** One changefeed on {@code plane}, with {@code spans} turns queued ({@code <prefix>0}, ...). */
+  private DataLane.Tenant changefeedWith(DataPlane plane, int spans, String prefix) {
+    DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));
+    for (int i = 0; i < spans; i++) {
+      queue(tenant, prefix + i);
+    }
+    return tenant;
+  }
+
   /** A turn that records itself and keeps its memory, as a dispatcher does until the sink acknowledges. */
   private void queue(DataLane.Tenant tenant, String name) {
     tenant.turn(r -> {
@@ -46,11 +58,7 @@ class DataLaneTest {
 
   @Test
   void aContextTaskRunsABoundedNumberOfTurnsThenYields() {
-    DataPlane plane = plane(1L << 30);
-    DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));
-    for (int i = 0; i < DataLane.MAX_TURNS_PER_TASK * 3; i++) {
-      queue(tenant, "s" + i);
-    }
+    changefeedWith(plane(1L << 30), DataLane.MAX_TURNS_PER_TASK * 3, "s");
     List<Integer> between = new ArrayList<>();
     // A task queued now (a timer, a sink completion) runs between two slices of turns, not after all of them.
     scheduler.schedule(0, () -> scheduler.schedule(0, () -> between.add(ran.size())));
@@ -61,11 +69,8 @@ class DataLaneTest {
 
   @Test
   void aChangefeedWithoutMemorySitsOutUntilARelease() {
-    DataPlane plane = plane(4 * DataLane.MAX_TURN_BYTES);
-    DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));
-    for (int i = 0; i < 10; i++) {
-      queue(tenant, "s" + i);
-    }
+    DataPlane plane = plane(FOUR_TURNS);
+    changefeedWith(plane, 10, "s");
     scheduler.runDue();
     assertThat(ran).as("a turn reserves a quarter of the share: four fit").hasSize(4);
     assertThat(plane.quota().used()).isEqualTo(4 * DataLane.MAX_TURN_BYTES);
@@ -82,11 +87,8 @@ class DataLaneTest {
 
   @Test
   void theTableTriggersTurnNeverWaitsForMemoryTheBlockedSpansHold() {
-    DataPlane plane = plane(4 * DataLane.MAX_TURN_BYTES);
-    DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));
-    for (int i = 0; i < 5; i++) {
-      queue(tenant, "span" + i);
-    }
+    DataPlane plane = plane(FOUR_TURNS);
+    DataLane.Tenant tenant = changefeedWith(plane, 5, "span");
     tenant.turn(r -> {
       ran.add("trigger");
       r.settle(100);
@@ -106,11 +108,8 @@ class DataLaneTest {
 
   @Test
   void whenBlockedSpansHoldTheWholeShareTheSpanTheBarrierWaitsForStillReads() {
-    DataPlane plane = plane(4 * DataLane.MAX_TURN_BYTES);
-    DataLane.Tenant tenant = plane.join(ChangefeedId.of("cf"));
-    for (int i = 0; i < 6; i++) {
-      queue(tenant, "span" + i);
-    }
+    DataPlane plane = plane(FOUR_TURNS);
+    changefeedWith(plane, 6, "span");
     scheduler.runDue();
     assertThat(ran).hasSize(4);
     // Three of them block at later DDLs and keep their batches: one reader still holds unblocked memory.
