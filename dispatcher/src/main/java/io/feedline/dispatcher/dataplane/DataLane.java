@@ -172,15 +172,9 @@ public final class DataLane {
 
     /**
      * Queues {@code step} for one of this changefeed's turns. It runs on the lane with memory reserved for
-     * it, which it must {@link MemoryQuota.Reservation#release release} once the sink has what it read.
-     */
-    public void turn(Consumer<MemoryQuota.Reservation> step) {
-      turn(step, true);
-    }
-
-    /**
-     * Like {@link #turn(Consumer)}; an unmetered turn ({@code metered} false) never waits for memory and
-     * reserves none (what it reads is counted once weighed). For the table trigger, which reads only DDLs:
+     * it, which it must {@link MemoryQuota.Reservation#release release} once the sink has what it read. An
+     * unmetered turn ({@code metered} false) never waits for memory and reserves none (what it reads is
+     * counted once weighed). For the table trigger, which reads only DDLs:
      * spans blocked at a DDL keep the memory of their batch until the trigger has reached that DDL too, so
      * a trigger that waited for their memory could wait for ever.
      */

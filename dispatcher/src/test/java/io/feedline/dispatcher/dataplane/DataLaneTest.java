@@ -37,7 +37,7 @@ class DataLaneTest {
     tenant.turn(r -> {
       ran.add(name);
       held.add(r);
-    });
+    }, true);
   }
 
   @Test
