@@ -5,6 +5,7 @@ import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.EventSizes;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -47,11 +48,12 @@ public final class DataLane {
   /**
    * @param scheduler runs tasks on the lane's context
    * @param memoryWaits counts the times a changefeed sat out for lack of memory
+   * @param metrics where the sources and sinks on this lane register their meters
    */
-  public DataLane(int index, Vertx vertx, Scheduler scheduler, Counter memoryWaits) {
+  public DataLane(int index, Vertx vertx, Scheduler scheduler, Counter memoryWaits, MeterRegistry metrics) {
     this.index = index;
     this.scheduler = scheduler;
-    this.endpoints = new EndpointContext(vertx, scheduler);
+    this.endpoints = new EndpointContext(vertx, scheduler, metrics);
     this.memoryWaits = memoryWaits;
   }
 

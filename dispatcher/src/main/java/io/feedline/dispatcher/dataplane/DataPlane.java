@@ -77,7 +77,7 @@ public final class DataPlane {
       Counter waits = waitsCounter(metrics);
       List<DataLane> lanes = new ArrayList<>();
       for (Context context : contexts) {
-        lanes.add(new DataLane(lanes.size(), vertx, new VertxScheduler(vertx, context, Clock.systemUTC()), waits));
+        lanes.add(new DataLane(lanes.size(), vertx, new VertxScheduler(vertx, context, Clock.systemUTC()), waits, metrics));
       }
       deployed.complete(create(lanes, memoryQuotaBytes, metrics, () -> vertx.undeploy(ar.result())));
     })));
@@ -86,7 +86,7 @@ public final class DataPlane {
 
   /** One lane on {@code scheduler}'s context: for tests that drive time by hand. */
   public static DataPlane onScheduler(Scheduler scheduler, long memoryQuotaBytes, MeterRegistry metrics) {
-    return create(List.of(new DataLane(0, null, scheduler, waitsCounter(metrics))), memoryQuotaBytes, metrics, Future::succeededFuture);
+    return create(List.of(new DataLane(0, null, scheduler, waitsCounter(metrics), metrics)), memoryQuotaBytes, metrics, Future::succeededFuture);
   }
 
   private static DataPlane create(List<DataLane> lanes, long memoryQuotaBytes, MeterRegistry metrics, Supplier<Future<Void>> undeploy) {

@@ -276,14 +276,14 @@ public final class DispatcherOrchestrator {
     DataLane lane = tenant.lane();
     Future<Source> opened;
     try {
-      opened = endpoints.openSource(sourceUri, lane.endpointContext());
+      opened = endpoints.openSource(sourceUri, lane.endpointContext().forChangefeed(cf.value()));
     } catch (RuntimeException e) {
       // A provider that throws is the lane's to report (handler_failed); the changefeed leaves the lane.
       lane.execute(tenant::close);
       throw e;
     }
     return opened
-        .compose(source -> endpoints.openSink(info.getSinkUri(), lane.endpointContext())
+        .compose(source -> endpoints.openSink(info.getSinkUri(), lane.endpointContext().forChangefeed(cf.value()).withSchemas(source))
             .recover(err -> source.close().transform(ignored -> Future.failedFuture(err)))
             .map(sink -> {
               LOG.info("event=manager_created changefeed={} source={} sink={} lane={}", cf, SinkUris.redact(sourceUri),

@@ -10,7 +10,20 @@ import io.feedline.common.fence.Epochs;
 public final class FencedWriteException extends IllegalStateException {
 
   public FencedWriteException(String span, long writerEpoch, long tokenEpoch, String tokenOwner) {
-    super("write to " + span + " at epoch " + Epochs.format(writerEpoch) + " refused: the span's fencing token is epoch "
+    this("write to " + span + " at epoch " + Epochs.format(writerEpoch) + " refused: the span's fencing token is epoch "
         + Epochs.format(tokenEpoch) + " (dispatcher " + tokenOwner + ")");
+  }
+
+  private FencedWriteException(String message) {
+    super(message);
+  }
+
+  /**
+   * Refused by the changefeed-wide token: a writer of a newer epoch has written some span of the changefeed
+   * (perhaps this span in another shape, after a split or a merge).
+   */
+  public static FencedWriteException byChangefeed(String span, long writerEpoch, long tokenEpoch) {
+    return new FencedWriteException("write to " + span + " at epoch " + Epochs.format(writerEpoch)
+        + " refused: the changefeed has been written at epoch " + Epochs.format(tokenEpoch) + " since (a newer ownership)");
   }
 }

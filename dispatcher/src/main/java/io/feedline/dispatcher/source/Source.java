@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.source;
 
+import io.feedline.dispatcher.schema.TableSchemas;
 import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
@@ -8,9 +9,10 @@ import java.util.List;
 /**
  * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
  * its dispatchers; called on the changefeed's data lane, except {@link #tablesAt}, which the manager asks
- * from its control context and which must therefore be cheap and thread-safe.
+ * from its control context and which must therefore be cheap and thread-safe. As {@link TableSchemas} it
+ * tells its changefeed's sink how each table is defined at a position.
  */
-public interface Source {
+public interface Source extends TableSchemas {
 
   /** The span whose subscription carries every DDL of every table (the table trigger's span). */
   long DDL_TABLE_ID = 0;

@@ -6,6 +6,7 @@ import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.sink.blackhole.BlackholeSink;
 import io.feedline.dispatcher.sink.file.FileSink;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -27,7 +28,7 @@ class ProviderEndpointsTest {
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    context = new EndpointContext(vertx, new ManualScheduler(0));
+    context = new EndpointContext(vertx, new ManualScheduler(0), new SimpleMeterRegistry());
   }
 
   private static <T> Throwable failure(Future<T> future) throws Exception {

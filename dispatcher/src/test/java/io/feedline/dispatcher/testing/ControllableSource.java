@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.testing;
 
+import io.feedline.dispatcher.schema.TableSchema;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
 import io.feedline.proto.TableInfo;
@@ -40,6 +41,11 @@ public final class ControllableSource implements Source {
   @Override
   public List<TableInfo> tablesAt(long ts) {
     return delegate.tablesAt(ts);
+  }
+
+  @Override
+  public Future<TableSchema> schemaAt(long tableId, long ts) {
+    return delegate.schemaAt(tableId, ts);
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.feedline.proto.InfluencedTables;
 import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -48,18 +49,60 @@ public final class Barrier {
 
   private record Key(long blockTs, List<Long> tables) {}
 
-  private static final class Event {
+  /**
+   * One pending event. Its dispatchers (waiting at it, or told to pass it and not yet past) are also indexed
+   * in {@link #eventsOf}: a status concerns only the events its dispatcher is part of, and with thousands of
+   * spans blocked at once, each walking every earlier event on every resend cost seconds of the context.
+   */
+  private final class Event {
     final Key key;
     final BlockState state;
-    final Set<DispatcherKey> waiting = new HashSet<>();
+    private final Set<DispatcherKey> waiting = new HashSet<>();
     boolean writerDone;
     long writeSentAt = NEVER;
-    final Map<DispatcherKey, NodeId> passPending = new LinkedHashMap<>();
+    private final Map<DispatcherKey, NodeId> passPending = new LinkedHashMap<>();
     long passSentAt = NEVER;
 
     Event(Key key, BlockState state) {
       this.key = key;
       this.state = state;
+    }
+
+    void waiting(DispatcherKey id) {
+      waiting.add(id);
+      join(id);
+    }
+
+    void passPending(DispatcherKey id, NodeId node) {
+      passPending.put(id, node);
+      join(id);
+    }
+
+    /** {@code id} is past this event: neither waiting nor to be told to pass any more. */
+    void leave(DispatcherKey id) {
+      waiting.remove(id);
+      passPending.remove(id);
+      Set<Event> of = eventsOf.get(id);
+      if (of != null && of.remove(this) && of.isEmpty()) {
+        eventsOf.remove(id);
+      }
+    }
+
+    /** Decided and answered: it leaves the index with every dispatcher still in it. */
+    void forget() {
+      for (DispatcherKey id : List.copyOf(members())) {
+        leave(id);
+      }
+    }
+
+    private Set<DispatcherKey> members() {
+      Set<DispatcherKey> all = new HashSet<>(waiting);
+      all.addAll(passPending.keySet());
+      return all;
+    }
+
+    private void join(DispatcherKey id) {
+      eventsOf.computeIfAbsent(id, k -> new HashSet<>()).add(this);
     }
 
     List<Long> passTables() {
@@ -82,6 +125,8 @@ public final class Barrier {
       return size() > REMEMBERED_DONE;
     }
   };
+  /** The pending events each dispatcher is part of (see {@link Event}). */
+  private final Map<DispatcherKey, Set<Event>> eventsOf = new HashMap<>();
   private DispatcherKey trigger;
   private NodeId triggerNode;
 
@@ -106,15 +151,24 @@ public final class Barrier {
    * Immediate answers (to late reports of events already decided) go into {@code out}.
    */
   public void onBlockState(DispatcherKey id, NodeId node, BlockState state, long checkpointTs, ActionBatch out) {
-    // Events go by block ts, and a position that passed one passed every earlier one: stop at the first
-    // not passed. (A span blocked at its own table's DDL far ahead of the others used to walk every pending
-    // event on every resend of its block status: with thousands of spans blocked at once, seconds of one
-    // event loop per heartbeat.)
-    for (Event e : events.values()) {
-      if (!passed(state, checkpointTs, e.key.blockTs())) {
-        break;
+    if (id.equals(trigger)) {
+      // The trigger ends events it was never seen waiting at, too (its checkpoint passed them). Events go
+      // by block ts, and a position that passed one passed every earlier one: stop at the first not passed.
+      for (Event e : events.values()) {
+        if (!passed(state, checkpointTs, e.key.blockTs())) {
+          break;
+        }
+        done(e, id);
       }
-      done(e, id);
+    } else {
+      Set<Event> of = eventsOf.get(id);
+      if (of != null) {
+        for (Event e : List.copyOf(of)) {
+          if (passed(state, checkpointTs, e.key.blockTs())) {
+            done(e, id);
+          }
+        }
+      }
     }
     if (!state.getBlocked() || state.getStage() == BlockStage.BLOCK_STAGE_NONE) {
       return;
@@ -134,9 +188,9 @@ public final class Barrier {
       return;
     }
     Event e = events.computeIfAbsent(key, k -> new Event(k, state));
-    e.waiting.add(id);
+    e.waiting(id);
     if (e.writerDone && !id.equals(trigger)) {
-      e.passPending.put(id, node);
+      e.passPending(id, node);
       e.passSentAt = NEVER;
     }
   }
@@ -152,9 +206,10 @@ public final class Barrier {
         continue;
       }
       // Spans of a passed table may have moved: each pending dispatcher that no longer replicates anything is done.
-      e.passPending.keySet().removeIf(d -> spans.byDispatcher(d) == null);
+      List.copyOf(e.passPending.keySet()).stream().filter(d -> spans.byDispatcher(d) == null).forEach(e::leave);
       if (e.passPending.isEmpty()) {
         events.remove(e.key);
+        e.forget();
         answered.put(e.key, e);
         continue;
       }
@@ -215,14 +270,10 @@ public final class Barrier {
   }
 
   private void done(Event e, DispatcherKey id) {
-    if (id.equals(trigger)) {
-      if (!e.writerDone) {
-        writerDone(e);
-      }
-    } else if (e.writerDone) {
-      e.passPending.remove(id);
+    if (id.equals(trigger) && !e.writerDone) {
+      writerDone(e);
     }
-    e.waiting.remove(id);
+    e.leave(id);
   }
 
   /** The DDL is written: the schema change first, then everything else blocked on it may pass. */
@@ -238,7 +289,7 @@ public final class Barrier {
       for (TableSpan s : spans.ofTable(table)) {
         SpanReplication r = spans.get(s);
         if (r.dispatcher() != null) {
-          e.passPending.put(r.dispatcher(), r.node());
+          e.passPending(r.dispatcher(), r.node());
         }
       }
     }

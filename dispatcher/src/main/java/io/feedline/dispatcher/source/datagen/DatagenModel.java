@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.schema.ColumnSchema;
+import io.feedline.dispatcher.schema.TableSchema;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -53,6 +55,11 @@ public final class DatagenModel {
   private static final long SALT_INSERT = 0x494e_53L;
   private static final long SALT_LIFE = 0x4c49_4645L;
   private static final long SALT_VALUE = 0x5641_4cL;
+
+  /** The columns of every CREATE TABLE, and the one ADD COLUMN adds (the statements below spell the same). */
+  private static final List<ColumnSchema> BASE_COLUMNS = List.of(new ColumnSchema("id", "BIGINT", false),
+      new ColumnSchema("v0", "BIGINT", true), new ColumnSchema("v1", "VARCHAR(24)", true));
+  private static final ColumnSchema EXTRA_COLUMN = new ColumnSchema("extra", "INT", true);
 
   private final long seed;
   private final int tables;
@@ -115,6 +122,22 @@ public final class DatagenModel {
       return -1;
     }
     return tick - period(tableId, tick).offset;
+  }
+
+  /**
+   * How {@code tableId} is defined at {@code tick} (its CREATE TABLE, plus the column an ADD COLUMN at or
+   * before the tick added), or null when it does not exist there.
+   */
+  public TableSchema schemaAt(long tableId, long tick) {
+    if (!existsAt(tableId, tick)) {
+      return null;
+    }
+    Period p = period(tableId, tick);
+    List<ColumnSchema> columns = new ArrayList<>(BASE_COLUMNS);
+    if (p.addColumnAt >= 0 && p.offset >= p.addColumnAt) {
+      columns.add(EXTRA_COLUMN);
+    }
+    return new TableSchema(tableId, "t" + tableId, columns, List.of("id"));
   }
 
   /** The DDL of {@code tableId} at {@code tick}, or null. */

@@ -5,6 +5,8 @@ import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.schema.TableSchema;
+import io.feedline.dispatcher.schema.UnknownTableException;
 import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
@@ -71,6 +73,13 @@ public final class DatagenSource implements Source {
       }
     }
     return tables;
+  }
+
+  @Override
+  public Future<TableSchema> schemaAt(long tableId, long ts) {
+    TableSchema schema = model.schemaAt(tableId, timeline.lastTickAtOrBelow(ts));
+    return schema != null ? Future.succeededFuture(schema)
+        : Future.failedFuture(new UnknownTableException(tableId, ts, "datagen has no such table there"));
   }
 
   @Override

@@ -1,0 +1,89 @@
+package io.feedline.postgresql.sink;
+
+import com.google.protobuf.ByteString;
+import io.feedline.dispatcher.sink.SinkBatch;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+
+/**
+ * Feedline's own tables in the {@code feedline} schema of the downstream database: the fencing tokens and
+ * the span checkpoints (DESIGN §3 "sink-side fencing", §7 SQL sink).
+ *
+ * <ul>
+ *   <li>{@code feedline.changefeeds}: one row per changefeed, the highest epoch that has written. A writer
+ *       raises it to its own epoch (once per epoch, outside its batches: the raise waits for the batches of
+ *       older epochs still open, then every later one of theirs is refused) and every batch reads it
+ *       {@code FOR SHARE}: a batch of a lower epoch is refused. This is what refuses a zombie holding a
+ *       span in a shape that no longer exists (before a split or a merge): its span row may be untouched,
+ *       the changefeed row is not.</li>
+ *   <li>{@code feedline.spans}: one row per span shape, its owner (epoch and dispatcher) and checkpoint.
+ *       Each batch claims it with a compare-and-set ({@code epoch <= :epoch}, zero rows when a higher epoch
+ *       holds it), which also locks it: one open transaction per span. The checkpoint is written in the
+ *       same transaction as the rows, so it is exactly what the tables hold: a replay skips what lies at or
+ *       below it, and {@code feedline check} compares the tables with the source up to it.</li>
+ * </ul>
+ * Epochs and timestamps are unsigned 64-bit upstream and {@code bigint} here: values at or above 2^63 are
+ * refused (the timestamp oracle is decades away from them).
+ */
+final class FencingTables {
+
+  /** Serializes the creation of the schema among the nodes that open sinks at once. */
+  private static final long SCHEMA_LOCK = 0x4665_6564_6c69_6e65L;
+
+  static List<Statement> createSchema(String targetSchema) {
+    return List.of(
+        new Statement("SELECT pg_advisory_xact_lock($1)", Tuple.of(SCHEMA_LOCK)),
+        Statement.of("CREATE SCHEMA IF NOT EXISTS feedline"),
+        Statement.of("CREATE TABLE IF NOT EXISTS feedline.changefeeds (changefeed text PRIMARY KEY, epoch bigint NOT NULL, "
+            + "target_schema text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())"),
+        Statement.of("CREATE TABLE IF NOT EXISTS feedline.spans (changefeed text NOT NULL, table_id bigint NOT NULL, "
+            + "start_key bytea NOT NULL, end_key bytea NOT NULL, redo boolean NOT NULL, epoch bigint NOT NULL, writer text NOT NULL, "
+            + "checkpoint_ts bigint NOT NULL, since_ts bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), "
+            + "PRIMARY KEY (changefeed, table_id, start_key, end_key, redo))"),
+        Statement.of("CREATE SCHEMA IF NOT EXISTS " + SqlText.ident(targetSchema)));
+  }
+
+  /** Raises the changefeed's epoch to the writer's (creating the row); waits for open batches of lower epochs. */
+  static Statement raise(String changefeed, long epoch, String targetSchema) {
+    return new Statement("INSERT INTO feedline.changefeeds AS c (changefeed, epoch, target_schema) VALUES ($1, $2, $3) "
+        + "ON CONFLICT (changefeed) DO UPDATE SET epoch = EXCLUDED.epoch, updated_at = now() WHERE c.epoch < EXCLUDED.epoch",
+        Tuple.of(changefeed, epoch, targetSchema));
+  }
+
+  /** The changefeed's epoch, read-locked until the batch ends: a raise waits for it. */
+  static Statement changefeedFence(String changefeed) {
+    return new Statement("SELECT epoch FROM feedline.changefeeds WHERE changefeed = $1 FOR SHARE", Tuple.of(changefeed));
+  }
+
+  /** Claims the span's row for the batch's writer: one row back when admitted, none when a higher epoch owns it. */
+  static Statement claimSpan(String changefeed, SinkBatch batch) {
+    return new Statement("INSERT INTO feedline.spans AS s (changefeed, table_id, start_key, end_key, redo, epoch, writer, checkpoint_ts, since_ts) "
+        + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (changefeed, table_id, start_key, end_key, redo) "
+        + "DO UPDATE SET epoch = EXCLUDED.epoch, writer = EXCLUDED.writer, since_ts = LEAST(s.since_ts, EXCLUDED.since_ts) "
+        + "WHERE s.epoch <= EXCLUDED.epoch RETURNING s.epoch",
+        spanKey(changefeed, batch).addLong(batch.epoch()).addString(batch.dispatcher().toString()).addLong(batch.fromTs()));
+  }
+
+  static Statement recordCheckpoint(String changefeed, SinkBatch batch) {
+    return new Statement("UPDATE feedline.spans SET checkpoint_ts = GREATEST(checkpoint_ts, $6), updated_at = now() "
+        + "WHERE changefeed = $1 AND table_id = $2 AND start_key = $3 AND end_key = $4 AND redo = $5",
+        spanKey(changefeed, batch).addLong(batch.resolvedTs()));
+  }
+
+  /** The span's row as it stands: its checkpoint, owner epoch and writer. */
+  static Statement spanRow(String changefeed, SinkBatch batch) {
+    return new Statement("SELECT checkpoint_ts, epoch, writer FROM feedline.spans "
+        + "WHERE changefeed = $1 AND table_id = $2 AND start_key = $3 AND end_key = $4 AND redo = $5", spanKey(changefeed, batch));
+  }
+
+  private static Tuple spanKey(String changefeed, SinkBatch batch) {
+    return Tuple.of(changefeed, batch.span().getTableId(), bytes(batch.span().getStartKey()), bytes(batch.span().getEndKey()), batch.redo());
+  }
+
+  private static Buffer bytes(ByteString key) {
+    return Buffer.buffer(key.toByteArray());
+  }
+
+  private FencingTables() {}
+}

@@ -1,0 +1,340 @@
+package io.feedline.postgresql.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.feedline.common.id.DispatcherKey;
+import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.time.ManualScheduler;
+import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.endpoint.ProviderEndpoints;
+import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.schema.ColumnSchema;
+import io.feedline.dispatcher.schema.TableSchema;
+import io.feedline.dispatcher.schema.TableSchemas;
+import io.feedline.dispatcher.sink.FencedWriteException;
+import io.feedline.dispatcher.sink.Sink;
+import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.dispatcher.sink.UnwritableSchemaException;
+import io.feedline.proto.TableSpan;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The PostgreSQL sink against a real PostgreSQL 15: DDLs, idempotent replays, and the database's own fence. */
+class PostgresSinkTest {
+
+  private static final TableSpan TRIGGER = TableSpan.newBuilder().setTableId(0).build();
+  private static final TableSpan T1 = TableSpan.newBuilder().setTableId(1).build();
+  /** The two halves of T1 after a split at key "m". */
+  private static final TableSpan T1_LOW = TableSpan.newBuilder().setTableId(1).setEndKey(ByteString.copyFromUtf8("m")).build();
+  private static final TableSpan T1_HIGH = TableSpan.newBuilder().setTableId(1).setStartKey(ByteString.copyFromUtf8("m")).build();
+  /** datagen's table: the column {@code extra} exists from ts {@value #ADD_COLUMN_TS} on. */
+  private static final long ADD_COLUMN_TS = 500;
+
+  private static PostgresServer postgres;
+  private static int databases;
+  private Vertx vertx;
+  private SimpleMeterRegistry metrics;
+  private String database;
+  private final List<Sink> opened = new ArrayList<>();
+
+  @BeforeAll
+  static void startPostgres() {
+    postgres = PostgresServer.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    postgres.stop();
+  }
+
+  @BeforeEach
+  void setUp() {
+    vertx = Vertx.vertx();
+    metrics = new SimpleMeterRegistry();
+    database = postgres.createDatabase("sink_" + (++databases));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (Sink sink : opened) {
+      await(sink.close());
+    }
+    await(vertx.close());
+  }
+
+  @Test
+  void everyDdlKindAndTheRowsBetweenThemEndUpInTheTables() throws Exception {
+    Sink sink = open("cf-ddl", DATAGEN_LIKE);
+    DispatcherKey trigger = writer();
+    DispatcherKey t1 = writer();
+
+    await(sink.write(batch(trigger, TRIGGER, 10, 0, List.of(create(100)), 100)));
+    assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "v1:character varying(24)");
+    await(sink.write(batch(t1, T1, 10, 100, List.of(insert(110, 1, 11), insert(110, 2, 21), insert(120, 3, 31), update(130, 2, 21, 22),
+        delete(140, 3, 31)), 150)));
+    assertThat(rows("t1")).containsExactly("1|11|s1", "2|22|s2");
+
+    await(sink.write(batch(trigger, TRIGGER, 10, 100, List.of(ddl(ADD_COLUMN_TS, DdlEvent.Type.ADD_COLUMN)), ADD_COLUMN_TS)));
+    assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "v1:character varying(24)", "extra:integer");
+    await(sink.write(batch(t1, T1, 10, 150, List.of(insertWithExtra(510, 4, 41, 7)), 520)));
+    assertThat(rows("t1")).containsExactly("1|11|s1|", "2|22|s2|", "4|41|s4|7");
+
+    await(sink.write(batch(trigger, TRIGGER, 10, ADD_COLUMN_TS, List.of(ddl(600, DdlEvent.Type.TRUNCATE_TABLE)), 600)));
+    assertThat(rows("t1")).isEmpty();
+
+    await(sink.write(batch(trigger, TRIGGER, 10, 600, List.of(ddl(700, DdlEvent.Type.DROP_TABLE)), 700)));
+    assertThat(postgres.psql(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 't1'")).isEqualTo("0");
+    assertThat(postgres.psql(database, "SELECT table_id, checkpoint_ts FROM feedline.spans ORDER BY table_id"))
+        .isEqualTo("0|700\n1|520");
+  }
+
+  @Test
+  void aReplayFromAnOlderCheckpointLeavesTheTableAsItWas() throws Exception {
+    Sink sink = open("cf-replay", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    List<ChangeEvent> first = List.of(insert(110, 1, 11), insert(110, 2, 21), update(120, 1, 11, 12));
+    List<ChangeEvent> second = List.of(update(130, 1, 12, 13), delete(140, 2, 21), insert(150, 5, 51));
+    DispatcherKey original = writer();
+    await(sink.write(batch(original, T1, 10, 100, first, 125)));
+    await(sink.write(batch(original, T1, 10, 125, second, 160)));
+    String before = rows("t1").toString();
+
+    // A new owner after a failover (or after a commit whose answer was lost) re-sends from an older checkpoint:
+    // its first batch carries row 1's older versions, which must not overwrite the newer one.
+    Sink again = open("cf-replay", DATAGEN_LIKE);
+    DispatcherKey successor = writer();
+    await(again.write(batch(successor, T1, 11, 100, first, 125)));
+    assertThat(rows("t1").toString()).isEqualTo(before);
+    await(again.write(batch(successor, T1, 11, 125, second, 160)));
+    assertThat(rows("t1").toString()).isEqualTo(before).isEqualTo("[1|13|s1, 5|51|s5]");
+  }
+
+  @Test
+  void aZombieOfAnOlderEpochIsRefusedByTheDatabaseAndTheNewerRowsStay() throws Exception {
+    Sink zombieSink = open("cf-zombie", DATAGEN_LIKE);
+    Sink ownerSink = open("cf-zombie", DATAGEN_LIKE);
+    await(zombieSink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    DispatcherKey zombie = writer();
+    await(zombieSink.write(batch(zombie, T1, 10, 100, List.of(insert(110, 1, 11)), 115)));
+
+    DispatcherKey owner = writer();
+    await(ownerSink.write(batch(owner, T1, 20, 100, List.of(insert(110, 1, 11), update(120, 1, 11, 12)), 125)));
+    Throwable refused = failure(zombieSink.write(batch(zombie, T1, 10, 115, List.of(update(118, 1, 11, 99)), 119)));
+
+    assertThat(refused).isInstanceOf(FencedWriteException.class).hasMessageContaining("at epoch 10 refused");
+    assertThat(rows("t1")).containsExactly("1|12|s1");
+    assertThat(metrics.counter("feedline.sink.fenced_writes", "sink", "postgresql", "changefeed", "cf-zombie").count()).isEqualTo(1);
+    assertThat(postgres.psql(database, "SELECT epoch, checkpoint_ts FROM feedline.spans WHERE table_id = 1")).isEqualTo("20|125");
+
+    // The span's own token refuses it as well: with the changefeed's token set back by hand, the span row still says 20.
+    postgres.psql(database, "UPDATE feedline.changefeeds SET epoch = 10");
+    Throwable bySpan = failure(zombieSink.write(batch(zombie, T1, 10, 115, List.of(update(118, 1, 11, 99)), 119)));
+    assertThat(bySpan).isInstanceOf(FencedWriteException.class).hasMessageContaining("the span's fencing token is epoch 20 (dispatcher " + owner);
+    assertThat(rows("t1")).containsExactly("1|12|s1");
+  }
+
+  @Test
+  void aZombieHoldingTheShapeBeforeASplitIsRefusedToo() throws Exception {
+    Sink zombieSink = open("cf-split", DATAGEN_LIKE);
+    Sink ownerSink = open("cf-split", DATAGEN_LIKE);
+    await(zombieSink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    DispatcherKey zombie = writer();
+    await(zombieSink.write(batch(zombie, T1, 10, 100, List.of(insert(110, 1, 11)), 115)));
+
+    // Epoch 20 owns T1 split in two; the whole-table span's own row still says epoch 10.
+    await(ownerSink.write(batch(writer(), T1_LOW, 20, 115, List.of(update(120, 1, 11, 12)), 125)));
+    await(ownerSink.write(batch(writer(), T1_HIGH, 20, 115, List.of(), 125)));
+    Throwable refused = failure(zombieSink.write(batch(zombie, T1, 10, 115, List.of(update(121, 1, 11, 98)), 130)));
+
+    assertThat(refused).isInstanceOf(FencedWriteException.class).hasMessageContaining("the changefeed has been written at epoch 20");
+    assertThat(rows("t1")).containsExactly("1|12|s1");
+    assertThat(metrics.counter("feedline.sink.fenced_writes", "sink", "postgresql", "changefeed", "cf-split").count()).isEqualTo(1);
+  }
+
+  @Test
+  void aTableWithoutPrimaryKeyIsRefusedWithAClearError() throws Exception {
+    TableSchemas noKey = (id, ts) -> Future.succeededFuture(new TableSchema(id, "t" + id, List.of(new ColumnSchema("id", "BIGINT", false)), List.of()));
+    Sink sink = open("cf-nokey", noKey);
+    Throwable err = failure(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    assertThat(err).isInstanceOf(UnwritableSchemaException.class).hasMessageContaining("t1 has no primary key");
+
+    // An existing downstream table without a key is refused as well, before any row goes in.
+    postgres.psql(database, "CREATE TABLE public.t2 (id bigint, v0 bigint, v1 varchar(24))");
+    Sink keyed = open("cf-nokey-2", DATAGEN_LIKE);
+    Throwable existing = failure(keyed.write(batch(writer(), TableSpan.newBuilder().setTableId(2).build(), 10, 100,
+        List.of(new RowChange(2, 110, RowChange.Op.INSERT, 1, Map.of(), image(1, 11))), 120)));
+    assertThat(existing).isInstanceOf(UnwritableSchemaException.class).hasMessageContaining("has no primary key");
+    assertThat(postgres.psql(database, "SELECT count(*) FROM public.t2")).isEqualTo("0");
+  }
+
+  @Test
+  void anUpstreamTypeWithNoCounterpartIsRefused() throws Exception {
+    TableSchemas odd = (id, ts) -> Future.succeededFuture(new TableSchema(id, "t" + id,
+        List.of(new ColumnSchema("id", "BIGINT", false), new ColumnSchema("g", "GEOMETRY", true)), List.of("id")));
+    Sink sink = open("cf-type", odd);
+    Throwable err = failure(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    assertThat(err).isInstanceOf(UnwritableSchemaException.class).hasMessageContaining("column g of table t1").hasMessageContaining("GEOMETRY");
+  }
+
+  @Test
+  void aTableThatExistedBeforeTheStartIsCreatedFromTheUpstreamSchemaOnItsFirstRow() throws Exception {
+    Sink sink = open("cf-existing", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), T1, 10, ADD_COLUMN_TS + 10, List.of(insertWithExtra(ADD_COLUMN_TS + 20, 1, 11, 3)), ADD_COLUMN_TS + 30)));
+    assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "v1:character varying(24)", "extra:integer");
+    assertThat(rows("t1")).containsExactly("1|11|s1|3");
+  }
+
+  @Test
+  void aRandomHistoryWrittenInRandomBatchesWithReplaysEndsAsTheHistorySays() throws Exception {
+    long seed = new Random().nextLong();
+    Random random = new Random(seed);
+    Sink sink = open("cf-random", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Map<Long, Long> expected = new LinkedHashMap<>();
+    List<ChangeEvent> history = new ArrayList<>();
+    long ts = 100;
+    for (int i = 0; i < 400; i++) {
+      ts += 1 + random.nextInt(3);
+      long key = random.nextInt(40);
+      Long old = expected.get(key);
+      if (old == null) {
+        long v = random.nextInt(1000);
+        history.add(insert(ts, key, v));
+        expected.put(key, v);
+      } else if (random.nextBoolean()) {
+        long v = random.nextInt(1000);
+        history.add(update(ts, key, old, v));
+        expected.put(key, v);
+      } else {
+        history.add(delete(ts, key, old));
+        expected.remove(key);
+      }
+    }
+    DispatcherKey w = writer();
+    long checkpoint = 100;
+    int i = 0;
+    while (i < history.size()) {
+      int n = 1 + random.nextInt(60);
+      List<ChangeEvent> chunk = history.subList(i, Math.min(history.size(), i + n));
+      long resolved = chunk.get(chunk.size() - 1).commitTs();
+      await(sink.write(batch(w, T1, 10, checkpoint, chunk, resolved)));
+      if (random.nextInt(4) == 0) {
+        // A successor replays from a random earlier point, as after a crash.
+        w = writer();
+        int back = random.nextInt(i + chunk.size());
+        i = back;
+        checkpoint = back == 0 ? 100 : history.get(back - 1).commitTs();
+        continue;
+      }
+      checkpoint = resolved;
+      i += chunk.size();
+    }
+    List<String> want = expected.entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .map(e -> e.getKey() + "|" + e.getValue() + "|s" + e.getKey()).toList();
+    assertThat(rows("t1")).as("seed %d (replay: PostgresSinkTest with new Random(%dL))", seed, seed).isEqualTo(want);
+  }
+
+  // ---- helpers ----
+
+  /** datagen's tables: id, v0, v1, and from {@link #ADD_COLUMN_TS} on extra. */
+  private static final TableSchemas DATAGEN_LIKE = (id, ts) -> {
+    List<ColumnSchema> columns = new ArrayList<>(List.of(new ColumnSchema("id", "BIGINT", false), new ColumnSchema("v0", "BIGINT", true),
+        new ColumnSchema("v1", "VARCHAR(24)", true)));
+    if (ts >= ADD_COLUMN_TS) {
+      columns.add(new ColumnSchema("extra", "INT", true));
+    }
+    return Future.succeededFuture(new TableSchema(id, "t" + id, columns, List.of("id")));
+  };
+
+  private Sink open(String changefeed, TableSchemas schemas) throws Exception {
+    EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed(changefeed).withSchemas(schemas);
+    Sink sink = await(new ProviderEndpoints().openSink(postgres.uri(database), context));
+    opened.add(sink);
+    return sink;
+  }
+
+  private static DispatcherKey writer() {
+    return DispatcherKey.random(new Random());
+  }
+
+  private static SinkBatch batch(DispatcherKey writer, TableSpan span, long epoch, long fromTs, List<ChangeEvent> events, long resolvedTs) {
+    return new SinkBatch(writer, span, false, epoch, fromTs, events, resolvedTs);
+  }
+
+  private static DdlEvent create(long ts) {
+    return ddl(ts, DdlEvent.Type.CREATE_TABLE);
+  }
+
+  private static DdlEvent ddl(long ts, DdlEvent.Type type) {
+    return new DdlEvent(1, ts, type, "t1", type.name() + " t1");
+  }
+
+  private static Map<String, Object> image(long id, long v0) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", id);
+    m.put("v0", v0);
+    m.put("v1", "s" + id);
+    return m;
+  }
+
+  private static RowChange insert(long ts, long id, long v0) {
+    return new RowChange(1, ts, RowChange.Op.INSERT, id, Map.of(), image(id, v0));
+  }
+
+  private static RowChange insertWithExtra(long ts, long id, long v0, int extra) {
+    Map<String, Object> m = image(id, v0);
+    m.put("extra", extra);
+    return new RowChange(1, ts, RowChange.Op.INSERT, id, Map.of(), m);
+  }
+
+  private static RowChange update(long ts, long id, long oldV0, long v0) {
+    return new RowChange(1, ts, RowChange.Op.UPDATE, id, image(id, oldV0), image(id, v0));
+  }
+
+  private static RowChange delete(long ts, long id, long oldV0) {
+    return new RowChange(1, ts, RowChange.Op.DELETE, id, image(id, oldV0), Map.of());
+  }
+
+  private List<String> rows(String table) {
+    String out = postgres.psql(database, "SELECT * FROM public." + table + " ORDER BY id");
+    return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+  }
+
+  private List<String> columns(String table) {
+    return List.of(postgres.psql(database, "SELECT attname || ':' || format_type(atttypid, atttypmod) FROM pg_attribute "
+        + "WHERE attrelid = 'public." + table + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum").split("\n"));
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  private static Throwable failure(Future<?> future) throws Exception {
+    try {
+      future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("the write succeeded");
+  }
+}
