@@ -1,11 +1,16 @@
 package io.feedline.node;
 
 import io.feedline.common.uri.SinkUris;
+import io.feedline.dispatcher.check.CheckInputException;
 import io.feedline.dispatcher.check.CheckReport;
 import io.feedline.dispatcher.check.ConsistencyCheck;
 import io.feedline.dispatcher.check.FileSinkCheck;
+import io.feedline.dispatcher.check.TableStateCheck;
+import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.postgresql.check.PostgresSinkCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -13,9 +18,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code feedline check}: compares a sink's content with its source replayed over {@code (from, until]}
- * (see {@link ConsistencyCheck} for what is compared and how replays are de-duplicated). Offline: it reads
- * the sink's files and replays the source itself, no server needed.
+ * {@code feedline check}: compares a sink's content with its source replayed over {@code (from, until]}.
+ * A file sink's events are compared with the replay's ({@link ConsistencyCheck}: what is compared and how
+ * replays are de-duplicated); a PostgreSQL sink's tables with the replay's final state at the checkpoints
+ * recorded with them ({@link TableStateCheck}). Offline: it reads the sink and replays the source itself,
+ * no server needed.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
     description = "Compare a sink's content with the source replayed to a timestamp; print the differences.",
@@ -33,11 +40,15 @@ public final class CheckCommand implements Callable<Integer> {
   @Option(names = "--source", required = true, description = "The changefeed's source URI (datagen://?tables=N&seed=S...).")
   String source;
 
-  @Option(names = "--sink", required = true, description = "The changefeed's sink URI (file:///dir).")
+  @Option(names = "--sink", required = true, description = "The changefeed's sink URI (file:///dir or postgresql://...).")
   String sink;
 
-  @Option(names = "--until", description = "Compare up to this TSO ts (default: the changefeed checkpoint the sink records, "
-      + "the minimum over its live span checkpoints).")
+  @Option(names = "--changefeed", description = "For a PostgreSQL sink: whose checkpoints to use, when several changefeeds "
+      + "wrote to its schema.")
+  String changefeed;
+
+  @Option(names = "--until", description = "Compare up to this TSO ts (default: for a file sink the changefeed checkpoint it "
+      + "records, the minimum over its live span checkpoints; for a PostgreSQL sink each span's own recorded checkpoint).")
   Long until;
 
   @Option(names = "--from", description = "Compare above this TSO ts (default: where the sink's table trigger began, "
@@ -49,12 +60,15 @@ public final class CheckCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try {
-      CheckReport report = FileSinkCheck.check(source, sink,
-          from == null ? OptionalLong.empty() : OptionalLong.of(from), until == null ? OptionalLong.empty() : OptionalLong.of(until));
+      OptionalLong after = from == null ? OptionalLong.empty() : OptionalLong.of(from);
+      OptionalLong upTo = until == null ? OptionalLong.empty() : OptionalLong.of(until);
+      CheckReport report = EndpointUri.parse("sink", sink).scheme().equals("postgresql")
+          ? PostgresSinkCheck.check(source, sink, Optional.ofNullable(changefeed), after, upTo, System.getenv())
+          : FileSinkCheck.check(source, sink, after, upTo);
       out.print(report.render());
       out.flush();
       return report.equal() ? EQUAL : DIFFERENT;
-    } catch (FileSinkCheck.BadInput | IllegalArgumentException e) {
+    } catch (CheckInputException | IllegalArgumentException e) {
       // InvalidEndpointException is one: URI problems come with a redacted, actionable message.
       return bad(err, e.getMessage());
     } catch (IOException e) {

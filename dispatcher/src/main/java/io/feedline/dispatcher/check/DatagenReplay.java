@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.check;
 
+import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
@@ -20,6 +21,15 @@ public final class DatagenReplay {
   public static final long MAX_WORK = 2_000_000_000L;
 
   private DatagenReplay() {}
+
+  /** The datagen source a check replays, from its URI. */
+  public static DatagenSpec spec(String uri) {
+    EndpointUri parsed = EndpointUri.parse("source", uri);
+    if (!parsed.scheme().equals("datagen")) {
+      throw new CheckInputException("source URI '" + parsed + "': the checker replays datagen sources only");
+    }
+    return DatagenSpec.parse(parsed);
+  }
 
   /**
    * @throws IllegalArgumentException when the window is too large to replay (give a later {@code from})

@@ -18,52 +18,37 @@ public final class FileSinkCheck {
 
   private FileSinkCheck() {}
 
-  /** Why a check cannot run: the input names no datagen source or no file sink, or the sink holds nothing yet. */
-  public static final class BadInput extends RuntimeException {
-    public BadInput(String message) {
-      super(message, null, false, false);
-    }
-  }
-
   /** Compares; {@code from}/{@code until} default to what the sink records. */
   public static CheckReport check(String sourceUri, String sinkUri, OptionalLong from, OptionalLong until) throws IOException {
-    DatagenSpec datagen = datagen(sourceUri);
+    DatagenSpec datagen = DatagenReplay.spec(sourceUri);
     Path dir = fileSinkDir(sinkUri);
     FileSinkContent content = FileSinkContent.read(dir);
     long upTo = until.isPresent() ? until.getAsLong() : content.checkpoint().orElseThrow(
-        () -> new BadInput("the sink at " + dir + " records no span checkpoint yet; give --until"));
+        () -> new CheckInputException("the sink at " + dir + " records no span checkpoint yet; give --until"));
     long after = from.isPresent() ? from.getAsLong() : content.since().orElse(0L);
     if (upTo < after) {
-      throw new BadInput("--until " + upTo + " is below --from " + after);
+      throw new CheckInputException("--until " + upTo + " is below --from " + after);
     }
     List<ChangeLine> expected = DatagenReplay.events(datagen, after, upTo);
     return ConsistencyCheck.compare(expected, content.events(), after, upTo);
   }
 
-  private static DatagenSpec datagen(String uri) {
-    EndpointUri parsed = EndpointUri.parse("source", uri);
-    if (!parsed.scheme().equals("datagen")) {
-      throw new BadInput("source URI '" + parsed + "': the checker replays datagen sources only");
-    }
-    return DatagenSpec.parse(parsed);
-  }
-
   private static Path fileSinkDir(String uri) {
     EndpointUri parsed = EndpointUri.parse("sink", uri);
     if (!parsed.scheme().equals("file")) {
-      throw new BadInput("sink URI '" + parsed + "': the checker reads file sinks only (file:///dir)");
+      throw new CheckInputException("sink URI '" + parsed + "': the checker reads file sinks only (file:///dir)");
     }
     parsed.requireOnlyParams("sink", Set.of());
     if (parsed.user() != null || parsed.password() != null) {
-      throw new BadInput("sink URI '" + parsed + "': a file sink takes no user or password");
+      throw new CheckInputException("sink URI '" + parsed + "': a file sink takes no user or password");
     }
     if (!parsed.path().startsWith("/") || (!parsed.host().isEmpty() && !parsed.host().equals("localhost"))) {
-      throw new BadInput("sink URI '" + parsed + "' needs an absolute local directory, e.g. file:///var/feedline/out");
+      throw new CheckInputException("sink URI '" + parsed + "' needs an absolute local directory, e.g. file:///var/feedline/out");
     }
     try {
       return Path.of(parsed.path());
     } catch (InvalidPathException e) {
-      throw new BadInput("sink URI '" + parsed + "': not a usable path: " + e.getReason());
+      throw new CheckInputException("sink URI '" + parsed + "': not a usable path: " + e.getReason());
     }
   }
 }

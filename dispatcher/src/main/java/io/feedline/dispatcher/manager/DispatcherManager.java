@@ -3,9 +3,11 @@ package io.feedline.dispatcher.manager;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.RunningErrorCodes;
 import io.feedline.dispatcher.barrier.BlockStates;
 import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.dispatcher.sink.UnwritableSchemaException;
 import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SubscriptionCancelledException;
@@ -383,6 +385,11 @@ public final class DispatcherManager {
     ManagerEffects.Builder out = new ManagerEffects.Builder();
     if (cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException) {
       out.notice(Notice.info(DISPATCHER, "write_path_closed", "dispatcher " + ref + " stopped: " + cause.getMessage()));
+    } else if (cause instanceof UnwritableSchemaException) {
+      // The maintainer makes this the changefeed's error: the detail is for the user, so it is the sink's own words.
+      out.notice(Notice.warn(DISPATCHER, RunningErrorCodes.SINK_ERROR,
+          "dispatcher " + ref + " on " + Spans.format(entry.span) + " failed: " + cause.getMessage()));
+      errorsToReport.add(error(RunningErrorCodes.SINK_ERROR, cause.getMessage()));
     } else if (cause != null) {
       String detail = "dispatcher " + ref + " on " + Spans.format(entry.span) + " failed: " + cause;
       out.notice(Notice.warn(DISPATCHER, "dispatcher_failed", detail));

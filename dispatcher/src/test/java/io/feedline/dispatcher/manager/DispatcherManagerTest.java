@@ -16,6 +16,8 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.RunningErrorCodes;
+import io.feedline.dispatcher.sink.UnwritableSchemaException;
 import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherHeartbeat;
@@ -332,6 +334,18 @@ class DispatcherManagerTest {
       assertThat(err.getNodeId()).isEqualTo("self");
     });
     assertThat(manager.heartbeat().getErrorsCount()).isZero();
+  }
+
+  @Test
+  void aSinkThatRefusesASchemaIsReportedAsASinkErrorInTheSinksOwnWords() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 10)));
+    ManagerEffects failed = manager.dispatcherStopped(A, new UnwritableSchemaException("table t1 has no primary key"));
+    assertThat(reasons(failed)).containsExactly(RunningErrorCodes.SINK_ERROR);
+    assertThat(manager.heartbeat().getErrorsList()).singleElement().satisfies(err -> {
+      assertThat(err.getCode()).isEqualTo(RunningErrorCodes.SINK_ERROR);
+      assertThat(err.getMessage()).isEqualTo("table t1 has no primary key");
+    });
   }
 
   @Test

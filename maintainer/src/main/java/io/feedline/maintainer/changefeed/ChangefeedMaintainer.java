@@ -10,6 +10,7 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
+import io.feedline.common.messaging.RunningErrorCodes;
 import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.maintainer.DispatcherManagerClosing;
 import io.feedline.maintainer.barrier.ActionBatch;
@@ -606,6 +607,11 @@ public final class ChangefeedMaintainer {
     for (RunningError e : heartbeat.getErrorsList()) {
       onceLog.warn(List.of("dispatcher_error", from, e.getMessage()), () -> "event=dispatcher_error changefeed=" + changefeed + " epoch="
           + Epochs.format(epoch) + " node=" + from + " code=" + e.getCode() + " detail=\"" + e.getMessage() + "\"");
+      if (RunningErrorCodes.SINK_ERROR.equals(e.getCode()) && error == null) {
+        // A write that can never succeed as things stand (a table without primary key...): re-creating the
+        // dispatcher would only fail again, so it becomes the changefeed's error (warning, retry, failed).
+        error = e;
+      }
     }
     if (removing) {
       return; // self-healing (vanished spans, a lost trigger) is the next owner's: it decides from the same dispatchers

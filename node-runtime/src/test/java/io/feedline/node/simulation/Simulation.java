@@ -5,6 +5,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.FaultRules;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.dispatcher.check.CheckInputException;
 import io.feedline.dispatcher.check.CheckReport;
 import io.feedline.dispatcher.check.FileSinkCheck;
 import io.feedline.node.NodeRuntime;
@@ -412,7 +413,7 @@ final class Simulation {
         if (!report.equal()) {
           return "the sink of " + r.id() + " differs from the replay:\n" + report.render();
         }
-      } catch (FileSinkCheck.BadInput e) {
+      } catch (CheckInputException e) {
         // Paused before its first span checkpoint (created late in the run): nothing written to compare.
         record("sink of " + r.id() + ": not checked (" + e.getMessage() + ")");
       } catch (java.io.IOException e) {

@@ -76,10 +76,9 @@ public final class PostgresEndpoint {
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256)
         .addProperty("application_name", "feedline");
+    // No password at all is an empty one (trust and peer authentication need none): never the client's default.
     String password = password(kind, uri, env);
-    if (password != null) {
-      options.setPassword(password);
-    }
+    options.setPassword(password == null ? "" : password);
     ssl(kind, shown, uri.params(), options);
     String schema = uri.params().getOrDefault("schema", DEFAULT_SCHEMA);
     if (schema.isBlank()) {

@@ -3,6 +3,7 @@ package io.feedline.postgresql.sink;
 import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.dispatcher.schema.TableSchema;
 import io.feedline.dispatcher.sink.UnwritableSchemaException;
+import io.feedline.postgresql.sql.SqlText;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;

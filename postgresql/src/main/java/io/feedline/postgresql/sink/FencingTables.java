@@ -2,6 +2,7 @@ package io.feedline.postgresql.sink;
 
 import com.google.protobuf.ByteString;
 import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.postgresql.sql.SqlText;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;

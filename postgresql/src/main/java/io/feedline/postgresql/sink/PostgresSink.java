@@ -12,6 +12,7 @@ import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.UnwritableSchemaException;
 import io.feedline.dispatcher.sink.WritePathClosedException;
 import io.feedline.postgresql.connect.PostgresEndpoint;
+import io.feedline.postgresql.sql.SqlText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -156,7 +157,13 @@ public final class PostgresSink implements Sink {
       }
     }
     Statement read = FencingTables.spanRow(changefeed, batch);
-    return pool.preparedQuery(read.sql()).execute(read.params()).map(rows -> rows.size() == 0 ? -1L : rows.iterator().next().getLong(0));
+    return pool.preparedQuery(read.sql()).execute(read.params()).map(rows -> {
+      long recorded = rows.size() == 0 ? -1L : rows.iterator().next().getLong(0);
+      // Remembered at once, not only after this batch: a first batch entirely below it (all skipped) must not
+      // leave the next batch to re-apply, over newer rows, what lies between its end and the recorded checkpoint.
+      remember(writer, recorded);
+      return recorded;
+    });
   }
 
   private void remember(String writer, long checkpointTs) {

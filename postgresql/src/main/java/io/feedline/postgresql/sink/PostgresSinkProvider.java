@@ -11,6 +11,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.Map;
 
 /**
  * Opens {@code postgresql://} sinks: a pool of {@code poolSize} connections per changefeed per node, and
@@ -19,6 +20,17 @@ import io.vertx.sqlclient.SqlConnection;
  */
 public final class PostgresSinkProvider implements SinkProvider {
 
+  private final Map<String, String> env;
+
+  public PostgresSinkProvider() {
+    this(System.getenv());
+  }
+
+  /** @param env where {@code PGPASSWORD} is looked up */
+  PostgresSinkProvider(Map<String, String> env) {
+    this.env = env;
+  }
+
   @Override
   public String scheme() {
     return "postgresql";
@@ -26,7 +38,7 @@ public final class PostgresSinkProvider implements SinkProvider {
 
   @Override
   public Future<Sink> open(EndpointUri uri, EndpointContext context) {
-    PostgresEndpoint endpoint = PostgresEndpoint.parse("sink", uri, System.getenv());
+    PostgresEndpoint endpoint = PostgresEndpoint.parse("sink", uri, env);
     if (context.changefeed().isEmpty()) {
       throw new InvalidEndpointException("a postgresql sink writes for one changefeed: open it with the changefeed's id");
     }

@@ -2,6 +2,7 @@ package io.feedline.postgresql.sink;
 
 import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.sink.UnwritableSchemaException;
+import io.feedline.postgresql.sql.SqlText;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

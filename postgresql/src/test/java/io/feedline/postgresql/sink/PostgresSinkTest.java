@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.testing.TestSeeds;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.endpoint.EndpointContext;
+import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -22,11 +24,14 @@ import io.feedline.proto.TableSpan;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -126,6 +131,24 @@ class PostgresSinkTest {
   }
 
   @Test
+  void aSuccessorWhoseFirstBatchLiesBelowTheRecordedCheckpointSkipsUpToItInItsNextBatchesToo() throws Exception {
+    Sink sink = open("cf-skip", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    RowChange inserted = insert(110, 1, 1);
+    RowChange older = update(125, 1, 1, 5);
+    RowChange newest = update(140, 1, 5, 2);
+    await(sink.write(batch(writer(), T1, 10, 100, List.of(inserted, older, newest), 150)));
+
+    DispatcherKey successor = writer();
+    await(sink.write(batch(successor, T1, 10, 100, List.of(inserted), 120)));
+    await(sink.write(batch(successor, T1, 10, 120, List.of(older), 130)));
+    assertThat(rows("t1")).as("the older version is below the recorded checkpoint: skipped, not applied").containsExactly("1|2|s1");
+    // ...and so a next successor, which skips up to the recorded checkpoint, finds the newest version in place.
+    await(sink.write(batch(writer(), T1, 10, 130, List.of(newest), 150)));
+    assertThat(rows("t1")).containsExactly("1|2|s1");
+  }
+
+  @Test
   void aZombieOfAnOlderEpochIsRefusedByTheDatabaseAndTheNewerRowsStay() throws Exception {
     Sink zombieSink = open("cf-zombie", DATAGEN_LIKE);
     Sink ownerSink = open("cf-zombie", DATAGEN_LIKE);
@@ -201,24 +224,50 @@ class PostgresSinkTest {
   }
 
   @Test
-  void aRandomHistoryWrittenInRandomBatchesWithReplaysEndsAsTheHistorySays() throws Exception {
-    long seed = new Random().nextLong();
+  void randomHistoriesWrittenInRandomBatchesWithReplaysEndAsTheHistorySays() throws Exception {
+    long seed = TestSeeds.seed(1L);
     Random random = new Random(seed);
-    Sink sink = open("cf-random", DATAGEN_LIKE);
-    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
-    Map<Long, Long> expected = new LinkedHashMap<>();
+    for (int round = 0; round < 8; round++) {
+      postgres.psql(database, "DROP TABLE IF EXISTS public.t1");
+      Sink sink = open("cf-random-" + round, DATAGEN_LIKE);
+      await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+      Map<Long, Long> expected = new TreeMap<>();
+      List<ChangeEvent> history = randomHistory(random, expected);
+      DispatcherKey w = writer();
+      long checkpoint = 100;
+      int i = 0;
+      while (i < history.size()) {
+        List<ChangeEvent> chunk = history.subList(i, Math.min(history.size(), i + 1 + random.nextInt(60)));
+        long resolved = chunk.get(chunk.size() - 1).commitTs();
+        await(sink.write(batch(w, T1, 10, checkpoint, chunk, resolved)));
+        if (random.nextInt(4) == 0) {
+          // A successor replays from a random earlier point, as after a crash or a commit whose answer was lost.
+          w = writer();
+          i = random.nextInt(i + chunk.size());
+          checkpoint = i == 0 ? 100 : history.get(i - 1).commitTs();
+          continue;
+        }
+        checkpoint = resolved;
+        i += chunk.size();
+      }
+      List<String> want = expected.entrySet().stream().map(e -> e.getKey() + "|" + e.getValue() + "|s" + e.getKey()).toList();
+      assertThat(rows("t1")).as("round %d, %s", round, TestSeeds.replay(seed, PostgresSinkTest.class)).isEqualTo(want);
+    }
+  }
+
+  /** 400 changes of 40 keys of t1 from ts 100 on; {@code expected} ends as the table should. */
+  private static List<ChangeEvent> randomHistory(Random random, Map<Long, Long> expected) {
     List<ChangeEvent> history = new ArrayList<>();
     long ts = 100;
     for (int i = 0; i < 400; i++) {
       ts += 1 + random.nextInt(3);
       long key = random.nextInt(40);
       Long old = expected.get(key);
+      long v = random.nextInt(1000);
       if (old == null) {
-        long v = random.nextInt(1000);
         history.add(insert(ts, key, v));
         expected.put(key, v);
       } else if (random.nextBoolean()) {
-        long v = random.nextInt(1000);
         history.add(update(ts, key, old, v));
         expected.put(key, v);
       } else {
@@ -226,28 +275,38 @@ class PostgresSinkTest {
         expected.remove(key);
       }
     }
-    DispatcherKey w = writer();
-    long checkpoint = 100;
-    int i = 0;
-    while (i < history.size()) {
-      int n = 1 + random.nextInt(60);
-      List<ChangeEvent> chunk = history.subList(i, Math.min(history.size(), i + n));
-      long resolved = chunk.get(chunk.size() - 1).commitTs();
-      await(sink.write(batch(w, T1, 10, checkpoint, chunk, resolved)));
-      if (random.nextInt(4) == 0) {
-        // A successor replays from a random earlier point, as after a crash.
-        w = writer();
-        int back = random.nextInt(i + chunk.size());
-        i = back;
-        checkpoint = back == 0 ? 100 : history.get(back - 1).commitTs();
-        continue;
-      }
-      checkpoint = resolved;
-      i += chunk.size();
+    return history;
+  }
+
+  @Test
+  void credentialsComeFromTheUriOrTheEnvironmentAndAWrongOneIsAClearErrorWithoutThePassword() throws Exception {
+    String base = "postgresql://" + PostgresServer.PASSWORD_USER + "%s@127.0.0.1:" + postgres.port() + "/" + database;
+    EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-auth").withSchemas(DATAGEN_LIKE);
+    opened.add(await(new PostgresSinkProvider(Map.of()).open(uri(base, ":" + PostgresServer.PASSWORD), context)));
+    opened.add(await(new PostgresSinkProvider(Map.of("PGPASSWORD", PostgresServer.PASSWORD)).open(uri(base, ""), context)));
+
+    Throwable wrong = failure(new PostgresSinkProvider(Map.of()).open(uri(base, ":not-the-password"), context));
+    assertThat(wrong).hasMessageContaining("cannot open postgresql sink postgresql://secured:***@127.0.0.1")
+        .hasMessageContaining("password authentication failed");
+    assertThat(wrong.toString()).doesNotContain("not-the-password");
+    Throwable none = failure(new PostgresSinkProvider(Map.of()).open(uri(base, ""), context));
+    assertThat(none.getMessage()).contains("cannot open postgresql sink");
+  }
+
+  @Test
+  void anUnreachableServerIsAClearError() throws Exception {
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
     }
-    List<String> want = expected.entrySet().stream().sorted(Map.Entry.comparingByKey())
-        .map(e -> e.getKey() + "|" + e.getValue() + "|s" + e.getKey()).toList();
-    assertThat(rows("t1")).as("seed %d (replay: PostgresSinkTest with new Random(%dL))", seed, seed).isEqualTo(want);
+    EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-down");
+    Throwable down = failure(new PostgresSinkProvider(Map.of()).open(
+        uri("postgresql://app:hunter2@127.0.0.1:" + closedPort + "/db%s", ""), context));
+    assertThat(down.getMessage()).contains("cannot open postgresql sink postgresql://app:***@127.0.0.1:" + closedPort).doesNotContain("hunter2");
+  }
+
+  private static EndpointUri uri(String pattern, String arg) {
+    return EndpointUri.parse("sink", String.format(pattern, arg));
   }
 
   // ---- helpers ----

@@ -1,19 +1,19 @@
-package io.feedline.postgresql.sink;
+package io.feedline.postgresql.sql;
 
 import java.math.BigDecimal;
 import java.util.HexFormat;
 
 /** Identifiers and values as PostgreSQL reads them in text form. */
-final class SqlText {
+public final class SqlText {
 
   private SqlText() {}
 
   /** A quoted identifier: case and any character kept, a quote doubled. */
-  static String ident(String name) {
+  public static String ident(String name) {
     return '"' + name.replace("\"", "\"\"") + '"';
   }
 
-  static String qualified(String schema, String table) {
+  public static String qualified(String schema, String table) {
     return ident(schema) + "." + ident(table);
   }
 
@@ -21,7 +21,7 @@ final class SqlText {
    * A column value in PostgreSQL's text input form (rows travel as {@code text[]} arrays and are cast to
    * each column's type by the statement, so one statement shape serves every batch size and type).
    */
-  static String value(Object v) {
+  public static String value(Object v) {
     if (v == null) {
       return null;
     }
