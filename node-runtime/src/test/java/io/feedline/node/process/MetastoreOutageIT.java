@@ -145,34 +145,17 @@ class MetastoreOutageIT {
     throw new AssertionError(what + ": not within 5 s; last: " + health.encode());
   }
 
-  /** Waits until the changefeed's checkpoint passes {@code tso}; returns the seconds that took. */
   private static double awaitCheckpointPast(List<ServerProcess.Started> nodes, long tso, String what) throws Exception {
-    long start = System.nanoTime();
-    Predicate<ServerProcess.CliResult> past = r -> r.exit() == 0 && Long.parseUnsignedLong(
-        new JsonObject(r.out()).getValue("checkpointTs").toString()) > tso;
-    cliOnAny(nodes, past, what, "changefeed", "query", "--id", ID, "-o", "json");
-    return (System.nanoTime() - start) / 1e9;
+    return ServerProcess.awaitCheckpointPast(nodes, SETTLE, ID, tso, what);
   }
 
   private static JsonObject query(List<ServerProcess.Started> nodes) throws Exception {
     return new JsonObject(cliOnAny(nodes, r -> r.exit() == 0, "query", "changefeed", "query", "--id", ID, "-o", "json").out());
   }
 
-  /** Asks the nodes in turn (a node may be rejoining) until one answers as {@code done} wants, within {@link #SETTLE}. */
   private static ServerProcess.CliResult cliOnAny(List<ServerProcess.Started> nodes, Predicate<ServerProcess.CliResult> done, String what,
       String... args) throws Exception {
-    long deadline = System.nanoTime() + SETTLE.toNanos();
-    ServerProcess.CliResult last = null;
-    while (System.nanoTime() < deadline) {
-      for (ServerProcess.Started node : nodes) {
-        last = node.cli(args);
-        if (done.test(last)) {
-          return last;
-        }
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError(what + ": not within " + SETTLE + "; last answer: " + last);
+    return ServerProcess.cliOnAny(nodes, SETTLE, done, what, args);
   }
 
 }

@@ -1,5 +1,6 @@
 package io.feedline.node.process;
 
+import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -154,6 +155,32 @@ final class ServerProcess implements AutoCloseable {
       } while (System.nanoTime() < deadline);
       throw new AssertionError("cli " + String.join(" ", args) + " did not get there within " + timeout + "; last: " + last);
     }
+  }
+
+  /** Asks the nodes in turn (one may be down or rejoining) until one answers as {@code done} wants, within {@code timeout}. */
+  static CliResult cliOnAny(List<Started> nodes, Duration timeout, Predicate<CliResult> done, String what, String... args)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    CliResult last = null;
+    while (System.nanoTime() < deadline) {
+      for (Started node : List.copyOf(nodes)) {
+        last = node.cli(args);
+        if (done.test(last)) {
+          return last;
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError(what + ": not within " + timeout + "; last answer: " + last);
+  }
+
+  /** Waits (asking any of the nodes) until changefeed {@code id}'s checkpoint passes {@code tso}; returns the seconds that took. */
+  static double awaitCheckpointPast(List<Started> nodes, Duration timeout, String id, long tso, String what)
+      throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    cliOnAny(nodes, timeout, r -> r.exit() == 0 && Long.parseUnsignedLong(new JsonObject(r.out()).getValue("checkpointTs").toString()) > tso,
+        what, "changefeed", "query", "--id", id, "-o", "json");
+    return (System.nanoTime() - start) / 1e9;
   }
 
   /** Runs {@code feedline.jar args...} as its own process until it exits: what it printed and its exit code. */

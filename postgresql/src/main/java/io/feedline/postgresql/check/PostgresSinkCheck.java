@@ -16,6 +16,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,13 +53,17 @@ public final class PostgresSinkCheck {
     EndpointUri parsed = EndpointUri.parse("sink", sinkUri);
     PostgresEndpoint endpoint = PostgresEndpoint.parse("sink", parsed, env);
     Vertx vertx = Vertx.vertx();
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(endpoint.connectOptions()).using(vertx).build();
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(endpoint.connectOptions()).using(vertx).build();
+    SqlConnection conn = null;
     try {
-      String id = changefeed(pool, endpoint, changefeed);
+      conn = await(pool.getConnection(), endpoint);
+      // One snapshot for the checkpoints and the tables: a changefeed still writing commits rows and checkpoints together.
+      await(conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(), endpoint);
+      String id = changefeed(conn, endpoint, changefeed);
       List<TableStateCheck.SpanCheckpoint> spans = new ArrayList<>();
       long trigger = -1;
       long since = Long.MAX_VALUE;
-      for (Row r : await(pool.preparedQuery("SELECT table_id, start_key, end_key, checkpoint_ts, since_ts FROM feedline.spans "
+      for (Row r : await(conn.preparedQuery("SELECT table_id, start_key, end_key, checkpoint_ts, since_ts FROM feedline.spans "
           + "WHERE changefeed = $1 AND NOT redo").execute(Tuple.of(id)), endpoint)) {
         long table = r.getLong(0);
         long checkpoint = r.getLong(3);
@@ -74,10 +79,13 @@ public final class PostgresSinkCheck {
         throw new CheckInputException("changefeed " + id + " has recorded no table trigger checkpoint in " + endpoint + " yet");
       }
       long after = from.orElse(since);
-      Map<Long, Map<Long, Map<String, String>>> actual = tables(pool, endpoint, datagen.tables());
+      Map<Long, Map<Long, Map<String, String>>> actual = tables(conn, endpoint, datagen.tables());
       return TableStateCheck.compare(datagen, after, trigger, spans, actual, until);
     } finally {
       try {
+        if (conn != null) {
+          conn.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
         pool.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
@@ -88,11 +96,11 @@ public final class PostgresSinkCheck {
     }
   }
 
-  private static String changefeed(Pool pool, PostgresEndpoint endpoint, Optional<String> wanted) {
+  private static String changefeed(SqlConnection conn, PostgresEndpoint endpoint, Optional<String> wanted) {
     Set<String> known = new TreeSet<>();
-    boolean schema = await(pool.query("SELECT to_regclass('feedline.changefeeds') IS NOT NULL").execute(), endpoint).iterator().next().getBoolean(0);
+    boolean schema = await(conn.query("SELECT to_regclass('feedline.changefeeds') IS NOT NULL").execute(), endpoint).iterator().next().getBoolean(0);
     if (schema) {
-      await(pool.preparedQuery("SELECT changefeed FROM feedline.changefeeds WHERE target_schema = $1").execute(Tuple.of(endpoint.schema())),
+      await(conn.preparedQuery("SELECT changefeed FROM feedline.changefeeds WHERE target_schema = $1").execute(Tuple.of(endpoint.schema())),
           endpoint).forEach(r -> known.add(r.getString(0)));
     }
     if (wanted.isPresent()) {
@@ -111,9 +119,9 @@ public final class PostgresSinkCheck {
   }
 
   /** Every source table present downstream, its rows by key ({@code id}) as column to text. */
-  private static Map<Long, Map<Long, Map<String, String>>> tables(Pool pool, PostgresEndpoint endpoint, int count) {
+  private static Map<Long, Map<Long, Map<String, String>>> tables(SqlConnection conn, PostgresEndpoint endpoint, int count) {
     Set<String> present = new TreeSet<>();
-    await(pool.preparedQuery("SELECT tablename FROM pg_tables WHERE schemaname = $1").execute(Tuple.of(endpoint.schema())), endpoint)
+    await(conn.preparedQuery("SELECT tablename FROM pg_tables WHERE schemaname = $1").execute(Tuple.of(endpoint.schema())), endpoint)
         .forEach(r -> present.add(r.getString(0)));
     Map<Long, Map<Long, Map<String, String>>> out = new HashMap<>();
     for (long table = 1; table <= count; table++) {
@@ -123,7 +131,7 @@ public final class PostgresSinkCheck {
       }
       Map<Long, Map<String, String>> rows = new HashMap<>();
       String sql = "SELECT row_to_json(t)::text FROM " + SqlText.qualified(endpoint.schema(), name) + " t";
-      for (Row r : await(pool.query(sql).execute(), endpoint)) {
+      for (Row r : await(conn.query(sql).execute(), endpoint)) {
         JsonObject json = new JsonObject(r.getString(0));
         Map<String, String> row = new LinkedHashMap<>();
         json.forEach(e -> row.put(e.getKey(), e.getValue() == null ? null : e.getValue().toString()));

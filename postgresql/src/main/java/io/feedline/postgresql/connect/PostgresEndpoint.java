@@ -37,6 +37,7 @@ public final class PostgresEndpoint {
   static final int DEFAULT_PORT = 5432;
   static final int DEFAULT_POOL_SIZE = 4;
   static final int MAX_POOL_SIZE = 64;
+  static final String IDLE_IN_TRANSACTION_TIMEOUT = "10s";
   private static final Set<String> PARAMS = Set.of("schema", "sslmode", "sslrootcert", "passwordFile", "poolSize");
   private static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
 
@@ -75,7 +76,11 @@ public final class PostgresEndpoint {
         .setUser(uri.user())
         .setCachePreparedStatements(true)
         .setPipeliningLimit(256)
-        .addProperty("application_name", "feedline");
+        .addProperty("application_name", "feedline")
+        // A batch's transaction waits on this client only for one round trip before its COMMIT. A writer frozen
+        // there (kill -STOP, a long GC) would hold the changefeed row's share lock, and so stall the next owner's
+        // epoch raise, until it woke: the server ends such a session (and rolls its batch back) instead.
+        .addProperty("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION_TIMEOUT);
     // No password at all is an empty one (trust and peer authentication need none): never the client's default.
     String password = password(kind, uri, env);
     options.setPassword(password == null ? "" : password);

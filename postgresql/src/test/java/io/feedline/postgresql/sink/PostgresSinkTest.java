@@ -149,6 +149,29 @@ class PostgresSinkTest {
   }
 
   @Test
+  void aCommitWhoseAnswerIsLostIsReplayedHarmlessly() throws Exception {
+    CuttingProxy proxy = await(CuttingProxy.start(vertx, postgres.port()));
+    EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-ambiguous").withSchemas(DATAGEN_LIKE);
+    Sink sink = await(new PostgresSinkProvider(Map.of()).open(
+        EndpointUri.parse("sink", "postgresql://" + PostgresServer.SUPERUSER + "@127.0.0.1:" + proxy.port() + "/" + database), context));
+    opened.add(sink);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    List<ChangeEvent> batch = List.of(insert(110, 1, 11), insert(110, 2, 21), update(120, 1, 11, 12), delete(130, 2, 21));
+
+    proxy.cutAfterNextCommit();
+    Throwable lost = failure(sink.write(batch(writer(), T1, 10, 100, batch, 140)));
+    assertThat(proxy.didCut()).as("the connection was cut after the COMMIT went through").isTrue();
+    assertThat(lost).isNotInstanceOf(FencedWriteException.class);
+    assertThat(rows("t1")).as("the server committed what the client never heard of").containsExactly("1|12|s1");
+
+    // The dispatcher failed, and is re-created from its checkpoint (100): the whole batch again, and more.
+    DispatcherKey successor = writer();
+    await(sink.write(batch(successor, T1, 10, 100, batch, 140)));
+    await(sink.write(batch(successor, T1, 10, 140, List.of(insert(150, 2, 22)), 160)));
+    assertThat(rows("t1")).containsExactly("1|12|s1", "2|22|s2");
+  }
+
+  @Test
   void aZombieOfAnOlderEpochIsRefusedByTheDatabaseAndTheNewerRowsStay() throws Exception {
     Sink zombieSink = open("cf-zombie", DATAGEN_LIKE);
     Sink ownerSink = open("cf-zombie", DATAGEN_LIKE);
@@ -303,6 +326,14 @@ class PostgresSinkTest {
     Throwable down = failure(new PostgresSinkProvider(Map.of()).open(
         uri("postgresql://app:hunter2@127.0.0.1:" + closedPort + "/db%s", ""), context));
     assertThat(down.getMessage()).contains("cannot open postgresql sink postgresql://app:***@127.0.0.1:" + closedPort).doesNotContain("hunter2");
+  }
+
+  @Test
+  void sslmodeRequireRefusesAServerWithoutTls() throws Exception {
+    EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-tls");
+    Throwable refused = failure(new PostgresSinkProvider(Map.of()).open(uri(postgres.uri(database) + "?sslmode=%s", "require"), context));
+    assertThat(refused.getMessage()).contains("cannot open postgresql sink").containsIgnoringCase("ssl");
+    opened.add(await(new PostgresSinkProvider(Map.of()).open(uri(postgres.uri(database) + "?sslmode=%s", "prefer"), context)));
   }
 
   private static EndpointUri uri(String pattern, String arg) {
