@@ -26,15 +26,19 @@ import io.feedline.proto.NodeRegistration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -231,8 +235,12 @@ public final class NodeRuntime {
           });
           Future<Void> chain = Future.succeededFuture();
           // Receivers first: a coordinator elected at once finds the other roles listening.
-          for (var role : List.<io.vertx.core.Deployable>of(dispatcherRole, maintainerRole, coordinatorRole)) {
-            chain = chain.compose(x -> vertx.deployVerticle(role).map(id -> {
+          Map<String, io.vertx.core.Deployable> roles = new LinkedHashMap<>();
+          roles.put("dispatcher-orchestrator", dispatcherRole);
+          roles.put("maintainer-manager", maintainerRole);
+          roles.put("coordinator", coordinatorRole);
+          for (Map.Entry<String, io.vertx.core.Deployable> role : roles.entrySet()) {
+            chain = chain.compose(x -> vertx.deployVerticle(role.getValue(), roleThread(role.getKey(), nodeId)).map(id -> {
               deployments.add(id);
               return null;
             }));
@@ -242,6 +250,18 @@ public final class NodeRuntime {
         .onSuccess(v -> admin.serveApi(adminOperations(keys)))
         .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} tls={} version={}", nodeId, config.host(), adminPort,
             config.adminTls().enabled(), VERSION));
+  }
+
+  /**
+   * Each role runs on a thread of its own (a one-thread worker pool: its tasks stay serialized, as on an
+   * event loop). On shared event loops a busy role (a maintainer working through a DDL-dense firehose's
+   * barrier) delayed whichever role Vert.x had put on the same loop, and the dispatcher orchestrator's
+   * schedules, heartbeats and closes with it; the event loops keep the network, the admin API and the
+   * clients' callbacks. Named per node: nodes sharing one Vert.x (an in-JVM cluster) must not share them.
+   */
+  private static DeploymentOptions roleThread(String role, NodeId node) {
+    String name = "feedline-" + role + "-" + node.value().substring(0, Math.min(8, node.value().length()));
+    return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName(name).setWorkerPoolSize(1);
   }
 
   private AdminOperations adminOperations(MetaKeys keys) {

@@ -18,6 +18,24 @@ public final class SinkUris {
 
   private SinkUris() {}
 
+  private static boolean noneOf(String text, int from, int to, String chars) {
+    for (int i = from; i < to; i++) {
+      if (chars.indexOf(text.charAt(i)) >= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether the text at {@code from} is a port: digits up to the path, query or the end. */
+  private static boolean isPort(String text, int from) {
+    int i = from;
+    while (i < text.length() && Character.isDigit(text.charAt(i))) {
+      i++;
+    }
+    return i > from && (i == text.length() || "/?#".indexOf(text.charAt(i)) >= 0);
+  }
+
   /**
    * {@code uri} with the password of its user info and the values of secret-looking query parameters
    * replaced by {@value #MASK}; the user name stays, so the line still says who connects. Works on text
@@ -31,17 +49,13 @@ public final class SinkUris {
     int sep = out.indexOf("://");
     if (sep > 0) {
       int authorityStart = sep + 3;
-      int authorityEnd = authorityStart;
-      while (authorityEnd < out.length() && "/?#".indexOf(out.charAt(authorityEnd)) < 0) {
-        authorityEnd++;
-      }
-      // The last '@' of the authority ends the user info: a password may itself contain '@'.
-      int at = out.lastIndexOf('@', authorityEnd - 1);
-      if (at >= authorityStart) {
-        int colon = out.indexOf(':', authorityStart);
-        if (colon >= 0 && colon < at) {
-          out = out.substring(0, colon + 1) + MASK + out.substring(at);
-        }
+      // The user info ends at the last '@' (a password may itself contain '@'), and is looked for past the
+      // authority too: a password with an unescaped '/', '?' or '#' in it would otherwise end the authority
+      // early and show. Over-masking a harmless URI costs nothing; a port (digits up to the path) is no password.
+      int colon = out.indexOf(':', authorityStart);
+      int at = out.lastIndexOf('@');
+      if (colon >= 0 && at > colon && noneOf(out, authorityStart, colon, "/?#@") && !isPort(out, colon + 1)) {
+        out = out.substring(0, colon + 1) + MASK + out.substring(at);
       }
     }
     return SECRET_PARAM.matcher(out).replaceAll("$1" + MASK);

@@ -2,8 +2,6 @@ package io.feedline.common.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,12 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real single-member etcd for tests, on two free loopback ports, with its data dir under
@@ -75,14 +71,14 @@ public final class EtcdServer implements AutoCloseable {
     if (process == null) {
       return;
     }
-    terminate(process);
+    TestProcesses.terminate(process, 10);
     process = null;
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException shuttingDown) {
       // the hook is running or about to: nothing left to undo
     }
-    deleteRecursively(baseDir);
+    TestProcesses.deleteRecursively(baseDir);
   }
 
   /**
@@ -93,7 +89,7 @@ public final class EtcdServer implements AutoCloseable {
     if (process == null) {
       throw new IllegalStateException("etcd is not running");
     }
-    terminate(process);
+    TestProcesses.terminate(process, 10);
     startAgain();
   }
 
@@ -120,18 +116,18 @@ public final class EtcdServer implements AutoCloseable {
     if (process == null) {
       throw new IllegalStateException("etcd was stopped for good");
     }
-    terminate(process);
+    TestProcesses.terminate(process, 10);
     Path log = baseDir.resolve("etcd-restart-" + System.nanoTime() + ".log");
     Process started = launch(clientPort, peerPort, dataDir, log);
     String failure = awaitHealthy(started, clientPort, log);
     if (failure != null) {
-      terminate(started);
+      TestProcesses.terminate(started, 10);
       process = null;
       throw new IllegalStateException("etcd did not come back on port " + clientPort + ": " + failure);
     }
     process = started;
     Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    shutdownHook = new Thread(() -> terminate(started), "etcd-test-server-stop");
+    shutdownHook = new Thread(() -> TestProcesses.terminate(started, 10), "etcd-test-server-stop");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
@@ -163,8 +159,8 @@ public final class EtcdServer implements AutoCloseable {
   private void startWithRetries() {
     List<String> failures = new ArrayList<>();
     for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-      int client = freePort();
-      int peer = freePort();
+      int client = TestProcesses.freePort();
+      int peer = TestProcesses.freePort();
       Path dataDir = baseDir.resolve("data-" + attempt);
       Path log = baseDir.resolve("etcd-" + attempt + ".log");
       Process started = launch(client, peer, dataDir, log);
@@ -174,12 +170,12 @@ public final class EtcdServer implements AutoCloseable {
         clientPort = client;
         peerPort = peer;
         this.dataDir = dataDir;
-        shutdownHook = new Thread(() -> terminate(started), "etcd-test-server-stop");
+        shutdownHook = new Thread(() -> TestProcesses.terminate(started, 10), "etcd-test-server-stop");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         return;
       }
       // Usually a port taken between probing and binding: try again on new ports.
-      terminate(started);
+      TestProcesses.terminate(started, 10);
       failures.add("attempt " + attempt + " (client port " + client + ", peer port " + peer + "): " + failure);
     }
     throw new IllegalStateException("etcd did not start:\n" + String.join("\n", failures));
@@ -244,32 +240,6 @@ public final class EtcdServer implements AutoCloseable {
     return "not healthy within " + HEALTH_TIMEOUT + ": " + tail(log);
   }
 
-  /** Closing the wrapper's stdin makes it kill etcd and exit; force only if that does not work. */
-  private static void terminate(Process wrapper) {
-    try {
-      wrapper.getOutputStream().close();
-      if (!wrapper.waitFor(10, TimeUnit.SECONDS)) {
-        wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-        wrapper.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (IOException e) {
-      wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-      wrapper.destroyForcibly();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-      wrapper.destroyForcibly();
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
-  }
-
   private static String tail(Path log) {
     try {
       List<String> lines = Files.readAllLines(log);
@@ -279,14 +249,4 @@ public final class EtcdServer implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
-    }
-  }
 }

@@ -2,14 +2,11 @@ package io.feedline.common.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -90,7 +87,7 @@ public final class PostgresServer implements AutoCloseable {
   public synchronized void crash() {
     Process wrapper = process;
     wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-    terminate(wrapper);
+    TestProcesses.terminate(wrapper, 15);
   }
 
   /** Starts the server again on the same port and data (after {@link #crash()}). */
@@ -98,7 +95,7 @@ public final class PostgresServer implements AutoCloseable {
     Process started = launch(port, baseDir.resolve("postgres-again-" + System.nanoTime() + ".log"));
     String failure = awaitReady(started, port);
     if (failure != null) {
-      terminate(started);
+      TestProcesses.terminate(started, 15);
       throw new IllegalStateException("PostgreSQL did not come back on port " + port + ": " + failure);
     }
     process = started;
@@ -109,7 +106,7 @@ public final class PostgresServer implements AutoCloseable {
       return;
     }
     if (process != null) {
-      terminate(process);
+      TestProcesses.terminate(process, 15);
       process = null;
     }
     try {
@@ -118,7 +115,7 @@ public final class PostgresServer implements AutoCloseable {
       // the hook is running or about to
     }
     shutdownHook = null;
-    deleteRecursively(baseDir);
+    TestProcesses.deleteRecursively(baseDir);
   }
 
   @Override
@@ -148,7 +145,7 @@ public final class PostgresServer implements AutoCloseable {
   private void startWithRetries() {
     List<String> failures = new ArrayList<>();
     for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-      int candidate = freePort();
+      int candidate = TestProcesses.freePort();
       Process started = launch(candidate, baseDir.resolve("postgres-" + attempt + ".log"));
       String failure = awaitReady(started, candidate);
       if (failure == null) {
@@ -157,14 +154,14 @@ public final class PostgresServer implements AutoCloseable {
         shutdownHook = new Thread(() -> {
           Process p = process;
           if (p != null) {
-            terminate(p);
+            TestProcesses.terminate(p, 15);
           }
         }, "postgres-test-server-stop");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         psql("postgres", "CREATE ROLE " + PASSWORD_USER + " LOGIN SUPERUSER PASSWORD '" + PASSWORD + "'");
         return;
       }
-      terminate(started);
+      TestProcesses.terminate(started, 15);
       failures.add("attempt " + attempt + " (port " + candidate + "): " + failure);
     }
     throw new IllegalStateException("PostgreSQL did not start:\n" + String.join("\n", failures));
@@ -240,23 +237,6 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  private static void terminate(Process wrapper) {
-    try {
-      wrapper.getOutputStream().close();
-      if (!wrapper.waitFor(15, TimeUnit.SECONDS)) {
-        wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-        wrapper.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (IOException e) {
-      wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-      wrapper.destroyForcibly();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      wrapper.descendants().forEach(ProcessHandle::destroyForcibly);
-      wrapper.destroyForcibly();
-    }
-  }
-
   private String tailOfLogs() {
     try (Stream<Path> logs = Files.list(baseDir)) {
       StringBuilder out = new StringBuilder();
@@ -270,22 +250,4 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
-    }
-  }
 }

@@ -17,6 +17,9 @@ class SinkUrisTest {
       file:///tmp/out?api_key=k                      | file:///tmp/out?api_key=***
       blackhole://                                   | blackhole://
       file:///tmp/a@b:c                              | file:///tmp/a@b:c
+      postgresql://u:pa/ss@h/db                      | postgresql://u:***@h/db
+      postgresql://u:pa#ss?x@h:5432/db               | postgresql://u:***@h:5432/db
+      postgresql://h:5432/db?application=a@b         | postgresql://h:5432/db?application=a@b
       NULL                                           | ''
       """)
   void redactsPasswordsAndSecretParametersOnly(String uri, String expected) {

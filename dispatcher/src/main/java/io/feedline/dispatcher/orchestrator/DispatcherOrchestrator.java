@@ -15,7 +15,6 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.dataplane.DataLane;
 import io.feedline.dispatcher.dataplane.DataPlane;
-import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.manager.DispatcherLifecycle;
 import io.feedline.dispatcher.manager.DispatcherManager;

@@ -41,13 +41,13 @@ class MetastoreOutageIT {
     Path work = Files.createDirectories(Path.of("target", "it", "metastore-outage-" + UUID.randomUUID()).toAbsolutePath());
     Path sink = work.resolve("sink");
     String clusterId = "outage" + UUID.randomUUID().toString().substring(0, 8);
-    int[] ports = {freePort(), freePort(), freePort()};
     List<ServerProcess> servers = new ArrayList<>();
     try (EtcdServer etcd = EtcdServer.start()) {
       try {
+        // Each admin port is chosen right before its server binds it: chosen before etcd started, one was once handed to etcd too.
         for (int i = 0; i < 3; i++) {
           servers.add(ServerProcess.start(work.resolve("node" + i + ".log"), "server", "--etcd", etcd.endpoint(), "--cluster",
-              "--cluster-id", clusterId, "--port", Integer.toString(ports[i]), "--data-dir", work.resolve("node" + i).toString()));
+              "--cluster-id", clusterId, "--port", Integer.toString(freePort()), "--data-dir", work.resolve("node" + i).toString()));
         }
         List<ServerProcess.Started> nodes = new ArrayList<>();
         for (ServerProcess s : servers) {

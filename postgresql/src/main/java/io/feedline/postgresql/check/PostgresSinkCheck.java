@@ -12,9 +12,7 @@ import io.feedline.postgresql.sql.SqlText;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -53,7 +51,7 @@ public final class PostgresSinkCheck {
     EndpointUri parsed = EndpointUri.parse("sink", sinkUri);
     PostgresEndpoint endpoint = PostgresEndpoint.parse("sink", parsed, env);
     Vertx vertx = Vertx.vertx();
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(1)).connectingTo(endpoint.connectOptions()).using(vertx).build();
+    Pool pool = endpoint.pool(vertx, "feedline-check");
     SqlConnection conn = null;
     try {
       conn = await(pool.getConnection(), endpoint);

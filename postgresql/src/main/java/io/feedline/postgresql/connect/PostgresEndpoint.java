@@ -2,10 +2,14 @@ package io.feedline.postgresql.connect;
 
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.InvalidEndpointException;
+import io.vertx.core.Vertx;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -95,6 +99,11 @@ public final class PostgresEndpoint {
   /** Connection settings, password included: hand them to the client only. */
   public PgConnectOptions connectOptions() {
     return new PgConnectOptions(connect);
+  }
+
+  /** A pool of {@link #poolSize()} connections to the database, on {@code vertx}'s event loops. */
+  public Pool pool(Vertx vertx, String name) {
+    return PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize).setName(name)).connectingTo(connectOptions()).using(vertx).build();
   }
 
   /** The schema the replicated tables live in. */

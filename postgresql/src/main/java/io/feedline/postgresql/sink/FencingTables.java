@@ -4,7 +4,11 @@ import com.google.protobuf.ByteString;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.postgresql.sql.SqlText;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -28,6 +32,12 @@ import java.util.List;
  * refused (the timestamp oracle is decades away from them).
  */
 final class FencingTables {
+
+  /** The span's own row ($1 changefeed, $2 table, $3 start key, $4 end key, $5 redo). */
+  private static final String SPAN_KEY = "changefeed = $1 AND table_id = $2 AND start_key = $3 AND end_key = $4 AND redo = $5";
+  /** A recorded shape overlaps [$3, $4) (an empty end key: to the end of the table; bytea compares bytewise). */
+  private static final String OVERLAPS = "(end_key = ''::bytea OR end_key > $3) AND ($4 = ''::bytea OR start_key < $4)";
+  private static final Comparator<ByteString> KEYS = ByteString.unsignedLexicographicalComparator();
 
   /** Serializes the creation of the schema among the nodes that open sinks at once. */
   private static final long SCHEMA_LOCK = 0x4665_6564_6c69_6e65L;
@@ -67,15 +77,66 @@ final class FencingTables {
   }
 
   static Statement recordCheckpoint(String changefeed, SinkBatch batch) {
-    return new Statement("UPDATE feedline.spans SET checkpoint_ts = GREATEST(checkpoint_ts, $6), updated_at = now() "
-        + "WHERE changefeed = $1 AND table_id = $2 AND start_key = $3 AND end_key = $4 AND redo = $5",
+    return new Statement("UPDATE feedline.spans SET checkpoint_ts = GREATEST(checkpoint_ts, $6), updated_at = now() WHERE " + SPAN_KEY,
         spanKey(changefeed, batch).addLong(batch.resolvedTs()));
   }
 
-  /** The span's row as it stands: its checkpoint, owner epoch and writer. */
-  static Statement spanRow(String changefeed, SinkBatch batch) {
-    return new Statement("SELECT checkpoint_ts, epoch, writer FROM feedline.spans "
-        + "WHERE changefeed = $1 AND table_id = $2 AND start_key = $3 AND end_key = $4 AND redo = $5", spanKey(changefeed, batch));
+  /** The span's owner: epoch and writer, for the message of a refusal. */
+  static Statement owner(String changefeed, SinkBatch batch) {
+    return new Statement("SELECT epoch, writer FROM feedline.spans WHERE " + SPAN_KEY, spanKey(changefeed, batch));
+  }
+
+  /** Every recorded shape that overlaps the batch's span (its own included): start, end and checkpoint. */
+  static Statement recorded(String changefeed, SinkBatch batch) {
+    return new Statement("SELECT start_key, end_key, checkpoint_ts FROM feedline.spans WHERE changefeed = $1 AND table_id = $2 AND redo = $5 AND "
+        + OVERLAPS, spanKey(changefeed, batch));
+  }
+
+  /**
+   * Up to where the span's key range is applied, from {@link #recorded} rows: its own shape's checkpoint;
+   * else, when other shapes cover the whole range (the parent of a split, the parts of a merge), the lowest
+   * of theirs; else nothing (-1).
+   */
+  static long appliedThrough(SinkBatch batch, RowSet<Row> rows) {
+    ByteString start = batch.span().getStartKey();
+    ByteString end = batch.span().getEndKey();
+    List<Row> others = new ArrayList<>();
+    for (Row r : rows) {
+      if (bytes(r, 0).equals(start) && bytes(r, 1).equals(end)) {
+        return r.getLong(2);
+      }
+      others.add(r);
+    }
+    others.sort((a, b) -> KEYS.compare(bytes(a, 0), bytes(b, 0)));
+    ByteString covered = start;
+    long lowest = Long.MAX_VALUE;
+    for (Row r : others) {
+      if (KEYS.compare(bytes(r, 0), covered) > 0) {
+        return -1; // a gap: some keys of the range were never written by any recorded shape
+      }
+      lowest = Math.min(lowest, r.getLong(2));
+      ByteString rowEnd = bytes(r, 1);
+      if (rowEnd.isEmpty() || (!end.isEmpty() && KEYS.compare(rowEnd, end) >= 0)) {
+        return lowest;
+      }
+      if (KEYS.compare(rowEnd, covered) > 0) {
+        covered = rowEnd;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The other recorded shapes overlapping the batch's span no longer vouch for anything above {@code floor}:
+   * this writer re-applies the changes above it over their keys (a split's part starting below its parent's
+   * checkpoint, a merge from the lowest of its parts'), so for a while those keys hold older versions than
+   * the other shapes' checkpoints say. Lowered in the same transaction, a replay in an old shape can never
+   * skip what this one has just rewound.
+   */
+  static Statement releaseOtherShapes(String changefeed, SinkBatch batch, long floor) {
+    return new Statement("UPDATE feedline.spans SET checkpoint_ts = LEAST(checkpoint_ts, $6) WHERE changefeed = $1 AND table_id = $2 "
+        + "AND redo = $5 AND NOT (start_key = $3 AND end_key = $4) AND checkpoint_ts > $6 AND " + OVERLAPS,
+        spanKey(changefeed, batch).addLong(floor));
   }
 
   private static Tuple spanKey(String changefeed, SinkBatch batch) {
@@ -84,6 +145,10 @@ final class FencingTables {
 
   private static Buffer bytes(ByteString key) {
     return Buffer.buffer(key.toByteArray());
+  }
+
+  private static ByteString bytes(Row row, int column) {
+    return ByteString.copyFrom(row.getBuffer(column).getBytes());
   }
 
   private FencingTables() {}

@@ -1,6 +1,5 @@
 package io.feedline.postgresql.sink;
 
-import io.feedline.common.fence.Epochs;
 import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -10,17 +9,18 @@ import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.UnwritableSchemaException;
-import io.feedline.dispatcher.sink.WritePathClosedException;
+import io.feedline.dispatcher.sink.WriteGate;
 import io.feedline.postgresql.connect.PostgresEndpoint;
 import io.feedline.postgresql.sql.SqlText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,9 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Before its transaction a batch is planned: the tables it touches are looked up (downstream, and
  * upstream through {@link TableSchemas} for tables to create), and on a dispatcher's first batch the
- * span's recorded checkpoint is read, so a replay from an older checkpoint skips what is already applied.
- * Nothing blocks: the Vert.x client runs the connections on event loops and completes on the caller's
- * context.
+ * checkpoint the database records for its key range is read ({@link FencingTables#recorded}), so a replay
+ * from an older checkpoint skips what is already applied. Nothing blocks: the Vert.x client runs the
+ * connections on event loops and completes on the caller's context.
  */
 public final class PostgresSink implements Sink {
 
@@ -50,7 +50,8 @@ public final class PostgresSink implements Sink {
   private final String changefeed;
   private final TableSchemas upstream;
   private final Counter fencedWrites;
-  /** Downstream tables by upstream table id, as last seen or created. */
+  private final WriteGate gate;
+  /** Downstream tables by upstream table id, as last seen or created (only once the CREATE committed). */
   private final Map<Long, DownstreamTable> tables = new ConcurrentHashMap<>();
   /** Per writer (dispatcher and span), the checkpoint the database records for its span: what a replay skips. */
   private final Map<String, Long> applied = new LinkedHashMap<>(16, 0.75f, true) {
@@ -60,89 +61,64 @@ public final class PostgresSink implements Sink {
     }
   };
   /** The highest epoch this sink has raised the changefeed's row to. */
-  private volatile long raisedEpoch = -1;
-  private final Object lock = new Object();
-  private int inFlight;
-  private Promise<Void> closing;
+  private long raisedEpoch = -1;
 
   PostgresSink(Pool pool, PostgresEndpoint endpoint, String changefeed, TableSchemas upstream, MeterRegistry metrics) {
     this.pool = pool;
     this.endpoint = endpoint;
     this.changefeed = changefeed;
     this.upstream = upstream;
-    this.fencedWrites = fencedWrites(metrics, changefeed);
-  }
-
-  /** The counter of refused zombie writes, registered (at 0) when a sink opens. */
-  static Counter fencedWrites(MeterRegistry metrics, String changefeed) {
-    return Counter.builder("feedline.sink.fenced_writes").description("Sink writes the downstream refused: the writer's epoch was stale")
+    this.fencedWrites = Counter.builder("feedline.sink.fenced_writes")
+        .description("Sink writes the downstream refused: the writer's epoch was stale")
         .tag("sink", "postgresql").tag("changefeed", changefeed).register(metrics);
+    this.gate = new WriteGate("postgresql sink " + endpoint, pool::close);
   }
 
   @Override
   public Future<Void> write(SinkBatch batch) {
-    synchronized (lock) {
-      if (closing != null) {
-        return Future.failedFuture(new WritePathClosedException("postgresql sink " + endpoint));
-      }
-      inFlight++;
-    }
-    Future<Void> written;
-    try {
-      written = writeFenced(batch);
-    } catch (RuntimeException e) {
-      written = Future.failedFuture(e);
-    }
-    return written.andThen(done -> {
-      synchronized (lock) {
-        inFlight--;
-        if (closing != null && inFlight == 0) {
-          pool.close().onComplete(closing);
-        }
-      }
-    });
+    return gate.write(() -> writeFenced(batch));
   }
 
   @Override
   public Future<Void> close() {
-    synchronized (lock) {
-      if (closing == null) {
-        closing = Promise.promise();
-        if (inFlight == 0) {
-          pool.close().onComplete(closing);
-        }
-      }
-      return closing.future();
-    }
+    return gate.close();
   }
 
   private Future<Void> writeFenced(SinkBatch batch) {
-    if (batch.epoch() < 0 || batch.resolvedTs() < 0 || batch.fromTs() < 0) {
-      return Future.failedFuture(new IllegalArgumentException("epoch or ts at or above 2^63 cannot be stored: " + Epochs.format(batch.epoch())));
+    for (long value : new long[] {batch.epoch(), batch.fromTs(), batch.resolvedTs()}) {
+      if (value < 0) {
+        return Future.failedFuture(new IllegalArgumentException("epoch " + Long.toUnsignedString(batch.epoch()) + ", from ts "
+            + Long.toUnsignedString(batch.fromTs()) + ", resolved ts " + Long.toUnsignedString(batch.resolvedTs())
+            + ": PostgreSQL stores them as bigint, and one is at or above 2^63"));
+      }
     }
     String writer = batch.dispatcher() + "/" + Spans.format(batch.span()) + (batch.redo() ? "/redo" : "");
     return raiseEpoch(batch.epoch())
         .compose(v -> appliedThrough(writer, batch))
-        .compose(through -> plan(batch, through))
-        .compose(statements -> transaction(batch, statements))
-        .onSuccess(v -> remember(writer, batch.resolvedTs()))
+        .compose(through -> plan(batch, through).compose(plan -> transaction(batch, through, plan)))
+        .onSuccess(created -> {
+          tables.putAll(created);
+          remember(writer, batch.resolvedTs());
+        })
+        .<Void>mapEmpty()
         .onFailure(err -> {
           if (err instanceof FencedWriteException) {
             fencedWrites.increment();
           } else {
-            // The tables may not be as planned (a rollback undid a CREATE): look them up again next time.
+            // The tables may not be as planned (another node created or altered one): look them up again next time.
             batch.events().forEach(e -> tables.remove(e.tableId()));
           }
         });
   }
 
   private Future<Void> raiseEpoch(long epoch) {
-    if (epoch <= raisedEpoch) {
-      return Future.succeededFuture();
+    synchronized (applied) {
+      if (epoch <= raisedEpoch) {
+        return Future.succeededFuture();
+      }
     }
-    Statement raise = FencingTables.raise(changefeed, epoch, endpoint.schema());
-    return pool.preparedQuery(raise.sql()).execute(raise.params()).map(rows -> {
-      synchronized (lock) {
+    return run(pool, FencingTables.raise(changefeed, epoch, endpoint.schema())).map(rows -> {
+      synchronized (applied) {
         raisedEpoch = Math.max(raisedEpoch, epoch);
       }
       return null;
@@ -150,15 +126,14 @@ public final class PostgresSink implements Sink {
   }
 
   private Future<Long> appliedThrough(String writer, SinkBatch batch) {
-    synchronized (lock) {
+    synchronized (applied) {
       Long known = applied.get(writer);
       if (known != null) {
         return Future.succeededFuture(known);
       }
     }
-    Statement read = FencingTables.spanRow(changefeed, batch);
-    return pool.preparedQuery(read.sql()).execute(read.params()).map(rows -> {
-      long recorded = rows.size() == 0 ? -1L : rows.iterator().next().getLong(0);
+    return run(pool, FencingTables.recorded(changefeed, batch)).map(rows -> {
+      long recorded = FencingTables.appliedThrough(batch, rows);
       // Remembered at once, not only after this batch: a first batch entirely below it (all skipped) must not
       // leave the next batch to re-apply, over newer rows, what lies between its end and the recorded checkpoint.
       remember(writer, recorded);
@@ -167,13 +142,35 @@ public final class PostgresSink implements Sink {
   }
 
   private void remember(String writer, long checkpointTs) {
-    synchronized (lock) {
+    synchronized (applied) {
       applied.merge(writer, checkpointTs, Math::max);
     }
   }
 
-  /** The statements a batch applies between its fence and its checkpoint; what lies at or below {@code through} is skipped. */
-  private Future<List<Statement>> plan(SinkBatch batch, long through) {
+  /** What a batch does between its fence and its checkpoint: statements, and the tables they create. */
+  private record Plan(List<Statement> statements, Map<Long, DownstreamTable> created) {
+
+    static Plan empty() {
+      return new Plan(new ArrayList<>(), new LinkedHashMap<>());
+    }
+
+    Plan then(List<Statement> more) {
+      statements.addAll(more);
+      return this;
+    }
+
+    Plan add(Target target, List<Statement> more) {
+      statements.addAll(target.creates());
+      if (!target.creates().isEmpty()) {
+        created.put(target.tableId(), target.table());
+      }
+      statements.addAll(more);
+      return this;
+    }
+  }
+
+  /** The plan of a batch; what lies at or below {@code through} is skipped. */
+  private Future<Plan> plan(SinkBatch batch, long through) {
     List<ChangeEvent> events = new ArrayList<>();
     for (ChangeEvent e : batch.events()) {
       if (e.commitTs() > through) {
@@ -181,13 +178,13 @@ public final class PostgresSink implements Sink {
       }
     }
     if (batch.redo() || events.isEmpty()) {
-      return Future.succeededFuture(List.of()); // PostgreSQL is durable itself: a redo span only records its checkpoint
+      return Future.succeededFuture(Plan.empty()); // PostgreSQL is durable itself: a redo span only records its checkpoint
     }
-    Future<List<Statement>> planned = Future.succeededFuture(new ArrayList<>());
+    Future<Plan> planned = Future.succeededFuture(Plan.empty());
     int i = 0;
     while (i < events.size()) {
       if (events.get(i) instanceof DdlEvent ddl) {
-        planned = planned.compose(out -> ddl(ddl).map(more -> append(out, more)));
+        planned = planned.compose(plan -> ddl(ddl, plan));
         i++;
         continue;
       }
@@ -198,133 +195,145 @@ public final class PostgresSink implements Sink {
         i++;
       }
       for (Map.Entry<Long, List<RowChange>> e : byTable.entrySet()) {
-        planned = planned.compose(out -> rows(e.getKey(), e.getValue()).map(more -> append(out, more)));
+        planned = planned.compose(plan -> rows(e.getKey(), e.getValue(), plan));
       }
     }
     return planned;
   }
 
-  private static List<Statement> append(List<Statement> out, List<Statement> more) {
-    out.addAll(more);
-    return out;
-  }
-
-  private Future<List<Statement>> rows(long tableId, List<RowChange> changes) {
+  private Future<Plan> rows(long tableId, List<RowChange> changes, Plan plan) {
     long firstTs = changes.get(0).commitTs();
-    return target(tableId, firstTs).compose(target -> {
-      List<Statement> out = new ArrayList<>(target.creates());
+    return target(tableId, firstTs, plan).compose(target -> {
       try {
-        out.addAll(RowWrites.of(target.table(), changes));
-        return Future.succeededFuture(out);
+        return Future.succeededFuture(plan.add(target, RowWrites.of(target.table(), changes)));
       } catch (RowWrites.UnknownColumnException stale) {
         // Another node's trigger may have added the column since this node looked: look once more.
         tables.remove(tableId);
-        return target(tableId, firstTs).map(fresh -> {
-          List<Statement> again = new ArrayList<>(fresh.creates());
+        return target(tableId, firstTs, plan).map(fresh -> {
           try {
-            again.addAll(RowWrites.of(fresh.table(), changes));
+            return plan.add(fresh, RowWrites.of(fresh.table(), changes));
           } catch (RowWrites.UnknownColumnException still) {
             throw new UnwritableSchemaException(still.getMessage());
           }
-          return again;
         });
       }
     });
   }
 
-  /** A downstream table to write, and the statements that create it first when it is missing. */
-  private record Target(DownstreamTable table, List<Statement> creates) {}
-
   /**
-   * The downstream table of upstream {@code tableId}: cached, else looked up, else planned for creation
-   * from the upstream's definition at {@code ts} (a table that existed before the changefeed started has no
-   * CREATE TABLE event to create it from). An existing table that does not fit is an error.
+   * A downstream table to write, and the statements that create it first when it is missing (under a lock
+   * on its name, so that nodes creating it at once do not collide).
    */
-  private Future<Target> target(long tableId, long ts) {
-    DownstreamTable known = tables.get(tableId);
-    if (known != null) {
-      return Future.succeededFuture(new Target(known, List.of()));
-    }
+  private record Target(long tableId, DownstreamTable table, List<Statement> creates) {}
+
+  /** What the upstream defines at a position, and what is downstream under that name (null: nothing). */
+  private record Definitions(DownstreamTable wanted, DownstreamTable existing) {}
+
+  private Future<Definitions> definitions(long tableId, long ts) {
     return upstream.schemaAt(tableId, ts).compose(schema -> {
       DownstreamTable wanted = DownstreamTable.of(endpoint.schema(), schema);
-      return DownstreamTable.lookup(pool, endpoint.schema(), schema.name()).map(existing -> {
-        if (existing == null) {
-          tables.put(tableId, wanted);
-          return new Target(wanted, List.of(Statement.of(wanted.createStatement())));
-        }
-        String misfit = existing.misfit(wanted);
-        if (misfit != null) {
-          throw new UnwritableSchemaException("table " + schema.name() + " cannot be replicated: " + misfit);
-        }
-        tables.put(tableId, existing);
-        return new Target(existing, List.of());
-      });
+      return DownstreamTable.lookup(pool, endpoint.schema(), schema.name()).map(existing -> new Definitions(wanted, existing));
     });
   }
 
+  /**
+   * The downstream table of upstream {@code tableId}: cached, created earlier in this batch, looked up, or
+   * planned for creation from the upstream's definition at {@code ts} (a table that existed before the
+   * changefeed started has no CREATE TABLE event to create it from). An existing table that does not fit
+   * is an error.
+   */
+  private Future<Target> target(long tableId, long ts, Plan plan) {
+    DownstreamTable known = plan.created().getOrDefault(tableId, tables.get(tableId));
+    if (known != null) {
+      return Future.succeededFuture(new Target(tableId, known, List.of()));
+    }
+    return definitions(tableId, ts).map(d -> {
+      if (d.existing() == null) {
+        return new Target(tableId, d.wanted(), creating(d.wanted()));
+      }
+      String misfit = d.existing().misfit(d.wanted());
+      if (misfit != null) {
+        throw new UnwritableSchemaException("table " + d.wanted().name() + " cannot be replicated: " + misfit);
+      }
+      tables.put(tableId, d.existing());
+      return new Target(tableId, d.existing(), List.of());
+    });
+  }
+
+  private static List<Statement> creating(DownstreamTable table) {
+    return List.of(new Statement("SELECT pg_advisory_xact_lock(hashtext($1))", Tuple.of(table.qualifiedName())),
+        Statement.of(table.createStatement()));
+  }
+
   /** The statements of one DDL (PostgreSQL DDL is transactional: it commits with the checkpoint or not at all). */
-  private Future<List<Statement>> ddl(DdlEvent ddl) {
+  private Future<Plan> ddl(DdlEvent ddl, Plan plan) {
     long id = ddl.tableId();
     tables.remove(id);
+    plan.created().remove(id);
     return switch (ddl.type()) {
-      case DROP_TABLE -> Future.succeededFuture(List.of(Statement.of("DROP TABLE IF EXISTS " + SqlText.qualified(endpoint.schema(), ddl.tableName()))));
-      case CREATE_TABLE -> target(id, ddl.commitTs()).map(Target::creates);
-      case TRUNCATE_TABLE -> target(id, ddl.commitTs()).map(t -> {
-        List<Statement> out = new ArrayList<>(t.creates());
-        out.add(Statement.of("TRUNCATE TABLE " + t.table().qualifiedName()));
-        return out;
-      });
-      case ADD_COLUMN -> upstream.schemaAt(id, ddl.commitTs()).compose(schema -> {
-        DownstreamTable wanted = DownstreamTable.of(endpoint.schema(), schema);
-        return DownstreamTable.lookup(pool, endpoint.schema(), schema.name()).map(existing -> {
-          if (existing == null) {
-            return List.of(Statement.of(wanted.createStatement()));
+      case DROP_TABLE -> Future.succeededFuture(plan.then(List.of(Statement.of("DROP TABLE IF EXISTS "
+          + SqlText.qualified(endpoint.schema(), ddl.tableName())))));
+      case CREATE_TABLE -> target(id, ddl.commitTs(), plan).map(t -> plan.add(t, List.of()));
+      case TRUNCATE_TABLE -> target(id, ddl.commitTs(), plan)
+          .map(t -> plan.add(t, List.of(Statement.of("TRUNCATE TABLE " + t.table().qualifiedName()))));
+      case ADD_COLUMN -> definitions(id, ddl.commitTs()).map(d -> {
+        if (d.existing() == null) {
+          return plan.add(new Target(id, d.wanted(), creating(d.wanted())), List.of());
+        }
+        List<Statement> alters = new ArrayList<>();
+        d.wanted().columns().forEach((column, type) -> {
+          if (!d.existing().columns().containsKey(column)) {
+            alters.add(Statement.of("ALTER TABLE " + d.wanted().qualifiedName() + " ADD COLUMN IF NOT EXISTS " + SqlText.ident(column)
+                + " " + type));
           }
-          List<Statement> out = new ArrayList<>();
-          wanted.columns().forEach((column, type) -> {
-            if (!existing.columns().containsKey(column)) {
-              out.add(Statement.of("ALTER TABLE " + wanted.qualifiedName() + " ADD COLUMN IF NOT EXISTS " + SqlText.ident(column) + " " + type));
-            }
-          });
-          return out;
         });
+        return plan.then(alters);
       });
     };
   }
 
   /**
-   * One transaction, pipelined: BEGIN, both fences, the statements, the checkpoint; then COMMIT if both
-   * fences admitted the batch and every statement succeeded, else ROLLBACK. A connection lost around the
-   * COMMIT leaves the outcome unknown: the write fails, and the replay that follows is harmless.
+   * One transaction, pipelined: BEGIN, both fences, the other shapes of the span let go of what this writer
+   * re-applies, the statements, the checkpoint; then COMMIT if both fences admitted the batch, every
+   * statement succeeded and the sink is not closing, else ROLLBACK. A connection lost around the COMMIT
+   * leaves the outcome unknown: the write fails, and the replay that follows is harmless.
+   *
+   * @return the tables the batch created, once committed
    */
-  private Future<Void> transaction(SinkBatch batch, List<Statement> statements) {
-    return pool.getConnection().compose(conn -> {
+  private Future<Map<Long, DownstreamTable>> transaction(SinkBatch batch, long through, Plan plan) {
+    if (gate.closing()) {
+      return Future.failedFuture(gate.closed());
+    }
+    return pool.withConnection(conn -> {
       List<Future<RowSet<Row>>> steps = new ArrayList<>();
       steps.add(conn.query("BEGIN").execute());
       Future<RowSet<Row>> changefeedEpoch = run(conn, FencingTables.changefeedFence(changefeed));
       Future<RowSet<Row>> claim = run(conn, FencingTables.claimSpan(changefeed, batch));
       steps.add(changefeedEpoch);
       steps.add(claim);
-      for (Statement s : statements) {
+      steps.add(run(conn, FencingTables.releaseOtherShapes(changefeed, batch, Math.max(through, batch.fromTs()))));
+      for (Statement s : plan.statements()) {
         steps.add(run(conn, s));
       }
       steps.add(run(conn, FencingTables.recordCheckpoint(changefeed, batch)));
       return Future.join(steps).transform(all -> {
         Refusal refusal = all.succeeded() ? refusal(batch, changefeedEpoch.result(), claim.result()) : null;
-        if (all.succeeded() && refusal == null) {
-          return conn.query("COMMIT").execute().<Void>mapEmpty();
+        // A close (the node's self-fence) stops a batch still in flight before its COMMIT.
+        if (all.succeeded() && refusal == null && !gate.closing()) {
+          return conn.query("COMMIT").execute().map(done -> plan.created());
         }
         Future<Void> rolledBack = conn.query("ROLLBACK").execute().<Void>mapEmpty().recover(ignored -> Future.succeededFuture());
-        if (refusal == null) {
-          return rolledBack.compose(v -> Future.failedFuture(firstFailure(steps)));
+        if (refusal != null) {
+          return rolledBack.compose(v -> fenced(conn, batch, refusal));
         }
-        return rolledBack.compose(v -> fenced(conn, batch, refusal));
-      }).eventually(conn::close);
+        Throwable cause = all.succeeded() ? gate.closed() : firstFailure(steps);
+        return rolledBack.compose(v -> Future.failedFuture(cause));
+      });
     });
   }
 
-  private static Future<RowSet<Row>> run(SqlConnection conn, Statement s) {
-    return conn.preparedQuery(s.sql()).execute(s.params());
+  private static Future<RowSet<Row>> run(SqlClient client, Statement s) {
+    return client.preparedQuery(s.sql()).execute(s.params());
   }
 
   /** Which token refused a batch: the changefeed's (at {@code epoch}) or the span's. */
@@ -342,16 +351,16 @@ public final class PostgresSink implements Sink {
   }
 
   /** The refusal as an exception naming the token that refused it (the span's owner is read for the message). */
-  private Future<Void> fenced(SqlConnection conn, SinkBatch batch, Refusal refusal) {
+  private <T> Future<T> fenced(SqlConnection conn, SinkBatch batch, Refusal refusal) {
     String span = Spans.format(batch.span());
     if (refusal.byChangefeed()) {
       return Future.failedFuture(FencedWriteException.byChangefeed(span, batch.epoch(), refusal.epoch()));
     }
-    return run(conn, FencingTables.spanRow(changefeed, batch)).transform(ar -> {
+    return run(conn, FencingTables.owner(changefeed, batch)).transform(ar -> {
       boolean known = ar.succeeded() && ar.result().size() > 0;
       Row owner = known ? ar.result().iterator().next() : null;
-      return Future.failedFuture(new FencedWriteException(span, batch.epoch(), known ? owner.getLong(1) : -1,
-          known ? owner.getString(2) : "unknown"));
+      return Future.failedFuture(new FencedWriteException(span, batch.epoch(), known ? owner.getLong(0) : -1,
+          known ? owner.getString(1) : "unknown"));
     });
   }
 

@@ -7,9 +7,7 @@ import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkProvider;
 import io.feedline.postgresql.connect.PostgresEndpoint;
 import io.vertx.core.Future;
-import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Map;
 
@@ -42,20 +40,11 @@ public final class PostgresSinkProvider implements SinkProvider {
     if (context.changefeed().isEmpty()) {
       throw new InvalidEndpointException("a postgresql sink writes for one changefeed: open it with the changefeed's id");
     }
-    Pool pool = pool(context, endpoint);
-    PostgresSink.fencedWrites(context.metrics(), context.changefeed());
+    Pool pool = endpoint.pool(context.vertx(), "feedline-sink-" + context.changefeed());
     return pool.withTransaction(conn -> createSchema(conn, endpoint))
         .<Sink>map(v -> new PostgresSink(pool, endpoint, context.changefeed(), context.schemas(), context.metrics()))
         .recover(err -> pool.close().transform(closed -> Future.failedFuture(
             new IllegalStateException("cannot open postgresql sink " + endpoint + ": " + err.getMessage(), err))));
-  }
-
-  static Pool pool(EndpointContext context, PostgresEndpoint endpoint) {
-    return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(endpoint.poolSize()).setName("feedline-sink-" + context.changefeed()))
-        .connectingTo(endpoint.connectOptions())
-        .using(context.vertx())
-        .build();
   }
 
   private static Future<Void> createSchema(SqlConnection conn, PostgresEndpoint endpoint) {

@@ -60,10 +60,14 @@ final class PostgresTypes {
     return base + args + m.group(3);
   }
 
-  /** The type without length or precision, to compare a mapped type with what a downstream table has. */
+  /**
+   * The type without its length or precision ({@code timestamp(3) without time zone} to {@code timestamp
+   * without time zone}): to compare a mapped type with a downstream column's, and to cast values with (an
+   * explicit cast to {@code character varying(24)} would cut a longer string silently; the column's own
+   * check on assignment refuses it).
+   */
   static String baseOf(String postgresType) {
-    int paren = postgresType.indexOf('(');
-    String arrays = postgresType.endsWith("[]") ? postgresType.substring(postgresType.indexOf("[]")) : "";
-    return (paren >= 0 ? postgresType.substring(0, paren) : postgresType.replace("[]", "")).trim() + arrays;
+    String base = postgresType.replaceAll("\\([^)]*\\)", "").replaceAll("\\s+", " ").replace(" [", "[").trim();
+    return base.startsWith("bpchar") ? "character" + base.substring("bpchar".length()) : base;
   }
 }

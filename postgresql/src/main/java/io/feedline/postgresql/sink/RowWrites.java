@@ -83,7 +83,7 @@ final class RowWrites {
     Tuple params = Tuple.tuple();
     for (int i = 0; i < columns.size(); i++) {
       String column = columns.get(i);
-      casts.add("u.c" + i + "::" + typeOf(table, column));
+      casts.add("u.c" + i + "::" + PostgresTypes.baseOf(typeOf(table, column)));
       arrays.add("$" + (i + 1) + "::text[]");
       String[] values = new String[rows.size()];
       for (int r = 0; r < rows.size(); r++) {
@@ -106,7 +106,7 @@ final class RowWrites {
     List<String> arrays = new ArrayList<>();
     Tuple params = Tuple.tuple();
     for (int i = 0; i < pk.size(); i++) {
-      match.add("t." + SqlText.ident(pk.get(i)) + " = u.c" + i + "::" + typeOf(table, pk.get(i)));
+      match.add("t." + SqlText.ident(pk.get(i)) + " = u.c" + i + "::" + PostgresTypes.baseOf(typeOf(table, pk.get(i))));
       arrays.add("$" + (i + 1) + "::text[]");
       String[] values = new String[keys.size()];
       for (int r = 0; r < keys.size(); r++) {

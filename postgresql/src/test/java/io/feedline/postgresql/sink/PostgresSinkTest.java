@@ -172,12 +172,55 @@ class PostgresSinkTest {
   }
 
   @Test
+  void aPartOfASplitStartingBelowItsParentsCheckpointSkipsWhatTheParentApplied() throws Exception {
+    Sink sink = open("cf-split-skip", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    RowChange inserted = insert(110, 1, 1);
+    RowChange older = update(125, 1, 1, 5);
+    await(sink.write(batch(writer(), T1, 10, 100, List.of(inserted, older, update(140, 1, 5, 2)), 150)));
+
+    // The part holding key 1 restarts from 100 (its parent's node died before the split was recorded higher).
+    await(sink.write(batch(writer(), T1_LOW, 10, 100, List.of(inserted, older), 130)));
+    assertThat(rows("t1")).as("the parent covered the part's keys through 150").containsExactly("1|2|s1");
+  }
+
+  @Test
+  void aMergeThatRewindsAPartLowersThatPartsCheckpointSoAReplayInItsShapeSkipsNothingRewound() throws Exception {
+    Sink sink = open("cf-merge", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    RowChange a = update(285, 1, 1, 7);
+    RowChange b = update(298, 1, 7, 8);
+    await(sink.write(batch(writer(), T1_LOW, 10, 100, List.of(insert(110, 1, 1), a, b), 300)));
+    await(sink.write(batch(writer(), T1_HIGH, 10, 100, List.of(), 280)));
+    assertThat(rows("t1")).containsExactly("1|8|s1");
+
+    // The merge restarts from the lowest of its parts' checkpoints (280) and re-applies key 1's older version...
+    await(sink.write(batch(writer(), T1, 10, 280, List.of(a), 290)));
+    assertThat(rows("t1")).containsExactly("1|7|s1");
+    assertThat(postgres.psql(database, "SELECT checkpoint_ts FROM feedline.spans WHERE table_id = 1 AND end_key = 'm'::bytea"))
+        .as("the rewound part no longer vouches for anything above 280").isEqualTo("280");
+    // ...and its owner dies. A replay in the part's shape (say, the range split again) re-applies from 280: nothing is lost.
+    await(sink.write(batch(writer(), T1_LOW, 11, 280, List.of(a, b), 300)));
+    assertThat(rows("t1")).containsExactly("1|8|s1");
+  }
+
+  @Test
+  void aValueTooLongForItsColumnFailsTheWriteInsteadOfBeingCut() throws Exception {
+    Sink sink = open("cf-long", DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Map<String, Object> row = image(1, 11);
+    row.put("v1", "x".repeat(30));
+    Throwable err = failure(sink.write(batch(writer(), T1, 10, 100, List.of(new RowChange(1, 110, RowChange.Op.INSERT, 1, Map.of(), row)), 120)));
+    assertThat(err).hasMessageContaining("too long");
+    assertThat(rows("t1")).isEmpty();
+  }
+
+  @Test
   void aZombieOfAnOlderEpochIsRefusedByTheDatabaseAndTheNewerRowsStay() throws Exception {
-    Sink zombieSink = open("cf-zombie", DATAGEN_LIKE);
-    Sink ownerSink = open("cf-zombie", DATAGEN_LIKE);
-    await(zombieSink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
-    DispatcherKey zombie = writer();
-    await(zombieSink.write(batch(zombie, T1, 10, 100, List.of(insert(110, 1, 11)), 115)));
+    Writers w = zombieAtEpoch10("cf-zombie");
+    Sink zombieSink = w.zombieSink();
+    Sink ownerSink = w.ownerSink();
+    DispatcherKey zombie = w.zombie();
 
     DispatcherKey owner = writer();
     await(ownerSink.write(batch(owner, T1, 20, 100, List.of(insert(110, 1, 11), update(120, 1, 11, 12)), 125)));
@@ -197,11 +240,10 @@ class PostgresSinkTest {
 
   @Test
   void aZombieHoldingTheShapeBeforeASplitIsRefusedToo() throws Exception {
-    Sink zombieSink = open("cf-split", DATAGEN_LIKE);
-    Sink ownerSink = open("cf-split", DATAGEN_LIKE);
-    await(zombieSink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
-    DispatcherKey zombie = writer();
-    await(zombieSink.write(batch(zombie, T1, 10, 100, List.of(insert(110, 1, 11)), 115)));
+    Writers w = zombieAtEpoch10("cf-split");
+    Sink zombieSink = w.zombieSink();
+    Sink ownerSink = w.ownerSink();
+    DispatcherKey zombie = w.zombie();
 
     // Epoch 20 owns T1 split in two; the whole-table span's own row still says epoch 10.
     await(ownerSink.write(batch(writer(), T1_LOW, 20, 115, List.of(update(120, 1, 11, 12)), 125)));
@@ -341,6 +383,17 @@ class PostgresSinkTest {
   }
 
   // ---- helpers ----
+
+  /** Two sinks of one changefeed (two nodes) and the dispatcher of epoch 10 that will turn zombie. */
+  private record Writers(Sink zombieSink, Sink ownerSink, DispatcherKey zombie) {}
+
+  /** Table t1 created, and row 1 written by a dispatcher of epoch 10 through the first sink. */
+  private Writers zombieAtEpoch10(String changefeed) throws Exception {
+    Writers w = new Writers(open(changefeed, DATAGEN_LIKE), open(changefeed, DATAGEN_LIKE), writer());
+    await(w.zombieSink().write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    await(w.zombieSink().write(batch(w.zombie(), T1, 10, 100, List.of(insert(110, 1, 11)), 115)));
+    return w;
+  }
 
   /** datagen's tables: id, v0, v1, and from {@link #ADD_COLUMN_TS} on extra. */
   private static final TableSchemas DATAGEN_LIKE = (id, ts) -> {

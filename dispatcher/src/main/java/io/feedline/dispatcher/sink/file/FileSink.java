@@ -8,10 +8,9 @@ import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
-import io.feedline.dispatcher.sink.WritePathClosedException;
+import io.feedline.dispatcher.sink.WriteGate;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
@@ -63,13 +62,12 @@ public final class FileSink implements Sink {
   /** Spans of one table share its file: appends to it are serialized on the file. */
   private final Map<Path, FileChannel> files = new ConcurrentHashMap<>();
   private final Map<Path, Object> spanLocks = new ConcurrentHashMap<>();
-  private final Object lock = new Object();
-  private int inFlight;
-  private Promise<Void> closing;
+  private final WriteGate gate;
 
   private FileSink(WorkerExecutor io, Path dir) {
     this.io = io;
     this.dir = dir;
+    this.gate = new WriteGate("file sink " + dir, this::releaseFiles);
   }
 
   /** Creates the directories (on an I/O thread) and opens the sink. */
@@ -97,47 +95,25 @@ public final class FileSink implements Sink {
 
   @Override
   public Future<Void> write(SinkBatch batch) {
-    synchronized (lock) {
-      if (closing != null) {
-        return Future.failedFuture(new WritePathClosedException("file sink " + dir));
-      }
-      inFlight++;
-    }
-    return io.<Void>executeBlocking(() -> {
+    return gate.write(() -> io.<Void>executeBlocking(() -> {
       writeBlocking(batch);
       return null;
-    }, false).andThen(done -> {
-      synchronized (lock) {
-        inFlight--;
-        if (closing != null && inFlight == 0) {
-          releaseFiles();
-        }
-      }
-    });
+    }, false));
   }
 
   @Override
   public Future<Void> close() {
-    synchronized (lock) {
-      if (closing == null) {
-        closing = Promise.promise();
-        if (inFlight == 0) {
-          releaseFiles();
-        }
-      }
-      return closing.future();
-    }
+    return gate.close();
   }
 
-  private void releaseFiles() {
-    Promise<Void> done = closing;
-    io.<Void>executeBlocking(() -> {
+  private Future<Void> releaseFiles() {
+    return io.<Void>executeBlocking(() -> {
       for (FileChannel channel : files.values()) {
         channel.close();
       }
       files.clear();
       return null;
-    }, false).onComplete(ar -> io.close().onComplete(closed -> done.handle(ar)));
+    }, false).eventually(io::close);
   }
 
   private void writeBlocking(SinkBatch batch) throws IOException {
