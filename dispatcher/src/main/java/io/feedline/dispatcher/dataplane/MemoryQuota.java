@@ -10,8 +10,11 @@ import java.util.Set;
  * {@code dataplane.memory-quota} setting). Every changefeed on the node reads through an {@link Account}.
  * An account may hold at most an equal share of the quota (the quota divided by the open accounts), and
  * the node as a whole at most the quota, so one firehose cannot take the memory a quieter changefeed
- * needs. A reservation that does not fit is refused, and the reader waits for {@link Account#whenRoom}
- * instead of buffering: that is the back-pressure on sources.
+ * needs. One exception keeps every changefeed moving: an account that holds nothing may reserve within its
+ * share even when the node is at the quota (a firehose whose spans are blocked at DDLs can hold the node
+ * there for minutes, and a changefeed created meanwhile could otherwise never read at all); so the quota is
+ * passed by at most one read per such account. A reservation that does not fit is refused, and the reader
+ * waits for {@link Account#whenRoom} instead of buffering: that is the back-pressure on sources.
  *
  * <p>Reservations are made before reading, sized to what may be read, and settled to the bytes actually
  * read; a settlement may exceed the reservation (an estimate was low), so the quota can be passed by at most
@@ -105,7 +108,7 @@ public final class MemoryQuota {
 
     /**
      * Reserves {@code bytes} (at most the account's share, so a large estimate never waits forever), or
-     * returns null when neither the node nor the account's share has room for it now.
+     * returns null when the account's share, or the node (unless the account holds nothing), has no room now.
      */
     public Reservation tryReserve(long bytes) {
       synchronized (MemoryQuota.this) {
@@ -124,7 +127,7 @@ public final class MemoryQuota {
     }
 
     private boolean fits(long want) {
-      return !closed && used + want <= limit && held + want <= shareOfOne();
+      return !closed && held + want <= shareOfOne() && (used + want <= limit || held == 0);
     }
 
     /** Holds something, all of it blocked at a barrier: no release can come before another read. */

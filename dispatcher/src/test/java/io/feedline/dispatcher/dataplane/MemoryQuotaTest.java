@@ -38,6 +38,19 @@ class MemoryQuotaTest {
   }
 
   @Test
+  void aChangefeedHoldingNothingMayReadOnceEvenWhenTheNodeIsAtTheQuota() {
+    MemoryQuota.Account firehose = quota.open("firehose");
+    MemoryQuota.Reservation early = firehose.tryReserve(900);
+    early.block(); // its span waits at a DDL: nothing of it comes back soon
+    assertThat(firehose.forceReserve(300)).as("all it holds is blocked: one more read").isNotNull();
+    MemoryQuota.Account newcomer = quota.open("newcomer");
+    assertThat(quota.used()).isEqualTo(1_200);
+    assertThat(newcomer.tryReserve(256)).as("the node is past the quota, but the newcomer holds nothing").isNotNull();
+    assertThat(newcomer.tryReserve(100)).as("one read at a time while the node is past the quota").isNull();
+    assertThat(firehose.tryReserve(1)).as("the older one, past its share of two, reserves nothing until it gave back").isNull();
+  }
+
+  @Test
   void aReservationLargerThanTheShareIsClampedSoItNeverWaitsForever() {
     MemoryQuota.Account a = quota.open("a");
     quota.open("b");

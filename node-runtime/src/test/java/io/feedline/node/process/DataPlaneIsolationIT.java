@@ -224,7 +224,20 @@ class DataPlaneIsolationIT {
   }
 
   private static void awaitCheckpointPast(List<ServerProcess.Started> nodes, String id, long tso) throws Exception {
-    awaitQuery(nodes, id, q -> checkpoint(q) > tso, "checkpoint past " + tso);
+    try {
+      awaitQuery(nodes, id, q -> checkpoint(q) > tso, "checkpoint past " + tso);
+    } catch (AssertionError e) {
+      // What a stuck checkpoint needs to be explained: the changefeed, and each node's data plane.
+      StringBuilder state = new StringBuilder(e.getMessage()).append("; changefeed: ")
+          .append(nodes.get(0).http("GET", "/api/v1/changefeeds/" + id, null, null).body());
+      for (ServerProcess.Started node : nodes) {
+        String metrics = node.get("/metrics");
+        state.append("; node ").append(node.nodeId()).append(": memory used ").append(metric(metrics, "feedline_dataplane_memory_used_bytes"))
+            .append(", waits ").append(metric(metrics, "feedline_dataplane_memory_waits_total")).append(", ")
+            .append(metrics.lines().filter(l -> l.startsWith("feedline_sink_events_total")).toList());
+      }
+      throw new AssertionError(state.toString(), e);
+    }
   }
 
   /** The lag of the changefeed's checkpoint behind the wall clock, sampled every 100 ms over {@code window}; sorted. */

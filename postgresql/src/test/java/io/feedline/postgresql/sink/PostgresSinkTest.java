@@ -111,8 +111,7 @@ class PostgresSinkTest {
 
   @Test
   void aReplayFromAnOlderCheckpointLeavesTheTableAsItWas() throws Exception {
-    Sink sink = open("cf-replay", DATAGEN_LIKE);
-    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Sink sink = openWithT1("cf-replay");
     List<ChangeEvent> first = List.of(insert(110, 1, 11), insert(110, 2, 21), update(120, 1, 11, 12));
     List<ChangeEvent> second = List.of(update(130, 1, 12, 13), delete(140, 2, 21), insert(150, 5, 51));
     DispatcherKey original = writer();
@@ -132,8 +131,7 @@ class PostgresSinkTest {
 
   @Test
   void aSuccessorWhoseFirstBatchLiesBelowTheRecordedCheckpointSkipsUpToItInItsNextBatchesToo() throws Exception {
-    Sink sink = open("cf-skip", DATAGEN_LIKE);
-    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Sink sink = openWithT1("cf-skip");
     RowChange inserted = insert(110, 1, 1);
     RowChange older = update(125, 1, 1, 5);
     RowChange newest = update(140, 1, 5, 2);
@@ -173,8 +171,7 @@ class PostgresSinkTest {
 
   @Test
   void aPartOfASplitStartingBelowItsParentsCheckpointSkipsWhatTheParentApplied() throws Exception {
-    Sink sink = open("cf-split-skip", DATAGEN_LIKE);
-    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Sink sink = openWithT1("cf-split-skip");
     RowChange inserted = insert(110, 1, 1);
     RowChange older = update(125, 1, 1, 5);
     await(sink.write(batch(writer(), T1, 10, 100, List.of(inserted, older, update(140, 1, 5, 2)), 150)));
@@ -186,8 +183,7 @@ class PostgresSinkTest {
 
   @Test
   void aMergeThatRewindsAPartLowersThatPartsCheckpointSoAReplayInItsShapeSkipsNothingRewound() throws Exception {
-    Sink sink = open("cf-merge", DATAGEN_LIKE);
-    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Sink sink = openWithT1("cf-merge");
     RowChange a = update(285, 1, 1, 7);
     RowChange b = update(298, 1, 7, 8);
     await(sink.write(batch(writer(), T1_LOW, 10, 100, List.of(insert(110, 1, 1), a, b), 300)));
@@ -206,8 +202,7 @@ class PostgresSinkTest {
 
   @Test
   void aValueTooLongForItsColumnFailsTheWriteInsteadOfBeingCut() throws Exception {
-    Sink sink = open("cf-long", DATAGEN_LIKE);
-    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    Sink sink = openWithT1("cf-long");
     Map<String, Object> row = image(1, 11);
     row.put("v1", "x".repeat(30));
     Throwable err = failure(sink.write(batch(writer(), T1, 10, 100, List.of(new RowChange(1, 110, RowChange.Op.INSERT, 1, Map.of(), row)), 120)));
@@ -404,6 +399,13 @@ class PostgresSinkTest {
     }
     return Future.succeededFuture(new TableSchema(id, "t" + id, columns, List.of("id")));
   };
+
+  /** A sink of {@code changefeed} whose trigger has created t1 at ts 100. */
+  private Sink openWithT1(String changefeed) throws Exception {
+    Sink sink = open(changefeed, DATAGEN_LIKE);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    return sink;
+  }
 
   private Sink open(String changefeed, TableSchemas schemas) throws Exception {
     EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed(changefeed).withSchemas(schemas);
