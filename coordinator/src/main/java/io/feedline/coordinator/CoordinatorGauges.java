@@ -5,6 +5,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedState;
+import io.feedline.proto.PositionKind;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -63,10 +64,13 @@ final class CoordinatorGauges {
     List<MultiGauge.Row<?>> stateRows = new ArrayList<>();
     for (ChangefeedRecord r : coordinator.list()) {
       String id = r.info().getId();
+      stateRows.add(MultiGauge.Row.of(Tags.of("changefeed", id, "state", stateName(r.info().getState())), 1));
+      if (r.info().getPositionKind() != PositionKind.POSITION_KIND_TSO) {
+        continue; // a log position carries no time: the source's own lag gauge (feedline_source_lag_seconds) tells
+      }
       long physical = TimestampOracle.physicalMillis(r.status().getCheckpointTs());
       checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), physical));
       lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), (nowMillis - physical) / 1000.0));
-      stateRows.add(MultiGauge.Row.of(Tags.of("changefeed", id, "state", stateName(r.info().getState())), 1));
     }
     Map<NodeId, Integer> perNode = new HashMap<>();
     for (Map.Entry<ChangefeedId, NodeId> e : coordinator.maintainers().entrySet()) {

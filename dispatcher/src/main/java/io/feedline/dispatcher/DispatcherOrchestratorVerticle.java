@@ -1,6 +1,8 @@
 package io.feedline.dispatcher;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.feedline.common.config.DataPlaneSettings;
+import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
@@ -11,9 +13,11 @@ import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
+import io.feedline.proto.ChangefeedStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -65,7 +69,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     Context context = vertx.getOrCreateContext();
     Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
     orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints, dataPlane, scheduler, node.bus()::send, node.metrics(),
-        node.config().timings().dispatcherHeartbeat());
+        node.config().timings().dispatcherHeartbeat(), this::persistedCheckpoint);
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
     // The scrape runs on another thread and must not read the orchestrator: counts are copied here.
@@ -74,6 +78,20 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     gaugeRefresh = scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> {
       dispatcherGauge.set(orchestrator.dispatcherCount());
       managerGauge.set(orchestrator.managerCount());
+    });
+  }
+
+  /** The changefeed's checkpoint as the coordinator last persisted it in the metastore. */
+  private Future<OptionalLong> persistedCheckpoint(String changefeed) {
+    return node.store().get(node.keys().changefeedStatus(ChangefeedId.of(changefeed))).map(kv -> {
+      if (kv.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      try {
+        return OptionalLong.of(ChangefeedStatus.parseFrom(kv.get().value()).getCheckpointTs());
+      } catch (InvalidProtocolBufferException e) {
+        return OptionalLong.empty(); // the coordinator reports a corrupt record; nothing to follow meanwhile
+      }
     });
   }
 

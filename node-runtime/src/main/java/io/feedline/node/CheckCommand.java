@@ -8,6 +8,7 @@ import io.feedline.dispatcher.check.FileSinkCheck;
 import io.feedline.dispatcher.check.TableStateCheck;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.postgresql.check.PostgresSinkCheck;
+import io.feedline.postgresql.check.PostgresTablesCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Optional;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Option;
  * A file sink's events are compared with the replay's ({@link ConsistencyCheck}: what is compared and how
  * replays are de-duplicated); a PostgreSQL sink's tables with the replay's final state at the checkpoints
  * recorded with them ({@link TableStateCheck}). Offline: it reads the sink and replays the source itself,
- * no server needed.
+ * no server needed. A PostgreSQL source is not replayed: its captured tables are compared with the PostgreSQL
+ * sink's as both databases hold them now ({@link PostgresTablesCheck}), once the changefeed has caught up.
  */
 @Command(name = "check", mixinStandardHelpOptions = true,
     description = "Compare a sink's content with the source replayed to a timestamp; print the differences.",
@@ -62,9 +64,17 @@ public final class CheckCommand implements Callable<Integer> {
     try {
       OptionalLong after = from == null ? OptionalLong.empty() : OptionalLong.of(from);
       OptionalLong upTo = until == null ? OptionalLong.empty() : OptionalLong.of(until);
-      CheckReport report = EndpointUri.parse("sink", sink).scheme().equals("postgresql")
-          ? PostgresSinkCheck.check(source, sink, Optional.ofNullable(changefeed), after, upTo, System.getenv())
-          : FileSinkCheck.check(source, sink, after, upTo);
+      boolean postgresSink = EndpointUri.parse("sink", sink).scheme().equals("postgresql");
+      CheckReport report;
+      if (EndpointUri.parse("source", source).scheme().equals("postgresql")) {
+        if (!postgresSink) {
+          return bad(err, "a postgresql source is checked against a postgresql sink only (the tables of both are compared)");
+        }
+        report = PostgresTablesCheck.check(source, sink, System.getenv());
+      } else {
+        report = postgresSink ? PostgresSinkCheck.check(source, sink, Optional.ofNullable(changefeed), after, upTo, System.getenv())
+            : FileSinkCheck.check(source, sink, after, upTo);
+      }
       out.print(report.render());
       out.flush();
       return report.equal() ? EQUAL : DIFFERENT;

@@ -3,6 +3,7 @@ package io.feedline.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.dispatcher.sink.file.FileSink;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +59,11 @@ class CheckCommandTest {
     return "file://" + dir.toAbsolutePath();
   }
 
+  /** A row key as the file sink writes it: the source's key bytes in hex. */
+  private static String hexKey(long id) {
+    return HexFormat.of().formatHex(DatagenModel.keyBytes(id).toByteArray());
+  }
+
   private Path tableFile(long table) {
     return FileSink.tableFile(dir, table, false);
   }
@@ -79,10 +86,11 @@ class CheckCommandTest {
 
   @Test
   void anExtraLineIsReportedAndExitsOne() throws IOException {
-    String extra = "{\"commitTs\":" + (CHECKPOINT - 3) + ",\"table\":1,\"op\":\"INSERT\",\"key\":777777,\"after\":{\"id\":777777}}";
+    String extra = "{\"commitTs\":" + (CHECKPOINT - 3) + ",\"table\":1,\"op\":\"INSERT\",\"key\":\"" + hexKey(777777)
+        + "\",\"after\":{\"id\":777777}}";
     Files.writeString(tableFile(1), extra + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     assertThat(check("--source", SOURCE, "--sink", sinkUri())).isEqualTo(1);
-    assertThat(out).contains("table 1: 0 missing, 1 extra, 0 wrong rows").contains("extra row key=777777");
+    assertThat(out).contains("table 1: 0 missing, 1 extra, 0 wrong rows").contains("extra row key=" + hexKey(777777));
   }
 
   @Test
@@ -102,7 +110,8 @@ class CheckCommandTest {
   void duplicatedReplaysAndLinesAboveTheCheckpointAreNotDifferences() throws IOException {
     List<String> lines = Files.readAllLines(tableFile(1));
     Files.write(tableFile(1), lines.subList(lines.size() / 2, lines.size()), StandardOpenOption.APPEND);
-    String above = "{\"commitTs\":" + (CHECKPOINT + 1) + ",\"table\":1,\"op\":\"INSERT\",\"key\":5,\"after\":{\"id\":5}}";
+    String above = "{\"commitTs\":" + (CHECKPOINT + 1) + ",\"table\":1,\"op\":\"INSERT\",\"key\":\"" + hexKey(5)
+        + "\",\"after\":{\"id\":5}}";
     Files.writeString(tableFile(1), above + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     assertThat(check("--source", SOURCE, "--sink", sinkUri())).as(out).isZero();
     assertThat(check("--source", SOURCE, "--sink", sinkUri(), "--until", String.valueOf(CHECKPOINT + 1))).as("the line counts once the window covers it").isEqualTo(1);

@@ -41,21 +41,28 @@ public final class PostgresServer implements AutoCloseable {
 
   private final Path baseDir;
   private final Path dataDir;
+  private final List<String> settings;
   private Process process;
   private Thread shutdownHook;
   private int port;
 
-  private PostgresServer(Path baseDir) {
+  private PostgresServer(Path baseDir, List<String> settings) {
     this.baseDir = baseDir;
+    this.settings = settings;
     this.dataDir = baseDir.resolve("data");
   }
 
-  /** Creates a cluster and starts it; returns once it accepts connections. */
-  public static PostgresServer start() {
+  /**
+   * Creates a cluster and starts it; returns once it accepts connections.
+   *
+   * @param settings server settings ({@code name=value}) over the defaults, e.g. {@code wal_level=replica} for a
+   *     server that cannot serve logical replication
+   */
+  public static PostgresServer start(String... settings) {
     if (!Files.isExecutable(BIN.resolve("initdb"))) {
       throw new IllegalStateException(BIN.resolve("initdb") + " is missing: install the Debian package postgresql-15 (scripts/test.sh does)");
     }
-    PostgresServer server = new PostgresServer(Path.of("target", "postgres", "pg-" + UUID.randomUUID()).toAbsolutePath());
+    PostgresServer server = new PostgresServer(Path.of("target", "postgres", "pg-" + UUID.randomUUID()).toAbsolutePath(), List.of(settings));
     server.init();
     server.startWithRetries();
     return server;
@@ -172,6 +179,7 @@ public final class PostgresServer implements AutoCloseable {
         "-p", Integer.toString(onPort), "-k", baseDir.toString(), "-c", "listen_addresses=127.0.0.1",
         "-c", "wal_level=logical", "-c", "max_replication_slots=20", "-c", "max_wal_senders=20", "-c", "fsync=off",
         "-c", "full_page_writes=off", "-c", "synchronous_commit=off", "-c", "max_connections=200"));
+    settings.forEach(setting -> command.addAll(List.of("-c", setting))); // later -c options win
     try {
       return new ProcessBuilder(asServerUser(command)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     } catch (IOException e) {

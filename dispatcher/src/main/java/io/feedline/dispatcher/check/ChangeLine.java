@@ -6,6 +6,7 @@ import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.sink.file.FileSink;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import java.util.HexFormat;
 
 /**
  * One change event as the file sink writes it ({@link FileSink#encode}): its JSON line, which identifies
@@ -14,16 +15,17 @@ import io.vertx.core.json.JsonObject;
  *
  * @param ddl the DDL type for a DDL event, else null
  * @param op the row operation for a row change, else null
+ * @param key the row's key bytes in hex (which sorts as the bytes do) for a row change, else null
  */
-public record ChangeLine(String line, long commitTs, long table, String ddl, String op, long key) {
+public record ChangeLine(String line, long commitTs, long table, String ddl, String op, String key) {
 
   public static ChangeLine of(ChangeEvent event) {
     String line = FileSink.encode(event);
     if (event instanceof DdlEvent d) {
-      return new ChangeLine(line, d.commitTs(), d.tableId(), d.type().name(), null, 0);
+      return new ChangeLine(line, d.commitTs(), d.tableId(), d.type().name(), null, null);
     }
     RowChange r = (RowChange) event;
-    return new ChangeLine(line, r.commitTs(), r.tableId(), null, r.op().name(), r.key());
+    return new ChangeLine(line, r.commitTs(), r.tableId(), null, r.op().name(), HexFormat.of().formatHex(r.key().toByteArray()));
   }
 
   /** Reads a line of a file sink; throws {@link IllegalArgumentException} with the reason when it is not an event. */
@@ -38,12 +40,12 @@ public record ChangeLine(String line, long commitTs, long table, String ddl, Str
       throw new IllegalArgumentException("no commitTs or table");
     }
     if (json.getValue("ddl") instanceof String ddl) {
-      return new ChangeLine(line, ts.longValue(), table.longValue(), ddl, null, 0);
+      return new ChangeLine(line, ts.longValue(), table.longValue(), ddl, null, null);
     }
-    if (!(json.getValue("op") instanceof String op) || !(json.getValue("key") instanceof Number key)) {
+    if (!(json.getValue("op") instanceof String op) || !(json.getValue("key") instanceof String key)) {
       throw new IllegalArgumentException("neither a DDL nor a row change (op, key)");
     }
-    return new ChangeLine(line, ts.longValue(), table.longValue(), null, op, key.longValue());
+    return new ChangeLine(line, ts.longValue(), table.longValue(), null, op, key);
   }
 
   public boolean isDdl() {

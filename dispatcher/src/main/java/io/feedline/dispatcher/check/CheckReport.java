@@ -65,11 +65,12 @@ public record CheckReport(long from, long until, long events, long rows, long dd
   public record TableDiff(long table, List<String> missingRows, List<String> extraRows, List<String> wrongRows,
       List<String> missingChanges, List<String> extraChanges) {
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
       return missingRows.isEmpty() && extraRows.isEmpty() && wrongRows.isEmpty() && missingChanges.isEmpty() && extraChanges.isEmpty();
     }
 
-    static final class Builder {
+    /** Collects one table's differences, for checks outside this package (a database against a database). */
+    public static final class Builder {
       private final long table;
       private final List<String> missingRows = new ArrayList<>();
       private final List<String> extraRows = new ArrayList<>();
@@ -77,19 +78,19 @@ public record CheckReport(long from, long until, long events, long rows, long dd
       private final List<String> missingChanges = new ArrayList<>();
       private final List<String> extraChanges = new ArrayList<>();
 
-      Builder(long table) {
+      public Builder(long table) {
         this.table = table;
       }
 
-      void missingRow(long key, JsonObject expected) {
+      public void missingRow(String key, JsonObject expected) {
         missingRows.add("key=" + key + " " + expected.encode());
       }
 
-      void extraRow(long key, JsonObject actual) {
+      public void extraRow(String key, JsonObject actual) {
         extraRows.add("key=" + key + " " + actual.encode());
       }
 
-      void wrongRow(long key, JsonObject expected, JsonObject actual) {
+      public void wrongRow(String key, JsonObject expected, JsonObject actual) {
         wrongRows.add("key=" + key + " expected " + expected.encode() + " but sink has " + actual.encode());
       }
 
@@ -101,7 +102,7 @@ public record CheckReport(long from, long until, long events, long rows, long dd
         extraChanges.add(e);
       }
 
-      TableDiff build() {
+      public TableDiff build() {
         return new TableDiff(table, List.copyOf(missingRows), List.copyOf(extraRows), List.copyOf(wrongRows), List.copyOf(missingChanges),
             List.copyOf(extraChanges));
       }

@@ -36,7 +36,7 @@ public final class ConsistencyCheck {
 
   private static final Comparator<ChangeLine> ORDER = Comparator.comparingLong(ChangeLine::commitTs)
       // Within one ts a DDL sorts first (it never shares a ts with rows of its table), then rows by table and key.
-      .thenComparing(e -> e.isDdl() ? 0 : 1).thenComparingLong(ChangeLine::table).thenComparingLong(ChangeLine::key);
+      .thenComparing(e -> e.isDdl() ? 0 : 1).thenComparingLong(ChangeLine::table).thenComparing(e -> e.isDdl() ? "" : e.key());
 
   private ConsistencyCheck() {}
 
@@ -49,15 +49,15 @@ public final class ConsistencyCheck {
     Set<ChangeLine> have = window(actual, from, until);
 
     Map<Long, CheckReport.TableDiff.Builder> tables = new TreeMap<>();
-    Map<Long, Map<Long, ChangeLine>> wantState = finalState(want);
-    Map<Long, Map<Long, ChangeLine>> haveState = finalState(have);
+    Map<Long, Map<String, ChangeLine>> wantState = finalState(want);
+    Map<Long, Map<String, ChangeLine>> haveState = finalState(have);
     Set<Long> tableIds = new TreeSet<>(wantState.keySet());
     tableIds.addAll(haveState.keySet());
     for (long table : tableIds) {
-      Map<Long, ChangeLine> w = wantState.getOrDefault(table, Map.of());
-      Map<Long, ChangeLine> h = haveState.getOrDefault(table, Map.of());
+      Map<String, ChangeLine> w = wantState.getOrDefault(table, Map.of());
+      Map<String, ChangeLine> h = haveState.getOrDefault(table, Map.of());
       CheckReport.TableDiff.Builder diff = tables.computeIfAbsent(table, CheckReport.TableDiff.Builder::new);
-      for (Map.Entry<Long, ChangeLine> row : w.entrySet()) {
+      for (Map.Entry<String, ChangeLine> row : w.entrySet()) {
         ChangeLine got = h.get(row.getKey());
         if (got == null) {
           diff.missingRow(row.getKey(), row.getValue().after());
@@ -65,7 +65,7 @@ public final class ConsistencyCheck {
           diff.wrongRow(row.getKey(), row.getValue().after(), got.after());
         }
       }
-      for (Map.Entry<Long, ChangeLine> row : h.entrySet()) {
+      for (Map.Entry<String, ChangeLine> row : h.entrySet()) {
         if (!w.containsKey(row.getKey())) {
           diff.extraRow(row.getKey(), row.getValue().after());
         }
@@ -117,10 +117,10 @@ public final class ConsistencyCheck {
   }
 
   /** Per table, the last change of every row still present at the end. */
-  private static Map<Long, Map<Long, ChangeLine>> finalState(Set<ChangeLine> events) {
-    Map<Long, Map<Long, ChangeLine>> tables = new HashMap<>();
+  private static Map<Long, Map<String, ChangeLine>> finalState(Set<ChangeLine> events) {
+    Map<Long, Map<String, ChangeLine>> tables = new HashMap<>();
     for (ChangeLine e : sorted(events)) {
-      Map<Long, ChangeLine> rows = tables.computeIfAbsent(e.table(), t -> new TreeMap<>());
+      Map<String, ChangeLine> rows = tables.computeIfAbsent(e.table(), t -> new TreeMap<>());
       if (e.isDdl()) {
         if (EMPTIES_TABLE.contains(e.ddl())) {
           rows.clear();

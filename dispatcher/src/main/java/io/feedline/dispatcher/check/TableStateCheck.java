@@ -88,9 +88,9 @@ public final class TableStateCheck {
           events++;
           Map<Long, Map<String, Object>> rows = want.computeIfAbsent(table, t -> new TreeMap<>());
           if (row.op() == RowChange.Op.DELETE) {
-            rows.remove(row.key());
+            rows.remove(DatagenModel.id(row.key()));
           } else {
-            rows.put(row.key(), row.after());
+            rows.put(DatagenModel.id(row.key()), row.after());
           }
         }
       }
@@ -119,14 +119,14 @@ public final class TableStateCheck {
       for (Map.Entry<Long, Map<String, Object>> row : w.entrySet()) {
         Map<String, String> got = h.get(row.getKey());
         if (got == null) {
-          diff.missingRow(row.getKey(), json(row.getValue()));
+          diff.missingRow(String.valueOf(row.getKey()), json(row.getValue()));
         } else if (!got.equals(asText(row.getValue(), got))) {
-          diff.wrongRow(row.getKey(), json(row.getValue()), json(got));
+          diff.wrongRow(String.valueOf(row.getKey()), json(row.getValue()), json(got));
         }
       }
       for (Map.Entry<Long, Map<String, String>> row : h.entrySet()) {
         if (!w.containsKey(row.getKey())) {
-          diff.extraRow(row.getKey(), json(row.getValue()));
+          diff.extraRow(String.valueOf(row.getKey()), json(row.getValue()));
         }
       }
     }
@@ -135,11 +135,10 @@ public final class TableStateCheck {
   }
 
   /** The checkpoint of the span holding {@code key}: the highest of the shapes recorded for it, else {@code from}. */
-  private static long checkpointOf(List<SpanCheckpoint> spans, long key, long from) {
+  private static long checkpointOf(List<SpanCheckpoint> spans, ByteString bytes, long from) {
     if (spans == null) {
       return from;
     }
-    ByteString bytes = DatagenModel.keyBytes(key);
     long best = from;
     for (SpanCheckpoint s : spans) {
       if (s.checkpointTs() > best && s.covers(bytes)) {

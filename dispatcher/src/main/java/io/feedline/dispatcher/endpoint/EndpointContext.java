@@ -15,26 +15,33 @@ import java.util.Objects;
  * @param changefeed the changefeed the endpoint serves (an endpoint that keeps state downstream or upstream
  *     keys it by this id); empty outside a changefeed (benchmarks, checks)
  * @param schemas the upstream's table definitions: a sink is opened with its changefeed's source here
+ * @param checkpoints the cluster's persisted changefeed checkpoints
  */
-public record EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry metrics, String changefeed, TableSchemas schemas) {
+public record EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry metrics, String changefeed, TableSchemas schemas,
+    PersistedCheckpoints checkpoints) {
 
   public EndpointContext {
     Objects.requireNonNull(scheduler, "scheduler");
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(changefeed, "changefeed");
     Objects.requireNonNull(schemas, "schemas");
+    Objects.requireNonNull(checkpoints, "checkpoints");
   }
 
   /** A context outside any changefeed, with no schemas. */
   public EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry metrics) {
-    this(vertx, scheduler, metrics, "", TableSchemas.NONE);
+    this(vertx, scheduler, metrics, "", TableSchemas.NONE, PersistedCheckpoints.NONE);
   }
 
   public EndpointContext forChangefeed(String id) {
-    return new EndpointContext(vertx, scheduler, metrics, id, schemas);
+    return new EndpointContext(vertx, scheduler, metrics, id, schemas, checkpoints);
   }
 
   public EndpointContext withSchemas(TableSchemas upstream) {
-    return new EndpointContext(vertx, scheduler, metrics, changefeed, upstream);
+    return new EndpointContext(vertx, scheduler, metrics, changefeed, upstream, checkpoints);
+  }
+
+  public EndpointContext withCheckpoints(PersistedCheckpoints persisted) {
+    return new EndpointContext(vertx, scheduler, metrics, changefeed, schemas, persisted);
   }
 }

@@ -4,7 +4,9 @@ import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkProvider;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceProvider;
+import io.feedline.proto.ChangefeedInfo;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
@@ -32,6 +34,35 @@ public final class ProviderEndpoints implements Endpoints {
   /** Like {@link #checkSource} for a sink URI. */
   public void checkSink(String uri) {
     check("sink", uri, sinks);
+  }
+
+  /**
+   * Readies the upstream of a changefeed about to be created ({@link SourceProvider#prepare}): the info
+   * comes back with the start position the source chose and the kind of its positions.
+   */
+  public Future<ChangefeedInfo> prepareSource(ChangefeedInfo info, Vertx vertx) {
+    try {
+      EndpointUri uri = EndpointUri.parse("source", info.getSourceUri());
+      SourceProvider provider = sources.get(uri.scheme());
+      if (provider == null) {
+        return Future.failedFuture(unknownScheme("source", uri, sources));
+      }
+      return provider.prepare(uri, info.getId(), info.getStartTs(), vertx)
+          .map(start -> info.toBuilder().setStartTs(start).setPositionKind(provider.positions()).build());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Drops what {@link #prepareSource} kept upstream for a removed changefeed ({@link SourceProvider#release}). */
+  public Future<Void> releaseSource(ChangefeedInfo info, Vertx vertx) {
+    try {
+      EndpointUri uri = EndpointUri.parse("source", info.getSourceUri());
+      SourceProvider provider = sources.get(uri.scheme());
+      return provider == null ? Future.succeededFuture() : provider.release(uri, info.getId(), vertx);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private static void check(String kind, String raw, Map<String, ?> providers) {

@@ -16,6 +16,7 @@ import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.dataplane.DataLane;
 import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.endpoint.Endpoints;
+import io.feedline.dispatcher.endpoint.PersistedCheckpoints;
 import io.feedline.dispatcher.manager.DispatcherLifecycle;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.dispatcher.manager.ManagerRuntime;
@@ -76,19 +77,28 @@ public final class DispatcherOrchestrator {
   private final NoticeLog notices;
   private final Duration heartbeatInterval;
   private final ChangefeedFences fences;
+  private final PersistedCheckpoints checkpoints;
   private final KeyedSerialExecutor<ChangefeedId> lanes = new KeyedSerialExecutor<>(MAX_WAITING_PER_CHANGEFEED);
   private final Map<ChangefeedId, ManagerRuntime> managers = new HashMap<>();
   private final Map<Class<? extends Message>, BiFunction<NodeId, Message, Future<Void>>> routes = new HashMap<>();
   private boolean selfFenced;
   private DispatcherLifecycle lifecycle = DispatcherLifecycle.NONE;
 
+  /** An orchestrator whose endpoints see no persisted checkpoints (tests, simulations). */
+  public DispatcherOrchestrator(NodeId self, Endpoints endpoints, DataPlane dataPlane, Scheduler scheduler, Outbox outbox,
+      MeterRegistry metrics, Duration heartbeatInterval) {
+    this(self, endpoints, dataPlane, scheduler, outbox, metrics, heartbeatInterval, PersistedCheckpoints.NONE);
+  }
+
   /**
    * @param dataPlane where the changefeeds' sources, sinks and dispatchers run
    * @param scheduler this orchestrator's (control) context
+   * @param checkpoints the cluster's persisted changefeed checkpoints, which sources that keep state upstream follow
    */
   public DispatcherOrchestrator(NodeId self, Endpoints endpoints, DataPlane dataPlane, Scheduler scheduler, Outbox outbox,
-      MeterRegistry metrics, Duration heartbeatInterval) {
+      MeterRegistry metrics, Duration heartbeatInterval, PersistedCheckpoints checkpoints) {
     this.self = self;
+    this.checkpoints = checkpoints;
     this.endpoints = endpoints;
     this.dataPlane = dataPlane;
     this.scheduler = scheduler;
@@ -275,7 +285,7 @@ public final class DispatcherOrchestrator {
     DataLane lane = tenant.lane();
     Future<Source> opened;
     try {
-      opened = endpoints.openSource(sourceUri, lane.endpointContext().forChangefeed(cf.value()));
+      opened = endpoints.openSource(sourceUri, lane.endpointContext().forChangefeed(cf.value()).withCheckpoints(checkpoints));
     } catch (RuntimeException e) {
       // A provider that throws is the lane's to report (handler_failed); the changefeed leaves the lane.
       lane.execute(tenant::close);

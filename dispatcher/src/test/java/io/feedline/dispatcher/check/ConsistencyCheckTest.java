@@ -3,11 +3,13 @@ package io.feedline.dispatcher.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.TestSeeds;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -77,15 +79,15 @@ class ConsistencyCheckTest {
   @Test
   void anExtraLineIsAnExtraRowAndChange() {
     List<ChangeLine> sink = new ArrayList<>(source);
-    ChangeLine extra = ChangeLine.parse(new JsonObject().put("commitTs", UNTIL - 5).put("table", 2).put("op", "INSERT").put("key", 999_999)
+    ChangeLine extra = ChangeLine.parse(new JsonObject().put("commitTs", UNTIL - 5).put("table", 2).put("op", "INSERT").put("key", HexFormat.of().formatHex(DatagenModel.keyBytes(999_999).toByteArray()))
         .put("after", new JsonObject().put("id", 999_999).put("v0", 1).put("v1", "x")).encode());
     sink.add(extra);
     CheckReport report = ConsistencyCheck.compare(source, sink, FROM, UNTIL);
     CheckReport.TableDiff table = only(report);
-    assertThat(table.extraRows()).singleElement().asString().startsWith("key=999999 ");
+    assertThat(table.extraRows()).singleElement().asString().startsWith("key=00000000000f423f ");
     assertThat(table.extraChanges()).containsExactly(extra.line());
     assertThat(table.missingRows()).isEmpty();
-    assertThat(report.render()).contains("extra row key=999999");
+    assertThat(report.render()).contains("extra row key=00000000000f423f");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.feedline.common.id.DispatcherKey;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.sink.file.FileSink;
@@ -35,7 +36,7 @@ class FileSinkContentTest {
   }
 
   private static RowChange insert(long table, long ts, long key) {
-    return new RowChange(table, ts, RowChange.Op.INSERT, key, Map.of(), Map.of("id", key));
+    return new RowChange(table, ts, RowChange.Op.INSERT, DatagenModel.keyBytes(key), Map.of(), Map.of("id", key));
   }
 
   private static void write(Sink sink, long table, long from, List<ChangeEvent> events, long resolved) {

@@ -1,7 +1,9 @@
 package io.feedline.node.admin;
 
+import io.feedline.postgresql.source.Lsn;
 import io.feedline.proto.ChangefeedView;
 import io.feedline.proto.NodeView;
+import io.feedline.proto.PositionKind;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -11,7 +13,7 @@ public final class AdminJson {
   private AdminJson() {}
 
   public static JsonObject changefeed(ChangefeedView v) {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("id", v.getId())
         .put("state", stateName(v))
         .put("checkpointTs", v.getCheckpointTs())
@@ -21,7 +23,18 @@ public final class AdminJson {
         .put("sourceUri", v.getSourceUri())
         .put("sinkUri", v.getSinkUri())
         .put("startTs", v.getStartTs())
-        .put("targetTs", v.getTargetTs());
+        .put("targetTs", v.getTargetTs())
+        .put("positionKind", v.getPositionKind().name().substring("POSITION_KIND_".length()));
+    if (v.getPositionKind() == PositionKind.POSITION_KIND_LSN) {
+      // As PostgreSQL spells them (pg_replication_slots, pg_current_wal_lsn()), beside the numbers.
+      json.put("checkpointLsn", Lsn.format(v.getCheckpointTs())).put("startLsn", Lsn.format(v.getStartTs()));
+    }
+    return json;
+  }
+
+  /** A position as users read it: a TSO timestamp in decimal, an LSN as {@code X/Y}. */
+  public static String position(long position, PositionKind kind) {
+    return kind == PositionKind.POSITION_KIND_LSN ? Lsn.format(position) : Long.toUnsignedString(position);
   }
 
   public static JsonArray changefeeds(Iterable<ChangefeedView> views) {

@@ -102,7 +102,10 @@ public final class AdminOperations {
       ChangefeedInfo info = ChangefeedInfo.newBuilder().setId(req.getId()).setSourceUri(req.getSourceUri())
           .setSinkUri(req.getSinkUri()).setStartTs(req.getStartTs()).setTargetTs(req.getTargetTs())
           .putAllOptions(req.getOptionsMap()).build();
-      return atCoordinator(AdminGrpcClient.CreateChangefeed, req, caller, c -> c.create(info).map(r -> view(c, r)));
+      // On the coordinator's node only (a forwarded request gets here once): the source readies its upstream
+      // (a PostgreSQL source checks the server and creates its slot) and may choose the start position.
+      return atCoordinator(AdminGrpcClient.CreateChangefeed, req, caller,
+          c -> endpoints.prepareSource(info, coordinatorRole.context().owner()).compose(c::create).map(r -> view(c, r)));
     });
   }
 
@@ -162,7 +165,7 @@ public final class AdminOperations {
   public Future<ChangefeedView> removeChangefeed(ChangefeedRef req, Caller caller) {
     return run("RemoveChangefeed", caller, () -> {
       ChangefeedId id = requireId(req.getId());
-      return atCoordinator(AdminGrpcClient.RemoveChangefeed, req, caller, c -> c.remove(id).map(r -> view(c, r)));
+      return atCoordinator(AdminGrpcClient.RemoveChangefeed, req, caller, c -> c.remove(id).compose(r -> releaseSource(r).map(v -> view(c, r))));
     });
   }
 
@@ -227,6 +230,18 @@ public final class AdminOperations {
   }
 
   // ---- shared machinery ---------------------------------------------------------------------------------
+
+  /**
+   * Drops what the removed changefeed's source kept upstream. The changefeed is gone either way; a failure
+   * says what is left behind and how to drop it, since an orphan slot would hold the upstream's WAL forever.
+   */
+  private Future<Void> releaseSource(ChangefeedRecord removed) {
+    return endpoints.releaseSource(removed.info(), coordinatorRole.context().owner()).recover(err -> {
+      LOG.warn("event=source_release_failed changefeed={} error=\"{}\"", removed.info().getId(), err.getMessage());
+      return Future.failedFuture(new AdminError(GrpcStatus.FAILED_PRECONDITION, "changefeed " + removed.info().getId()
+          + " is removed, but what its source kept upstream could not be dropped: " + err.getMessage()));
+    });
+  }
 
   /** Authenticates, runs {@code work} (whose validation may throw), maps and counts the outcome. */
   private <T> Future<T> run(String operation, Caller caller, Supplier<Future<T>> work) {
@@ -348,7 +363,8 @@ public final class AdminOperations {
         .setSinkUri(SinkUris.redact(info.getSinkUri()))
         .setSourceUri(SinkUris.redact(info.getSourceUri()))
         .setStartTs(info.getStartTs())
-        .setTargetTs(info.getTargetTs());
+        .setTargetTs(info.getTargetTs())
+        .setPositionKind(info.getPositionKind());
     if (info.hasError()) {
       b.setError(info.getError());
     }

@@ -8,6 +8,7 @@ import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.dispatcher.schema.TableSchema;
 import io.feedline.dispatcher.schema.TableSchemas;
@@ -161,7 +162,7 @@ public final class SinkBench implements Callable<Integer> {
       row.put("id", (long) id);
       row.put("v0", id * 31L);
       row.put("v1", text(table, id));
-      events.add(new RowChange(table, ts, RowChange.Op.INSERT, id, Map.of(), row));
+      events.add(new RowChange(table, ts, RowChange.Op.INSERT, DatagenModel.keyBytes(id), Map.of(), row));
     }
     long started = System.nanoTime();
     out.write(new SinkBatch(writer, TableSpan.newBuilder().setTableId(table).build(), false, 1, ts - 1, events, ts)).onComplete(ar -> {

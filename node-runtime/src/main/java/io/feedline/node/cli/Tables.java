@@ -15,7 +15,7 @@ final class Tables {
     List<List<String>> rows = new ArrayList<>();
     rows.add(List.of("ID", "STATE", "CHECKPOINT_TS", "EPOCH", "NODE", "SINK", "ERROR"));
     for (ChangefeedView v : views) {
-      rows.add(List.of(v.getId(), AdminJson.stateName(v), Long.toUnsignedString(v.getCheckpointTs()), Long.toUnsignedString(v.getEpoch()),
+      rows.add(List.of(v.getId(), AdminJson.stateName(v), AdminJson.position(v.getCheckpointTs(), v.getPositionKind()), Long.toUnsignedString(v.getEpoch()),
           v.getNode().isEmpty() ? "-" : v.getNode(), v.getSinkUri(),
           v.hasError() ? v.getError().getCode() + ": " + v.getError().getMessage() : "-"));
     }

@@ -42,28 +42,34 @@ public final class PostgresEndpoint {
   static final int DEFAULT_POOL_SIZE = 4;
   static final int MAX_POOL_SIZE = 64;
   static final String IDLE_IN_TRANSACTION_TIMEOUT = "10s";
-  private static final Set<String> PARAMS = Set.of("schema", "sslmode", "sslrootcert", "passwordFile", "poolSize");
+  private static final Set<String> SINK_PARAMS = Set.of("schema", "sslmode", "sslrootcert", "passwordFile", "poolSize");
+  /** A source's: how to connect, and what it captures (read by the source's own spec). */
+  private static final Set<String> SOURCE_PARAMS = Set.of("sslmode", "sslrootcert", "passwordFile", "publication", "tables");
   private static final Set<String> SSL_MODES = Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
 
   private final PgConnectOptions connect;
+  private final String sslMode;
+  private final String sslRootCert;
   private final String schema;
   private final int poolSize;
   private final String shown;
 
-  private PostgresEndpoint(PgConnectOptions connect, String schema, int poolSize, String shown) {
+  private PostgresEndpoint(PgConnectOptions connect, String sslMode, String sslRootCert, String schema, int poolSize, String shown) {
     this.connect = connect;
+    this.sslMode = sslMode;
+    this.sslRootCert = sslRootCert;
     this.schema = schema;
     this.poolSize = poolSize;
     this.shown = shown;
   }
 
   /**
-   * @param kind "sink" or "source", for messages
+   * @param kind "sink" or "source": which parameters the URI may carry, and the word messages use
    * @param env where {@code PGPASSWORD} is looked up (the process environment in production)
    * @throws InvalidEndpointException with a message that names what is wrong and never the password
    */
   public static PostgresEndpoint parse(String kind, EndpointUri uri, Map<String, String> env) {
-    uri.requireOnlyParams(kind, PARAMS);
+    uri.requireOnlyParams(kind, kind.equals("source") ? SOURCE_PARAMS : SINK_PARAMS);
     String shown = uri.toString();
     if (uri.user() == null || uri.user().isBlank()) {
       throw new InvalidEndpointException(kind + " URI '" + shown + "' needs a user: postgresql://USER@HOST/DATABASE");
@@ -93,7 +99,8 @@ public final class PostgresEndpoint {
     if (schema.isBlank()) {
       throw new InvalidEndpointException(kind + " URI '" + shown + "': schema must not be empty");
     }
-    return new PostgresEndpoint(options, schema, poolSize(kind, shown, uri.params().get("poolSize")), shown);
+    return new PostgresEndpoint(options, uri.params().getOrDefault("sslmode", "prefer").toLowerCase(Locale.ROOT), uri.params().get("sslrootcert"),
+        schema, poolSize(kind, shown, uri.params().get("poolSize")), shown);
   }
 
   /** Connection settings, password included: hand them to the client only. */
@@ -104,6 +111,16 @@ public final class PostgresEndpoint {
   /** A pool of {@link #poolSize()} connections to the database, on {@code vertx}'s event loops. */
   public Pool pool(Vertx vertx, String name) {
     return PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize).setName(name)).connectingTo(connectOptions()).using(vertx).build();
+  }
+
+  /** {@code sslmode} as libpq spells it (what pgjdbc takes too). */
+  public String sslMode() {
+    return sslMode;
+  }
+
+  /** The PEM file of trusted CA certificates, or null for the JVM's trust store. */
+  public String sslRootCert() {
+    return sslRootCert;
   }
 
   /** The schema the replicated tables live in. */

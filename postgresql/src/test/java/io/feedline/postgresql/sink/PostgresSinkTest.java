@@ -13,6 +13,7 @@ import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.dispatcher.schema.TableSchema;
 import io.feedline.dispatcher.schema.TableSchemas;
@@ -205,7 +206,7 @@ class PostgresSinkTest {
     Sink sink = openWithT1("cf-long");
     Map<String, Object> row = image(1, 11);
     row.put("v1", "x".repeat(30));
-    Throwable err = failure(sink.write(batch(writer(), T1, 10, 100, List.of(new RowChange(1, 110, RowChange.Op.INSERT, 1, Map.of(), row)), 120)));
+    Throwable err = failure(sink.write(batch(writer(), T1, 10, 100, List.of(new RowChange(1, 110, RowChange.Op.INSERT, DatagenModel.keyBytes(1), Map.of(), row)), 120)));
     assertThat(err).hasMessageContaining("too long");
     assertThat(rows("t1")).isEmpty();
   }
@@ -261,7 +262,7 @@ class PostgresSinkTest {
     postgres.psql(database, "CREATE TABLE public.t2 (id bigint, v0 bigint, v1 varchar(24))");
     Sink keyed = open("cf-nokey-2", DATAGEN_LIKE);
     Throwable existing = failure(keyed.write(batch(writer(), TableSpan.newBuilder().setTableId(2).build(), 10, 100,
-        List.of(new RowChange(2, 110, RowChange.Op.INSERT, 1, Map.of(), image(1, 11))), 120)));
+        List.of(new RowChange(2, 110, RowChange.Op.INSERT, DatagenModel.keyBytes(1), Map.of(), image(1, 11))), 120)));
     assertThat(existing).isInstanceOf(UnwritableSchemaException.class).hasMessageContaining("has no primary key");
     assertThat(postgres.psql(database, "SELECT count(*) FROM public.t2")).isEqualTo("0");
   }
@@ -439,21 +440,21 @@ class PostgresSinkTest {
   }
 
   private static RowChange insert(long ts, long id, long v0) {
-    return new RowChange(1, ts, RowChange.Op.INSERT, id, Map.of(), image(id, v0));
+    return new RowChange(1, ts, RowChange.Op.INSERT, DatagenModel.keyBytes(id), Map.of(), image(id, v0));
   }
 
   private static RowChange insertWithExtra(long ts, long id, long v0, int extra) {
     Map<String, Object> m = image(id, v0);
     m.put("extra", extra);
-    return new RowChange(1, ts, RowChange.Op.INSERT, id, Map.of(), m);
+    return new RowChange(1, ts, RowChange.Op.INSERT, DatagenModel.keyBytes(id), Map.of(), m);
   }
 
   private static RowChange update(long ts, long id, long oldV0, long v0) {
-    return new RowChange(1, ts, RowChange.Op.UPDATE, id, image(id, oldV0), image(id, v0));
+    return new RowChange(1, ts, RowChange.Op.UPDATE, DatagenModel.keyBytes(id), image(id, oldV0), image(id, v0));
   }
 
   private static RowChange delete(long ts, long id, long oldV0) {
-    return new RowChange(1, ts, RowChange.Op.DELETE, id, image(id, oldV0), Map.of());
+    return new RowChange(1, ts, RowChange.Op.DELETE, DatagenModel.keyBytes(id), image(id, oldV0), Map.of());
   }
 
   private List<String> rows(String table) {

@@ -175,7 +175,7 @@ public final class FileSink implements Sink {
   public static String encode(ChangeEvent event) {
     JsonObject line = new JsonObject().put("commitTs", event.commitTs()).put("table", event.tableId());
     if (event instanceof RowChange row) {
-      line.put("op", row.op().name()).put("key", row.key());
+      line.put("op", row.op().name()).put("key", HexFormat.of().formatHex(row.key().toByteArray()));
       if (!row.before().isEmpty()) {
         line.put("before", new JsonObject(new LinkedHashMap<>(row.before())));
       }

@@ -185,13 +185,13 @@ public final class DatagenModel {
         continue;
       }
       if (o == row.insertAt) {
-        rows.add(new RowChange(tableId, ts, RowChange.Op.INSERT, j, Map.of(), values(p, tableId, j, 0, row.insertAt)));
+        rows.add(new RowChange(tableId, ts, RowChange.Op.INSERT, keyBytes(j), Map.of(), values(p, tableId, j, 0, row.insertAt)));
       } else if (o == row.updateAt && o < row.endAt) {
-        rows.add(new RowChange(tableId, ts, RowChange.Op.UPDATE, j,
+        rows.add(new RowChange(tableId, ts, RowChange.Op.UPDATE, keyBytes(j),
             values(p, tableId, j, 0, row.insertAt), values(p, tableId, j, 1, row.updateAt)));
       } else if (o == row.deleteAt && o < row.endAt) {
         int lastWrite = row.updateAt > 0 ? row.updateAt : row.insertAt;
-        rows.add(new RowChange(tableId, ts, RowChange.Op.DELETE, j, values(p, tableId, j, row.updateAt > 0 ? 1 : 0, lastWrite), Map.of()));
+        rows.add(new RowChange(tableId, ts, RowChange.Op.DELETE, keyBytes(j), values(p, tableId, j, row.updateAt > 0 ? 1 : 0, lastWrite), Map.of()));
       }
     }
     return rows;
@@ -200,6 +200,11 @@ public final class DatagenModel {
   /** The key bytes of row {@code key}: 8 bytes big-endian, so spans split tables by key range. */
   public static ByteString keyBytes(long key) {
     return ByteString.copyFrom(ByteBuffer.allocate(Long.BYTES).putLong(key).array());
+  }
+
+  /** The row id whose key bytes {@code key} are ({@link #keyBytes} reversed). */
+  public static long id(ByteString key) {
+    return key.asReadOnlyByteBuffer().getLong();
   }
 
   /** The DDL at {@code tick}, of whichever table's slot it is, or null: what the table trigger reads there. */

@@ -176,7 +176,7 @@ public final class DatagenSource implements Source {
         return;
       }
       for (RowChange row : model.rowsAt(table, tick)) {
-        if (Spans.contains(span, DatagenModel.keyBytes(row.key()))) {
+        if (Spans.contains(span, row.key())) {
           into.add(row);
         }
       }

@@ -7,6 +7,7 @@ import io.feedline.common.testing.Await;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
@@ -40,8 +41,8 @@ class FileSinkTest {
   void writesJsonLinesPerTableThenTheCheckpointAndRefusesWritesAfterClose(Vertx vertx, @TempDir Path dir) throws Exception {
     Sink sink = await(FileSink.open(vertx, dir));
     List<ChangeEvent> rows = List.of(
-        new RowChange(7, 10, RowChange.Op.INSERT, 1, Map.of(), Map.of("id", 1L)),
-        new RowChange(7, 12, RowChange.Op.DELETE, 1, Map.of("id", 1L), Map.of()));
+        new RowChange(7, 10, RowChange.Op.INSERT, DatagenModel.keyBytes(1), Map.of(), Map.of("id", 1L)),
+        new RowChange(7, 12, RowChange.Op.DELETE, DatagenModel.keyBytes(1), Map.of("id", 1L), Map.of()));
     await(sink.write(new SinkBatch(D1, T7, false, 5, 0, rows, 15)));
     await(sink.write(new SinkBatch(D1, DDL, false, 5, 0, List.of(new DdlEvent(7, 20, DdlEvent.Type.DROP_TABLE, "t7", "DROP TABLE t7")), 21)));
     await(sink.write(new SinkBatch(D1, T7, true, 5, 0, rows.subList(0, 1), 11)));
@@ -71,9 +72,9 @@ class FileSinkTest {
     Sink zombieSide = await(FileSink.open(vertx, dir));
     // Another process's sink on the same directory: the token lives in the files, not in memory.
     Sink ownerSide = await(FileSink.open(vertx, dir));
-    RowChange r1 = new RowChange(7, 10, RowChange.Op.INSERT, 1, Map.of(), Map.of("id", 1L));
-    RowChange r2 = new RowChange(7, 30, RowChange.Op.INSERT, 2, Map.of(), Map.of("id", 2L));
-    RowChange r3 = new RowChange(7, 40, RowChange.Op.INSERT, 3, Map.of(), Map.of("id", 3L));
+    RowChange r1 = new RowChange(7, 10, RowChange.Op.INSERT, DatagenModel.keyBytes(1), Map.of(), Map.of("id", 1L));
+    RowChange r2 = new RowChange(7, 30, RowChange.Op.INSERT, DatagenModel.keyBytes(2), Map.of(), Map.of("id", 2L));
+    RowChange r3 = new RowChange(7, 40, RowChange.Op.INSERT, DatagenModel.keyBytes(3), Map.of(), Map.of("id", 3L));
     await(zombieSide.write(new SinkBatch(zombie, T7, false, 5, 3, List.of(r1), 12)));
     await(ownerSide.write(new SinkBatch(owner, T7, false, 6, 8, List.of(r1), 20)));
 
@@ -86,7 +87,8 @@ class FileSinkTest {
     await(ownerSide.write(new SinkBatch(moved, T7, false, 6, 20, List.of(r3), 45)));
 
     List<String> lines = Files.readAllLines(FileSink.tableFile(dir, 7, false));
-    assertThat(lines).as("nothing of the refused batch was written").map(l -> new JsonObject(l).getLong("key")).containsExactly(1L, 1L, 3L);
+    assertThat(lines).as("nothing of the refused batch was written").map(l -> new JsonObject(l).getString("key"))
+        .containsExactly("0000000000000001", "0000000000000001", "0000000000000003");
     SpanRecord record = SpanRecord.read(FileSink.checkpointFile(dir, T7, false));
     assertThat(record.checkpointTs()).isEqualTo(45);
     assertThat(record.sinceTs()).as("the lowest start any writer of the span had").isEqualTo(3);

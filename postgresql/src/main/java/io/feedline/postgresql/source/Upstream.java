@@ -1,0 +1,231 @@
+package io.feedline.postgresql.source;
+
+import io.feedline.dispatcher.endpoint.InvalidEndpointException;
+import io.feedline.dispatcher.schema.ColumnSchema;
+import io.feedline.postgresql.sql.SqlText;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * What the source asks and keeps upstream, in SQL on a plain connection (blocking: callers run it on a
+ * thread of their own): the captured tables, the set-up checks a changefeed's create runs first, the
+ * publication and anchor slot it creates, and their removal.
+ */
+final class Upstream {
+
+  /** Every user table with its key: the primary key, else the replica identity index's columns. */
+  private static final String TABLES = "SELECT c.oid, n.nspname, c.relname, c.relreplident, "
+      + "(SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+      + "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum WHERE i.indrelid = c.oid AND i.indisprimary) AS pk, "
+      + "(SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+      + "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum WHERE i.indrelid = c.oid AND i.indisreplident) AS ident "
+      + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      + "WHERE c.relkind = 'r' AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'feedline') "
+      + "AND n.nspname NOT LIKE 'pg\\_%'";
+
+  private static final String COLUMNS = "SELECT a.attrelid, a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), a.attnotnull "
+      + "FROM pg_attribute a WHERE a.attrelid = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
+
+  private Upstream() {}
+
+  /** The captured tables by OID, and the names of those the rules capture but that have no key to identify rows by. */
+  record Catalog(Map<Long, UpstreamTable> tables, List<String> keyless) {}
+
+  static Catalog catalog(Connection conn, TableRules rules) throws SQLException {
+    Map<Long, String[]> found = new LinkedHashMap<>();
+    Map<Long, List<String>> keys = new LinkedHashMap<>();
+    List<String> keyless = new ArrayList<>();
+    try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(TABLES)) {
+      while (r.next()) {
+        String schema = r.getString(2);
+        String name = r.getString(3);
+        if (!rules.captures(schema, name)) {
+          continue;
+        }
+        List<String> key = names(r.getArray(5));
+        if (key.isEmpty()) {
+          key = names(r.getArray(6));
+        }
+        if (key.isEmpty()) {
+          keyless.add(schema + "." + name);
+          continue;
+        }
+        found.put(r.getLong(1), new String[] {schema, name});
+        keys.put(r.getLong(1), key);
+      }
+    }
+    Map<Long, List<ColumnSchema>> columns = new LinkedHashMap<>();
+    Map<Long, List<Integer>> types = new LinkedHashMap<>();
+    if (!found.isEmpty()) {
+      try (PreparedStatement s = conn.prepareStatement(COLUMNS)) {
+        s.setArray(1, conn.createArrayOf("oid", found.keySet().toArray()));
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            long oid = r.getLong(1);
+            columns.computeIfAbsent(oid, o -> new ArrayList<>()).add(new ColumnSchema(r.getString(2), r.getString(4), !r.getBoolean(5)));
+            types.computeIfAbsent(oid, o -> new ArrayList<>()).add(r.getInt(3));
+          }
+        }
+      }
+    }
+    Map<Long, UpstreamTable> tables = new LinkedHashMap<>();
+    found.forEach((oid, name) -> tables.put(oid, new UpstreamTable(oid, name[0], name[1], columns.getOrDefault(oid, List.of()),
+        types.getOrDefault(oid, List.of()), keys.get(oid))));
+    return new Catalog(tables, keyless);
+  }
+
+  /** {@code format_type(oid, typmod)}: how the catalog spells a column's type. */
+  static String typeName(Connection conn, int typeOid, int typeModifier) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT format_type(?::oid, ?)")) {
+      s.setInt(1, typeOid);
+      s.setInt(2, typeModifier);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getString(1);
+      }
+    }
+  }
+
+  /**
+   * Readies the upstream for a new changefeed, refusing early with what to change when it cannot serve it:
+   * {@code wal_level} not logical, a role without the REPLICATION attribute, no free replication slot, a
+   * missing publication, a captured table without a key, nothing captured. Then creates the publication
+   * (unless the URI names one) and the anchor slot, both only when absent, so a create that is retried
+   * finds what the first attempt made.
+   *
+   * @return the changefeed's start position: the anchor slot's consistent point (the LSN from which it
+   *     decodes every transaction)
+   */
+  static long prepare(Connection conn, SourceSpec spec, String changefeed) throws SQLException {
+    String walLevel = single(conn, "SHOW wal_level");
+    if (!walLevel.equals("logical")) {
+      throw refused("wal_level is '" + walLevel + "'; capturing changes needs wal_level = logical "
+          + "(ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL)");
+    }
+    String user = single(conn, "SELECT current_user");
+    if (!single(conn, "SELECT (rolreplication OR rolsuper)::text FROM pg_roles WHERE rolname = current_user").equals("true")) {
+      throw refused("role " + user + " may not read logical replication: ALTER ROLE " + SqlText.ident(user) + " REPLICATION");
+    }
+    String anchor = SourceSpec.anchorSlot(changefeed);
+    String existing = slotPosition(conn, anchor);
+    if (existing == null) {
+      int free = Integer.parseInt(single(conn,
+          "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)"));
+      // The anchor, and at least one node's stream beside it.
+      if (free < 2) {
+        throw refused("no free replication slot: a changefeed needs one, plus one per node reading it, and "
+            + Math.max(0, free) + " of max_replication_slots are free (drop unused ones listed in pg_replication_slots, or raise "
+            + "max_replication_slots and restart PostgreSQL)");
+      }
+    }
+    Catalog catalog = catalog(conn, spec.tables());
+    if (!catalog.keyless().isEmpty()) {
+      throw refused("captured tables without a primary key or replica identity index cannot be replicated: "
+          + String.join(", ", catalog.keyless()) + " (add a primary key, or leave them out with tables=" + spec.tables() + ",!"
+          + catalog.keyless().get(0) + ")");
+    }
+    if (catalog.tables().isEmpty()) {
+      throw refused("tables=" + spec.tables() + " captures no table of database " + single(conn, "SELECT current_database()")
+          + " (rules are [!]schema.table patterns, e.g. public.*)");
+    }
+    String publication = spec.publicationFor(changefeed);
+    boolean published = single(conn, "SELECT count(*)::text FROM pg_publication WHERE pubname = '" + publication.replace("'", "''") + "'").equals("1");
+    if (!published && !spec.ownsPublication()) {
+      throw refused("publication " + publication + " does not exist (CREATE PUBLICATION " + SqlText.ident(publication)
+          + " FOR TABLE ..., or leave publication= out and Feedline creates one)");
+    }
+    if (!published) {
+      String list = catalog.tables().values().stream().map(t -> SqlText.ident(t.schema()) + "." + SqlText.ident(t.name()))
+          .collect(Collectors.joining(", "));
+      execute(conn, "CREATE PUBLICATION " + SqlText.ident(publication) + " FOR TABLE " + list);
+    }
+    if (existing != null) {
+      return Lsn.parse(existing);
+    }
+    try (PreparedStatement s = conn.prepareStatement("SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
+      s.setString(1, anchor);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return Lsn.parse(r.getString(1));
+      }
+    }
+  }
+
+  /** Drops what {@link #prepare} created: the anchor slot, and the publication when Feedline owns it. */
+  static void release(Connection conn, SourceSpec spec, String changefeed) throws SQLException {
+    String anchor = SourceSpec.anchorSlot(changefeed);
+    try (PreparedStatement s = conn.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+      s.setString(1, anchor);
+      s.execute();
+    }
+    if (spec.ownsPublication()) {
+      execute(conn, "DROP PUBLICATION IF EXISTS " + SqlText.ident(spec.publicationFor(changefeed)));
+    }
+  }
+
+  /**
+   * Moves the anchor slot up to {@code lsn} (never down; a slot in use by another node's advance is left for
+   * the next round).
+   */
+  static void advanceAnchor(Connection conn, String anchor, long lsn) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots "
+        + "WHERE slot_name = ? AND NOT active AND confirmed_flush_lsn < ?::pg_lsn")) {
+      s.setString(1, Lsn.format(lsn));
+      s.setString(2, anchor);
+      s.setString(3, Lsn.format(lsn));
+      s.execute();
+    }
+  }
+
+  /** The WAL bytes the anchor slot holds back (from its restart LSN to the server's current WAL), or -1 without a slot. */
+  static long retainedBytes(Connection conn, String anchor) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement(
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
+      s.setString(1, anchor);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() ? r.getLong(1) : -1;
+      }
+    }
+  }
+
+  /** The slot's confirmed position ({@code X/Y}), or null when there is no such slot. */
+  static String slotPosition(Connection conn, String slot) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+      s.setString(1, slot);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() ? r.getString(1) : null;
+      }
+    }
+  }
+
+  private static List<String> names(Array array) throws SQLException {
+    return array == null ? List.of() : Arrays.stream((Object[]) array.getArray()).map(String::valueOf).toList();
+  }
+
+  private static String single(Connection conn, String sql) throws SQLException {
+    try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getString(1);
+    }
+  }
+
+  private static void execute(Connection conn, String sql) throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private static InvalidEndpointException refused(String reason) {
+    return new InvalidEndpointException("the source cannot capture changes: " + reason);
+  }
+}
