@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 /** {@code feedline bench <name>}: control- and data-plane benchmarks that print their figures as a table. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.",
     subcommands = {EpochBumpBench.class, HeadOfLineBenchCommand.class, FenceBenchCommand.class, ScaleBench.class, FailoverBench.class,
-        DrainBench.class, ThroughputBench.class, SinkBench.class})
+        DrainBench.class, ThroughputBench.class, SinkBench.class, ReplicateBench.class})
 public final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
