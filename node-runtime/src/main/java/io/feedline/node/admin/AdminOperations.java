@@ -8,6 +8,7 @@ import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.common.uri.SinkUris;
 import io.feedline.coordinator.Coordinator;
+import io.feedline.coordinator.CoordinatorException;
 import io.feedline.coordinator.CoordinatorVerticle;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.drain.DrainController;
@@ -104,8 +105,9 @@ public final class AdminOperations {
           .putAllOptions(req.getOptionsMap()).build();
       // On the coordinator's node only (a forwarded request gets here once): the source readies its upstream
       // (a PostgreSQL source checks the server and creates its slot) and may choose the start position.
-      return atCoordinator(AdminGrpcClient.CreateChangefeed, req, caller,
-          c -> endpoints.prepareSource(info, coordinatorRole.context().owner()).compose(c::create).map(r -> view(c, r)));
+      return atCoordinator(AdminGrpcClient.CreateChangefeed, req, caller, c -> endpoints.prepareSource(info, coordinatorRole.context().owner())
+          .compose(prepared -> c.create(prepared).recover(err -> refusedCreate(prepared, err)))
+          .map(r -> view(c, r)));
     });
   }
 
@@ -230,6 +232,19 @@ public final class AdminOperations {
   }
 
   // ---- shared machinery ---------------------------------------------------------------------------------
+
+  /**
+   * A create the coordinator refused outright (a bad argument, a state that forbids it) made no changefeed:
+   * what the source readied upstream for it goes again. Any other failure may have created it (an answer lost
+   * after the write), and an existing changefeed's slot is not ours to drop, so they keep it.
+   */
+  private Future<ChangefeedRecord> refusedCreate(ChangefeedInfo prepared, Throwable err) {
+    if (err instanceof CoordinatorException e && (e.reason() == CoordinatorException.Reason.INVALID_ARGUMENT
+        || e.reason() == CoordinatorException.Reason.FAILED_PRECONDITION)) {
+      return endpoints.releaseSource(prepared, coordinatorRole.context().owner()).transform(released -> Future.failedFuture(err));
+    }
+    return Future.failedFuture(err);
+  }
 
   /**
    * Drops what the removed changefeed's source kept upstream. The changefeed is gone either way; a failure

@@ -57,6 +57,10 @@ final class ByteBudget {
     }
   }
 
+  long limit() {
+    return limit;
+  }
+
   long used() {
     lock.lock();
     try {

@@ -22,8 +22,8 @@ import java.util.Map;
  *   <li>a row change's commit ts is its transaction's commit LSN;</li>
  *   <li>the {@code n} schema changes of a transaction (TRUNCATE) come just below it, at
  *       {@code commitLsn - n + k} for the {@code k}-th: after every earlier transaction (a commit record
- *       takes more than {@value #MAX_DDLS_PER_TRANSACTION} bytes of WAL), before the transaction's rows,
- *       and never two at one ts. Rows the transaction changed before truncating their table are dropped:
+ *       takes more than {@value #MAX_DDLS_PER_TRANSACTION} bytes of WAL) and after a resolved position
+ *       the stream reports (see {@link ReplicationReader}), before the transaction's rows, and never two at one ts. Rows the transaction changed before truncating their table are dropped:
  *       the truncate ends them within the same atomic transaction.</li>
  * </ul>
  * An UPDATE that changes a row's key becomes a DELETE of the old key and an INSERT of the new one, each
@@ -35,7 +35,7 @@ final class ChangeAssembler {
   static final int MAX_DDLS_PER_TRANSACTION = 24;
 
   /** A committed transaction's events of captured tables, in the order the source delivers them. */
-  record Transaction(long commitLsn, long commitTimeMicros, List<ChangeEvent> events, long bytes) {}
+  record Transaction(long commitLsn, long commitTimeMicros, List<ChangeEvent> events) {}
 
   /** The captured table with an OID, or null when the changefeed does not capture it. */
   @FunctionalInterface
@@ -50,16 +50,10 @@ final class ChangeAssembler {
   private final List<RowChange> rows = new ArrayList<>();
   private final List<Long> truncated = new ArrayList<>();
   private final Map<Long, UpstreamTable> reshaped = new LinkedHashMap<>();
-  private long bytes;
 
   ChangeAssembler(TableLookup lookup, UpstreamTable.TypeNamer typeNamer) {
     this.lookup = lookup;
     this.typeNamer = typeNamer;
-  }
-
-  /** The table as the stream last described it, or null when it has not (yet) or is not captured. */
-  UpstreamTable table(long oid) {
-    return tables.get(oid);
   }
 
   /** The tables whose shape a RELATION message changed since the previous call, which forgets them. */
@@ -72,36 +66,34 @@ final class ChangeAssembler {
   /**
    * Takes the next message of the stream.
    *
-   * @param size the message's size in bytes, counted into the transaction's memory
    * @return the transaction a COMMIT completed, else null
    */
-  Transaction accept(PgOutputMessage message, int size) {
+  Transaction accept(PgOutputMessage message) {
     if (message instanceof PgOutputMessage.Begin b) {
       if (open != null) {
         throw new MalformedMessageException("BEGIN of transaction " + b.xid() + " inside transaction " + open.xid());
       }
       open = b;
-      bytes = 0;
     } else if (message instanceof PgOutputMessage.Commit c) {
       return commit(c);
     } else if (message instanceof PgOutputMessage.Relation r) {
-      UpstreamTable known = tables.containsKey((long) r.oid()) ? tables.get((long) r.oid()) : lookup.table(r.oid());
+      UpstreamTable known = tables.containsKey(r.oid()) ? tables.get(r.oid()) : lookup.table(r.oid());
       if (known != null) {
         UpstreamTable table = known.reshaped(r, typeNamer);
-        tables.put((long) r.oid(), table);
+        tables.put(r.oid(), table);
         reshaped.put(table.oid(), table);
       }
     } else if (message instanceof PgOutputMessage.Insert i) {
-      row(i.relation(), size, t -> List.of(change(t, RowChange.Op.INSERT, null, i.after())));
+      row(i.relation(), t -> List.of(change(t, RowChange.Op.INSERT, null, i.after())));
     } else if (message instanceof PgOutputMessage.Update u) {
-      row(u.relation(), size, t -> update(t, u));
+      row(u.relation(), t -> update(t, u));
     } else if (message instanceof PgOutputMessage.Delete d) {
-      row(d.relation(), size, t -> List.of(change(t, RowChange.Op.DELETE, d.before(), null)));
+      row(d.relation(), t -> List.of(change(t, RowChange.Op.DELETE, d.before(), null)));
     } else if (message instanceof PgOutputMessage.Truncate t) {
       inTransaction("TRUNCATE");
-      for (int oid : t.relations()) {
-        if (tables.containsKey((long) oid) || lookup.table(oid) != null) {
-          truncated.add((long) oid);
+      for (long oid : t.relations()) {
+        if (tables.containsKey(oid) || lookup.table(oid) != null) {
+          truncated.add(oid);
           // What the transaction wrote into the table before emptying it is gone with it.
           rows.removeIf(r -> r.tableId() == oid);
         }
@@ -130,23 +122,22 @@ final class ChangeAssembler {
     for (RowChange r : rows) {
       events.add(new RowChange(r.tableId(), c.commitLsn(), r.op(), r.key(), r.before(), r.after()));
     }
-    Transaction done = new Transaction(c.commitLsn(), c.commitTimeMicros(), List.copyOf(events), bytes);
+    Transaction done = new Transaction(c.commitLsn(), c.commitTimeMicros(), List.copyOf(events));
     open = null;
     rows.clear();
     truncated.clear();
     return done;
   }
 
-  private void row(int relation, int size, java.util.function.Function<UpstreamTable, List<RowChange>> changes) {
+  private void row(long relation, java.util.function.Function<UpstreamTable, List<RowChange>> changes) {
     inTransaction("a row change");
-    UpstreamTable table = tables.get((long) relation);
+    UpstreamTable table = tables.get(relation);
     if (table == null) {
       if (lookup.table(relation) != null) {
         throw new MalformedMessageException("a change of table " + relation + " before its RELATION message");
       }
       return; // not captured
     }
-    bytes += size;
     rows.addAll(changes.apply(table));
   }
 

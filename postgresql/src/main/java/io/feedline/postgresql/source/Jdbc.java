@@ -5,11 +5,16 @@ import io.vertx.pgclient.PgConnectOptions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
 import java.util.Properties;
 import org.postgresql.PGProperty;
 
 /** pgjdbc connections to a source's database: plain ones for the catalog and set-up, and replication ones. */
 final class Jdbc {
+
+  private static final List<String> SESSION = List.of("SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, MDY'", "SET IntervalStyle = 'postgres'",
+      "SET extra_float_digits = 3");
 
   private Jdbc() {}
 
@@ -30,6 +35,8 @@ final class Jdbc {
       PGProperty.SSL_ROOT_CERT.set(props, endpoint.sslRootCert());
     }
     PGProperty.CONNECT_TIMEOUT.set(props, 10);
+    // A black-holed server fails a read after this instead of hanging the reader's thread (and its slot) for good.
+    PGProperty.SOCKET_TIMEOUT.set(props, 60);
     PGProperty.TCP_KEEP_ALIVE.set(props, true);
     if (replication) {
       PGProperty.REPLICATION.set(props, "database");
@@ -40,6 +47,16 @@ final class Jdbc {
     Connection connection = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + o.getPort() + "/" + o.getDatabase(), props);
     if (!replication) {
       connection.setAutoCommit(true);
+    }
+    // Values travel as text, and some texts depend on the session (pgjdbc sends the JVM's time zone): every
+    // node must spell a key alike, or a row's key bytes, and so its span, would differ between nodes.
+    try (Statement s = connection.createStatement()) {
+      for (String setting : SESSION) {
+        s.execute(setting);
+      }
+    } catch (SQLException e) {
+      connection.close();
+      throw e;
     }
     return connection;
   }

@@ -38,15 +38,15 @@ final class PgOutputDecoder {
           yield new PgOutputMessage.Commit(in.getLong(), in.getLong(), in.getLong());
         }
         case 'R' -> relation(in);
-        case 'Y' -> new PgOutputMessage.Type(in.getInt(), string(in), string(in));
+        case 'Y' -> new PgOutputMessage.Type(oid(in), string(in), string(in));
         case 'I' -> {
-          int relation = in.getInt();
+          long relation = oid(in);
           expect(in, 'N', "INSERT");
           yield new PgOutputMessage.Insert(relation, tuple(in));
         }
         case 'U' -> update(in);
         case 'D' -> {
-          int relation = in.getInt();
+          long relation = oid(in);
           char which = (char) in.get();
           if (which != 'K' && which != 'O') {
             throw new MalformedMessageException("DELETE carries '" + which + "' where K or O belongs");
@@ -71,7 +71,7 @@ final class PgOutputDecoder {
   }
 
   private static PgOutputMessage relation(ByteBuffer in) {
-    int oid = in.getInt();
+    long oid = oid(in);
     String namespace = string(in);
     String name = string(in);
     char identity = (char) in.get();
@@ -86,7 +86,7 @@ final class PgOutputDecoder {
   }
 
   private static PgOutputMessage update(ByteBuffer in) {
-    int relation = in.getInt();
+    long relation = oid(in);
     char which = (char) in.get();
     Tuple before = null;
     if (which == 'K' || which == 'O') {
@@ -102,9 +102,9 @@ final class PgOutputDecoder {
   private static PgOutputMessage truncate(ByteBuffer in) {
     int count = in.getInt();
     int options = in.get();
-    List<Integer> relations = new ArrayList<>(count);
+    List<Long> relations = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      relations.add(in.getInt());
+      relations.add(oid(in));
     }
     return new PgOutputMessage.Truncate(List.copyOf(relations), (options & 1) != 0, (options & 2) != 0);
   }
@@ -127,6 +127,11 @@ final class PgOutputDecoder {
       }
     }
     return new Tuple(Arrays.asList(values), kinds);
+  }
+
+  /** An OID: unsigned 32-bit (a cluster that has made more than 2^31 objects has OIDs above Integer.MAX_VALUE). */
+  private static long oid(ByteBuffer in) {
+    return Integer.toUnsignedLong(in.getInt());
   }
 
   private static void expect(ByteBuffer in, char wanted, String message) {

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The messages of PostgreSQL's {@code pgoutput} plugin, protocol version 1, as {@link PgOutputDecoder} reads
  * them ("Logical Replication Message Formats" in the PostgreSQL manual). Positions are LSNs, times are
- * microseconds since 2000-01-01 UTC, as the server sends them.
+ * microseconds since 2000-01-01 UTC, as the server sends them; OIDs are unsigned 32-bit, held in a long.
  */
 sealed interface PgOutputMessage {
 
@@ -20,22 +20,22 @@ sealed interface PgOutputMessage {
    *
    * @param replicaIdentity {@code d} (primary key), {@code f} (full row), {@code i} (an index), {@code n} (none)
    */
-  record Relation(int oid, String namespace, String name, char replicaIdentity, List<Column> columns) implements PgOutputMessage {}
+  record Relation(long oid, String namespace, String name, char replicaIdentity, List<Column> columns) implements PgOutputMessage {}
 
   /** @param key part of the replica identity (the key an UPDATE or DELETE names its row by) */
   record Column(String name, int typeOid, int typeModifier, boolean key) {}
 
   /** A data type's name, sent before a relation that uses a type not built in. */
-  record Type(int oid, String namespace, String name) implements PgOutputMessage {}
+  record Type(long oid, String namespace, String name) implements PgOutputMessage {}
 
-  record Insert(int relation, Tuple after) implements PgOutputMessage {}
+  record Insert(long relation, Tuple after) implements PgOutputMessage {}
 
   /** @param before the old key ({@code K}) or the old row ({@code O}) when the server sent one, else null */
-  record Update(int relation, Tuple before, Tuple after) implements PgOutputMessage {}
+  record Update(long relation, Tuple before, Tuple after) implements PgOutputMessage {}
 
-  record Delete(int relation, Tuple before) implements PgOutputMessage {}
+  record Delete(long relation, Tuple before) implements PgOutputMessage {}
 
-  record Truncate(List<Integer> relations, boolean cascade, boolean restartIdentity) implements PgOutputMessage {}
+  record Truncate(List<Long> relations, boolean cascade, boolean restartIdentity) implements PgOutputMessage {}
 
   /** A message written with {@code pg_logical_emit_message}: transactional ones arrive inside their transaction. */
   record Message(boolean transactional, long lsn, String prefix, byte[] content) implements PgOutputMessage {}

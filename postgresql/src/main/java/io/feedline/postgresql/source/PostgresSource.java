@@ -54,6 +54,12 @@ public final class PostgresSource implements Source {
   static final long TRIM_MILLIS = 50;
   /** How often the anchor slot is told the changefeed's persisted checkpoint (the coordinator persists about as often). */
   static final long ANCHOR_MILLIS = 5_000;
+  /**
+   * How long what every subscription here has read stays kept anyway (while the budget is less than half spent):
+   * a span that moves or splits on this node resumes from its checkpoint, a little behind what it had read,
+   * and is served from memory instead of restarting the stream.
+   */
+  static final long RETAIN_MILLIS = 10_000;
   /** Entries one poll looks at: bounds a poll's work when the table's other spans are busy and this one is not. */
   static final int MAX_ENTRIES_PER_POLL = 4096;
 
@@ -73,6 +79,7 @@ public final class PostgresSource implements Source {
   private long streamFrom = -1;
   private long resolved;
   private boolean startScheduled;
+  private boolean restartAlways;
   private RuntimeException lost;
   private boolean closed;
 
@@ -101,7 +108,7 @@ public final class PostgresSource implements Source {
     Subscription s = new Subscription(span, startTs);
     subscriptions.add(s);
     if (streamFrom < 0 || !servable(span.getTableId(), startTs)) {
-      scheduleStart();
+      scheduleStart(false);
     }
     return Future.succeededFuture(s);
   }
@@ -141,19 +148,30 @@ public final class PostgresSource implements Source {
     return from >= (log != null ? log.retainedFrom() : streamFrom);
   }
 
-  private void scheduleStart() {
+  /**
+   * (Re)starts the stream from the lowest position a subscription needs, as a new generation.
+   *
+   * @param always also when every subscription is served by the current stream (it failed)
+   */
+  private void scheduleStart(boolean always) {
+    restartAlways |= always;
     if (startScheduled) {
       return;
     }
     startScheduled = true;
     lane.schedule(START_DELAY_MILLIS, () -> {
       startScheduled = false;
+      boolean failed = restartAlways;
+      restartAlways = false;
       if (closed || subscriptions.isEmpty()) {
+        if (failed && !closed) {
+          streamFrom = -1; // the failed stream is gone: the next subscription starts one
+        }
         return;
       }
       long from = subscriptions.stream().mapToLong(Subscription::cursor).min().orElseThrow();
-      if (streamFrom >= 0 && subscriptions.stream().allMatch(s -> servable(s.span.getTableId(), s.cursor))) {
-        return; // trimming and arrivals since made every subscription servable after all
+      if (!failed && streamFrom >= 0 && subscriptions.stream().allMatch(s -> servable(s.span.getTableId(), s.cursor))) {
+        return; // arrivals since made every subscription servable after all
       }
       generation++;
       if (streamFrom >= 0) {
@@ -181,9 +199,10 @@ public final class PostgresSource implements Source {
         ddls.add(e);
       }
     }
-    byTable.forEach((table, events) -> log(table).append(tx.commitLsn(), events, EventSizes.of(events)));
+    long now = lane.nowMillis();
+    byTable.forEach((table, events) -> log(table).append(tx.commitLsn(), events, EventSizes.of(events), now));
     if (!ddls.isEmpty()) {
-      log(DDL_TABLE_ID).append(tx.commitLsn(), ddls, 0); // counted once, in the table's own log
+      log(DDL_TABLE_ID).append(tx.commitLsn(), ddls, 0, now); // counted once, in the table's own log
     }
     metrics.delivered(tx.commitTimeMicros());
     resolved = Math.max(resolved, tx.commitLsn());
@@ -210,11 +229,13 @@ public final class PostgresSource implements Source {
     }
     if (changesLost) {
       lost = new IllegalStateException("changefeed " + changefeed + ": " + error.getMessage(), error);
-      LOG.error("event=source_changes_lost changefeed={} error=\"{}\"", changefeed, error.getMessage());
-      List.copyOf(subscriptions).forEach(s -> s.wake());
+      LOG.error("event=source_stream_lost changefeed={} error=\"{}\"", changefeed, error.getMessage());
+      List.copyOf(subscriptions).forEach(Subscription::wake);
     } else {
       errors.warn(error.getClass().getName(), () -> "event=source_stream_failed changefeed=" + changefeed + " error=\"" + error.getMessage()
           + "\" retrying=true");
+      // From where the spans are, as a new generation: the failed stream may have handed over part of a range.
+      scheduleStart(true);
     }
   }
 
@@ -234,13 +255,14 @@ public final class PostgresSource implements Source {
       lowest = Math.min(lowest, s.cursor);
     }
     long everyone = lowest;
-    logs.forEach((table, log) -> budget.release(log.trimThrough(lowestByTable.getOrDefault(table, everyone))));
+    long arrivedBefore = budget.used() * 2 > budget.limit() ? Long.MAX_VALUE : lane.nowMillis() - RETAIN_MILLIS;
+    logs.forEach((table, log) -> budget.release(log.trimThrough(lowestByTable.getOrDefault(table, everyone), arrivedBefore)));
   }
 
   /** The changes of one table the stream delivered, by commit position, each transaction's in one entry. */
   static final class TableLog {
 
-    private record Entry(long position, List<ChangeEvent> events, long bytes) {}
+    private record Entry(long position, List<ChangeEvent> events, long bytes, long arrivedAt) {}
 
     private final ArrayList<Entry> entries = new ArrayList<>();
     private int first;
@@ -259,16 +281,19 @@ public final class PostgresSource implements Source {
       return bytes;
     }
 
-    void append(long position, List<ChangeEvent> events, long size) {
-      entries.add(new Entry(position, events, size));
+    void append(long position, List<ChangeEvent> events, long size, long arrivedAt) {
+      entries.add(new Entry(position, events, size, arrivedAt));
       bytes += size;
     }
 
-    /** Drops the entries at or below {@code position}; returns their bytes. */
-    long trimThrough(long position) {
+    /** Drops the entries at or below {@code position} that arrived before {@code arrivedBefore}; returns their bytes. */
+    long trimThrough(long position, long arrivedBefore) {
       long freed = 0;
-      while (first < entries.size() && entries.get(first).position() <= position) {
-        freed += entries.get(first).bytes();
+      while (first < entries.size() && entries.get(first).position() <= position && entries.get(first).arrivedAt() < arrivedBefore) {
+        Entry gone = entries.get(first);
+        freed += gone.bytes();
+        // The log holds every change above the last entry it let go of.
+        retainedFrom = Math.max(retainedFrom, gone.position());
         entries.set(first, null);
         first++;
       }
@@ -276,7 +301,6 @@ public final class PostgresSource implements Source {
         entries.subList(0, first).clear();
         first = 0;
       }
-      retainedFrom = Math.max(retainedFrom, position);
       bytes -= freed;
       return freed;
     }

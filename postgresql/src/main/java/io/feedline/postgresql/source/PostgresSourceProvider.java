@@ -47,9 +47,14 @@ public final class PostgresSourceProvider implements SourceProvider {
 
   @Override
   public Future<Source> open(EndpointUri uri, EndpointContext context) {
-    SourceSpec spec = SourceSpec.parse(uri, env);
+    SourceSpec spec;
+    try {
+      spec = SourceSpec.parse(uri, env);
+    } catch (InvalidEndpointException e) {
+      return Future.failedFuture(e);
+    }
     if (context.changefeed().isEmpty()) {
-      throw new InvalidEndpointException("a postgresql source reads for one changefeed: open it with the changefeed's id");
+      return Future.failedFuture(new InvalidEndpointException("a postgresql source reads for one changefeed: open it with the changefeed's id"));
     }
     CapturedTables tables = new CapturedTables();
     // The table list must be at hand before the first tablesAt (a maintainer's bootstrap asks it at once).

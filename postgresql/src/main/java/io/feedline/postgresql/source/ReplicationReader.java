@@ -2,9 +2,10 @@ package io.feedline.postgresql.source;
 
 import io.feedline.dispatcher.event.EventSizes;
 import io.feedline.postgresql.source.ChangeAssembler.Transaction;
+import io.feedline.postgresql.sql.SqlText;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashSet;
@@ -33,13 +34,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Positions come from the WAL only (see {@link ChangeAssembler}); so does the resolved position between
  * transactions: every {@link #HEARTBEAT_MILLIS} the reader writes a non-transactional logical
- * message, and when the stream brings it back at LSN {@code m}, every transaction that committed below
- * {@code m} has been delivered, so the stream is resolved to {@code m - 1} and idle tables' checkpoints move.
+ * message, and when the stream brings it back ending at LSN {@code m}, every transaction that committed below
+ * {@code m} has been delivered, so the stream is resolved just below {@code m} (below the DDL positions of a
+ * transaction that may commit right at {@code m}) and idle tables' checkpoints move.
  */
 final class ReplicationReader implements ChangeStream {
 
   static final String HEARTBEAT_PREFIX = "feedline-heartbeat";
   static final long HEARTBEAT_MILLIS = 200;
+  private static final String INSUFFICIENT_PRIVILEGE = "42501";
+  private static final long MIN_BACKOFF_MILLIS = 500;
   private static final long STATUS_MILLIS = 1000;
   private static final long RETAINED_REFRESH_MILLIS = 10_000;
   private static final long MAX_BACKOFF_MILLIS = 30_000;
@@ -59,7 +63,8 @@ final class ReplicationReader implements ChangeStream {
 
     /**
      * The stream failed. {@code lost} when retrying cannot help: the upstream no longer keeps the changes
-     * from the start position on. Otherwise the reader retries with backoff.
+     * from the start position on, or the stream cannot be decoded. Otherwise the reader waits for a new
+     * start (a new generation), backing off between failures.
      */
     void failed(long generation, Exception error, boolean lost);
 
@@ -123,23 +128,28 @@ final class ReplicationReader implements ChangeStream {
   }
 
   private void run() {
-    long backoff = 500;
+    long backoff = MIN_BACKOFF_MILLIS;
     while (!closed) {
       Start start = wanted.get();
       try {
         stream(start);
-        backoff = 500;
-      } catch (ChangesLostException e) {
+      } catch (ChangesLostException | PgOutputDecoder.MalformedMessageException e) {
+        // Retrying cannot help: the changes are gone, or the stream cannot be read. The source fails its spans.
         listener.failed(start.generation(), e, true);
         awaitNewStart(start);
+        continue;
       } catch (Exception e) {
         if (closed) {
           break;
         }
+        // The source restarts the stream (a new generation, from its spans' positions); until then, back off.
         listener.failed(start.generation(), e, false);
-        sleep(backoff);
+        pause(backoff);
         backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+        awaitNewStart(start);
+        continue;
       }
+      backoff = MIN_BACKOFF_MILLIS;
     }
   }
 
@@ -160,62 +170,90 @@ final class ReplicationReader implements ChangeStream {
       }
       long slotStart = Lsn.parse(Upstream.slotPosition(side, copy));
       if (slotStart > start.from()) {
-        throw new ChangesLostException("the stream must start after " + Lsn.format(start.from()) + " but the upstream keeps changes only from "
-            + Lsn.format(slotStart) + " on");
+        throw new ChangesLostException("a span must resume after " + Lsn.format(start.from()) + " but the changefeed's slot keeps changes only from "
+            + Lsn.format(slotStart) + " on (was the changefeed resumed at an older checkpoint?)");
       }
       PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
           .withSlotName(copy)
           .withStartPosition(LogSequenceNumber.valueOf(start.from()))
           .withSlotOption("proto_version", 1)
-          .withSlotOption("publication_names", spec.publicationFor(changefeed))
+          .withSlotOption("publication_names", SqlText.ident(spec.publicationFor(changefeed)))
           .withSlotOption("messages", true)
           .withStatusInterval((int) STATUS_MILLIS, TimeUnit.MILLISECONDS)
           .start();
       listener.started(start.generation(), start.from());
-      read(start, stream, side);
+      read(start, new Upkeep(stream, side, start.from()));
       stream.close();
     }
   }
 
-  private void read(Start start, PGReplicationStream stream, Connection side) throws SQLException {
-    Set<Long> looked = new HashSet<>();
-    ChangeAssembler assembler = new ChangeAssembler(oid -> lookup(side, oid, looked), (type, modifier) -> typeName(side, type, modifier));
-    long confirmed = start.from();
-    long lastHeartbeat = 0;
-    long lastStatus = 0;
-    long lastRetained = 0;
-    while (!closed && wanted.get() == start) {
+  /**
+   * What the reader owes the server and the changefeed while it reads, whatever the stream brings, by time:
+   * heartbeats, status updates (a server that hears nothing for {@code wal_sender_timeout} drops the
+   * connection, also while the reader waits for budget) and the anchor's upkeep.
+   */
+  private final class Upkeep {
+    final PGReplicationStream stream;
+    final Connection side;
+    long confirmed;
+    long lastHeartbeat;
+    long lastStatus;
+    long lastAnchor;
+    boolean heartbeatFailed;
+
+    Upkeep(PGReplicationStream stream, Connection side, long from) {
+      this.stream = stream;
+      this.side = side;
+      this.confirmed = from;
+    }
+
+    void run() throws SQLException {
       long now = System.currentTimeMillis();
       // Also while transactions stream in: tables they do not touch learn of progress only from heartbeats.
       if (heartbeats && now - lastHeartbeat >= HEARTBEAT_MILLIS) {
         lastHeartbeat = now;
-        heartbeat(side);
+        heartbeat(this);
       }
-      ByteBuffer payload = stream.readPending();
+      status(now);
+      if (now - lastAnchor >= RETAINED_REFRESH_MILLIS) {
+        lastAnchor = now;
+        maintainAnchor(side);
+      }
+    }
+
+    void status(long now) throws SQLException {
+      if (now - lastStatus >= STATUS_MILLIS) {
+        lastStatus = now;
+        // What this node's own slot copy may let go of; what the changefeed needs is held by the anchor.
+        stream.setFlushedLSN(LogSequenceNumber.valueOf(confirmed));
+        stream.setAppliedLSN(LogSequenceNumber.valueOf(confirmed));
+        stream.forceUpdateStatus();
+      }
+    }
+  }
+
+  private void read(Start start, Upkeep upkeep) throws SQLException {
+    Set<Long> looked = new HashSet<>();
+    Connection side = upkeep.side;
+    ChangeAssembler assembler = new ChangeAssembler(oid -> lookup(side, oid, looked), (type, modifier) -> typeName(side, type, modifier));
+    while (!closed && wanted.get() == start) {
+      upkeep.run();
+      ByteBuffer payload = upkeep.stream.readPending();
       if (payload == null) {
-        if (now - lastStatus >= STATUS_MILLIS) {
-          lastStatus = now;
-          // What this node's own slot copy may let go of; what the changefeed needs is held by the anchor.
-          stream.setFlushedLSN(LogSequenceNumber.valueOf(confirmed));
-          stream.setAppliedLSN(LogSequenceNumber.valueOf(confirmed));
-          stream.forceUpdateStatus();
-        }
-        if (now - lastRetained >= RETAINED_REFRESH_MILLIS) {
-          lastRetained = now;
-          maintainAnchor(side);
-        }
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         continue;
       }
-      int size = payload.remaining();
       PgOutputMessage message = PgOutputDecoder.decode(payload);
       if (message instanceof PgOutputMessage.Message m && !m.transactional() && m.prefix().equals(HEARTBEAT_PREFIX)) {
-        listener.resolved(start.generation(), m.lsn() - 1);
+        // m is where the message record ends; a commit record may begin right there, and its transaction's
+        // DDLs sit up to MAX_DDLS_PER_TRANSACTION below it: resolving only below those keeps them ahead.
+        long resolved = m.lsn() - ChangeAssembler.MAX_DDLS_PER_TRANSACTION - 1;
+        listener.resolved(start.generation(), resolved);
         listener.heartbeat(writtenAt(m.content()));
-        confirmed = Math.max(confirmed, m.lsn() - 1);
+        upkeep.confirmed = Math.max(upkeep.confirmed, resolved);
         continue;
       }
-      Transaction done = assembler.accept(message, size);
+      Transaction done = assembler.accept(message);
       if (done == null) {
         continue;
       }
@@ -223,7 +261,7 @@ final class ReplicationReader implements ChangeStream {
       if (!done.events().isEmpty()) {
         long bytes = EventSizes.of(done.events());
         try {
-          if (!budget.acquire(bytes, () -> closed || wanted.get() != start)) {
+          if (!budget.acquire(bytes, () -> closed || wanted.get() != start || keepAlive(upkeep))) {
             return;
           }
         } catch (InterruptedException e) {
@@ -234,27 +272,42 @@ final class ReplicationReader implements ChangeStream {
       } else {
         listener.resolved(start.generation(), done.commitLsn());
       }
-      confirmed = done.commitLsn();
+      upkeep.confirmed = done.commitLsn();
     }
+  }
+
+  /** While waiting for budget: keeps the connection alive; never a reason to give up. */
+  private static boolean keepAlive(Upkeep upkeep) {
+    try {
+      upkeep.status(System.currentTimeMillis());
+    } catch (SQLException e) {
+      return true; // the connection is gone: stop waiting, the read fails next and the stream restarts
+    }
+    return false;
   }
 
   /** A heartbeat's content: the wall-clock millisecond it was written at, in decimal (0 if it is not one of ours). */
   private static long writtenAt(byte[] content) {
     try {
-      return Long.parseLong(new String(content, java.nio.charset.StandardCharsets.US_ASCII));
+      return Long.parseLong(new String(content, StandardCharsets.US_ASCII));
     } catch (NumberFormatException e) {
       return 0;
     }
   }
 
-  private void heartbeat(Connection side) {
-    try (Statement s = side.createStatement()) {
+  private void heartbeat(Upkeep upkeep) {
+    try (Statement s = upkeep.side.createStatement()) {
       s.execute("SELECT pg_logical_emit_message(false, '" + HEARTBEAT_PREFIX + "', '" + System.currentTimeMillis() + "')");
     } catch (SQLException e) {
-      // Without heartbeats idle tables' checkpoints move only when a captured transaction commits.
-      heartbeats = false;
-      LOG.warn("event=source_heartbeat_disabled changefeed={} error=\"{}\" hint=\"GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) "
-          + "to the source's role lets idle tables' checkpoints advance\"", changefeed, e.getMessage());
+      if (INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
+        // Without heartbeats idle tables' checkpoints move only when a captured transaction commits.
+        heartbeats = false;
+        LOG.warn("event=source_heartbeat_disabled changefeed={} error=\"{}\" hint=\"GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, "
+            + "text, text) TO the source's role lets idle tables' checkpoints advance\"", changefeed, e.getMessage());
+      } else if (!upkeep.heartbeatFailed) {
+        upkeep.heartbeatFailed = true; // once per stream; the next read on this connection fails too if it is gone
+        LOG.warn("event=source_heartbeat_failed changefeed={} error=\"{}\"", changefeed, e.getMessage());
+      }
     }
   }
 
@@ -296,11 +349,12 @@ final class ReplicationReader implements ChangeStream {
     }
   }
 
-  private void sleep(long millis) {
+  /** Waits {@code millis} unless the reader closes first. */
+  private void pause(long millis) {
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-    Start current = wanted.get();
-    while (!closed && wanted.get() == current && System.nanoTime() < until) {
+    while (!closed && System.nanoTime() < until) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }
   }
+
 }

@@ -11,9 +11,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -38,13 +40,17 @@ final class Upstream {
 
   private Upstream() {}
 
-  /** The captured tables by OID, and the names of those the rules capture but that have no key to identify rows by. */
-  record Catalog(Map<Long, UpstreamTable> tables, List<String> keyless) {}
+  /**
+   * The captured tables by OID, and those the rules capture but whose rows cannot be identified, each with
+   * the reason: no primary key nor replica identity index, {@code REPLICA IDENTITY NOTHING}, or a replica
+   * identity index other than the primary key (a DELETE then names its row by columns the key is not among).
+   */
+  record Catalog(Map<Long, UpstreamTable> tables, List<String> unusable) {}
 
   static Catalog catalog(Connection conn, TableRules rules) throws SQLException {
     Map<Long, String[]> found = new LinkedHashMap<>();
     Map<Long, List<String>> keys = new LinkedHashMap<>();
-    List<String> keyless = new ArrayList<>();
+    List<String> unusable = new ArrayList<>();
     try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(TABLES)) {
       while (r.next()) {
         String schema = r.getString(2);
@@ -52,14 +58,18 @@ final class Upstream {
         if (!rules.captures(schema, name)) {
           continue;
         }
-        List<String> key = names(r.getArray(5));
-        if (key.isEmpty()) {
-          key = names(r.getArray(6));
-        }
-        if (key.isEmpty()) {
-          keyless.add(schema + "." + name);
+        List<String> primary = names(r.getArray(5));
+        List<String> identity = names(r.getArray(6));
+        String replicaIdentity = r.getString(4);
+        String problem = replicaIdentity.equals("n") ? "REPLICA IDENTITY NOTHING (updates and deletes name no row)"
+            : replicaIdentity.equals("i") && !primary.isEmpty() && !primary.equals(identity)
+                ? "a replica identity index other than its primary key (set REPLICA IDENTITY DEFAULT)"
+                : primary.isEmpty() && identity.isEmpty() ? "no primary key or replica identity index" : null;
+        if (problem != null) {
+          unusable.add(schema + "." + name + ": " + problem);
           continue;
         }
+        List<String> key = primary.isEmpty() ? identity : primary;
         found.put(r.getLong(1), new String[] {schema, name});
         keys.put(r.getLong(1), key);
       }
@@ -81,7 +91,7 @@ final class Upstream {
     Map<Long, UpstreamTable> tables = new LinkedHashMap<>();
     found.forEach((oid, name) -> tables.put(oid, new UpstreamTable(oid, name[0], name[1], columns.getOrDefault(oid, List.of()),
         types.getOrDefault(oid, List.of()), keys.get(oid))));
-    return new Catalog(tables, keyless);
+    return new Catalog(tables, unusable);
   }
 
   /** {@code format_type(oid, typmod)}: how the catalog spells a column's type. */
@@ -129,10 +139,10 @@ final class Upstream {
       }
     }
     Catalog catalog = catalog(conn, spec.tables());
-    if (!catalog.keyless().isEmpty()) {
-      throw refused("captured tables without a primary key or replica identity index cannot be replicated: "
-          + String.join(", ", catalog.keyless()) + " (add a primary key, or leave them out with tables=" + spec.tables() + ",!"
-          + catalog.keyless().get(0) + ")");
+    if (!catalog.unusable().isEmpty()) {
+      String first = catalog.unusable().get(0);
+      throw refused("captured tables whose rows cannot be identified cannot be replicated: " + String.join("; ", catalog.unusable())
+          + " (add a primary key, or leave them out with tables=" + spec.tables() + ",!" + first.substring(0, first.indexOf(':')) + ")");
     }
     if (catalog.tables().isEmpty()) {
       throw refused("tables=" + spec.tables() + " captures no table of database " + single(conn, "SELECT current_database()")
@@ -143,6 +153,13 @@ final class Upstream {
     if (!published && !spec.ownsPublication()) {
       throw refused("publication " + publication + " does not exist (CREATE PUBLICATION " + SqlText.ident(publication)
           + " FOR TABLE ..., or leave publication= out and Feedline creates one)");
+    }
+    if (published) {
+      List<String> unpublished = unpublished(conn, publication, catalog);
+      if (!unpublished.isEmpty()) {
+        throw refused("publication " + publication + " does not publish captured tables " + String.join(", ", unpublished)
+            + " (ALTER PUBLICATION " + SqlText.ident(publication) + " ADD TABLE ..., or leave them out of tables=)");
+      }
     }
     if (!published) {
       String list = catalog.tables().values().stream().map(t -> SqlText.ident(t.schema()) + "." + SqlText.ident(t.name()))
@@ -159,6 +176,20 @@ final class Upstream {
         return Lsn.parse(r.getString(1));
       }
     }
+  }
+
+  /** The captured tables the publication does not publish. */
+  private static List<String> unpublished(Connection conn, String publication, Catalog catalog) throws SQLException {
+    Set<String> published = new HashSet<>();
+    try (PreparedStatement s = conn.prepareStatement("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
+      s.setString(1, publication);
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          published.add(r.getString(1));
+        }
+      }
+    }
+    return catalog.tables().values().stream().map(UpstreamTable::qualifiedName).filter(t -> !published.contains(t)).toList();
   }
 
   /** Drops what {@link #prepare} created: the anchor slot, and the publication when Feedline owns it. */

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 class ChangeAssemblerTest {
 
-  private static final int ORDERS = 16384;
-  private static final int OTHER = 16390;
+  private static final long ORDERS = 16384;
+  private static final long OTHER = 16390;
   private static final UpstreamTable ORDERS_TABLE = new UpstreamTable(ORDERS, "public", "orders",
       List.of(new ColumnSchema("id", "bigint", false), new ColumnSchema("name", "text", true), new ColumnSchema("qty", "integer", true)),
       List.of(PgTypes.INT8, 25, PgTypes.INT4), List.of("id"));
@@ -29,8 +29,8 @@ class ChangeAssemblerTest {
   void rowsTakeTheCommitLsnAsTheirPositionAndTypedValues() {
     feed(relation(ORDERS, "id", "name", "qty"));
     feed(PgOutputBytes.begin(0x2000, 5, 1));
-    feed(message('I').i32(ORDERS).b('N').tuple("7", "seven", null).buffer());
-    feed(message('U').i32(ORDERS).b('N').tuple("7", "SEVEN", "3").buffer());
+    feed(message('I').i32((int) ORDERS).b('N').tuple("7", "seven", null).buffer());
+    feed(message('U').i32((int) ORDERS).b('N').tuple("7", "SEVEN", "3").buffer());
     Transaction tx = commit(0x2000);
     assertThat(tx.commitLsn()).isEqualTo(0x2000);
     assertThat(tx.commitTimeMicros()).isEqualTo(5);
@@ -49,7 +49,7 @@ class ChangeAssemblerTest {
   void anUpdateOfTheKeyIsADeleteAndAnInsertEachWithItsOwnKey() {
     feed(relation(ORDERS, "id", "name", "qty"));
     feed(PgOutputBytes.begin(0x3000, 5, 1));
-    feed(message('U').i32(ORDERS).b('K').tuple("1", null, null).b('N').tuple("2", "x", "1").buffer());
+    feed(message('U').i32((int) ORDERS).b('K').tuple("1", null, null).b('N').tuple("2", "x", "1").buffer());
     List<ChangeEvent> events = commit(0x3000).events();
     assertThat(events).extracting(e -> ((RowChange) e).op()).containsExactly(RowChange.Op.DELETE, RowChange.Op.INSERT);
     assertThat(((RowChange) events.get(0)).key()).isEqualTo(KeyEncoding.encode(List.of(PgTypes.INT8), List.of("1")));
@@ -61,7 +61,7 @@ class ChangeAssemblerTest {
   void anUnchangedToastValueIsLeftOutSoTheSinkKeepsItsOwn() {
     feed(relation(ORDERS, "id", "name", "qty"));
     feed(PgOutputBytes.begin(0x3000, 5, 1));
-    feed(message('U').i32(ORDERS).b('N').tuple("1", PgOutputBytes.UNCHANGED, "4").buffer());
+    feed(message('U').i32((int) ORDERS).b('N').tuple("1", PgOutputBytes.UNCHANGED, "4").buffer());
     assertThat(((RowChange) commit(0x3000).events().get(0)).after()).containsOnlyKeys("id", "qty");
   }
 
@@ -69,9 +69,9 @@ class ChangeAssemblerTest {
   void aTruncateSitsJustBelowItsTransactionAndEndsTheRowsWrittenBeforeIt() {
     feed(relation(ORDERS, "id", "name", "qty"));
     feed(PgOutputBytes.begin(0x4000, 5, 1));
-    feed(message('I').i32(ORDERS).b('N').tuple("1", "gone", "1").buffer());
-    feed(message('T').i32(2).b(0).i32(ORDERS).i32(OTHER).buffer());
-    feed(message('I').i32(ORDERS).b('N').tuple("2", "kept", "1").buffer());
+    feed(message('I').i32((int) ORDERS).b('N').tuple("1", "gone", "1").buffer());
+    feed(message('T').i32(2).b(0).i32((int) ORDERS).i32((int) OTHER).buffer());
+    feed(message('I').i32((int) ORDERS).b('N').tuple("2", "kept", "1").buffer());
     List<ChangeEvent> events = commit(0x4000).events();
     assertThat(events).hasSize(2);
     DdlEvent truncate = (DdlEvent) events.get(0);
@@ -86,7 +86,7 @@ class ChangeAssemblerTest {
   void changesOfTablesNotCapturedAreSkipped() {
     feed(relation(OTHER, "a"));
     feed(PgOutputBytes.begin(0x5000, 5, 1));
-    feed(message('I').i32(OTHER).b('N').tuple("1").buffer());
+    feed(message('I').i32((int) OTHER).b('N').tuple("1").buffer());
     assertThat(commit(0x5000).events()).isEmpty();
   }
 
@@ -105,15 +105,15 @@ class ChangeAssemblerTest {
   void outOfOrderMessagesAreRefused() {
     assertThatThrownBy(() -> feed(PgOutputBytes.commit(0x10, 1))).isInstanceOf(MalformedMessageException.class).hasMessageContaining("outside");
     feed(relation(ORDERS, "id", "name", "qty"));
-    assertThatThrownBy(() -> feed(message('I').i32(ORDERS).b('N').tuple("1", "a", "1").buffer())).isInstanceOf(MalformedMessageException.class);
+    assertThatThrownBy(() -> feed(message('I').i32((int) ORDERS).b('N').tuple("1", "a", "1").buffer())).isInstanceOf(MalformedMessageException.class);
     feed(PgOutputBytes.begin(0x10, 1, 1));
     assertThatThrownBy(() -> feed(PgOutputBytes.begin(0x20, 1, 2))).isInstanceOf(MalformedMessageException.class).hasMessageContaining("inside");
-    assertThatThrownBy(() -> feed(message('I').i32(ORDERS).b('N').tuple("1", "a").buffer())).isInstanceOf(MalformedMessageException.class)
+    assertThatThrownBy(() -> feed(message('I').i32((int) ORDERS).b('N').tuple("1", "a").buffer())).isInstanceOf(MalformedMessageException.class)
         .hasMessageContaining("2 values for 3 columns");
   }
 
-  private static ByteBuffer relation(int oid, String... columns) {
-    PgOutputBytes m = message('R').i32(oid).str("public").str(oid == ORDERS ? "orders" : "other").b('d').i16(columns.length);
+  private static ByteBuffer relation(long oid, String... columns) {
+    PgOutputBytes m = message('R').i32((int) oid).str("public").str(oid == ORDERS ? "orders" : "other").b('d').i16(columns.length);
     for (String c : columns) {
       int type = switch (c) {
         case "id" -> PgTypes.INT8;
@@ -126,8 +126,7 @@ class ChangeAssemblerTest {
   }
 
   private Transaction feed(ByteBuffer bytes) {
-    int size = bytes.remaining();
-    return assembler.accept(PgOutputDecoder.decode(bytes), size);
+    return assembler.accept(PgOutputDecoder.decode(bytes));
   }
 
   private Transaction commit(long lsn) {

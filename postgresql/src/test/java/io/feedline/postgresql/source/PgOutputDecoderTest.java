@@ -27,7 +27,7 @@ class PgOutputDecoderTest {
         .b(1).str("id").i32(20).i32(-1)
         .b(0).str("name").i32(1043).i32(28)
         .b(1).str("région").i32(25).i32(-1).buffer();
-    assertThat(PgOutputDecoder.decode(bytes)).isEqualTo(new PgOutputMessage.Relation(16384, "app", "orders", 'd', List.of(
+    assertThat(PgOutputDecoder.decode(bytes)).isEqualTo(new PgOutputMessage.Relation(16384L, "app", "orders", 'd', List.of(
         new Column("id", 20, -1, true), new Column("name", 1043, 28, false), new Column("région", 25, -1, true))));
   }
 
@@ -35,7 +35,7 @@ class PgOutputDecoderTest {
   void insertCarriesTextNullAndUnchangedToast() {
     PgOutputMessage.Insert insert = (PgOutputMessage.Insert) PgOutputDecoder.decode(
         message('I').i32(16384).b('N').tuple("42", null, "héllo", PgOutputBytes.UNCHANGED).buffer());
-    assertThat(insert.relation()).isEqualTo(16384);
+    assertThat(insert.relation()).isEqualTo(16384L);
     assertThat(insert.after().values()).containsExactly("42", null, "héllo", null);
     assertThat(insert.after().kinds()).containsExactly('t', 'n', 't', 'u');
     assertThat(insert.after().isUnchangedToast(3)).isTrue();
@@ -59,8 +59,8 @@ class PgOutputDecoderTest {
   void deleteTruncateMessageOriginAndType() {
     PgOutputMessage.Delete delete = (PgOutputMessage.Delete) PgOutputDecoder.decode(message('D').i32(5).b('K').tuple("9", null).buffer());
     assertThat(delete.before().values()).containsExactly("9", null);
-    assertThat(PgOutputDecoder.decode(message('T').i32(2).b(3).i32(5).i32(6).buffer()))
-        .isEqualTo(new PgOutputMessage.Truncate(List.of(5, 6), true, true));
+    assertThat(PgOutputDecoder.decode(message('T').i32(2).b(3).i32(5).i32(-2).buffer()))
+        .as("OIDs are unsigned").isEqualTo(new PgOutputMessage.Truncate(List.of(5L, 4294967294L), true, true));
     PgOutputMessage.Message m = (PgOutputMessage.Message) PgOutputDecoder.decode(
         message('M').b(0).i64(0x500L).str("feedline-heartbeat").i32(3).b('1').b('2').b('3').buffer());
     assertThat(m.transactional()).isFalse();
@@ -69,7 +69,7 @@ class PgOutputDecoderTest {
     assertThat(new String(m.content(), StandardCharsets.US_ASCII)).isEqualTo("123");
     assertThat(PgOutputDecoder.decode(message('O').i64(7).str("upstream").buffer())).isEqualTo(new PgOutputMessage.Origin(7, "upstream"));
     assertThat(PgOutputDecoder.decode(message('Y').i32(90000).str("public").str("mood").buffer()))
-        .isEqualTo(new PgOutputMessage.Type(90000, "public", "mood"));
+        .isEqualTo(new PgOutputMessage.Type(90000L, "public", "mood"));
   }
 
   @Test

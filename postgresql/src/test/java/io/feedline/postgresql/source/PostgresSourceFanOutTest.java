@@ -103,7 +103,12 @@ class PostgresSourceFanOutTest {
     deliver(1100, row(T1, 1100, 1), row(T2, 1100, 9));
     deliver(1200, row(T1, 1200, 2));
     assertThat(keys(first.poll(100))).containsExactly("1@1100", "2@1200");
-    lane.advance(PostgresSource.TRIM_MILLIS); // trims both tables to 1200, where the only subscription is
+    SourceSubscription recent = subscribe(span(T2), 1050);
+    lane.advance(PostgresSource.START_DELAY_MILLIS);
+    assertThat(stream.starts).as("what arrived within the retention is still kept: no restart").hasSize(1);
+    assertThat(keys(recent.poll(100))).containsExactly("9@1100");
+    recent.cancel();
+    lane.advance(PostgresSource.RETAIN_MILLIS); // trims both tables to 1200, where the only subscription is
     SourceSubscription sameAsKept = subscribe(span(T2), 1200);
     lane.advance(PostgresSource.START_DELAY_MILLIS);
     assertThat(stream.starts).as("a span at a position still kept is served without a restart").hasSize(1);
@@ -147,7 +152,7 @@ class PostgresSourceFanOutTest {
     stream.listener.transaction(stream.generation(), tx, bytes);
     lane.runDue();
     a.poll(100);
-    lane.advance(PostgresSource.TRIM_MILLIS);
+    lane.advance(PostgresSource.RETAIN_MILLIS);
     assertThat(budget.used()).as("b has not read it yet").isEqualTo(bytes);
     b.poll(100);
     lane.advance(PostgresSource.TRIM_MILLIS);
@@ -161,6 +166,23 @@ class PostgresSourceFanOutTest {
     anchorTarget = 900;
     lane.advance(PostgresSource.ANCHOR_MILLIS);
     assertThat(stream.anchor).isEqualTo(900);
+  }
+
+  @Test
+  void aFailedStreamRestartsAsANewGenerationFromWhereTheSpansAre() {
+    SourceSubscription s = subscribe(span(T1), 1000);
+    lane.advance(PostgresSource.START_DELAY_MILLIS);
+    deliver(1100, row(T1, 1100, 1));
+    assertThat(keys(s.poll(100))).containsExactly("1@1100");
+    stream.listener.failed(stream.generation(), new java.sql.SQLException("connection reset"), false);
+    lane.advance(PostgresSource.START_DELAY_MILLIS);
+    assertThat(stream.starts).hasSize(2);
+    assertThat(stream.starts.get(1)).containsExactly(2, 1100);
+    // What the failed generation still sends is dropped; the new one's replay of 1100 is below the cursor.
+    stream.listener.transaction(1, tx(1200, row(T1, 1200, 2)), 10);
+    deliver(1100, row(T1, 1100, 1));
+    deliver(1200, row(T1, 1200, 2));
+    assertThat(keys(s.poll(100))).containsExactly("2@1200");
   }
 
   @Test
@@ -185,7 +207,7 @@ class PostgresSourceFanOutTest {
   }
 
   private static Transaction tx(long lsn, ChangeEvent... events) {
-    return new Transaction(lsn, 0, List.of(events), 0);
+    return new Transaction(lsn, 0, List.of(events));
   }
 
   private static RowChange row(long table, long lsn, long id) {

@@ -88,7 +88,13 @@ class PostgresSourceTest {
     postgres.psql(database, "CREATE ROLE plain LOGIN");
     assertRefused("postgresql://plain@127.0.0.1:" + postgres.port() + "/" + database, "ALTER ROLE \"plain\" REPLICATION");
     postgres.psql(database, "CREATE TABLE nokey (x int)");
-    assertRefused(uri(""), "without a primary key or replica identity index cannot be replicated: public.nokey");
+    assertRefused(uri(""), "public.nokey: no primary key or replica identity index");
+    postgres.psql(database, "CREATE TABLE other_identity (id int PRIMARY KEY, u int NOT NULL UNIQUE); "
+        + "ALTER TABLE other_identity REPLICA IDENTITY USING INDEX other_identity_u_key");
+    assertRefused(uri("?tables=public.*,!public.nokey"), "public.other_identity: a replica identity index other than its primary key");
+    postgres.psql(database, "DROP TABLE other_identity");
+    postgres.psql(database, "CREATE PUBLICATION partial FOR TABLE items");
+    assertRefused(uri("?publication=partial&tables=public.items,public.pairs"), "does not publish captured tables public.pairs");
     assertRefused(uri("?tables=app.*"), "captures no table");
     assertRefused(uri("?publication=nope&tables=public.*,!public.nokey"), "publication nope does not exist");
     // Every slot taken (physical ones are made at once): a changefeed needs one, and one per reading node.
