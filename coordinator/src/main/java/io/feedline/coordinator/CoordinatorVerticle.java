@@ -3,6 +3,7 @@ package io.feedline.coordinator;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.metastore.LeaderFencedMetaStore;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
@@ -11,6 +12,7 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +43,8 @@ public final class CoordinatorVerticle extends RoleVerticle {
   private Coordinator coordinator;
   private Scheduler.Cancellable ticking;
   private CoordinatorGauges gauges;
+  /** Writes the metastore refused because this node had lost the leadership it wrote under. */
+  private Counter notLeaderWrites;
   private boolean stopped;
   /** False once the node stood down: it never campaigns again. Set from any thread. */
   private final AtomicBoolean candidate = new AtomicBoolean(true);
@@ -60,6 +64,9 @@ public final class CoordinatorVerticle extends RoleVerticle {
     node.membership().onChange(change -> context.runOnContext(v -> onMembership(change)));
     node.metrics().gauge("feedline.coordinator.leading", leading);
     gauges = new CoordinatorGauges(node.metrics());
+    notLeaderWrites = Counter.builder("feedline.coordinator.not.leader.writes")
+        .description("Coordinator writes the metastore refused because their leadership had ended (the node then steps down)")
+        .register(node.metrics());
     campaign();
     return Future.succeededFuture();
   }
@@ -93,12 +100,22 @@ public final class CoordinatorVerticle extends RoleVerticle {
         stepDown("another leader: " + leader.key());
       }
     }, err -> stepDown("leader watch broke: " + err));
-    TimestampOracle.start(node.store(), node.keys().tsoWindow(), Clock.systemUTC(), TimestampOracle.DEFAULT_WINDOW)
+    // Every write of this term is fenced by the leadership: a deposed coordinator that has not noticed yet
+    // (paused, partitioned) can neither bump an epoch nor write a checkpoint nor extend the TSO window.
+    MetaStore fenced = new LeaderFencedMetaStore(node.store(), won.leader(), () -> {
+      notLeaderWrites.increment();
+      context.runOnContext(v -> {
+        if (leadership == won) {
+          stepDown("a metastore write was refused: this node no longer leads");
+        }
+      });
+    });
+    TimestampOracle.start(fenced, node.keys().tsoWindow(), Clock.systemUTC(), TimestampOracle.DEFAULT_WINDOW)
         .compose(tso -> {
           if (leadership != won) {
             return Future.succeededFuture();
           }
-          Coordinator c = new Coordinator(node.nodeId(), version, new ChangefeedStore(node.store(), node.keys()), tso::next,
+          Coordinator c = new Coordinator(node.nodeId(), version, new ChangefeedStore(fenced, node.keys()), tso::next,
               out -> out.sendWith(node.bus()), scheduler, CoordinatorSettings.from(node.config()), node.metrics());
           coordinator = c;
           leading.set(1);

@@ -11,7 +11,9 @@ public class MetaStoreException extends RuntimeException {
     /** The store is closed. */
     CLOSED,
     /** The store could not be reached or answered with an error. */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** A write fenced by a leadership that has ended ({@link LeaderFencedMetaStore}): nothing was written. */
+    NOT_LEADER
   }
 
   private final Reason reason;

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -439,6 +440,40 @@ public abstract class MetaStoreContractTest {
         .containsExactly(first.leader().revision(), promoted.leader().revision());
     assertThat(observeErrors).isNotDone();
     observer.cancel();
+  }
+
+  @Test
+  void writesFencedByALeadershipAreRefusedOnceItEndsAndAnotherLeads() {
+    String election = p + "election";
+    Lease firstLease = grant(30);
+    Lease secondLease = grant(30);
+    Leadership first = await(store.election().campaign(election, firstLease, bytes("one")));
+    AtomicInteger refusals = new AtomicInteger();
+    MetaStore deposedSoon = new LeaderFencedMetaStore(store, first.leader(), refusals::incrementAndGet);
+    long written = await(deposedSoon.put(p + "k", bytes("v1")));
+    assertThat(await(deposedSoon.txn(Txn.builder().when(Compare.modRevision(p + "k", written)).then(Op.put(p + "k", bytes("v2")))
+        .build())).succeeded()).as("a leader writes").isTrue();
+    // The caller's own compare failing is a plain failure, with the caller's own reads only.
+    TxnResult lostRace = await(deposedSoon.txn(Txn.builder().when(Compare.modRevision(p + "k", written)).then(Op.put(p + "k", bytes("x")))
+        .otherwise(Op.get(p + "k")).build()));
+    assertThat(lostRace.succeeded()).isFalse();
+    assertThat(lostRace.gets()).hasSize(1);
+    assertThat(refusals).hasValue(0);
+
+    Future<Leadership> second = store.election().campaign(election, secondLease, bytes("two"));
+    awaitCandidates(election, 2);
+    await(firstLease.revoke()); // as the lease of a leader paused past its TTL ends
+    MetaStore successor = new LeaderFencedMetaStore(store, await(second).leader(), () -> { });
+
+    for (Future<?> attempt : List.of(deposedSoon.put(p + "k", bytes("zombie")), deposedSoon.delete(p + "k"),
+        deposedSoon.txn(Txn.builder().then(Op.put(p + "other", bytes("zombie"))).build()))) {
+      assertThat(awaitFailure(attempt)).isInstanceOf(MetaStoreException.class)
+          .satisfies(e -> assertThat(((MetaStoreException) e).reason()).isEqualTo(Reason.NOT_LEADER));
+    }
+    assertThat(refusals).hasValue(3);
+    assertThat(await(store.get(p + "k")).map(KeyValue::valueAsString)).contains("v2");
+    assertThat(await(store.get(p + "other"))).isEmpty();
+    assertThat(await(successor.delete(p + "k"))).as("the new leader writes").isTrue();
   }
 
   @Test

@@ -29,8 +29,15 @@ import java.util.Optional;
  */
 public final class ChangefeedStore {
 
-  /** etcd's default --max-txn-ops is 128; two keys per changefeed. */
-  static final int CHANGEFEEDS_PER_TXN = 64;
+  /**
+   * etcd's default --max-txn-ops: the most compares, and the most operations of either branch, one transaction
+   * may have. One of each is kept for the leadership fence a coordinator's store adds to every transaction.
+   */
+  static final int MAX_TXN_OPS = 128;
+  /** Two keys per changefeed, beside the leadership fence. */
+  static final int CHANGEFEEDS_PER_TXN = (MAX_TXN_OPS - 1) / 2;
+  /** One status key per changefeed, beside the leadership fence. */
+  static final int STATUSES_PER_TXN = MAX_TXN_OPS - 1;
   static final int MAX_ATTEMPTS = 8;
 
   private final MetaStore store;
@@ -128,7 +135,7 @@ public final class ChangefeedStore {
   public Future<Map<ChangefeedId, ChangefeedRecord>> writeStatuses(List<StatusWrite> writes) {
     Map<ChangefeedId, ChangefeedRecord> written = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
-    for (List<StatusWrite> chunk : chunks(writes, CHANGEFEEDS_PER_TXN * 2)) {
+    for (List<StatusWrite> chunk : chunks(writes, STATUSES_PER_TXN)) {
       chain = chain.compose(v -> writeStatusChunk(chunk, written));
     }
     return chain.map(written);

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.LeaderFencedMetaStore;
 import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metastore.MetaStoreException;
 import io.feedline.common.metastore.Txn;
 import io.feedline.common.testing.InterceptingMetaStore;
 import io.feedline.coordinator.changefeed.ChangefeedStoreException.Reason;
@@ -18,11 +20,13 @@ import io.feedline.proto.ChangefeedStatus;
 import io.feedline.proto.RunningError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,6 +77,35 @@ abstract class ChangefeedStoreContractTest {
 
   private ChangefeedRecord create(String id, long epoch) {
     return await(registry.create(info(id, epoch), ChangefeedStatus.newBuilder().setCheckpointTs(100).build()));
+  }
+
+  @Test
+  void aDeposedCoordinatorCanNeitherBumpAnEpochNorWriteACheckpoint() {
+    String election = keys.coordinatorElection();
+    MetaStore.Lease oldLease = await(raw.grantLease(30));
+    MetaStore.Lease newLease = await(raw.grantLease(30));
+    MetaStore.Leadership old = await(raw.election().campaign(election, oldLease, "old".getBytes(StandardCharsets.UTF_8)));
+    AtomicInteger refused = new AtomicInteger();
+    ChangefeedStore deposed = new ChangefeedStore(new LeaderFencedMetaStore(raw, old.leader(), refused::incrementAndGet), keys);
+    ChangefeedRecord created = await(deposed.create(info("cf1", 1), ChangefeedStatus.newBuilder().setCheckpointTs(100).build()));
+
+    // The old coordinator is paused past its lease's TTL (the lease ends), and another one is elected.
+    Future<MetaStore.Leadership> next = raw.election().campaign(election, newLease, "new".getBytes(StandardCharsets.UTF_8));
+    await(oldLease.revoke());
+    ChangefeedStore successor = new ChangefeedStore(new LeaderFencedMetaStore(raw, await(next).leader(), () -> { }), keys);
+
+    // It resumes, not having noticed, and acts on what it knew.
+    Throwable bump = awaitFailure(deposed.bump(EpochBump.of(created.id(), 2)));
+    Throwable checkpoint = awaitFailure(deposed.writeStatus(created, ChangefeedStatus.newBuilder().setCheckpointTs(200).build()));
+    for (Throwable refusal : List.of(bump, checkpoint)) {
+      assertThat(refusal).isInstanceOf(MetaStoreException.class);
+      assertThat(((MetaStoreException) refusal).reason()).isEqualTo(MetaStoreException.Reason.NOT_LEADER);
+    }
+    assertThat(refused).hasValue(2);
+    ChangefeedRecord persisted = await(registry.load(created.id())).orElseThrow();
+    assertThat(persisted.info().getEpoch()).as("no epoch was bumped").isEqualTo(1);
+    assertThat(persisted.status().getCheckpointTs()).as("no checkpoint was written").isEqualTo(100);
+    assertThat(await(successor.bump(EpochBump.of(created.id(), 2))).info().getEpoch()).as("the new coordinator writes").isEqualTo(2);
   }
 
   @Test

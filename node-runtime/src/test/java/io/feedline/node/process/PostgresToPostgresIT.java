@@ -83,6 +83,10 @@ class PostgresToPostgresIT {
         writer.start();
 
         awaitCaughtUp(nodes, postgres, upstream, "the changefeed replicates the present");
+        // The source's own series, which the shipped alert rules query (MetricsEndpointTest cannot: it reads datagen).
+        assertThat(scrapes(nodes)).as("a node reading the source exposes its series")
+            .anyMatch(m -> m.contains("feedline_source_retained_wal_bytes{") && m.contains("feedline_source_lag_seconds{")
+                && m.contains("feedline_source_stream_restarts_total{"));
         String maintainerNode = new JsonObject(cliOnAny(nodes, r -> r.exit() == 0, "query", "changefeed", "query", "--id", ID, "-o", "json").out())
             .getString("node");
         kill(byNode, nodes, maintainerNode);
@@ -124,6 +128,14 @@ class PostgresToPostgresIT {
         }
       }
     }
+  }
+
+  private static List<String> scrapes(List<ServerProcess.Started> nodes) throws Exception {
+    List<String> all = new ArrayList<>();
+    for (ServerProcess.Started node : nodes) {
+      all.add(node.get("/metrics"));
+    }
+    return all;
   }
 
   /** Waits until the changefeed's checkpoint passes what upstream has committed now. */
