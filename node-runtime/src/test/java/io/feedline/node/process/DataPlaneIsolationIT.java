@@ -1,6 +1,5 @@
 package io.feedline.node.process;
 
-import static io.feedline.node.process.ServerProcess.freePort;
 import static io.feedline.node.process.ServerProcess.tsoNow;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -40,7 +39,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 900, unit = TimeUnit.SECONDS)
 class DataPlaneIsolationIT {
 
-  private static final Duration START = Duration.ofSeconds(90);
   private static final Duration SETTLE = Duration.ofSeconds(60);
   private static final String FIREHOSE = "datagen://?tables=3000&seed=21&rate=0";
   private static final String TRICKLE = "datagen://?tables=4&seed=22&rate=50";
@@ -72,20 +70,10 @@ class DataPlaneIsolationIT {
   @Test
   void theControlPlaneAnswersOnTimeBesideAFirehose() throws Exception {
     Path work = Files.createDirectories(Path.of("target", "it", "data-plane-" + UUID.randomUUID()).toAbsolutePath());
-    String clusterId = "dp" + UUID.randomUUID().toString().substring(0, 8);
-    List<ServerProcess> servers = new ArrayList<>();
     try (EtcdServer etcd = EtcdServer.start()) {
-      try {
-        for (int i = 0; i < 3; i++) {
-          servers.add(ServerProcess.start(work.resolve("node" + i + ".log"), "server", "--etcd", etcd.endpoint(), "--cluster",
-              "--cluster-id", clusterId, "--port", Integer.toString(freePort()), "--data-dir", work.resolve("node" + i).toString(),
-              "--memory-quota", QUOTA_MIB + "MiB"));
-        }
-        List<ServerProcess.Started> nodes = new ArrayList<>();
-        for (ServerProcess s : servers) {
-          nodes.add(s.awaitStarted(START));
-        }
-        nodes.get(0).cliUntil(SETTLE, r -> r.exit() == 0 && new JsonArray(r.out()).size() == 3, "node", "list", "-o", "json");
+      try (ProcessCluster cluster = ProcessCluster.start(work, etcd.endpoint(), 3, "--memory-quota", QUOTA_MIB + "MiB")) {
+        List<ServerProcess> servers = cluster.servers();
+        List<ServerProcess.Started> nodes = cluster.live();
 
         Figures idle = measure(nodes, "idle");
         create(nodes, "trickle", TRICKLE);
@@ -149,10 +137,6 @@ class DataPlaneIsolationIT {
         }
         JsonArray list = new JsonArray(nodes.get(0).cliUntil(SETTLE, r -> r.exit() == 0, "node", "list", "-o", "json").out());
         assertThat(list).hasSize(3).allSatisfy(n -> assertThat(((JsonObject) n).getString("liveness")).isEqualTo("ALIVE"));
-      } finally {
-        for (ServerProcess s : servers) {
-          s.close();
-        }
       }
     }
   }

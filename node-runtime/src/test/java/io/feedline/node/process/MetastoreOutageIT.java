@@ -1,6 +1,5 @@
 package io.feedline.node.process;
 
-import static io.feedline.node.process.ServerProcess.freePort;
 import static io.feedline.node.process.ServerProcess.tsoNow;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,7 +29,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class MetastoreOutageIT {
 
-  private static final Duration START = Duration.ofSeconds(90);
   private static final Duration SETTLE = Duration.ofSeconds(60);
   private static final Duration TTL = Duration.ofSeconds(10);
   private static final String SOURCE = "datagen://?tables=8&seed=13&rate=50";
@@ -40,21 +38,11 @@ class MetastoreOutageIT {
   void shortOutagesCostNothingAndALongOneIsRiddenOutByRejoining() throws Exception {
     Path work = Files.createDirectories(Path.of("target", "it", "metastore-outage-" + UUID.randomUUID()).toAbsolutePath());
     Path sink = work.resolve("sink");
-    String clusterId = "outage" + UUID.randomUUID().toString().substring(0, 8);
-    List<ServerProcess> servers = new ArrayList<>();
     try (EtcdServer etcd = EtcdServer.start()) {
-      try {
-        // Each admin port is chosen right before its server binds it: chosen before etcd started, one was once handed to etcd too.
-        for (int i = 0; i < 3; i++) {
-          servers.add(ServerProcess.start(work.resolve("node" + i + ".log"), "server", "--etcd", etcd.endpoint(), "--cluster",
-              "--cluster-id", clusterId, "--port", Integer.toString(freePort()), "--data-dir", work.resolve("node" + i).toString()));
-        }
-        List<ServerProcess.Started> nodes = new ArrayList<>();
-        for (ServerProcess s : servers) {
-          nodes.add(s.awaitStarted(START));
-        }
+      try (ProcessCluster cluster = ProcessCluster.start(work, etcd.endpoint(), 3)) {
+        List<ServerProcess> servers = cluster.servers();
+        List<ServerProcess.Started> nodes = cluster.live();
         ServerProcess.Started any = nodes.get(0);
-        any.cliUntil(SETTLE, r -> r.exit() == 0 && new JsonArray(r.out()).size() == 3, "node", "list", "-o", "json");
         any.cliUntil(SETTLE, r -> r.exit() == 0, "changefeed", "create", "--id", ID, "--source", SOURCE, "--sink", "file://" + sink);
         awaitCheckpointPast(nodes, tsoNow(), "the changefeed replicates the present");
         JsonObject before = query(nodes);
@@ -108,10 +96,6 @@ class MetastoreOutageIT {
         rejoined.get(0).cliUntil(SETTLE, r -> r.exit() == 0, "changefeed", "pause", "--id", ID);
         rejoined.get(0).cliUntil(SETTLE, r -> r.exit() == 0 && new JsonArray(r.out()).stream().map(JsonObject.class::cast)
             .mapToLong(n -> n.getLong("dispatchers", 0L)).sum() == 0, "node", "list", "-o", "json");
-      } finally {
-        for (ServerProcess s : servers) {
-          s.close();
-        }
       }
     }
     ServerProcess.CliResult checked = ServerProcess.command("check", "--source", SOURCE, "--sink", "file://" + sink);

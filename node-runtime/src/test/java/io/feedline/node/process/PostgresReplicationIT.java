@@ -1,6 +1,5 @@
 package io.feedline.node.process;
 
-import static io.feedline.node.process.ServerProcess.freePort;
 import static io.feedline.node.process.ServerProcess.tsoNow;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,10 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -30,7 +26,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 420, unit = TimeUnit.SECONDS)
 class PostgresReplicationIT {
 
-  private static final Duration START = Duration.ofSeconds(90);
   private static final Duration SETTLE = Duration.ofSeconds(90);
   private static final String SOURCE = "datagen://?tables=6&seed=31&rate=200";
   private static final String ID = "pg";
@@ -38,32 +33,19 @@ class PostgresReplicationIT {
   @Test
   void killedNodesLeaveTheDatabaseEqualToTheSource() throws Exception {
     Path work = Files.createDirectories(Path.of("target", "it", "postgres-replication-" + UUID.randomUUID()).toAbsolutePath());
-    String clusterId = "pg" + UUID.randomUUID().toString().substring(0, 8);
-    Map<String, ServerProcess> byNode = new LinkedHashMap<>();
-    List<ServerProcess> servers = new ArrayList<>();
     try (EtcdServer etcd = EtcdServer.start(); PostgresServer postgres = PostgresServer.start()) {
       String sink = postgres.uri(postgres.createDatabase("replica"));
-      try {
-        for (int i = 0; i < 3; i++) {
-          servers.add(ServerProcess.start(work.resolve("node" + i + ".log"), "server", "--etcd", etcd.endpoint(), "--cluster",
-              "--cluster-id", clusterId, "--port", Integer.toString(freePort()), "--data-dir", work.resolve("node" + i).toString()));
-        }
-        List<ServerProcess.Started> nodes = new ArrayList<>();
-        for (ServerProcess s : servers) {
-          ServerProcess.Started started = s.awaitStarted(START);
-          nodes.add(started);
-          byNode.put(started.nodeId(), s);
-        }
-        nodes.get(0).cliUntil(SETTLE, r -> r.exit() == 0 && new JsonArray(r.out()).size() == 3, "node", "list", "-o", "json");
+      try (ProcessCluster cluster = ProcessCluster.start(work, etcd.endpoint(), 3)) {
+        List<ServerProcess.Started> nodes = cluster.live();
         nodes.get(0).cliUntil(SETTLE, r -> r.exit() == 0, "changefeed", "create", "--id", ID, "--source", SOURCE, "--sink", sink);
         awaitCheckpointPast(nodes, tsoNow(), "the changefeed replicates the present");
 
         String maintainerNode = query(nodes).getString("node");
-        kill(byNode, nodes, maintainerNode);
+        cluster.kill(maintainerNode);
         awaitCheckpointPast(nodes, tsoNow(), "replication goes on after the maintainer's node was killed");
 
         String dispatcherNode = holdingDispatchers(nodes);
-        kill(byNode, nodes, dispatcherNode);
+        cluster.kill(dispatcherNode);
         awaitCheckpointPast(nodes, tsoNow(), "replication goes on after a dispatcher-holding node was killed");
 
         cliOnAny(nodes, r -> r.exit() == 0, "pause", "changefeed", "pause", "--id", ID);
@@ -73,19 +55,8 @@ class PostgresReplicationIT {
         assertThat(checked.exit()).as(checked.toString()).isZero();
         assertThat(checked.out()).startsWith("equal: ");
         System.out.println("postgres replication (2 cores, 3 nodes, maintainer's and a dispatcher's node killed): " + checked.out());
-      } finally {
-        for (ServerProcess s : servers) {
-          s.close();
-        }
       }
     }
-  }
-
-  private static void kill(Map<String, ServerProcess> byNode, List<ServerProcess.Started> nodes, String nodeId) throws InterruptedException {
-    ServerProcess victim = byNode.get(nodeId);
-    assertThat(victim).as("node %s is one of ours", nodeId).isNotNull();
-    victim.kill();
-    nodes.removeIf(n -> n.nodeId().equals(nodeId));
   }
 
   /** A live node that holds dispatchers of the changefeed. */

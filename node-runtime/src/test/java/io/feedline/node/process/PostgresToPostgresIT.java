@@ -1,13 +1,11 @@
 package io.feedline.node.process;
 
-import static io.feedline.node.process.ServerProcess.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.common.testing.PostgresServer;
 import io.feedline.common.testing.TestSeeds;
 import io.feedline.postgresql.source.Lsn;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,11 +15,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.UUID;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,14 +29,13 @@ import org.junit.jupiter.api.Timeout;
 /**
  * PostgreSQL to PostgreSQL on three clustered nodes (issue 16): a writer inserts, updates and deletes rows of
  * tables with integer, composite and text keys the whole time; the maintainer's node is killed with SIGKILL,
- * then another node is drained. Once the writer stops and the changefeed has caught up, {@code feedline
+ * then another node is drained, then a column is added and a table truncated upstream. Once the writer stops and the changefeed has caught up, {@code feedline
  * check} finds every table downstream equal to upstream, row by row; removing the changefeed leaves no
  * replication slot behind (the killed node's temporary one went with its connection).
  */
 @Timeout(value = 480, unit = TimeUnit.SECONDS)
 class PostgresToPostgresIT {
 
-  private static final Duration START = Duration.ofSeconds(90);
   private static final Duration SETTLE = Duration.ofSeconds(90);
   private static final String ID = "pg2pg";
   private static final String SCHEMA = String.join(";\n",
@@ -52,9 +47,6 @@ class PostgresToPostgresIT {
   void aKilledAndADrainedNodeLeaveEveryTableEqualToUpstream() throws Exception {
     long seed = TestSeeds.seed(16);
     Path work = Files.createDirectories(Path.of("target", "it", "pg2pg-" + UUID.randomUUID()).toAbsolutePath());
-    String clusterId = "p2p" + UUID.randomUUID().toString().substring(0, 8);
-    Map<String, ServerProcess> byNode = new LinkedHashMap<>();
-    List<ServerProcess> servers = new ArrayList<>();
     try (EtcdServer etcd = EtcdServer.start(); PostgresServer postgres = PostgresServer.start()) {
       String upstream = postgres.createDatabase("shop");
       String downstream = postgres.createDatabase("replica");
@@ -63,18 +55,8 @@ class PostgresToPostgresIT {
       String source = postgres.uri(upstream);
       String sink = postgres.uri(downstream);
       Writer writer = new Writer(postgres, upstream, seed);
-      try {
-        for (int i = 0; i < 3; i++) {
-          servers.add(ServerProcess.start(work.resolve("node" + i + ".log"), "server", "--etcd", etcd.endpoint(), "--cluster",
-              "--cluster-id", clusterId, "--port", Integer.toString(freePort()), "--data-dir", work.resolve("node" + i).toString()));
-        }
-        List<ServerProcess.Started> nodes = new ArrayList<>();
-        for (ServerProcess s : servers) {
-          ServerProcess.Started started = s.awaitStarted(START);
-          nodes.add(started);
-          byNode.put(started.nodeId(), s);
-        }
-        nodes.get(0).cliUntil(SETTLE, r -> r.exit() == 0 && new JsonArray(r.out()).size() == 3, "node", "list", "-o", "json");
+      try (ProcessCluster cluster = ProcessCluster.start(work, etcd.endpoint(), 3)) {
+        List<ServerProcess.Started> nodes = cluster.live();
         ServerProcess.CliResult created = nodes.get(0).cliUntil(SETTLE, r -> r.exit() == 0, "changefeed", "create", "--id", ID,
             "--source", source, "--sink", sink, "-o", "json");
         JsonObject view = new JsonObject(created.out());
@@ -89,7 +71,7 @@ class PostgresToPostgresIT {
                 && m.contains("feedline_source_stream_restarts_total{"));
         String maintainerNode = new JsonObject(cliOnAny(nodes, r -> r.exit() == 0, "query", "changefeed", "query", "--id", ID, "-o", "json").out())
             .getString("node");
-        kill(byNode, nodes, maintainerNode);
+        cluster.kill(maintainerNode);
         awaitCaughtUp(nodes, postgres, upstream, "replication goes on after the maintainer's node was killed");
 
         ServerProcess.Started drained = nodes.get(0);
@@ -98,6 +80,13 @@ class PostgresToPostgresIT {
         assertThat(drain.exit()).as(drain.toString()).isZero();
         nodes.remove(drained);
         awaitCaughtUp(nodes, postgres, upstream, "replication goes on after a node was drained");
+
+        // Schema changes while the writer runs: a column added (the sink adds it downstream with the first row
+        // that carries it) and a TRUNCATE (a DDL at the barrier, for every span of the table on every node).
+        postgres.psql(upstream, "ALTER TABLE tags ADD COLUMN color text");
+        postgres.psql(upstream, "UPDATE tags SET color = 'red' WHERE hits > 1");
+        postgres.psql(upstream, "TRUNCATE lines");
+        awaitCaughtUp(nodes, postgres, upstream, "replication goes on through ADD COLUMN and TRUNCATE");
 
         writer.stop();
         assertThat(writer.failure()).as("the writer ran without error").isNull();
@@ -123,9 +112,6 @@ class PostgresToPostgresIT {
         assertThat(postgres.psql(upstream, "SELECT count(*) FROM pg_publication").strip()).isEqualTo("0");
       } finally {
         writer.stop();
-        for (ServerProcess s : servers) {
-          s.close();
-        }
       }
     }
   }
@@ -142,13 +128,6 @@ class PostgresToPostgresIT {
   private static void awaitCaughtUp(List<ServerProcess.Started> nodes, PostgresServer postgres, String database, String what) throws Exception {
     long now = Lsn.parse(postgres.psql(database, "SELECT pg_current_wal_insert_lsn()").strip());
     ServerProcess.awaitCheckpointPast(nodes, SETTLE, ID, now, what);
-  }
-
-  private static void kill(Map<String, ServerProcess> byNode, List<ServerProcess.Started> nodes, String nodeId) throws InterruptedException {
-    ServerProcess victim = byNode.get(nodeId);
-    assertThat(victim).as("node %s is one of ours", nodeId).isNotNull();
-    victim.kill();
-    nodes.removeIf(n -> n.nodeId().equals(nodeId));
   }
 
   private static ServerProcess.CliResult cliOnAny(List<ServerProcess.Started> nodes, Predicate<ServerProcess.CliResult> done, String what,

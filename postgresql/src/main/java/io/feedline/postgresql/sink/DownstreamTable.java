@@ -101,7 +101,7 @@ record DownstreamTable(String schema, String name, Map<String, String> columns, 
     for (Map.Entry<String, String> c : wanted.columns.entrySet()) {
       String have = columns.get(c.getKey());
       if (have == null) {
-        return "the downstream table " + schema + "." + name + " has no column " + c.getKey() + " (" + c.getValue() + ")";
+        continue; // a column the upstream added: see missingColumns
       }
       if (!PostgresTypes.baseOf(have).equals(PostgresTypes.baseOf(c.getValue()))) {
         return "column " + c.getKey() + " of the downstream table " + schema + "." + name + " is " + have + ", the upstream's maps to "
@@ -109,5 +109,31 @@ record DownstreamTable(String schema, String name, Map<String, String> columns, 
       }
     }
     return null;
+  }
+
+  /** The columns {@code wanted} defines that this table lacks, in {@code wanted}'s order, with their types. */
+  Map<String, String> missingColumns(DownstreamTable wanted) {
+    Map<String, String> missing = new LinkedHashMap<>();
+    wanted.columns.forEach((column, type) -> {
+      if (!columns.containsKey(column)) {
+        missing.put(column, type);
+      }
+    });
+    return missing;
+  }
+
+  /** This table with {@code added} columns too. */
+  DownstreamTable withColumns(Map<String, String> added) {
+    Map<String, String> all = new LinkedHashMap<>(columns);
+    all.putAll(added);
+    return new DownstreamTable(schema, name, all, primaryKey);
+  }
+
+  /** Adds {@code added}; {@code IF NOT EXISTS}, so nodes that add the same column at once all succeed. */
+  List<Statement> addColumns(Map<String, String> added) {
+    List<Statement> alters = new ArrayList<>();
+    added.forEach((column, type) -> alters.add(Statement.of("ALTER TABLE " + qualifiedName() + " ADD COLUMN IF NOT EXISTS "
+        + SqlText.ident(column) + " " + type)));
+    return alters;
   }
 }

@@ -239,8 +239,8 @@ public final class PostgresSink implements Sink {
   /**
    * The downstream table of upstream {@code tableId}: cached, created earlier in this batch, looked up, or
    * planned for creation from the upstream's definition at {@code ts} (a table that existed before the
-   * changefeed started has no CREATE TABLE event to create it from). An existing table that does not fit
-   * is an error.
+   * changefeed started has no CREATE TABLE event to create it from). An existing table that lacks columns
+   * of that definition gets them; one whose key or column types do not fit is an error.
    */
   private Future<Target> target(long tableId, long ts, Plan plan) {
     DownstreamTable known = plan.created().getOrDefault(tableId, tables.get(tableId));
@@ -254,6 +254,12 @@ public final class PostgresSink implements Sink {
       String misfit = d.existing().misfit(d.wanted());
       if (misfit != null) {
         throw new UnwritableSchemaException("table " + d.wanted().name() + " cannot be replicated: " + misfit);
+      }
+      Map<String, String> missing = d.existing().missingColumns(d.wanted());
+      if (!missing.isEmpty()) {
+        // Columns the upstream has and this table lacks: an ADD COLUMN, or a source whose column changes reach
+        // the sink only with the rows that carry them. Added in the batch's transaction, cached once committed.
+        return new Target(tableId, d.existing().withColumns(missing), d.existing().addColumns(missing));
       }
       tables.put(tableId, d.existing());
       return new Target(tableId, d.existing(), List.of());
@@ -276,19 +282,7 @@ public final class PostgresSink implements Sink {
       case CREATE_TABLE -> target(id, ddl.commitTs(), plan).map(t -> plan.add(t, List.of()));
       case TRUNCATE_TABLE -> target(id, ddl.commitTs(), plan)
           .map(t -> plan.add(t, List.of(Statement.of("TRUNCATE TABLE " + t.table().qualifiedName()))));
-      case ADD_COLUMN -> definitions(id, ddl.commitTs()).map(d -> {
-        if (d.existing() == null) {
-          return plan.add(new Target(id, d.wanted(), creating(d.wanted())), List.of());
-        }
-        List<Statement> alters = new ArrayList<>();
-        d.wanted().columns().forEach((column, type) -> {
-          if (!d.existing().columns().containsKey(column)) {
-            alters.add(Statement.of("ALTER TABLE " + d.wanted().qualifiedName() + " ADD COLUMN IF NOT EXISTS " + SqlText.ident(column)
-                + " " + type));
-          }
-        });
-        return plan.then(alters);
-      });
+      case ADD_COLUMN -> target(id, ddl.commitTs(), plan).map(t -> plan.add(t, List.of()));
     };
   }
 

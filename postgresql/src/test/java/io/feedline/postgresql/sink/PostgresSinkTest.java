@@ -285,6 +285,17 @@ class PostgresSinkTest {
   }
 
   @Test
+  void aColumnTheUpstreamAddedWithoutADdlEventIsAddedWithTheFirstRowThatCarriesIt() throws Exception {
+    // As a PostgreSQL source delivers ADD COLUMN: no DDL event, the upstream's definition and the rows carry it.
+    Sink sink = openWithT1("cf-evolve");
+    await(sink.write(batch(writer(), T1, 10, 100, List.of(insert(110, 1, 11)), 120)));
+    Sink later = open("cf-evolve", (id, ts) -> DATAGEN_LIKE.schemaAt(id, ADD_COLUMN_TS));
+    await(later.write(batch(writer(), T1, 10, 120, List.of(insertWithExtra(130, 2, 12, 5)), 140)));
+    assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "v1:character varying(24)", "extra:integer");
+    assertThat(rows("t1")).containsExactly("1|11|s1|", "2|12|s2|5");
+  }
+
+  @Test
   void randomHistoriesWrittenInRandomBatchesWithReplaysEndAsTheHistorySays() throws Exception {
     long seed = TestSeeds.seed(1L);
     Random random = new Random(seed);
