@@ -44,7 +44,17 @@ final class RowWrites {
               net.put(before, null); // the key itself changed: the old row goes
             }
           }
-          net.put(after, change.after());
+          // An update's image may leave out columns it did not change (PostgreSQL does not log an unchanged
+          // TOASTed value): on top of the row this batch already holds, they keep that row's values; a row
+          // only downstream keeps its own, since the upsert sets only the columns the image has.
+          Map<String, Object> prior = net.get(after);
+          if (prior != null && !change.after().keySet().containsAll(prior.keySet())) {
+            Map<String, Object> merged = new LinkedHashMap<>(prior);
+            merged.putAll(change.after());
+            net.put(after, merged);
+          } else {
+            net.put(after, change.after());
+          }
         }
         case DELETE -> net.put(key(table, change.before().isEmpty() ? change.after() : change.before()), null);
       }

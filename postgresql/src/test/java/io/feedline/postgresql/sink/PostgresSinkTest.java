@@ -296,6 +296,21 @@ class PostgresSinkTest {
   }
 
   @Test
+  void anUpdateThatLeavesOutAnUnchangedColumnKeepsItsValueWithinABatchAndAcrossBatches() throws Exception {
+    Sink sink = openWithT1("cf-toast");
+    Map<String, Object> withoutV1 = new LinkedHashMap<>(image(1, 12));
+    withoutV1.remove("v1"); // as an UPDATE that did not touch a TOASTed column arrives from PostgreSQL
+    RowChange partial = new RowChange(1, 120, RowChange.Op.UPDATE, DatagenModel.keyBytes(1), Map.of(), withoutV1);
+    await(sink.write(batch(writer(), T1, 10, 100, List.of(insert(110, 1, 11), partial), 125)));
+    assertThat(rows("t1")).as("the insert and the partial update in one batch").containsExactly("1|12|s1");
+    Map<String, Object> again = new LinkedHashMap<>(image(1, 13));
+    again.remove("v1");
+    await(sink.write(batch(writer(), T1, 10, 125, List.of(new RowChange(1, 130, RowChange.Op.UPDATE, DatagenModel.keyBytes(1), Map.of(), again)),
+        135)));
+    assertThat(rows("t1")).as("a partial update of a row only downstream").containsExactly("1|13|s1");
+  }
+
+  @Test
   void randomHistoriesWrittenInRandomBatchesWithReplaysEndAsTheHistorySays() throws Exception {
     long seed = TestSeeds.seed(1L);
     Random random = new Random(seed);
