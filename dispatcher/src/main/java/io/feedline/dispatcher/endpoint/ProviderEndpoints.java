@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 
 /** {@link Endpoints} from the source and sink providers on the class path, chosen by URI scheme. */
 public final class ProviderEndpoints implements Endpoints {
@@ -41,17 +42,9 @@ public final class ProviderEndpoints implements Endpoints {
    * comes back with the start position the source chose and the kind of its positions.
    */
   public Future<ChangefeedInfo> prepareSource(ChangefeedInfo info, Vertx vertx) {
-    try {
-      EndpointUri uri = EndpointUri.parse("source", info.getSourceUri());
-      SourceProvider provider = sources.get(uri.scheme());
-      if (provider == null) {
-        return Future.failedFuture(unknownScheme("source", uri, sources));
-      }
-      return provider.prepare(uri, info.getId(), info.getStartTs(), vertx)
-          .map(start -> info.toBuilder().setStartTs(start).setPositionKind(provider.positions()).build());
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+    return withProvider("source", info.getSourceUri(), sources, (provider, uri) ->
+        provider.prepare(uri, info.getId(), info.getStartTs(), vertx)
+            .map(start -> info.toBuilder().setStartTs(start).setPositionKind(provider.positions()).build()));
   }
 
   /** Drops what {@link #prepareSource} kept upstream for a removed changefeed ({@link SourceProvider#release}). */
@@ -79,31 +72,27 @@ public final class ProviderEndpoints implements Endpoints {
 
   @Override
   public Future<Source> openSource(String uri, EndpointContext context) {
-    return open("source", uri, context, sources, SourceProvider::open);
+    return withProvider("source", uri, sources, (provider, parsed) -> provider.open(parsed, context));
   }
 
   @Override
   public Future<Sink> openSink(String uri, EndpointContext context) {
-    return open("sink", uri, context, sinks, SinkProvider::open);
+    return withProvider("sink", uri, sinks, (provider, parsed) -> provider.open(parsed, context));
   }
 
-  private <P, T> Future<T> open(String kind, String raw, EndpointContext context, Map<String, P> providers,
-      TriFunction<P, EndpointUri, EndpointContext, Future<T>> opener) {
+  /** Runs {@code action} with the provider of {@code raw}'s scheme; a bad URI or unknown scheme fails the future. */
+  private static <P, T> Future<T> withProvider(String kind, String raw, Map<String, P> providers,
+      BiFunction<P, EndpointUri, Future<T>> action) {
     try {
       EndpointUri uri = EndpointUri.parse(kind, raw);
       P provider = providers.get(uri.scheme());
       if (provider == null) {
         return Future.failedFuture(unknownScheme(kind, uri, providers));
       }
-      return opener.apply(provider, uri, context);
+      return action.apply(provider, uri);
     } catch (RuntimeException e) {
       // A provider that throws instead of failing its future must not take the caller down.
       return Future.failedFuture(e);
     }
-  }
-
-  @FunctionalInterface
-  private interface TriFunction<A, B, C, R> {
-    R apply(A a, B b, C c);
   }
 }

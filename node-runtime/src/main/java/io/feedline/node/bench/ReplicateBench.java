@@ -5,8 +5,8 @@ import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
+import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.postgresql.connect.PostgresEndpoint;
-import io.feedline.postgresql.source.PostgresSourceTables;
 import io.feedline.proto.ChangefeedInfo;
 import io.vertx.pgclient.PgConnectOptions;
 import java.net.URI;
@@ -371,7 +371,7 @@ public final class ReplicateBench implements Callable<Integer> {
   }
 
   private Connection connect(String database) throws SQLException {
-    Connection c = PostgresSourceTables.connect(endpoint(database));
+    Connection c = Jdbc.connect(endpoint(database), false);
     c.setAutoCommit(false);
     return c;
   }

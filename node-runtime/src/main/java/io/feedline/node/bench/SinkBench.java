@@ -14,6 +14,7 @@ import io.feedline.dispatcher.schema.TableSchema;
 import io.feedline.dispatcher.schema.TableSchemas;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.sink.SinkBatch;
+import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.postgresql.connect.PostgresEndpoint;
 import io.feedline.postgresql.sql.SqlText;
 import io.feedline.proto.TableSpan;
@@ -21,10 +22,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import java.io.StringReader;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -34,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -79,11 +77,12 @@ public final class SinkBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PgConnectOptions connect = PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sink), System.getenv()).connectOptions();
+    PostgresEndpoint endpoint = PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sink), System.getenv());
     int perTable = Math.max(batch, rows / tables / batch * batch);
     List<Run> results = new ArrayList<>();
     Vertx vertx = Vertx.vertx();
-    try (Connection jdbc = jdbc(connect)) {
+    try (Connection jdbc = Jdbc.connect(endpoint, false)) {
+      jdbc.setAutoCommit(false);
       for (int run = 1; run <= runs; run++) {
         results.add(feedline(vertx, run, perTable));
         results.add(insert(jdbc, run, perTable));
@@ -243,17 +242,6 @@ public final class SinkBench implements Callable<Integer> {
     return "s" + Long.toHexString(table * 1_000_003L + id * 7919L);
   }
 
-  private static Connection jdbc(PgConnectOptions o) throws SQLException {
-    String host = o.getHost().contains(":") ? "[" + o.getHost() + "]" : o.getHost();
-    Properties props = new Properties();
-    props.setProperty("user", o.getUser());
-    props.setProperty("password", o.getPassword());
-    props.setProperty("sslmode", o.getSslMode().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-    props.setProperty("ApplicationName", "feedline-bench");
-    Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + o.getPort() + "/" + o.getDatabase(), props);
-    c.setAutoCommit(false);
-    return c;
-  }
 
   private static double percentile(List<Long> nanos, double q) {
     List<Long> sorted = new ArrayList<>(nanos);

@@ -3,6 +3,7 @@ package io.feedline.postgresql.check;
 import io.feedline.dispatcher.check.CheckInputException;
 import io.feedline.dispatcher.check.CheckReport;
 import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.postgresql.connect.PostgresEndpoint;
 import io.feedline.postgresql.source.PostgresSourceTables;
 import io.feedline.postgresql.sql.SqlText;
@@ -21,7 +22,7 @@ import java.util.Map;
  * against the sink's table of the same name, row by row, keyed by the primary key. Meant for a changefeed
  * that has caught up with a quiet upstream (the check compares what both databases hold now); any row
  * missing, extra or different is reported. Rows are compared in PostgreSQL's JSON text of the row
- * ({@code row_to_json}), with both sessions in UTC and ISO dates, so equal values read equally.
+ * ({@code row_to_json}).
  */
 public final class PostgresTablesCheck {
 
@@ -30,9 +31,9 @@ public final class PostgresTablesCheck {
   public static CheckReport check(String sourceUri, String sinkUri, Map<String, String> env) {
     PostgresEndpoint sinkEndpoint = PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sinkUri), env);
     EndpointUri source = EndpointUri.parse("source", sourceUri);
-    try (Connection up = PostgresSourceTables.connect(source, env); Connection down = PostgresSourceTables.connect(sinkEndpoint)) {
-      settle(up);
-      settle(down);
+    // Both sessions in UTC and ISO styles (Jdbc), so equal values read equally in either database.
+    try (Connection up = Jdbc.connect(PostgresSourceTables.endpoint(source, env), false);
+        Connection down = Jdbc.connect(sinkEndpoint, false)) {
       List<CheckReport.TableDiff> diffs = new ArrayList<>();
       List<String> missingTables = new ArrayList<>();
       long rows = 0;
@@ -67,12 +68,6 @@ public final class PostgresTablesCheck {
       return new CheckReport(0, 0, 0, rows, 0, diffs, missingTables, List.of());
     } catch (SQLException e) {
       throw new CheckInputException("cannot read the databases: " + e.getMessage());
-    }
-  }
-
-  private static void settle(Connection conn) throws SQLException {
-    try (var s = conn.createStatement()) {
-      s.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 1");
     }
   }
 

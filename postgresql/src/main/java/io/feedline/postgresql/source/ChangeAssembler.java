@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Turns the {@code pgoutput} messages of one stream into whole transactions of change events, with
@@ -129,7 +130,7 @@ final class ChangeAssembler {
     return done;
   }
 
-  private void row(long relation, java.util.function.Function<UpstreamTable, List<RowChange>> changes) {
+  private void row(long relation, Function<UpstreamTable, List<RowChange>> changes) {
     inTransaction("a row change");
     UpstreamTable table = tables.get(relation);
     if (table == null) {

@@ -5,6 +5,7 @@ import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.InvalidEndpointException;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceProvider;
+import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.proto.PositionKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -15,12 +15,9 @@ public final class PostgresSourceTables {
 
   private PostgresSourceTables() {}
 
-  public static Connection connect(EndpointUri source, Map<String, String> env) throws SQLException {
-    return Jdbc.connect(SourceSpec.parse(source, env).endpoint(), false);
-  }
-
-  public static Connection connect(PostgresEndpoint endpoint) throws SQLException {
-    return Jdbc.connect(endpoint, false);
+  /** The source's connection settings: how to connect to its database. */
+  public static PostgresEndpoint endpoint(EndpointUri source, Map<String, String> env) {
+    return SourceSpec.parse(source, env).endpoint();
   }
 
   /** The tables {@code source}'s rules capture that have a key, by OID. */

@@ -1,6 +1,7 @@
 package io.feedline.postgresql.source;
 
 import io.feedline.dispatcher.event.EventSizes;
+import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.postgresql.source.ChangeAssembler.Transaction;
 import io.feedline.postgresql.sql.SqlText;
 import java.nio.ByteBuffer;

@@ -149,7 +149,13 @@ final class Upstream {
           + " (rules are [!]schema.table patterns, e.g. public.*)");
     }
     String publication = spec.publicationFor(changefeed);
-    boolean published = single(conn, "SELECT count(*)::text FROM pg_publication WHERE pubname = '" + publication.replace("'", "''") + "'").equals("1");
+    boolean published;
+    try (PreparedStatement s = conn.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+      s.setString(1, publication);
+      try (ResultSet r = s.executeQuery()) {
+        published = r.next();
+      }
+    }
     if (!published && !spec.ownsPublication()) {
       throw refused("publication " + publication + " does not exist (CREATE PUBLICATION " + SqlText.ident(publication)
           + " FOR TABLE ..., or leave publication= out and Feedline creates one)");

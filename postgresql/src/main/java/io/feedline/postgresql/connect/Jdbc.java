@@ -1,6 +1,5 @@
-package io.feedline.postgresql.source;
+package io.feedline.postgresql.connect;
 
-import io.feedline.postgresql.connect.PostgresEndpoint;
 import io.vertx.pgclient.PgConnectOptions;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -10,8 +9,11 @@ import java.util.List;
 import java.util.Properties;
 import org.postgresql.PGProperty;
 
-/** pgjdbc connections to a source's database: plain ones for the catalog and set-up, and replication ones. */
-final class Jdbc {
+/**
+ * pgjdbc connections to an endpoint's database, for what the reactive client cannot do or where blocking is
+ * fine: a source's replication and catalog, the checks and benchmarks. Every session is in UTC and ISO styles.
+ */
+public final class Jdbc {
 
   private static final List<String> SESSION = List.of("SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, MDY'", "SET IntervalStyle = 'postgres'",
       "SET extra_float_digits = 3");
@@ -22,7 +24,7 @@ final class Jdbc {
    * @param replication a logical replication connection ({@code replication=database}); it also takes
    *     plain SQL in the simple query protocol, which is how a temporary slot is made on it
    */
-  static Connection connect(PostgresEndpoint endpoint, boolean replication) throws SQLException {
+  public static Connection connect(PostgresEndpoint endpoint, boolean replication) throws SQLException {
     PgConnectOptions o = endpoint.connectOptions();
     Properties props = new Properties();
     PGProperty.USER.set(props, o.getUser());
