@@ -29,7 +29,7 @@ public final class BlockStates {
       case CREATE_TABLE -> state.setBlockedTables(normal(Source.DDL_TABLE_ID))
           .addNeedAddedTables(TableInfo.newBuilder().setTableId(ddl.tableId()).setName(ddl.tableName()));
       case DROP_TABLE -> state.setBlockedTables(normal(Source.DDL_TABLE_ID, ddl.tableId())).setNeedDroppedTables(normal(ddl.tableId()));
-      case TRUNCATE_TABLE, ADD_COLUMN -> state.setBlockedTables(normal(Source.DDL_TABLE_ID, ddl.tableId()));
+      case TRUNCATE_TABLE, ADD_COLUMN, DROP_COLUMN -> state.setBlockedTables(normal(Source.DDL_TABLE_ID, ddl.tableId()));
     }
     return state.build();
   }

@@ -13,7 +13,8 @@ public record DdlEvent(long tableId, long commitTs, Type type, String tableName,
     CREATE_TABLE,
     DROP_TABLE,
     TRUNCATE_TABLE,
-    ADD_COLUMN
+    ADD_COLUMN,
+    DROP_COLUMN
   }
 
   public DdlEvent {

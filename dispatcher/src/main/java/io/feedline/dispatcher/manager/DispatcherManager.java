@@ -600,7 +600,7 @@ public final class DispatcherManager {
     return ref.isMissing() ? null : ref;
   }
 
-  private RunningError error(String code, String message) {
+  RunningError error(String code, String message) {
     return RunningError.newBuilder().setNodeId(self.value()).setCode(code).setMessage(message).setTimeMs(clock.getAsLong()).build();
   }
 

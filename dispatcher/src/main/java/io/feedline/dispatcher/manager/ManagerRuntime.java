@@ -122,23 +122,31 @@ public final class ManagerRuntime {
 
   public void bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
     ManagerEffects effects = manager.bootstrap(from, epoch, request);
-    apply(request.hasTableTriggerEventDispatcherId() ? withTablesAtStart(effects) : effects);
-  }
-
-  /**
-   * The reply to the owner's own-node request also lists the upstream's tables where its table trigger
-   * resumes, read from the source (which the pure manager does not hold): the maintainer's span set.
-   */
-  private ManagerEffects withTablesAtStart(ManagerEffects effects) {
-    List<Message> replies = new ArrayList<>();
-    for (Message reply : effects.replies()) {
-      if (reply instanceof MaintainerBootstrapResponse response && !response.hasError()) {
-        SchemaInfo schema = SchemaInfo.newBuilder().addAllTables(source.tablesAt(response.getTriggerCheckpointTs())).build();
-        reply = response.toBuilder().addSchemasAtStart(schema).build();
-      }
-      replies.add(reply);
+    if (!request.hasTableTriggerEventDispatcherId()) {
+      apply(effects);
+      return;
     }
-    return new ManagerEffects(replies, effects.commands(), effects.notices(), effects.statusChanged());
+    // The reply to the owner's own-node request also lists the upstream's tables where its table trigger resumes,
+    // which the source may have to ask its upstream for: everything else takes effect now, the reply follows
+    // (a late reply is a delayed message, which the maintainer's epoch fence already handles).
+    List<Message> replies = effects.replies();
+    apply(new ManagerEffects(List.of(), effects.commands(), effects.notices(), effects.statusChanged()));
+    for (Message reply : replies) {
+      if (!(reply instanceof MaintainerBootstrapResponse response) || response.hasError()) {
+        outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply);
+        continue;
+      }
+      source.tablesAt(response.getTriggerCheckpointTs()).onComplete(tables -> control.schedule(0, () -> {
+        if (closed != null) {
+          return;
+        }
+        MaintainerBootstrapResponse answer = tables.succeeded()
+            ? response.toBuilder().addSchemasAtStart(SchemaInfo.newBuilder().addAllTables(tables.result())).build()
+            : response.toBuilder().clearDispatchers().clearOperators().setError(manager.error("source_tables_failed",
+                "cannot list the upstream's tables at " + response.getTriggerCheckpointTs() + ": " + tables.cause().getMessage())).build();
+        outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, answer);
+      }));
+    }
   }
 
   public void postBootstrap(MaintainerPostBootstrapRequest request) {

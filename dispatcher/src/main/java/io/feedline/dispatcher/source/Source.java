@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * An upstream of change events. One instance per dispatcher manager (changefeed on a node), shared by
  * its dispatchers; called on the changefeed's data lane, except {@link #tablesAt}, which the manager asks
- * from its control context and which must therefore be cheap and thread-safe. As {@link TableSchemas} it
+ * from its control context and which must therefore not block and be thread-safe. As {@link TableSchemas} it
  * tells its changefeed's sink how each table is defined at a position.
  */
 public interface Source extends TableSchemas {
@@ -31,9 +31,10 @@ public interface Source extends TableSchemas {
    * The tables that exist at {@code ts} (created at or before it, not dropped at or before it), each with
    * the commit ts of the CREATE TABLE that began its current incarnation ({@code create_ts}; 0 if that
    * predates what the source knows): a new maintainer creates spans for them, none from below its
-   * create ts, and the table trigger reading DDLs from {@code ts} on reports every later change.
+   * create ts, and the table trigger reading DDLs from {@code ts} on reports every later change. A source may
+   * have to ask its upstream; the future may complete on any thread.
    */
-  List<TableInfo> tablesAt(long ts);
+  Future<List<TableInfo>> tablesAt(long ts);
 
   /** Releases the source; its subscriptions end. */
   Future<Void> close();

@@ -39,7 +39,7 @@ public final class ControllableSource implements Source {
   }
 
   @Override
-  public List<TableInfo> tablesAt(long ts) {
+  public Future<List<TableInfo>> tablesAt(long ts) {
     return delegate.tablesAt(ts);
   }
 

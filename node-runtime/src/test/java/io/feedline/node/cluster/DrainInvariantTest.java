@@ -193,7 +193,7 @@ class DrainInvariantTest {
   private static Set<SpanKey> spansOf(ChangefeedRecord record) {
     ChangefeedId id = record.id();
     DatagenSource source = new DatagenSource(DatagenSpec.parse(EndpointUri.parse("source", record.info().getSourceUri())), null);
-    Set<SpanKey> out = source.tablesAt(record.info().getStartTs()).stream()
+    Set<SpanKey> out = source.tablesAt(record.info().getStartTs()).result().stream() // a datagen source answers at once
         .map(t -> new SpanKey(id, TableSpan.newBuilder().setTableId(t.getTableId()).build())).collect(Collectors.toCollection(HashSet::new));
     out.add(new SpanKey(id, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build()));
     return out;

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,6 +128,11 @@ record DownstreamTable(String schema, String name, Map<String, String> columns, 
     Map<String, String> all = new LinkedHashMap<>(columns);
     all.putAll(added);
     return new DownstreamTable(schema, name, all, primaryKey);
+  }
+
+  /** Drops {@code dropped}; {@code IF EXISTS}, so a replay of the DDL succeeds. */
+  List<Statement> dropColumns(Collection<String> dropped) {
+    return dropped.stream().map(c -> Statement.of("ALTER TABLE " + qualifiedName() + " DROP COLUMN IF EXISTS " + SqlText.ident(c))).toList();
   }
 
   /** Adds {@code added}; {@code IF NOT EXISTS}, so nodes that add the same column at once all succeed. */

@@ -4,9 +4,12 @@ import com.google.protobuf.ByteString;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
+import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.postgresql.source.PgOutputDecoder.MalformedMessageException;
 import io.feedline.postgresql.source.PgOutputMessage.Tuple;
 import io.feedline.postgresql.sql.SqlText;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -21,11 +24,14 @@ import java.util.function.Function;
  * position (DESIGN: a span that moves must neither skip nor repeat rows):
  * <ul>
  *   <li>a row change's commit ts is its transaction's commit LSN;</li>
- *   <li>the {@code n} schema changes of a transaction (TRUNCATE) come just below it, at
- *       {@code commitLsn - n + k} for the {@code k}-th: after every earlier transaction (a commit record
- *       takes more than {@value #MAX_DDLS_PER_TRANSACTION} bytes of WAL) and after a resolved position
- *       the stream reports (see {@link ReplicationReader}), before the transaction's rows, and never two at one ts. Rows the transaction changed before truncating their table are dropped:
- *       the truncate ends them within the same atomic transaction.</li>
+ *   <li>the {@code n} schema changes of a transaction (TRUNCATE from {@code pgoutput}; CREATE TABLE, ADD and
+ *       DROP COLUMN, DROP TABLE from the messages of the upstream's DDL trigger, see {@link DdlCapture}) come
+ *       just below it, at {@code commitLsn - n + k} for the {@code k}-th in the order they ran: after every earlier
+ *       transaction (a commit record takes more than {@value #MAX_DDLS_PER_TRANSACTION} bytes of WAL) and after a
+ *       resolved position the stream reports (see {@link ReplicationReader}), before the transaction's rows,
+ *       and never two at one ts. Rows the transaction changed before truncating or dropping their table are
+ *       dropped: the DDL ends them within the same atomic transaction; rows written before a DROP COLUMN lose
+ *       the column.</li>
  * </ul>
  * An UPDATE that changes a row's key becomes a DELETE of the old key and an INSERT of the new one, each
  * routed to the span of its own key.
@@ -35,33 +41,48 @@ final class ChangeAssembler {
   /** Schema changes one transaction may carry (their positions sit between two commit records). */
   static final int MAX_DDLS_PER_TRANSACTION = 24;
 
-  /** A committed transaction's events of captured tables, in the order the source delivers them. */
-  record Transaction(long commitLsn, long commitTimeMicros, List<ChangeEvent> events) {}
+  /**
+   * A committed transaction's events of captured tables, in the order the source delivers them.
+   *
+   * @param ddlHistory the DDL history entries the transaction made (see {@link DdlCapture}), captured or not
+   * @param definitions how the transaction's DDLs and {@code Relation} messages define tables from where on
+   */
+  record Transaction(long commitLsn, long commitTimeMicros, List<ChangeEvent> events, List<DdlEntry> ddlHistory, List<Definition> definitions) {}
 
-  /** The captured table with an OID, or null when the changefeed does not capture it. */
+  /** A DDL history entry, and the position of the last event it became (-1: none, the changefeed does not capture it). */
+  record DdlEntry(long id, long position) {}
+
+  /** A captured table as defined from {@code position} on; {@code table} null: dropped there. */
+  record Definition(long oid, long position, UpstreamTable table) {}
+
+  /** The captured table with an OID as the stream found it at its start, or null when unknown. */
   @FunctionalInterface
   interface TableLookup {
     UpstreamTable table(long oid);
   }
 
+  /** A DDL event before its position is known. */
+  private record PendingDdl(long oid, DdlEvent.Type type, String tableName, String query) {}
+
+  /** A definition before its position is known: that of the {@code afterDdl}-th DDL; -1 for a Relation message's. */
+  private record PendingDefinition(long oid, int afterDdl, UpstreamTable table) {}
+
   private final TableLookup lookup;
   private final UpstreamTable.TypeNamer typeNamer;
+  private final TableRules rules;
+  /** The captured tables as this stream has defined them; a dropped one maps to null. */
   private final Map<Long, UpstreamTable> tables = new HashMap<>();
   private PgOutputMessage.Begin open;
   private final List<RowChange> rows = new ArrayList<>();
-  private final List<Long> truncated = new ArrayList<>();
-  private final Map<Long, UpstreamTable> reshaped = new LinkedHashMap<>();
+  private final List<PendingDdl> ddls = new ArrayList<>();
+  /** The transaction's history entries, each with the index of its last DDL event (-1: none). */
+  private final List<long[]> history = new ArrayList<>();
+  private final List<PendingDefinition> defined = new ArrayList<>();
 
-  ChangeAssembler(TableLookup lookup, UpstreamTable.TypeNamer typeNamer) {
+  ChangeAssembler(TableLookup lookup, UpstreamTable.TypeNamer typeNamer, TableRules rules) {
     this.lookup = lookup;
     this.typeNamer = typeNamer;
-  }
-
-  /** The tables whose shape a RELATION message changed since the previous call, which forgets them. */
-  List<UpstreamTable> tablesChanged() {
-    List<UpstreamTable> changed = List.copyOf(reshaped.values());
-    reshaped.clear();
-    return changed;
+    this.rules = rules;
   }
 
   /**
@@ -78,12 +99,7 @@ final class ChangeAssembler {
     } else if (message instanceof PgOutputMessage.Commit c) {
       return commit(c);
     } else if (message instanceof PgOutputMessage.Relation r) {
-      UpstreamTable known = tables.containsKey(r.oid()) ? tables.get(r.oid()) : lookup.table(r.oid());
-      if (known != null) {
-        UpstreamTable table = known.reshaped(r, typeNamer);
-        tables.put(r.oid(), table);
-        reshaped.put(table.oid(), table);
-      }
+      relation(r);
     } else if (message instanceof PgOutputMessage.Insert i) {
       row(i.relation(), t -> List.of(change(t, RowChange.Op.INSERT, null, i.after())));
     } else if (message instanceof PgOutputMessage.Update u) {
@@ -93,40 +109,172 @@ final class ChangeAssembler {
     } else if (message instanceof PgOutputMessage.Truncate t) {
       inTransaction("TRUNCATE");
       for (long oid : t.relations()) {
-        if (tables.containsKey(oid) || lookup.table(oid) != null) {
-          truncated.add(oid);
+        UpstreamTable table = known(oid);
+        if (table != null) {
+          ddls.add(new PendingDdl(oid, DdlEvent.Type.TRUNCATE_TABLE, table.name(), "TRUNCATE TABLE " + quoted(table)));
           // What the transaction wrote into the table before emptying it is gone with it.
           rows.removeIf(r -> r.tableId() == oid);
         }
       }
+    } else if (message instanceof PgOutputMessage.Message m && m.transactional() && m.prefix().equals(DdlCapture.MESSAGE_PREFIX)) {
+      inTransaction("a schema change");
+      schemaChange(m);
     }
     // Type names are read from the catalog (format_type) when a column of a new type appears; changes
-    // replicated in (Origin) are captured like local ones; messages are the reader's own heartbeats.
+    // replicated in (Origin) are captured like local ones; other messages are not the source's.
     return null;
+  }
+
+  /** The table as this stream knows it now: defined by the stream, else as the stream found it; null if not captured. */
+  private UpstreamTable known(long oid) {
+    return tables.containsKey(oid) ? tables.get(oid) : lookup.table(oid);
+  }
+
+  private void relation(PgOutputMessage.Relation r) {
+    UpstreamTable known = known(r.oid());
+    UpstreamTable table;
+    if (known != null) {
+      table = known.reshaped(r, typeNamer);
+    } else if (!tables.containsKey(r.oid()) && rules.captures(r.namespace(), r.name())) {
+      // Published and captured, yet unknown to the catalog now: dropped since (a stream that resumes from before
+      // the DROP). Its key is what the message marks as the replica identity.
+      table = UpstreamTable.of(r, typeNamer);
+    } else {
+      return;
+    }
+    tables.put(r.oid(), table);
+    defined.add(new PendingDefinition(r.oid(), -1, table));
+  }
+
+  /**
+   * A message of the upstream's DDL trigger: a table created, altered or dropped, with its definition after
+   * and before (as the trigger last recorded it; null for a table it never saw). Whether the changefeed
+   * captures the table before and after decides the events: a table that starts being captured (created, or
+   * given a key) is a CREATE TABLE, one captured throughout gets its columns added and dropped, and a captured
+   * table that is dropped a DROP TABLE.
+   */
+  private void schemaChange(PgOutputMessage.Message m) {
+    JsonObject change;
+    try {
+      change = new JsonObject(new String(m.content(), StandardCharsets.UTF_8));
+    } catch (RuntimeException e) {
+      throw new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " is not JSON: " + e.getMessage());
+    }
+    long entry;
+    long oid;
+    String kind;
+    UpstreamTable after;
+    UpstreamTable before;
+    try {
+      entry = change.getLong("id");
+      oid = change.getLong("oid");
+      kind = change.getString("kind");
+      after = "drop".equals(kind) || !change.getJsonObject("table").getBoolean("keyed") ? null : UpstreamTable.of(oid, change.getJsonObject("table"));
+      JsonObject was = change.getJsonObject("before");
+      before = was == null || !was.getBoolean("keyed") ? null : UpstreamTable.of(oid, was);
+    } catch (RuntimeException e) {
+      throw new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " is not one: " + change);
+    }
+    int ddlsBefore = ddls.size();
+    schemaChange(oid, kind, before, after, change.getJsonObject("before") != null);
+    history.add(new long[] {entry, ddls.size() > ddlsBefore ? ddls.size() - 1 : -1});
+  }
+
+  private void schemaChange(long oid, String kind, UpstreamTable before, UpstreamTable after, boolean recordedBefore) {
+    boolean capturedBefore = "create".equals(kind) ? false
+        : recordedBefore ? before != null && rules.captures(before.schema(), before.name()) : known(oid) != null;
+    if (capturedBefore && before == null) {
+      before = known(oid); // a table the trigger never recorded: as this stream knows it
+    }
+    boolean capturedAfter = after != null && rules.captures(after.schema(), after.name());
+    if (capturedBefore && "drop".equals(kind)) {
+      ddls.add(new PendingDdl(oid, DdlEvent.Type.DROP_TABLE, before.name(), "DROP TABLE " + quoted(before)));
+      rows.removeIf(r -> r.tableId() == oid);
+      tables.put(oid, null);
+      defineAtLastDdl(oid, null);
+    } else if (!capturedBefore && capturedAfter) {
+      ddls.add(new PendingDdl(oid, DdlEvent.Type.CREATE_TABLE, after.name(), "CREATE TABLE " + quoted(after)));
+      tables.put(oid, after);
+      defineAtLastDdl(oid, after);
+    } else if (capturedBefore && capturedAfter) {
+      columnChanges(oid, before, after);
+      tables.put(oid, after);
+      defineAtLastDdl(oid, after);
+    }
+    // A table that leaves the capture otherwise (its key dropped, renamed out of the rules) is left as it is.
+  }
+
+  private void columnChanges(long oid, UpstreamTable before, UpstreamTable after) {
+    for (ColumnSchema column : after.columns()) {
+      if (before.columnIndex(column.name()) < 0) {
+        ddls.add(new PendingDdl(oid, DdlEvent.Type.ADD_COLUMN, after.name(),
+            "ALTER TABLE " + quoted(after) + " ADD COLUMN " + SqlText.ident(column.name()) + " " + column.type()));
+      }
+    }
+    for (ColumnSchema column : before.columns()) {
+      if (after.columnIndex(column.name()) < 0) {
+        ddls.add(new PendingDdl(oid, DdlEvent.Type.DROP_COLUMN, after.name(),
+            "ALTER TABLE " + quoted(after) + " DROP COLUMN " + SqlText.ident(column.name())));
+        dropColumn(oid, column.name());
+      }
+    }
+  }
+
+  /** The rows the transaction wrote into the table before the column went lose it. */
+  private void dropColumn(long oid, String column) {
+    rows.replaceAll(r -> r.tableId() != oid ? r
+        : new RowChange(r.tableId(), r.commitTs(), r.op(), r.key(), without(r.before(), column), without(r.after(), column)));
+  }
+
+  private static Map<String, Object> without(Map<String, Object> image, String column) {
+    if (!image.containsKey(column)) {
+      return image;
+    }
+    Map<String, Object> out = new LinkedHashMap<>(image);
+    out.remove(column);
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** {@code table} (null: dropped) from the DDL just added on. */
+  private void defineAtLastDdl(long oid, UpstreamTable table) {
+    defined.add(new PendingDefinition(oid, ddls.size() - 1, table));
   }
 
   private Transaction commit(PgOutputMessage.Commit c) {
     if (open == null) {
       throw new MalformedMessageException("COMMIT at " + Lsn.format(c.commitLsn()) + " outside a transaction");
     }
-    if (truncated.size() > MAX_DDLS_PER_TRANSACTION) {
-      throw new MalformedMessageException("the transaction committed at " + Lsn.format(c.commitLsn()) + " truncates " + truncated.size()
-          + " captured tables; at most " + MAX_DDLS_PER_TRANSACTION + " schema changes per transaction can be positioned");
+    if (ddls.size() > MAX_DDLS_PER_TRANSACTION) {
+      throw new MalformedMessageException("the transaction committed at " + Lsn.format(c.commitLsn()) + " makes " + ddls.size()
+          + " schema changes of captured tables; at most " + MAX_DDLS_PER_TRANSACTION + " per transaction can be positioned");
     }
-    List<ChangeEvent> events = new ArrayList<>(truncated.size() + rows.size());
-    for (int k = 0; k < truncated.size(); k++) {
-      long oid = truncated.get(k);
-      UpstreamTable table = tables.containsKey(oid) ? tables.get(oid) : lookup.table(oid);
-      events.add(new DdlEvent(oid, c.commitLsn() - truncated.size() + k, DdlEvent.Type.TRUNCATE_TABLE, table.name(),
-          "TRUNCATE TABLE " + SqlText.ident(table.schema()) + "." + SqlText.ident(table.name())));
+    long first = c.commitLsn() - ddls.size();
+    List<ChangeEvent> events = new ArrayList<>(ddls.size() + rows.size());
+    for (int k = 0; k < ddls.size(); k++) {
+      PendingDdl ddl = ddls.get(k);
+      events.add(new DdlEvent(ddl.oid(), first + k, ddl.type(), ddl.tableName(), ddl.query()));
     }
     for (RowChange r : rows) {
       events.add(new RowChange(r.tableId(), c.commitLsn(), r.op(), r.key(), r.before(), r.after()));
     }
-    Transaction done = new Transaction(c.commitLsn(), c.commitTimeMicros(), List.copyOf(events));
+    List<Definition> definitions = new ArrayList<>(defined.size());
+    for (int i = 0; i < defined.size(); i++) {
+      PendingDefinition d = defined.get(i);
+      if (d.afterDdl() >= 0) {
+        definitions.add(new Definition(d.oid(), first + d.afterDdl(), d.table()));
+      } else if (defined.subList(i + 1, defined.size()).stream().noneMatch(later -> later.oid() == d.oid())) {
+        // A Relation message's shape holds for the transaction's rows, at its commit, unless a later DDL of the
+        // table in it changed that (the rows before the DDL were decoded with it; the sink needs the last one).
+        definitions.add(new Definition(d.oid(), c.commitLsn(), d.table()));
+      }
+    }
+    List<DdlEntry> entries = history.stream().map(h -> new DdlEntry(h[0], h[1] < 0 ? -1 : first + h[1])).toList();
+    Transaction done = new Transaction(c.commitLsn(), c.commitTimeMicros(), List.copyOf(events), entries, List.copyOf(definitions));
     open = null;
     rows.clear();
-    truncated.clear();
+    ddls.clear();
+    history.clear();
+    defined.clear();
     return done;
   }
 
@@ -134,14 +282,13 @@ final class ChangeAssembler {
     inTransaction("a row change");
     UpstreamTable table = tables.get(relation);
     if (table == null) {
-      if (lookup.table(relation) != null) {
+      if (!tables.containsKey(relation) && lookup.table(relation) != null) {
         throw new MalformedMessageException("a change of table " + relation + " before its RELATION message");
       }
       return; // not captured
     }
     rows.addAll(changes.apply(table));
   }
-
   private List<RowChange> update(UpstreamTable table, PgOutputMessage.Update u) {
     RowChange after = change(table, RowChange.Op.UPDATE, u.before(), u.after());
     if (u.before() == null) {
@@ -198,6 +345,10 @@ final class ChangeAssembler {
       texts.add(tuple.values().get(index));
     }
     return KeyEncoding.encode(types, texts);
+  }
+
+  private static String quoted(UpstreamTable table) {
+    return SqlText.qualified(table.schema(), table.name());
   }
 
   private void inTransaction(String what) {

@@ -21,7 +21,6 @@ import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -36,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * The {@code postgresql} source of one changefeed on one node: <b>one</b> replication stream
  * ({@link ReplicationReader}) decodes each transaction once, and this class fans it out to the node's
  * dispatchers by table and key range. Everything here runs on the changefeed's data lane, except
- * {@link #tablesAt}, which reads the thread-safe {@link CapturedTables}.
+ * {@link #tablesAt}, which asks the upstream on a thread of its own.
  *
  * <p>What the stream delivered is kept per table ({@link TableLog}) until every subscription that may read
  * it has: a table's log is trimmed to the lowest position its subscriptions have read, and a table with no
@@ -66,6 +65,7 @@ public final class PostgresSource implements Source {
   private final String changefeed;
   private final Scheduler lane;
   private final CapturedTables tables;
+  private final PastTables history;
   private final ByteBudget budget;
   private final ChangeStream reader;
   private final SourceMetrics metrics;
@@ -83,15 +83,23 @@ public final class PostgresSource implements Source {
   private RuntimeException lost;
   private boolean closed;
 
+  /** The captured tables at a past position, which the upstream's DDL history tells (blocking work off the caller's thread). */
+  @FunctionalInterface
+  interface PastTables {
+    Future<List<TableHistory.Table>> tablesAt(long position);
+  }
+
   /**
+   * @param history answers {@link #tablesAt}
    * @param checkpoints the changefeed's persisted checkpoints, which the upstream's anchor slot follows
    * @param streams makes the node's stream, given where it reports to
    */
-  PostgresSource(String changefeed, Scheduler lane, CapturedTables tables, ByteBudget budget, SourceMetrics metrics,
+  PostgresSource(String changefeed, Scheduler lane, CapturedTables tables, PastTables history, ByteBudget budget, SourceMetrics metrics,
       PersistedCheckpoints checkpoints, Function<ReplicationReader.Listener, ChangeStream> streams) {
     this.changefeed = changefeed;
     this.lane = lane;
     this.tables = tables;
+    this.history = history;
     this.budget = budget;
     this.metrics = metrics;
     this.reader = streams.apply(new ToLane());
@@ -114,17 +122,16 @@ public final class PostgresSource implements Source {
   }
 
   @Override
-  public List<TableInfo> tablesAt(long ts) {
-    // The tables as the catalog has them now; tables created or dropped later are not told apart yet.
-    return tables.all().stream().sorted(Comparator.comparingLong(UpstreamTable::oid))
-        .map(t -> TableInfo.newBuilder().setTableId(t.oid()).setName(t.qualifiedName()).build()).toList();
+  public Future<List<TableInfo>> tablesAt(long ts) {
+    return history.tablesAt(ts).map(found -> found.stream()
+        .map(t -> TableInfo.newBuilder().setTableId(t.oid()).setName(t.qualifiedName()).build()).toList());
   }
 
   @Override
   public Future<TableSchema> schemaAt(long tableId, long ts) {
-    UpstreamTable table = tables.get(tableId);
+    UpstreamTable table = tables.at(tableId, ts);
     return table != null ? Future.succeededFuture(table.toSchema())
-        : Future.failedFuture(new UnknownTableException(tableId, ts, "the changefeed does not capture such a table"));
+        : Future.failedFuture(new UnknownTableException(tableId, ts, "the changefeed does not capture such a table there"));
   }
 
   @Override

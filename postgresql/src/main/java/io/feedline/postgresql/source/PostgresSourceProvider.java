@@ -58,15 +58,23 @@ public final class PostgresSourceProvider implements SourceProvider {
       return Future.failedFuture(new InvalidEndpointException("a postgresql source reads for one changefeed: open it with the changefeed's id"));
     }
     CapturedTables tables = new CapturedTables();
-    // The table list must be at hand before the first tablesAt (a maintainer's bootstrap asks it at once).
-    return context.vertx().<Source>executeBlocking(() -> {
+    Vertx vertx = context.vertx();
+    PostgresSource.PastTables history = position -> vertx.executeBlocking(() -> {
       try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
-        tables.replaceAll(Upstream.catalog(conn, spec.tables()).tables());
+        return Upstream.tablesAt(conn, spec, context.changefeed(), position);
+      } catch (SQLException e) {
+        throw unreachable(spec, e);
+      }
+    }, false);
+    // The definitions must be at hand before the first schemaAt, which may come before the stream starts.
+    return vertx.<Source>executeBlocking(() -> {
+      try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
+        tables.baseline(Upstream.catalog(conn, spec.tables()).tables());
       } catch (SQLException e) {
         throw unreachable(spec, e);
       }
       ByteBudget budget = new ByteBudget(BUFFER_BYTES);
-      return new PostgresSource(context.changefeed(), context.scheduler(), tables, budget,
+      return new PostgresSource(context.changefeed(), context.scheduler(), tables, history, budget,
           new SourceMetrics(context.metrics(), Clock.systemUTC(), context.changefeed()), context.checkpoints(),
           listener -> new ReplicationReader(spec, context.changefeed(), tables, budget, listener));
     }, false);

@@ -157,7 +157,7 @@ final class ReplicationReader implements ChangeStream {
   /** Reads the stream of {@code start} until a newer start is wanted or the reader closes. */
   private void stream(Start start) throws SQLException {
     try (Connection side = Jdbc.connect(spec.endpoint(), false); Connection replication = Jdbc.connect(spec.endpoint(), true)) {
-      tables.replaceAll(Upstream.catalog(side, spec.tables()).tables());
+      tables.baseline(Upstream.catalog(side, spec.tables()).tables());
       String anchor = SourceSpec.anchorSlot(changefeed);
       String copy = anchor + "_r" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
       try (Statement s = replication.createStatement()) {
@@ -236,7 +236,8 @@ final class ReplicationReader implements ChangeStream {
   private void read(Start start, Upkeep upkeep) throws SQLException {
     Set<Long> looked = new HashSet<>();
     Connection side = upkeep.side;
-    ChangeAssembler assembler = new ChangeAssembler(oid -> lookup(side, oid, looked), (type, modifier) -> typeName(side, type, modifier));
+    ChangeAssembler assembler = new ChangeAssembler(oid -> lookup(side, oid, looked), (type, modifier) -> typeName(side, type, modifier),
+        spec.tables());
     while (!closed && wanted.get() == start) {
       upkeep.run();
       ByteBuffer payload = upkeep.stream.readPending();
@@ -258,7 +259,12 @@ final class ReplicationReader implements ChangeStream {
       if (done == null) {
         continue;
       }
-      assembler.tablesChanged().forEach(tables::put);
+      if (!done.ddlHistory().isEmpty()) {
+        // Before anything of the transaction is handed over, so before any checkpoint can pass it: what a
+        // maintainer asks of the past (tablesAt) relies on it.
+        DdlCapture.committed(side, changefeed, done.commitLsn(), done.ddlHistory());
+      }
+      done.definitions().forEach(d -> tables.define(d.oid(), d.position(), d.table()));
       if (!done.events().isEmpty()) {
         long bytes = EventSizes.of(done.events());
         try {
@@ -329,7 +335,7 @@ final class ReplicationReader implements ChangeStream {
       return known;
     }
     try {
-      tables.replaceAll(Upstream.catalog(side, spec.tables()).tables());
+      tables.baseline(Upstream.catalog(side, spec.tables()).tables());
     } catch (SQLException e) {
       throw new IllegalStateException("cannot read the upstream catalog: " + e.getMessage(), e);
     }

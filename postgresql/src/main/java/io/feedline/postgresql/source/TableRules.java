@@ -16,7 +16,7 @@ final class TableRules {
 
   static final String DEFAULT = "public.*";
 
-  private record Rule(boolean include, Pattern pattern, String text) {}
+  private record Rule(boolean include, Pattern pattern, String glob) {}
 
   private final List<Rule> rules;
   private final String text;
@@ -38,7 +38,7 @@ final class TableRules {
       if (dot <= 0 || dot == pattern.length() - 1 || pattern.indexOf('.', dot + 1) >= 0) {
         throw new InvalidEndpointException("table rule '" + rule + "' is not [!]schema.table (e.g. public.*, !public.audit_*, app.orders)");
       }
-      rules.add(new Rule(include, glob(pattern), rule));
+      rules.add(new Rule(include, glob(pattern), pattern));
     }
     if (rules.stream().noneMatch(Rule::include)) {
       rules.add(0, new Rule(true, glob(DEFAULT), DEFAULT));
@@ -55,6 +55,28 @@ final class TableRules {
       }
     }
     return captured;
+  }
+
+  /**
+   * The rules as PostgreSQL regular expressions of {@code schema.table}, in order, an exclusion with {@code !}
+   * first: how the upstream's DDL trigger tells which tables a Feedline-owned publication must follow
+   * ({@code feedline.captures} in {@code capture-ddl.sql} applies them as {@link #captures} does).
+   */
+  List<String> asPostgresRegexes() {
+    List<String> out = new ArrayList<>(rules.size());
+    for (Rule rule : rules) {
+      StringBuilder regex = new StringBuilder(rule.include ? "^" : "!^");
+      for (char c : rule.glob.toCharArray()) {
+        switch (c) {
+          case '*' -> regex.append(".*");
+          case '?' -> regex.append('.');
+          // A backslash before any character that is not a letter or digit makes it literal.
+          default -> regex.append(Character.isLetterOrDigit(c) ? String.valueOf(c) : "\\" + c);
+        }
+      }
+      out.add(regex.append('$').toString());
+    }
+    return out;
   }
 
   @Override

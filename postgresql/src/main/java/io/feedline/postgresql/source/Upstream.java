@@ -2,6 +2,7 @@ package io.feedline.postgresql.source;
 
 import io.feedline.dispatcher.endpoint.InvalidEndpointException;
 import io.feedline.dispatcher.schema.ColumnSchema;
+import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.postgresql.sql.SqlText;
 import java.sql.Array;
 import java.sql.Connection;
@@ -11,12 +12,15 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.ReplicationSlotInfo;
 
 /**
  * What the source asks and keeps upstream, in SQL on a plain connection (blocking: callers run it on a
@@ -32,7 +36,7 @@ final class Upstream {
       + "(SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
       + "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum WHERE i.indrelid = c.oid AND i.indisreplident) AS ident "
       + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      + "WHERE c.relkind = 'r' AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'feedline') "
+      + "WHERE c.relkind = 'r' AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'feedline', 'feedline_capture') "
       + "AND n.nspname NOT LIKE 'pg\\_%'";
 
   private static final String COLUMNS = "SELECT a.attrelid, a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), a.attnotnull "
@@ -108,9 +112,10 @@ final class Upstream {
 
   /**
    * Readies the upstream for a new changefeed, refusing early with what to change when it cannot serve it:
-   * {@code wal_level} not logical, a role without the REPLICATION attribute, no free replication slot, a
-   * missing publication, a captured table without a key, nothing captured. Then creates the publication
-   * (unless the URI names one) and the anchor slot, both only when absent, so a create that is retried
+   * {@code wal_level} not logical, a role without the REPLICATION attribute, no schema-change capture (and a
+   * role that may not install it), no free replication slot, a missing publication, a captured table without
+   * a key, nothing captured. Then creates the publication (unless the URI names one; Feedline's own follows the
+   * rules for tables created later) and the anchor slot, both only when absent, so a create that is retried
    * finds what the first attempt made.
    *
    * @return the changefeed's start position: the anchor slot's consistent point (the LSN from which it
@@ -126,6 +131,16 @@ final class Upstream {
     if (!single(conn, "SELECT (rolreplication OR rolsuper)::text FROM pg_roles WHERE rolname = current_user").equals("true")) {
       throw refused("role " + user + " may not read logical replication: ALTER ROLE " + SqlText.ident(user) + " REPLICATION");
     }
+    if (!DdlCapture.installed(conn)) {
+      if (!single(conn, "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user").equals("true")) {
+        throw refused("database " + single(conn, "SELECT current_database()") + " has no schema-change capture (the event triggers that "
+            + "tell a changefeed of tables created, altered and dropped); a superuser installs it once: feedline source setup --source "
+            + "<this URI, as a superuser> --apply, or run the SQL that feedline source setup --source <this URI> prints");
+      }
+      DdlCapture.install(conn, user);
+    }
+    // So that the first DDL of every table there now can say what the table was before it.
+    DdlCapture.recordExisting(conn);
     String anchor = SourceSpec.anchorSlot(changefeed);
     String existing = slotPosition(conn, anchor);
     if (existing == null) {
@@ -160,32 +175,81 @@ final class Upstream {
       throw refused("publication " + publication + " does not exist (CREATE PUBLICATION " + SqlText.ident(publication)
           + " FOR TABLE ..., or leave publication= out and Feedline creates one)");
     }
-    if (published) {
-      List<String> unpublished = unpublished(conn, publication, catalog);
+    if (spec.ownsPublication()) {
+      // Registered first: from here on the DDL trigger adds the tables created later that the rules capture.
+      DdlCapture.register(conn, publication, spec.tables());
+      if (!published) {
+        execute(conn, "CREATE PUBLICATION " + SqlText.ident(publication) + " FOR TABLE " + tableList(catalog.tables().values()));
+      }
+      // Tables created between the catalog read and the publication's creation were added by neither.
+      List<UpstreamTable> missed = unpublished(conn, publication, catalog(conn, spec.tables()));
+      if (!missed.isEmpty()) {
+        execute(conn, "ALTER PUBLICATION " + SqlText.ident(publication) + " ADD TABLE " + tableList(missed));
+      }
+    } else {
+      List<UpstreamTable> unpublished = unpublished(conn, publication, catalog);
       if (!unpublished.isEmpty()) {
-        throw refused("publication " + publication + " does not publish captured tables " + String.join(", ", unpublished)
+        throw refused("publication " + publication + " does not publish captured tables "
+            + unpublished.stream().map(UpstreamTable::qualifiedName).collect(Collectors.joining(", "))
             + " (ALTER PUBLICATION " + SqlText.ident(publication) + " ADD TABLE ..., or leave them out of tables=)");
       }
     }
-    if (!published) {
-      String list = catalog.tables().values().stream().map(t -> SqlText.ident(t.schema()) + "." + SqlText.ident(t.name()))
-          .collect(Collectors.joining(", "));
-      execute(conn, "CREATE PUBLICATION " + SqlText.ident(publication) + " FOR TABLE " + list);
-    }
-    if (existing != null) {
-      return Lsn.parse(existing);
-    }
-    try (PreparedStatement s = conn.prepareStatement("SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')")) {
-      s.setString(1, anchor);
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return Lsn.parse(r.getString(1));
+    return existing != null ? Lsn.parse(existing) : createAnchor(conn, spec, anchor);
+  }
+
+  /**
+   * Creates the anchor slot on a replication connection, whose exported snapshot shows exactly the
+   * transactions that committed before the slot's consistent point: the schema changes among them are marked
+   * as such in the DDL history, which no stream of this changefeed will read.
+   */
+  private static long createAnchor(Connection conn, SourceSpec spec, String anchor) throws SQLException {
+    try (Connection replication = Jdbc.connect(spec.endpoint(), true)) {
+      ReplicationSlotInfo slot = replication.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
+          .withSlotName(anchor).withOutputPlugin("pgoutput").make();
+      long start = slot.getConsistentPoint().asLong();
+      try {
+        DdlCapture.committedBefore(conn, slot.getSnapshotName(), start);
+      } catch (SQLException e) {
+        // Without the marks the slot must not stay: a retried create makes both again.
+        try (PreparedStatement s = conn.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+          s.setString(1, anchor);
+          s.execute();
+        } catch (SQLException dropFailed) {
+          e.addSuppressed(dropFailed);
+        }
+        throw e;
       }
+      return start;
     }
   }
 
+  /**
+   * The captured tables that existed at {@code position} (a position the changefeed has reached, at or above
+   * its start): the catalog now, with the DDL history after {@code position} undone. Read in one snapshot.
+   */
+  static List<TableHistory.Table> tablesAt(Connection conn, SourceSpec spec, String changefeed, long position) throws SQLException {
+    boolean auto = conn.getAutoCommit();
+    conn.setAutoCommit(false);
+    try (Statement s = conn.createStatement()) {
+      s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      Catalog catalog = catalog(conn, spec.tables());
+      List<DdlCapture.HistoryEntry> history = DdlCapture.history(conn, changefeed);
+      conn.commit();
+      return TableHistory.tablesAt(catalog.tables(), history, spec.tables(), position);
+    } finally {
+      if (!conn.getAutoCommit()) {
+        conn.rollback();
+      }
+      conn.setAutoCommit(auto);
+    }
+  }
+
+  private static String tableList(Collection<UpstreamTable> tables) {
+    return tables.stream().map(t -> SqlText.qualified(t.schema(), t.name())).collect(Collectors.joining(", "));
+  }
+
   /** The captured tables the publication does not publish. */
-  private static List<String> unpublished(Connection conn, String publication, Catalog catalog) throws SQLException {
+  private static List<UpstreamTable> unpublished(Connection conn, String publication, Catalog catalog) throws SQLException {
     Set<String> published = new HashSet<>();
     try (PreparedStatement s = conn.prepareStatement("SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?")) {
       s.setString(1, publication);
@@ -195,17 +259,19 @@ final class Upstream {
         }
       }
     }
-    return catalog.tables().values().stream().map(UpstreamTable::qualifiedName).filter(t -> !published.contains(t)).toList();
+    return catalog.tables().values().stream().filter(t -> !published.contains(t.qualifiedName())).toList();
   }
 
-  /** Drops what {@link #prepare} created: the anchor slot, and the publication when Feedline owns it. */
+  /** Drops what {@link #prepare} created: the anchor slot, and the publication (and its registration) when Feedline owns it. */
   static void release(Connection conn, SourceSpec spec, String changefeed) throws SQLException {
     String anchor = SourceSpec.anchorSlot(changefeed);
     try (PreparedStatement s = conn.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
       s.setString(1, anchor);
       s.execute();
     }
+    DdlCapture.forget(conn, changefeed);
     if (spec.ownsPublication()) {
+      DdlCapture.unregister(conn, spec.publicationFor(changefeed));
       execute(conn, "DROP PUBLICATION IF EXISTS " + SqlText.ident(spec.publicationFor(changefeed)));
     }
   }

@@ -2,6 +2,7 @@ package io.feedline.postgresql.source;
 
 import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.dispatcher.schema.TableSchema;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,6 +45,35 @@ record UpstreamTable(long oid, String schema, String name, List<ColumnSchema> co
       }
     }
     return -1;
+  }
+
+  /** A table known only from a {@code Relation} message: keyed by the columns it marks as the replica identity. */
+  static UpstreamTable of(PgOutputMessage.Relation relation, TypeNamer names) {
+    List<String> key = relation.columns().stream().filter(PgOutputMessage.Column::key).map(PgOutputMessage.Column::name).toList();
+    List<ColumnSchema> columns = new ArrayList<>();
+    List<Integer> oids = new ArrayList<>();
+    for (PgOutputMessage.Column c : relation.columns()) {
+      columns.add(new ColumnSchema(c.name(), names.name(c.typeOid(), c.typeModifier()), !c.key()));
+      oids.add(c.typeOid());
+    }
+    return new UpstreamTable(relation.oid(), relation.namespace(), relation.name(), columns, oids, key);
+  }
+
+  /**
+   * A table as the upstream's DDL trigger describes it ({@code feedline.table_definition} in
+   * {@code capture-ddl.sql}): {@code schema}, {@code name}, {@code key}, and {@code columns} with {@code name},
+   * {@code type}, {@code typeOid} and {@code notNull}.
+   */
+  static UpstreamTable of(long oid, JsonObject definition) {
+    List<ColumnSchema> columns = new ArrayList<>();
+    List<Integer> oids = new ArrayList<>();
+    for (Object c : definition.getJsonArray("columns")) {
+      JsonObject column = (JsonObject) c;
+      columns.add(new ColumnSchema(column.getString("name"), column.getString("type"), !column.getBoolean("notNull")));
+      oids.add(column.getInteger("typeOid"));
+    }
+    List<String> key = definition.getJsonArray("key").stream().map(String::valueOf).toList();
+    return new UpstreamTable(oid, definition.getString("schema"), definition.getString("name"), columns, oids, key);
   }
 
   /**

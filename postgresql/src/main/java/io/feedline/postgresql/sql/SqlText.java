@@ -13,6 +13,11 @@ public final class SqlText {
     return '"' + name.replace("\"", "\"\"") + '"';
   }
 
+  /** A string literal (with {@code standard_conforming_strings}, PostgreSQL's default: only a quote is doubled). */
+  public static String literal(String text) {
+    return "'" + text.replace("'", "''") + "'";
+  }
+
   public static String qualified(String schema, String table) {
     return ident(schema) + "." + ident(table);
   }

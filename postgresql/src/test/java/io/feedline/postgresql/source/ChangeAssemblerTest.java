@@ -11,7 +11,10 @@ import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.postgresql.source.ChangeAssembler.Transaction;
 import io.feedline.postgresql.source.PgOutputDecoder.MalformedMessageException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -19,11 +22,13 @@ class ChangeAssemblerTest {
 
   private static final long ORDERS = 16384;
   private static final long OTHER = 16390;
+  private static final long CREATED = 16400;
   private static final UpstreamTable ORDERS_TABLE = new UpstreamTable(ORDERS, "public", "orders",
       List.of(new ColumnSchema("id", "bigint", false), new ColumnSchema("name", "text", true), new ColumnSchema("qty", "integer", true)),
       List.of(PgTypes.INT8, 25, PgTypes.INT4), List.of("id"));
 
-  private final ChangeAssembler assembler = new ChangeAssembler(oid -> oid == ORDERS ? ORDERS_TABLE : null, (t, m) -> "type" + t);
+  private final ChangeAssembler assembler = new ChangeAssembler(oid -> oid == ORDERS ? ORDERS_TABLE : null, (t, m) -> "type" + t,
+      TableRules.parse("public.orders,public.created*"));
 
   @Test
   void rowsTakeTheCommitLsnAsTheirPositionAndTypedValues() {
@@ -91,14 +96,99 @@ class ChangeAssemblerTest {
   }
 
   @Test
-  void aRelationMessageReshapesTheTable() {
+  void aRelationMessageReshapesTheTableFromItsTransactionOn() {
+    feed(PgOutputBytes.begin(0x5000, 5, 1));
     feed(relation(ORDERS, "id", "name", "qty", "extra"));
-    assertThat(assembler.tablesChanged()).singleElement().satisfies(t -> {
-      assertThat(t.columns()).extracting(ColumnSchema::name).containsExactly("id", "name", "qty", "extra");
-      assertThat(t.columns().get(1).type()).isEqualTo("text");
-      assertThat(t.columns().get(3).type()).isEqualTo("type25");
+    assertThat(commit(0x5000).definitions()).singleElement().satisfies(d -> {
+      assertThat(d.position()).isEqualTo(0x5000);
+      assertThat(d.table().columns()).extracting(ColumnSchema::name).containsExactly("id", "name", "qty", "extra");
+      assertThat(d.table().columns().get(1).type()).isEqualTo("text");
+      assertThat(d.table().columns().get(3).type()).isEqualTo("type25");
     });
-    assertThat(assembler.tablesChanged()).isEmpty();
+  }
+
+  @Test
+  void aTableCreatedLaterIsACreateTableBelowItsRowsAndIsCapturedOnlyWithAKeyAndWhenTheRulesSaySo() {
+    feed(PgOutputBytes.begin(0x6000, 5, 1));
+    feed(ddl(11, "create", CREATED, null, definition("created_one", true, "id", "v")));
+    feed(ddl(12, "create", CREATED + 1, null, definition("created_nokey", false, "v")));
+    feed(ddl(13, "create", CREATED + 2, null, definition("elsewhere", true, "id")));
+    feed(namedRelation(CREATED, "created_one", "id", "v"));
+    feed(message('I').i32((int) CREATED).b('N').tuple("1", "x").buffer());
+    Transaction tx = commit(0x6000);
+    assertThat(tx.ddlHistory()).as("every entry; a position only for what the changefeed captures").containsExactly(
+        new ChangeAssembler.DdlEntry(11, 0x6000 - 1), new ChangeAssembler.DdlEntry(12, -1), new ChangeAssembler.DdlEntry(13, -1));
+    assertThat(tx.events()).hasSize(2);
+    DdlEvent create = (DdlEvent) tx.events().get(0);
+    assertThat(create.type()).isEqualTo(DdlEvent.Type.CREATE_TABLE);
+    assertThat(create.tableId()).isEqualTo(CREATED);
+    assertThat(create.commitTs()).isEqualTo(0x6000 - 1);
+    assertThat(tx.events().get(1).commitTs()).isEqualTo(0x6000);
+    assertThat(tx.definitions()).filteredOn(d -> d.position() == 0x6000 - 1).singleElement()
+        .satisfies(d -> assertThat(d.table().primaryKey()).containsExactly("id"));
+  }
+
+  @Test
+  void columnsAddedAndDroppedAreDdlsInTheOrderTheyRanAndEarlierRowsLoseADroppedColumn() {
+    feed(PgOutputBytes.begin(0x7000, 5, 1));
+    feed(relation(ORDERS, "id", "name", "qty"));
+    feed(message('I').i32((int) ORDERS).b('N').tuple("1", "a", "3").buffer());
+    JsonObject noted = definition("orders", true, "id", "name", "qty", "note");
+    feed(ddl(20, "alter", ORDERS, definition("orders", true, "id", "name", "qty"), noted));
+    feed(ddl(21, "alter", ORDERS, noted, definition("orders", true, "id", "name", "note")));
+    Transaction tx = commit(0x7000);
+    assertThat(tx.events()).hasSize(3);
+    DdlEvent add = (DdlEvent) tx.events().get(0);
+    DdlEvent drop = (DdlEvent) tx.events().get(1);
+    assertThat(add.type()).isEqualTo(DdlEvent.Type.ADD_COLUMN);
+    assertThat(add.query()).isEqualTo("ALTER TABLE \"public\".\"orders\" ADD COLUMN \"note\" text");
+    assertThat(add.commitTs()).isEqualTo(0x7000 - 2);
+    assertThat(drop.type()).isEqualTo(DdlEvent.Type.DROP_COLUMN);
+    assertThat(drop.commitTs()).isEqualTo(0x7000 - 1);
+    assertThat(((RowChange) tx.events().get(2)).after()).containsOnlyKeys("id", "name");
+    assertThat(tx.definitions()).filteredOn(d -> d.position() == 0x7000 - 1).singleElement()
+        .satisfies(d -> assertThat(d.table().columns()).extracting(ColumnSchema::name).containsExactly("id", "name", "note"));
+  }
+
+  @Test
+  void aTableGivenAKeyLaterIsCreatedThenAndOneTheTriggerNeverSawIsAlteredAsTheStreamKnowsIt() {
+    feed(PgOutputBytes.begin(0xB000, 5, 1));
+    feed(ddl(40, "alter", CREATED, definition("created_late", false, "id", "v"), definition("created_late", true, "id", "v")));
+    feed(ddl(41, "alter", ORDERS, null, definition("orders", true, "id", "name", "qty", "more")));
+    assertThat(commit(0xB000).events()).extracting(e -> ((DdlEvent) e).type() + " " + e.tableId())
+        .containsExactly("CREATE_TABLE " + CREATED, "ADD_COLUMN " + ORDERS);
+  }
+
+  @Test
+  void aDroppedTableIsADropTableThatEndsItsRowsAndItsRowsAfterwardsAreNotCaptured() {
+    feed(PgOutputBytes.begin(0x8000, 5, 1));
+    feed(relation(ORDERS, "id", "name", "qty"));
+    feed(message('I').i32((int) ORDERS).b('N').tuple("1", "a", "3").buffer());
+    feed(ddl(30, "drop", ORDERS, definition("orders", true, "id", "name", "qty"), new JsonObject().put("schema", "public").put("name", "orders")));
+    Transaction tx = commit(0x8000);
+    assertThat(tx.events()).singleElement().satisfies(e -> {
+      assertThat(((DdlEvent) e).type()).isEqualTo(DdlEvent.Type.DROP_TABLE);
+      assertThat(e.commitTs()).isEqualTo(0x8000 - 1);
+    });
+    assertThat(tx.definitions()).singleElement().satisfies(d -> assertThat(d.table()).isNull());
+  }
+
+  @Test
+  void aTableDroppedSinceTheStreamsStartIsKnownFromItsRelationMessage() {
+    // Resuming from before its DROP: the catalog no longer has it, the rules capture it, its key is the marked column.
+    feed(PgOutputBytes.begin(0x9000, 5, 1));
+    feed(namedRelation(CREATED, "created_gone", "id", "v"));
+    feed(message('I').i32((int) CREATED).b('N').tuple("5", "x").buffer());
+    RowChange row = (RowChange) commit(0x9000).events().get(0);
+    assertThat(row.tableId()).isEqualTo(CREATED);
+    assertThat(row.key()).isEqualTo(KeyEncoding.encode(List.of(PgTypes.INT8), List.of("5")));
+  }
+
+  @Test
+  void aSchemaChangeMessageThatIsNotOneIsRefused() {
+    feed(PgOutputBytes.begin(0xA000, 5, 1));
+    assertThatThrownBy(() -> feed(ddlMessage("{not json"))).isInstanceOf(MalformedMessageException.class).hasMessageContaining("not JSON");
+    assertThatThrownBy(() -> feed(ddlMessage("{\"id\": 1}"))).isInstanceOf(MalformedMessageException.class);
   }
 
   @Test
@@ -112,8 +202,37 @@ class ChangeAssemblerTest {
         .hasMessageContaining("2 values for 3 columns");
   }
 
+  /** The message the upstream's DDL trigger writes (see capture-ddl.sql): key column "id" bigint, others text. */
+  private static ByteBuffer ddl(long id, String kind, long oid, JsonObject before, JsonObject after) {
+    return ddlMessage(new JsonObject().put("id", id).put("kind", kind).put("oid", oid).put("table", after).put("before", before).encode());
+  }
+
+  /** A table as feedline_capture.table_definition gives it: key column "id" bigint, others text. */
+  private static JsonObject definition(String name, boolean keyed, String... columns) {
+    JsonArray cols = new JsonArray();
+    for (String c : columns) {
+      cols.add(new JsonObject().put("name", c).put("type", c.equals("id") ? "bigint" : "text").put("typeOid", c.equals("id") ? PgTypes.INT8 : 25)
+          .put("notNull", c.equals("id")));
+    }
+    return new JsonObject().put("schema", "public").put("name", name).put("keyed", keyed)
+        .put("key", keyed ? new JsonArray().add("id") : new JsonArray()).put("columns", cols);
+  }
+
+  private static ByteBuffer ddlMessage(String content) {
+    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    PgOutputBytes m = message('M').b(1).i64(0x100).str(DdlCapture.MESSAGE_PREFIX).i32(bytes.length);
+    for (byte b : bytes) {
+      m.b(b);
+    }
+    return m.buffer();
+  }
+
   private static ByteBuffer relation(long oid, String... columns) {
-    PgOutputBytes m = message('R').i32((int) oid).str("public").str(oid == ORDERS ? "orders" : "other").b('d').i16(columns.length);
+    return namedRelation(oid, oid == ORDERS ? "orders" : "other", columns);
+  }
+
+  private static ByteBuffer namedRelation(long oid, String name, String... columns) {
+    PgOutputBytes m = message('R').i32((int) oid).str("public").str(name).b('d').i16(columns.length);
     for (String c : columns) {
       int type = switch (c) {
         case "id" -> PgTypes.INT8;

@@ -62,7 +62,7 @@ class PostgresSourceFanOutTest {
 
   @BeforeEach
   void open() {
-    source = new PostgresSource("cf", lane, new CapturedTables(), budget, new SourceMetrics(new SimpleMeterRegistry(), Clock.systemUTC(), "cf"),
+    source = new PostgresSource("cf", lane, new CapturedTables(), position -> Future.succeededFuture(List.of()), budget, new SourceMetrics(new SimpleMeterRegistry(), Clock.systemUTC(), "cf"),
         cf -> Future.succeededFuture(OptionalLong.of(anchorTarget)), listener -> {
           stream.listener = listener;
           return stream;
@@ -207,7 +207,7 @@ class PostgresSourceFanOutTest {
   }
 
   private static Transaction tx(long lsn, ChangeEvent... events) {
-    return new Transaction(lsn, 0, List.of(events));
+    return new Transaction(lsn, 0, List.of(events), List.of(), List.of());
   }
 
   private static RowChange row(long table, long lsn, long id) {

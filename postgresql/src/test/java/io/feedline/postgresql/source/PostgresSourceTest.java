@@ -87,6 +87,9 @@ class PostgresSourceTest {
   void createRefusesWhatTheServerCannotDoAndSaysWhatToChange() throws Exception {
     postgres.psql(database, "CREATE ROLE plain LOGIN");
     assertRefused("postgresql://plain@127.0.0.1:" + postgres.port() + "/" + database, "ALTER ROLE \"plain\" REPLICATION");
+    // A replication role may read, but only a superuser installs the event triggers that capture schema changes.
+    postgres.psql(database, "CREATE ROLE reader LOGIN REPLICATION");
+    assertRefused("postgresql://reader@127.0.0.1:" + postgres.port() + "/" + database, "feedline source setup");
     postgres.psql(database, "CREATE TABLE nokey (x int)");
     assertRefused(uri(""), "public.nokey: no primary key or replica identity index");
     postgres.psql(database, "CREATE TABLE other_identity (id int PRIMARY KEY, u int NOT NULL UNIQUE); "
@@ -154,12 +157,60 @@ class PostgresSourceTest {
     assertThat(drain(subs2.get("items"), end)).isEqualTo(items);
     assertThat(drain(subs2.get("pairs"), end)).isEqualTo(pairs);
 
-    List<TableInfo> tables = onLane(() -> node1.tablesAt(end));
+    List<TableInfo> tables = await(onLaneFuture(() -> node1.tablesAt(end)));
     assertThat(tables).extracting(TableInfo::getName).containsExactlyInAnyOrder("public.items", "public.pairs");
     TableSchema schema = await(onLaneFuture(() -> node1.schemaAt(one.tableId(), end)));
     assertThat(schema.name()).isEqualTo("items");
     assertThat(schema.primaryKey()).containsExactly("id");
     assertThat(schema.column("price").type()).isEqualTo("numeric(10,2)");
+  }
+
+  @Test
+  void schemaChangesComeAtTheirPositionsAndTablesAtTellsWhichTablesExistedAtAPastPosition() throws Exception {
+    long start = prepare("");
+    Source source = open("");
+    TableSpan items = table(source, "items");
+    TableSpan pairs = table(source, "pairs");
+    SourceSubscription ddl = subscribe(source, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), start);
+    postgres.psql(database, "BEGIN; CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'born with a row'); COMMIT");
+    postgres.psql(database, "CREATE TABLE later_nokey (v text)"); // not capturable: no event, not published
+    postgres.psql(database, "CREATE TABLE audit (id int PRIMARY KEY)");
+    postgres.psql(database, "ALTER TABLE items ADD COLUMN extra int, DROP COLUMN note");
+    postgres.psql(database, "INSERT INTO items (id, name, extra) VALUES (1, 'after', 7)");
+    postgres.psql(database, "INSERT INTO pairs VALUES (1, 'x', 1)");
+    postgres.psql(database, "DROP TABLE pairs");
+    long end = currentLsn();
+
+    List<ChangeEvent> ddls = drain(ddl, end);
+    assertThat(ddls).extracting(PostgresSourceTest::describe)
+        .containsExactly("CREATE_TABLE", "CREATE_TABLE", "ADD_COLUMN", "DROP_COLUMN", "DROP_TABLE");
+    DdlEvent created = (DdlEvent) ddls.get(0);
+    assertThat(created.tableName()).isEqualTo("later");
+    assertThat(ddls.get(3).commitTs()).as("one ALTER's changes, in order, at consecutive positions").isEqualTo(ddls.get(2).commitTs() + 1);
+    assertThat(postgres.psql(database, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = '"
+        + SourceSpec.anchorSlot(changefeed) + "'").strip()).as("the owned publication follows the rules").isEqualTo("audit,items,later");
+    TableSpan later = TableSpan.newBuilder().setTableId(created.tableId()).build();
+    assertThat(drain(subscribe(source, later, created.commitTs()), end)).extracting(PostgresSourceTest::describe).containsExactly("INSERT id=1");
+
+    assertThat(names(source, start)).containsExactly("public.items", "public.pairs");
+    assertThat(names(source, created.commitTs() - 1)).as("before its CREATE").containsExactly("public.items", "public.pairs");
+    assertThat(names(source, created.commitTs())).containsExactly("public.items", "public.later", "public.pairs");
+    assertThat(names(source, ddls.get(4).commitTs() - 1)).containsExactly("public.audit", "public.items", "public.later", "public.pairs");
+    assertThat(names(source, end)).containsExactly("public.audit", "public.items", "public.later");
+
+    long itemsId = items.getTableId();
+    assertThat(columns(source, itemsId, ddls.get(3).commitTs())).contains("extra").doesNotContain("note");
+    assertThat(columns(source, created.tableId(), created.commitTs())).containsExactly("id", "v");
+    RowChange after = (RowChange) drain(subscribe(source, items, ddls.get(3).commitTs()), end).get(0);
+    assertThat(after.after()).containsEntry("extra", 7).doesNotContainKey("note");
+
+    // Another node, opened now, knows the same past from the upstream's history.
+    Source fresh = open("");
+    assertThat(names(fresh, created.commitTs() - 1)).containsExactly("public.items", "public.pairs");
+    assertThat(names(fresh, ddls.get(4).commitTs() - 1)).containsExactly("public.audit", "public.items", "public.later", "public.pairs");
+    // Resuming from before the DROP, the dropped table's rows still come (known from the stream alone), then its DROP.
+    assertThat(drain(subscribe(fresh, pairs, start), end)).extracting(PostgresSourceTest::describe).containsExactly("INSERT a=1,b=x", "DROP_TABLE");
+    assertThat(drain(subscribe(fresh, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), start), end)).isEqualTo(ddls);
   }
 
   @Test
@@ -233,8 +284,16 @@ class PostgresSourceTest {
   }
 
   private TableSpan table(Source source, String name) throws Exception {
-    long id = onLane(() -> source.tablesAt(0)).stream().filter(t -> t.getName().equals("public." + name)).findFirst().orElseThrow().getTableId();
+    long id = await(onLaneFuture(() -> source.tablesAt(currentLsn()))).stream().filter(t -> t.getName().equals("public." + name)).findFirst().orElseThrow().getTableId();
     return TableSpan.newBuilder().setTableId(id).build();
+  }
+
+  private List<String> names(Source source, long at) throws Exception {
+    return await(onLaneFuture(() -> source.tablesAt(at))).stream().map(TableInfo::getName).sorted().toList();
+  }
+
+  private List<String> columns(Source source, long table, long at) throws Exception {
+    return await(onLaneFuture(() -> source.schemaAt(table, at))).columns().stream().map(c -> c.name()).toList();
   }
 
   private SourceSubscription subscribe(Source source, TableSpan span, long from) throws Exception {

@@ -62,7 +62,7 @@ public final class DatagenSource implements Source {
   }
 
   @Override
-  public List<TableInfo> tablesAt(long ts) {
+  public Future<List<TableInfo>> tablesAt(long ts) {
     List<TableInfo> tables = new ArrayList<>();
     // The tables as the events at or below ts left them: the last tick committed by then decides.
     long tick = model.timeline().lastTickAtOrBelow(ts);
@@ -72,7 +72,7 @@ public final class DatagenSource implements Source {
         tables.add(TableInfo.newBuilder().setTableId(t).setName("t" + t).setCreateTs(timeline.commitTs(created)).build());
       }
     }
-    return tables;
+    return Future.succeededFuture(tables);
   }
 
   @Override
