@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * PostgreSQL to PostgreSQL on three clustered nodes (issue 16): a writer inserts, updates and deletes rows of
  * tables with integer, composite and text keys the whole time; the maintainer's node is killed with SIGKILL,
- * then another node is drained, then a column is added and a table truncated upstream. Once the writer stops and the changefeed has caught up, {@code feedline
+ * then another node is drained, then a column is added, a table truncated, tables created (one dropped again) and a
+ * column dropped upstream. Once the writer stops and the changefeed has caught up, {@code feedline
  * check} finds every table downstream equal to upstream, row by row; removing the changefeed leaves no
  * replication slot behind (the killed node's temporary one went with its connection).
  */
@@ -86,7 +87,17 @@ class PostgresToPostgresIT {
         postgres.psql(upstream, "ALTER TABLE tags ADD COLUMN color text");
         postgres.psql(upstream, "UPDATE tags SET color = 'red' WHERE hits > 1");
         postgres.psql(upstream, "TRUNCATE lines");
-        awaitCaughtUp(nodes, postgres, upstream, "replication goes on through ADD COLUMN and TRUNCATE");
+        // Tables created after the changefeed (captured by its rules, created downstream from the captured DDL),
+        // a column dropped and a table dropped, all at their positions.
+        postgres.psql(upstream, "BEGIN; CREATE TABLE notes (id int PRIMARY KEY, body text, scratch int); "
+            + "INSERT INTO notes SELECT g, 'note ' || g, g FROM generate_series(1, 50) g; COMMIT");
+        postgres.psql(upstream, "CREATE TABLE gone (id int PRIMARY KEY); INSERT INTO gone VALUES (1), (2)");
+        postgres.psql(upstream, "ALTER TABLE notes DROP COLUMN scratch");
+        postgres.psql(upstream, "UPDATE notes SET body = body || '!' WHERE id % 3 = 0; DROP TABLE gone");
+        awaitCaughtUp(nodes, postgres, upstream, "replication goes on through ADD COLUMN, TRUNCATE, CREATE TABLE, DROP COLUMN, DROP TABLE");
+        assertThat(postgres.psql(downstream, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute "
+            + "WHERE attrelid = 'public.notes'::regclass AND attnum > 0 AND NOT attisdropped").strip()).isEqualTo("id,body");
+        assertThat(postgres.psql(downstream, "SELECT count(*) FROM pg_tables WHERE tablename = 'gone'").strip()).isEqualTo("0");
 
         writer.stop();
         assertThat(writer.failure()).as("the writer ran without error").isNull();

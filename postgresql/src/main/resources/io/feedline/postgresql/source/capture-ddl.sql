@@ -188,4 +188,6 @@ GRANT SELECT, DELETE ON feedline_capture.ddl_positions TO :role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON feedline_capture.publications TO :role;
 GRANT EXECUTE ON FUNCTION feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[]), feedline_capture.ddl_committed_before(pg_lsn),
   feedline_capture.record_existing() TO :role;
+-- The heartbeats that let idle tables' checkpoints advance.
+GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO :role;
 SELECT feedline_capture.record_existing();

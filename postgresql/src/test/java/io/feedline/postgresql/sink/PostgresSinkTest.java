@@ -286,13 +286,34 @@ class PostgresSinkTest {
 
   @Test
   void aColumnTheUpstreamAddedWithoutADdlEventIsAddedWithTheFirstRowThatCarriesIt() throws Exception {
-    // As a PostgreSQL source delivers ADD COLUMN: no DDL event, the upstream's definition and the rows carry it.
+    // As a source whose column changes reach the sink only with the rows: no DDL event, the upstream's definition and
+    // the rows carry it (also what a PostgreSQL sink meets when another node added the column first).
     Sink sink = openWithT1("cf-evolve");
     await(sink.write(batch(writer(), T1, 10, 100, List.of(insert(110, 1, 11)), 120)));
     Sink later = open("cf-evolve", (id, ts) -> DATAGEN_LIKE.schemaAt(id, ADD_COLUMN_TS));
     await(later.write(batch(writer(), T1, 10, 120, List.of(insertWithExtra(130, 2, 12, 5)), 140)));
     assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "v1:character varying(24)", "extra:integer");
     assertThat(rows("t1")).containsExactly("1|11|s1|", "2|12|s2|5");
+  }
+
+  @Test
+  void aDroppedColumnIsDroppedDownstreamAndTheDownstreamsOwnColumnsStay() throws Exception {
+    long dropTs = 800;
+    TableSchemas v1DroppedAt800 = (id, ts) -> DATAGEN_LIKE.schemaAt(id, 0).map(t -> ts < dropTs ? t
+        : new TableSchema(id, t.name(), t.columns().stream().filter(c -> !c.name().equals("v1")).toList(), t.primaryKey()));
+    Sink sink = open("cf-drop-column", v1DroppedAt800);
+    await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
+    postgres.psql(database, "ALTER TABLE t1 ADD COLUMN mine text DEFAULT 'kept'"); // the user's own, not the upstream's
+    await(sink.write(batch(writer(), T1, 10, 100, List.of(insert(110, 1, 11)), 120)));
+    await(sink.write(batch(writer(), TRIGGER, 10, 100, List.of(ddl(dropTs, DdlEvent.Type.DROP_COLUMN)), dropTs)));
+    assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "mine:text");
+    Map<String, Object> withoutV1 = new LinkedHashMap<>(image(2, 21));
+    withoutV1.remove("v1");
+    await(sink.write(batch(writer(), T1, 10, 120, List.of(new RowChange(1, 810, RowChange.Op.INSERT, DatagenModel.keyBytes(2), Map.of(), withoutV1)),
+        820)));
+    assertThat(rows("t1")).containsExactly("1|11|kept", "2|21|kept");
+    await(sink.write(batch(writer(), TRIGGER, 10, 100, List.of(ddl(dropTs, DdlEvent.Type.DROP_COLUMN)), dropTs)));
+    assertThat(columns("t1")).as("a replayed drop changes nothing").containsExactly("id:bigint", "v0:bigint", "mine:text");
   }
 
   @Test

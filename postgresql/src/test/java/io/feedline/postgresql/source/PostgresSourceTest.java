@@ -214,6 +214,25 @@ class PostgresSourceTest {
   }
 
   @Test
+  void aReplicationRoleCapturesOnceASuperuserRanTheSetUpItPrints() throws Exception {
+    postgres.psql(database, "CREATE ROLE replicator LOGIN REPLICATION; CREATE PUBLICATION everything FOR ALL TABLES");
+    String readerUri = "postgresql://replicator@127.0.0.1:" + postgres.port() + "/" + database + "?publication=everything";
+    postgres.psql(database, PostgresSourceSetup.script(EndpointUri.parse("source", readerUri), Map.of()));
+    long start = await(provider.prepare(EndpointUri.parse("source", readerUri), changefeed, 0, vertx));
+    Source source = await(onLaneFuture(() -> provider.open(EndpointUri.parse("source", readerUri),
+        new EndpointContext(vertx, new VertxScheduler(vertx, lane, Clock.systemUTC()), new SimpleMeterRegistry()).forChangefeed(changefeed))));
+    opened.add(source);
+    SourceSubscription ddl = subscribe(source, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), start);
+    postgres.psql(database, "CREATE TABLE later (id int PRIMARY KEY)");
+    long end = currentLsn();
+    DdlEvent created = (DdlEvent) drain(ddl, end).get(0);
+    assertThat(created.type()).isEqualTo(DdlEvent.Type.CREATE_TABLE);
+    // The stream recorded where the DDL went with the reader's grants: the past is told exactly.
+    assertThat(names(source, created.commitTs() - 1)).containsExactly("public.items", "public.pairs");
+    assertThat(names(source, created.commitTs())).containsExactly("public.items", "public.later", "public.pairs");
+  }
+
+  @Test
   void aSpanResumesAtItsPositionWithoutLossOrRepeat() throws Exception {
     long start = prepare("");
     for (int i = 1; i <= 5; i++) {

@@ -1,0 +1,80 @@
+package io.feedline.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.testing.PostgresServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code feedline source setup} in process against a real PostgreSQL: what it prints, applies and refuses. */
+class SourceCommandTest {
+
+  private static PostgresServer postgres;
+  private String out;
+  private String err;
+
+  @BeforeAll
+  static void startPostgres() {
+    postgres = PostgresServer.start();
+    postgres.psql("postgres", "CREATE ROLE reader LOGIN REPLICATION");
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    if (postgres != null) {
+      postgres.stop();
+    }
+  }
+
+  @Test
+  void printsTheSqlWithGrantsToTheUrisRoleWithoutConnecting() {
+    assertThat(setup("--source", "postgresql://reader:secret@127.0.0.1:1/nowhere")).isZero();
+    assertThat(out).contains("CREATE EVENT TRIGGER feedline_ddl_command_end", "CREATE EVENT TRIGGER feedline_sql_drop",
+        "GRANT USAGE ON SCHEMA feedline_capture TO \"reader\"").doesNotContain("secret");
+  }
+
+  @Test
+  void appliesAsASuperuserAndRefusesAnyoneElseWithTheReason() {
+    String db = postgres.createDatabase("setup_apply");
+    assertThat(setup("--source", "postgresql://reader@127.0.0.1:" + postgres.port() + "/" + db, "--apply")).isEqualTo(1);
+    assertThat(err).startsWith("feedline source setup: cannot apply the set-up: ").contains("superuser");
+    assertThat(installed(db)).isEqualTo("0");
+
+    assertThat(setup("--source", postgres.uri(db), "--apply")).as(err).isZero();
+    assertThat(out).isEqualTo("applied: schema-change capture installed in database " + db + ", granted to role " + PostgresServer.SUPERUSER + "\n");
+    assertThat(installed(db)).isEqualTo("2");
+    assertThat(setup("--source", postgres.uri(db), "--apply")).as("running it again is harmless").isZero();
+  }
+
+  @Test
+  void badInputIsExitTwoWithOneLine() {
+    assertThat(setup("--source", "datagen://?tables=3")).isEqualTo(2);
+    assertThat(err).isEqualTo("feedline source setup: only a postgresql source needs a set-up; datagen sources are ready as they are\n");
+    assertThat(setup("--source", "postgresql://127.0.0.1/db")).isEqualTo(2);
+    assertThat(err).contains("needs a user").hasLineCount(1);
+  }
+
+  private static String installed(String db) {
+    return postgres.psql(db, "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'feedline%'").strip();
+  }
+
+  private int setup(String... args) {
+    StringWriter o = new StringWriter();
+    StringWriter e = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(o));
+    cli.setErr(new PrintWriter(e));
+    List<String> all = new ArrayList<>(List.of("source", "setup"));
+    all.addAll(List.of(args));
+    int code = cli.execute(all.toArray(String[]::new));
+    out = o.toString();
+    err = e.toString();
+    return code;
+  }
+}
