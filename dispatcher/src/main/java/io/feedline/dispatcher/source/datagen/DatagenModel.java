@@ -9,9 +9,11 @@ import io.feedline.dispatcher.schema.TableSchema;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The upstream that {@code datagen} replays: what happened to table {@code t} at tick {@code k} is a pure
@@ -48,6 +50,9 @@ public final class DatagenModel {
 
   /** The longest a row lives: how far back the rows changing at one tick can have been inserted. */
   private static final int MAX_LIFE = 48;
+  /** The DDL kinds the generated history holds (not DROP COLUMN: a table keeps every column it gains in its life). */
+  public static final Set<DdlEvent.Type> DDL_KINDS =
+      EnumSet.of(DdlEvent.Type.CREATE_TABLE, DdlEvent.Type.DROP_TABLE, DdlEvent.Type.TRUNCATE_TABLE, DdlEvent.Type.ADD_COLUMN);
   private static final long SALT_PERIOD = 0x5045_5249_4f44L;
   private static final long SALT_PHASE = 0x5048_4153_45L;
   private static final long SALT_TRUNCATE = 0x5452_554eL;

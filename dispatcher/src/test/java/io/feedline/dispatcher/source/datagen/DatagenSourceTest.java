@@ -197,7 +197,7 @@ class DatagenSourceTest {
       }
     }
     assertThat(ops).containsExactlyInAnyOrder(RowChange.Op.values());
-    assertThat(ddls).containsExactlyInAnyOrder(DdlEvent.Type.values());
+    assertThat(ddls).containsExactlyInAnyOrderElementsOf(DatagenModel.DDL_KINDS);
   }
 
   @Test
