@@ -38,12 +38,15 @@ public final class SourceCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--source", required = true, description = "The changefeeds' source URI (postgresql://USER@HOST:PORT/DATABASE); "
-        + "grants go to its USER.")
+    @Option(names = "--source", required = true, description = "The changefeeds' source URI (postgresql://USER@HOST:PORT/DATABASE).")
     String source;
 
     @Option(names = "--apply", description = "Run the SQL with the URI's credentials (the user must be a superuser) instead of printing it.")
     boolean apply;
+
+    @Option(names = "--role", description = "The role the changefeeds' source URIs log in as, granted what their streams use "
+        + "(default: the URI's USER; give it when --apply runs with a superuser's URI).")
+    String role;
 
     @Override
     public Integer call() {
@@ -55,13 +58,14 @@ public final class SourceCommand implements Runnable {
         if (!uri.scheme().equals("postgresql")) {
           return fail(err, 2, "only a postgresql source needs a set-up; " + uri.scheme() + " sources are ready as they are");
         }
+        String grantee = role != null ? role : uri.user();
         if (!apply) {
-          out.print(PostgresSourceSetup.script(uri, System.getenv()));
+          out.print(PostgresSourceSetup.script(uri, System.getenv(), grantee));
           out.flush();
           return 0;
         }
-        String database = PostgresSourceSetup.apply(uri, System.getenv());
-        out.println("applied: schema-change capture installed in database " + database + ", granted to role " + uri.user());
+        String database = PostgresSourceSetup.apply(uri, System.getenv(), grantee);
+        out.println("applied: schema-change capture installed in database " + database + ", granted to role " + grantee);
         out.flush();
         return 0;
       } catch (IllegalArgumentException e) {

@@ -49,7 +49,10 @@ class SourceCommandTest {
     assertThat(setup("--source", postgres.uri(db), "--apply")).as(err).isZero();
     assertThat(out).isEqualTo("applied: schema-change capture installed in database " + db + ", granted to role " + PostgresServer.SUPERUSER + "\n");
     assertThat(installed(db)).isEqualTo("2");
-    assertThat(setup("--source", postgres.uri(db), "--apply")).as("running it again is harmless").isZero();
+    assertThat(setup("--source", postgres.uri(db), "--apply", "--role", "reader")).as("running it again is harmless").isZero();
+    assertThat(out).endsWith("granted to role reader\n");
+    assertThat(postgres.psql(db, "SELECT has_function_privilege('reader', 'feedline_capture.ddl_committed_before(pg_lsn, bigint[], name)', "
+        + "'EXECUTE')").strip()).isEqualTo("t");
   }
 
   @Test

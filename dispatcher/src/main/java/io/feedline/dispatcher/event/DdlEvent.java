@@ -6,8 +6,10 @@ import java.util.Objects;
  * A schema change of one table, with the statement that made it.
  *
  * @param tableName the table's name (for a CREATE TABLE, the name the new table is added under)
+ * @param column for an ADD or DROP COLUMN, the column's name when the source knows it (a sink drops exactly that
+ *     one); else null
  */
-public record DdlEvent(long tableId, long commitTs, Type type, String tableName, String query) implements ChangeEvent {
+public record DdlEvent(long tableId, long commitTs, Type type, String tableName, String query, String column) implements ChangeEvent {
 
   public enum Type {
     CREATE_TABLE,
@@ -21,5 +23,10 @@ public record DdlEvent(long tableId, long commitTs, Type type, String tableName,
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(tableName, "tableName");
     Objects.requireNonNull(query, "query");
+  }
+
+  /** A schema change that names no column. */
+  public DdlEvent(long tableId, long commitTs, Type type, String tableName, String query) {
+    this(tableId, commitTs, type, tableName, query, null);
   }
 }

@@ -600,7 +600,7 @@ public final class DispatcherManager {
     return ref.isMissing() ? null : ref;
   }
 
-  RunningError error(String code, String message) {
+  private RunningError error(String code, String message) {
     return RunningError.newBuilder().setNodeId(self.value()).setCode(code).setMessage(message).setTimeMs(clock.getAsLong()).build();
   }
 

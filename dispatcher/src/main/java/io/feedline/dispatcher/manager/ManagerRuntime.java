@@ -6,6 +6,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
+import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.dataplane.DataLane;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -140,11 +141,14 @@ public final class ManagerRuntime {
         if (closed != null) {
           return;
         }
-        MaintainerBootstrapResponse answer = tables.succeeded()
-            ? response.toBuilder().addSchemasAtStart(SchemaInfo.newBuilder().addAllTables(tables.result())).build()
-            : response.toBuilder().clearDispatchers().clearOperators().setError(manager.error("source_tables_failed",
-                "cannot list the upstream's tables at " + response.getTriggerCheckpointTs() + ": " + tables.cause().getMessage())).build();
-        outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, answer);
+        if (tables.failed()) {
+          // No answer: the maintainer asks again, and the source with it. Said once per cause in the node's notices.
+          notices.report(manager.changefeed(), Notice.warn(MaintainerBootstrapResponse.class.getSimpleName(), "source_tables_failed",
+              "cannot list the upstream's tables at " + response.getTriggerCheckpointTs() + ": " + SinkUris.redact(tables.cause().getMessage())));
+          return;
+        }
+        outbox.send(manager.owner(), Role.MAINTAINER_MANAGER,
+            response.toBuilder().addSchemasAtStart(SchemaInfo.newBuilder().addAllTables(tables.result())).build());
       }));
     }
   }

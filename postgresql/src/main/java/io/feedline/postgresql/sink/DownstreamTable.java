@@ -9,7 +9,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -131,7 +130,7 @@ record DownstreamTable(String schema, String name, Map<String, String> columns, 
   }
 
   /** Drops {@code dropped}; {@code IF EXISTS}, so a replay of the DDL succeeds. */
-  List<Statement> dropColumns(Collection<String> dropped) {
+  List<Statement> dropColumns(List<String> dropped) {
     return dropped.stream().map(c -> Statement.of("ALTER TABLE " + qualifiedName() + " DROP COLUMN IF EXISTS " + SqlText.ident(c))).toList();
   }
 

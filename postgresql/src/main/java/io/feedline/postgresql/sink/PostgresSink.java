@@ -4,7 +4,6 @@ import io.feedline.dispatcher.dispatcher.Spans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
-import io.feedline.dispatcher.schema.ColumnSchema;
 import io.feedline.dispatcher.schema.TableSchemas;
 import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.Sink;
@@ -26,9 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 
 /**
  * {@code postgresql://...}: each span batch is one transaction (DESIGN §7) that, pipelined on one pooled
@@ -286,15 +283,13 @@ public final class PostgresSink implements Sink {
       case TRUNCATE_TABLE -> target(id, ddl.commitTs(), plan)
           .map(t -> plan.add(t, List.of(Statement.of("TRUNCATE TABLE " + t.table().qualifiedName()))));
       case ADD_COLUMN -> target(id, ddl.commitTs(), plan).map(t -> plan.add(t, List.of()));
-      case DROP_COLUMN -> upstream.schemaAt(id, ddl.commitTs() - 1).compose(before -> upstream.schemaAt(id, ddl.commitTs())
-          .compose(after -> target(id, ddl.commitTs(), plan).map(t -> {
-            // The columns the upstream had just below the DDL and has no more; the downstream's own extra columns stay.
-            Set<String> kept = after.columns().stream().map(ColumnSchema::name).collect(Collectors.toSet());
-            List<String> dropped = before.columns().stream().map(ColumnSchema::name)
-                .filter(c -> !kept.contains(c) && t.table().columns().containsKey(c)).toList();
-            tables.remove(id); // looked up again once the drop committed
-            return plan.add(t, t.table().dropColumns(dropped));
-          })));
+      case DROP_COLUMN -> target(id, ddl.commitTs(), plan).map(t -> {
+        if (ddl.column() == null) {
+          throw new UnwritableSchemaException("a DROP COLUMN of table " + ddl.tableName() + " that names no column: " + ddl.query());
+        }
+        tables.remove(id); // looked up again once the drop committed
+        return plan.add(t, t.table().dropColumns(List.of(ddl.column())));
+      });
     };
   }
 

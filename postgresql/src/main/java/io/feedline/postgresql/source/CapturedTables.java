@@ -39,11 +39,23 @@ final class CapturedTables {
 
   /** The catalog's definitions, as every table's baseline (what the stream delivered since stays on top of it). */
   void baseline(Map<Long, UpstreamTable> catalog) {
-    catalog.forEach((oid, table) -> versions.computeIfAbsent(oid, o -> new ConcurrentSkipListMap<>()).put(BASELINE, Optional.of(table)));
+    catalog.forEach((oid, table) -> define(oid, BASELINE, table));
   }
 
-  /** The table as defined from {@code position} on; null: dropped there. */
+  /**
+   * The table as defined from {@code position} on; null: dropped there. A definition equal to the one in force
+   * there is not kept again ({@code Relation} messages repeat a table's shape after every cache invalidation).
+   */
   void define(long oid, long position, UpstreamTable table) {
-    versions.computeIfAbsent(oid, o -> new ConcurrentSkipListMap<>()).put(position, Optional.ofNullable(table));
+    Optional<UpstreamTable> version = Optional.ofNullable(table);
+    // Built inside compute: a reader never sees a table's map before its first version is in.
+    versions.compute(oid, (o, known) -> {
+      NavigableMap<Long, Optional<UpstreamTable>> byPosition = known != null ? known : new ConcurrentSkipListMap<>();
+      Map.Entry<Long, Optional<UpstreamTable>> inForce = byPosition.floorEntry(position);
+      if (inForce == null || inForce.getKey() == position || !inForce.getValue().equals(version)) {
+        byPosition.put(position, version);
+      }
+      return byPosition;
+    });
   }
 }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -27,7 +28,8 @@ import java.util.function.Function;
  *   <li>the {@code n} schema changes of a transaction (TRUNCATE from {@code pgoutput}; CREATE TABLE, ADD and
  *       DROP COLUMN, DROP TABLE from the messages of the upstream's DDL trigger, see {@link DdlCapture}) come
  *       just below it, at {@code commitLsn - n + k} for the {@code k}-th in the order they ran: after every earlier
- *       transaction (a commit record takes more than {@value #MAX_DDLS_PER_TRANSACTION} bytes of WAL) and after a
+ *       transaction (each schema change writes WAL of its own, more than a byte of it, between the previous commit
+ *       and this one; at most {@value #MAX_DDLS_PER_TRANSACTION} per transaction) and after a
  *       resolved position the stream reports (see {@link ReplicationReader}), before the transaction's rows,
  *       and never two at one ts. Rows the transaction changed before truncating or dropping their table are
  *       dropped: the DDL ends them within the same atomic transaction; rows written before a DROP COLUMN lose
@@ -39,7 +41,7 @@ import java.util.function.Function;
 final class ChangeAssembler {
 
   /** Schema changes one transaction may carry (their positions sit between two commit records). */
-  static final int MAX_DDLS_PER_TRANSACTION = 24;
+  static final int MAX_DDLS_PER_TRANSACTION = 1024;
 
   /**
    * A committed transaction's events of captured tables, in the order the source delivers them.
@@ -62,7 +64,12 @@ final class ChangeAssembler {
   }
 
   /** A DDL event before its position is known. */
-  private record PendingDdl(long oid, DdlEvent.Type type, String tableName, String query) {}
+  private record PendingDdl(long oid, DdlEvent.Type type, String tableName, String query, String column) {
+
+    PendingDdl(long oid, DdlEvent.Type type, String tableName, String query) {
+      this(oid, type, tableName, query, null);
+    }
+  }
 
   /** A definition before its position is known: that of the {@code afterDdl}-th DDL; -1 for a Relation message's. */
   private record PendingDefinition(long oid, int afterDdl, UpstreamTable table) {}
@@ -148,10 +155,10 @@ final class ChangeAssembler {
 
   /**
    * A message of the upstream's DDL trigger: a table created, altered or dropped, with its definition after
-   * and before (as the trigger last recorded it; null for a table it never saw). Whether the changefeed
-   * captures the table before and after decides the events: a table that starts being captured (created, or
-   * given a key) is a CREATE TABLE, one captured throughout gets its columns added and dropped, and a captured
-   * table that is dropped a DROP TABLE.
+   * and before (as the trigger last recorded it). Whether the changefeed captures the table before and after
+   * decides the events: a table that starts being captured (created, or given a key) is a CREATE TABLE, one
+   * captured throughout gets its columns added and dropped, and a captured table that is dropped a DROP TABLE.
+   * Decided from the message alone, so that every node decides alike.
    */
   private void schemaChange(PgOutputMessage.Message m) {
     JsonObject change;
@@ -160,64 +167,86 @@ final class ChangeAssembler {
     } catch (RuntimeException e) {
       throw new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " is not JSON: " + e.getMessage());
     }
+    int ddlsBefore = ddls.size();
     long entry;
-    long oid;
-    String kind;
-    UpstreamTable after;
-    UpstreamTable before;
     try {
       entry = change.getLong("id");
-      oid = change.getLong("oid");
-      kind = change.getString("kind");
-      after = "drop".equals(kind) || !change.getJsonObject("table").getBoolean("keyed") ? null : UpstreamTable.of(oid, change.getJsonObject("table"));
-      JsonObject was = change.getJsonObject("before");
-      before = was == null || !was.getBoolean("keyed") ? null : UpstreamTable.of(oid, was);
+      schemaChange(change.getLong("oid"), change.getString("kind"), change.getJsonObject("before"), change.getJsonObject("table"));
+    } catch (MalformedMessageException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " is not one: " + change);
     }
-    int ddlsBefore = ddls.size();
-    schemaChange(oid, kind, before, after, change.getJsonObject("before") != null);
     history.add(new long[] {entry, ddls.size() > ddlsBefore ? ddls.size() - 1 : -1});
   }
 
-  private void schemaChange(long oid, String kind, UpstreamTable before, UpstreamTable after, boolean recordedBefore) {
-    boolean capturedBefore = "create".equals(kind) ? false
-        : recordedBefore ? before != null && rules.captures(before.schema(), before.name()) : known(oid) != null;
-    if (capturedBefore && before == null) {
-      before = known(oid); // a table the trigger never recorded: as this stream knows it
-    }
-    boolean capturedAfter = after != null && rules.captures(after.schema(), after.name());
-    if (capturedBefore && "drop".equals(kind)) {
-      ddls.add(new PendingDdl(oid, DdlEvent.Type.DROP_TABLE, before.name(), "DROP TABLE " + quoted(before)));
+  /**
+   * @param before the table as the trigger last recorded it (null: never, for a table it did not see before)
+   * @param after the table now, for a drop only its {@code schema} and {@code name}
+   */
+  private void schemaChange(long oid, String kind, JsonObject before, JsonObject after) {
+    boolean drop = "drop".equals(kind);
+    boolean capturedAfter = !drop && captured(after);
+    // A table the trigger never recorded (it predates the capture) counts as captured before when it is after.
+    boolean capturedBefore = !"create".equals(kind) && (before != null ? captured(before) : drop ? captured(after) : capturedAfter);
+    int ddlsBefore = ddls.size();
+    if (drop && capturedBefore) {
+      String name = after.getString("name");
+      ddls.add(new PendingDdl(oid, DdlEvent.Type.DROP_TABLE, name, "DROP TABLE " + SqlText.qualified(after.getString("schema"), name)));
       rows.removeIf(r -> r.tableId() == oid);
       tables.put(oid, null);
       defineAtLastDdl(oid, null);
-    } else if (!capturedBefore && capturedAfter) {
-      ddls.add(new PendingDdl(oid, DdlEvent.Type.CREATE_TABLE, after.name(), "CREATE TABLE " + quoted(after)));
-      tables.put(oid, after);
-      defineAtLastDdl(oid, after);
-    } else if (capturedBefore && capturedAfter) {
-      columnChanges(oid, before, after);
-      tables.put(oid, after);
-      defineAtLastDdl(oid, after);
+      return;
     }
-    // A table that leaves the capture otherwise (its key dropped, renamed out of the rules) is left as it is.
+    if (!capturedAfter) {
+      return; // not captured, or leaving the capture otherwise (its key dropped, renamed out of the rules): left as it is
+    }
+    UpstreamTable table = UpstreamTable.of(oid, after);
+    if (!capturedBefore) {
+      ddls.add(new PendingDdl(oid, DdlEvent.Type.CREATE_TABLE, table.name(), "CREATE TABLE " + quoted(table)));
+    } else if (before != null) {
+      columnChanges(oid, table, before, after);
+    }
+    tables.put(oid, table);
+    if (ddls.size() > ddlsBefore) {
+      defineAtLastDdl(oid, table);
+    } else {
+      defined.add(new PendingDefinition(oid, -1, table)); // as a Relation message would: for the transaction's rows
+    }
   }
 
-  private void columnChanges(long oid, UpstreamTable before, UpstreamTable after) {
-    for (ColumnSchema column : after.columns()) {
-      if (before.columnIndex(column.name()) < 0) {
-        ddls.add(new PendingDdl(oid, DdlEvent.Type.ADD_COLUMN, after.name(),
-            "ALTER TABLE " + quoted(after) + " ADD COLUMN " + SqlText.ident(column.name()) + " " + column.type()));
+  private boolean captured(JsonObject table) {
+    return table.getBoolean("keyed", true) && rules.captures(table.getString("schema"), table.getString("name"));
+  }
+
+  /** Columns told apart by their number: a renamed column is neither added nor dropped. */
+  private void columnChanges(long oid, UpstreamTable table, JsonObject before, JsonObject after) {
+    Map<Integer, JsonObject> was = columnsByNumber(before);
+    Map<Integer, JsonObject> is = columnsByNumber(after);
+    is.forEach((number, column) -> {
+      if (!was.containsKey(number)) {
+        String name = column.getString("name");
+        ddls.add(new PendingDdl(oid, DdlEvent.Type.ADD_COLUMN, table.name(),
+            "ALTER TABLE " + quoted(table) + " ADD COLUMN " + SqlText.ident(name) + " " + column.getString("type"), name));
       }
-    }
-    for (ColumnSchema column : before.columns()) {
-      if (after.columnIndex(column.name()) < 0) {
-        ddls.add(new PendingDdl(oid, DdlEvent.Type.DROP_COLUMN, after.name(),
-            "ALTER TABLE " + quoted(after) + " DROP COLUMN " + SqlText.ident(column.name())));
-        dropColumn(oid, column.name());
+    });
+    was.forEach((number, column) -> {
+      if (!is.containsKey(number)) {
+        String name = column.getString("name");
+        ddls.add(new PendingDdl(oid, DdlEvent.Type.DROP_COLUMN, table.name(),
+            "ALTER TABLE " + quoted(table) + " DROP COLUMN " + SqlText.ident(name), name));
+        dropColumn(oid, name);
       }
+    });
+  }
+
+  private static Map<Integer, JsonObject> columnsByNumber(JsonObject table) {
+    Map<Integer, JsonObject> out = new TreeMap<>();
+    for (Object c : table.getJsonArray("columns")) {
+      JsonObject column = (JsonObject) c;
+      out.put(column.getInteger("number"), column);
     }
+    return out;
   }
 
   /** The rows the transaction wrote into the table before the column went lose it. */
@@ -252,7 +281,7 @@ final class ChangeAssembler {
     List<ChangeEvent> events = new ArrayList<>(ddls.size() + rows.size());
     for (int k = 0; k < ddls.size(); k++) {
       PendingDdl ddl = ddls.get(k);
-      events.add(new DdlEvent(ddl.oid(), first + k, ddl.type(), ddl.tableName(), ddl.query()));
+      events.add(new DdlEvent(ddl.oid(), first + k, ddl.type(), ddl.tableName(), ddl.query(), ddl.column()));
     }
     for (RowChange r : rows) {
       events.add(new RowChange(r.tableId(), c.commitLsn(), r.op(), r.key(), r.before(), r.after()));

@@ -25,6 +25,8 @@ final class DdlCapture {
   static final String MESSAGE_PREFIX = "feedline-ddl";
   private static final String SCRIPT = "capture-ddl.sql";
   private static final String ROLE_PLACEHOLDER = ":role";
+  private static final String COMMITTED = "feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[])";
+  private static final String COMMITTED_BEFORE = "feedline_capture.ddl_committed_before(pg_lsn, bigint[], name)";
 
   /**
    * A row of {@code feedline_capture.ddl_history} as one changefeed sees it.
@@ -57,11 +59,21 @@ final class DdlCapture {
     }
   }
 
-  /** Whether both event triggers are there and enabled, and the functions the source calls. */
+  /** Whether both event triggers are there and enabled, with the functions and tables the source uses. */
   static boolean installed(Connection conn) throws SQLException {
-    try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(
-        "SELECT (SELECT count(*) FROM pg_event_trigger WHERE evtname IN ('feedline_ddl_command_end', 'feedline_sql_drop') AND evtenabled <> 'D') = 2 "
-            + "AND to_regprocedure('feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[])') IS NOT NULL")) {
+    return test(conn, "SELECT (SELECT count(*) FROM pg_event_trigger WHERE evtname IN ('feedline_ddl_command_end', 'feedline_sql_drop') "
+        + "AND evtenabled <> 'D') = 2 AND to_regprocedure('" + COMMITTED + "') IS NOT NULL AND to_regclass('feedline_capture.changefeeds') IS NOT NULL");
+  }
+
+  /** Whether the connection's role was granted what a changefeed's streams use (the set-up grants it to one role). */
+  static boolean granted(Connection conn) throws SQLException {
+    return test(conn, "SELECT has_function_privilege('" + COMMITTED + "', 'EXECUTE') AND has_function_privilege('" + COMMITTED_BEFORE
+        + "', 'EXECUTE') AND has_table_privilege('feedline_capture.ddl_history', 'SELECT') "
+        + "AND has_table_privilege('feedline_capture.publications', 'INSERT')");
+  }
+
+  private static boolean test(Connection conn, String sql) throws SQLException {
+    try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery(sql)) {
       r.next();
       return r.getBoolean(1);
     }
@@ -128,7 +140,7 @@ final class DdlCapture {
     }
   }
 
-  /** Forgets where a removed changefeed placed DDL events. */
+  /** Forgets what the history kept for a removed changefeed: where it placed DDL events, that its create was done. */
   static void forget(Connection conn, String changefeed) throws SQLException {
     try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery("SELECT to_regclass('feedline_capture.ddl_positions') IS NOT NULL")) {
       r.next();
@@ -136,25 +148,33 @@ final class DdlCapture {
         return;
       }
     }
-    try (PreparedStatement s = conn.prepareStatement("DELETE FROM feedline_capture.ddl_positions WHERE changefeed = ?")) {
-      s.setString(1, SourceSpec.anchorSlot(changefeed));
-      s.execute();
+    for (String forget : List.of("DELETE FROM feedline_capture.ddl_positions WHERE changefeed = ?",
+        "DELETE FROM feedline_capture.changefeeds WHERE slot = ?")) {
+      try (PreparedStatement s = conn.prepareStatement(forget)) {
+        s.setString(1, SourceSpec.anchorSlot(changefeed));
+        s.execute();
+      }
     }
   }
 
   /**
-   * Bounds the entries that the exported {@code snapshot} of a new slot sees committed: before {@code lsn}, the
-   * slot's consistent point (none of them is ever decoded by it).
+   * Bounds the entries that the exported {@code snapshot} of the changefeed's new slot sees unread: they committed
+   * before {@code lsn}, the slot's consistent point (none of them is ever decoded by it); and marks the
+   * changefeed's create as done ({@link #bounded}). The entries are read under the snapshot (which the
+   * replication connection that exported it must keep open meanwhile) and bounded in a transaction of their own,
+   * so that a stream recording an exact position at the same time does not make the create fail.
    */
-  static void committedBefore(Connection conn, String snapshot, long lsn) throws SQLException {
+  static void committedBefore(Connection conn, String snapshot, long lsn, String changefeed) throws SQLException {
+    List<Long> unread = new ArrayList<>();
     boolean auto = conn.getAutoCommit();
     conn.setAutoCommit(false);
     try (Statement s = conn.createStatement()) {
-      s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
       s.execute("SET TRANSACTION SNAPSHOT " + SqlText.literal(snapshot));
-      try (PreparedStatement bound = conn.prepareStatement("SELECT feedline_capture.ddl_committed_before(?::pg_lsn)")) {
-        bound.setString(1, Lsn.format(lsn));
-        bound.execute();
+      try (ResultSet r = s.executeQuery("SELECT id FROM feedline_capture.ddl_history WHERE commit_lsn IS NULL")) {
+        while (r.next()) {
+          unread.add(r.getLong(1));
+        }
       }
       conn.commit();
     } catch (SQLException e) {
@@ -162,6 +182,22 @@ final class DdlCapture {
       throw e;
     } finally {
       conn.setAutoCommit(auto);
+    }
+    try (PreparedStatement bound = conn.prepareStatement("SELECT feedline_capture.ddl_committed_before(?::pg_lsn, ?, ?)")) {
+      bound.setString(1, Lsn.format(lsn));
+      bound.setArray(2, conn.createArrayOf("bigint", unread.toArray()));
+      bound.setString(3, SourceSpec.anchorSlot(changefeed));
+      bound.execute();
+    }
+  }
+
+  /** Whether the changefeed's create bounded the history for its slot (see {@link #committedBefore}). */
+  static boolean bounded(Connection conn, String changefeed) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT 1 FROM feedline_capture.changefeeds WHERE slot = ?")) {
+      s.setString(1, SourceSpec.anchorSlot(changefeed));
+      try (ResultSet r = s.executeQuery()) {
+        return r.next();
+      }
     }
   }
 

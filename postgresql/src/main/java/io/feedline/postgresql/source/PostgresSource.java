@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,7 @@ public final class PostgresSource implements Source {
   private final Scheduler lane;
   private final CapturedTables tables;
   private final PastTables history;
+  private final Map<Long, Future<List<TableInfo>>> asking = new ConcurrentHashMap<>();
   private final ByteBudget budget;
   private final ChangeStream reader;
   private final SourceMetrics metrics;
@@ -123,8 +125,18 @@ public final class PostgresSource implements Source {
 
   @Override
   public Future<List<TableInfo>> tablesAt(long ts) {
-    return history.tablesAt(ts).map(found -> found.stream()
-        .map(t -> TableInfo.newBuilder().setTableId(t.oid()).setName(t.qualifiedName()).build()).toList());
+    // A maintainer waiting for its answer asks again every few hundred milliseconds: one question upstream per position.
+    Future<List<TableInfo>> pending = asking.get(ts);
+    if (pending != null) {
+      return pending;
+    }
+    Future<List<TableInfo>> answer = history.tablesAt(ts)
+        .map(found -> found.stream().map(t -> TableInfo.newBuilder().setTableId(t.oid()).setName(t.qualifiedName()).build()).toList());
+    if (!answer.isComplete()) {
+      asking.put(ts, answer);
+      answer.onComplete(done -> asking.remove(ts, answer));
+    }
+    return answer;
   }
 
   @Override

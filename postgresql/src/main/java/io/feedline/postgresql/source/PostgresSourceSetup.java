@@ -14,21 +14,21 @@ public final class PostgresSourceSetup {
 
   private PostgresSourceSetup() {}
 
-  /** The set-up SQL for {@code source}'s role, to run as a superuser in its database. */
-  public static String script(EndpointUri source, Map<String, String> env) {
+  /** The set-up SQL granting to {@code role}, to run as a superuser in {@code source}'s database. */
+  public static String script(EndpointUri source, Map<String, String> env, String role) {
     SourceSpec.parse(source, env);
-    return DdlCapture.script(source.user());
+    return DdlCapture.script(role);
   }
 
   /**
-   * Runs the set-up with {@code source}'s own credentials (a superuser's), granting to that role.
+   * Runs the set-up with {@code source}'s own credentials (a superuser's), granting to {@code role}.
    *
    * @return the database it was installed in
    */
-  public static String apply(EndpointUri source, Map<String, String> env) throws SQLException {
+  public static String apply(EndpointUri source, Map<String, String> env, String role) throws SQLException {
     SourceSpec spec = SourceSpec.parse(source, env);
     try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
-      DdlCapture.install(conn, source.user());
+      DdlCapture.install(conn, role);
       return conn.getCatalog();
     }
   }

@@ -60,7 +60,7 @@ final class TableRules {
   /**
    * The rules as PostgreSQL regular expressions of {@code schema.table}, in order, an exclusion with {@code !}
    * first: how the upstream's DDL trigger tells which tables a Feedline-owned publication must follow
-   * ({@code feedline.captures} in {@code capture-ddl.sql} applies them as {@link #captures} does).
+   * ({@code feedline_capture.captures} in {@code capture-ddl.sql} applies them as {@link #captures} does).
    */
   List<String> asPostgresRegexes() {
     List<String> out = new ArrayList<>(rules.size());

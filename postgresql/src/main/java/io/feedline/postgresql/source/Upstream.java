@@ -131,13 +131,17 @@ final class Upstream {
     if (!single(conn, "SELECT (rolreplication OR rolsuper)::text FROM pg_roles WHERE rolname = current_user").equals("true")) {
       throw refused("role " + user + " may not read logical replication: ALTER ROLE " + SqlText.ident(user) + " REPLICATION");
     }
+    boolean superuser = single(conn, "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user").equals("true");
     if (!DdlCapture.installed(conn)) {
-      if (!single(conn, "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user").equals("true")) {
+      if (!superuser) {
         throw refused("database " + single(conn, "SELECT current_database()") + " has no schema-change capture (the event triggers that "
-            + "tell a changefeed of tables created, altered and dropped); a superuser installs it once: feedline source setup --source "
-            + "<this URI, as a superuser> --apply, or run the SQL that feedline source setup --source <this URI> prints");
+            + "tell a changefeed of tables created, altered and dropped); a superuser installs it once: run the SQL that feedline source "
+            + "setup --source <this URI> prints, or feedline source setup --source <a superuser's URI> --role " + user + " --apply");
       }
       DdlCapture.install(conn, user);
+    } else if (!superuser && !DdlCapture.granted(conn)) {
+      throw refused("role " + user + " was not granted the schema-change capture of database " + single(conn, "SELECT current_database()")
+          + " (it was set up for another role): a superuser runs the SQL that feedline source setup --source <this URI> prints");
     }
     // So that the first DDL of every table there now can say what the table was before it.
     DdlCapture.recordExisting(conn);
@@ -194,7 +198,12 @@ final class Upstream {
             + " (ALTER PUBLICATION " + SqlText.ident(publication) + " ADD TABLE ..., or leave them out of tables=)");
       }
     }
-    return existing != null ? Lsn.parse(existing) : createAnchor(conn, spec, anchor);
+    if (existing != null && !DdlCapture.bounded(conn, changefeed)) {
+      // A create that made the slot but did not finish: the history it had to bound is unbounded, so make both again.
+      dropSlot(conn, anchor);
+      existing = null;
+    }
+    return existing != null ? Lsn.parse(existing) : createAnchor(conn, spec, anchor, changefeed);
   }
 
   /**
@@ -202,24 +211,30 @@ final class Upstream {
    * transactions that committed before the slot's consistent point: the schema changes among them are marked
    * as such in the DDL history, which no stream of this changefeed will read.
    */
-  private static long createAnchor(Connection conn, SourceSpec spec, String anchor) throws SQLException {
+  private static long createAnchor(Connection conn, SourceSpec spec, String anchor, String changefeed) throws SQLException {
     try (Connection replication = Jdbc.connect(spec.endpoint(), true)) {
       ReplicationSlotInfo slot = replication.unwrap(PGConnection.class).getReplicationAPI().createReplicationSlot().logical()
           .withSlotName(anchor).withOutputPlugin("pgoutput").make();
       long start = slot.getConsistentPoint().asLong();
       try {
-        DdlCapture.committedBefore(conn, slot.getSnapshotName(), start);
+        DdlCapture.committedBefore(conn, slot.getSnapshotName(), start, changefeed);
       } catch (SQLException e) {
-        // Without the marks the slot must not stay: a retried create makes both again.
-        try (PreparedStatement s = conn.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
-          s.setString(1, anchor);
-          s.execute();
+        // Without the bounds the slot must not stay: a retried create makes both again.
+        try {
+          dropSlot(conn, anchor);
         } catch (SQLException dropFailed) {
           e.addSuppressed(dropFailed);
         }
         throw e;
       }
       return start;
+    }
+  }
+
+  private static void dropSlot(Connection conn, String slot) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+      s.setString(1, slot);
+      s.execute();
     }
   }
 
@@ -236,10 +251,10 @@ final class Upstream {
       List<DdlCapture.HistoryEntry> history = DdlCapture.history(conn, changefeed);
       conn.commit();
       return TableHistory.tablesAt(catalog.tables(), history, spec.tables(), position);
+    } catch (SQLException e) {
+      conn.rollback();
+      throw e;
     } finally {
-      if (!conn.getAutoCommit()) {
-        conn.rollback();
-      }
       conn.setAutoCommit(auto);
     }
   }
@@ -264,11 +279,7 @@ final class Upstream {
 
   /** Drops what {@link #prepare} created: the anchor slot, and the publication (and its registration) when Feedline owns it. */
   static void release(Connection conn, SourceSpec spec, String changefeed) throws SQLException {
-    String anchor = SourceSpec.anchorSlot(changefeed);
-    try (PreparedStatement s = conn.prepareStatement("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
-      s.setString(1, anchor);
-      s.execute();
-    }
+    dropSlot(conn, SourceSpec.anchorSlot(changefeed));
     DdlCapture.forget(conn, changefeed);
     if (spec.ownsPublication()) {
       DdlCapture.unregister(conn, spec.publicationFor(changefeed));

@@ -60,7 +60,7 @@ record UpstreamTable(long oid, String schema, String name, List<ColumnSchema> co
   }
 
   /**
-   * A table as the upstream's DDL trigger describes it ({@code feedline.table_definition} in
+   * A table as the upstream's DDL trigger describes it ({@code feedline_capture.table_definition} in
    * {@code capture-ddl.sql}): {@code schema}, {@code name}, {@code key}, and {@code columns} with {@code name},
    * {@code type}, {@code typeOid} and {@code notNull}.
    */

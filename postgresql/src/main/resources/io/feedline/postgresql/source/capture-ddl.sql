@@ -33,6 +33,12 @@ CREATE TABLE IF NOT EXISTS feedline_capture.ddl_positions (
   PRIMARY KEY (entry, changefeed)
 );
 
+-- The changefeeds (by their slot's name) whose create bounded the entries committed before they started: a
+-- slot without its row was left by a create that did not finish, and is made again.
+CREATE TABLE IF NOT EXISTS feedline_capture.changefeeds (
+  slot name PRIMARY KEY
+);
+
 -- The publications Feedline owns, with the table rules of their changefeed (POSIX regexes of schema.table,
 -- '!' first for an exclusion; the last that matches decides): a table created later that they capture joins
 -- the publication in the transaction that creates it, so none of its rows is missed.
@@ -78,7 +84,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     'keyed', t.relreplident <> 'n' AND (cardinality(t.pk) > 0 OR cardinality(t.ident) > 0)
              AND NOT (t.relreplident = 'i' AND cardinality(t.pk) > 0 AND t.pk <> t.ident),
     'columns', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-                  'typeOid', a.atttypid::int, 'notNull', a.attnotnull) ORDER BY a.attnum), '[]'::jsonb)
+                  'typeOid', a.atttypid::int, 'notNull', a.attnotnull, 'number', a.attnum) ORDER BY a.attnum), '[]'::jsonb)
                 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped))
   FROM t
 $$;
@@ -111,12 +117,13 @@ DECLARE
   entry bigint;
   pub name;
 BEGIN
+  -- A CREATE TABLE also reports ALTER TABLE subcommands of the new table (inline constraints): it is a create.
   FOR rel, change IN
-    SELECT DISTINCT ON (d.objid) d.objid, CASE WHEN d.command_tag = 'ALTER TABLE' THEN 'alter' ELSE 'create' END
+    SELECT d.objid, CASE WHEN bool_or(d.command_tag <> 'ALTER TABLE') THEN 'create' ELSE 'alter' END
     FROM pg_event_trigger_ddl_commands() d JOIN pg_class c ON c.oid = d.objid
     WHERE d.classid = 'pg_class'::regclass AND d.object_type = 'table' AND c.relkind = 'r' AND c.relpersistence = 'p'
       AND NOT c.relispartition AND c.relnamespace <> 'feedline_capture'::regnamespace
-    ORDER BY d.objid
+    GROUP BY d.objid ORDER BY d.objid
   LOOP
     def := feedline_capture.table_definition(rel);
     before := feedline_capture.definition_before(rel);
@@ -160,18 +167,24 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   UPDATE feedline_capture.ddl_history SET commit_lsn = lsn, exact = true WHERE id = ANY (entries) AND NOT exact;
   INSERT INTO feedline_capture.ddl_positions (entry, changefeed, position)
     SELECT u.entry, changefeed, u.position FROM unnest(positioned, positions) AS u(entry, position) ON CONFLICT DO NOTHING;
-  WITH horizon AS (SELECT min(confirmed_flush_lsn) AS lsn FROM pg_replication_slots WHERE slot_name LIKE 'feedline\_%' AND NOT temporary)
+  WITH horizon AS (SELECT min(confirmed_flush_lsn) AS lsn FROM pg_replication_slots
+    WHERE slot_name LIKE 'feedline\_%' AND NOT temporary AND database = current_database())
   DELETE FROM feedline_capture.ddl_history h USING horizon
   WHERE h.commit_lsn < horizon.lsn AND EXISTS (SELECT 1 FROM feedline_capture.ddl_history later
     WHERE later.table_oid = h.table_oid AND later.id > h.id AND later.commit_lsn < horizon.lsn);
 $$;
 
--- Called by a changefeed's create with its slot's exported snapshot: the entries it sees committed before the
--- slot's consistent point (no stream of the changefeed reads them).
-CREATE OR REPLACE FUNCTION feedline_capture.ddl_committed_before(lsn pg_lsn) RETURNS void
+-- Called by a changefeed's create with the entries its slot's exported snapshot sees unread: they committed before
+-- the slot's consistent point (no stream of the changefeed reads them). Marks the changefeed's create as done.
+CREATE OR REPLACE FUNCTION feedline_capture.ddl_committed_before(lsn pg_lsn, entries bigint[], slot name) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  UPDATE feedline_capture.ddl_history SET commit_lsn = lsn WHERE commit_lsn IS NULL;
+  UPDATE feedline_capture.ddl_history SET commit_lsn = lsn WHERE id = ANY (entries) AND commit_lsn IS NULL;
+  INSERT INTO feedline_capture.changefeeds (slot) VALUES (slot) ON CONFLICT DO NOTHING;
 $$;
+
+-- What only the functions above may do on behalf of a changefeed's role.
+REVOKE ALL ON FUNCTION feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[]),
+  feedline_capture.ddl_committed_before(pg_lsn, bigint[], name), feedline_capture.record_existing() FROM PUBLIC;
 
 DROP EVENT TRIGGER IF EXISTS feedline_ddl_command_end;
 CREATE EVENT TRIGGER feedline_ddl_command_end ON ddl_command_end
@@ -184,9 +197,10 @@ CREATE EVENT TRIGGER feedline_sql_drop ON sql_drop
 
 GRANT USAGE ON SCHEMA feedline_capture TO :role;
 GRANT SELECT ON feedline_capture.ddl_history TO :role;
-GRANT SELECT, DELETE ON feedline_capture.ddl_positions TO :role;
+GRANT SELECT, DELETE ON feedline_capture.ddl_positions, feedline_capture.changefeeds TO :role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON feedline_capture.publications TO :role;
-GRANT EXECUTE ON FUNCTION feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[]), feedline_capture.ddl_committed_before(pg_lsn),
+GRANT EXECUTE ON FUNCTION feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[]),
+  feedline_capture.ddl_committed_before(pg_lsn, bigint[], name),
   feedline_capture.record_existing() TO :role;
 -- The heartbeats that let idle tables' checkpoints advance.
 GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO :role;

@@ -217,8 +217,11 @@ class PostgresSourceTest {
   void aReplicationRoleCapturesOnceASuperuserRanTheSetUpItPrints() throws Exception {
     postgres.psql(database, "CREATE ROLE replicator LOGIN REPLICATION; CREATE PUBLICATION everything FOR ALL TABLES");
     String readerUri = "postgresql://replicator@127.0.0.1:" + postgres.port() + "/" + database + "?publication=everything";
-    postgres.psql(database, PostgresSourceSetup.script(EndpointUri.parse("source", readerUri), Map.of()));
+    postgres.psql(database, PostgresSourceSetup.script(EndpointUri.parse("source", readerUri), Map.of(), "replicator"));
     long start = await(provider.prepare(EndpointUri.parse("source", readerUri), changefeed, 0, vertx));
+    postgres.psql(database, "CREATE ROLE bystander LOGIN REPLICATION");
+    assertRefused("postgresql://bystander@127.0.0.1:" + postgres.port() + "/" + database + "?publication=everything",
+        "role bystander was not granted the schema-change capture");
     Source source = await(onLaneFuture(() -> provider.open(EndpointUri.parse("source", readerUri),
         new EndpointContext(vertx, new VertxScheduler(vertx, lane, Clock.systemUTC()), new SimpleMeterRegistry()).forChangefeed(changefeed))));
     opened.add(source);
