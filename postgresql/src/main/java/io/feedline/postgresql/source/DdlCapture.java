@@ -25,8 +25,6 @@ final class DdlCapture {
   static final String MESSAGE_PREFIX = "feedline-ddl";
   private static final String SCRIPT = "capture-ddl.sql";
   private static final String ROLE_PLACEHOLDER = ":role";
-  private static final String COMMITTED = "feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[])";
-  private static final String COMMITTED_BEFORE = "feedline_capture.ddl_committed_before(pg_lsn, bigint[], name)";
 
   /**
    * A row of {@code feedline_capture.ddl_history} as one changefeed sees it.
@@ -61,15 +59,21 @@ final class DdlCapture {
 
   /** Whether both event triggers are there and enabled, with the functions and tables the source uses. */
   static boolean installed(Connection conn) throws SQLException {
+    // From the catalogs, by name: a role without USAGE on the schema may look but not resolve names in it.
     return test(conn, "SELECT (SELECT count(*) FROM pg_event_trigger WHERE evtname IN ('feedline_ddl_command_end', 'feedline_sql_drop') "
-        + "AND evtenabled <> 'D') = 2 AND to_regprocedure('" + COMMITTED + "') IS NOT NULL AND to_regclass('feedline_capture.changefeeds') IS NOT NULL");
+        + "AND evtenabled <> 'D') = 2 AND EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        + "WHERE n.nspname = 'feedline_capture' AND p.proname = 'ddl_committed_before' AND p.pronargs = 3) "
+        + "AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        + "WHERE n.nspname = 'feedline_capture' AND c.relname = 'changefeeds')");
   }
 
   /** Whether the connection's role was granted what a changefeed's streams use (the set-up grants it to one role). */
   static boolean granted(Connection conn) throws SQLException {
-    return test(conn, "SELECT has_function_privilege('" + COMMITTED + "', 'EXECUTE') AND has_function_privilege('" + COMMITTED_BEFORE
-        + "', 'EXECUTE') AND has_table_privilege('feedline_capture.ddl_history', 'SELECT') "
-        + "AND has_table_privilege('feedline_capture.publications', 'INSERT')");
+    return test(conn, "SELECT has_schema_privilege('feedline_capture', 'USAGE') "
+        + "AND (SELECT bool_and(has_function_privilege(p.oid, 'EXECUTE')) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        + "WHERE n.nspname = 'feedline_capture' AND p.proname IN ('ddl_committed', 'ddl_committed_before', 'record_existing')) "
+        + "AND (SELECT bool_and(has_table_privilege(c.oid, 'SELECT')) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        + "WHERE n.nspname = 'feedline_capture' AND c.relname IN ('ddl_history', 'ddl_positions', 'changefeeds', 'publications'))");
   }
 
   private static boolean test(Connection conn, String sql) throws SQLException {
