@@ -5,14 +5,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The differences {@link ConsistencyCheck} found between a sink and its source over {@code (from, until]}.
+ * The differences a check found between a sink and its source over {@code (from, until]}, or between two
+ * databases as they are now ({@link #ofDatabases}).
  *
  * @param events distinct source events in the window
  * @param rows rows the source's tables hold at {@code until}
  * @param ddls source DDLs in the window
+ * @param missingDdls the DDLs (for two databases: the tables) the sink lacks
+ * @param scope what was compared, when it is not a window of the source's history: then there are no events
+ *     nor DDLs, and tables stand where DDLs do
  */
 public record CheckReport(long from, long until, long events, long rows, long ddls, List<TableDiff> tables, List<String> missingDdls,
-    List<String> extraDdls) {
+    List<String> extraDdls, String scope) {
 
   /** At most this many examples of each kind of difference are printed per table. */
   public static final int EXAMPLES = 10;
@@ -23,6 +27,18 @@ public record CheckReport(long from, long until, long events, long rows, long dd
     extraDdls = List.copyOf(extraDdls);
   }
 
+  /** A comparison over a window of the source's history. */
+  public CheckReport(long from, long until, long events, long rows, long ddls, List<TableDiff> tables, List<String> missingDdls,
+      List<String> extraDdls) {
+    this(from, until, events, rows, ddls, tables, missingDdls, extraDdls, null);
+  }
+
+  /** Two databases' tables as both hold them now. */
+  public static CheckReport ofDatabases(long rows, int compared, List<TableDiff> tables, List<String> missingTables) {
+    return new CheckReport(0, 0, 0, rows, 0, tables, missingTables, List.of(),
+        "in " + compared + " tables, as both databases hold them now");
+  }
+
   public boolean equal() {
     return tables.isEmpty() && missingDdls.isEmpty() && extraDdls.isEmpty();
   }
@@ -30,12 +46,16 @@ public record CheckReport(long from, long until, long events, long rows, long dd
   /** The report as text: a summary line, then each difference (examples capped per kind). */
   public String render() {
     StringBuilder out = new StringBuilder();
+    String where = scope != null ? scope : "in (" + from + ", " + until + "]";
     if (equal()) {
-      out.append("equal: ").append(rows).append(" rows, ").append(events).append(" events, ").append(ddls)
-          .append(" DDLs in (").append(from).append(", ").append(until).append("]\n");
+      out.append("equal: ").append(rows).append(" rows");
+      if (scope == null) {
+        out.append(", ").append(events).append(" events, ").append(ddls).append(" DDLs");
+      }
+      out.append(' ').append(where).append('\n');
       return out.toString();
     }
-    out.append("DIFFERENT in (").append(from).append(", ").append(until).append("]\n");
+    out.append("DIFFERENT ").append(where).append('\n');
     for (TableDiff t : tables) {
       out.append("table ").append(t.table()).append(": ").append(t.missingRows().size()).append(" missing, ")
           .append(t.extraRows().size()).append(" extra, ").append(t.wrongRows().size()).append(" wrong rows; ")
@@ -47,9 +67,10 @@ public record CheckReport(long from, long until, long events, long rows, long dd
       examples(out, "  extra change ", t.extraChanges());
     }
     if (!missingDdls.isEmpty() || !extraDdls.isEmpty()) {
-      out.append("DDLs: ").append(missingDdls.size()).append(" missing, ").append(extraDdls.size()).append(" extra\n");
-      examples(out, "  missing DDL ", missingDdls);
-      examples(out, "  extra DDL ", extraDdls);
+      String kind = scope == null ? "DDL" : "table";
+      out.append(kind).append("s: ").append(missingDdls.size()).append(" missing, ").append(extraDdls.size()).append(" extra\n");
+      examples(out, "  missing " + kind + " ", missingDdls);
+      examples(out, "  extra " + kind + " ", extraDdls);
     }
     return out.toString();
   }

@@ -8,14 +8,33 @@ import io.vertx.grpc.common.GrpcStatus;
 public final class AdminError extends RuntimeException {
 
   private final GrpcStatus status;
+  private final boolean undelivered;
 
   public AdminError(GrpcStatus status, String message) {
+    this(status, message, false);
+  }
+
+  private AdminError(GrpcStatus status, String message, boolean undelivered) {
     super(message, null, false, false);
     this.status = status;
+    this.undelivered = undelivered;
+  }
+
+  /**
+   * UNAVAILABLE before any coordinator saw the request (none elected yet, its node not serving yet, not
+   * reachable): sending it again is safe.
+   */
+  public static AdminError undelivered(String message) {
+    return new AdminError(GrpcStatus.UNAVAILABLE, message, true);
   }
 
   public GrpcStatus status() {
     return status;
+  }
+
+  /** Whether no coordinator saw the request (see {@link #undelivered(String)}). */
+  public boolean undelivered() {
+    return undelivered;
   }
 
   /** The caller's view of any failure; unexpected ones become INTERNAL with their text. */

@@ -50,6 +50,9 @@ public final class AdminHttpServer {
     return server.listen(port, host).map(HttpServer::actualPort);
   }
 
+  /** What the admin API answers (UNAVAILABLE) before the node serves it. */
+  public static final String STARTING = "node is starting; retry";
+
   /** Starts answering the admin API; until then it answers UNAVAILABLE (the node is starting). */
   public void serveApi(AdminOperations ops) {
     json = new AdminJsonEndpoint(ops);
@@ -70,7 +73,7 @@ public final class AdminHttpServer {
       } else {
         // The gRPC status travels in headers: a trailers-only answer the client reads as UNAVAILABLE.
         req.response().putHeader("content-type", "application/grpc").putHeader("grpc-status", String.valueOf(GrpcStatus.UNAVAILABLE.code))
-            .putHeader("grpc-message", "node is starting; retry").end();
+            .putHeader("grpc-message", STARTING).end();
       }
       return;
     }
@@ -79,7 +82,7 @@ public final class AdminHttpServer {
       if (api != null) {
         api.handle(req);
       } else {
-        reply(req, 503, "application/json", AdminJson.error(new AdminError(GrpcStatus.UNAVAILABLE, "node is starting; retry")).encode());
+        reply(req, 503, "application/json", AdminJson.error(AdminError.undelivered(STARTING)).encode());
       }
       return;
     }

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin API, implemented once for the gRPC service and the JSON endpoint: authentication, input
  * validation, then the operation on the coordinator. When this node leads, the operation runs on the
- * coordinator verticle's context; otherwise the request is forwarded once, over the admin gRPC API, to
+ * coordinator verticle's context; otherwise the request is forwarded, over the admin gRPC API, to
  * the leader's node (the election proposal is the leader's node id; its registration gives the admin
  * address). A forwarded request that finds no coordinator here fails UNAVAILABLE instead of bouncing.
  *
@@ -63,6 +63,11 @@ import org.slf4j.LoggerFactory;
 public final class AdminOperations {
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminOperations.class);
+
+  /** How long a request is forwarded again while no coordinator can take it (well within a client's call timeout). */
+  private static final long FORWARD_RETRY_MILLIS = 15_000;
+  private static final long FIRST_RETRY_MILLIS = 100;
+  private static final long MAX_RETRY_MILLIS = 1_000;
 
   /** Failure of the local attempt meaning "this node does not lead": forward instead. */
   private static final AdminError NOT_LEADING = new AdminError(GrpcStatus.UNAVAILABLE, "not leading");
@@ -322,14 +327,33 @@ public final class AdminOperations {
       // The leader moved while the request travelled: one hop only, the client retries.
       return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "the coordinator moved away from node " + self + "; retry"));
     }
+    return forwardUntil(method, request, caller, clock.millis() + FORWARD_RETRY_MILLIS, FIRST_RETRY_MILLIS);
+  }
+
+  /**
+   * Forwards to the leader's node; while no coordinator has seen the request (none elected yet, a new one's node
+   * not serving yet: a cluster that is starting), tries again, backing off, until {@code deadline}.
+   */
+  private <Req, Resp> Future<Resp> forwardUntil(ServiceMethod<Resp, Req> method, Req request, Caller caller, long deadline, long backoff) {
+    return forwardOnce(method, request, caller).recover(err -> {
+      if (!(err instanceof AdminError e && e.undelivered()) || clock.millis() + backoff > deadline) {
+        return Future.failedFuture(err);
+      }
+      Promise<Void> waited = Promise.promise();
+      coordinatorRole.context().owner().setTimer(backoff, id -> waited.complete());
+      return waited.future().compose(v -> forwardUntil(method, request, caller, deadline, Math.min(MAX_RETRY_MILLIS, backoff * 2)));
+    });
+  }
+
+  private <Req, Resp> Future<Resp> forwardOnce(ServiceMethod<Resp, Req> method, Req request, Caller caller) {
     return leaderId().compose(leader -> {
       if (leader.isEmpty()) {
-        return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "no coordinator is elected yet; retry"));
+        return Future.failedFuture(AdminError.undelivered("no coordinator is elected yet; retry"));
       }
       NodeId node = leader.get();
       NodeRegistration registration = membership.members().get(node);
       if (node.equals(self) || registration == null) {
-        return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "the coordinator on node " + node + " is starting; retry"));
+        return Future.failedFuture(AdminError.undelivered("the coordinator on node " + node + " is starting; retry"));
       }
       Map<String, String> headers = new HashMap<>();
       if (caller.authorization() != null) {

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Calls one admin gRPC method with headers (the generated client cannot set any, and the bearer token
  * travels in one). A non-OK answer fails as an {@link AdminError} carrying the server's status and
- * message; an unreachable server as UNAVAILABLE.
+ * message; an unreachable server, or one that is not serving yet, as an undelivered UNAVAILABLE.
  */
 public final class AdminRpc {
 
@@ -31,15 +31,23 @@ public final class AdminRpc {
 
   public <Req, Resp> Future<Resp> call(SocketAddress server, ServiceMethod<Resp, Req> method, Req request, Map<String, String> headers) {
     return client.request(server, method)
-        .recover(err -> Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "cannot reach " + server + ": " + describe(err))))
+        .recover(err -> Future.failedFuture(AdminError.undelivered("cannot reach " + server + ": " + describe(err))))
         .compose(req -> {
           headers.forEach((k, v) -> req.headers().set(k, v));
           req.timeout(timeoutMillis, TimeUnit.MILLISECONDS);
           return req.send(request).compose(resp -> resp.last().recover(err -> Future.failedFuture(
               resp.status() != null && resp.status() != GrpcStatus.OK
-                  ? new AdminError(resp.status(), resp.statusMessage() == null ? resp.status().name() : resp.statusMessage())
+                  ? answered(resp.status(), resp.statusMessage())
                   : new AdminError(GrpcStatus.UNAVAILABLE, method.methodName() + " on " + server + " failed: " + describe(err)))));
         });
+  }
+
+  /** A server's non-OK answer; "starting" means it has not looked at the request. */
+  private static AdminError answered(GrpcStatus status, String message) {
+    if (status == GrpcStatus.UNAVAILABLE && AdminHttpServer.STARTING.equals(message)) {
+      return AdminError.undelivered(message);
+    }
+    return new AdminError(status, message == null ? status.name() : message);
   }
 
   /**

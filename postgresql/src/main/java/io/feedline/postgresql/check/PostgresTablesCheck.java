@@ -37,11 +37,12 @@ public final class PostgresTablesCheck {
       List<CheckReport.TableDiff> diffs = new ArrayList<>();
       List<String> missingTables = new ArrayList<>();
       long rows = 0;
-      for (PostgresSourceTables.Table table : PostgresSourceTables.captured(up, source, env)) {
+      List<PostgresSourceTables.Table> captured = PostgresSourceTables.captured(up, source, env);
+      for (PostgresSourceTables.Table table : captured) {
         Map<String, String> want = rows(up, SqlText.ident(table.schema()) + "." + SqlText.ident(table.name()), table.primaryKey());
         rows += want.size();
         if (!exists(down, sinkEndpoint.schema(), table.name())) {
-          missingTables.add("table " + table.schema() + "." + table.name() + " (" + want.size() + " rows) is missing downstream in schema "
+          missingTables.add(table.schema() + "." + table.name() + " (" + want.size() + " rows) is missing downstream in schema "
               + sinkEndpoint.schema());
           continue;
         }
@@ -65,7 +66,7 @@ public final class PostgresTablesCheck {
           diffs.add(built);
         }
       }
-      return new CheckReport(0, 0, 0, rows, 0, diffs, missingTables, List.of());
+      return CheckReport.ofDatabases(rows, captured.size(), diffs, missingTables);
     } catch (SQLException e) {
       throw new CheckInputException("cannot read the databases: " + e.getMessage());
     }
