@@ -10,6 +10,7 @@ import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.metrics.Meters;
 import io.feedline.common.time.Scheduler;
 import io.feedline.coordinator.CoordinatorException.Reason;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
@@ -287,7 +288,7 @@ public final class Coordinator {
 
   private void onStatus(NodeId from, MaintainerStatus status) {
     if (status == null || !ChangefeedId.isValid(status.getChangefeedId())) {
-      metrics.counter("feedline.coordinator.malformed_statuses").increment();
+      Meters.counter(metrics, "feedline.coordinator.malformed_statuses", "Maintainer statuses the coordinator could not read").increment();
       onceLog.warn(List.of("bad-status", from), () -> "event=malformed_status from=" + from + " changefeed='" + (status == null ? "" : status.getChangefeedId()) + "'");
       return;
     }
@@ -360,7 +361,7 @@ public final class Coordinator {
         .setElectionVersion(electionVersion).setChangefeedId(id.value()).setCascade(true)
         .setRemoved(!changefeeds.containsKey(id)).setEpoch(epoch).build();
     staleMaintainers.put(key, request);
-    metrics.counter("feedline.coordinator.stale_maintainer_removals").increment();
+    Meters.counter(metrics, "feedline.coordinator.stale_maintainer_removals", "Maintainers of an older epoch the coordinator removed").increment();
     LOG.info("event=remove_stale_maintainer changefeed={} node={} epoch={}", id, node, Epochs.format(epoch));
     send(new Outbound(node, Role.MAINTAINER_MANAGER, request));
   }
@@ -369,7 +370,8 @@ public final class Coordinator {
 
   private void onOperatorFinished(MaintainerOperator op) {
     MaintainerOperator.Outcome outcome = op.outcome().orElseThrow();
-    metrics.counter("feedline.coordinator.operators.finished", "kind", op.getClass().getSimpleName(), "outcome", outcome.name().toLowerCase()).increment();
+    Meters.counter(metrics, "feedline.coordinator.operators.finished", "Coordinator operators that finished, by kind and outcome",
+        "kind", op.getClass().getSimpleName(), "outcome", outcome.name().toLowerCase()).increment();
     Long startedAt = operatorStartedMillis.remove(op);
     if (startedAt != null) {
       Timer.builder("feedline.coordinator.operator.duration").description("From an operator's start to its outcome")
@@ -484,7 +486,8 @@ public final class Coordinator {
               operators.release(result.id());
               continue;
             }
-            metrics.counter("feedline.coordinator.operators.started", "kind", op.get().getClass().getSimpleName()).increment();
+            Meters.counter(metrics, "feedline.coordinator.operators.started", "Coordinator operators started, by kind",
+                "kind", op.get().getClass().getSimpleName()).increment();
             operators.push(op.get()).ifPresentOrElse(first -> {
                   operatorStartedMillis.put(op.get(), clock.nowMillis());
                   first.forEach(this::send);
@@ -683,7 +686,7 @@ public final class Coordinator {
       DrainController.Check again = drain.check(node, self);
       if (again instanceof DrainController.Check.Start) {
         drain.start(node, epoch).forEach(this::send);
-        metrics.counter("feedline.coordinator.drains.started").increment();
+        Meters.counter(metrics, "feedline.coordinator.drains.started", "Node drains the coordinator started").increment();
       } else if (!(again instanceof DrainController.Check.InProgress)) {
         return drain(node);
       }

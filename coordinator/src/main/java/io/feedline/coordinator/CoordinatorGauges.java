@@ -19,8 +19,8 @@ import java.util.Map;
  * context (the scrape runs elsewhere and must not read that state) and emptied when the term ends, so only
  * the leading node reports them:
  * <ul>
- *   <li>{@code feedline.changefeed.checkpoint.physical.ms{changefeed}}: the checkpoint's physical time (a
- *       TSO timestamp does not fit a double; its physical part does), for lag alerts;</li>
+ *   <li>{@code feedline.changefeed.checkpoint.timestamp{changefeed}} (seconds since the epoch): the checkpoint's
+ *       physical time (a TSO timestamp does not fit a double; its physical part does), for lag alerts;</li>
  *   <li>{@code feedline.changefeed.checkpoint.lag.seconds{changefeed}}: how far the checkpoint is behind the
  *       coordinator's clock at the refresh;</li>
  *   <li>{@code feedline.changefeed.state{changefeed,state}}: 1 for the changefeed's current state;</li>
@@ -44,8 +44,8 @@ final class CoordinatorGauges {
   private final MultiGauge dispatchers;
 
   CoordinatorGauges(MeterRegistry registry) {
-    checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.physical.ms")
-        .description("Physical time (epoch ms) of the changefeed's persisted checkpoint").register(registry);
+    checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.timestamp").baseUnit("seconds")
+        .description("Physical time (seconds since the epoch) of the changefeed's persisted checkpoint").register(registry);
     lags = MultiGauge.builder("feedline.changefeed.checkpoint.lag.seconds")
         .description("Seconds the changefeed's persisted checkpoint is behind the coordinator's clock").register(registry);
     heartbeatAges = MultiGauge.builder("feedline.coordinator.heartbeat.age.seconds")
@@ -69,7 +69,7 @@ final class CoordinatorGauges {
         continue; // a log position carries no time: the source's own lag gauge (feedline_source_lag_seconds) tells
       }
       long physical = TimestampOracle.physicalMillis(r.status().getCheckpointTs());
-      checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), physical));
+      checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), physical / 1000.0));
       lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), (nowMillis - physical) / 1000.0));
     }
     Map<NodeId, Integer> perNode = new HashMap<>();

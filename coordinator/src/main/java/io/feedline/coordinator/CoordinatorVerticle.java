@@ -5,6 +5,7 @@ import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metastore.LeaderFencedMetaStore;
 import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metrics.Meters;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
@@ -62,7 +63,8 @@ public final class CoordinatorVerticle extends RoleVerticle {
   protected Future<?> onStart() {
     scheduler = new VertxScheduler(vertx, context, Clock.systemUTC());
     node.membership().onChange(change -> context.runOnContext(v -> onMembership(change)));
-    node.metrics().gauge("feedline.coordinator.leading", leading);
+    Meters.gauge(node.metrics(), "feedline.coordinator.leading", "1 on the node whose coordinator leads, else 0 (the sum over nodes must be 1)",
+        leading, AtomicInteger::get);
     gauges = new CoordinatorGauges(node.metrics());
     notLeaderWrites = Counter.builder("feedline.coordinator.not.leader.writes")
         .description("Coordinator writes the metastore refused because their leadership had ended (the node then steps down)")
@@ -119,7 +121,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
               out -> out.sendWith(node.bus()), scheduler, CoordinatorSettings.from(node.config()), node.metrics());
           coordinator = c;
           leading.set(1);
-          node.metrics().counter("feedline.coordinator.terms").increment();
+          Meters.counter(node.metrics(), "feedline.coordinator.terms", "Leadership terms this node's coordinator won").increment();
           return c.start(node.membership().members().keySet()).onSuccess(v -> {
             if (coordinator == c) {
               ticking = scheduler.periodic(node.config().timings().coordinatorTick().toMillis(), () -> {

@@ -40,8 +40,8 @@ class CoordinatorGaugesTest {
     long now = h.clock.nowMillis() + 2_000;
     h.run(() -> gauges.refresh(h.coordinator, now));
 
-    assertThat(registry.get("feedline.changefeed.checkpoint.physical.ms").tag("changefeed", "cf1").gauge().value())
-        .isEqualTo(physical);
+    assertThat(registry.get("feedline.changefeed.checkpoint.timestamp").tag("changefeed", "cf1").gauge().value())
+        .isEqualTo(physical / 1000.0);
     assertThat(registry.get("feedline.changefeed.checkpoint.lag.seconds").tag("changefeed", "cf1").gauge().value())
         .isEqualTo((now - physical) / 1000.0);
     Set<String> hosting = h.coordinator.maintainers().values().stream().map(n -> n.value()).collect(Collectors.toSet());
@@ -63,7 +63,7 @@ class CoordinatorGaugesTest {
     assertThat(registry.get("feedline.changefeed.state").tags("changefeed", "cf2", "state", "STOPPED").gauge().value()).isEqualTo(1);
 
     gauges.clear();
-    assertThat(registry.find("feedline.changefeed.checkpoint.physical.ms").gauges()).isEmpty();
+    assertThat(registry.find("feedline.changefeed.checkpoint.timestamp").gauges()).isEmpty();
     assertThat(registry.find("feedline.changefeed.checkpoint.lag.seconds").gauges()).isEmpty();
     assertThat(registry.find("feedline.coordinator.heartbeat.age.seconds").gauges()).isEmpty();
   }

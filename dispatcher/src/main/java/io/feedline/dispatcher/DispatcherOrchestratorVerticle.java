@@ -5,6 +5,7 @@ import io.feedline.common.config.DataPlaneSettings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.metrics.Meters;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.RoleVerticle;
 import io.feedline.common.time.Scheduler;
@@ -73,8 +74,9 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
     // The scrape runs on another thread and must not read the orchestrator: counts are copied here.
-    node.metrics().gauge("feedline.dispatcher.dispatchers", dispatcherGauge);
-    node.metrics().gauge("feedline.dispatcher.managers", managerGauge);
+    Meters.gauge(node.metrics(), "feedline.dispatcher.dispatchers", "Dispatchers running on this node", dispatcherGauge, AtomicInteger::get);
+    Meters.gauge(node.metrics(), "feedline.dispatcher.managers", "Dispatcher managers (changefeeds with dispatchers) on this node", managerGauge,
+        AtomicInteger::get);
     gaugeRefresh = scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> {
       dispatcherGauge.set(orchestrator.dispatcherCount());
       managerGauge.set(orchestrator.managerCount());

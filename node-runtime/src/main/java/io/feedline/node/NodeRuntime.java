@@ -7,6 +7,7 @@ import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.metrics.Meters;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
 import io.feedline.common.node.NodeSession;
@@ -186,7 +187,7 @@ public final class NodeRuntime {
         .compose(s -> {
           store = s;
           membership = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
-          registry.gauge("feedline.cluster.members", membership, m -> m.members().size());
+          Meters.gauge(registry, "feedline.cluster.members", "Registered nodes this node sees", membership, m -> m.members().size());
           MetaStore reached = store;
           io.micrometer.core.instrument.Gauge.builder("feedline.metastore.unreachable", () -> reached.outage()
                   .map(o -> Math.max(0, java.time.Duration.between(o.since(), java.time.Instant.now()).toMillis()) / 1000.0).orElse(0.0))

@@ -2,6 +2,7 @@ package io.feedline.common.fence;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
+import io.feedline.common.metrics.Meters;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import org.slf4j.Logger;
@@ -31,7 +32,8 @@ public final class FenceRejections {
       return true;
     }
     String reason = decision.admission().reason();
-    metrics.counter("feedline.fence.rejections", "role", role, "type", type, "reason", reason).increment();
+    Meters.counter(metrics, "feedline.fence.rejections", "Control messages a receiver refused by its fence, by role, type and reason",
+        "role", role, "type", type, "reason", reason).increment();
     onceLog.warn(List.of(changefeed, type, reason, senderEpoch, local.epoch()),
         () -> "event=fence_reject role=" + role + " changefeed=" + changefeed + " type=" + type + " reason=" + reason
             + " from=" + from + " sender_epoch=" + Epochs.format(senderEpoch) + " local_epoch=" + Epochs.format(local.epoch())

@@ -3,6 +3,7 @@ package io.feedline.common.messaging;
 import com.google.protobuf.Message;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
+import io.feedline.common.metrics.Meters;
 import io.feedline.proto.ControlEnvelope;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -70,7 +71,7 @@ public final class ControlBus implements Outbox {
     Route route = new Route(self, to, role);
     String address = Addresses.of(to, role);
     apply(decide(outbound, route, type, envelope), type, () -> {
-      metrics.counter("feedline.bus.sent", "type", type).increment();
+      Meters.counter(metrics, "feedline.bus.sent", "Control messages this node sent, by type", "type", type).increment();
       vertx.eventBus().send(address, envelope);
     });
   }
@@ -111,12 +112,14 @@ public final class ControlBus implements Outbox {
   }
 
   private void dispatch(Role role, Inbound in, Handler<Inbound> handler) {
-    metrics.counter("feedline.bus.received", "role", role.segment(), "type", in.type()).increment();
+    Meters.counter(metrics, "feedline.bus.received", "Control messages this node's roles received, by role and type",
+        "role", role.segment(), "type", in.type()).increment();
     try {
       handler.handle(in);
     } catch (RuntimeException e) {
       // A handler must not die on remote input; count it, report it once per kind, keep consuming.
-      metrics.counter("feedline.bus.handler.errors", "role", role.segment(), "type", in.type()).increment();
+      Meters.counter(metrics, "feedline.bus.handler.errors", "Control messages whose handler failed, by role and type",
+          "role", role.segment(), "type", in.type()).increment();
       onceLog.warn(List.of("handler", role, in.type(), e.getClass()),
           () -> "event=handler_error role=" + role.segment() + " type=" + in.type() + " from=" + in.from() + " error=" + e);
       LOG.debug("handler error", e);
@@ -124,7 +127,8 @@ public final class ControlBus implements Outbox {
   }
 
   private void malformed(Role role, io.vertx.core.eventbus.Message<Object> message, Malformed reason, String detail) {
-    metrics.counter("feedline.bus.malformed", "role", role.segment(), "reason", reason.name().toLowerCase()).increment();
+    Meters.counter(metrics, "feedline.bus.malformed", "Event-bus payloads that are not control messages, by role and reason",
+        "role", role.segment(), "reason", reason.name().toLowerCase()).increment();
     onceLog.warn(List.of("malformed", role, reason),
         () -> "event=malformed_payload role=" + role.segment() + " reason=" + reason.name().toLowerCase() + " detail=\"" + detail + "\"");
     if (message.replyAddress() != null) {
@@ -149,7 +153,8 @@ public final class ControlBus implements Outbox {
       return;
     }
     String kind = verdict.getClass().getSimpleName().toLowerCase();
-    metrics.counter("feedline.bus.intercepted", "type", type, "verdict", kind).increment();
+    Meters.counter(metrics, "feedline.bus.intercepted", "Control messages a fault rule dropped or delayed (simulation and tests), by type and verdict",
+        "type", type, "verdict", kind).increment();
     if (verdict instanceof Verdict.Delay d) {
       vertx.setTimer(Math.max(1, d.millis()), t -> deliver.run());
     } else if (verdict instanceof Verdict.Duplicate d) {

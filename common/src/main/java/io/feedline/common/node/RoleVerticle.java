@@ -2,6 +2,7 @@ package io.feedline.common.node;
 
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.metrics.Meters;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -62,7 +63,8 @@ public abstract class RoleVerticle extends VerticleBase {
 
   /** A message this role does not (yet) act on: counted and reported once per type, never an error. */
   protected final void unhandled(Inbound message) {
-    node.metrics().counter("feedline.role.unhandled", "role", role.segment(), "type", message.type()).increment();
+    Meters.counter(node.metrics(), "feedline.role.unhandled", "Control messages a role has no handler for, by role and type",
+        "role", role.segment(), "type", message.type()).increment();
     UNHANDLED_LOG.info(List.of(node.nodeId(), role, message.type()),
         () -> "event=unhandled_message node=" + node.nodeId() + " role=" + role.segment() + " type=" + message.type() + " from=" + message.from());
   }

@@ -1,7 +1,7 @@
 package io.feedline.dispatcher.barrier;
 
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.event.DdlEvent;
-import io.feedline.dispatcher.source.Source;
 import io.feedline.proto.BlockStage;
 import io.feedline.proto.BlockState;
 import io.feedline.proto.InfluenceType;
@@ -26,10 +26,10 @@ public final class BlockStates {
   public static BlockState waiting(DdlEvent ddl) {
     BlockState.Builder state = BlockState.newBuilder().setBlocked(true).setBlockTs(ddl.commitTs()).setStage(BlockStage.BLOCK_STAGE_WAITING);
     switch (ddl.type()) {
-      case CREATE_TABLE -> state.setBlockedTables(normal(Source.DDL_TABLE_ID))
+      case CREATE_TABLE -> state.setBlockedTables(normal(TableSpans.DDL_TABLE_ID))
           .addNeedAddedTables(TableInfo.newBuilder().setTableId(ddl.tableId()).setName(ddl.tableName()));
-      case DROP_TABLE -> state.setBlockedTables(normal(Source.DDL_TABLE_ID, ddl.tableId())).setNeedDroppedTables(normal(ddl.tableId()));
-      case TRUNCATE_TABLE, ADD_COLUMN, DROP_COLUMN -> state.setBlockedTables(normal(Source.DDL_TABLE_ID, ddl.tableId()));
+      case DROP_TABLE -> state.setBlockedTables(normal(TableSpans.DDL_TABLE_ID, ddl.tableId())).setNeedDroppedTables(normal(ddl.tableId()));
+      case TRUNCATE_TABLE, ADD_COLUMN, DROP_COLUMN -> state.setBlockedTables(normal(TableSpans.DDL_TABLE_ID, ddl.tableId()));
     }
     return state.build();
   }

@@ -1,6 +1,6 @@
 package io.feedline.dispatcher.check;
 
-import io.feedline.dispatcher.source.Source;
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.sink.file.SpanRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +112,7 @@ public record FileSinkContent(List<ChangeLine> events, List<SpanRecord> records)
 
   /** The record's checkpoint, the create after the drop that ended its span, or empty when it ended for good. */
   private static OptionalLong effectiveCheckpoint(SpanRecord record, List<ChangeLine> ddlsOfItsTable) {
-    if (record.tableId() == Source.DDL_TABLE_ID) {
+    if (record.tableId() == TableSpans.DDL_TABLE_ID) {
       return OptionalLong.of(record.checkpointTs());
     }
     boolean droppedRightAfter = ddlsOfItsTable.stream()

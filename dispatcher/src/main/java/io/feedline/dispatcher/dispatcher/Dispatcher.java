@@ -1,6 +1,7 @@
 package io.feedline.dispatcher.dispatcher;
 
 import io.feedline.common.id.DispatcherKey;
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dataplane.DataLane;
 import io.feedline.dispatcher.dataplane.MemoryQuota;
@@ -196,7 +197,7 @@ public final class Dispatcher {
       if (ar.failed()) {
         fail(ar.cause());
       } else if (phase == Phase.RUNNING) {
-        tenant.turn(this::read, spec.span().getTableId() != Source.DDL_TABLE_ID);
+        tenant.turn(this::read, spec.span().getTableId() != TableSpans.DDL_TABLE_ID);
       }
     });
   }

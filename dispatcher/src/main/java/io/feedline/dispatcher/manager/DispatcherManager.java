@@ -5,11 +5,10 @@ import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.RunningErrorCodes;
 import io.feedline.dispatcher.barrier.BlockStates;
-import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.UnwritableSchemaException;
 import io.feedline.dispatcher.sink.WritePathClosedException;
-import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SubscriptionCancelledException;
 import io.feedline.proto.BarrierAction;
 import io.feedline.proto.BlockStage;
@@ -66,7 +65,7 @@ public final class DispatcherManager {
    */
   static final int COMPLETE_HEARTBEAT_EVERY = 25;
 
-  private static final TableSpan DDL_SPAN = TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build();
+  private static final TableSpan DDL_SPAN = TableSpans.ddlSpan();
   private static final String SCHEDULE = "ScheduleDispatcherRequest";
   private static final String MERGE = "MergeDispatcherRequest";
   private static final String BOOTSTRAP = "MaintainerBootstrapRequest";
@@ -222,7 +221,7 @@ public final class DispatcherManager {
       }
       parts.add(part);
     }
-    var span = Spans.union(parts.stream().map(p -> p.span).toList());
+    var span = TableSpans.union(parts.stream().map(p -> p.span).toList());
     boolean sameKind = parts.stream().allMatch(p -> p.redo == parts.get(0).redo && p.schemaId == parts.get(0).schemaId);
     if (span.isEmpty() || !sameKind) {
       return out.notice(Notice.warn(MERGE, "spans_not_adjacent", "merge into " + merged + ": the spans are not adjacent spans of one table")).build();
@@ -388,10 +387,10 @@ public final class DispatcherManager {
     } else if (cause instanceof UnwritableSchemaException) {
       // The maintainer makes this the changefeed's error: the detail is for the user, so it is the sink's own words.
       out.notice(Notice.warn(DISPATCHER, RunningErrorCodes.SINK_ERROR,
-          "dispatcher " + ref + " on " + Spans.format(entry.span) + " failed: " + cause.getMessage()));
+          "dispatcher " + ref + " on " + TableSpans.format(entry.span) + " failed: " + cause.getMessage()));
       errorsToReport.add(error(RunningErrorCodes.SINK_ERROR, cause.getMessage()));
     } else if (cause != null) {
-      String detail = "dispatcher " + ref + " on " + Spans.format(entry.span) + " failed: " + cause;
+      String detail = "dispatcher " + ref + " on " + TableSpans.format(entry.span) + " failed: " + cause;
       out.notice(Notice.warn(DISPATCHER, "dispatcher_failed", detail));
       errorsToReport.add(error("dispatcher_failed", detail));
     }
@@ -456,7 +455,7 @@ public final class DispatcherManager {
     if (existing != null) {
       if (!existing.span.equals(item.getSpan())) {
         out.notice(Notice.warn(SCHEDULE, "id_reused_for_other_span",
-            "create of " + ref + " for " + Spans.format(item.getSpan()) + " but it replicates " + Spans.format(existing.span)));
+            "create of " + ref + " for " + TableSpans.format(item.getSpan()) + " but it replicates " + TableSpans.format(existing.span)));
       }
       return; // a resent create: already done or under way
     }
@@ -472,11 +471,11 @@ public final class DispatcherManager {
       return;
     }
     for (DispatcherEntry other : byTable.getOrDefault(item.getSpan().getTableId(), List.of())) {
-      if (other.redo == item.getRedo() && Spans.overlaps(other.span, item.getSpan())) {
+      if (other.redo == item.getRedo() && TableSpans.overlaps(other.span, item.getSpan())) {
         // Two writers of one key range on one node would break the single-writer invariant; the
         // maintainer resends and converges once the other one is removed.
-        out.notice(Notice.warn(SCHEDULE, "span_overlap", "create of " + ref + " for " + Spans.format(item.getSpan())
-            + " refused: " + other.ref + " still replicates " + Spans.format(other.span)));
+        out.notice(Notice.warn(SCHEDULE, "span_overlap", "create of " + ref + " for " + TableSpans.format(item.getSpan())
+            + " refused: " + other.ref + " still replicates " + TableSpans.format(other.span)));
         return;
       }
     }

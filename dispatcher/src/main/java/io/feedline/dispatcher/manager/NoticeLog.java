@@ -2,6 +2,7 @@ package io.feedline.dispatcher.manager;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.log.OncePerKeyLogger;
+import io.feedline.common.metrics.Meters;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import org.slf4j.Logger;
@@ -24,7 +25,8 @@ public final class NoticeLog {
   }
 
   public void report(ChangefeedId changefeed, Notice notice) {
-    metrics.counter("feedline.dispatcher.notices", "type", notice.type(), "reason", notice.reason()).increment();
+    Meters.counter(metrics, "feedline.dispatcher.notices", "Requests the dispatcher side refused and its events worth a log line, by type and reason",
+        "type", notice.type(), "reason", notice.reason()).increment();
     List<Object> key = List.of(String.valueOf(changefeed), notice.type(), notice.reason());
     String line = "event=dispatcher_notice changefeed=" + changefeed + " type=" + notice.type() + " reason=" + notice.reason()
         + " detail=\"" + notice.detail() + "\"";

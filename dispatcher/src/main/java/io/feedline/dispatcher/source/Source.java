@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.source;
 
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.schema.TableSchemas;
 import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
@@ -14,13 +15,10 @@ import java.util.List;
  */
 public interface Source extends TableSchemas {
 
-  /** The span whose subscription carries every DDL of every table (the table trigger's span). */
-  long DDL_TABLE_ID = 0;
-
   /**
    * Subscribes to {@code span} from {@code startTs}, exclusive: the subscription yields the events with a
-   * commit ts above {@code startTs}. A span of table {@link #DDL_TABLE_ID} yields every DDL event of every
-   * table; any other span yields the row changes of its table whose key lies in the span, and the DDLs of
+   * commit ts above {@code startTs}. The table trigger's span ({@link TableSpans#ddlSpan}) yields every DDL
+   * event of every table; any other span yields the row changes of its table whose key lies in the span, and the DDLs of
    * its table except CREATE TABLE (a span of a table exists only from the table's create ts on), so it can
    * block at them for the DDL barrier. At most one DDL has a given commit ts, and no row change shares a
    * commit ts with a DDL of its table.

@@ -2,6 +2,7 @@ package io.feedline.maintainer.barrier;
 
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.span.TableSpans;
 import io.feedline.maintainer.span.SpanController;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.BarrierAction;
@@ -107,12 +108,11 @@ public final class Barrier {
 
     List<Long> passTables() {
       Set<Long> dropped = new HashSet<>(state.getNeedDroppedTables().getTableIdsList());
-      return key.tables().stream().filter(t -> t != TRIGGER_TABLE && !dropped.contains(t)).toList();
+      return key.tables().stream().filter(t -> t != TableSpans.DDL_TABLE_ID && !dropped.contains(t)).toList();
     }
   }
 
   /** The table trigger's span is table 0; every DDL blocks it. */
-  public static final long TRIGGER_TABLE = 0;
 
   private final SpanController spans;
   private final SchemaChanges changes;
@@ -243,7 +243,7 @@ public final class Barrier {
       return false;
     }
     for (long table : e.key.tables()) {
-      if (table == TRIGGER_TABLE) {
+      if (table == TableSpans.DDL_TABLE_ID) {
         continue;
       }
       for (TableSpan s : spans.ofTable(table)) {
@@ -309,7 +309,7 @@ public final class Barrier {
   }
 
   private static DispatcherAction write(Event e) {
-    return action(BarrierAction.BARRIER_ACTION_WRITE, e.key.blockTs(), List.of(TRIGGER_TABLE));
+    return action(BarrierAction.BARRIER_ACTION_WRITE, e.key.blockTs(), List.of(TableSpans.DDL_TABLE_ID));
   }
 
   private static DispatcherAction pass(Event e) {

@@ -12,6 +12,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.RunningErrorCodes;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.metrics.Meters;
 import io.feedline.maintainer.DispatcherManagerClosing;
 import io.feedline.maintainer.barrier.ActionBatch;
 import io.feedline.maintainer.barrier.Barrier;
@@ -24,7 +25,7 @@ import io.feedline.maintainer.operator.SpanOperatorController;
 import io.feedline.maintainer.scheduler.BalanceSpanScheduler;
 import io.feedline.maintainer.scheduler.BasicSpanScheduler;
 import io.feedline.maintainer.span.SpanController;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.ComponentState;
@@ -298,7 +299,8 @@ public final class ChangefeedMaintainer {
       }
     } catch (RuntimeException e) {
       // A bug must not take the manager's context down with it; the periodic resends heal what was missed.
-      config.metrics().counter("feedline.maintainer.handler_failures", "type", ControlPayloads.typeOf(message)).increment();
+      Meters.counter(config.metrics(), "feedline.maintainer.handler_failures", "Maintainer messages whose handling failed, by type",
+          "type", ControlPayloads.typeOf(message)).increment();
       onceLog.warn(List.of("handler_failed", ControlPayloads.typeOf(message), String.valueOf(e)),
           () -> "event=handler_failed changefeed=" + changefeed + " epoch=" + Epochs.format(epoch) + " type="
               + ControlPayloads.typeOf(message) + " from=" + from + " error=\"" + e + "\"");
@@ -313,7 +315,8 @@ public final class ChangefeedMaintainer {
    */
   private void ignoredWhileRemoving(NodeId from, Message message) {
     String type = ControlPayloads.typeOf(message);
-    config.metrics().counter("feedline.maintainer.ignored_while_removing", "type", type).increment();
+    Meters.counter(config.metrics(), "feedline.maintainer.ignored_while_removing", "Messages a maintainer ignored while its changefeed was "
+        + "being removed, by type", "type", type).increment();
     onceLog.info(List.of("ignored_while_removing", from, type), () -> "event=message_ignored changefeed=" + changefeed + " epoch="
         + Epochs.format(epoch) + " type=" + type + " from=" + from + " reason=removing");
   }
@@ -492,12 +495,12 @@ public final class ChangefeedMaintainer {
           continue;
         }
         e.getValue().getDispatchersList().stream()
-            .filter(d -> d.getSpan().getTableId() == Barrier.TRIGGER_TABLE && !d.getRedo() && live(d.getState()))
+            .filter(d -> d.getSpan().getTableId() == TableSpans.DDL_TABLE_ID && !d.getRedo() && live(d.getState()))
             .forEach(d -> operators.closeTrigger(e.getKey(), DispatcherKey.of(d.getId()), d.getSpan()));
       }
       stage = TriggerStage.CLEAR_REMOTE;
     }
-    if (stage == TriggerStage.CLEAR_REMOTE && operators.straysOfTable(Barrier.TRIGGER_TABLE) == 0) {
+    if (stage == TriggerStage.CLEAR_REMOTE && operators.straysOfTable(TableSpans.DDL_TABLE_ID) == 0) {
       stage = TriggerStage.CREATE;
       triggerSentAt = NEVER;
     }
@@ -514,7 +517,7 @@ public final class ChangefeedMaintainer {
   /** Adopts the trigger this node already holds (a reused manager), or draws a fresh id. */
   private void chooseTrigger(MaintainerBootstrapResponse own) {
     DispatcherKey found = own.getDispatchersList().stream()
-        .filter(d -> d.getSpan().getTableId() == Barrier.TRIGGER_TABLE && !d.getRedo() && live(d.getState()))
+        .filter(d -> d.getSpan().getTableId() == TableSpans.DDL_TABLE_ID && !d.getRedo() && live(d.getState()))
         .map(d -> DispatcherKey.of(d.getId()))
         .findFirst().orElse(null);
     trigger = found != null ? found : newDispatcherId();
@@ -631,7 +634,7 @@ public final class ChangefeedMaintainer {
     });
     for (SpanReplication r : vanished) {
       LOG.info("event=span_vanished changefeed={} epoch={} span={} dispatcher={} node={}", changefeed, Epochs.format(epoch),
-          SpanRanges.format(r.span()), r.dispatcher(), from);
+          TableSpans.format(r.span()), r.dispatcher(), from);
       spans.markAbsent(r.span(), r.checkpointTs());
     }
     if (from.equals(self) && stage == TriggerStage.READY && !seen.contains(trigger)) {
@@ -709,7 +712,7 @@ public final class ChangefeedMaintainer {
         return;
       }
       LOG.info("event=span_stopped changefeed={} epoch={} span={} dispatcher={} node={} action=absent", changefeed, Epochs.format(epoch),
-          SpanRanges.format(r.span()), id, from);
+          TableSpans.format(r.span()), id, from);
       spans.markAbsent(r.span(), Math.max(r.checkpointTs(), st.getCheckpointTs()));
     } else if (st.getState() == ComponentState.COMPONENT_STATE_WORKING) {
       spans.working(r.span(), st.getCheckpointTs());
@@ -840,7 +843,7 @@ public final class ChangefeedMaintainer {
         addsAfterDrop.put(id, new TableAdd(table, startTs));
         return;
       }
-      List<TableSpan> gaps = SpanRanges.gaps(id, spans.ofTable(id));
+      List<TableSpan> gaps = TableSpans.gaps(id, spans.ofTable(id));
       if (gaps.isEmpty()) {
         return;
       }
@@ -855,10 +858,10 @@ public final class ChangefeedMaintainer {
   public boolean split(TableSpan span, List<ByteString> keys) {
     SpanReplication r = spans.get(span);
     if (!working || r == null || r.absent() || operators.has(span) || keys.isEmpty()
-        || !keys.stream().allMatch(k -> SpanRanges.strictlyInside(span, k))) {
+        || !keys.stream().allMatch(k -> TableSpans.strictlyInside(span, k))) {
       return false;
     }
-    return operators.add(ReplaceSpans.split(r, SpanRanges.splitAt(span, keys)));
+    return operators.add(ReplaceSpans.split(r, TableSpans.splitAt(span, keys)));
   }
 
   /** Merges adjacent replicated spans of one table, none with an operator. Returns whether the merge started. */
@@ -867,7 +870,7 @@ public final class ChangefeedMaintainer {
       return false;
     }
     List<TableSpan> sorted = new ArrayList<>(parts);
-    sorted.sort(SpanRanges.ORDER);
+    sorted.sort(TableSpans.ORDER);
     List<SpanReplication> rs = new ArrayList<>();
     for (int i = 0; i < sorted.size(); i++) {
       SpanReplication r = spans.get(sorted.get(i));
@@ -878,7 +881,7 @@ public final class ChangefeedMaintainer {
       }
       rs.add(r);
     }
-    TableSpan merged = SpanRanges.span(sorted.get(0).getTableId(), sorted.get(0).getStartKey(), sorted.get(sorted.size() - 1).getEndKey());
+    TableSpan merged = TableSpans.span(sorted.get(0).getTableId(), sorted.get(0).getStartKey(), sorted.get(sorted.size() - 1).getEndKey());
     return operators.add(ReplaceSpans.merge(rs, merged));
   }
 

@@ -2,12 +2,11 @@ package io.feedline.maintainer.changefeed;
 
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.maintainer.barrier.Barrier;
 import io.feedline.maintainer.operator.AddSpan;
 import io.feedline.maintainer.operator.RemoveSpan;
 import io.feedline.maintainer.operator.SpanOperatorController;
 import io.feedline.maintainer.span.SpanController;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSnapshot;
 import io.feedline.proto.MaintainerBootstrapResponse;
@@ -109,7 +108,7 @@ final class SpanStateRecovery {
         if (d.getRedo() || !live(d.getState()) || id.equals(trigger)) {
           continue;
         }
-        if (d.getSpan().getTableId() == Barrier.TRIGGER_TABLE) {
+        if (d.getSpan().getTableId() == TableSpans.DDL_TABLE_ID) {
           operators.closeTrigger(e.getKey(), id, d.getSpan()); // an older trigger on this node, still stopping
           continue;
         }
@@ -157,7 +156,7 @@ final class SpanStateRecovery {
     int absent = 0;
     for (Map.Entry<Long, TableAt> table : tables.entrySet()) {
       long from = Long.compareUnsigned(table.getValue().createTs(), startTs) > 0 ? table.getValue().createTs() : startTs;
-      for (TableSpan gap : SpanRanges.gaps(table.getKey(), accepted.getOrDefault(table.getKey(), List.of()))) {
+      for (TableSpan gap : TableSpans.gaps(table.getKey(), accepted.getOrDefault(table.getKey(), List.of()))) {
         spans.addAbsent(gap, table.getValue().schemaId(), from);
         absent++;
       }
@@ -186,7 +185,7 @@ final class SpanStateRecovery {
   private static boolean accept(TableSpan span, Map<Long, List<TableSpan>> accepted) {
     List<TableSpan> ofTable = accepted.computeIfAbsent(span.getTableId(), t -> new ArrayList<>());
     for (TableSpan other : ofTable) {
-      if (SpanRanges.overlaps(other, span)) {
+      if (TableSpans.overlaps(other, span)) {
         return false;
       }
     }

@@ -13,6 +13,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.common.messaging.Role;
+import io.feedline.common.metrics.Meters;
 import io.feedline.common.uri.SinkUris;
 import io.feedline.maintainer.Maintainer;
 import io.feedline.maintainer.MaintainerFactory;
@@ -124,7 +125,8 @@ public final class MaintainerManager {
     this.reportRetentionMillis = 2 * statusForceMillis;
     this.metrics = metrics;
     this.fenceRejections = new FenceRejections(ROLE, metrics);
-    this.localMaintainers = metrics.gauge("feedline.maintainer_manager.maintainers", new AtomicInteger());
+    this.localMaintainers = Meters.gauge(metrics, "feedline.maintainer_manager.maintainers", "Maintainers running on this node", new AtomicInteger(),
+        AtomicInteger::get);
   }
 
   /** The coordinator commands are accepted from, if any bootstrapped this node yet. */
@@ -187,7 +189,7 @@ public final class MaintainerManager {
     }
     if (failure != null) {
       // The contract says a stop never fails; holding the slot forever would wedge the changefeed here.
-      metrics.counter("feedline.maintainer_manager.stop_failures").increment();
+      Meters.counter(metrics, "feedline.maintainer_manager.stop_failures", "Maintainers that did not stop cleanly").increment();
       LOG.error("event=maintainer_stop_failed changefeed={} epoch={} error=\"{}\" action=treat_as_stopped",
           slot.changefeed, Epochs.format(maintainer.epoch()), failure.toString());
     }
@@ -301,7 +303,8 @@ public final class MaintainerManager {
       return Effects.NONE;
     }
     NodeDrainTarget.Update update = drainTarget.offer(NodeDrainTarget.of(request.getTarget()));
-    metrics.counter("feedline.maintainer_manager.drain_target_updates", "outcome", update.outcome().label()).increment();
+    Meters.counter(metrics, "feedline.maintainer_manager.drain_target_updates", "Drain targets the maintainer manager was told of, by outcome",
+        "outcome", update.outcome().label()).increment();
     if (update.outcome() == NodeDrainTarget.Outcome.APPLIED) {
       LOG.info("event=drain_target_applied node={} target={} previous={} maintainers={}", self, update.next(), drainTarget, slots.size());
       drainTarget = update.next();
@@ -454,7 +457,8 @@ public final class MaintainerManager {
   }
 
   private void reject(String type, String reason, String changefeed, long epoch, String message, String sinkUri) {
-    metrics.counter("feedline.maintainer_manager.rejections", "type", type, "reason", reason).increment();
+    Meters.counter(metrics, "feedline.maintainer_manager.rejections", "Requests the maintainer manager refused, by type and reason",
+        "type", type, "reason", reason).increment();
     String shown = AddCheck.shown(changefeed);
     onceLog.warn(List.of(type, reason, shown, epoch),
         () -> "event=request_rejected type=" + type + " reason=" + reason + " changefeed=" + shown + " epoch=" + Epochs.format(epoch)
@@ -513,7 +517,8 @@ public final class MaintainerManager {
     ChangefeedSlot slot = ChangefeedId.isValid(changefeed) ? slots.get(ChangefeedId.of(changefeed)) : null;
     if (slot == null || slot.maintainer == null) {
       // Normal after a maintainer is gone: late answers and resends of its requests.
-      metrics.counter("feedline.maintainer_manager.unrouted", "type", ControlPayloads.typeOf(payload)).increment();
+      Meters.counter(metrics, "feedline.maintainer_manager.unrouted", "Messages for a maintainer this node does not run, by type",
+          "type", ControlPayloads.typeOf(payload)).increment();
       return Effects.NONE;
     }
     slot.maintainer.onDispatcherMessage(from, payload);

@@ -3,7 +3,7 @@ package io.feedline.maintainer.operator;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.span.SpanController;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.OperatorType;
 import io.feedline.proto.TableSpan;
@@ -134,7 +134,7 @@ public final class MoveSpan extends SpanOperator {
 
   @Override
   public String toString() {
-    return "MoveSpan{" + SpanRanges.format(span) + " " + originDispatcher + "@" + origin + " -> " + dispatcher + "@" + destination
+    return "MoveSpan{" + TableSpans.format(span) + " " + originDispatcher + "@" + origin + " -> " + dispatcher + "@" + destination
         + " " + phase + '}';
   }
 }

@@ -3,7 +3,7 @@ package io.feedline.maintainer.operator;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.span.SpanController;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.OperatorType;
 import io.feedline.proto.TableSpan;
@@ -98,6 +98,6 @@ public final class RemoveSpan extends SpanOperator {
 
   @Override
   public String toString() {
-    return "RemoveSpan{" + SpanRanges.format(span) + " " + dispatcher + "@" + node + " then " + then + '}';
+    return "RemoveSpan{" + TableSpans.format(span) + " " + dispatcher + "@" + node + " then " + then + '}';
   }
 }

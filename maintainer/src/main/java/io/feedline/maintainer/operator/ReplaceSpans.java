@@ -3,7 +3,7 @@ package io.feedline.maintainer.operator;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.span.SpanController;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.OperatorType;
@@ -128,6 +128,6 @@ public final class ReplaceSpans extends SpanOperator {
   @Override
   public String toString() {
     return (type == OperatorType.OPERATOR_TYPE_SPLIT ? "SplitSpan{" : "MergeSpans{")
-        + old.stream().map(SpanRanges::format).toList() + " -> " + replacements.stream().map(SpanRanges::format).toList() + '}';
+        + old.stream().map(TableSpans::format).toList() + " -> " + replacements.stream().map(TableSpans::format).toList() + '}';
   }
 }

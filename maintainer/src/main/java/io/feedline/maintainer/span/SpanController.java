@@ -2,6 +2,7 @@ package io.feedline.maintainer.span;
 
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -39,7 +40,7 @@ public final class SpanController {
   /** Adds an absent span that a new dispatcher will replicate from {@code checkpointTs}. */
   public SpanReplication addAbsent(TableSpan span, long schemaId, long checkpointTs) {
     if (spans.containsKey(span)) {
-      throw new IllegalStateException("span already known: " + SpanRanges.format(span));
+      throw new IllegalStateException("span already known: " + TableSpans.format(span));
     }
     SpanReplication r = new SpanReplication(span, schemaId, checkpointTs);
     spans.put(span, r);
@@ -213,7 +214,7 @@ public final class SpanController {
   private SpanReplication require(TableSpan span) {
     SpanReplication r = spans.get(span);
     if (r == null) {
-      throw new IllegalStateException("unknown span: " + SpanRanges.format(span));
+      throw new IllegalStateException("unknown span: " + TableSpans.format(span));
     }
     return r;
   }

@@ -2,6 +2,7 @@ package io.feedline.maintainer.span;
 
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.TableSpan;
 
 /**
@@ -56,7 +57,7 @@ public final class SpanReplication {
 
   @Override
   public String toString() {
-    return SpanRanges.format(span) + (dispatcher == null ? " absent" : " " + dispatcher + "@" + node + (working ? " working" : ""))
+    return TableSpans.format(span) + (dispatcher == null ? " absent" : " " + dispatcher + "@" + node + (working ? " working" : ""))
         + " ckpt=" + checkpointTs;
   }
 }

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.BarrierAction;
 import io.feedline.proto.DispatcherAction;
 import io.feedline.proto.HeartbeatResponse;
@@ -23,9 +23,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** The maintainer side of BARRIER-CONTRACT, against a dispatcher side that blocks on DDLs. */
 class BarrierTest {
 
-  private static final TableSpan T1 = SpanRanges.wholeTable(1);
-  private static final TableSpan T2 = SpanRanges.wholeTable(2);
-  private static final TableSpan T3 = SpanRanges.wholeTable(3);
+  private static final TableSpan T1 = TableSpans.wholeTable(1);
+  private static final TableSpan T2 = TableSpans.wholeTable(2);
+  private static final TableSpan T3 = TableSpans.wholeTable(3);
 
   /** Tables 1..3 placed on A, B, C, all at checkpoint 300. */
   private static MaintainerHarness running() {
@@ -125,7 +125,7 @@ class BarrierTest {
     MaintainerHarness h = running();
     h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L), List.of(), List.of(4L)));
     runTo(h, 500);
-    TableSpan t4 = SpanRanges.wholeTable(4);
+    TableSpan t4 = TableSpans.wholeTable(4);
     assertThat(h.side.liveFor(t4)).hasSize(1);
     assertThat(h.sentOf(io.feedline.proto.ScheduleDispatcherRequest.class).stream().flatMap(r -> r.getItemsList().stream())
         .filter(i -> i.getSpan().equals(t4)).findFirst().orElseThrow().getStartTs()).isEqualTo(400);
@@ -378,7 +378,7 @@ class BarrierTest {
     long persisted = h.maintainer.status().getCheckpointTs();
     h.side.ddls.add(new FakeDispatcherSide.Ddl(400, List.of(0L), List.of(), List.of(4L)));
     runTo(h, 500);
-    TableSpan t4 = SpanRanges.wholeTable(4);
+    TableSpan t4 = TableSpans.wholeTable(4);
     List<DispatcherKey> created = h.side.liveFor(t4);
     assertThat(created).hasSize(1);
 

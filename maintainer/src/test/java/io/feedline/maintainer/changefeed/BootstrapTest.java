@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;
 import io.feedline.proto.HeartbeatResponse;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class BootstrapTest {
 
   private static TableSpan t(long id) {
-    return SpanRanges.wholeTable(id);
+    return TableSpans.wholeTable(id);
   }
 
   private static Set<NodeId> bootstrapTargets(List<Outbound> out) {

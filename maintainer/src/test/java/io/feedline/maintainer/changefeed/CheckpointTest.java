@@ -6,7 +6,7 @@ import static io.feedline.maintainer.changefeed.MaintainerHarness.EPOCH;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,9 +29,9 @@ class CheckpointTest {
   @Test
   void isTheMinimumOverSpansAndTheTriggerAndReportedInTheStatus() {
     MaintainerHarness h = running(3);
-    setCheckpoint(h, SpanRanges.wholeTable(1), 400);
-    setCheckpoint(h, SpanRanges.wholeTable(2), 350);
-    setCheckpoint(h, SpanRanges.wholeTable(3), 500);
+    setCheckpoint(h, TableSpans.wholeTable(1), 400);
+    setCheckpoint(h, TableSpans.wholeTable(2), 350);
+    setCheckpoint(h, TableSpans.wholeTable(3), 500);
     setCheckpoint(h, TableSpan.getDefaultInstance(), 450);
     h.round();
     h.round();
@@ -45,12 +45,12 @@ class CheckpointTest {
     h.side.advanceAll(300);
     h.round();
     h.round();
-    TableSpan t1 = SpanRanges.wholeTable(1);
+    TableSpan t1 = TableSpans.wholeTable(1);
     NodeId from = h.maintainer.spans().get(t1).node();
     NodeId to = h.live.stream().filter(n -> !n.equals(from)).findFirst().orElseThrow();
     assertThat(h.maintainer.move(t1, to)).isTrue();
     h.side.answerSchedules = false;
-    setCheckpoint(h, SpanRanges.wholeTable(2), 900);
+    setCheckpoint(h, TableSpans.wholeTable(2), 900);
     setCheckpoint(h, TableSpan.getDefaultInstance(), 900);
     h.round();
     h.round();
@@ -82,7 +82,7 @@ class CheckpointTest {
     assertThat(reported).isSorted().allMatch(ts -> ts >= persisted);
     assertThat(reported.get(reported.size() - 1)).isEqualTo(600);
     for (long t = 1; t <= 6; t++) {
-      assertThat(h.side.liveFor(SpanRanges.wholeTable(t))).hasSize(1);
+      assertThat(h.side.liveFor(TableSpans.wholeTable(t))).hasSize(1);
     }
   }
 }

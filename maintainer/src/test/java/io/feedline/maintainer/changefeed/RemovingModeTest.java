@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;
@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
  */
 class RemovingModeTest {
 
-  private static final TableSpan T1 = SpanRanges.wholeTable(1);
-  private static final TableSpan T2 = SpanRanges.wholeTable(2);
+  private static final TableSpan T1 = TableSpans.wholeTable(1);
+  private static final TableSpan T2 = TableSpans.wholeTable(2);
   private static final ComponentState WORKING = ComponentState.COMPONENT_STATE_WORKING;
   private static final ComponentState INITIALIZING = ComponentState.COMPONENT_STATE_INITIALIZING;
 
@@ -132,7 +132,7 @@ class RemovingModeTest {
     DispatcherKey stray = new DispatcherKey(99, 99);
     removing(h);
 
-    h.side.place(B, stray, SpanRanges.wholeTable(7), WORKING, 100); // nobody asked for it
+    h.side.place(B, stray, TableSpans.wholeTable(7), WORKING, 100); // nobody asked for it
     rounds(h, 4 * RESEND);
 
     assertThat(h.side.node(B).dispatchers).containsKey(stray);
@@ -282,7 +282,7 @@ class RemovingModeTest {
     MaintainerHarness h = MaintainerHarness.threeNodes(100);
     for (long t = 1; t <= 6; t++) {
       h.side.tables.add(t);
-      h.side.place(A, new DispatcherKey(5, t), SpanRanges.wholeTable(t), WORKING, 100);
+      h.side.place(A, new DispatcherKey(5, t), TableSpans.wholeTable(t), WORKING, 100);
     }
     untilWorking(h);
     assertThat(h.maintainer.spans().on(A)).hasSize(6);

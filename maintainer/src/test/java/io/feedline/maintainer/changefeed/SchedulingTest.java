@@ -9,7 +9,7 @@ import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.maintainer.operator.MoveSpan;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;
 import io.feedline.proto.DrainProgress;
@@ -30,7 +30,7 @@ class SchedulingTest {
     return out.stream().filter(o -> o.payload() instanceof ScheduleDispatcherRequest).toList();
   }
 
-  private static final TableSpan T1 = SpanRanges.wholeTable(1);
+  private static final TableSpan T1 = TableSpans.wholeTable(1);
 
   /** The self-healing tests' start: {@code tables} tables settled on the three nodes, and where table 1 runs. */
   private record Settled(MaintainerHarness h, NodeId where, DispatcherKey dispatcher) {}
@@ -180,7 +180,7 @@ class SchedulingTest {
     }
     assertThat(h.side.liveCount()).as("300 spans and the successor's trigger").isEqualTo(301);
     for (long t = 1; t <= 300; t++) {
-      assertThat(h.side.liveFor(SpanRanges.wholeTable(t))).hasSize(1);
+      assertThat(h.side.liveFor(TableSpans.wholeTable(t))).hasSize(1);
     }
   }
 
@@ -227,7 +227,7 @@ class SchedulingTest {
     h.settle();
     assertThat(h.maintainer.spans().load()).containsEntry(A, 2).containsEntry(B, 2).containsEntry(C, 2);
     for (long t = 1; t <= 6; t++) {
-      assertThat(h.side.liveFor(SpanRanges.wholeTable(t))).hasSize(1);
+      assertThat(h.side.liveFor(TableSpans.wholeTable(t))).hasSize(1);
     }
   }
 
@@ -263,12 +263,12 @@ class SchedulingTest {
     MaintainerHarness h = s.h();
     h.side.stop(s.where(), s.dispatcher()); // it failed on its own
     DispatcherKey stray = new DispatcherKey(7, 7);
-    h.side.place(C, stray, SpanRanges.wholeTable(2), ComponentState.COMPONENT_STATE_WORKING, 100);
+    h.side.place(C, stray, TableSpans.wholeTable(2), ComponentState.COMPONENT_STATE_WORKING, 100);
     h.heartbeats();
     assertThat(h.maintainer.spans().get(T1).absent()).isTrue();
     h.settle();
     assertThat(h.side.liveFor(T1)).hasSize(1).doesNotContain(s.dispatcher());
-    assertThat(h.side.liveFor(SpanRanges.wholeTable(2))).hasSize(1).doesNotContain(stray);
+    assertThat(h.side.liveFor(TableSpans.wholeTable(2))).hasSize(1).doesNotContain(stray);
   }
 
   @Test

@@ -6,7 +6,7 @@ import com.google.protobuf.ByteString;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.maintainer.span.SpanController;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSchedule;
 import io.feedline.proto.OperatorType;
@@ -20,7 +20,7 @@ class SpanOperatorTest {
 
   private static final NodeId N1 = NodeId.of("n1");
   private static final NodeId N2 = NodeId.of("n2");
-  private static final TableSpan T1 = SpanRanges.wholeTable(1);
+  private static final TableSpan T1 = TableSpans.wholeTable(1);
   private static final DispatcherKey OLD = new DispatcherKey(0, 1);
   private static final DispatcherKey NEW = new DispatcherKey(0, 2);
   private static final ComponentState WORKING = ComponentState.COMPONENT_STATE_WORKING;
@@ -135,7 +135,7 @@ class SpanOperatorTest {
 
   @Test
   void aSplitStopsTheSpanThenLeavesItsPartsAbsentFromTheFinalCheckpoint() {
-    List<TableSpan> parts = SpanRanges.splitAt(T1, List.of(ByteString.copyFromUtf8("m")));
+    List<TableSpan> parts = TableSpans.splitAt(T1, List.of(ByteString.copyFromUtf8("m")));
     ops.add(ReplaceSpans.split(spans.get(T1), parts));
     assertThat(round()).singleElement().satisfies(i -> assertThat(i.getOperatorType()).isEqualTo(OperatorType.OPERATOR_TYPE_SPLIT));
     ops.onStatus(N1, OLD, STOPPED, 170);
@@ -147,7 +147,7 @@ class SpanOperatorTest {
   @Test
   void aMergeStopsEveryPartEvenOnALostNodeThenStartsFromTheLowestCheckpoint() {
     spans.delete(T1);
-    List<TableSpan> parts = SpanRanges.splitAt(T1, List.of(ByteString.copyFromUtf8("m")));
+    List<TableSpan> parts = TableSpans.splitAt(T1, List.of(ByteString.copyFromUtf8("m")));
     DispatcherKey left = new DispatcherKey(0, 10);
     DispatcherKey right = new DispatcherKey(0, 11);
     spans.addAbsent(parts.get(0), 1, 200);
@@ -170,7 +170,7 @@ class SpanOperatorTest {
     DispatcherKey stray = new DispatcherKey(0, 20);
     DispatcherKey olderTrigger = new DispatcherKey(0, 21);
     ops.add(move());
-    ops.removeStray(N2, stray, SpanRanges.wholeTable(9));
+    ops.removeStray(N2, stray, TableSpans.wholeTable(9));
     ops.closeTrigger(N2, olderTrigger, TableSpan.getDefaultInstance());
     assertThat(round()).hasSize(3);
     spans.working(T1, 170); // progress reported before the freeze; the move starts from 150
@@ -190,9 +190,9 @@ class SpanOperatorTest {
     assertThat(ops.strayPending(stray)).as("frozen").isTrue();
     assertThat(ops.strayPending(olderTrigger)).as("its node left: closed").isFalse();
     assertThat(ops.frozen()).isEqualTo(2);
-    assertThat(ops.add(new RemoveSpan(SpanRanges.wholeTable(2), N1, new DispatcherKey(0, 30), RemoveSpan.Then.DELETE,
+    assertThat(ops.add(new RemoveSpan(TableSpans.wholeTable(2), N1, new DispatcherKey(0, 30), RemoveSpan.Then.DELETE,
         OperatorType.OPERATOR_TYPE_REMOVE))).as("nothing new starts").isFalse();
-    assertThat(ops.removeStray(N1, new DispatcherKey(0, 31), SpanRanges.wholeTable(3))).isFalse();
+    assertThat(ops.removeStray(N1, new DispatcherKey(0, 31), TableSpans.wholeTable(3))).isFalse();
     assertThat(ops.closeTrigger(N1, new DispatcherKey(0, 32), TableSpan.getDefaultInstance())).isTrue();
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.TestSeeds;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ class SpanControllerCheckpointTest {
     for (int step = 0; step < 20_000; step++) {
       int op = known.isEmpty() ? 0 : random.nextInt(10);
       if (op == 0) {
-        TableSpan span = SpanRanges.wholeTable(nextTable++);
+        TableSpan span = TableSpans.wholeTable(nextTable++);
         spans.addAbsent(span, 1, 100 + random.nextInt(50));
         known.add(span);
       } else if (op == 1) {

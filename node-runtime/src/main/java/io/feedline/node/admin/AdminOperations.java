@@ -4,6 +4,7 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.MetaStore;
+import io.feedline.common.metrics.Meters;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.common.uri.SinkUris;
@@ -55,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * validation, then the operation on the coordinator. When this node leads, the operation runs on the
  * coordinator verticle's context; otherwise the request is forwarded, over the admin gRPC API, to
  * the leader's node (the election proposal is the leader's node id; its registration gives the admin
- * address). A forwarded request that finds no coordinator here fails UNAVAILABLE instead of bouncing.
+ * address). A forwarded request that finds no coordinator here fails UNAVAILABLE instead of bouncing; one that no
+ * coordinator has seen yet is tried again for a few seconds (see {@link #atCoordinator}).
  *
  * <p>Never throws: every failure is an {@link AdminError}, counted in
  * {@code feedline.admin.requests{operation,status}}.
@@ -64,8 +66,8 @@ public final class AdminOperations {
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminOperations.class);
 
-  /** How long a request is forwarded again while no coordinator can take it (well within a client's call timeout). */
-  private static final long FORWARD_RETRY_MILLIS = 15_000;
+  /** How long a request is tried again while no coordinator can take it (well within clients' call timeouts). */
+  private static final long RETRY_MILLIS = 8_000;
   private static final long FIRST_RETRY_MILLIS = 100;
   private static final long MAX_RETRY_MILLIS = 1_000;
 
@@ -279,7 +281,8 @@ public final class AdminOperations {
     return result.transform(ar -> {
       AdminError error = ar.failed() ? AdminError.of(ar.cause()) : null;
       GrpcStatus status = error == null ? GrpcStatus.OK : error.status();
-      metrics.counter("feedline.admin.requests", "operation", operation, "status", status.name()).increment();
+      Meters.counter(metrics, "feedline.admin.requests", "Admin API requests, by operation and answer", "operation", operation,
+          "status", status.name()).increment();
       if (error != null) {
         if (status == GrpcStatus.INTERNAL) {
           LOG.warn("event=admin_request_failed operation={} status={} error=\"{}\"", operation, status, error.getMessage());
@@ -302,9 +305,28 @@ public final class AdminOperations {
 
   /**
    * Runs {@code local} on the coordinator's context when this node leads, else forwards {@code request}
-   * to the leader's node as {@code method}.
+   * to the leader's node as {@code method}. While no coordinator has seen the request (none elected yet, or the
+   * new one's node not serving yet: a cluster starting, a leadership moving), tries again, backing off, for up
+   * to {@value #RETRY_MILLIS} ms; a request forwarded here is not (its sender retries).
    */
   private <Req, Resp> Future<Resp> atCoordinator(ServiceMethod<Resp, Req> method, Req request, Caller caller,
+      Function<Coordinator, Future<Resp>> local) {
+    return atCoordinatorUntil(method, request, caller, local, clock.millis() + RETRY_MILLIS, FIRST_RETRY_MILLIS);
+  }
+
+  private <Req, Resp> Future<Resp> atCoordinatorUntil(ServiceMethod<Resp, Req> method, Req request, Caller caller,
+      Function<Coordinator, Future<Resp>> local, long deadline, long backoff) {
+    return atCoordinatorOnce(method, request, caller, local).recover(err -> {
+      if (caller.forwarded() || !(err instanceof AdminError e && e.undelivered()) || clock.millis() + backoff > deadline) {
+        return Future.failedFuture(err);
+      }
+      Promise<Void> waited = Promise.promise();
+      coordinatorRole.context().owner().setTimer(backoff, id -> waited.complete());
+      return waited.future().compose(v -> atCoordinatorUntil(method, request, caller, local, deadline, Math.min(MAX_RETRY_MILLIS, backoff * 2)));
+    });
+  }
+
+  private <Req, Resp> Future<Resp> atCoordinatorOnce(ServiceMethod<Resp, Req> method, Req request, Caller caller,
       Function<Coordinator, Future<Resp>> local) {
     Promise<Resp> result = Promise.promise();
     coordinatorRole.context().runOnContext(v -> {
@@ -327,25 +349,6 @@ public final class AdminOperations {
       // The leader moved while the request travelled: one hop only, the client retries.
       return Future.failedFuture(new AdminError(GrpcStatus.UNAVAILABLE, "the coordinator moved away from node " + self + "; retry"));
     }
-    return forwardUntil(method, request, caller, clock.millis() + FORWARD_RETRY_MILLIS, FIRST_RETRY_MILLIS);
-  }
-
-  /**
-   * Forwards to the leader's node; while no coordinator has seen the request (none elected yet, a new one's node
-   * not serving yet: a cluster that is starting), tries again, backing off, until {@code deadline}.
-   */
-  private <Req, Resp> Future<Resp> forwardUntil(ServiceMethod<Resp, Req> method, Req request, Caller caller, long deadline, long backoff) {
-    return forwardOnce(method, request, caller).recover(err -> {
-      if (!(err instanceof AdminError e && e.undelivered()) || clock.millis() + backoff > deadline) {
-        return Future.failedFuture(err);
-      }
-      Promise<Void> waited = Promise.promise();
-      coordinatorRole.context().owner().setTimer(backoff, id -> waited.complete());
-      return waited.future().compose(v -> forwardUntil(method, request, caller, deadline, Math.min(MAX_RETRY_MILLIS, backoff * 2)));
-    });
-  }
-
-  private <Req, Resp> Future<Resp> forwardOnce(ServiceMethod<Resp, Req> method, Req request, Caller caller) {
     return leaderId().compose(leader -> {
       if (leader.isEmpty()) {
         return Future.failedFuture(AdminError.undelivered("no coordinator is elected yet; retry"));

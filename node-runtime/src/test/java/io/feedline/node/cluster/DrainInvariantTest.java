@@ -6,12 +6,12 @@ import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.MetaStores;
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.dispatcher.endpoint.EndpointUri;
-import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.node.NodeRuntime;
@@ -195,7 +195,7 @@ class DrainInvariantTest {
     DatagenSource source = new DatagenSource(DatagenSpec.parse(EndpointUri.parse("source", record.info().getSourceUri())), null);
     Set<SpanKey> out = source.tablesAt(record.info().getStartTs()).result().stream() // a datagen source answers at once
         .map(t -> new SpanKey(id, TableSpan.newBuilder().setTableId(t.getTableId()).build())).collect(Collectors.toCollection(HashSet::new));
-    out.add(new SpanKey(id, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build()));
+    out.add(new SpanKey(id, TableSpans.ddlSpan()));
     return out;
   }
 

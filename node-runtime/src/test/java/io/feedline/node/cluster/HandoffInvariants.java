@@ -3,8 +3,7 @@ package io.feedline.node.cluster;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
-import io.feedline.dispatcher.dispatcher.Spans;
-import io.feedline.dispatcher.source.Source;
+import io.feedline.common.span.TableSpans;
 import io.feedline.node.cluster.HandoffEvent.MaintainerLeaving;
 import io.feedline.node.cluster.HandoffEvent.MoveItem;
 import io.feedline.node.cluster.HandoffEvent.Stopped;
@@ -49,7 +48,7 @@ final class HandoffInvariants {
   record SpanKey(ChangefeedId changefeed, TableSpan span) {
     @Override
     public String toString() {
-      return changefeed + " " + Spans.format(span);
+      return changefeed + " " + TableSpans.format(span);
     }
   }
 
@@ -100,9 +99,9 @@ final class HandoffInvariants {
       if (e instanceof Working w) {
         Map<DispatcherKey, Life> table = running.computeIfAbsent(new TableOf(w.changefeed(), w.span().getTableId()), k -> new LinkedHashMap<>());
         for (Life other : table.values()) {
-          if (Spans.overlaps(other.working.span(), w.span())) {
+          if (TableSpans.overlaps(other.working.span(), w.span())) {
             violations.add(ONE_WRITER + ": " + new SpanKey(w.changefeed(), w.span()) + " " + at(w) + " started Working while "
-                + at(other.working) + " (Working on " + Spans.format(other.working.span()) + ") had not stopped");
+                + at(other.working) + " (Working on " + TableSpans.format(other.working.span()) + ") had not stopped");
           }
         }
         Life life = new Life(w);
@@ -133,7 +132,7 @@ final class HandoffInvariants {
           continue; // they overlap: a one-writer violation, reported above
         }
         gaps.add(new Gap(span, before.stopped.seq(), after.working.seq()));
-        boolean oneMove = span.span().getTableId() == Source.DDL_TABLE_ID
+        boolean oneMove = span.span().getTableId() == TableSpans.DDL_TABLE_ID
             ? oneMaintainerMove(before, after, leaving.getOrDefault(span.changefeed(), List.of()), named.getOrDefault(span.changefeed(), List.of()))
             : oneSpanMove(span, before, after, removes, creates);
         if (!oneMove) {

@@ -6,7 +6,7 @@ import com.google.protobuf.ByteString;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
-import io.feedline.dispatcher.source.Source;
+import io.feedline.common.span.TableSpans;
 import io.feedline.node.cluster.HandoffEvent.MaintainerLeaving;
 import io.feedline.node.cluster.HandoffEvent.MoveItem;
 import io.feedline.node.cluster.HandoffEvent.Stopped;
@@ -25,7 +25,7 @@ class HandoffInvariantsTest {
   private static final NodeId N1 = NodeId.of("n1");
   private static final NodeId N2 = NodeId.of("n2");
   private static final TableSpan T1 = TableSpan.newBuilder().setTableId(1).build();
-  private static final TableSpan TRIGGER = TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build();
+  private static final TableSpan TRIGGER = TableSpans.ddlSpan();
   private static final DispatcherKey D1 = new DispatcherKey(1, 1);
   private static final DispatcherKey D2 = new DispatcherKey(1, 2);
   private static final DispatcherKey D3 = new DispatcherKey(1, 3);

@@ -23,7 +23,7 @@ import io.feedline.maintainer.MaintainerServices;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
 import io.feedline.maintainer.changefeed.MaintainerConfig;
 import io.feedline.maintainer.changefeed.MaintainerRuntime;
-import io.feedline.maintainer.span.SpanRanges;
+import io.feedline.common.span.TableSpans;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.ChangefeedInfo;
@@ -206,7 +206,7 @@ class MaintainerFailoverTest {
     } else {
       runUntil(() -> stable(first), "the first maintainer placed every span");
       if (kind == InFlight.MERGE) {
-        assertThat(first.split(SpanRanges.wholeTable(1), List.of(key(100)))).isTrue();
+        assertThat(first.split(TableSpans.wholeTable(1), List.of(key(100)))).isTrue();
         runUntil(() -> stable(first), "split done");
       }
       crashAt = kind;
@@ -226,7 +226,7 @@ class MaintainerFailoverTest {
   }
 
   private void startOperator(ChangefeedMaintainer m, InFlight kind) {
-    TableSpan t1 = SpanRanges.wholeTable(1);
+    TableSpan t1 = TableSpans.wholeTable(1);
     switch (kind) {
       case MOVE_ORIGIN_STOPPING, MOVE_DESTINATION_CREATING -> {
         SpanReplication r = spanNotOn(m, A);
@@ -288,10 +288,10 @@ class MaintainerFailoverTest {
     for (long table = 1; table <= TABLES; table++) {
       List<TableSpan> spans = new ArrayList<>(m.spans().ofTable(table));
       assertThat(spans).as("table %d is replicated", table).isNotEmpty();
-      assertThat(SpanRanges.gaps(table, spans)).as("table %d is covered exactly", table).isEmpty();
+      assertThat(TableSpans.gaps(table, spans)).as("table %d is covered exactly", table).isEmpty();
       for (int i = 0; i < spans.size(); i++) {
         for (int j = i + 1; j < spans.size(); j++) {
-          assertThat(SpanRanges.overlaps(spans.get(i), spans.get(j))).isFalse();
+          assertThat(TableSpans.overlaps(spans.get(i), spans.get(j))).isFalse();
         }
       }
     }

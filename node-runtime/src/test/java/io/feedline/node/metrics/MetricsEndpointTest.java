@@ -44,7 +44,7 @@ class MetricsEndpointTest {
 
   /** What operators are promised (issue 7), by exposed series name. */
   static final List<String> PROMISED = List.of(
-      "feedline_changefeed_checkpoint_physical_ms",           // per-changefeed checkpoint ts
+      "feedline_changefeed_checkpoint_timestamp_seconds",     // per-changefeed checkpoint ts
       "feedline_changefeed_checkpoint_lag_seconds",           // ... and lag
       "feedline_changefeed_state",                            // ... and state
       "feedline_coordinator_operators_started_total",         // operators created
@@ -117,6 +117,18 @@ class MetricsEndpointTest {
         "feedline_fence_rejections_total\\{reason=\"(stale_epoch|wrong_owner)\",role=\"maintainer-manager\",type=\"CoordinatorBootstrapRequest\"} 1\\.0");
     assertThat(text).containsPattern("feedline_changefeed_checkpoint_lag_seconds\\{changefeed=\"metrics-cf\"} [0-9]");
     assertThat(text).contains("feedline_coordinator_leading 1.0");
+  }
+
+  @Test
+  void everySeriesHasHelpTextAsPromtoolWants() {
+    // promtool check metrics: "no help text" for a family whose # HELP says nothing.
+    List<String> lines = scrape().lines().toList();
+    List<String> helpless = lines.stream().filter(l -> l.startsWith("# HELP ")).map(l -> l.substring("# HELP ".length()))
+        .filter(l -> l.indexOf(' ') < 0 || l.substring(l.indexOf(' ')).isBlank()).toList();
+    assertThat(helpless).as("families without help text").isEmpty();
+    Set<String> helped = lines.stream().filter(l -> l.startsWith("# HELP ")).map(l -> l.split(" ")[2]).collect(Collectors.toSet());
+    assertThat(lines.stream().filter(l -> l.startsWith("# TYPE feedline_")).map(l -> l.split(" ")[2])).allMatch(helped::contains);
+    assertThat(exposed).as("no time in milliseconds (promtool: use base units)").noneMatch(n -> n.endsWith("_ms"));
   }
 
   @Test

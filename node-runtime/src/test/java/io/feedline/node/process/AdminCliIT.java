@@ -205,7 +205,7 @@ class AdminCliIT {
     assertThat(metrics).contains("feedline_admin_requests_total{operation=\"CreateChangefeed\",status=\"ALREADY_EXISTS\"");
     assertThat(metrics).contains("feedline_admin_requests_total{operation=\"DrainNode\",status=\"NOT_FOUND\"")
         .contains("feedline_admin_requests_total{operation=\"DrainNode\",status=\"FAILED_PRECONDITION\"");
-    awaitMetric(openNode, "feedline_changefeed_checkpoint_physical_ms{changefeed=\"" + id + "\"");
+    awaitMetric(openNode, "feedline_changefeed_checkpoint_timestamp_seconds{changefeed=\"" + id + "\"");
     awaitMetric(openNode, "feedline_coordinator_maintainers{node=\"" + openNode.nodeId() + "\"");
   }
 

@@ -1,6 +1,6 @@
 package io.feedline.postgresql.sink;
 
-import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -92,7 +92,7 @@ public final class PostgresSink implements Sink {
             + ": PostgreSQL stores them as bigint, and one is at or above 2^63"));
       }
     }
-    String writer = batch.dispatcher() + "/" + Spans.format(batch.span()) + (batch.redo() ? "/redo" : "");
+    String writer = batch.dispatcher() + "/" + TableSpans.format(batch.span()) + (batch.redo() ? "/redo" : "");
     return raiseEpoch(batch.epoch())
         .compose(v -> appliedThrough(writer, batch))
         .compose(through -> plan(batch, through).compose(plan -> transaction(batch, through, plan)))
@@ -353,7 +353,7 @@ public final class PostgresSink implements Sink {
 
   /** The refusal as an exception naming the token that refused it (the span's owner is read for the message). */
   private <T> Future<T> fenced(SqlConnection conn, SinkBatch batch, Refusal refusal) {
-    String span = Spans.format(batch.span());
+    String span = TableSpans.format(batch.span());
     if (refusal.byChangefeed()) {
       return Future.failedFuture(FencedWriteException.byChangefeed(span, batch.epoch(), refusal.epoch()));
     }

@@ -3,7 +3,7 @@ package io.feedline.postgresql.source;
 import com.google.protobuf.ByteString;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.time.Scheduler;
-import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.endpoint.PersistedCheckpoints;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -221,14 +221,14 @@ public final class PostgresSource implements Source {
     long now = lane.nowMillis();
     byTable.forEach((table, events) -> log(table).append(tx.commitLsn(), events, EventSizes.of(events), now));
     if (!ddls.isEmpty()) {
-      log(DDL_TABLE_ID).append(tx.commitLsn(), ddls, 0, now); // counted once, in the table's own log
+      log(TableSpans.DDL_TABLE_ID).append(tx.commitLsn(), ddls, 0, now); // counted once, in the table's own log
     }
     metrics.delivered(tx.commitTimeMicros());
     resolved = Math.max(resolved, tx.commitLsn());
     // Only the tables it touched: the others hear of the resolved position with the next heartbeat.
     for (Subscription s : List.copyOf(subscriptions)) {
       long table = s.span.getTableId();
-      if (byTable.containsKey(table) || (table == DDL_TABLE_ID && !ddls.isEmpty())) {
+      if (byTable.containsKey(table) || (table == TableSpans.DDL_TABLE_ID && !ddls.isEmpty())) {
         s.wake();
       }
     }
@@ -391,7 +391,7 @@ public final class PostgresSource implements Source {
     }
 
     private void collect(List<ChangeEvent> entry, List<ChangeEvent> into) {
-      if (span.getTableId() == DDL_TABLE_ID) {
+      if (span.getTableId() == TableSpans.DDL_TABLE_ID) {
         entry.stream().filter(e -> e.commitTs() > cursor).forEach(into::add);
         return;
       }
@@ -407,7 +407,7 @@ public final class PostgresSource implements Source {
     }
 
     private boolean contains(ByteString key) {
-      return Spans.contains(span, key);
+      return TableSpans.contains(span, key);
     }
 
     @Override

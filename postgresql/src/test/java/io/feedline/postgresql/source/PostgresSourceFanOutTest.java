@@ -3,13 +3,13 @@ package io.feedline.postgresql.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.EventSizes;
 import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.source.ChangeBatch;
-import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
 import io.feedline.postgresql.source.ChangeAssembler.Transaction;
 import io.feedline.proto.TableSpan;
@@ -83,7 +83,7 @@ class PostgresSourceFanOutTest {
     SourceSubscription low = subscribe(span(T1, null, key(50)), 1000);
     SourceSubscription high = subscribe(span(T1, key(50), null), 1000);
     SourceSubscription other = subscribe(span(T2), 1000);
-    SourceSubscription ddl = subscribe(TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), 1000);
+    SourceSubscription ddl = subscribe(TableSpans.ddlSpan(), 1000);
     lane.advance(PostgresSource.START_DELAY_MILLIS);
     deliver(1100, row(T1, 1100, 10), row(T1, 1100, 60), row(T2, 1100, 1));
     deliver(1200, new DdlEvent(T1, 1199, DdlEvent.Type.TRUNCATE_TABLE, "t1", "TRUNCATE TABLE t1"), row(T1, 1200, 70));

@@ -3,6 +3,7 @@ package io.feedline.postgresql.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.PostgresServer;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.dispatcher.endpoint.EndpointContext;
@@ -171,7 +172,7 @@ class PostgresSourceTest {
     Source source = open("");
     TableSpan items = table(source, "items");
     TableSpan pairs = table(source, "pairs");
-    SourceSubscription ddl = subscribe(source, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), start);
+    SourceSubscription ddl = subscribe(source, TableSpans.ddlSpan(), start);
     postgres.psql(database, "BEGIN; CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'born with a row'); COMMIT");
     postgres.psql(database, "CREATE TABLE later_nokey (v text)"); // not capturable: no event, not published
     postgres.psql(database, "CREATE TABLE audit (id int PRIMARY KEY)");
@@ -210,7 +211,7 @@ class PostgresSourceTest {
     assertThat(names(fresh, ddls.get(4).commitTs() - 1)).containsExactly("public.audit", "public.items", "public.later", "public.pairs");
     // Resuming from before the DROP, the dropped table's rows still come (known from the stream alone), then its DROP.
     assertThat(drain(subscribe(fresh, pairs, start), end)).extracting(PostgresSourceTest::describe).containsExactly("INSERT a=1,b=x", "DROP_TABLE");
-    assertThat(drain(subscribe(fresh, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), start), end)).isEqualTo(ddls);
+    assertThat(drain(subscribe(fresh, TableSpans.ddlSpan(), start), end)).isEqualTo(ddls);
   }
 
   @Test
@@ -225,7 +226,7 @@ class PostgresSourceTest {
     Source source = await(onLaneFuture(() -> provider.open(EndpointUri.parse("source", readerUri),
         new EndpointContext(vertx, new VertxScheduler(vertx, lane, Clock.systemUTC()), new SimpleMeterRegistry()).forChangefeed(changefeed))));
     opened.add(source);
-    SourceSubscription ddl = subscribe(source, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), start);
+    SourceSubscription ddl = subscribe(source, TableSpans.ddlSpan(), start);
     postgres.psql(database, "CREATE TABLE later (id int PRIMARY KEY)");
     long end = currentLsn();
     DdlEvent created = (DdlEvent) drain(ddl, end).get(0);
@@ -302,7 +303,7 @@ class PostgresSourceTest {
 
   private Map<String, SourceSubscription> subscribeAll(Source source, long from) throws Exception {
     return Map.of("items", subscribe(source, table(source, "items"), from), "pairs", subscribe(source, table(source, "pairs"), from),
-        "ddl", subscribe(source, TableSpan.newBuilder().setTableId(Source.DDL_TABLE_ID).build(), from));
+        "ddl", subscribe(source, TableSpans.ddlSpan(), from));
   }
 
   private TableSpan table(Source source, String name) throws Exception {

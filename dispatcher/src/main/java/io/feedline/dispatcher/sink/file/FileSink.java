@@ -1,7 +1,7 @@
 package io.feedline.dispatcher.sink.file;
 
 import io.feedline.common.fence.Epochs;
-import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -125,7 +125,7 @@ public final class FileSink implements Sink {
           FileLock ignored = lockChannel.lock()) {
         SpanRecord token = SpanRecord.read(record);
         if (token != null && Epochs.compare(batch.epoch(), token.epoch()) < 0) {
-          throw new FencedWriteException(Spans.format(batch.span()), batch.epoch(), token.epoch(), token.dispatcher());
+          throw new FencedWriteException(TableSpans.format(batch.span()), batch.epoch(), token.epoch(), token.dispatcher());
         }
         Map<Path, StringBuilder> lines = new LinkedHashMap<>();
         for (ChangeEvent event : batch.events()) {

@@ -1,7 +1,7 @@
 package io.feedline.dispatcher.source.datagen;
 
 import io.feedline.common.time.Scheduler;
-import io.feedline.dispatcher.dispatcher.Spans;
+import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -26,7 +26,7 @@ import java.util.Set;
  * the model's {@link TickTimeline}. A poll scans a bounded number of ticks, so a subscription that is far
  * behind never holds its data lane for long; waiting for the head is a timer on the lane's scheduler.
  *
- * <p>What a span sees (the DDL barrier's contract): the table trigger's span (table {@link #DDL_TABLE_ID})
+ * <p>What a span sees (the DDL barrier's contract): the table trigger's span (table {@link #TableSpans.DDL_TABLE_ID})
  * every DDL; a span of table {@code X} the row changes of its keys and the DDLs of {@code X} except
  * CREATE TABLE (a span of {@code X} exists only from {@code X}'s create ts on).
  */
@@ -161,7 +161,7 @@ public final class DatagenSource implements Source {
 
     private void collect(long tick, List<ChangeEvent> into) {
       long table = span.getTableId();
-      if (table == DDL_TABLE_ID) {
+      if (table == TableSpans.DDL_TABLE_ID) {
         DdlEvent ddl = model.ddlAt(tick);
         if (ddl != null) {
           into.add(ddl);
@@ -176,7 +176,7 @@ public final class DatagenSource implements Source {
         return;
       }
       for (RowChange row : model.rowsAt(table, tick)) {
-        if (Spans.contains(span, row.key())) {
+        if (TableSpans.contains(span, row.key())) {
           into.add(row);
         }
       }

@@ -3,6 +3,7 @@ package io.feedline.dispatcher.source.datagen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.TestSeeds;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.event.ChangeEvent;
@@ -74,7 +75,7 @@ class DatagenSourceTest {
 
   @Test
   void replayFromAnyStartTsIsExactlyTheSuffixOfTheFullHistory() {
-    for (TableSpan span : List.of(table(3), keys(5, 10, 200), table(DatagenSource.DDL_TABLE_ID))) {
+    for (TableSpan span : List.of(table(3), keys(5, 10, 200), table(TableSpans.DDL_TABLE_ID))) {
       List<ChangeEvent> full = readAll(source(SEED, 8, 0, UNTIL), span, 0, UNTIL, 1000);
       assertThat(full).as(REPLAY).isNotEmpty();
       // On ticks, between ticks (TSO logical parts no tick has) and just below a tick.
@@ -96,7 +97,7 @@ class DatagenSourceTest {
     TickTimeline timeline = TickTimeline.forRate(2500);
     long start = nowMs << 18 | 3;
     long until = timeline.commitTs(timeline.lastTickAtOrBelow(start) + 12_000);
-    for (TableSpan span : List.of(table(2), table(DatagenSource.DDL_TABLE_ID))) {
+    for (TableSpan span : List.of(table(2), table(TableSpans.DDL_TABLE_ID))) {
       ManualScheduler nodeA = new ManualScheduler(nowMs + 60_000);
       ManualScheduler nodeB = new ManualScheduler(nowMs + 3_600_000);
       List<ChangeEvent> onA = readAll(new DatagenSource(new DatagenSpec(5, SEED, 2500, until), nodeA), nodeA, span, start, until, 300);
@@ -126,7 +127,7 @@ class DatagenSourceTest {
 
   @Test
   void theTriggerSeesEveryDdlAndATableSpanItsOwnExceptCreate() {
-    List<ChangeEvent> trigger = readAll(source(SEED, 4, 0, UNTIL), table(DatagenSource.DDL_TABLE_ID), 0, UNTIL, 500);
+    List<ChangeEvent> trigger = readAll(source(SEED, 4, 0, UNTIL), table(TableSpans.DDL_TABLE_ID), 0, UNTIL, 500);
     assertThat(trigger).allSatisfy(e -> assertThat(e).isInstanceOf(DdlEvent.class));
     assertThat(trigger.stream().map(ChangeEvent::commitTs).distinct().count()).as("one DDL per commit ts").isEqualTo(trigger.size());
     for (long t = 1; t <= 4; t++) {
