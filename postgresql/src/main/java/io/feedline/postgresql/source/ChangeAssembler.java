@@ -142,9 +142,10 @@ final class ChangeAssembler {
     UpstreamTable table;
     if (known != null) {
       table = known.reshaped(r, typeNamer);
-    } else if (!tables.containsKey(r.oid()) && rules.captures(r.namespace(), r.name())) {
+    } else if (!tables.containsKey(r.oid()) && rules.captures(r.namespace(), r.name())
+        && r.columns().stream().anyMatch(PgOutputMessage.Column::key)) {
       // Published and captured, yet unknown to the catalog now: dropped since (a stream that resumes from before
-      // the DROP). Its key is what the message marks as the replica identity.
+      // the DROP). Its key is what the message marks as the replica identity (a table without one is not captured).
       table = UpstreamTable.of(r, typeNamer);
     } else {
       return;
