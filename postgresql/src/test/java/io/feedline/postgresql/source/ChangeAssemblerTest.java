@@ -203,6 +203,14 @@ class ChangeAssemblerTest {
   }
 
   @Test
+  void aTableKnownOnlyFromARelationMessageWithoutAKeyIsNotCaptured() {
+    feed(PgOutputBytes.begin(0x9100, 5, 1));
+    feed(message('R').i32((int) CREATED).str("public").str("created_keyless").b('d').i16(1).b(0).str("v").i32(25).i32(-1).buffer());
+    feed(message('I').i32((int) CREATED).b('N').tuple("x").buffer());
+    assertThat(commit(0x9100).events()).isEmpty();
+  }
+
+  @Test
   void aSchemaChangeMessageThatIsNotOneIsRefused() {
     feed(PgOutputBytes.begin(0xA000, 5, 1));
     assertThatThrownBy(() -> feed(ddlMessage("{not json"))).isInstanceOf(MalformedMessageException.class).hasMessageContaining("not JSON");
