@@ -56,6 +56,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -866,23 +867,21 @@ public final class ChangefeedMaintainer {
 
   /** Merges adjacent replicated spans of one table, none with an operator. Returns whether the merge started. */
   public boolean merge(List<TableSpan> parts) {
-    if (!working || parts.size() < 2) {
+    Optional<TableSpan> merged = TableSpans.union(parts);
+    if (!working || parts.size() < 2 || merged.isEmpty()) {
       return false;
     }
     List<TableSpan> sorted = new ArrayList<>(parts);
     sorted.sort(TableSpans.ORDER);
     List<SpanReplication> rs = new ArrayList<>();
-    for (int i = 0; i < sorted.size(); i++) {
-      SpanReplication r = spans.get(sorted.get(i));
-      if (r == null || r.absent() || operators.has(r.span())
-          || (i > 0 && (sorted.get(i - 1).getEndKey().isEmpty() || !sorted.get(i - 1).getEndKey().equals(sorted.get(i).getStartKey())
-          || sorted.get(i - 1).getTableId() != sorted.get(i).getTableId()))) {
+    for (TableSpan part : sorted) {
+      SpanReplication r = spans.get(part);
+      if (r == null || r.absent() || operators.has(r.span())) {
         return false;
       }
       rs.add(r);
     }
-    TableSpan merged = TableSpans.span(sorted.get(0).getTableId(), sorted.get(0).getStartKey(), sorted.get(sorted.size() - 1).getEndKey());
-    return operators.add(ReplaceSpans.merge(rs, merged));
+    return operators.add(ReplaceSpans.merge(rs, merged.get()));
   }
 
   /** Moves a replicated span with no operator to {@code destination}. Returns whether the move started. */

@@ -166,7 +166,7 @@ final class ChangeAssembler {
     try {
       change = new JsonObject(new String(m.content(), StandardCharsets.UTF_8));
     } catch (RuntimeException e) {
-      throw new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " is not JSON: " + e.getMessage());
+      throw malformed(m, "is not JSON: " + e.getMessage());
     }
     int ddlsBefore = ddls.size();
     long entry;
@@ -176,9 +176,13 @@ final class ChangeAssembler {
     } catch (MalformedMessageException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " is not one: " + change);
+      throw malformed(m, "is not one: " + change);
     }
     history.add(new long[] {entry, ddls.size() > ddlsBefore ? ddls.size() - 1 : -1});
+  }
+
+  private static MalformedMessageException malformed(PgOutputMessage.Message m, String what) {
+    return new MalformedMessageException("a " + DdlCapture.MESSAGE_PREFIX + " message at " + Lsn.format(m.lsn()) + " " + what);
   }
 
   /**

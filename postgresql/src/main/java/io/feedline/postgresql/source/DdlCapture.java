@@ -116,11 +116,8 @@ final class DdlCapture {
   }
 
   static void unregister(Connection conn, String publication) throws SQLException {
-    try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery("SELECT to_regclass('feedline_capture.publications') IS NOT NULL")) {
-      r.next();
-      if (!r.getBoolean(1)) {
-        return; // the capture was removed by hand: nothing registered is left
-      }
+    if (!test(conn, "SELECT to_regclass('feedline_capture.publications') IS NOT NULL")) {
+      return; // the capture was removed by hand: nothing registered is left
     }
     try (PreparedStatement s = conn.prepareStatement("DELETE FROM feedline_capture.publications WHERE publication = ?")) {
       s.setString(1, publication);
@@ -146,11 +143,8 @@ final class DdlCapture {
 
   /** Forgets what the history kept for a removed changefeed: where it placed DDL events, that its create was done. */
   static void forget(Connection conn, String changefeed) throws SQLException {
-    try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery("SELECT to_regclass('feedline_capture.ddl_positions') IS NOT NULL")) {
-      r.next();
-      if (!r.getBoolean(1)) {
-        return;
-      }
+    if (!test(conn, "SELECT to_regclass('feedline_capture.ddl_positions') IS NOT NULL")) {
+      return;
     }
     for (String forget : List.of("DELETE FROM feedline_capture.ddl_positions WHERE changefeed = ?",
         "DELETE FROM feedline_capture.changefeeds WHERE slot = ?")) {

@@ -59,20 +59,11 @@ public final class PostgresSourceProvider implements SourceProvider {
     }
     CapturedTables tables = new CapturedTables();
     Vertx vertx = context.vertx();
-    PostgresSource.PastTables history = position -> vertx.executeBlocking(() -> {
-      try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
-        return Upstream.tablesAt(conn, spec, context.changefeed(), position);
-      } catch (SQLException e) {
-        throw unreachable(spec, e);
-      }
-    }, false);
+    PostgresSource.PastTables history = position -> vertx.executeBlocking(
+        () -> upstream(spec, conn -> Upstream.tablesAt(conn, spec, context.changefeed(), position)), false);
     // The definitions must be at hand before the first schemaAt, which may come before the stream starts.
     return vertx.<Source>executeBlocking(() -> {
-      try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
-        tables.baseline(Upstream.catalog(conn, spec.tables()).tables());
-      } catch (SQLException e) {
-        throw unreachable(spec, e);
-      }
+      tables.baseline(upstream(spec, conn -> Upstream.catalog(conn, spec.tables()).tables()));
       ByteBudget budget = new ByteBudget(BUFFER_BYTES);
       return new PostgresSource(context.changefeed(), context.scheduler(), tables, history, budget,
           new SourceMetrics(context.metrics(), Clock.systemUTC(), context.changefeed()), context.checkpoints(),
@@ -84,12 +75,7 @@ public final class PostgresSourceProvider implements SourceProvider {
   public Future<Long> prepare(EndpointUri uri, String changefeed, long requestedStart, Vertx vertx) {
     SourceSpec spec = SourceSpec.parse(uri, env);
     return vertx.executeBlocking(() -> {
-      long start;
-      try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
-        start = Upstream.prepare(conn, spec, changefeed);
-      } catch (SQLException e) {
-        throw unreachable(spec, e);
-      }
+      long start = upstream(spec, conn -> Upstream.prepare(conn, spec, changefeed));
       if (requestedStart != 0 && requestedStart < start) {
         throw new InvalidEndpointException("start position " + Lsn.format(requestedStart) + " is before the upstream's changes begin for "
             + "this changefeed (" + Lsn.format(start) + "); leave --start-ts out to start there");
@@ -113,7 +99,17 @@ public final class PostgresSourceProvider implements SourceProvider {
     }, false);
   }
 
-  private static IllegalStateException unreachable(SourceSpec spec, SQLException e) {
-    return new IllegalStateException("cannot use postgresql source " + spec.endpoint() + ": " + e.getMessage(), e);
+  @FunctionalInterface
+  private interface UpstreamWork<T> {
+    T run(Connection conn) throws SQLException;
+  }
+
+  /** Runs {@code work} on a connection of its own to the source's database (blocking: on a worker thread). */
+  private static <T> T upstream(SourceSpec spec, UpstreamWork<T> work) {
+    try (Connection conn = Jdbc.connect(spec.endpoint(), false)) {
+      return work.run(conn);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot use postgresql source " + spec.endpoint() + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -107,14 +107,27 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     AND NOT EXISTS (SELECT 1 FROM feedline_capture.ddl_history h WHERE h.table_oid = c.oid)
 $$;
 
+-- Records one table DDL in the history and writes it into the WAL as a transactional logical message, with what
+-- the table was before it: what both event triggers do for each table they see.
+CREATE OR REPLACE FUNCTION feedline_capture.record_ddl(rel oid, change text, p_schema name, p_table name, def jsonb) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  before jsonb := feedline_capture.definition_before(rel);
+  entry bigint;
+BEGIN
+  INSERT INTO feedline_capture.ddl_history (table_oid, kind, schema_name, table_name, keyed, definition)
+    VALUES (rel, change, p_schema, p_table, coalesce((def->>'keyed')::boolean, false), CASE WHEN change = 'drop' THEN NULL ELSE def END)
+    RETURNING id INTO entry;
+  PERFORM pg_logical_emit_message(true, 'feedline-ddl',
+    jsonb_build_object('id', entry, 'kind', change, 'oid', rel::bigint, 'table', def, 'before', before)::text);
+END $$;
+
 CREATE OR REPLACE FUNCTION feedline_capture.on_ddl_command_end() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   rel oid;
   change text;
   def jsonb;
-  before jsonb;
-  entry bigint;
   pub name;
 BEGIN
   -- A CREATE TABLE also reports ALTER TABLE subcommands of the new table (inline constraints): it is a create.
@@ -126,9 +139,6 @@ BEGIN
     GROUP BY d.objid ORDER BY d.objid
   LOOP
     def := feedline_capture.table_definition(rel);
-    before := feedline_capture.definition_before(rel);
-    INSERT INTO feedline_capture.ddl_history (table_oid, kind, schema_name, table_name, keyed, definition)
-      VALUES (rel, change, def->>'schema', def->>'name', (def->>'keyed')::boolean, def) RETURNING id INTO entry;
     IF (def->>'keyed')::boolean THEN
       FOR pub IN SELECT p.publication FROM feedline_capture.publications p JOIN pg_publication pp ON pp.pubname = p.publication
           WHERE feedline_capture.captures(p.rules, (def->>'schema') || '.' || (def->>'name'))
@@ -137,8 +147,7 @@ BEGIN
         EXECUTE format('ALTER PUBLICATION %I ADD TABLE %I.%I', pub, def->>'schema', def->>'name');
       END LOOP;
     END IF;
-    PERFORM pg_logical_emit_message(true, 'feedline-ddl',
-      jsonb_build_object('id', entry, 'kind', change, 'oid', rel::bigint, 'table', def, 'before', before)::text);
+    PERFORM feedline_capture.record_ddl(rel, change, def->>'schema', def->>'name', def);
   END LOOP;
 END $$;
 
@@ -146,16 +155,11 @@ CREATE OR REPLACE FUNCTION feedline_capture.on_sql_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   d record;
-  before jsonb;
-  entry bigint;
 BEGIN
   FOR d IN SELECT * FROM pg_event_trigger_dropped_objects()
       WHERE object_type = 'table' AND NOT is_temporary AND schema_name <> 'feedline_capture' LOOP
-    before := feedline_capture.definition_before(d.objid);
-    INSERT INTO feedline_capture.ddl_history (table_oid, kind, schema_name, table_name, keyed)
-      VALUES (d.objid, 'drop', d.schema_name, d.object_name, false) RETURNING id INTO entry;
-    PERFORM pg_logical_emit_message(true, 'feedline-ddl', jsonb_build_object('id', entry, 'kind', 'drop', 'oid', d.objid::bigint,
-      'table', jsonb_build_object('schema', d.schema_name, 'name', d.object_name), 'before', before)::text);
+    PERFORM feedline_capture.record_ddl(d.objid, 'drop', d.schema_name, d.object_name,
+      jsonb_build_object('schema', d.schema_name, 'name', d.object_name));
   END LOOP;
 END $$;
 
@@ -184,7 +188,8 @@ $$;
 
 -- What only the functions above may do on behalf of a changefeed's role.
 REVOKE ALL ON FUNCTION feedline_capture.ddl_committed(bigint[], pg_lsn, name, bigint[], pg_lsn[]),
-  feedline_capture.ddl_committed_before(pg_lsn, bigint[], name), feedline_capture.record_existing() FROM PUBLIC;
+  feedline_capture.ddl_committed_before(pg_lsn, bigint[], name), feedline_capture.record_existing(),
+  feedline_capture.record_ddl(oid, text, name, name, jsonb) FROM PUBLIC;
 
 DROP EVENT TRIGGER IF EXISTS feedline_ddl_command_end;
 CREATE EVENT TRIGGER feedline_ddl_command_end ON ddl_command_end

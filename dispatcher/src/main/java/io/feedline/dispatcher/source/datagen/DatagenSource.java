@@ -26,7 +26,7 @@ import java.util.Set;
  * the model's {@link TickTimeline}. A poll scans a bounded number of ticks, so a subscription that is far
  * behind never holds its data lane for long; waiting for the head is a timer on the lane's scheduler.
  *
- * <p>What a span sees (the DDL barrier's contract): the table trigger's span (table {@link #TableSpans.DDL_TABLE_ID})
+ * <p>What a span sees (the DDL barrier's contract): the table trigger's span (table {@link TableSpans#DDL_TABLE_ID})
  * every DDL; a span of table {@code X} the row changes of its keys and the DDLs of {@code X} except
  * CREATE TABLE (a span of {@code X} exists only from {@code X}'s create ts on).
  */
