@@ -70,7 +70,9 @@ final class CoordinatorGauges {
       }
       long physical = TimestampOracle.physicalMillis(r.status().getCheckpointTs());
       checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), physical / 1000.0));
-      lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), (nowMillis - physical) / 1000.0));
+      // The TSO may hand out physical times a little ahead of this clock (another node's clock, or its window):
+      // a checkpoint ahead of now is not behind at all, and a negative lag would only confuse lag alerts.
+      lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), Math.max(0, nowMillis - physical) / 1000.0));
     }
     Map<NodeId, Integer> perNode = new HashMap<>();
     for (Map.Entry<ChangefeedId, NodeId> e : coordinator.maintainers().entrySet()) {
