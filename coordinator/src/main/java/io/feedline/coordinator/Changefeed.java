@@ -4,10 +4,12 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedProgress;
+import io.feedline.proto.CheckpointBlocker;
 import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.DrainProgress;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.List;
 
 /**
  * The coordinator's view of one changefeed: the persisted records (always what the last write or bump
@@ -29,6 +31,9 @@ final class Changefeed {
   long warningSince;
   /** What the adopted maintainer last reported about the drain target; null until it reports. */
   DrainProgress drainProgress;
+  /** What its owner last said holds its checkpoint back, and where its source has got to; shown, never persisted. */
+  List<CheckpointBlocker> blockers = List.of();
+  long resolvedTs;
 
   Changefeed(ChangefeedRecord record) {
     this.record = record;
@@ -83,11 +88,13 @@ final class Changefeed {
     maintainer = node;
     maintainerEpoch = epoch;
     drainProgress = null;
+    blockers = List.of();
   }
 
   void disown() {
     maintainer = null;
     drainProgress = null;
+    blockers = List.of();
   }
 
   ChangefeedId id() {

@@ -323,6 +323,8 @@ public final class Coordinator {
     }
     cf.reportedCheckpoint = Math.max(cf.reportedCheckpoint, status.getCheckpointTs());
     cf.drainProgress = status.getDrainProgress();
+    cf.blockers = status.getBlockersList();
+    cf.resolvedTs = status.getResolvedTs();
     if (bootstrapped && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
       // Not only at the next tick: the persisted checkpoint is what users read as the changefeed's lag.
       persistCheckpointsSoon();
@@ -967,6 +969,12 @@ public final class Coordinator {
 
   public Optional<ChangefeedRecord> query(ChangefeedId id) {
     return Optional.ofNullable(changefeeds.get(id)).map(cf -> cf.record);
+  }
+
+  /** What the changefeed's maintainer last said holds its checkpoint back and where its source has got to. */
+  public CheckpointReport checkpointReport(ChangefeedId id) {
+    Changefeed cf = changefeeds.get(id);
+    return cf == null || cf.owner() == null ? CheckpointReport.NONE : new CheckpointReport(cf.blockers, cf.resolvedTs);
   }
 
   public List<ChangefeedRecord> list() {

@@ -2,6 +2,7 @@ package io.feedline.coordinator;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.span.BlockerReason;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedState;
@@ -23,6 +24,10 @@ import java.util.Map;
  *       physical time (a TSO timestamp does not fit a double; its physical part does), for lag alerts;</li>
  *   <li>{@code feedline.changefeed.checkpoint.lag.seconds{changefeed}}: how far the checkpoint is behind the
  *       coordinator's clock at the refresh;</li>
+ *   <li>{@code feedline.changefeed.resolved.lag.seconds{changefeed}}: how far the lowest resolved position its
+ *       dispatchers reported (where the source has got to) is behind that clock;</li>
+ *   <li>{@code feedline.changefeed.checkpoint.blockers{changefeed,reason}}: of the spans the maintainer
+ *       reports as holding the checkpoint back (its few slowest), how many for each reason, 0 included;</li>
  *   <li>{@code feedline.changefeed.state{changefeed,state}}: 1 for the changefeed's current state;</li>
  *   <li>{@code feedline.coordinator.maintainers{node}}: adopted maintainers per node;</li>
  *   <li>{@code feedline.coordinator.heartbeat.age.seconds{node}}: time since each node that hosts
@@ -37,6 +42,8 @@ final class CoordinatorGauges {
 
   private final MultiGauge checkpoints;
   private final MultiGauge lags;
+  private final MultiGauge resolvedLags;
+  private final MultiGauge blockers;
   private final MultiGauge heartbeatAges;
   private final MultiGauge states;
   private final MultiGauge maintainers;
@@ -48,6 +55,11 @@ final class CoordinatorGauges {
         .description("Physical time (seconds since the epoch) of the changefeed's persisted checkpoint").register(registry);
     lags = MultiGauge.builder("feedline.changefeed.checkpoint.lag.seconds")
         .description("Seconds the changefeed's persisted checkpoint is behind the coordinator's clock").register(registry);
+    resolvedLags = MultiGauge.builder("feedline.changefeed.resolved.lag.seconds")
+        .description("Seconds the lowest resolved position the changefeed's dispatchers reported is behind the coordinator's clock")
+        .register(registry);
+    blockers = MultiGauge.builder("feedline.changefeed.checkpoint.blockers")
+        .description("Slowest spans the changefeed's maintainer reports as holding its checkpoint back, by reason").register(registry);
     heartbeatAges = MultiGauge.builder("feedline.coordinator.heartbeat.age.seconds")
         .description("Seconds since a node hosting maintainers last sent the coordinator a maintainer heartbeat").register(registry);
     states = MultiGauge.builder("feedline.changefeed.state").description("1 for the changefeed's current state").register(registry);
@@ -61,18 +73,27 @@ final class CoordinatorGauges {
   void refresh(Coordinator coordinator, long nowMillis) {
     List<MultiGauge.Row<?>> checkpointRows = new ArrayList<>();
     List<MultiGauge.Row<?>> lagRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> resolvedLagRows = new ArrayList<>();
+    List<MultiGauge.Row<?>> blockerRows = new ArrayList<>();
     List<MultiGauge.Row<?>> stateRows = new ArrayList<>();
     for (ChangefeedRecord r : coordinator.list()) {
       String id = r.info().getId();
       stateRows.add(MultiGauge.Row.of(Tags.of("changefeed", id, "state", stateName(r.info().getState())), 1));
+      CheckpointReport report = coordinator.checkpointReport(r.id());
+      Map<String, Integer> byReason = new HashMap<>();
+      report.blockers().forEach(b -> byReason.merge(b.getReason(), 1, Integer::sum));
+      for (BlockerReason reason : BlockerReason.values()) {
+        blockerRows.add(MultiGauge.Row.of(Tags.of("changefeed", id, "reason", reason.label()), byReason.getOrDefault(reason.label(), 0)));
+      }
       if (r.info().getPositionKind() != PositionKind.POSITION_KIND_TSO) {
         continue; // a log position carries no time: the source's own lag gauge (feedline_source_lag_seconds) tells
       }
       long physical = TimestampOracle.physicalMillis(r.status().getCheckpointTs());
       checkpointRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), physical / 1000.0));
-      // The TSO may hand out physical times a little ahead of this clock (another node's clock, or its window):
-      // a checkpoint ahead of now is not behind at all, and a negative lag would only confuse lag alerts.
-      lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), Math.max(0, nowMillis - physical) / 1000.0));
+      lagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), TimestampOracle.lagSeconds(nowMillis, r.status().getCheckpointTs())));
+      if (report.resolvedTs() != 0) {
+        resolvedLagRows.add(MultiGauge.Row.of(Tags.of("changefeed", id), TimestampOracle.lagSeconds(nowMillis, report.resolvedTs())));
+      }
     }
     Map<NodeId, Integer> perNode = new HashMap<>();
     for (Map.Entry<ChangefeedId, NodeId> e : coordinator.maintainers().entrySet()) {
@@ -86,6 +107,8 @@ final class CoordinatorGauges {
     // overwrite = true: rows of removed changefeeds (or of a changed state) disappear.
     checkpoints.register(checkpointRows, true);
     lags.register(lagRows, true);
+    resolvedLags.register(resolvedLagRows, true);
+    blockers.register(blockerRows, true);
     states.register(stateRows, true);
     maintainers.register(nodeRows, true);
     heartbeatAges.register(ageRows, true);
@@ -100,6 +123,8 @@ final class CoordinatorGauges {
   void clear() {
     checkpoints.register(List.of(), true);
     lags.register(List.of(), true);
+    resolvedLags.register(List.of(), true);
+    blockers.register(List.of(), true);
     heartbeatAges.register(List.of(), true);
     states.register(List.of(), true);
     maintainers.register(List.of(), true);

@@ -108,6 +108,15 @@ public final class TimestampOracle {
     return timestamp >>> LOGICAL_BITS;
   }
 
+  /**
+   * How far a timestamp is behind {@code nowMillis}, in seconds. The TSO may hand out physical times a
+   * little ahead of a clock (another node's clock, or its window): a timestamp ahead of now is not behind at
+   * all, and a negative lag would only confuse lag alerts.
+   */
+  public static double lagSeconds(long nowMillis, long timestamp) {
+    return Math.max(0, nowMillis - physicalMillis(timestamp)) / 1000.0;
+  }
+
   public static long logical(long timestamp) {
     return timestamp & MAX_LOGICAL;
   }

@@ -13,6 +13,7 @@ import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.dispatcher.source.ChangeBatch;
 import io.feedline.dispatcher.source.Source;
 import io.feedline.dispatcher.source.SourceSubscription;
+import io.feedline.proto.SpanHold;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -49,7 +50,7 @@ public final class Dispatcher {
     /** Subscribed: the dispatcher is writing. */
     void working(DispatcherKey ref);
 
-    /** Everything up to {@code checkpointTs} is durable downstream. */
+    /** Everything up to {@code checkpointTs} is durable downstream; the source has resolved up to {@code resolvedTs}. */
     void progressed(DispatcherKey ref, long checkpointTs, long resolvedTs);
 
     /** Everything below {@code ddl}'s commit ts is durable; the dispatcher waits for {@link #release}. */
@@ -58,8 +59,11 @@ public final class Dispatcher {
     /** The DDL it was blocked at is written (or passed): everything up to its commit ts is durable. */
     void passed(DispatcherKey ref, DdlEvent ddl, boolean written);
 
-    /** Stopped on its own: the source or the sink failed. Not called after {@link #stop()}. */
-    void failed(DispatcherKey ref, Throwable cause);
+    /**
+     * Stopped on its own: the source or the sink ({@code side}: {@link SpanHold#SPAN_HOLD_SOURCE} or
+     * {@link SpanHold#SPAN_HOLD_SINK}) failed. Not called after {@link #stop()}.
+     */
+    void failed(DispatcherKey ref, Throwable cause, SpanHold side);
   }
 
   private enum Phase {
@@ -93,6 +97,11 @@ public final class Dispatcher {
   /** Everything up to here is durable downstream (or had nothing to write). */
   private long checkpointTs;
   private long lastSinkWriteAt = Long.MIN_VALUE / 2;
+  /**
+   * When the sink write now outstanding began (0: none), read by the manager's runtime from its own context
+   * to tell a sink that holds a span's checkpoint from a source that has nothing newer.
+   */
+  private volatile long sinkWriteOutstandingSince;
 
   /**
    * @param tenant the changefeed's place on the data lane: turns, memory, sink counters
@@ -224,7 +233,15 @@ public final class Dispatcher {
     reserved.settle(tenant.weigh(batch.events()));
     reservation = reserved;
     busy = true;
+    // Where the source has got to, before the sink has it: a resolved position far ahead of the checkpoint says
+    // the sink is what is behind, not the source.
+    listener.progressed(spec.ref(), checkpointTs, batch.resolvedTs());
     deliver(batch.events(), batch.resolvedTs()).onComplete(this::delivered);
+  }
+
+  /** When the sink write now outstanding began, in the lane scheduler's milliseconds; 0 when none is. Any thread. */
+  public long sinkWriteOutstandingSince() {
+    return sinkWriteOutstandingSince;
   }
 
   private void delivered(AsyncResult<Void> ar) {
@@ -241,7 +258,7 @@ public final class Dispatcher {
     if (phase == Phase.STOPPING) {
       finishStop();
     } else if (ar.failed()) {
-      fail(ar.cause());
+      fail(ar.cause(), SpanHold.SPAN_HOLD_SINK);
     } else if (blockedAt != null) {
       listener.blocked(spec.ref(), blockedAt);
     } else {
@@ -293,13 +310,14 @@ public final class Dispatcher {
   /** Writes a batch covering {@code (checkpointTs, resolvedTs]}, fenced by the manager's current epoch. */
   private Future<Void> sinkWrite(List<ChangeEvent> events, long resolvedTs) {
     lastSinkWriteAt = scheduler.nowMillis();
+    sinkWriteOutstandingSince = Math.max(1, lastSinkWriteAt);
     Future<Void> written;
     try {
       written = sink.write(new SinkBatch(spec.ref(), spec.span(), spec.redo(), epoch.getAsLong(), checkpointTs, events, resolvedTs));
     } catch (RuntimeException e) {
       written = Future.failedFuture(e);
     }
-    return written.onSuccess(v -> {
+    return written.onComplete(ar -> sinkWriteOutstandingSince = 0).onSuccess(v -> {
       checkpointTs = Math.max(checkpointTs, resolvedTs);
       if (!events.isEmpty()) {
         tenant.written(events.size(), EventSizes.of(events));
@@ -308,6 +326,10 @@ public final class Dispatcher {
   }
 
   private void fail(Throwable cause) {
+    fail(cause, SpanHold.SPAN_HOLD_SOURCE);
+  }
+
+  private void fail(Throwable cause, SpanHold side) {
     if (phase == Phase.STOPPING || phase == Phase.STOPPED) {
       finishStop();
       return;
@@ -318,7 +340,7 @@ public final class Dispatcher {
       subscription.cancel();
     }
     stopped.tryComplete();
-    listener.failed(spec.ref(), cause);
+    listener.failed(spec.ref(), cause, side);
   }
 
   private void finishStop() {

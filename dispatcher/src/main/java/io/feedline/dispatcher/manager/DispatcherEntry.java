@@ -6,6 +6,7 @@ import io.feedline.proto.BlockState;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherSnapshot;
 import io.feedline.proto.SpanBlockStatus;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableSpan;
 import java.util.HashSet;
@@ -41,10 +42,16 @@ final class DispatcherEntry {
   /** The action for the current block was handed to the dispatcher: no more block-status resends. */
   boolean releaseIssued;
 
+  /** What holds its checkpoint as far as this node can tell (a stalled sink write, a failure), with its words. */
+  SpanHold hold = SpanHold.SPAN_HOLD_NONE;
+  String holdDetail = "";
+
   /** What the last heartbeat reported (null before the first): a partial heartbeat carries only what changed. */
   private ComponentState reportedState;
   private long reportedCheckpointTs;
   private BlockState reportedBlock;
+  private SpanHold reportedHold;
+  private String reportedHoldDetail;
 
   DispatcherEntry(DispatcherKey ref, TableSpan span, long schemaId, boolean redo, Kind kind, long startTs) {
     this.ref = ref;
@@ -63,12 +70,13 @@ final class DispatcherEntry {
 
   SpanStatus status() {
     return SpanStatus.newBuilder().setId(ref.proto()).setState(state).setCheckpointTs(checkpointTs)
-        .setBlockState(block).build();
+        .setBlockState(block).setHold(hold).setHoldDetail(holdDetail).build();
   }
 
   /** The status changed since it was last {@linkplain #report() reported} (block states are immutable: a new one is a change). */
   boolean changedSinceReport() {
-    return state != reportedState || checkpointTs != reportedCheckpointTs || block != reportedBlock;
+    return state != reportedState || checkpointTs != reportedCheckpointTs || block != reportedBlock || hold != reportedHold
+        || !holdDetail.equals(reportedHoldDetail);
   }
 
   /** The status, remembered as reported. */
@@ -76,6 +84,8 @@ final class DispatcherEntry {
     reportedState = state;
     reportedCheckpointTs = checkpointTs;
     reportedBlock = block;
+    reportedHold = hold;
+    reportedHoldDetail = holdDetail;
     return status();
   }
 

@@ -31,9 +31,11 @@ import io.feedline.proto.RunningError;
 import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.feedline.proto.SpanBlockStatus;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableSpan;
 import io.feedline.proto.Watermark;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -106,6 +108,9 @@ public final class DispatcherManager {
   private boolean ownerReadsPartial;
   /** Working table and trigger dispatchers that write the sink (not redo): kept as they change, read by probes. */
   private int workingWriters;
+
+  /** A sink write outstanding this long holds its span: reported as such to the maintainer. */
+  public static final long SINK_STALL_MILLIS = 3_000;
 
   public DispatcherManager(ChangefeedId changefeed, NodeId self, LongSupplier clock) {
     this.changefeed = changefeed;
@@ -370,6 +375,38 @@ public final class DispatcherManager {
 
   private BlockStatusRequest blockStatusRequest(List<SpanBlockStatus> statuses) {
     return BlockStatusRequest.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch).addAllStatuses(statuses).build();
+  }
+
+  /**
+   * A dispatcher failed on its own, in its source or its sink ({@code side}): stopped as by
+   * {@link #dispatcherStopped}, and its stopped status says which side failed and in what words, so the
+   * maintainer can tell a user why the span's checkpoint stands still.
+   */
+  public ManagerEffects dispatcherFailed(DispatcherKey ref, Throwable cause, SpanHold side) {
+    DispatcherEntry entry = dispatchers.get(ref);
+    if (entry != null) {
+      entry.hold = side;
+      entry.holdDetail = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    }
+    return dispatcherStopped(ref, cause);
+  }
+
+  /**
+   * The sink writes outstanding for {@link #SINK_STALL_MILLIS} or more, by dispatcher, with when each began
+   * (the runtime looks every heartbeat): those spans are held by their sink, the others no longer.
+   */
+  public ManagerEffects sinkStalls(Map<DispatcherKey, Long> stalledSince) {
+    boolean changed = false;
+    for (DispatcherEntry entry : dispatchers.values()) {
+      Long since = stalledSince.get(entry.ref);
+      SpanHold hold = since == null ? SpanHold.SPAN_HOLD_NONE : SpanHold.SPAN_HOLD_SINK;
+      if (entry.hold != hold) {
+        entry.hold = hold;
+        entry.holdDetail = since == null ? "" : "a write has waited for the sink since " + Instant.ofEpochMilli(since);
+        changed = true;
+      }
+    }
+    return changed ? new ManagerEffects.Builder().statusChanged().build() : ManagerEffects.NONE;
   }
 
   /**

@@ -4,6 +4,7 @@ import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
 import io.feedline.dispatcher.event.DdlEvent;
+import io.feedline.proto.SpanHold;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -66,8 +67,8 @@ final class DispatcherReports implements Dispatcher.Listener {
   }
 
   @Override
-  public void failed(DispatcherKey ref, Throwable cause) {
-    queue(ref, l -> l.failed(ref, cause));
+  public void failed(DispatcherKey ref, Throwable cause, SpanHold side) {
+    queue(ref, l -> l.failed(ref, cause, side));
   }
 
   private void queue(DispatcherKey ref, Consumer<Dispatcher.Listener> report) {

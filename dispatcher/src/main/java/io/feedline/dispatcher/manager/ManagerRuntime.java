@@ -20,6 +20,7 @@ import io.feedline.proto.MaintainerPostBootstrapRequest;
 import io.feedline.proto.MergeDispatcherRequest;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.feedline.proto.SchemaInfo;
+import io.feedline.proto.SpanHold;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
@@ -85,12 +86,12 @@ public final class ManagerRuntime {
     }
 
     @Override
-    public void failed(DispatcherKey ref, Throwable cause) {
+    public void failed(DispatcherKey ref, Throwable cause, SpanHold side) {
       Dispatcher dispatcher = running.remove(ref);
       if (dispatcher != null) {
         lifecycle.stopped(manager.changefeed(), dispatcher.spec());
       }
-      apply(manager.dispatcherStopped(ref, cause));
+      apply(manager.dispatcherFailed(ref, cause, side));
     }
   };
   private final DispatcherReports reports;
@@ -256,11 +257,25 @@ public final class ManagerRuntime {
     if (closed != null || manager.owner() == null) {
       return;
     }
+    apply(manager.sinkStalls(sinkStalls()));
     outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, manager.heartbeat());
     BlockStatusRequest waiting = manager.blockStatus();
     if (waiting != null) {
       outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, waiting);
     }
+  }
+
+  /** The running dispatchers whose sink write has been outstanding for {@link DispatcherManager#SINK_STALL_MILLIS} or more. */
+  private Map<DispatcherKey, Long> sinkStalls() {
+    long stalledBefore = lane.scheduler().nowMillis() - DispatcherManager.SINK_STALL_MILLIS;
+    Map<DispatcherKey, Long> stalls = new HashMap<>();
+    running.forEach((ref, dispatcher) -> {
+      long since = dispatcher.sinkWriteOutstandingSince();
+      if (since != 0 && since <= stalledBefore) {
+        stalls.put(ref, since);
+      }
+    });
+    return stalls;
   }
 
   private static Future<Void> guarded(Supplier<Future<Void>> close) {

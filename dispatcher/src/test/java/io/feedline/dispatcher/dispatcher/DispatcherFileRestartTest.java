@@ -13,6 +13,7 @@ import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.dispatcher.testing.TestLanes;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.TableSpan;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -75,7 +76,7 @@ class DispatcherFileRestartTest {
             public void passed(DispatcherKey r, DdlEvent ddl, boolean written) {}
 
             @Override
-            public void failed(DispatcherKey r, Throwable cause) {
+            public void failed(DispatcherKey r, Throwable cause, SpanHold side) {
               reached.tryFail(cause);
             }
           }, 200, () -> 5L);

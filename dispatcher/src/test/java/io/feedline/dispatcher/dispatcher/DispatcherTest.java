@@ -15,9 +15,11 @@ import io.feedline.dispatcher.testing.ControllableSink;
 import io.feedline.dispatcher.testing.ControllableSource;
 import io.feedline.dispatcher.testing.Requests;
 import io.feedline.dispatcher.testing.TestLanes;
+import io.feedline.proto.SpanHold;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 class DispatcherTest {
@@ -59,8 +61,8 @@ class DispatcherTest {
     }
 
     @Override
-    public void failed(DispatcherKey ref, Throwable cause) {
-      events.add("failed: " + cause.getMessage());
+    public void failed(DispatcherKey ref, Throwable cause, SpanHold side) {
+      events.add("failed in " + side.name().substring("SPAN_HOLD_".length()).toLowerCase(Locale.ROOT) + ": " + cause.getMessage());
     }
   };
 
@@ -201,7 +203,7 @@ class DispatcherTest {
   void aFailingSubscribeOrSinkIsReportedOnceAndStopsTheDispatcher() {
     Dispatcher unreachable = dispatcher(new ControllableSource(datagen).failSubscribe());
     unreachable.start();
-    assertThat(events).containsExactly("failed: upstream unreachable");
+    assertThat(events).containsExactly("failed in source: upstream unreachable");
     assertThat(unreachable.stop().succeeded()).isTrue();
 
     events.clear();
@@ -209,7 +211,24 @@ class DispatcherTest {
     Dispatcher closed = dispatcher(datagen);
     closed.start();
     scheduler.runDue();
-    assertThat(events).containsExactly("working", "failed: controllable sink: write path closed");
+    assertThat(events).containsExactly("working", "failed in sink: controllable sink: write path closed");
+  }
+
+  @Test
+  void saysSinceWhenASinkWriteIsOutstanding() {
+    sink.holdWrites();
+    Dispatcher d = dispatcher(datagen);
+    d.start();
+    assertThat(d.sinkWriteOutstandingSince()).as("nothing written yet").isZero();
+    scheduler.advance(1_500);
+    scheduler.runDue();
+    assertThat(sink.heldWriteCount()).isEqualTo(1);
+    long since = d.sinkWriteOutstandingSince();
+    assertThat(since).isPositive().isLessThanOrEqualTo(scheduler.nowMillis());
+    scheduler.advance(10_000);
+    assertThat(d.sinkWriteOutstandingSince()).as("still the same write").isEqualTo(since);
+    sink.releaseWrites();
+    assertThat(d.sinkWriteOutstandingSince()).isZero();
   }
 
   @Test

@@ -27,6 +27,7 @@ import io.feedline.proto.InflightOperator;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.ScheduleAction;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.SpanStatus;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +98,32 @@ class DispatcherManagerTest {
     assertThat(manager.dispatcherWorking(A).statusChanged()).isTrue();
     assertThat(manager.state(A)).isEqualTo(ComponentState.COMPONENT_STATE_WORKING);
     assertThat(manager.journal()).isEmpty();
+  }
+
+  @Test
+  void aStalledSinkWriteAndAFailureSayWhatHoldsTheSpanInItsStatus() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 0), createItem(B, table(2), 0)));
+    manager.dispatcherWorking(A);
+    manager.dispatcherWorking(B);
+    manager.heartbeat();
+
+    assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L)).statusChanged()).isTrue();
+    assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L)).statusChanged()).as("unchanged: nothing new to report").isFalse();
+    assertThat(manager.heartbeat().getStatusesList()).as("a partial heartbeat carries the change").singleElement().satisfies(st -> {
+      assertThat(DispatcherKey.of(st.getId())).isEqualTo(A);
+      assertThat(st.getHold()).isEqualTo(SpanHold.SPAN_HOLD_SINK);
+      assertThat(st.getHoldDetail()).isEqualTo("a write has waited for the sink since 2026-11-30T00:53:20Z");
+    });
+    assertThat(manager.sinkStalls(Map.of()).statusChanged()).as("the write completed").isTrue();
+    assertThat(manager.heartbeat().getStatusesList()).singleElement().satisfies(st -> assertThat(st.getHold()).isEqualTo(SpanHold.SPAN_HOLD_NONE));
+
+    manager.dispatcherFailed(B, new IllegalStateException("connection to 127.0.0.1:5432 refused"), SpanHold.SPAN_HOLD_SINK);
+    assertThat(manager.heartbeat().getStatusesList()).filteredOn(st -> DispatcherKey.of(st.getId()).equals(B)).singleElement().satisfies(st -> {
+      assertThat(st.getState()).isEqualTo(ComponentState.COMPONENT_STATE_STOPPED);
+      assertThat(st.getHold()).isEqualTo(SpanHold.SPAN_HOLD_SINK);
+      assertThat(st.getHoldDetail()).isEqualTo("connection to 127.0.0.1:5432 refused");
+    });
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.dispatcher.Dispatcher;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.testing.Requests;
+import io.feedline.proto.SpanHold;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,7 +42,7 @@ class DispatcherReportsTest {
     }
 
     @Override
-    public void failed(DispatcherKey ref, Throwable cause) {
+    public void failed(DispatcherKey ref, Throwable cause, SpanHold side) {
       told.add(name(ref) + " failed");
     }
   });
@@ -74,7 +75,7 @@ class DispatcherReportsTest {
     reports.progressed(A, 10, 10);
     control.runDue();
     reports.progressed(A, 20, 20);
-    reports.failed(A, new IllegalStateException("sink down"));
+    reports.failed(A, new IllegalStateException("sink down"), SpanHold.SPAN_HOLD_SINK);
     control.runDue();
     assertThat(told).containsExactly("A progressed 10", "A progressed 20", "A failed");
   }

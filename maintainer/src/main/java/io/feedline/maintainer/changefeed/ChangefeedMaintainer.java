@@ -16,6 +16,7 @@ import io.feedline.common.metrics.Meters;
 import io.feedline.maintainer.DispatcherManagerClosing;
 import io.feedline.maintainer.barrier.ActionBatch;
 import io.feedline.maintainer.barrier.Barrier;
+import io.feedline.maintainer.checkpoint.CheckpointBlockers;
 import io.feedline.maintainer.checkpoint.CheckpointTracker;
 import io.feedline.maintainer.operator.MoveSpan;
 import io.feedline.maintainer.operator.RemoveSpan;
@@ -28,6 +29,7 @@ import io.feedline.maintainer.span.SpanController;
 import io.feedline.common.span.TableSpans;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.BlockStatusRequest;
+import io.feedline.proto.CheckpointBlocker;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.DispatcherAction;
 import io.feedline.proto.DispatcherHeartbeat;
@@ -96,6 +98,10 @@ public final class ChangefeedMaintainer {
   /** The error a dispatcher manager answers when it holds another table trigger than the one named. */
   static final String TRIGGER_MISMATCH = "trigger_mismatch";
   private static final long NEVER = Long.MIN_VALUE / 2;
+  /** How many spans the status names as holding the checkpoint back. */
+  static final int BLOCKERS_REPORTED = 5;
+  /** How often they are looked for: it walks every span, which at a million spans is not for every round. */
+  static final long BLOCKERS_REFRESH_MILLIS = 2_000;
 
   /** Where settling the table trigger stands. */
   enum TriggerStage {
@@ -131,6 +137,8 @@ public final class ChangefeedMaintainer {
   private final Set<NodeId> bootstrapped = new TreeSet<>();
   /** The newest heartbeat sequence each node's dispatcher manager sent. */
   private final Map<NodeId, Long> heartbeatSeqs = new HashMap<>();
+  /** The lowest resolved position each node's dispatcher manager last reported for this changefeed. */
+  private final Map<NodeId, Long> resolvedByNode = new HashMap<>();
   /** First-bootstrap snapshots, until the span state is rebuilt from them. */
   private final Map<NodeId, MaintainerBootstrapResponse> snapshots = new LinkedHashMap<>();
   /** Tables whose DDL dropped them and that still have spans to remove, with the DROP's commit ts. */
@@ -156,6 +164,8 @@ public final class ChangefeedMaintainer {
   /** Spans this maintainer is moving off the drain target, at most {@link DrainConcurrency#limit} at once. */
   private final Map<TableSpan, NodeId> drainMoves = new HashMap<>();
   private RunningError error;
+  private List<CheckpointBlocker> blockers = List.of();
+  private long blockersAt = NEVER;
   private boolean removing;
   /** The close of the dispatcher managers of a cascading removal; null otherwise. */
   private DispatcherManagerClosing closing;
@@ -213,6 +223,10 @@ public final class ChangefeedMaintainer {
       sendActions(actions, out);
       askForCompleteHeartbeats(out);
       advanceCheckpoint();
+      if (working && nowMillis - blockersAt >= BLOCKERS_REFRESH_MILLIS) {
+        blockersAt = nowMillis;
+        blockers = CheckpointBlockers.of(spans.all(), operators::has, this::tableName, BLOCKERS_REPORTED);
+      }
     }
     sendSchedules(nowMillis, out);
     return out.build();
@@ -329,7 +343,9 @@ public final class ChangefeedMaintainer {
         .setState(working ? ComponentState.COMPONENT_STATE_WORKING : ComponentState.COMPONENT_STATE_INITIALIZING)
         .setCheckpointTs(checkpoint.checkpointTs())
         .setBootstrapDone(working)
-        .setEpoch(epoch);
+        .setEpoch(epoch)
+        .addAllBlockers(blockers)
+        .setResolvedTs(resolvedTs());
     if (error != null) {
       s.addErrors(error);
     }
@@ -408,6 +424,7 @@ public final class ChangefeedMaintainer {
     bootstrapPending.remove(node);
     bootstrapped.remove(node);
     heartbeatSeqs.remove(node);
+    resolvedByNode.remove(node);
     snapshots.remove(node);
     checkpoint.forget(node);
     operators.onNodeRemoved(node);
@@ -607,6 +624,9 @@ public final class ChangefeedMaintainer {
     }
     checkpoint.reported(from);
     boolean stale = staleHeartbeat(from, heartbeat);
+    if (!stale && heartbeat.hasWatermark()) {
+      resolvedByNode.put(from, heartbeat.getWatermark().getResolvedTs());
+    }
     Set<DispatcherKey> seen = onStatuses(from, heartbeat.getStatusesList(), out);
     for (RunningError e : heartbeat.getErrorsList()) {
       onceLog.warn(List.of("dispatcher_error", from, e.getMessage()), () -> "event=dispatcher_error changefeed=" + changefeed + " epoch="
@@ -670,6 +690,7 @@ public final class ChangefeedMaintainer {
       if (live(state)) {
         seen.add(id);
       }
+      SpanReplication replication = spans.byDispatcher(id);
       if (id.equals(trigger)) {
         if (from.equals(self)) {
           triggerCheckpointTs = Math.max(triggerCheckpointTs, st.getCheckpointTs());
@@ -679,6 +700,9 @@ public final class ChangefeedMaintainer {
         }
       } else if (!operators.onStatus(from, id, state, st.getCheckpointTs())) {
         onUnclaimedStatus(from, id, st);
+      }
+      if (replication != null && from.equals(replication.node())) {
+        spans.observe(replication, st);
       }
       if (!removing && live(state) && (st.getBlockState().getBlocked() || barrier.pending() > 0)) {
         barrier.onBlockState(id, from, st.getBlockState(), st.getCheckpointTs(), actions);
@@ -762,6 +786,27 @@ public final class ChangefeedMaintainer {
   }
 
   // ---- checkpoint ----
+
+  /** Where the source has got to: the lowest resolved position the nodes hosting this changefeed reported; 0 before any. */
+  private long resolvedTs() {
+    long min = Long.MAX_VALUE;
+    for (long resolved : resolvedByNode.values()) {
+      min = Math.min(min, resolved);
+    }
+    return min == Long.MAX_VALUE ? 0 : min;
+  }
+
+  /** {@code schema.table} as the source listed it when the trigger started, or null for a table created since. */
+  private String tableName(long tableId) {
+    for (SchemaInfo schema : schemas) {
+      for (TableInfo table : schema.getTablesList()) {
+        if (table.getTableId() == tableId) {
+          return schema.getName().isEmpty() ? table.getName() : schema.getName() + "." + table.getName();
+        }
+      }
+    }
+    return null;
+  }
 
   private void advanceCheckpoint() {
     if (!working) {

@@ -3,6 +3,9 @@ package io.feedline.maintainer.span;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.span.TableSpans;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.SpanHold;
+import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -76,6 +79,27 @@ public final class SpanController {
         minCheckpointStale = true;
       }
       r.checkpointTs = checkpointTs;
+    }
+  }
+
+  /**
+   * What a status of the span's dispatcher says besides progress: its state, whether it is blocked at a DDL,
+   * and what holds it. A failure's hold outlives the dispatcher (the next one may fail the same way) until
+   * the span's checkpoint passes where it failed; a stalled write's hold lasts while it is reported.
+   */
+  public void observe(SpanReplication r, SpanStatus status) {
+    r.reportedState = status.getState();
+    r.blockedAtDdl = status.getBlockState().getBlocked();
+    boolean stopped = status.getState() == ComponentState.COMPONENT_STATE_STOPPED;
+    if (status.getHold() != SpanHold.SPAN_HOLD_NONE) {
+      r.hold = status.getHold();
+      r.holdDetail = status.getHoldDetail();
+      r.holdIsFailure = stopped;
+      r.holdCheckpointTs = Math.max(r.checkpointTs, status.getCheckpointTs());
+    } else if (!stopped && (!r.holdIsFailure || Long.compareUnsigned(r.checkpointTs, r.holdCheckpointTs) > 0)) {
+      r.hold = SpanHold.SPAN_HOLD_NONE;
+      r.holdDetail = "";
+      r.holdIsFailure = false;
     }
   }
 

@@ -3,6 +3,8 @@ package io.feedline.maintainer.span;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.span.TableSpans;
+import io.feedline.proto.ComponentState;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.TableSpan;
 
 /**
@@ -18,6 +20,14 @@ public final class SpanReplication {
   NodeId node;
   boolean working;
   long checkpointTs;
+  /** What its dispatchers last said of it, for the checkpoint's blockers (see {@link SpanController#observe}). */
+  ComponentState reportedState;
+  boolean blockedAtDdl;
+  SpanHold hold = SpanHold.SPAN_HOLD_NONE;
+  String holdDetail = "";
+  /** The hold is a dispatcher's failure, which holds the span until its checkpoint passes this. */
+  boolean holdIsFailure;
+  long holdCheckpointTs;
 
   SpanReplication(TableSpan span, long schemaId, long checkpointTs) {
     this.span = span;
@@ -53,6 +63,26 @@ public final class SpanReplication {
   /** Everything of the span up to here is written downstream; a new dispatcher for it starts here. */
   public long checkpointTs() {
     return checkpointTs;
+  }
+
+  /** The state its dispatcher last reported; null before any report (or when it has none). */
+  public ComponentState reportedState() {
+    return dispatcher == null ? null : reportedState;
+  }
+
+  /** Its dispatcher reported itself blocked at a DDL (waiting for the barrier or writing the DDL). */
+  public boolean blockedAtDdl() {
+    return dispatcher != null && blockedAtDdl;
+  }
+
+  /** What holds its checkpoint as its dispatchers told: a stalled or failed sink, a failed source, or nothing known. */
+  public SpanHold hold() {
+    return hold;
+  }
+
+  /** The sink's or source's words for {@link #hold()}. */
+  public String holdDetail() {
+    return holdDetail;
   }
 
   @Override

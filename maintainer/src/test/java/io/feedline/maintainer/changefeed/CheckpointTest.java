@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.common.span.TableSpans;
+import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +39,31 @@ class CheckpointTest {
     h.round();
     assertThat(h.maintainer.status().getCheckpointTs()).isEqualTo(350);
     assertThat(h.maintainer.status().getEpoch()).isEqualTo(EPOCH);
+  }
+
+  @Test
+  void theStatusNamesTheSpansHoldingItBackAndWhereTheSourceHasGot() {
+    MaintainerHarness h = running(3);
+    setCheckpoint(h, TableSpans.wholeTable(1), 400);
+    setCheckpoint(h, TableSpans.wholeTable(2), 350);
+    setCheckpoint(h, TableSpans.wholeTable(3), 500);
+    h.side.nodes.values().forEach(n -> n.dispatchers.values().stream().filter(d -> d.span.equals(TableSpans.wholeTable(2)))
+        .forEach(d -> {
+          d.hold = SpanHold.SPAN_HOLD_SINK;
+          d.holdDetail = "a write has waited for the sink since 2026-12-06T21:00:00Z";
+        }));
+    h.side.nodes.values().forEach(n -> n.resolvedTs = 600);
+    h.side.nodes.get(B).resolvedTs = 550;
+    for (int i = 0; i < ChangefeedMaintainer.BLOCKERS_REFRESH_MILLIS / MaintainerHarness.TICK + 1; i++) {
+      h.round();
+    }
+    MaintainerStatus status = h.maintainer.status();
+    assertThat(status.getBlockersList()).extracting(b -> b.getSpan().getTableId()).containsExactly(2L, 1L, 3L);
+    assertThat(status.getBlockers(0).getReason()).isEqualTo("sink-error");
+    assertThat(status.getBlockers(0).getDetail()).isEqualTo("a write has waited for the sink since 2026-12-06T21:00:00Z");
+    assertThat(status.getBlockers(0).getCheckpointTs()).isEqualTo(350);
+    assertThat(status.getBlockers(1).getReason()).isEqualTo("source-behind");
+    assertThat(status.getResolvedTs()).as("the lowest node's watermark").isEqualTo(550);
   }
 
   @Test

@@ -26,9 +26,11 @@ import io.feedline.proto.ScheduleAction;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.feedline.proto.SchemaInfo;
 import io.feedline.proto.SpanBlockStatus;
+import io.feedline.proto.SpanHold;
 import io.feedline.proto.SpanStatus;
 import io.feedline.proto.TableInfo;
 import io.feedline.proto.TableSpan;
+import io.feedline.proto.Watermark;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +52,8 @@ final class FakeDispatcherSide {
     ComponentState state = ComponentState.COMPONENT_STATE_INITIALIZING;
     long checkpointTs;
     BlockState block = BlockState.getDefaultInstance();
+    SpanHold hold = SpanHold.SPAN_HOLD_NONE;
+    String holdDetail = "";
 
     Dispatcher(DispatcherKey id, TableSpan span, long checkpointTs) {
       this.id = id;
@@ -64,6 +68,8 @@ final class FakeDispatcherSide {
     final List<SpanStatus> stoppedToReport = new ArrayList<>();
     DispatcherKey trigger;
     long epoch;
+    /** The watermark's resolved position its heartbeats carry; 0: none. */
+    long resolvedTs;
   }
 
   /** A DDL upstream: every dispatcher of its tables reaching {@code ts} blocks there until told WRITE or PASS. */
@@ -253,7 +259,10 @@ final class FakeDispatcherSide {
     Node n = nodes.get(at);
     DispatcherHeartbeat.Builder hb = DispatcherHeartbeat.newBuilder().setChangefeedId(changefeed).setEpoch(n.epoch);
     n.dispatchers.values().forEach(d -> hb.addStatuses(SpanStatus.newBuilder().setId(d.id.proto()).setState(d.state)
-        .setCheckpointTs(d.checkpointTs).setBlockState(d.block)));
+        .setCheckpointTs(d.checkpointTs).setBlockState(d.block).setHold(d.hold).setHoldDetail(d.holdDetail)));
+    if (n.resolvedTs != 0) {
+      hb.setWatermark(Watermark.newBuilder().setResolvedTs(n.resolvedTs));
+    }
     hb.addAllStatuses(n.stoppedToReport);
     n.stoppedToReport.clear();
     return hb.build();

@@ -8,6 +8,7 @@ import io.feedline.common.metrics.Meters;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.common.uri.SinkUris;
+import io.feedline.coordinator.CheckpointReport;
 import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.CoordinatorException;
 import io.feedline.coordinator.CoordinatorVerticle;
@@ -30,6 +31,7 @@ import io.feedline.proto.ListNodesResponse;
 import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.NodeRegistration;
 import io.feedline.proto.NodeView;
+import io.feedline.proto.PositionKind;
 import io.feedline.proto.ResignCoordinatorRequest;
 import io.feedline.proto.ResignCoordinatorResponse;
 import io.feedline.proto.ResumeChangefeedRequest;
@@ -122,7 +124,7 @@ public final class AdminOperations {
     return run("ListChangefeeds", caller, () -> atCoordinator(AdminGrpcClient.ListChangefeeds, req, caller, c -> {
       ListChangefeedsResponse.Builder out = ListChangefeedsResponse.newBuilder();
       Map<ChangefeedId, NodeId> owners = c.maintainers();
-      c.list().stream().sorted(Comparator.comparing(r -> r.info().getId())).forEach(r -> out.addChangefeeds(view(owners, r)));
+      c.list().stream().sorted(Comparator.comparing(r -> r.info().getId())).forEach(r -> out.addChangefeeds(view(c, owners, r)));
       return Future.succeededFuture(out.build());
     }));
   }
@@ -390,11 +392,12 @@ public final class AdminOperations {
     }
   }
 
-  private static ChangefeedView view(Coordinator c, ChangefeedRecord r) {
-    return view(c.maintainers(), r);
+  private ChangefeedView view(Coordinator c, ChangefeedRecord r) {
+    return view(c, c.maintainers(), r);
   }
 
-  private static ChangefeedView view(Map<ChangefeedId, NodeId> owners, ChangefeedRecord r) {
+  /** The changefeed as users see it: its record, where its maintainer runs, and what that maintainer last reported. */
+  private ChangefeedView view(Coordinator c, Map<ChangefeedId, NodeId> owners, ChangefeedRecord r) {
     ChangefeedInfo info = r.info();
     ChangefeedView.Builder b = ChangefeedView.newBuilder()
         .setId(info.getId())
@@ -409,6 +412,15 @@ public final class AdminOperations {
         .setPositionKind(info.getPositionKind());
     if (info.hasError()) {
       b.setError(info.getError());
+    }
+    CheckpointReport report = c.checkpointReport(r.id());
+    b.addAllBlockers(report.blockers()).setResolvedTs(report.resolvedTs());
+    if (info.getPositionKind() == PositionKind.POSITION_KIND_TSO) {
+      long now = clock.millis();
+      b.setCheckpointLagSeconds(TimestampOracle.lagSeconds(now, r.status().getCheckpointTs()));
+      if (report.resolvedTs() != 0) {
+        b.setResolvedLagSeconds(TimestampOracle.lagSeconds(now, report.resolvedTs()));
+      }
     }
     return b.build();
   }

@@ -9,7 +9,6 @@ import io.feedline.proto.ListChangefeedsRequest;
 import io.feedline.proto.ResumeChangefeedRequest;
 import io.feedline.proto.UpdateChangefeedRequest;
 import io.vertx.grpc.common.ServiceMethod;
-import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -75,7 +74,7 @@ final class ChangefeedCommand implements Runnable {
   }
 
   private <Req> int one(ServiceMethod<ChangefeedView, Req> method, Req request) {
-    return cli.call(spec, method, request, v -> Tables.changefeeds(List.of(v)), AdminJson::changefeed);
+    return cli.call(spec, method, request, Tables::changefeed, AdminJson::changefeed);
   }
 
   private static ChangefeedRef ref(String id) {

@@ -1,10 +1,13 @@
 package io.feedline.node.cli;
 
+import io.feedline.common.span.TableSpans;
 import io.feedline.node.admin.AdminJson;
+import io.feedline.proto.CheckpointBlocker;
 import io.feedline.proto.ChangefeedView;
 import io.feedline.proto.NodeView;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Plain-text tables for the CLI: one header row, columns padded to their widest cell. */
 final class Tables {
@@ -20,6 +23,31 @@ final class Tables {
           v.hasError() ? v.getError().getCode() + ": " + v.getError().getMessage() : "-"));
     }
     return render(rows);
+  }
+
+  /**
+   * One changefeed: its row, then how far it is behind and the spans holding its checkpoint back (the
+   * answer to "why does my checkpoint not move").
+   */
+  static String changefeed(ChangefeedView v) {
+    StringBuilder out = new StringBuilder(changefeeds(List.of(v)));
+    if (v.hasCheckpointLagSeconds()) {
+      out.append(String.format(Locale.ROOT, "%n%nLAG  checkpoint %.1f s", v.getCheckpointLagSeconds()));
+      if (v.hasResolvedLagSeconds()) {
+        out.append(String.format(Locale.ROOT, ", resolved %.1f s", v.getResolvedLagSeconds()));
+      }
+    }
+    if (v.getBlockersCount() > 0) {
+      List<List<String>> rows = new ArrayList<>();
+      rows.add(List.of("HELD BY", "SPAN", "NODE", "DISPATCHER", "CHECKPOINT", "REASON", "DETAIL"));
+      for (CheckpointBlocker b : v.getBlockersList()) {
+        rows.add(List.of(AdminJson.tableName(b), TableSpans.format(b.getSpan()), b.getNode().isEmpty() ? "-" : b.getNode(),
+            b.getDispatcherState().isEmpty() ? "-" : b.getDispatcherState(), AdminJson.position(b.getCheckpointTs(), v.getPositionKind()),
+            b.getReason(), b.getDetail()));
+      }
+      out.append("\n\n").append(render(rows));
+    }
+    return out.toString();
   }
 
   static String nodes(List<NodeView> views) {

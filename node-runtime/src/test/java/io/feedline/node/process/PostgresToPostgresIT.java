@@ -62,7 +62,7 @@ class PostgresToPostgresIT {
             "--source", source, "--sink", sink, "-o", "json");
         JsonObject view = new JsonObject(created.out());
         assertThat(view.getString("positionKind")).isEqualTo("LSN");
-        assertThat(view.getString("startLsn")).isEqualTo(Lsn.format(view.getLong("startTs")));
+        assertThat(view.getString("startLsn")).isEqualTo(Lsn.format(Long.parseLong(view.getString("startTs"))));
         writer.start();
 
         awaitCaughtUp(nodes, postgres, upstream, "the changefeed replicates the present");

@@ -1,0 +1,143 @@
+package io.feedline.node.admin;
+
+import static io.feedline.common.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedline.common.config.NodeConfig;
+import io.feedline.common.config.Timings;
+import io.feedline.common.testing.Await;
+import io.feedline.common.testing.PostgresServer;
+import io.feedline.dispatcher.manager.DispatcherManager;
+import io.feedline.node.NodeRuntime;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A checkpoint that stops moving explains itself (issue 19): datagen into a real PostgreSQL, where a
+ * transaction of the test's holds an exclusive lock on one replicated table, so the sink's writes of that
+ * table really block. {@code changefeed query} then names that table's span as what holds the checkpoint
+ * back, with the reason {@code sink-error} and since when its write waits; the metric carries the same
+ * reason; once the lock goes, the span moves on and the reason with it.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class StuckCheckpointTest {
+
+  private static final String ID = "stuck";
+  private static final Duration SETTLE = Duration.ofSeconds(60);
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private PostgresServer postgres;
+  private NodeRuntime node;
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.stop().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> null).join();
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  @Test
+  void aSinkThatBlocksOneTableIsNamedAsWhatHoldsTheCheckpoint() throws Exception {
+    postgres = PostgresServer.start();
+    String sink = postgres.uri(postgres.createDatabase("replica"));
+    NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "stuck-checkpoint", UUID.randomUUID().toString()), List.of(),
+        false, "stuck", Path.of("../conf/hazelcast.xml"), "127.0.0.1", Timings.DEFAULTS);
+    node = await(NodeRuntime.start(config));
+    Await.until("changefeed created", () -> post("/api/v1/changefeeds", new JsonObject().put("id", ID)
+        .put("sourceUri", "datagen://?tables=3&seed=19&rate=60").put("sinkUri", sink).encode()) == 200);
+    Await.until("every table replicated and the checkpoint moving", SETTLE, () -> {
+      JsonObject q = query();
+      return q.getJsonArray("blockers").size() == 3 && q.getDouble("lagSeconds", 99.0) < 3
+          && postgres.psql("replica", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 't2'").strip().equals("1");
+    });
+    assertThat(query().getString("resolvedTs")).as("a 64-bit position, as a JSON string").matches("[1-9][0-9]+");
+
+    try (Connection lock = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + postgres.port() + "/replica", PostgresServer.SUPERUSER, "")) {
+      lock.setAutoCommit(false);
+      try (Statement s = lock.createStatement()) {
+        s.execute("LOCK TABLE public.t2 IN ACCESS EXCLUSIVE MODE");
+      }
+      JsonObject[] stuckSeen = new JsonObject[1];
+      Await.until("t2's blocked write named as what holds the checkpoint", SETTLE, () -> {
+        JsonObject q = query();
+        JsonObject first = q.getJsonArray("blockers").isEmpty() ? new JsonObject() : q.getJsonArray("blockers").getJsonObject(0);
+        stuckSeen[0] = q;
+        return "t2".equals(first.getString("table")) && "sink-error".equals(first.getString("reason"));
+      });
+      JsonObject stuck = stuckSeen[0];
+      JsonObject blocker = stuck.getJsonArray("blockers").getJsonObject(0);
+      assertThat(blocker.getString("detail")).startsWith("a write has waited for the sink since ");
+      assertThat(blocker.getString("node")).isEqualTo(node.nodeId().value());
+      assertThat(blocker.getString("dispatcherState")).isEqualTo("WORKING");
+      assertThat(blocker.getString("span")).contains("2");
+      assertThat(Long.parseLong(blocker.getString("checkpointTs"))).isEqualTo(Long.parseLong(stuck.getString("checkpointTs")));
+      assertThat(stuck.getDouble("lagSeconds")).isGreaterThanOrEqualTo(DispatcherManager.SINK_STALL_MILLIS / 1000.0);
+      assertThat(stuck.getDouble("resolvedLagSeconds")).as("the source is not what is behind").isLessThan(stuck.getDouble("lagSeconds"));
+      Await.until("the metric says it too", () -> scrape().contains(
+          "feedline_changefeed_checkpoint_blockers{changefeed=\"" + ID + "\",reason=\"sink-error\"} 1.0"));
+      lock.rollback();
+    }
+
+    Await.until("t2 moves on once the lock is gone, and is no longer held by its sink", SETTLE, () ->
+        query().getJsonArray("blockers").stream().map(JsonObject.class::cast).noneMatch(b -> b.getString("reason").equals("sink-error"))
+            && query().getDouble("lagSeconds", 99.0) < 3);
+  }
+
+  private JsonObject query() {
+    try {
+      HttpResponse<String> r = HTTP.send(request("/api/v1/changefeeds/" + ID).GET().build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? new JsonObject(r.body()) : new JsonObject().put("blockers", new JsonArray());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String scrape() {
+    try {
+      return HTTP.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private int post(String path, String json) {
+    try {
+      return HTTP.send(request(path).POST(HttpRequest.BodyPublishers.ofString(json)).header("content-type", "application/json").build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path)).timeout(Duration.ofSeconds(10));
+  }
+}
