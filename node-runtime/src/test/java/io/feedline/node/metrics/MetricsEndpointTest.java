@@ -47,6 +47,8 @@ class MetricsEndpointTest {
       "feedline_changefeed_checkpoint_timestamp_seconds",     // per-changefeed checkpoint ts
       "feedline_changefeed_checkpoint_lag_seconds",           // ... and lag
       "feedline_changefeed_state",                            // ... and state
+      "feedline_changefeed_resolved_lag_seconds",             // ... where the source has got to
+      "feedline_changefeed_checkpoint_blockers",              // ... and what holds it back, by reason
       "feedline_coordinator_operators_started_total",         // operators created
       "feedline_coordinator_operators_finished_total",        // operators finished
       "feedline_coordinator_operator_duration_seconds_count", // ... and their durations
