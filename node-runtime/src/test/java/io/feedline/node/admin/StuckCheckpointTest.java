@@ -11,10 +11,6 @@ import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.node.NodeRuntime;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -40,10 +36,10 @@ class StuckCheckpointTest {
 
   private static final String ID = "stuck";
   private static final Duration SETTLE = Duration.ofSeconds(60);
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private PostgresServer postgres;
   private NodeRuntime node;
+  private AdminHttp admin;
 
   @AfterEach
   void stop() {
@@ -62,8 +58,9 @@ class StuckCheckpointTest {
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "stuck-checkpoint", UUID.randomUUID().toString()), List.of(),
         false, "stuck", Path.of("../conf/hazelcast.xml"), "127.0.0.1", Timings.DEFAULTS);
     node = await(NodeRuntime.start(config));
-    Await.until("changefeed created", () -> post("/api/v1/changefeeds", new JsonObject().put("id", ID)
-        .put("sourceUri", "datagen://?tables=3&seed=19&rate=60").put("sinkUri", sink).encode()) == 200);
+    admin = new AdminHttp(node.adminPort());
+    Await.until("changefeed created", () -> admin.post("/api/v1/changefeeds", new JsonObject().put("id", ID)
+        .put("sourceUri", "datagen://?tables=3&seed=19&rate=60").put("sinkUri", sink).encode()).statusCode() == 200);
     Await.until("every table replicated and the checkpoint moving", SETTLE, () -> {
       JsonObject q = query();
       return q.getJsonArray("blockers").size() == 3 && q.getDouble("lagSeconds", 99.0) < 3
@@ -92,7 +89,7 @@ class StuckCheckpointTest {
       assertThat(Long.parseLong(blocker.getString("checkpointTs"))).isEqualTo(Long.parseLong(stuck.getString("checkpointTs")));
       assertThat(stuck.getDouble("lagSeconds")).isGreaterThanOrEqualTo(DispatcherManager.SINK_STALL_MILLIS / 1000.0);
       assertThat(stuck.getDouble("resolvedLagSeconds")).as("the source is not what is behind").isLessThan(stuck.getDouble("lagSeconds"));
-      Await.until("the metric says it too", () -> scrape().contains(
+      Await.until("the metric says it too", () -> admin.scrape().contains(
           "feedline_changefeed_checkpoint_blockers{changefeed=\"" + ID + "\",reason=\"sink-error\"} 1.0"));
       lock.rollback();
     }
@@ -103,41 +100,7 @@ class StuckCheckpointTest {
   }
 
   private JsonObject query() {
-    try {
-      HttpResponse<String> r = HTTP.send(request("/api/v1/changefeeds/" + ID).GET().build(), HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? new JsonObject(r.body()) : new JsonObject().put("blockers", new JsonArray());
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private String scrape() {
-    try {
-      return HTTP.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private int post(String path, String json) {
-    try {
-      return HTTP.send(request(path).POST(HttpRequest.BodyPublishers.ofString(json)).header("content-type", "application/json").build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path)).timeout(Duration.ofSeconds(10));
+    HttpResponse<String> r = admin.get("/api/v1/changefeeds/" + ID);
+    return r.statusCode() == 200 ? new JsonObject(r.body()) : new JsonObject().put("blockers", new JsonArray());
   }
 }

@@ -13,15 +13,11 @@ import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.testing.Await;
 import io.feedline.node.NodeRuntime;
+import io.feedline.node.admin.AdminHttp;
 import io.feedline.proto.CoordinatorBootstrapRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -77,9 +73,9 @@ class MetricsEndpointTest {
 
   private static final Pattern SERIES = Pattern.compile("^(feedline_[a-z0-9_]+)[{ ]");
   private static final Pattern REFERENCED = Pattern.compile("\\bfeedline_[a-z0-9_]+");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private static NodeRuntime node;
+  private static AdminHttp admin;
   private static Set<String> exposed;
 
   @BeforeAll
@@ -87,6 +83,7 @@ class MetricsEndpointTest {
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "metrics-endpoint", UUID.randomUUID().toString()), List.of(),
         false, "metrics", Path.of("../conf/hazelcast.xml"), "127.0.0.1", Timings.DEFAULTS);
     node = await(NodeRuntime.start(config));
+    admin = new AdminHttp(node.adminPort());
     Await.until("coordinator elected and answering", () -> post("/api/v1/changefeeds",
         "{\"id\":\"metrics-cf\",\"sourceUri\":\"datagen://?tables=2\",\"sinkUri\":\"blackhole://\"}") == 200);
     Await.until("changefeed placed", () -> scrape().contains("feedline_coordinator_maintainers{node=\"" + node.nodeId() + "\"}"));
@@ -170,29 +167,10 @@ class MetricsEndpointTest {
   }
 
   private static String scrape() {
-    try {
-      return HTTP.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return admin.scrape();
   }
 
   private static int post(String path, String json) {
-    try {
-      return HTTP.send(request(path).POST(HttpRequest.BodyPublishers.ofString(json)).header("content-type", "application/json").build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + path)).timeout(Duration.ofSeconds(10));
+    return admin.post(path, json).statusCode();
   }
 }
