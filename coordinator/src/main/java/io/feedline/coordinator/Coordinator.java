@@ -41,6 +41,7 @@ import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.RunningError;
 import io.feedline.proto.SetNodeLivenessResponse;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -48,6 +49,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -116,6 +118,10 @@ public final class Coordinator {
   private long lastResendAt = Long.MIN_VALUE / 2;
   private long lastBalanceAt;
 
+  /** Every operator kind, so that their counters exist before the first operator runs. */
+  private static final List<String> OPERATOR_KINDS = List.of(AddMaintainer.class.getSimpleName(), MoveMaintainer.class.getSimpleName(),
+      StopChangefeed.class.getSimpleName());
+
   private record Reported(NodeId node, MaintainerStatus status) {}
 
   private record StaleMaintainer(NodeId node, ChangefeedId changefeed, long epoch) {}
@@ -132,6 +138,28 @@ public final class Coordinator {
     this.metrics = metrics;
     this.rejections = new FenceRejections("coordinator", metrics);
     this.drain = new DrainController(electionVersion, clock, settings.drain());
+    // At 0 before the first operator runs: an alert on rate() or increase() sees the first one too.
+    for (String kind : OPERATOR_KINDS) {
+      operatorsStarted(kind);
+      for (MaintainerOperator.Outcome outcome : MaintainerOperator.Outcome.values()) {
+        operatorsFinished(kind, outcome);
+        operatorDuration(kind, outcome);
+      }
+    }
+  }
+
+  private Counter operatorsStarted(String kind) {
+    return Meters.counter(metrics, "feedline.coordinator.operators.started", "Coordinator operators started, by kind", "kind", kind);
+  }
+
+  private Counter operatorsFinished(String kind, MaintainerOperator.Outcome outcome) {
+    return Meters.counter(metrics, "feedline.coordinator.operators.finished", "Coordinator operators that finished, by kind and outcome",
+        "kind", kind, "outcome", outcome.name().toLowerCase(Locale.ROOT));
+  }
+
+  private Timer operatorDuration(String kind, MaintainerOperator.Outcome outcome) {
+    return Timer.builder("feedline.coordinator.operator.duration").description("From an operator's start to its outcome")
+        .tags("kind", kind, "outcome", outcome.name().toLowerCase(Locale.ROOT)).register(metrics);
   }
 
   public long electionVersion() {
@@ -372,13 +400,10 @@ public final class Coordinator {
 
   private void onOperatorFinished(MaintainerOperator op) {
     MaintainerOperator.Outcome outcome = op.outcome().orElseThrow();
-    Meters.counter(metrics, "feedline.coordinator.operators.finished", "Coordinator operators that finished, by kind and outcome",
-        "kind", op.getClass().getSimpleName(), "outcome", outcome.name().toLowerCase()).increment();
+    operatorsFinished(op.getClass().getSimpleName(), outcome).increment();
     Long startedAt = operatorStartedMillis.remove(op);
     if (startedAt != null) {
-      Timer.builder("feedline.coordinator.operator.duration").description("From an operator's start to its outcome")
-          .tags("kind", op.getClass().getSimpleName(), "outcome", outcome.name().toLowerCase()).register(metrics)
-          .record(Math.max(0, clock.nowMillis() - startedAt), TimeUnit.MILLISECONDS);
+      operatorDuration(op.getClass().getSimpleName(), outcome).record(Math.max(0, clock.nowMillis() - startedAt), TimeUnit.MILLISECONDS);
     }
     LOG.info("event=operator_finished op={} outcome={}", op, outcome);
     Changefeed cf = changefeeds.get(op.changefeed());
@@ -488,8 +513,7 @@ public final class Coordinator {
               operators.release(result.id());
               continue;
             }
-            Meters.counter(metrics, "feedline.coordinator.operators.started", "Coordinator operators started, by kind",
-                "kind", op.get().getClass().getSimpleName()).increment();
+            operatorsStarted(op.get().getClass().getSimpleName()).increment();
             operators.push(op.get()).ifPresentOrElse(first -> {
                   operatorStartedMillis.put(op.get(), clock.nowMillis());
                   first.forEach(this::send);

@@ -73,6 +73,8 @@ public final class NodeRuntime {
   private AdminHttpServer admin;
   private int adminPort;
   private boolean stopping;
+  /** This node's liveness as its maintainer manager last set it (STOPPING from {@link #stop()} on): its state on /health. */
+  private volatile NodeLiveness liveness = NodeLiveness.NODE_LIVENESS_ALIVE;
   /** Null for a node that is a process of its own. */
   private final SharedHost host;
 
@@ -194,7 +196,7 @@ public final class NodeRuntime {
               .description("How long this node has not reached its metastore (0 while it does); past the session TTL minus its "
                   + "safety margin the node fences itself and rejoins")
               .baseUnit("seconds").register(registry);
-          admin = new AdminHttpServer(vertx, nodeId, membership, registry, store::outage);
+          admin = new AdminHttpServer(vertx, nodeId, membership, registry, store::outage, () -> liveness);
           return admin.listen(config.host(), config.port(), config.adminTls());
         })
         .compose(port -> {
@@ -229,9 +231,10 @@ public final class NodeRuntime {
           coordinatorRole = new CoordinatorVerticle(ctx);
           CoordinatorVerticle coordinator = coordinatorRole;
           // A node that leaves ALIVE (drained, or fenced itself) must never be elected again.
-          maintainerRole = new MaintainerManagerVerticle(ctx, dispatchers::dispatcherCount, liveness -> {
-            if (liveness != NodeLiveness.NODE_LIVENESS_ALIVE) {
-              coordinator.standDown("node " + NodeLivenessState.label(liveness));
+          maintainerRole = new MaintainerManagerVerticle(ctx, dispatchers::dispatcherCount, now -> {
+            liveness = now;
+            if (now != NodeLiveness.NODE_LIVENESS_ALIVE) {
+              coordinator.standDown("node " + NodeLivenessState.label(now));
             }
           });
           Future<Void> chain = Future.succeededFuture();
@@ -249,6 +252,9 @@ public final class NodeRuntime {
           return chain;
         })
         .onSuccess(v -> admin.serveApi(adminOperations(keys)))
+        // Only now does node list show it ready: its admin API answers (a failed write leaves it "starting", said once).
+        .onSuccess(v -> session.serving().onFailure(err -> LOG.warn("event=serving_not_registered node={} error=\"{}\" shows=starting",
+            nodeId, err.toString())))
         .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} tls={} version={}", nodeId, config.host(), adminPort,
             config.adminTls().enabled(), VERSION));
   }
@@ -297,6 +303,7 @@ public final class NodeRuntime {
       return Future.succeededFuture();
     }
     stopping = true;
+    liveness = NodeLiveness.NODE_LIVENESS_STOPPING;
     LOG.info("event=node_stopping node={}", nodeId);
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {

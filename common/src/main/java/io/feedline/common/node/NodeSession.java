@@ -17,7 +17,7 @@ public final class NodeSession {
 
   private final MetaStore store;
   private final MetaKeys keys;
-  private final NodeRegistration registration;
+  private volatile NodeRegistration registration;
   private final MetaStore.Lease lease;
   private volatile boolean lost;
   private static final long LOST_REVOKE_TIMEOUT_MS = 2_000;
@@ -42,6 +42,15 @@ public final class NodeSession {
 
   public NodeRegistration registration() {
     return registration;
+  }
+
+  /**
+   * The node answers its admin API now: its registration says so (under the same lease), and node list
+   * shows it ready instead of starting.
+   */
+  public Future<Void> serving() {
+    NodeRegistration now = registration.toBuilder().setServing(true).build();
+    return store.put(keys.node(NodeId.of(now.getNodeId())), now.toByteArray(), lease.id()).onSuccess(rev -> registration = now).mapEmpty();
   }
 
   public MetaStore.Lease lease() {

@@ -10,6 +10,7 @@ import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
+import io.feedline.common.time.VertxScheduler;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -19,7 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A lost session reaches every role that registered for it (on real etcd, where sessions can be lost). */
+/**
+ * On real etcd: a lost session reaches every role that registered for it; a node that starts serving says so
+ * in its registration, under the same lease, and the members see it.
+ */
 class NodeSessionTest {
 
   private EtcdServer etcd;
@@ -61,5 +65,23 @@ class NodeSessionTest {
     Await.until("a handler added after the loss runs too", () -> late.get() == 1);
     assertThat(process.get()).isEqualTo(1);
     assertThat(dispatchers.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aNodeThatServesSaysSoUnderTheSameLease() {
+    NodeId node = NodeId.of("n1");
+    MetaKeys keys = new MetaKeys("session-test");
+    ClusterMembership members = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
+    await(members.start());
+    NodeSession session = await(NodeSession.open(store, keys, NodeRegistration.newBuilder().setNodeId(node.value()).build(), 5));
+    Await.until("registered, not serving yet", () -> members.members().containsKey(node) && !members.members().get(node).getServing());
+
+    await(session.serving());
+
+    Await.until("the members see it serving", () -> members.members().get(node).getServing());
+    assertThat(session.registration().getServing()).isTrue();
+    await(session.close());
+    Await.until("revoking the lease still takes the registration with it", () -> !members.members().containsKey(node));
+    members.stop();
   }
 }

@@ -4,6 +4,8 @@ import io.feedline.common.config.AdminTls;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.metastore.Reachability;
 import io.feedline.common.node.ClusterMembership;
+import io.feedline.common.node.NodeState;
+import io.feedline.proto.NodeLiveness;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,9 +19,9 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The node's admin port. Serves {@code GET /health} (this node, the cluster members it sees, whether it
- * reaches its metastore),
- * {@code GET /metrics} (Prometheus text), and once the roles run ({@link #serveApi}) the admin API: gRPC
+ * The node's admin port. Serves {@code GET /health} (this node, its state, the cluster members it sees,
+ * whether it reaches its metastore), {@code GET /ready} (200 only while the node is ready: a readiness
+ * probe), {@code GET /metrics} (Prometheus text), and once the roles run ({@link #serveApi}) the admin API: gRPC
  * (requests with a gRPC content type) and the same operations as JSON under {@code /api/v1/}. Health and
  * metrics stay open; the API checks the bearer token.
  */
@@ -30,14 +32,19 @@ public final class AdminHttpServer {
   private final ClusterMembership membership;
   private final PrometheusMeterRegistry registry;
   private final Supplier<Optional<Reachability.Outage>> metastoreOutage;
+  private final Supplier<NodeLiveness> liveness;
   private HttpServer server;
   private volatile GrpcServer grpc;
   private volatile AdminJsonEndpoint json;
 
-  /** @param metastoreOutage since when this node has not reached its metastore (empty while it does) */
+  /**
+   * @param metastoreOutage since when this node has not reached its metastore (empty while it does)
+   * @param liveness this node's liveness (draining, stopping...), for its state
+   */
   public AdminHttpServer(Vertx vertx, NodeId nodeId, ClusterMembership membership, PrometheusMeterRegistry registry,
-      Supplier<Optional<Reachability.Outage>> metastoreOutage) {
+      Supplier<Optional<Reachability.Outage>> metastoreOutage, Supplier<NodeLiveness> liveness) {
     this.vertx = vertx;
+    this.liveness = liveness;
     this.nodeId = nodeId;
     this.membership = membership;
     this.registry = registry;
@@ -93,13 +100,21 @@ public final class AdminHttpServer {
       // Still "ok": the node rides through an outage as long as its session is certainly valid, then rejoins.
       metastoreOutage.get().ifPresent(o -> metastore.put("reachable", false).put("unreachableSince", o.since().toString())
           .put("lastError", o.lastError()));
-      reply(req, 200, "application/json", new JsonObject().put("status", "ok").put("nodeId", nodeId.value()).put("members", members)
-          .put("metastore", metastore).encode());
+      reply(req, 200, "application/json", new JsonObject().put("status", "ok").put("nodeId", nodeId.value()).put("state", state().label())
+          .put("members", members).put("metastore", metastore).encode());
+    } else if (req.method().name().equals("GET") && path.equals("/ready")) {
+      NodeState state = state();
+      reply(req, state == NodeState.READY ? 200 : 503, "application/json", new JsonObject().put("state", state.label()).encode());
     } else if (req.method().name().equals("GET") && path.equals("/metrics")) {
       reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
     } else {
       reply(req, 404, "application/json", new JsonObject().put("error", "no such endpoint: " + req.method() + " " + path).encode());
     }
+  }
+
+  /** Starting until the admin API is served, then as the node's liveness says. */
+  public NodeState state() {
+    return NodeState.of(json != null, liveness.get());
   }
 
   private static void reply(HttpServerRequest req, int status, String contentType, String body) {

@@ -73,6 +73,7 @@ public final class AdminJson {
     return new JsonObject()
         .put("id", v.getId())
         .put("address", v.getAddress())
+        .put("state", v.getState())
         .put("liveness", v.getLiveness().name().substring("NODE_LIVENESS_".length()))
         .put("coordinator", v.getCoordinator())
         .put("maintainers", v.getMaintainers())

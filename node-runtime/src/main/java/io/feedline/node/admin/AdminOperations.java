@@ -6,6 +6,7 @@ import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metrics.Meters;
 import io.feedline.common.node.ClusterMembership;
+import io.feedline.common.node.NodeState;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.common.uri.SinkUris;
 import io.feedline.coordinator.CheckpointReport;
@@ -193,10 +194,12 @@ public final class AdminOperations {
       membership.members().entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(NodeId::value)))
           .forEach(e -> {
             DrainController.NodeReport report = reports.get(e.getKey());
+            NodeLiveness liveness = report == null ? NodeLiveness.NODE_LIVENESS_ALIVE : report.liveness().liveness();
             out.addNodes(NodeView.newBuilder()
                 .setId(e.getKey().value())
                 .setAddress(e.getValue().getAdminAddress())
-                .setLiveness(report == null ? NodeLiveness.NODE_LIVENESS_ALIVE : report.liveness().liveness())
+                .setLiveness(liveness)
+                .setState(NodeState.of(e.getValue().getServing(), liveness).label())
                 .setCoordinator(e.getKey().equals(self))
                 .setMaintainers(maintainers.getOrDefault(e.getKey(), 0L))
                 .setDispatchers(report == null ? 0 : report.dispatchers())

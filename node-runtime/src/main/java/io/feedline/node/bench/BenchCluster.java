@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.span.TableSpans;
 import io.feedline.common.metastore.ForwardingMetaStore;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
@@ -14,6 +15,7 @@ import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.node.cluster.InJvmCluster;
 import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.TableSpan;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -21,7 +23,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -132,6 +136,41 @@ final class BenchCluster implements AutoCloseable {
   /** Waits until {@code expected} dispatchers are Working and every maintainer runs once, where the coordinator says. */
   void awaitAllWorking(long expected, Duration within) {
     awaitTrue(within, expected + " working dispatchers, maintainers converged", () -> workingDispatchers() >= expected && maintainersConverged());
+  }
+
+  /**
+   * Checks span by span that every span of the changefeeds has exactly one Working dispatcher on the live
+   * nodes (a summed count would let a span held twice hide one held by nobody) and that {@code without},
+   * when given, holds none; fails the benchmark otherwise. With an idle upstream the {@code expected} spans
+   * are exact; a live one may have created a few more since.
+   */
+  void checkExactlyOneWorkingPerSpan(long expected, NodeRuntime without) {
+    Map<SpanOf, List<io.feedline.common.id.NodeId>> where = new HashMap<>();
+    for (ClusterProbe.WorkingDispatcher d : ClusterProbe.workingDispatchers(nodes.live())) {
+      where.computeIfAbsent(new SpanOf(d.changefeed(), d.dispatcher().getSpan()), k -> new ArrayList<>(1)).add(d.node());
+    }
+    List<String> twice = where.entrySet().stream().filter(e -> e.getValue().size() > 1).limit(5)
+        .map(e -> e.getKey() + " on " + e.getValue()).toList();
+    if (!twice.isEmpty()) {
+      throw new IllegalStateException("spans with more than one Working dispatcher: " + twice);
+    }
+    if (where.size() < expected) {
+      throw new IllegalStateException(where.size() + " spans have a Working dispatcher, " + expected + " expected");
+    }
+    if (without != null) {
+      List<SpanOf> left = where.entrySet().stream().filter(e -> e.getValue().contains(without.nodeId())).map(Map.Entry::getKey).limit(5).toList();
+      if (!left.isEmpty()) {
+        throw new IllegalStateException("spans still Working on the drained node " + without.nodeId() + ": " + left);
+      }
+    }
+  }
+
+  /** A span of a changefeed, as the exact check counts them. */
+  private record SpanOf(ChangefeedId changefeed, TableSpan span) {
+    @Override
+    public String toString() {
+      return changefeed + " " + TableSpans.format(span);
+    }
   }
 
   long workingDispatchers() {

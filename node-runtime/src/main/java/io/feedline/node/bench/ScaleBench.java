@@ -1,13 +1,17 @@
 package io.feedline.node.bench;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code feedline bench scale}: how long it takes, and how much heap, to bring C changefeeds × T tables to
- * every span's dispatcher Working on 3 in-JVM nodes, and the dispatcher creations per second that makes.
+ * every span's dispatcher Working on 3 in-JVM nodes, and the dispatcher creations per second that makes;
+ * then checks span by span that each has exactly one Working dispatcher.
  */
 @Command(name = "scale", mixinStandardHelpOptions = true,
     description = "Time and heap to bring C changefeeds x T tables to all-Working on 3 in-JVM nodes.")
@@ -32,22 +36,30 @@ public final class ScaleBench implements Callable<Integer> {
       description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
   BenchCluster.Upstream upstream;
 
+  @Mixin
+  BenchRuns runs;
+
   @Override
   public Integer call() throws Exception {
-    try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10))) {
-      cluster.awaitLeader(Duration.ofMinutes(1));
-      long heapBefore = BenchCluster.heapAfterGcMiB();
-      long start = System.nanoTime();
-      long expected = cluster.createAllWorking(changefeeds, tables, upstream, timeout);
-      double seconds = (System.nanoTime() - start) / 1e9;
-      long heapAfter = BenchCluster.heapAfterGcMiB();
-      System.out.println(BenchCommand.machine());
-      System.out.println("store: " + cluster.store() + ", nodes: " + nodes + ", upstream: " + upstream.describe());
-      System.out.printf("%-12s %8s %10s %16s %20s %14s %14s%n", "changefeeds", "tables", "spans", "all_working_s",
-          "dispatchers_per_s", "heap_before_mb", "heap_after_mb");
-      System.out.printf("%-12d %8d %10d %16.2f %20.0f %14d %14d%n", changefeeds, tables, expected, seconds, expected / seconds,
-          heapBefore, heapAfter);
-      return 0;
-    }
+    String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
+        + ", store: " + (etcd != null ? "etcd " + etcd : "embedded") + "; checked: every span has exactly one Working dispatcher";
+    return runs.measure("scale", setup, () -> {
+      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10))) {
+        cluster.awaitLeader(Duration.ofMinutes(1));
+        long heapBefore = BenchCluster.heapAfterGcMiB();
+        long start = System.nanoTime();
+        long expected = cluster.createAllWorking(changefeeds, tables, upstream, timeout);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long heapAfter = BenchCluster.heapAfterGcMiB();
+        cluster.checkExactlyOneWorkingPerSpan(expected, null);
+        Map<String, Double> figures = new LinkedHashMap<>();
+        figures.put("spans", (double) expected);
+        figures.put("all_working_s", seconds);
+        figures.put("dispatchers_per_s", expected / seconds);
+        figures.put("heap_before_mb", (double) heapBefore);
+        figures.put("heap_after_mb", (double) heapAfter);
+        return figures;
+      }
+    });
   }
 }

@@ -52,9 +52,9 @@ final class Tables {
 
   static String nodes(List<NodeView> views) {
     List<List<String>> rows = new ArrayList<>();
-    rows.add(List.of("ID", "ADDRESS", "LIVENESS", "COORDINATOR", "MAINTAINERS", "DISPATCHERS", "METASTORE"));
+    rows.add(List.of("ID", "ADDRESS", "STATE", "LIVENESS", "COORDINATOR", "MAINTAINERS", "DISPATCHERS", "METASTORE"));
     for (NodeView v : views) {
-      rows.add(List.of(v.getId(), v.getAddress(), v.getLiveness().name().substring("NODE_LIVENESS_".length()),
+      rows.add(List.of(v.getId(), v.getAddress(), v.getState(), v.getLiveness().name().substring("NODE_LIVENESS_".length()),
           Boolean.toString(v.getCoordinator()), Long.toString(v.getMaintainers()), Long.toString(v.getDispatchers()),
           v.getMetastoreUnreachableSinceMs() == 0 ? "ok"
               : "unreachable since " + java.time.Instant.ofEpochMilli(v.getMetastoreUnreachableSinceMs())));

@@ -116,6 +116,10 @@ class MetricsEndpointTest {
         "feedline_fence_rejections_total\\{reason=\"(stale_epoch|wrong_owner)\",role=\"maintainer-manager\",type=\"CoordinatorBootstrapRequest\"} 1\\.0");
     assertThat(text).containsPattern("feedline_changefeed_checkpoint_lag_seconds\\{changefeed=\"metrics-cf\"} [0-9]");
     assertThat(text).contains("feedline_coordinator_leading 1.0");
+    // Series an alert takes a rate() of exist at 0 before their first event: no move ran on this single node.
+    assertThat(text).contains("feedline_coordinator_operators_started_total{kind=\"MoveMaintainer\"} 0.0",
+        "feedline_coordinator_operators_finished_total{kind=\"MoveMaintainer\",outcome=\"destination_lost\"} 0.0",
+        "feedline_changefeed_checkpoint_blockers{changefeed=\"metrics-cf\",reason=\"ddl-barrier\"}");
   }
 
   @Test

@@ -142,9 +142,14 @@ class AdminCliIT {
     assertThat(node.getString("id")).isEqualTo(openNode.nodeId());
     assertThat(node.getString("address")).isEqualTo("127.0.0.1:" + openNode.port());
     assertThat(node.getString("liveness")).isEqualTo("ALIVE");
+    assertThat(node.getString("state")).as("it answers the admin API").isEqualTo("ready");
     assertThat(node.getBoolean("coordinator")).isTrue();
     assertThat(node.fieldNames()).contains("maintainers", "dispatchers");
-    assertThat(openNode.cli("node", "list").out()).contains("ADDRESS", "LIVENESS", "COORDINATOR", openNode.nodeId());
+    assertThat(openNode.cli("node", "list").out()).contains("ADDRESS", "STATE", "LIVENESS", "COORDINATOR", openNode.nodeId());
+    HttpResponse<String> ready = openNode.http("GET", "/ready", null, null);
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(ready.body()).getString("state")).isEqualTo("ready");
+    assertThat(new JsonObject(openNode.http("GET", "/health", null, null).body()).getString("state")).isEqualTo("ready");
 
     for (String[] args : new String[][] {{"--help"}, {"changefeed", "--help"}, {"changefeed", "create", "--help"}, {"node", "drain", "--help"},
         {"coordinator", "resign", "--help"}}) {

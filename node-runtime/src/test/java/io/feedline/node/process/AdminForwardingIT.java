@@ -72,7 +72,7 @@ class AdminForwardingIT {
       JsonArray after = new JsonArray(survivor.cli("--token", TOKEN, "node", "list", "-o", "json").out());
       assertThat(coordinatorOf(after)).as("the leadership moved off the drained node").isEqualTo(survivor.nodeId());
       assertThat(after.stream().map(JsonObject.class::cast).filter(n -> n.getString("id").equals(drainedNode.nodeId()))
-          .map(n -> n.getString("liveness"))).containsExactly("STOPPING");
+          .map(n -> n.getString("liveness") + " " + n.getString("state"))).containsExactly("STOPPING stopping");
       JsonObject view = new JsonObject(survivor.cli("--token", TOKEN, "changefeed", "query", "--id", id, "-o", "json").out());
       assertThat(view.getString("node")).as("the maintainer left the drained node").isEqualTo(survivor.nodeId());
       // Asking again is idempotent; --no-wait answers at once.
