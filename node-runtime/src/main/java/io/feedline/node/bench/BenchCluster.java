@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The 3-node in-JVM cluster the control-plane benchmarks measure: one Vert.x, nodes on a real etcd (one
  * client each) or on one embedded store, datagen sources and blackhole sinks so that only the control
- * plane is measured.
+ * plane is measured. Clustered, each node has a Vert.x of its own joined over Hazelcast on loopback, so
+ * every control message is serialized and crosses a socket as between processes (that needs etcd).
  */
 final class BenchCluster implements AutoCloseable {
 
@@ -47,14 +48,26 @@ final class BenchCluster implements AutoCloseable {
   private final MetaStore embedded;
   private final InJvmCluster nodes;
   private final String etcd;
+  private final boolean clustered;
 
   BenchCluster(int size, String etcd, Duration sessionTtl) throws IOException {
+    this(size, etcd, sessionTtl, false);
+  }
+
+  BenchCluster(int size, String etcd, Duration sessionTtl, boolean clustered) throws IOException {
     quietNodeLogs();
+    if (clustered && etcd == null) {
+      throw new IllegalArgumentException("--clustered needs --etcd: clustered nodes each have their own metastore client");
+    }
     this.etcd = etcd;
+    this.clustered = clustered;
     this.dataRoot = Files.createTempDirectory("feedline-bench");
     String clusterId = "bench-" + UUID.randomUUID().toString().substring(0, 8);
     Timings timings = Timings.fromMap(Map.of("session-ttl", sessionTtl));
-    if (etcd != null) {
+    if (clustered) {
+      embedded = null;
+      nodes = InJvmCluster.clustered(size, etcd, clusterId, dataRoot, timings);
+    } else if (etcd != null) {
       embedded = null;
       nodes = new InJvmCluster(size, vertx, v -> MetaStores.etcd(v, List.of(etcd)), bus -> { }, clusterId, dataRoot, timings);
     } else {
@@ -68,8 +81,10 @@ final class BenchCluster implements AutoCloseable {
     return nodes;
   }
 
-  String store() {
-    return etcd != null ? "etcd " + etcd : "embedded";
+  /** Where the nodes keep their metadata and how they talk, for the report. */
+  static String describe(String etcd, boolean clustered) {
+    return (etcd != null ? "etcd " + etcd : "embedded store") + (clustered ? ", clustered (a Vert.x per node, Hazelcast on loopback)"
+        : ", one Vert.x (messages between nodes are not serialized)");
   }
 
   NodeRuntime awaitLeader(Duration within) {

@@ -36,15 +36,19 @@ public final class ScaleBench implements Callable<Integer> {
       description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
   BenchCluster.Upstream upstream;
 
+  @Option(names = "--clustered", description = "A Vert.x per node, clustered over Hazelcast on loopback: messages are serialized "
+      + "and cross sockets as between processes (needs --etcd).")
+  boolean clustered;
+
   @Mixin
   BenchRuns runs;
 
   @Override
   public Integer call() throws Exception {
     String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
-        + ", store: " + (etcd != null ? "etcd " + etcd : "embedded") + "; checked: every span has exactly one Working dispatcher";
+        + ", " + BenchCluster.describe(etcd, clustered) + "; checked: every span has exactly one Working dispatcher";
     return runs.measure("scale", setup, () -> {
-      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10))) {
+      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10), clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
         long heapBefore = BenchCluster.heapAfterGcMiB();
         long start = System.nanoTime();

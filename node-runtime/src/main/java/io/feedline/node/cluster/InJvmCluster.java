@@ -27,9 +27,10 @@ public final class InJvmCluster implements AutoCloseable {
 
   private static final long STEP_TIMEOUT_SECONDS = 60;
 
-  private final Vertx vertx;
-  private final Function<Vertx, MetaStore> storeClient;
-  private final Consumer<ControlBus> busSetup;
+  /** Starts one node of the cluster from its configuration. */
+  private final Function<NodeConfig, Future<NodeRuntime>> starter;
+  /** The etcd endpoints of clustered nodes (each has its own Vert.x and etcd client); empty on a shared host. */
+  private final List<String> etcd;
   private final String clusterId;
   private final Path dataRoot;
   private final Timings timings;
@@ -43,13 +44,27 @@ public final class InJvmCluster implements AutoCloseable {
    */
   public InJvmCluster(int nodes, Vertx vertx, Function<Vertx, MetaStore> storeClient, Consumer<ControlBus> busSetup,
       String clusterId, Path dataRoot, Timings timings) {
-    this.vertx = vertx;
-    this.storeClient = storeClient;
-    this.busSetup = busSetup;
+    this(nodes, config -> NodeRuntime.startOn(new NodeRuntime.SharedHost(vertx, storeClient, busSetup), config), List.of(), clusterId,
+        dataRoot, timings);
+  }
+
+  private InJvmCluster(int nodes, Function<NodeConfig, Future<NodeRuntime>> starter, List<String> etcd, String clusterId, Path dataRoot,
+      Timings timings) {
+    this.starter = starter;
+    this.etcd = etcd;
     this.clusterId = clusterId;
     this.dataRoot = dataRoot;
     this.timings = timings;
     this.slots = new NodeRuntime[nodes];
+  }
+
+  /**
+   * Nodes as separate processes would run them, in one JVM: each its own Vert.x, clustered over Hazelcast
+   * ({@code conf/hazelcast.xml}, loopback), so every control message is serialized and crosses a socket,
+   * and its own client of the etcd at {@code etcd}.
+   */
+  public static InJvmCluster clustered(int nodes, String etcd, String clusterId, Path dataRoot, Timings timings) {
+    return new InJvmCluster(nodes, NodeRuntime::start, List.of(etcd), clusterId, dataRoot, timings);
   }
 
   /** Starts every slot, one after the other. */
@@ -120,8 +135,8 @@ public final class InJvmCluster implements AutoCloseable {
       throw new IllegalStateException("slot " + slot + " is up");
     }
     NodeConfig config = new NodeConfig("127.0.0.1", 0, dataRoot.resolve("slot" + slot + "-" + System.nanoTime()),
-        List.of(), false, clusterId, Path.of("conf", "hazelcast.xml"), "127.0.0.1", timings);
-    NodeRuntime node = join(NodeRuntime.startOn(new NodeRuntime.SharedHost(vertx, storeClient, busSetup), config));
+        etcd, !etcd.isEmpty(), clusterId, Path.of("conf", "hazelcast.xml"), "127.0.0.1", timings);
+    NodeRuntime node = join(starter.apply(config));
     synchronized (this) {
       slots[slot] = node;
     }
