@@ -89,12 +89,14 @@ final class Changefeed {
     maintainerEpoch = epoch;
     drainProgress = null;
     blockers = List.of();
+    resolvedTs = 0;
   }
 
   void disown() {
     maintainer = null;
     drainProgress = null;
     blockers = List.of();
+    resolvedTs = 0;
   }
 
   ChangefeedId id() {

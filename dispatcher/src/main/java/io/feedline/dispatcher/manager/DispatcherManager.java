@@ -4,6 +4,7 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.RunningErrorCodes;
+import io.feedline.common.uri.SinkUris;
 import io.feedline.dispatcher.barrier.BlockStates;
 import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.event.DdlEvent;
@@ -111,6 +112,8 @@ public final class DispatcherManager {
 
   /** A sink write outstanding this long holds its span: reported as such to the maintainer. */
   public static final long SINK_STALL_MILLIS = 3_000;
+  /** A failure's words in a status stay short: they travel in every heartbeat until reported. */
+  static final int HOLD_DETAIL_MAX = 500;
 
   public DispatcherManager(ChangefeedId changefeed, NodeId self, LongSupplier clock) {
     this.changefeed = changefeed;
@@ -385,17 +388,26 @@ public final class DispatcherManager {
   public ManagerEffects dispatcherFailed(DispatcherKey ref, Throwable cause, SpanHold side) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry != null) {
-      entry.hold = side;
-      entry.holdDetail = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+      // A closed write path or a cancelled subscription is this node stopping the dispatcher, not a failure.
+      boolean stoppedHere = cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException;
+      entry.hold = stoppedHere ? SpanHold.SPAN_HOLD_NONE : side;
+      entry.holdDetail = stoppedHere ? "" : holdDetail(cause);
     }
     return dispatcherStopped(ref, cause);
   }
 
+  /** The failure in its own words, as a status carries it: redacted (it may quote a URI) and bounded. */
+  private static String holdDetail(Throwable cause) {
+    String words = SinkUris.redact(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+    return words.length() <= HOLD_DETAIL_MAX ? words : words.substring(0, HOLD_DETAIL_MAX) + "…";
+  }
+
   /**
    * The sink writes outstanding for {@link #SINK_STALL_MILLIS} or more, by dispatcher, with when each began
-   * (the runtime looks every heartbeat): those spans are held by their sink, the others no longer.
+   * (the runtime looks right before every heartbeat, which carries the change): those spans are held by their
+   * sink, the others no longer. Returns whether any status changed.
    */
-  public ManagerEffects sinkStalls(Map<DispatcherKey, Long> stalledSince) {
+  public boolean sinkStalls(Map<DispatcherKey, Long> stalledSince) {
     boolean changed = false;
     for (DispatcherEntry entry : dispatchers.values()) {
       Long since = stalledSince.get(entry.ref);
@@ -406,7 +418,7 @@ public final class DispatcherManager {
         changed = true;
       }
     }
-    return changed ? new ManagerEffects.Builder().statusChanged().build() : ManagerEffects.NONE;
+    return changed;
   }
 
   /**
@@ -417,6 +429,12 @@ public final class DispatcherManager {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null) {
       return ManagerEffects.NONE;
+    }
+    if (cause == null) {
+      // Asked to stop: a stalled write it was holding says nothing of a failure, and a Stopped status with a
+      // hold means one (the maintainer keeps it for the span).
+      entry.hold = SpanHold.SPAN_HOLD_NONE;
+      entry.holdDetail = "";
     }
     ManagerEffects.Builder out = new ManagerEffects.Builder();
     if (cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException) {

@@ -257,7 +257,7 @@ public final class ManagerRuntime {
     if (closed != null || manager.owner() == null) {
       return;
     }
-    apply(manager.sinkStalls(sinkStalls()));
+    manager.sinkStalls(sinkStalls()); // a changed hold goes out in this very heartbeat
     outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, manager.heartbeat());
     BlockStatusRequest waiting = manager.blockStatus();
     if (waiting != null) {

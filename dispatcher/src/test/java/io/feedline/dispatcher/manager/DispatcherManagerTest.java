@@ -108,22 +108,39 @@ class DispatcherManagerTest {
     manager.dispatcherWorking(B);
     manager.heartbeat();
 
-    assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L)).statusChanged()).isTrue();
-    assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L)).statusChanged()).as("unchanged: nothing new to report").isFalse();
+    assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L))).isTrue();
+    assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L))).as("unchanged: nothing new to report").isFalse();
     assertThat(manager.heartbeat().getStatusesList()).as("a partial heartbeat carries the change").singleElement().satisfies(st -> {
       assertThat(DispatcherKey.of(st.getId())).isEqualTo(A);
       assertThat(st.getHold()).isEqualTo(SpanHold.SPAN_HOLD_SINK);
       assertThat(st.getHoldDetail()).isEqualTo("a write has waited for the sink since 2026-11-30T00:53:20Z");
     });
-    assertThat(manager.sinkStalls(Map.of()).statusChanged()).as("the write completed").isTrue();
+    assertThat(manager.sinkStalls(Map.of())).as("the write completed").isTrue();
     assertThat(manager.heartbeat().getStatusesList()).singleElement().satisfies(st -> assertThat(st.getHold()).isEqualTo(SpanHold.SPAN_HOLD_NONE));
 
-    manager.dispatcherFailed(B, new IllegalStateException("connection to 127.0.0.1:5432 refused"), SpanHold.SPAN_HOLD_SINK);
+    manager.dispatcherFailed(B, new IllegalStateException("cannot reach postgresql://app:s3cret@127.0.0.1:5432/shop"),
+        SpanHold.SPAN_HOLD_SINK);
     assertThat(manager.heartbeat().getStatusesList()).filteredOn(st -> DispatcherKey.of(st.getId()).equals(B)).singleElement().satisfies(st -> {
       assertThat(st.getState()).isEqualTo(ComponentState.COMPONENT_STATE_STOPPED);
       assertThat(st.getHold()).isEqualTo(SpanHold.SPAN_HOLD_SINK);
-      assertThat(st.getHoldDetail()).isEqualTo("connection to 127.0.0.1:5432 refused");
+      assertThat(st.getHoldDetail()).as("in its own words, redacted").isEqualTo("cannot reach postgresql://app:***@127.0.0.1:5432/shop");
     });
+  }
+
+  @Test
+  void aStopAskedForOrAClosedWritePathIsNoFailureEvenOfAStalledSpan() {
+    manager.bootstrap(N1, 5, bootstrap(CF, 5));
+    manager.schedule(schedule(CF, 5, createItem(A, table(1), 0), createItem(B, table(2), 0)));
+    manager.dispatcherWorking(A);
+    manager.dispatcherWorking(B);
+    manager.sinkStalls(Map.of(A, 1_796_000_000_000L, B, 1_796_000_000_000L));
+    manager.heartbeat();
+
+    manager.schedule(remove(CF, 5, A));
+    manager.dispatcherStopped(A, null);
+    manager.dispatcherFailed(B, new WritePathClosedException("postgresql sink: write path closed"), SpanHold.SPAN_HOLD_SINK);
+    assertThat(manager.heartbeat().getStatusesList()).extracting(SpanStatus::getState, SpanStatus::getHold).containsExactlyInAnyOrder(
+        tuple(ComponentState.COMPONENT_STATE_STOPPED, SpanHold.SPAN_HOLD_NONE), tuple(ComponentState.COMPONENT_STATE_STOPPED, SpanHold.SPAN_HOLD_NONE));
   }
 
   @Test

@@ -626,6 +626,8 @@ public final class ChangefeedMaintainer {
     boolean stale = staleHeartbeat(from, heartbeat);
     if (!stale && heartbeat.hasWatermark()) {
       resolvedByNode.put(from, heartbeat.getWatermark().getResolvedTs());
+    } else if (!stale) {
+      resolvedByNode.remove(from); // no dispatcher left there: it holds nothing back
     }
     Set<DispatcherKey> seen = onStatuses(from, heartbeat.getStatusesList(), out);
     for (RunningError e : heartbeat.getErrorsList()) {
@@ -691,6 +693,8 @@ public final class ChangefeedMaintainer {
         seen.add(id);
       }
       SpanReplication replication = spans.byDispatcher(id);
+      // Where the span was bound before this status: a Stopped one unbinds it (or hands it to a move's destination).
+      NodeId boundTo = replication == null ? null : replication.node();
       if (id.equals(trigger)) {
         if (from.equals(self)) {
           triggerCheckpointTs = Math.max(triggerCheckpointTs, st.getCheckpointTs());
@@ -701,7 +705,7 @@ public final class ChangefeedMaintainer {
       } else if (!operators.onStatus(from, id, state, st.getCheckpointTs())) {
         onUnclaimedStatus(from, id, st);
       }
-      if (replication != null && from.equals(replication.node())) {
+      if (replication != null && from.equals(boundTo)) {
         spans.observe(replication, st);
       }
       if (!removing && live(state) && (st.getBlockState().getBlocked() || barrier.pending() > 0)) {

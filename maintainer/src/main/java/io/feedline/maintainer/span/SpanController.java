@@ -83,20 +83,30 @@ public final class SpanController {
   }
 
   /**
-   * What a status of the span's dispatcher says besides progress: its state, whether it is blocked at a DDL,
-   * and what holds it. A failure's hold outlives the dispatcher (the next one may fail the same way) until
-   * the span's checkpoint passes where it failed; a stalled write's hold lasts while it is reported.
+   * What a status of a dispatcher the span was bound to says besides progress, seen after the progress is
+   * applied. A live status: its state, whether it is blocked at a DDL, and a stalled write's hold (which
+   * lasts while it is reported). A Stopped one carries a hold only when the dispatcher failed (a stop asked
+   * for carries none); the span may be unbound or bound to a new dispatcher by then, so only that failure
+   * is kept, and it outlives the dispatcher (the next one may fail the same way) until the span's checkpoint
+   * passes where it failed.
    */
   public void observe(SpanReplication r, SpanStatus status) {
+    if (status.getState() == ComponentState.COMPONENT_STATE_STOPPED) {
+      if (status.getHold() != SpanHold.SPAN_HOLD_NONE) {
+        r.hold = status.getHold();
+        r.holdDetail = status.getHoldDetail();
+        r.holdIsFailure = true;
+        r.holdCheckpointTs = r.checkpointTs;
+      }
+      return;
+    }
     r.reportedState = status.getState();
     r.blockedAtDdl = status.getBlockState().getBlocked();
-    boolean stopped = status.getState() == ComponentState.COMPONENT_STATE_STOPPED;
     if (status.getHold() != SpanHold.SPAN_HOLD_NONE) {
       r.hold = status.getHold();
       r.holdDetail = status.getHoldDetail();
-      r.holdIsFailure = stopped;
-      r.holdCheckpointTs = Math.max(r.checkpointTs, status.getCheckpointTs());
-    } else if (!stopped && (!r.holdIsFailure || Long.compareUnsigned(r.checkpointTs, r.holdCheckpointTs) > 0)) {
+      r.holdIsFailure = false;
+    } else if (!r.holdIsFailure || r.checkpointTs > r.holdCheckpointTs) {
       r.hold = SpanHold.SPAN_HOLD_NONE;
       r.holdDetail = "";
       r.holdIsFailure = false;
@@ -233,6 +243,9 @@ public final class SpanController {
     r.dispatcher = null;
     r.node = null;
     r.working = false;
+    // What the old dispatcher said of itself says nothing of the next one (a failure's hold is the span's).
+    r.reportedState = null;
+    r.blockedAtDdl = false;
   }
 
   private SpanReplication require(TableSpan span) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.common.span.TableSpans;
+import io.feedline.proto.CheckpointBlocker;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.SpanHold;
 import io.feedline.proto.TableSpan;
@@ -64,6 +65,34 @@ class CheckpointTest {
     assertThat(status.getBlockers(0).getCheckpointTs()).isEqualTo(350);
     assertThat(status.getBlockers(1).getReason()).isEqualTo("source-behind");
     assertThat(status.getResolvedTs()).as("the lowest node's watermark").isEqualTo(550);
+  }
+
+  @Test
+  void aSpanWhoseDispatcherFailedInItsSinkIsNamedWithTheSinksWordsUntilItWritesPastThatPoint() {
+    MaintainerHarness h = running(2);
+    setCheckpoint(h, TableSpans.wholeTable(1), 300);
+    setCheckpoint(h, TableSpans.wholeTable(2), 400);
+    h.round();
+    NodeId at = h.side.nodes.entrySet().stream().filter(e -> e.getValue().dispatchers.values().stream()
+        .anyMatch(d -> d.span.equals(TableSpans.wholeTable(1)))).findFirst().orElseThrow().getKey();
+    var failed = h.side.nodes.get(at).dispatchers.values().stream().filter(d -> d.span.equals(TableSpans.wholeTable(1))).findFirst()
+        .orElseThrow();
+    h.side.fail(at, failed.id, SpanHold.SPAN_HOLD_SINK, "connection to 127.0.0.1:5432 refused");
+    for (int i = 0; i < ChangefeedMaintainer.BLOCKERS_REFRESH_MILLIS / MaintainerHarness.TICK + 1; i++) {
+      h.round();
+      h.side.startAll(); // the span is placed again: a new dispatcher, working, not past where the old one failed
+    }
+    assertThat(h.maintainer.status().getBlockers(0)).satisfies(b -> {
+      assertThat(b.getSpan()).isEqualTo(TableSpans.wholeTable(1));
+      assertThat(b.getReason()).isEqualTo("sink-error");
+      assertThat(b.getDetail()).isEqualTo("connection to 127.0.0.1:5432 refused");
+    });
+
+    setCheckpoint(h, TableSpans.wholeTable(1), 500);
+    for (int i = 0; i < ChangefeedMaintainer.BLOCKERS_REFRESH_MILLIS / MaintainerHarness.TICK + 1; i++) {
+      h.round();
+    }
+    assertThat(h.maintainer.status().getBlockersList()).extracting(CheckpointBlocker::getReason).doesNotContain("sink-error");
   }
 
   @Test

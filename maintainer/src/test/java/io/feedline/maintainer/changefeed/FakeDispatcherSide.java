@@ -202,10 +202,16 @@ final class FakeDispatcherSide {
 
   /** Stops a dispatcher; it is reported Stopped in the next heartbeat. */
   void stop(NodeId at, DispatcherKey id) {
+    fail(at, id, SpanHold.SPAN_HOLD_NONE, "");
+  }
+
+  /** A dispatcher fails in its sink or source ({@code side}, in {@code words}); reported Stopped with them next. */
+  void fail(NodeId at, DispatcherKey id, SpanHold side, String words) {
     Node n = nodes.get(at);
     Dispatcher d = n.dispatchers.remove(id);
     long ckpt = d == null ? 0 : d.checkpointTs;
-    n.stoppedToReport.add(SpanStatus.newBuilder().setId(id.proto()).setState(ComponentState.COMPONENT_STATE_STOPPED).setCheckpointTs(ckpt).build());
+    n.stoppedToReport.add(SpanStatus.newBuilder().setId(id.proto()).setState(ComponentState.COMPONENT_STATE_STOPPED).setCheckpointTs(ckpt)
+        .setHold(side).setHoldDetail(words).build());
     if (id.equals(n.trigger)) {
       n.trigger = null;
     }

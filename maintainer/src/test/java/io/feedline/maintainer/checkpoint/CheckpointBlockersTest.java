@@ -78,9 +78,10 @@ class CheckpointBlockersTest {
     working(1, 500);
     working(2, 900);
     SpanReplication r = spans.get(TableSpans.wholeTable(1));
+    // As the maintainer does: the Stopped status unbinds the span first, then says why.
+    spans.markAbsent(r.span(), 500);
     spans.observe(r, status(1, ComponentState.COMPONENT_STATE_STOPPED, 500).setHold(SpanHold.SPAN_HOLD_SINK)
         .setHoldDetail("connection to 127.0.0.1:5432 refused").build());
-    spans.markAbsent(r.span(), 500);
     assertThat(blockers(Set.of(), 1)).singleElement().satisfies(b -> {
       assertThat(b.getReason()).isEqualTo("sink-error");
       assertThat(b.getDetail()).isEqualTo("connection to 127.0.0.1:5432 refused");
@@ -97,6 +98,20 @@ class CheckpointBlockersTest {
   }
 
   @Test
+  void aStopAskedForLeavesNothingBehindAndANewDispatcherStartsFromNoState() {
+    SpanReplication r = working(1, 500);
+    spans.observe(r, status(1, ComponentState.COMPONENT_STATE_WORKING, 500)
+        .setBlockState(BlockState.newBuilder().setBlocked(true).setBlockTs(501).setStage(BlockStage.BLOCK_STAGE_WAITING)).build());
+    spans.markAbsent(r.span(), 500);
+    spans.observe(r, status(1, ComponentState.COMPONENT_STATE_STOPPED, 500).build());
+    spans.assign(r.span(), new DispatcherKey(2, 1), B, false);
+    assertThat(blockers(Set.of(), 1)).singleElement().satisfies(b -> {
+      assertThat(b.getReason()).as("the old dispatcher's DDL block is not the new one's").isEqualTo("source-behind");
+      assertThat(b.getDispatcherState()).as("the new one has not reported yet").isEmpty();
+    });
+  }
+
+  @Test
   void aStalledWriteHoldsOnlyWhileReported() {
     SpanReplication r = working(1, 500);
     spans.observe(r, status(1, ComponentState.COMPONENT_STATE_WORKING, 500).setHold(SpanHold.SPAN_HOLD_SINK).setHoldDetail("waiting").build());
@@ -108,9 +123,9 @@ class CheckpointBlockersTest {
   @Test
   void aSourceFailureIsTheSourceBehindInItsOwnWords() {
     SpanReplication r = working(1, 500);
+    spans.markAbsent(r.span(), 500);
     spans.observe(r, status(1, ComponentState.COMPONENT_STATE_STOPPED, 500).setHold(SpanHold.SPAN_HOLD_SOURCE)
         .setHoldDetail("replication slot is gone").build());
-    spans.markAbsent(r.span(), 500);
     assertThat(blockers(Set.of(1L), 1)).singleElement().satisfies(b -> {
       assertThat(b.getReason()).as("the failure says more than the operator re-placing it").isEqualTo("source-behind");
       assertThat(b.getDetail()).isEqualTo("replication slot is gone");

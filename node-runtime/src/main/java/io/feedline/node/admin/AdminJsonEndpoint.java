@@ -79,8 +79,8 @@ final class AdminJsonEndpoint {
             .setId(body.getString("id", ""))
             .setSourceUri(body.getString("sourceUri", ""))
             .setSinkUri(body.getString("sinkUri", ""))
-            .setStartTs(body.getLong("startTs", 0L))
-            .setTargetTs(body.getLong("targetTs", 0L));
+            .setStartTs(position(body, "startTs"))
+            .setTargetTs(position(body, "targetTs"));
         return view(ops.createChangefeed(create.build(), caller));
       }
     }
@@ -96,14 +96,14 @@ final class AdminJsonEndpoint {
       }
       if (action == null && method == HttpMethod.PATCH) {
         return view(ops.updateChangefeed(UpdateChangefeedRequest.newBuilder().setId(ref.getId())
-            .setSinkUri(body.getString("sinkUri", "")).setTargetTs(body.getLong("targetTs", 0L)).build(), caller));
+            .setSinkUri(body.getString("sinkUri", "")).setTargetTs(position(body, "targetTs")).build(), caller));
       }
       if ("pause".equals(action) && method == HttpMethod.POST) {
         return view(ops.pauseChangefeed(ref, caller));
       }
       if ("resume".equals(action) && method == HttpMethod.POST) {
         return view(ops.resumeChangefeed(ResumeChangefeedRequest.newBuilder().setId(ref.getId())
-            .setOverwriteCheckpointTs(body.getLong("overwriteCheckpointTs", 0L)).build(), caller));
+            .setOverwriteCheckpointTs(position(body, "overwriteCheckpointTs")).build(), caller));
       }
     }
     if (path.equals("/api/v1/nodes") && method == HttpMethod.GET) {
@@ -118,6 +118,28 @@ final class AdminJsonEndpoint {
       return ops.resignCoordinator(ResignCoordinatorRequest.getDefaultInstance(), caller).map(r -> new JsonObject());
     }
     return Future.failedFuture(new AdminError(GrpcStatus.NOT_FOUND, "no such endpoint: " + method + " " + path));
+  }
+
+  /**
+   * A 64-bit position or timestamp of a request: a JSON number, or a decimal string as the views write them
+   * (a JavaScript client holds no 64-bit number exactly); absent is 0.
+   */
+  static long position(JsonObject body, String field) {
+    Object value = body.getValue(field);
+    if (value == null) {
+      return 0;
+    }
+    if (value instanceof Number n && !(value instanceof Double || value instanceof Float)) {
+      return n.longValue();
+    }
+    if (value instanceof String s) {
+      try {
+        return Long.parseUnsignedLong(s.strip());
+      } catch (NumberFormatException e) {
+        // answered below
+      }
+    }
+    throw new AdminError(GrpcStatus.INVALID_ARGUMENT, field + " must be a whole number or a decimal string, got " + value);
   }
 
   private static Future<Object> view(Future<io.feedline.proto.ChangefeedView> view) {

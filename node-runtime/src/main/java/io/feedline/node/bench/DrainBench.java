@@ -32,9 +32,8 @@ public final class DrainBench implements Callable<Integer> {
       description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
   BenchCluster.Upstream upstream;
 
-  @Option(names = "--clustered", description = "A Vert.x per node, clustered over Hazelcast on loopback: messages are serialized "
-      + "and cross sockets as between processes (needs --etcd).")
-  boolean clustered;
+  @Mixin
+  ClusteredOption topology;
 
   @Mixin
   BenchRuns runs;
@@ -44,10 +43,10 @@ public final class DrainBench implements Callable<Integer> {
     // Spans spread evenly over 3 nodes: three times the target's share in all.
     int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
     String setup = "nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe() + ", "
-        + BenchCluster.describe(etcd, clustered) + "; checked when the drain says done: the target holds no Working dispatcher "
+        + BenchCluster.describe(etcd, topology.clustered) + "; checked when the drain says done: the target holds no Working dispatcher "
         + "and every span has exactly one Working dispatcher";
     return runs.measure("drain", setup, () -> {
-      try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10), clustered)) {
+      try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10), topology.clustered)) {
         long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(20));
         NodeRuntime leader = cluster.nodes().leader().orElseThrow();
         // Not the coordinator's node: draining that one first hands the leadership over, another figure.

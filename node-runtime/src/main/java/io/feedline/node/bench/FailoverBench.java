@@ -44,9 +44,8 @@ public final class FailoverBench implements Callable<Integer> {
           + "coordinator's node (default ${DEFAULT-VALUE}).")
   Victim kill;
 
-  @Option(names = "--clustered", description = "A Vert.x per node, clustered over Hazelcast on loopback: messages are serialized "
-      + "and cross sockets as between processes (needs --etcd).")
-  boolean clustered;
+  @Mixin
+  ClusteredOption topology;
 
   @Mixin
   BenchRuns runs;
@@ -59,13 +58,14 @@ public final class FailoverBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String setup = "nodes: 3, " + BenchCluster.describe(etcd, clustered) + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
+    String setup = "nodes: 3, " + BenchCluster.describe(etcd, topology.clustered) + ", changefeeds: " + changefeeds + " x " + tables
+        + " tables, upstream: " + upstream.describe()
         + ", session ttl: " + sessionTtl.toSeconds() + " s, killed: " + (kill == Victim.COORDINATOR ? "the coordinator's node"
         : "the node with the most maintainers (not the coordinator's)") + "; detection: until "
         + (kill == Victim.COORDINATOR ? "a new coordinator is elected and bootstrapped" : "a survivor sees the node's session expire")
         + ", replacement: from then until every span has exactly one Working dispatcher and every maintainer runs where it should";
     return runs.measure("failover", setup, () -> {
-      try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl, clustered)) {
+      try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl, topology.clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
         long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(10));
 

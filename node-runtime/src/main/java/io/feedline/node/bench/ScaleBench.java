@@ -36,9 +36,8 @@ public final class ScaleBench implements Callable<Integer> {
       description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
   BenchCluster.Upstream upstream;
 
-  @Option(names = "--clustered", description = "A Vert.x per node, clustered over Hazelcast on loopback: messages are serialized "
-      + "and cross sockets as between processes (needs --etcd).")
-  boolean clustered;
+  @Mixin
+  ClusteredOption topology;
 
   @Mixin
   BenchRuns runs;
@@ -46,9 +45,9 @@ public final class ScaleBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
-        + ", " + BenchCluster.describe(etcd, clustered) + "; checked: every span has exactly one Working dispatcher";
+        + ", " + BenchCluster.describe(etcd, topology.clustered) + "; checked: every span has exactly one Working dispatcher";
     return runs.measure("scale", setup, () -> {
-      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10), clustered)) {
+      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10), topology.clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
         long heapBefore = BenchCluster.heapAfterGcMiB();
         long start = System.nanoTime();
