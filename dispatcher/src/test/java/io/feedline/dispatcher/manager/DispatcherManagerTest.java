@@ -100,12 +100,17 @@ class DispatcherManagerTest {
     assertThat(manager.journal()).isEmpty();
   }
 
-  @Test
-  void aStalledSinkWriteAndAFailureSayWhatHoldsTheSpanInItsStatus() {
+  /** A (table 1) and B (table 2) working, at epoch 5. */
+  private void twoWorking() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
     manager.schedule(schedule(CF, 5, createItem(A, table(1), 0), createItem(B, table(2), 0)));
     manager.dispatcherWorking(A);
     manager.dispatcherWorking(B);
+  }
+
+  @Test
+  void aStalledSinkWriteAndAFailureSayWhatHoldsTheSpanInItsStatus() {
+    twoWorking();
     manager.heartbeat();
 
     assertThat(manager.sinkStalls(Map.of(A, 1_796_000_000_000L))).isTrue();
@@ -129,10 +134,7 @@ class DispatcherManagerTest {
 
   @Test
   void aStopAskedForOrAClosedWritePathIsNoFailureEvenOfAStalledSpan() {
-    manager.bootstrap(N1, 5, bootstrap(CF, 5));
-    manager.schedule(schedule(CF, 5, createItem(A, table(1), 0), createItem(B, table(2), 0)));
-    manager.dispatcherWorking(A);
-    manager.dispatcherWorking(B);
+    twoWorking();
     manager.sinkStalls(Map.of(A, 1_796_000_000_000L, B, 1_796_000_000_000L));
     manager.heartbeat();
 
