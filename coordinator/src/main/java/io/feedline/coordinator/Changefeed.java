@@ -87,13 +87,16 @@ final class Changefeed {
   void adopt(NodeId node, long epoch) {
     maintainer = node;
     maintainerEpoch = epoch;
-    drainProgress = null;
-    blockers = List.of();
-    resolvedTs = 0;
+    forgetReports();
   }
 
   void disown() {
     maintainer = null;
+    forgetReports();
+  }
+
+  /** What an earlier maintainer reported says nothing of the next one. */
+  private void forgetReports() {
     drainProgress = null;
     blockers = List.of();
     resolvedTs = 0;

@@ -388,12 +388,15 @@ public final class DispatcherManager {
   public ManagerEffects dispatcherFailed(DispatcherKey ref, Throwable cause, SpanHold side) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry != null) {
-      // A closed write path or a cancelled subscription is this node stopping the dispatcher, not a failure.
-      boolean stoppedHere = cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException;
-      entry.hold = stoppedHere ? SpanHold.SPAN_HOLD_NONE : side;
-      entry.holdDetail = stoppedHere ? "" : holdDetail(cause);
+      entry.hold = side;
+      entry.holdDetail = holdDetail(cause);
     }
     return dispatcherStopped(ref, cause);
+  }
+
+  /** A closed write path or a cancelled subscription: this node stopped the dispatcher, nothing failed. */
+  private static boolean stoppedHere(Throwable cause) {
+    return cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException;
   }
 
   /** The failure in its own words, as a status carries it: redacted (it may quote a URI) and bounded. */
@@ -430,14 +433,14 @@ public final class DispatcherManager {
     if (entry == null) {
       return ManagerEffects.NONE;
     }
-    if (cause == null) {
-      // Asked to stop: a stalled write it was holding says nothing of a failure, and a Stopped status with a
-      // hold means one (the maintainer keeps it for the span).
+    if (cause == null || stoppedHere(cause)) {
+      // Not a failure: a stalled write it was holding says nothing of one, and a Stopped status with a hold
+      // means one (the maintainer keeps it for the span).
       entry.hold = SpanHold.SPAN_HOLD_NONE;
       entry.holdDetail = "";
     }
     ManagerEffects.Builder out = new ManagerEffects.Builder();
-    if (cause instanceof WritePathClosedException || cause instanceof SubscriptionCancelledException) {
+    if (stoppedHere(cause)) {
       out.notice(Notice.info(DISPATCHER, "write_path_closed", "dispatcher " + ref + " stopped: " + cause.getMessage()));
     } else if (cause instanceof UnwritableSchemaException) {
       // The maintainer makes this the changefeed's error: the detail is for the user, so it is the sink's own words.

@@ -624,10 +624,12 @@ public final class ChangefeedMaintainer {
     }
     checkpoint.reported(from);
     boolean stale = staleHeartbeat(from, heartbeat);
-    if (!stale && heartbeat.hasWatermark()) {
-      resolvedByNode.put(from, heartbeat.getWatermark().getResolvedTs());
-    } else if (!stale) {
-      resolvedByNode.remove(from); // no dispatcher left there: it holds nothing back
+    if (!stale) {
+      if (heartbeat.hasWatermark()) {
+        resolvedByNode.put(from, heartbeat.getWatermark().getResolvedTs());
+      } else {
+        resolvedByNode.remove(from); // no dispatcher left there: it holds nothing back
+      }
     }
     Set<DispatcherKey> seen = onStatuses(from, heartbeat.getStatusesList(), out);
     for (RunningError e : heartbeat.getErrorsList()) {

@@ -91,25 +91,20 @@ public final class SpanController {
    * passes where it failed.
    */
   public void observe(SpanReplication r, SpanStatus status) {
-    if (status.getState() == ComponentState.COMPONENT_STATE_STOPPED) {
-      if (status.getHold() != SpanHold.SPAN_HOLD_NONE) {
-        r.hold = status.getHold();
-        r.holdDetail = status.getHoldDetail();
-        r.holdIsFailure = true;
-        r.holdCheckpointTs = r.checkpointTs;
-      }
-      return;
-    }
-    r.reportedState = status.getState();
-    r.blockedAtDdl = status.getBlockState().getBlocked();
+    boolean stopped = status.getState() == ComponentState.COMPONENT_STATE_STOPPED;
     if (status.getHold() != SpanHold.SPAN_HOLD_NONE) {
       r.hold = status.getHold();
       r.holdDetail = status.getHoldDetail();
-      r.holdIsFailure = false;
-    } else if (!r.holdIsFailure || r.checkpointTs > r.holdCheckpointTs) {
+      r.holdIsFailure = stopped;
+      r.holdCheckpointTs = r.checkpointTs;
+    } else if (!stopped && (!r.holdIsFailure || r.checkpointTs > r.holdCheckpointTs)) {
       r.hold = SpanHold.SPAN_HOLD_NONE;
       r.holdDetail = "";
       r.holdIsFailure = false;
+    }
+    if (!stopped) {
+      r.reportedState = status.getState();
+      r.blockedAtDdl = status.getBlockState().getBlocked();
     }
   }
 

@@ -67,12 +67,12 @@ public final class SpanReplication {
 
   /** The state its dispatcher last reported; null before any report (or when it has none). */
   public ComponentState reportedState() {
-    return dispatcher == null ? null : reportedState;
+    return reportedState;
   }
 
   /** Its dispatcher reported itself blocked at a DDL (waiting for the barrier or writing the DDL). */
   public boolean blockedAtDdl() {
-    return dispatcher != null && blockedAtDdl;
+    return blockedAtDdl;
   }
 
   /** What holds its checkpoint as its dispatchers told: a stalled or failed sink, a failed source, or nothing known. */

@@ -56,9 +56,6 @@ final class BenchCluster implements AutoCloseable {
 
   BenchCluster(int size, String etcd, Duration sessionTtl, boolean clustered) throws IOException {
     quietNodeLogs();
-    if (clustered && etcd == null) {
-      throw new IllegalArgumentException("--clustered needs --etcd: clustered nodes each have their own metastore client");
-    }
     this.etcd = etcd;
     this.clustered = clustered;
     this.dataRoot = Files.createTempDirectory("feedline-bench");

@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code --runs N} and {@code --output table|json} of a benchmark (a picocli mixin): it runs N times, each
@@ -28,13 +31,16 @@ public final class BenchRuns {
   @Option(names = "--runs", defaultValue = "3", description = "Runs, each on a fresh cluster (default ${DEFAULT-VALUE}).")
   int runs;
 
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec bench;
+
   @Option(names = {"-o", "--output"}, defaultValue = "table", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
   Output output;
 
   /** Runs {@code run} {@link #runs} times and prints the report of {@code bench} set up as {@code setup}. */
   int measure(String bench, String setup, Run run) throws Exception {
     if (runs < 1) {
-      throw new IllegalArgumentException("--runs must be at least 1, got " + runs);
+      throw new ParameterException(this.bench.commandLine(), "--runs must be at least 1, got " + runs);
     }
     List<Map<String, Double>> figures = new ArrayList<>();
     for (int i = 1; i <= runs; i++) {

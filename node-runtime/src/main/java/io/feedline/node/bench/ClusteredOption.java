@@ -1,6 +1,9 @@
 package io.feedline.node.bench;
 
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code --clustered} of the benchmarks that run a 3-node {@link BenchCluster} (a picocli mixin). */
 public final class ClusteredOption {
@@ -8,4 +11,14 @@ public final class ClusteredOption {
   @Option(names = "--clustered", description = "A Vert.x per node, clustered over Hazelcast on loopback: messages are serialized "
       + "and cross sockets as between processes (needs --etcd).")
   boolean clustered;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec bench;
+
+  /** Refuses {@code --clustered} without {@code --etcd} as a usage error: clustered nodes each need a client of one store. */
+  void requireStoreFor(String etcd) {
+    if (clustered && etcd == null) {
+      throw new ParameterException(bench.commandLine(), "--clustered needs --etcd URL: clustered nodes each have a metastore client of their own");
+    }
+  }
 }

@@ -40,6 +40,7 @@ public final class DrainBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    topology.requireStoreFor(etcd);
     // Spans spread evenly over 3 nodes: three times the target's share in all.
     int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
     String setup = "nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe() + ", "

@@ -44,6 +44,7 @@ public final class ScaleBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    topology.requireStoreFor(etcd);
     String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
         + ", " + BenchCluster.describe(etcd, topology.clustered) + "; checked: every span has exactly one Working dispatcher";
     return runs.measure("scale", setup, () -> {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,5 +70,19 @@ class BenchRunsTest {
     assertThat(json.getJsonArray("runs")).hasSize(2);
     assertThat(json.getString("setup")).contains("exactly one Working dispatcher");
     assertThat(json.getJsonObject("summary").getJsonObject("spans").getDouble("min")).isGreaterThan(2);
+  }
+
+  @Test
+  void aBadRunCountOrClusteredWithoutEtcdIsAUsageErrorThatRunsNothing() {
+    Map<String, String> refusals = Map.of(
+        "scale --runs 0", "--runs must be at least 1, got 0",
+        "drain --clustered", "--clustered needs --etcd URL",
+        "scale -o yaml", "Invalid value for option '--output'");
+    refusals.forEach((args, why) -> {
+      StringWriter err = new StringWriter();
+      int exit = new CommandLine(new BenchCommand()).setErr(new PrintWriter(err)).execute(args.split(" "));
+      assertThat(exit).as(args).isEqualTo(2);
+      assertThat(err.toString()).as(args).contains(why).doesNotContain("Exception");
+    });
   }
 }
