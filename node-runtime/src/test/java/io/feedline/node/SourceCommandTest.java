@@ -3,33 +3,27 @@ package io.feedline.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.testing.PostgresServerExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import picocli.CommandLine;
 
 /** {@code feedline source setup} in process against a real PostgreSQL: what it prints, applies and refuses. */
 class SourceCommandTest {
 
-  private static PostgresServer postgres;
+  @RegisterExtension
+  static final PostgresServerExtension POSTGRES = new PostgresServerExtension();
   private String out;
   private String err;
 
   @BeforeAll
-  static void startPostgres() {
-    postgres = PostgresServer.start();
-    postgres.psql("postgres", "CREATE ROLE reader LOGIN REPLICATION");
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.stop();
-    }
+  static void replicationRole() {
+    POSTGRES.server().psql("postgres", "CREATE ROLE reader LOGIN REPLICATION");
   }
 
   @Test
@@ -41,17 +35,17 @@ class SourceCommandTest {
 
   @Test
   void appliesAsASuperuserAndRefusesAnyoneElseWithTheReason() {
-    String db = postgres.createDatabase("setup_apply");
-    assertThat(setup("--source", "postgresql://reader@127.0.0.1:" + postgres.port() + "/" + db, "--apply")).isEqualTo(1);
+    String db = POSTGRES.server().createDatabase("setup_apply");
+    assertThat(setup("--source", "postgresql://reader@127.0.0.1:" + POSTGRES.server().port() + "/" + db, "--apply")).isEqualTo(1);
     assertThat(err).startsWith("feedline source setup: cannot apply the set-up: ").contains("superuser");
     assertThat(installed(db)).isEqualTo("0");
 
-    assertThat(setup("--source", postgres.uri(db), "--apply")).as(err).isZero();
+    assertThat(setup("--source", POSTGRES.server().uri(db), "--apply")).as(err).isZero();
     assertThat(out).isEqualTo("applied: schema-change capture installed in database " + db + ", granted to role " + PostgresServer.SUPERUSER + "\n");
     assertThat(installed(db)).isEqualTo("2");
-    assertThat(setup("--source", postgres.uri(db), "--apply", "--role", "reader")).as("running it again is harmless").isZero();
+    assertThat(setup("--source", POSTGRES.server().uri(db), "--apply", "--role", "reader")).as("running it again is harmless").isZero();
     assertThat(out).endsWith("granted to role reader\n");
-    assertThat(postgres.psql(db, "SELECT has_function_privilege('reader', 'feedline_capture.ddl_committed_before(pg_lsn, bigint[], name)', "
+    assertThat(POSTGRES.server().psql(db, "SELECT has_function_privilege('reader', 'feedline_capture.ddl_committed_before(pg_lsn, bigint[], name)', "
         + "'EXECUTE')").strip()).isEqualTo("t");
   }
 
@@ -64,7 +58,7 @@ class SourceCommandTest {
   }
 
   private static String installed(String db) {
-    return postgres.psql(db, "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'feedline%'").strip();
+    return POSTGRES.server().psql(db, "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'feedline%'").strip();
   }
 
   private int setup(String... args) {

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedline.common.id.DispatcherKey;
-import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.testing.PostgresServerExtension;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.check.CheckInputException;
 import io.feedline.dispatcher.check.CheckReport;
@@ -31,9 +31,9 @@ import java.util.OptionalLong;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code feedline check} against a PostgreSQL sink: a datagen history replicated through the sink (DDLs by
@@ -45,15 +45,15 @@ class PostgresSinkCheckTest {
   private static final String SOURCE = "datagen://?tables=3&seed=11";
   private static final long TICKS = 7_000;
 
-  private static PostgresServer postgres;
+  @RegisterExtension
+  static final PostgresServerExtension POSTGRES = new PostgresServerExtension();
   private static String sinkUri;
   private static String database;
 
   @BeforeAll
   static void replicate() throws Exception {
-    postgres = PostgresServer.start();
-    database = postgres.createDatabase("checked");
-    sinkUri = postgres.uri(database);
+    database = POSTGRES.server().createDatabase("checked");
+    sinkUri = POSTGRES.server().uri(database);
     Vertx vertx = Vertx.vertx();
     try {
       DatagenSpec spec = DatagenReplay.spec(SOURCE);
@@ -66,11 +66,6 @@ class PostgresSinkCheckTest {
     } finally {
       await(vertx.close());
     }
-  }
-
-  @AfterAll
-  static void stop() {
-    postgres.stop();
   }
 
   /** Writes ticks 1..TICKS as the dispatchers would: rows per table span in batches, every DDL by the trigger once the rows before it are in. */
@@ -125,13 +120,13 @@ class PostgresSinkCheckTest {
     assertThat(equal.ddls()).as("creates, truncates, columns added and drops were all in the window").isGreaterThan(5);
     assertThat(equal.rows()).isPositive();
 
-    String table = List.of(postgres.psql(database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").split("\n"))
-        .stream().filter(t -> Integer.parseInt(postgres.psql(database, "SELECT count(*) FROM public." + t)) >= 2).findFirst().orElseThrow();
-    String[] ids = postgres.psql(database, "SELECT id FROM public." + table + " ORDER BY id LIMIT 2").split("\n");
+    String table = List.of(POSTGRES.server().psql(database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").split("\n"))
+        .stream().filter(t -> Integer.parseInt(POSTGRES.server().psql(database, "SELECT count(*) FROM public." + t)) >= 2).findFirst().orElseThrow();
+    String[] ids = POSTGRES.server().psql(database, "SELECT id FROM public." + table + " ORDER BY id LIMIT 2").split("\n");
     // What a zombie could do: an older version over a newer one, a row re-inserted after its delete.
-    postgres.psql(database, "UPDATE public." + table + " SET v0 = v0 + 1 WHERE id = " + ids[0]);
-    postgres.psql(database, "DELETE FROM public." + table + " WHERE id = " + ids[1]);
-    postgres.psql(database, "INSERT INTO public." + table + " (id, v0, v1) VALUES (999999, 1, 'zombie')");
+    POSTGRES.server().psql(database, "UPDATE public." + table + " SET v0 = v0 + 1 WHERE id = " + ids[0]);
+    POSTGRES.server().psql(database, "DELETE FROM public." + table + " WHERE id = " + ids[1]);
+    POSTGRES.server().psql(database, "INSERT INTO public." + table + " (id, v0, v1) VALUES (999999, 1, 'zombie')");
     try {
       CheckReport different = check();
       assertThat(different.equal()).isFalse();
@@ -142,14 +137,14 @@ class PostgresSinkCheckTest {
         assertThat(t.extraRows()).singleElement().asString().startsWith("key=999999 ");
       });
     } finally {
-      postgres.psql(database, "DELETE FROM public." + table + " WHERE id = 999999");
+      POSTGRES.server().psql(database, "DELETE FROM public." + table + " WHERE id = 999999");
     }
   }
 
   @Test
   void aDatabaseNoChangefeedWroteToIsBadInput() {
-    String empty = postgres.createDatabase("untouched");
-    assertThatThrownBy(() -> PostgresSinkCheck.check(SOURCE, postgres.uri(empty), Optional.empty(), OptionalLong.empty(), OptionalLong.empty(),
+    String empty = POSTGRES.server().createDatabase("untouched");
+    assertThatThrownBy(() -> PostgresSinkCheck.check(SOURCE, POSTGRES.server().uri(empty), Optional.empty(), OptionalLong.empty(), OptionalLong.empty(),
         Map.of())).isInstanceOf(CheckInputException.class).hasMessageContaining("no Feedline changefeed has written to schema public");
   }
 

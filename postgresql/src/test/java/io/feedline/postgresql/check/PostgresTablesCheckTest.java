@@ -2,12 +2,11 @@ package io.feedline.postgresql.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.testing.PostgresServerExtension;
 import io.feedline.dispatcher.check.CheckReport;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code feedline check} of a PostgreSQL source against a PostgreSQL sink: both databases' tables as they are now. */
 class PostgresTablesCheckTest {
@@ -16,33 +15,22 @@ class PostgresTablesCheckTest {
       + "CREATE TABLE pairs (a int, b text, PRIMARY KEY (a, b)); "
       + "INSERT INTO items VALUES (1, 'one', '2026-12-06 10:00:00+00'), (2, 'two', NULL), (3, 'three', NULL); "
       + "INSERT INTO pairs VALUES (1, 'x'), (2, 'y')";
-  private static PostgresServer postgres;
-
-  @BeforeAll
-  static void startPostgres() {
-    postgres = PostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.stop();
-    }
-  }
+  @RegisterExtension
+  static final PostgresServerExtension POSTGRES = new PostgresServerExtension();
 
   @Test
   void equalDatabasesReadEqualAndEveryKindOfDifferenceIsNamed() {
-    String up = postgres.createDatabase("check_up");
-    String down = postgres.createDatabase("check_down");
-    postgres.psql(up, SCHEMA);
-    postgres.psql(down, SCHEMA + "; SET TIME ZONE 'Asia/Tokyo'");
-    CheckReport same = PostgresTablesCheck.check(postgres.uri(up), postgres.uri(down), Map.of());
+    String up = POSTGRES.server().createDatabase("check_up");
+    String down = POSTGRES.server().createDatabase("check_down");
+    POSTGRES.server().psql(up, SCHEMA);
+    POSTGRES.server().psql(down, SCHEMA + "; SET TIME ZONE 'Asia/Tokyo'");
+    CheckReport same = PostgresTablesCheck.check(POSTGRES.server().uri(up), POSTGRES.server().uri(down), Map.of());
     assertThat(same.equal()).isTrue();
     assertThat(same.render()).isEqualTo("equal: 5 rows in 2 tables, as both databases hold them now\n");
 
-    postgres.psql(down, "UPDATE items SET name = 'TWO' WHERE id = 2; DELETE FROM items WHERE id = 3; INSERT INTO items VALUES (9, 'nine', NULL); "
+    POSTGRES.server().psql(down, "UPDATE items SET name = 'TWO' WHERE id = 2; DELETE FROM items WHERE id = 3; INSERT INTO items VALUES (9, 'nine', NULL); "
         + "DROP TABLE pairs");
-    CheckReport different = PostgresTablesCheck.check(postgres.uri(up), postgres.uri(down), Map.of());
+    CheckReport different = PostgresTablesCheck.check(POSTGRES.server().uri(up), POSTGRES.server().uri(down), Map.of());
     assertThat(different.equal()).isFalse();
     assertThat(different.render()).startsWith("DIFFERENT in 2 tables, as both databases hold them now\n")
         .contains(": 1 missing, 1 extra, 1 wrong rows;")

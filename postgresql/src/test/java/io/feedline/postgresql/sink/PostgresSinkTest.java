@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.testing.PostgresServerExtension;
 import io.feedline.common.testing.TestSeeds;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.endpoint.EndpointContext;
@@ -35,11 +36,10 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The PostgreSQL sink against a real PostgreSQL 15: DDLs, idempotent replays, and the database's own fence. */
 class PostgresSinkTest {
@@ -52,28 +52,19 @@ class PostgresSinkTest {
   /** datagen's table: the column {@code extra} exists from ts {@value #ADD_COLUMN_TS} on. */
   private static final long ADD_COLUMN_TS = 500;
 
-  private static PostgresServer postgres;
+  @RegisterExtension
+  static final PostgresServerExtension POSTGRES = new PostgresServerExtension();
   private static int databases;
   private Vertx vertx;
   private SimpleMeterRegistry metrics;
   private String database;
   private final List<Sink> opened = new ArrayList<>();
 
-  @BeforeAll
-  static void startPostgres() {
-    postgres = PostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    postgres.stop();
-  }
-
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
     metrics = new SimpleMeterRegistry();
-    database = postgres.createDatabase("sink_" + (++databases));
+    database = POSTGRES.server().createDatabase("sink_" + (++databases));
   }
 
   @AfterEach
@@ -105,8 +96,8 @@ class PostgresSinkTest {
     assertThat(rows("t1")).isEmpty();
 
     await(sink.write(batch(trigger, TRIGGER, 10, 600, List.of(ddl(700, DdlEvent.Type.DROP_TABLE)), 700)));
-    assertThat(postgres.psql(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 't1'")).isEqualTo("0");
-    assertThat(postgres.psql(database, "SELECT table_id, checkpoint_ts FROM feedline.spans ORDER BY table_id"))
+    assertThat(POSTGRES.server().psql(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 't1'")).isEqualTo("0");
+    assertThat(POSTGRES.server().psql(database, "SELECT table_id, checkpoint_ts FROM feedline.spans ORDER BY table_id"))
         .isEqualTo("0|700\n1|520");
   }
 
@@ -149,7 +140,7 @@ class PostgresSinkTest {
 
   @Test
   void aCommitWhoseAnswerIsLostIsReplayedHarmlessly() throws Exception {
-    CuttingProxy proxy = await(CuttingProxy.start(vertx, postgres.port()));
+    CuttingProxy proxy = await(CuttingProxy.start(vertx, POSTGRES.server().port()));
     EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-ambiguous").withSchemas(DATAGEN_LIKE);
     Sink sink = await(new PostgresSinkProvider(Map.of()).open(
         EndpointUri.parse("sink", "postgresql://" + PostgresServer.SUPERUSER + "@127.0.0.1:" + proxy.port() + "/" + database), context));
@@ -194,7 +185,7 @@ class PostgresSinkTest {
     // The merge restarts from the lowest of its parts' checkpoints (280) and re-applies key 1's older version...
     await(sink.write(batch(writer(), T1, 10, 280, List.of(a), 290)));
     assertThat(rows("t1")).containsExactly("1|7|s1");
-    assertThat(postgres.psql(database, "SELECT checkpoint_ts FROM feedline.spans WHERE table_id = 1 AND end_key = 'm'::bytea"))
+    assertThat(POSTGRES.server().psql(database, "SELECT checkpoint_ts FROM feedline.spans WHERE table_id = 1 AND end_key = 'm'::bytea"))
         .as("the rewound part no longer vouches for anything above 280").isEqualTo("280");
     // ...and its owner dies. A replay in the part's shape (say, the range split again) re-applies from 280: nothing is lost.
     await(sink.write(batch(writer(), T1_LOW, 11, 280, List.of(a, b), 300)));
@@ -225,10 +216,10 @@ class PostgresSinkTest {
     assertThat(refused).isInstanceOf(FencedWriteException.class).hasMessageContaining("at epoch 10 refused");
     assertThat(rows("t1")).containsExactly("1|12|s1");
     assertThat(metrics.counter("feedline.sink.fenced_writes", "sink", "postgresql", "changefeed", "cf-zombie").count()).isEqualTo(1);
-    assertThat(postgres.psql(database, "SELECT epoch, checkpoint_ts FROM feedline.spans WHERE table_id = 1")).isEqualTo("20|125");
+    assertThat(POSTGRES.server().psql(database, "SELECT epoch, checkpoint_ts FROM feedline.spans WHERE table_id = 1")).isEqualTo("20|125");
 
     // The span's own token refuses it as well: with the changefeed's token set back by hand, the span row still says 20.
-    postgres.psql(database, "UPDATE feedline.changefeeds SET epoch = 10");
+    POSTGRES.server().psql(database, "UPDATE feedline.changefeeds SET epoch = 10");
     Throwable bySpan = failure(zombieSink.write(batch(zombie, T1, 10, 115, List.of(update(118, 1, 11, 99)), 119)));
     assertThat(bySpan).isInstanceOf(FencedWriteException.class).hasMessageContaining("the span's fencing token is epoch 20 (dispatcher " + owner);
     assertThat(rows("t1")).containsExactly("1|12|s1");
@@ -259,12 +250,12 @@ class PostgresSinkTest {
     assertThat(err).isInstanceOf(UnwritableSchemaException.class).hasMessageContaining("t1 has no primary key");
 
     // An existing downstream table without a key is refused as well, before any row goes in.
-    postgres.psql(database, "CREATE TABLE public.t2 (id bigint, v0 bigint, v1 varchar(24))");
+    POSTGRES.server().psql(database, "CREATE TABLE public.t2 (id bigint, v0 bigint, v1 varchar(24))");
     Sink keyed = open("cf-nokey-2", DATAGEN_LIKE);
     Throwable existing = failure(keyed.write(batch(writer(), TableSpan.newBuilder().setTableId(2).build(), 10, 100,
         List.of(new RowChange(2, 110, RowChange.Op.INSERT, DatagenModel.keyBytes(1), Map.of(), image(1, 11))), 120)));
     assertThat(existing).isInstanceOf(UnwritableSchemaException.class).hasMessageContaining("has no primary key");
-    assertThat(postgres.psql(database, "SELECT count(*) FROM public.t2")).isEqualTo("0");
+    assertThat(POSTGRES.server().psql(database, "SELECT count(*) FROM public.t2")).isEqualTo("0");
   }
 
   @Test
@@ -304,7 +295,7 @@ class PostgresSinkTest {
     DdlEvent dropV1 = new DdlEvent(1, dropTs, DdlEvent.Type.DROP_COLUMN, "t1", "ALTER TABLE t1 DROP COLUMN v1", "v1");
     Sink sink = open("cf-drop-column", v1DroppedAt800);
     await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
-    postgres.psql(database, "ALTER TABLE t1 ADD COLUMN mine text DEFAULT 'kept'"); // the user's own, not the upstream's
+    POSTGRES.server().psql(database, "ALTER TABLE t1 ADD COLUMN mine text DEFAULT 'kept'"); // the user's own, not the upstream's
     await(sink.write(batch(writer(), T1, 10, 100, List.of(insert(110, 1, 11)), 120)));
     await(sink.write(batch(writer(), TRIGGER, 10, 100, List.of(dropV1), dropTs)));
     assertThat(columns("t1")).containsExactly("id:bigint", "v0:bigint", "mine:text");
@@ -337,7 +328,7 @@ class PostgresSinkTest {
     long seed = TestSeeds.seed(1L);
     Random random = new Random(seed);
     for (int round = 0; round < 8; round++) {
-      postgres.psql(database, "DROP TABLE IF EXISTS public.t1");
+      POSTGRES.server().psql(database, "DROP TABLE IF EXISTS public.t1");
       Sink sink = open("cf-random-" + round, DATAGEN_LIKE);
       await(sink.write(batch(writer(), TRIGGER, 10, 0, List.of(create(100)), 100)));
       Map<Long, Long> expected = new TreeMap<>();
@@ -389,7 +380,7 @@ class PostgresSinkTest {
 
   @Test
   void credentialsComeFromTheUriOrTheEnvironmentAndAWrongOneIsAClearErrorWithoutThePassword() throws Exception {
-    String base = "postgresql://" + PostgresServer.PASSWORD_USER + "%s@127.0.0.1:" + postgres.port() + "/" + database;
+    String base = "postgresql://" + PostgresServer.PASSWORD_USER + "%s@127.0.0.1:" + POSTGRES.server().port() + "/" + database;
     EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-auth").withSchemas(DATAGEN_LIKE);
     opened.add(await(new PostgresSinkProvider(Map.of()).open(uri(base, ":" + PostgresServer.PASSWORD), context)));
     opened.add(await(new PostgresSinkProvider(Map.of("PGPASSWORD", PostgresServer.PASSWORD)).open(uri(base, ""), context)));
@@ -417,9 +408,9 @@ class PostgresSinkTest {
   @Test
   void sslmodeRequireRefusesAServerWithoutTls() throws Exception {
     EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed("cf-tls");
-    Throwable refused = failure(new PostgresSinkProvider(Map.of()).open(uri(postgres.uri(database) + "?sslmode=%s", "require"), context));
+    Throwable refused = failure(new PostgresSinkProvider(Map.of()).open(uri(POSTGRES.server().uri(database) + "?sslmode=%s", "require"), context));
     assertThat(refused.getMessage()).contains("cannot open postgresql sink").containsIgnoringCase("ssl");
-    opened.add(await(new PostgresSinkProvider(Map.of()).open(uri(postgres.uri(database) + "?sslmode=%s", "prefer"), context)));
+    opened.add(await(new PostgresSinkProvider(Map.of()).open(uri(POSTGRES.server().uri(database) + "?sslmode=%s", "prefer"), context)));
   }
 
   private static EndpointUri uri(String pattern, String arg) {
@@ -458,7 +449,7 @@ class PostgresSinkTest {
 
   private Sink open(String changefeed, TableSchemas schemas) throws Exception {
     EndpointContext context = new EndpointContext(vertx, new ManualScheduler(0), metrics).forChangefeed(changefeed).withSchemas(schemas);
-    Sink sink = await(new ProviderEndpoints().openSink(postgres.uri(database), context));
+    Sink sink = await(new ProviderEndpoints().openSink(POSTGRES.server().uri(database), context));
     opened.add(sink);
     return sink;
   }
@@ -506,12 +497,12 @@ class PostgresSinkTest {
   }
 
   private List<String> rows(String table) {
-    String out = postgres.psql(database, "SELECT * FROM public." + table + " ORDER BY id");
+    String out = POSTGRES.server().psql(database, "SELECT * FROM public." + table + " ORDER BY id");
     return out.isEmpty() ? List.of() : List.of(out.split("\n"));
   }
 
   private List<String> columns(String table) {
-    return List.of(postgres.psql(database, "SELECT attname || ':' || format_type(atttypid, atttypmod) FROM pg_attribute "
+    return List.of(POSTGRES.server().psql(database, "SELECT attname || ':' || format_type(atttypid, atttypmod) FROM pg_attribute "
         + "WHERE attrelid = 'public." + table + "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum").split("\n"));
   }
 

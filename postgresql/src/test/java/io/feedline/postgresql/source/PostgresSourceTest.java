@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.PostgresServer;
+import io.feedline.common.testing.PostgresServerExtension;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.EndpointUri;
@@ -32,18 +33,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The postgresql source against a real PostgreSQL 15: set-up checks, capture, positions, resume, slots. */
 class PostgresSourceTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private static PostgresServer postgres;
+  @RegisterExtension
+  static final PostgresServerExtension POSTGRES = new PostgresServerExtension();
 
   private Vertx vertx;
   private Context lane;
@@ -52,28 +53,16 @@ class PostgresSourceTest {
   private final List<Source> opened = new ArrayList<>();
   private final PostgresSourceProvider provider = new PostgresSourceProvider(Map.of());
 
-  @BeforeAll
-  static void startPostgres() {
-    postgres = PostgresServer.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() {
-    if (postgres != null) {
-      postgres.stop();
-    }
-  }
-
   @BeforeEach
   void setUp(TestInfo test) {
     vertx = Vertx.vertx();
     lane = vertx.getOrCreateContext();
     String name = test.getTestMethod().orElseThrow().getName().toLowerCase();
-    database = postgres.createDatabase("src_" + name.substring(0, Math.min(40, name.length())));
+    database = POSTGRES.server().createDatabase("src_" + name.substring(0, Math.min(40, name.length())));
     changefeed = "cf-" + name;
-    postgres.psql(database, "CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2), at timestamptz, "
+    POSTGRES.server().psql(database, "CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2), at timestamptz, "
         + "flag boolean, note text)");
-    postgres.psql(database, "CREATE TABLE pairs (a int, b text, v int, PRIMARY KEY (a, b))");
+    POSTGRES.server().psql(database, "CREATE TABLE pairs (a int, b text, v int, PRIMARY KEY (a, b))");
   }
 
   @AfterEach
@@ -86,32 +75,32 @@ class PostgresSourceTest {
 
   @Test
   void createRefusesWhatTheServerCannotDoAndSaysWhatToChange() throws Exception {
-    postgres.psql(database, "CREATE ROLE plain LOGIN");
-    assertRefused("postgresql://plain@127.0.0.1:" + postgres.port() + "/" + database, "ALTER ROLE \"plain\" REPLICATION");
+    POSTGRES.server().psql(database, "CREATE ROLE plain LOGIN");
+    assertRefused("postgresql://plain@127.0.0.1:" + POSTGRES.server().port() + "/" + database, "ALTER ROLE \"plain\" REPLICATION");
     // A replication role may read, but only a superuser installs the event triggers that capture schema changes.
-    postgres.psql(database, "CREATE ROLE reader LOGIN REPLICATION");
-    assertRefused("postgresql://reader@127.0.0.1:" + postgres.port() + "/" + database, "feedline source setup");
-    postgres.psql(database, "CREATE TABLE nokey (x int)");
+    POSTGRES.server().psql(database, "CREATE ROLE reader LOGIN REPLICATION");
+    assertRefused("postgresql://reader@127.0.0.1:" + POSTGRES.server().port() + "/" + database, "feedline source setup");
+    POSTGRES.server().psql(database, "CREATE TABLE nokey (x int)");
     assertRefused(uri(""), "public.nokey: no primary key or replica identity index");
-    postgres.psql(database, "CREATE TABLE other_identity (id int PRIMARY KEY, u int NOT NULL UNIQUE); "
+    POSTGRES.server().psql(database, "CREATE TABLE other_identity (id int PRIMARY KEY, u int NOT NULL UNIQUE); "
         + "ALTER TABLE other_identity REPLICA IDENTITY USING INDEX other_identity_u_key");
     assertRefused(uri("?tables=public.*,!public.nokey"), "public.other_identity: a replica identity index other than its primary key");
-    postgres.psql(database, "DROP TABLE other_identity");
-    postgres.psql(database, "CREATE PUBLICATION partial FOR TABLE items");
+    POSTGRES.server().psql(database, "DROP TABLE other_identity");
+    POSTGRES.server().psql(database, "CREATE PUBLICATION partial FOR TABLE items");
     assertRefused(uri("?publication=partial&tables=public.items,public.pairs"), "does not publish captured tables public.pairs");
     assertRefused(uri("?tables=app.*"), "captures no table");
     assertRefused(uri("?publication=nope&tables=public.*,!public.nokey"), "publication nope does not exist");
     // Every slot taken (physical ones are made at once): a changefeed needs one, and one per reading node.
-    int free = Integer.parseInt(postgres.psql("postgres",
+    int free = Integer.parseInt(POSTGRES.server().psql("postgres",
         "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)").strip());
     for (int i = 0; i < free; i++) {
-      postgres.psql("postgres", "SELECT pg_create_physical_replication_slot('filler_" + i + "')");
+      POSTGRES.server().psql("postgres", "SELECT pg_create_physical_replication_slot('filler_" + i + "')");
     }
     try {
       assertRefused(uri("?tables=public.*,!public.nokey"), "no free replication slot");
     } finally {
       for (int i = 0; i < free; i++) {
-        postgres.psql("postgres", "SELECT pg_drop_replication_slot('filler_" + i + "')");
+        POSTGRES.server().psql("postgres", "SELECT pg_drop_replication_slot('filler_" + i + "')");
       }
     }
     // Leaving the keyless table out, the same server serves it.
@@ -128,11 +117,11 @@ class PostgresSourceTest {
     long start = prepare("");
     Source node1 = open("");
     Map<String, SourceSubscription> subs1 = subscribeAll(node1, start);
-    postgres.psql(database, "INSERT INTO items VALUES (1, 'one', 1.50, '2026-12-06 10:00:00+00', true, NULL), "
+    POSTGRES.server().psql(database, "INSERT INTO items VALUES (1, 'one', 1.50, '2026-12-06 10:00:00+00', true, NULL), "
         + "(2, 'two', 2.00, NULL, false, 'n'), (3, 'three', NULL, NULL, NULL, NULL)");
-    postgres.psql(database, "BEGIN; UPDATE items SET price = 9.99 WHERE id = 1; UPDATE items SET id = 20 WHERE id = 2; DELETE FROM items WHERE id = 3; COMMIT");
-    postgres.psql(database, "INSERT INTO pairs VALUES (1, 'x', 1), (1, 'y', 2), (2, 'x', 3)");
-    postgres.psql(database, "BEGIN; INSERT INTO pairs VALUES (9, 'z', 9); TRUNCATE pairs; INSERT INTO pairs VALUES (5, chr(233), 5); COMMIT");
+    POSTGRES.server().psql(database, "BEGIN; UPDATE items SET price = 9.99 WHERE id = 1; UPDATE items SET id = 20 WHERE id = 2; DELETE FROM items WHERE id = 3; COMMIT");
+    POSTGRES.server().psql(database, "INSERT INTO pairs VALUES (1, 'x', 1), (1, 'y', 2), (2, 'x', 3)");
+    POSTGRES.server().psql(database, "BEGIN; INSERT INTO pairs VALUES (9, 'z', 9); TRUNCATE pairs; INSERT INTO pairs VALUES (5, chr(233), 5); COMMIT");
     long end = currentLsn();
 
     List<ChangeEvent> items = drain(subs1.get("items"), end);
@@ -173,13 +162,13 @@ class PostgresSourceTest {
     TableSpan items = table(source, "items");
     TableSpan pairs = table(source, "pairs");
     SourceSubscription ddl = subscribe(source, TableSpans.ddlSpan(), start);
-    postgres.psql(database, "BEGIN; CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'born with a row'); COMMIT");
-    postgres.psql(database, "CREATE TABLE later_nokey (v text)"); // not capturable: no event, not published
-    postgres.psql(database, "CREATE TABLE audit (id int PRIMARY KEY)");
-    postgres.psql(database, "ALTER TABLE items ADD COLUMN extra int, DROP COLUMN note");
-    postgres.psql(database, "INSERT INTO items (id, name, extra) VALUES (1, 'after', 7)");
-    postgres.psql(database, "INSERT INTO pairs VALUES (1, 'x', 1)");
-    postgres.psql(database, "DROP TABLE pairs");
+    POSTGRES.server().psql(database, "BEGIN; CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'born with a row'); COMMIT");
+    POSTGRES.server().psql(database, "CREATE TABLE later_nokey (v text)"); // not capturable: no event, not published
+    POSTGRES.server().psql(database, "CREATE TABLE audit (id int PRIMARY KEY)");
+    POSTGRES.server().psql(database, "ALTER TABLE items ADD COLUMN extra int, DROP COLUMN note");
+    POSTGRES.server().psql(database, "INSERT INTO items (id, name, extra) VALUES (1, 'after', 7)");
+    POSTGRES.server().psql(database, "INSERT INTO pairs VALUES (1, 'x', 1)");
+    POSTGRES.server().psql(database, "DROP TABLE pairs");
     long end = currentLsn();
 
     List<ChangeEvent> ddls = drain(ddl, end);
@@ -188,7 +177,7 @@ class PostgresSourceTest {
     DdlEvent created = (DdlEvent) ddls.get(0);
     assertThat(created.tableName()).isEqualTo("later");
     assertThat(ddls.get(3).commitTs()).as("one ALTER's changes, in order, at consecutive positions").isEqualTo(ddls.get(2).commitTs() + 1);
-    assertThat(postgres.psql(database, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = '"
+    assertThat(POSTGRES.server().psql(database, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = '"
         + SourceSpec.anchorSlot(changefeed) + "'").strip()).as("the owned publication follows the rules").isEqualTo("audit,items,later");
     TableSpan later = TableSpan.newBuilder().setTableId(created.tableId()).build();
     assertThat(drain(subscribe(source, later, created.commitTs()), end)).extracting(PostgresSourceTest::describe).containsExactly("INSERT id=1");
@@ -216,18 +205,18 @@ class PostgresSourceTest {
 
   @Test
   void aReplicationRoleCapturesOnceASuperuserRanTheSetUpItPrints() throws Exception {
-    postgres.psql(database, "CREATE ROLE replicator LOGIN REPLICATION; CREATE PUBLICATION everything FOR ALL TABLES");
-    String readerUri = "postgresql://replicator@127.0.0.1:" + postgres.port() + "/" + database + "?publication=everything";
-    postgres.psql(database, PostgresSourceSetup.script(EndpointUri.parse("source", readerUri), Map.of(), "replicator"));
+    POSTGRES.server().psql(database, "CREATE ROLE replicator LOGIN REPLICATION; CREATE PUBLICATION everything FOR ALL TABLES");
+    String readerUri = "postgresql://replicator@127.0.0.1:" + POSTGRES.server().port() + "/" + database + "?publication=everything";
+    POSTGRES.server().psql(database, PostgresSourceSetup.script(EndpointUri.parse("source", readerUri), Map.of(), "replicator"));
     long start = await(provider.prepare(EndpointUri.parse("source", readerUri), changefeed, 0, vertx));
-    postgres.psql(database, "CREATE ROLE bystander LOGIN REPLICATION");
-    assertRefused("postgresql://bystander@127.0.0.1:" + postgres.port() + "/" + database + "?publication=everything",
+    POSTGRES.server().psql(database, "CREATE ROLE bystander LOGIN REPLICATION");
+    assertRefused("postgresql://bystander@127.0.0.1:" + POSTGRES.server().port() + "/" + database + "?publication=everything",
         "role bystander was not granted the schema-change capture");
     Source source = await(onLaneFuture(() -> provider.open(EndpointUri.parse("source", readerUri),
         new EndpointContext(vertx, new VertxScheduler(vertx, lane, Clock.systemUTC()), new SimpleMeterRegistry()).forChangefeed(changefeed))));
     opened.add(source);
     SourceSubscription ddl = subscribe(source, TableSpans.ddlSpan(), start);
-    postgres.psql(database, "CREATE TABLE later (id int PRIMARY KEY)");
+    POSTGRES.server().psql(database, "CREATE TABLE later (id int PRIMARY KEY)");
     long end = currentLsn();
     DdlEvent created = (DdlEvent) drain(ddl, end).get(0);
     assertThat(created.type()).isEqualTo(DdlEvent.Type.CREATE_TABLE);
@@ -240,7 +229,7 @@ class PostgresSourceTest {
   void aSpanResumesAtItsPositionWithoutLossOrRepeat() throws Exception {
     long start = prepare("");
     for (int i = 1; i <= 5; i++) {
-      postgres.psql(database, "INSERT INTO items VALUES (" + i + ", 'n" + i + "')");
+      POSTGRES.server().psql(database, "INSERT INTO items VALUES (" + i + ", 'n" + i + "')");
     }
     long end = currentLsn();
     Source first = open("");
@@ -257,7 +246,7 @@ class PostgresSourceTest {
     long start = prepare("");
     Source source = open("");
     SourceSubscription idle = subscribe(source, table(source, "pairs"), start);
-    postgres.psql(database, "INSERT INTO items VALUES (1, 'busy elsewhere')");
+    POSTGRES.server().psql(database, "INSERT INTO items VALUES (1, 'busy elsewhere')");
     long end = currentLsn();
     assertThat(drain(idle, end)).isEmpty();
   }
@@ -275,13 +264,13 @@ class PostgresSourceTest {
     awaitTrue(() -> !slots().contains(anchor + "_r"), "the temporary slot is dropped with its connection");
     await(provider.release(EndpointUri.parse("source", uri("")), changefeed, vertx));
     assertThat(slots()).doesNotContain(anchor);
-    assertThat(postgres.psql(database, "SELECT count(*) FROM pg_publication WHERE pubname = '" + anchor + "'").strip()).isEqualTo("0");
+    assertThat(POSTGRES.server().psql(database, "SELECT count(*) FROM pg_publication WHERE pubname = '" + anchor + "'").strip()).isEqualTo("0");
   }
 
   // ---- helpers ----
 
   private String uri(String query) {
-    return postgres.uri(database) + query;
+    return POSTGRES.server().uri(database) + query;
   }
 
   private long prepare(String query) throws Exception {
@@ -353,12 +342,12 @@ class PostgresSourceTest {
    * which the test server's synchronous_commit=off lets lag behind the last commits.)
    */
   private long currentLsn() {
-    return Lsn.parse(postgres.psql(database, "SELECT pg_current_wal_insert_lsn()").strip());
+    return Lsn.parse(POSTGRES.server().psql(database, "SELECT pg_current_wal_insert_lsn()").strip());
   }
 
   /** Slot names, a temporary one with its anchor's name and "_r…", persistent ones also as "name|f". */
   private String slots() {
-    return postgres.psql("postgres", "SELECT string_agg(slot_name || CASE WHEN temporary THEN '' ELSE ' ' || slot_name || '|f' END, ' ') "
+    return POSTGRES.server().psql("postgres", "SELECT string_agg(slot_name || CASE WHEN temporary THEN '' ELSE ' ' || slot_name || '|f' END, ' ') "
         + "FROM pg_replication_slots");
   }
 
