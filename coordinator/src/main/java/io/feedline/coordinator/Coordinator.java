@@ -136,7 +136,7 @@ public final class Coordinator {
     this.clock = clock;
     this.settings = settings;
     this.metrics = metrics;
-    this.rejections = new FenceRejections("coordinator", metrics);
+    this.rejections = new FenceRejections("coordinator", metrics, List.of(MaintainerStatus.getDescriptor()));
     this.drain = new DrainController(electionVersion, clock, settings.drain());
     // At 0 before the first operator runs: an alert on rate() or increase() sees the first one too.
     for (String kind : OPERATOR_KINDS) {

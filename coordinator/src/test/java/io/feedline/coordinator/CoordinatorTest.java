@@ -89,7 +89,7 @@ class CoordinatorTest {
     assertThat(removes).isNotEmpty().allSatisfy(r -> assertThat(r.getEpoch()).isEqualTo(persisted - 1));
     // The real owner was never touched, and its checkpoint was never taken from the zombie.
     assertThat(h.running("cf1")).containsExactly(Map.entry(owner, persisted));
-    assertThat(h.metrics.get("feedline.fence.rejections").tag("role", "coordinator").counter().count()).isGreaterThanOrEqualTo(1);
+    assertThat(h.metrics.get("feedline.fence.rejections").tags("role", "coordinator", "reason", "stale_epoch").counter().count()).isGreaterThanOrEqualTo(1);
 
     // Once confirmed, the removal is no longer re-sent.
     int sentBefore = removes.size();

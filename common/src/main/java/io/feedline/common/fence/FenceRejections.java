@@ -1,9 +1,12 @@
 package io.feedline.common.fence;
 
+import com.google.protobuf.Descriptors.Descriptor;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.metrics.Meters;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Collection;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +15,10 @@ import org.slf4j.LoggerFactory;
  * Where every receiver reports a message its {@link Fence} rejected: one counter
  * ({@code feedline.fence.rejections{role,type,reason}}) counts every drop, and one structured log line
  * with both epochs is written the first time each (changefeed, type, reason, epochs) is seen.
+ *
+ * <p>A receiver declares the message types it fences: each of them starts at 0 for every reason a fence can
+ * give, so a dashboard or an alert on {@code increase()} sees the series from the first scrape on (Prometheus
+ * practice) instead of a series that appears with its first rejection.
  */
 public final class FenceRejections {
 
@@ -21,9 +28,17 @@ public final class FenceRejections {
   private final MeterRegistry metrics;
   private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 10_000);
 
-  public FenceRejections(String role, MeterRegistry metrics) {
+  /** Rejections of {@code role}, which fences messages of {@code fencedTypes}. */
+  public FenceRejections(String role, MeterRegistry metrics, Collection<Descriptor> fencedTypes) {
     this.role = role;
     this.metrics = metrics;
+    for (Descriptor type : fencedTypes) {
+      for (Admission admission : Admission.values()) {
+        if (!admission.accepted()) {
+          counter(type.getName(), admission.reason());
+        }
+      }
+    }
   }
 
   /** Records {@code decision} if it is a rejection. Returns whether the message may be acted on. */
@@ -32,12 +47,16 @@ public final class FenceRejections {
       return true;
     }
     String reason = decision.admission().reason();
-    Meters.counter(metrics, "feedline.fence.rejections", "Control messages a receiver refused by its fence, by role, type and reason",
-        "role", role, "type", type, "reason", reason).increment();
+    counter(type, reason).increment();
     onceLog.warn(List.of(changefeed, type, reason, senderEpoch, local.epoch()),
         () -> "event=fence_reject role=" + role + " changefeed=" + changefeed + " type=" + type + " reason=" + reason
             + " from=" + from + " sender_epoch=" + Epochs.format(senderEpoch) + " local_epoch=" + Epochs.format(local.epoch())
             + " local_owner=" + local.owner());
     return false;
+  }
+
+  private Counter counter(String type, String reason) {
+    return Meters.counter(metrics, "feedline.fence.rejections", "Control messages a receiver refused by its fence, by role, type and reason",
+        "role", role, "type", type, "reason", reason);
   }
 }

@@ -1,6 +1,7 @@
 package io.feedline.dispatcher.orchestrator;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Epochs;
@@ -105,7 +106,6 @@ public final class DispatcherOrchestrator {
     this.outbox = outbox;
     this.notices = new NoticeLog(metrics);
     this.heartbeatInterval = heartbeatInterval;
-    this.fences = new ChangefeedFences(new FenceRejections(ROLE, metrics));
     route(MaintainerBootstrapRequest.class, MaintainerBootstrapRequest::getChangefeedId, this::bootstrap);
     route(MaintainerPostBootstrapRequest.class, MaintainerPostBootstrapRequest::getChangefeedId,
         (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.postBootstrap(r)));
@@ -116,6 +116,9 @@ public final class DispatcherOrchestrator {
     route(HeartbeatResponse.class, HeartbeatResponse::getChangefeedId,
         (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.heartbeatResponse(r)));
     route(MaintainerCloseRequest.class, MaintainerCloseRequest::getChangefeedId, this::close);
+    // Every routed request passes a fence (its bootstrap, control or close rule).
+    this.fences = new ChangefeedFences(new FenceRejections(ROLE, metrics,
+        routes.keySet().stream().map(type -> Internal.getDefaultInstance(type).getDescriptorForType()).toList()));
   }
 
   /** Whether {@link #handle} acts on this message type. */

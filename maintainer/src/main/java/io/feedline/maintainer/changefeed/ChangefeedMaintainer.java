@@ -1,6 +1,7 @@
 package io.feedline.maintainer.changefeed;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Message;
 import io.feedline.common.drain.DrainConcurrency;
 import io.feedline.common.fence.Epochs;
@@ -292,6 +293,10 @@ public final class ChangefeedMaintainer {
   public boolean removing() {
     return removing;
   }
+
+  /** The dispatcher side's messages {@link #onMessage} fences by the epoch they answer. */
+  static final List<Descriptor> FENCED_REPLIES = List.of(MaintainerCloseResponse.getDescriptor(), MaintainerBootstrapResponse.getDescriptor(),
+      MaintainerPostBootstrapResponse.getDescriptor(), DispatcherHeartbeat.getDescriptor(), BlockStatusRequest.getDescriptor());
 
   /** A message from the dispatcher side for this changefeed. Never throws. */
   public MaintainerEffects onMessage(NodeId from, Message message) {

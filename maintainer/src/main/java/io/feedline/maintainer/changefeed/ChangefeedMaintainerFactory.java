@@ -25,7 +25,7 @@ public final class ChangefeedMaintainerFactory implements MaintainerFactory {
     this.services = services;
     this.timings = timings;
     this.metrics = metrics;
-    this.rejections = new FenceRejections("maintainer", metrics);
+    this.rejections = new FenceRejections("maintainer", metrics, ChangefeedMaintainer.FENCED_REPLIES);
   }
 
   @Override

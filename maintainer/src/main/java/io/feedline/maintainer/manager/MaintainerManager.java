@@ -124,7 +124,9 @@ public final class MaintainerManager {
     this.nodeHeartbeatMillis = timings.nodeHeartbeat().toMillis();
     this.reportRetentionMillis = 2 * statusForceMillis;
     this.metrics = metrics;
-    this.fenceRejections = new FenceRejections(ROLE, metrics);
+    this.fenceRejections = new FenceRejections(ROLE, metrics, List.of(CoordinatorBootstrapRequest.getDescriptor(),
+        SetNodeLivenessRequest.getDescriptor(), SetDispatcherDrainTargetRequest.getDescriptor(), AddMaintainerRequest.getDescriptor(),
+        RemoveMaintainerRequest.getDescriptor()));
     this.localMaintainers = Meters.gauge(metrics, "feedline.maintainer_manager.maintainers", "Maintainers running on this node", new AtomicInteger(),
         AtomicInteger::get);
   }

@@ -53,7 +53,7 @@ final class MaintainerHarness {
   /** The configuration of changefeed cf1's maintainer on {@code self}. */
   static MaintainerConfig config(NodeId self, long epoch, long checkpointTs, int batchSize, long seed, MeterRegistry metrics) {
     return new MaintainerConfig(self, ChangefeedId.of("cf1"), epoch, ChangefeedInfo.newBuilder().setId("cf1").build(),
-        checkpointTs, false, RESEND, 15_000, batchSize, new SplittableRandom(seed), new FenceRejections("maintainer", metrics), metrics);
+        checkpointTs, false, RESEND, 15_000, batchSize, new SplittableRandom(seed), new FenceRejections("maintainer", metrics, ChangefeedMaintainer.FENCED_REPLIES), metrics);
   }
 
   /** A new maintainer of the changefeed on {@code self} at a higher epoch (the old one is simply dropped). */

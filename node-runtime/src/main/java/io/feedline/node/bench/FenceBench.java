@@ -12,6 +12,7 @@ import io.feedline.proto.TableSpan;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.buffer.Buffer;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +53,7 @@ public class FenceBench {
 
   @Setup(Level.Trial)
   public void setUp() {
-    rejections = new FenceRejections("bench", new SimpleMeterRegistry());
+    rejections = new FenceRejections("bench", new SimpleMeterRegistry(), List.of());
     ids = new ChangefeedId[changefeeds];
     for (int i = 0; i < changefeeds; i++) {
       ids[i] = ChangefeedId.of("cf-" + i);

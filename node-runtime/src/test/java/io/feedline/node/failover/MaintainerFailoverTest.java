@@ -141,7 +141,7 @@ class MaintainerFailoverTest {
     MaintainerServices services = new MaintainerServices(node, (to, role, payload) -> send(node, to, role, payload), clock,
         Duration.ofMillis(500), () -> Set.copyOf(live));
     MaintainerConfig config = new MaintainerConfig(node, CF, epoch, INFO, checkpointTs, false, 500, 15_000, 10_000,
-        new SplittableRandom(epoch), new FenceRejections("maintainer", metrics), metrics);
+        new SplittableRandom(epoch), new FenceRejections("maintainer", metrics, List.of()), metrics);
     MaintainerRuntime runtime = new MaintainerRuntime(config, services, 100);
     maintainers.put(node, runtime);
     runtime.start();

@@ -120,6 +120,12 @@ class MetricsEndpointTest {
     assertThat(text).contains("feedline_coordinator_operators_started_total{kind=\"MoveMaintainer\"} 0.0",
         "feedline_coordinator_operators_finished_total{kind=\"MoveMaintainer\",outcome=\"destination_lost\"} 0.0",
         "feedline_changefeed_checkpoint_blockers{changefeed=\"metrics-cf\",reason=\"ddl-barrier\"}");
+    // ... and so does every receiver's fence, for each message type it fences: nothing stale came to these.
+    assertThat(text).contains(
+        "feedline_fence_rejections_total{reason=\"stale_epoch\",role=\"coordinator\",type=\"MaintainerStatus\"} 0.0",
+        "feedline_fence_rejections_total{reason=\"closed\",role=\"dispatcher-orchestrator\",type=\"ScheduleDispatcherRequest\"} 0.0",
+        "feedline_fence_rejections_total{reason=\"wrong_owner\",role=\"maintainer\",type=\"DispatcherHeartbeat\"} 0.0",
+        "feedline_fence_rejections_total{reason=\"not_bootstrapped\",role=\"maintainer-manager\",type=\"AddMaintainerRequest\"} 0.0");
   }
 
   @Test
