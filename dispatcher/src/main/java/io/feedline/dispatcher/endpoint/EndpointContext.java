@@ -4,12 +4,13 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.schema.TableSchemas;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.util.Objects;
 
 /**
  * What a source or sink may use: Vert.x for I/O, and the scheduler of the data lane it runs on, for timers
- * and tasks (tests pass a manual one and drive time by hand). Blocking I/O goes to a worker pool of the
- * sink's own, never to the lane's thread.
+ * and tasks (tests pass a manual one and drive time by hand). Blocking I/O goes to {@link #blockingIo()}, a
+ * worker pool of the changefeed's own, never to the lane's thread.
  *
  * @param metrics the node's registry, for the endpoint's own meters
  * @param changefeed the changefeed the endpoint serves (an endpoint that keeps state downstream or upstream
@@ -19,6 +20,11 @@ import java.util.Objects;
  */
 public record EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry metrics, String changefeed, TableSchemas schemas,
     PersistedCheckpoints checkpoints) {
+
+  /** The name (prefix) of the changefeeds' blocking I/O pools, as thread names show them. */
+  public static final String BLOCKING_IO_POOL = "feedline-io";
+  /** Threads of one changefeed's blocking I/O pool: its writes of different spans overlap. */
+  public static final int BLOCKING_IO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
   public EndpointContext {
     Objects.requireNonNull(scheduler, "scheduler");
@@ -31,6 +37,22 @@ public record EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry me
   /** A context outside any changefeed, with no schemas. */
   public EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry metrics) {
     this(vertx, scheduler, metrics, "", TableSchemas.NONE, PersistedCheckpoints.NONE);
+  }
+
+  /**
+   * A handle on the worker pool this changefeed's endpoints run their blocking I/O on; the endpoint closes it
+   * when it closes. Not {@code vertx.executeBlocking}: called from a data lane, whose context runs on the
+   * data plane's worker pool, that would park the lane's own thread and with it every changefeed of the lane.
+   * One pool per changefeed, so a sink stuck in a write (a lock downstream, a hung mount) holds only its own
+   * changefeed's threads.
+   */
+  public WorkerExecutor blockingIo() {
+    return blockingIo(vertx, changefeed);
+  }
+
+  /** {@link #blockingIo()} of {@code changefeed} (empty: endpoints outside any changefeed share one pool). */
+  public static WorkerExecutor blockingIo(Vertx vertx, String changefeed) {
+    return vertx.createSharedWorkerExecutor(BLOCKING_IO_POOL + (changefeed.isEmpty() ? "" : "-" + changefeed), BLOCKING_IO_THREADS);
   }
 
   public EndpointContext forChangefeed(String id) {

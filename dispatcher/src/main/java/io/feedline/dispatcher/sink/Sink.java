@@ -5,8 +5,9 @@ import io.vertx.core.Future;
 /**
  * A downstream. One instance per dispatcher manager (changefeed on a node), shared by its dispatchers,
  * which call {@link #write} from the changefeed's data lane; implementations keep blocking I/O off that
- * lane. {@link #close} may come from another thread (the manager's control context, so that a self-fence
- * takes effect at once) and must be thread-safe.
+ * lane, on {@link io.feedline.dispatcher.endpoint.EndpointContext#blockingIo()}. {@link #close} may come
+ * from another thread (the manager's control context, so that a self-fence takes effect at once) and must
+ * be thread-safe.
  */
 public interface Sink {
 

@@ -89,6 +89,11 @@ public final class PostgresSource implements Source {
   @FunctionalInterface
   interface PastTables {
     Future<List<TableHistory.Table>> tablesAt(long position);
+
+    /** Releases what answering took (its worker threads); the source is closing. */
+    default Future<Void> close() {
+      return Future.succeededFuture();
+    }
   }
 
   /**
@@ -157,6 +162,7 @@ public final class PostgresSource implements Source {
       logs.values().forEach(log -> budget.release(log.bytes()));
       logs.clear();
       metrics.close();
+      return history.close();
     }
     return Future.succeededFuture();
   }

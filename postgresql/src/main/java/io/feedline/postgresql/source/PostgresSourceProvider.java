@@ -9,9 +9,11 @@ import io.feedline.postgresql.connect.Jdbc;
 import io.feedline.proto.PositionKind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -58,17 +60,27 @@ public final class PostgresSourceProvider implements SourceProvider {
       return Future.failedFuture(new InvalidEndpointException("a postgresql source reads for one changefeed: open it with the changefeed's id"));
     }
     CapturedTables tables = new CapturedTables();
-    Vertx vertx = context.vertx();
-    PostgresSource.PastTables history = position -> vertx.executeBlocking(
-        () -> upstream(spec, conn -> Upstream.tablesAt(conn, spec, context.changefeed(), position)), false);
+    // Asked from the data lane too: its queries must not run on the lane's own thread.
+    WorkerExecutor io = context.blockingIo();
+    PostgresSource.PastTables history = new PostgresSource.PastTables() {
+      @Override
+      public Future<List<TableHistory.Table>> tablesAt(long position) {
+        return io.executeBlocking(() -> upstream(spec, conn -> Upstream.tablesAt(conn, spec, context.changefeed(), position)), false);
+      }
+
+      @Override
+      public Future<Void> close() {
+        return io.close();
+      }
+    };
     // The definitions must be at hand before the first schemaAt, which may come before the stream starts.
-    return vertx.<Source>executeBlocking(() -> {
+    return io.<Source>executeBlocking(() -> {
       tables.baseline(upstream(spec, conn -> Upstream.catalog(conn, spec.tables()).tables()));
       ByteBudget budget = new ByteBudget(BUFFER_BYTES);
       return new PostgresSource(context.changefeed(), context.scheduler(), tables, history, budget,
           new SourceMetrics(context.metrics(), Clock.systemUTC(), context.changefeed()), context.checkpoints(),
           listener -> new ReplicationReader(spec, context.changefeed(), tables, budget, listener));
-    }, false);
+    }, false).onFailure(err -> io.close());
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.feedline.dispatcher.sink.file;
 
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.span.TableSpans;
+import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.event.RowChange;
@@ -33,8 +34,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code file:///dir}: JSON lines, one file per table ({@code table-<id>.jsonl}), DDLs in
  * {@code ddl.jsonl} (only the barrier's single writer writes a DDL), redo dispatchers under
  * {@code redo/}. After the lines of a batch are forced to disk, the span's record is replaced atomically
- * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on the {@link #IO_POOL} worker pool,
- * never on the data lane that calls the sink (nor on the lanes' pool, whose threads the lanes keep busy).
+ * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on the changefeed's blocking I/O pool
+ * ({@link EndpointContext#blockingIo()}), never on the data lane that calls the sink (nor on the lanes' pool,
+ * whose threads the lanes keep busy), and a hung file system holds only that changefeed's threads.
  *
  * <p>The span record ({@link SpanRecord}) holds the span's checkpoint, the lowest ts any writer of it
  * started from ({@code sinceTs}: the content of the span is complete in {@code (sinceTs, checkpointTs]}),
@@ -53,10 +55,6 @@ public final class FileSink implements Sink {
   static final String DDL_FILE = "ddl.jsonl";
   static final String REDO_DIR = "redo";
   static final String CHECKPOINT_DIR = "checkpoints";
-  /** The worker pool every file sink of a node shares for its blocking I/O. */
-  static final String IO_POOL = "feedline-sink-io";
-  static final int IO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
-
   private final WorkerExecutor io;
   private final Path dir;
   /** Spans of one table share its file: appends to it are serialized on the file. */
@@ -70,9 +68,13 @@ public final class FileSink implements Sink {
     this.gate = new WriteGate("file sink " + dir, this::releaseFiles);
   }
 
-  /** Creates the directories (on an I/O thread) and opens the sink. */
+  /** Creates the directories (on an I/O thread) and opens the sink, outside any changefeed. */
   public static Future<Sink> open(Vertx vertx, Path dir) {
-    WorkerExecutor io = vertx.createSharedWorkerExecutor(IO_POOL, IO_THREADS);
+    return open(EndpointContext.blockingIo(vertx, ""), dir);
+  }
+
+  /** Creates the directories and opens the sink, whose file I/O runs on {@code io} (the sink closes it). */
+  public static Future<Sink> open(WorkerExecutor io, Path dir) {
     return io.<Sink>executeBlocking(() -> {
       Files.createDirectories(dir.resolve(CHECKPOINT_DIR));
       Files.createDirectories(dir.resolve(REDO_DIR));

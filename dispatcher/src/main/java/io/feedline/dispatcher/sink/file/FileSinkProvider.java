@@ -33,7 +33,7 @@ public final class FileSinkProvider implements SinkProvider {
     } catch (InvalidPathException e) {
       throw new InvalidEndpointException("sink URI '" + uri + "': not a usable path: " + e.getReason());
     }
-    return FileSink.open(context.vertx(), dir).recover(err -> Future.failedFuture(
+    return FileSink.open(context.blockingIo(), dir).recover(err -> Future.failedFuture(
         new InvalidEndpointException("sink URI '" + uri + "': cannot create directory " + dir + ": " + err)));
   }
 }
