@@ -13,9 +13,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code --runs N} and {@code --output table|json} of a benchmark (a picocli mixin): it runs N times, each
- * run on a fresh cluster, and prints every run's figures, then min / median / max of each, under the machine
- * they come from. A run that breaks the benchmark's exact check fails the benchmark: its figures mean nothing.
+ * {@code --runs N} and {@code --output table|json} of a benchmark (a picocli mixin): it runs N times (each run
+ * as the benchmark says: most start a fresh cluster) and prints every run's figures, then min / median / max
+ * of each, under the machine they come from. A run that breaks the benchmark's exact check fails the
+ * benchmark: its figures mean nothing.
  */
 public final class BenchRuns {
 
@@ -37,18 +38,28 @@ public final class BenchRuns {
   @Option(names = {"-o", "--output"}, defaultValue = "table", description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
   Output output;
 
-  /** Runs {@code run} {@link #runs} times and prints the report of {@code bench} set up as {@code setup}. */
+  /** Runs {@code run} {@link #count()} times and prints the report of {@code bench} set up as {@code setup}. */
   int measure(String bench, String setup, Run run) throws Exception {
-    if (runs < 1) {
-      throw new ParameterException(this.bench.commandLine(), "--runs must be at least 1, got " + runs);
-    }
     List<Map<String, Double>> figures = new ArrayList<>();
-    for (int i = 1; i <= runs; i++) {
+    for (int i = 1; i <= count(); i++) {
       figures.add(run.run());
       if (output == Output.table) {
         System.err.printf(Locale.ROOT, "%s: run %d of %d done%n", bench, i, runs);
       }
     }
+    return report(bench, setup, figures);
+  }
+
+  /** How many runs were asked for; a usage error below 1. */
+  int count() {
+    if (runs < 1) {
+      throw new ParameterException(this.bench.commandLine(), "--runs must be at least 1, got " + runs);
+    }
+    return runs;
+  }
+
+  /** Prints the report of runs a benchmark made itself (each run's figures, by name, in order). */
+  int report(String bench, String setup, List<Map<String, Double>> figures) {
     System.out.println(output == Output.json ? json(bench, setup, figures).encodePrettily() : table(setup, figures));
     return 0;
   }

@@ -1,48 +1,62 @@
 package io.feedline.node.bench;
 
-import java.util.Collection;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import org.openjdk.jmh.results.BenchmarkResult;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code feedline bench fence}: the JMH measurement of {@link FenceBench}, printed as a table. */
+/**
+ * {@code feedline bench fence}: the JMH measurement of {@link FenceBench}. A run is one JMH fork (a JVM of its
+ * own, warmed up and measured): each run's figure of a benchmark is that fork's mean nanoseconds per message.
+ */
 @Command(name = "fence", mixinStandardHelpOptions = true,
-    description = "JMH: nanoseconds per control message spent on the epoch fence (check, lookup, decode).")
+    description = "JMH: nanoseconds per control message spent on the epoch fence (check, lookup, decode); a run is one JMH fork.")
 public final class FenceBenchCommand implements Callable<Integer> {
 
-  @Option(names = "--forks", defaultValue = "1", description = "JMH forks (default ${DEFAULT-VALUE}).")
-  int forks;
-
-  @Option(names = "--iterations", defaultValue = "5", description = "Measured iterations of 1 s (default ${DEFAULT-VALUE}).")
+  @Option(names = "--iterations", defaultValue = "5", description = "Measured iterations of 1 s per run (default ${DEFAULT-VALUE}).")
   int iterations;
 
-  @Option(names = "--warmup", defaultValue = "3", description = "Warm-up iterations of 1 s (default ${DEFAULT-VALUE}).")
+  @Option(names = "--warmup", defaultValue = "3", description = "Warm-up iterations of 1 s per run (default ${DEFAULT-VALUE}).")
   int warmup;
+
+  @Mixin
+  BenchRuns runs;
 
   @Override
   public Integer call() throws Exception {
+    int forks = runs.count();
     Options options = new OptionsBuilder()
         .include(FenceBench.class.getName() + "\\.")
         .forks(forks)
         .warmupIterations(warmup).warmupTime(TimeValue.seconds(1))
         .measurementIterations(iterations).measurementTime(TimeValue.seconds(1))
-        // The forked JVM inherits the fat jar's class path; JMH's own progress output goes to stdout before the table.
+        // The forked JVMs inherit the fat jar's class path; JMH's own progress output goes to stdout before the report.
         .shouldDoGC(true)
         .build();
-    Collection<RunResult> results = new Runner(options).run();
-    System.out.println();
-    System.out.println(BenchCommand.machine());
-    System.out.printf("%-24s %12s %12s%n", "benchmark", "ns/message", "± (99.9%)");
-    for (RunResult result : results) {
-      var primary = result.getPrimaryResult();
-      String name = result.getParams().getBenchmark();
-      System.out.printf("%-24s %12.1f %12.1f%n", name.substring(name.lastIndexOf('.') + 1), primary.getScore(), primary.getScoreError());
+    List<Map<String, Double>> figures = new ArrayList<>();
+    for (int i = 0; i < forks; i++) {
+      figures.add(new LinkedHashMap<>());
     }
-    return 0;
+    for (RunResult result : new Runner(options).run()) {
+      String name = result.getParams().getBenchmark();
+      String figure = name.substring(name.lastIndexOf('.') + 1) + "_ns";
+      int fork = 0;
+      for (BenchmarkResult forkResult : result.getBenchmarkResults()) {
+        figures.get(fork++).put(figure, forkResult.getPrimaryResult().getScore());
+      }
+    }
+    System.out.println();
+    return runs.report("fence", "JMH, average time per message: " + forks + " forks x (" + warmup + " warm-up + " + iterations
+        + " measured iterations of 1 s)", figures);
   }
 }

@@ -28,6 +28,7 @@ public final class HeadOfLineBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    runs.count(); // a usage error before any work
     // A discarded pass first: the JIT should not favour whichever scenario or run comes later.
     HeadOfLineBench.run(changefeeds, 0, warmup, false);
     String setup = "1 dispatcher orchestrator, " + changefeeds + " healthy changefeeds re-bootstrapped in waves of all at once, "

@@ -17,13 +17,16 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -57,8 +60,8 @@ public final class ReplicateBench implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "15", description = "Length of each measured window (default ${DEFAULT-VALUE}).")
   int seconds;
 
-  @Option(names = "--runs", defaultValue = "3", description = "Runs of each measurement per system (default ${DEFAULT-VALUE}).")
-  int runs;
+  @Mixin
+  BenchRuns runs;
 
   private static final String UP = "feedline_bench_up";
   private static final String DOWN = "feedline_bench_down";
@@ -83,29 +86,40 @@ public final class ReplicateBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    runs.count(); // a usage error before any work
     base = URI.create(postgres);
-    List<Throughput> throughputs = new ArrayList<>();
-    List<Lag> lags = new ArrayList<>();
+    String setup = String.format(Locale.ROOT, "server: %s; %d tables (id bigint primary key, v bigint, s text), %d writers x %d rows per "
+        + "transaction, window %ds; Feedline: 1 node in this JVM on the embedded store. Each run: rows/s replicated while the writers "
+        + "run flat out (target: feedline >= 0.5 x native), then end-to-end lag of a probe every %d ms at half of native's rate "
+        + "(target: feedline p99 <= 1000 ms)", endpoint(UP), tables, writers, batch, seconds, PROBE_MILLIS);
+    int[] done = {0};
     try (BenchCluster started = new BenchCluster(1, null, Duration.ofSeconds(10))) {
       cluster = started;
       node = cluster.awaitLeader(Duration.ofMinutes(1));
-      for (int run = 1; run <= runs; run++) {
-        throughputs.add(throughput(NATIVE, run));
-        throughputs.add(throughput(FEEDLINE, run));
-      }
-      double nativeMax = median(throughputs, NATIVE);
-      double rate = nativeMax / 2;
-      for (int run = 1; run <= runs; run++) {
-        lags.add(lag(NATIVE, run, rate));
-        lags.add(lag(FEEDLINE, run, rate));
-      }
+      return runs.measure("replicate", setup, () -> {
+        int run = ++done[0];
+        Throughput nativeRun = throughput(NATIVE, run);
+        Throughput feedlineRun = throughput(FEEDLINE, run);
+        double rate = nativeRun.replicatedPerSecond() / 2;
+        Lag nativeLag = lag(NATIVE, run, rate);
+        Lag feedlineLag = lag(FEEDLINE, run, rate);
+        Map<String, Double> figures = new LinkedHashMap<>();
+        figures.put("native_rows_per_s", nativeRun.replicatedPerSecond());
+        figures.put("feedline_rows_per_s", feedlineRun.replicatedPerSecond());
+        figures.put("feedline_over_native", feedlineRun.replicatedPerSecond() / nativeRun.replicatedPerSecond());
+        figures.put("offered_rows_per_s", rate);
+        figures.put("native_lag_p50_ms", nativeLag.p50());
+        figures.put("native_lag_p99_ms", nativeLag.p99());
+        figures.put("feedline_lag_p50_ms", feedlineLag.p50());
+        figures.put("feedline_lag_p99_ms", feedlineLag.p99());
+        figures.put("feedline_lag_max_ms", feedlineLag.max());
+        return figures;
+      });
     } finally {
       try (Connection admin = connect("postgres")) {
         dropDatabases(admin);
       }
     }
-    print(throughputs, lags);
-    return 0;
   }
 
   private Throughput throughput(String system, int run) throws Exception {
@@ -376,33 +390,7 @@ public final class ReplicateBench implements Callable<Integer> {
     return c;
   }
 
-  private static double median(List<Throughput> results, String system) {
-    double[] rates = results.stream().filter(r -> r.system().equals(system)).mapToDouble(Throughput::replicatedPerSecond).sorted().toArray();
-    return rates[rates.length / 2];
-  }
-
   private static double percentile(List<Double> sorted, double q) {
     return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
-  }
-
-  private void print(List<Throughput> throughputs, List<Lag> lags) {
-    System.out.println(BenchCommand.machine());
-    System.out.printf(Locale.ROOT, "server: %s; %d tables (id bigint primary key, v bigint, s text), %d writers x %d rows per transaction, "
-        + "window %ds; Feedline: 1 node in this JVM on the embedded store%n", endpoint(UP), tables, writers, batch, seconds);
-    System.out.println("rows/s replicated while the writers run flat out:");
-    System.out.printf(Locale.ROOT, "%-9s %4s %16s %19s%n", "system", "run", "written_rows_s", "replicated_rows_s");
-    throughputs.forEach(t -> System.out.printf(Locale.ROOT, "%-9s %4d %16.0f %19.0f%n", t.system(), t.run(), t.writtenPerSecond(),
-        t.replicatedPerSecond()));
-    double nativeRate = median(throughputs, NATIVE);
-    double feedlineRate = median(throughputs, FEEDLINE);
-    System.out.printf(Locale.ROOT, "median: native %.0f rows/s, feedline %.0f rows/s, ratio %.2f (target >= 0.5)%n", nativeRate, feedlineRate,
-        feedlineRate / nativeRate);
-    System.out.printf(Locale.ROOT, "end-to-end lag at %.0f rows/s offered (half of native's median), a probe every %d ms:%n",
-        lags.get(0).rate(), PROBE_MILLIS);
-    System.out.printf(Locale.ROOT, "%-9s %4s %8s %8s %8s %7s%n", "system", "run", "p50_ms", "p99_ms", "max_ms", "probes");
-    lags.forEach(l -> System.out.printf(Locale.ROOT, "%-9s %4d %8.1f %8.1f %8.1f %7d%n", l.system(), l.run(), l.p50(), l.p99(), l.max(),
-        l.probes()));
-    double[] p99 = lags.stream().filter(l -> l.system().equals(FEEDLINE)).mapToDouble(Lag::p99).sorted().toArray();
-    System.out.printf(Locale.ROOT, "feedline lag p99 median %.1f ms (target <= 1000 ms)%n", p99[p99.length / 2]);
   }
 }

@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.core.BaseConnection;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -64,8 +65,8 @@ public final class SinkBench implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1000", description = "Rows per batch (default ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--runs", defaultValue = "3", description = "Runs of each method (default ${DEFAULT-VALUE}).")
-  int runs;
+  @Mixin
+  BenchRuns runs;
 
   /** One measured run of one method. */
   record Run(String method, int run, double rowsPerSecond, double p50Millis, double p99Millis) {}
@@ -77,47 +78,42 @@ public final class SinkBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    runs.count(); // a usage error before any work
     PostgresEndpoint endpoint = PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sink), System.getenv());
     int perTable = Math.max(batch, rows / tables / batch * batch);
-    List<Run> results = new ArrayList<>();
+    String setup = String.format(Locale.ROOT, "database: %s, %d tables x %d rows (id bigint primary key, v0 bigint, v1 varchar(24)), "
+        + "%d rows per batch; each run writes them with the feedline sink, then multi-row INSERT, then COPY",
+        PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sink), Map.of()), tables, perTable, batch);
+    int[] done = {0};
     Vertx vertx = Vertx.vertx();
     try (Connection jdbc = Jdbc.connect(endpoint, false)) {
       jdbc.setAutoCommit(false);
-      for (int run = 1; run <= runs; run++) {
-        results.add(feedline(vertx, run, perTable));
-        results.add(insert(jdbc, run, perTable));
-        results.add(copy(jdbc, run, perTable));
-      }
-      try (Statement s = jdbc.createStatement()) {
-        for (String method : List.of("feedline", "insert", "copy")) {
-          for (int run = 1; run <= runs; run++) {
-            s.execute("DROP SCHEMA IF EXISTS " + SCHEMA_PREFIX + method + "_" + run + " CASCADE");
+      try {
+        return runs.measure("sink", setup, () -> {
+          int run = ++done[0];
+          Map<String, Double> figures = new LinkedHashMap<>();
+          for (Run r : List.of(feedline(vertx, run, perTable), insert(jdbc, run, perTable), copy(jdbc, run, perTable))) {
+            figures.put(r.method() + "_rows_per_s", r.rowsPerSecond());
+            figures.put(r.method() + "_p50_ms", r.p50Millis());
+            figures.put(r.method() + "_p99_ms", r.p99Millis());
           }
+          figures.put("feedline_over_insert", figures.get("feedline_rows_per_s") / figures.get("insert_rows_per_s"));
+          figures.put("feedline_over_copy", figures.get("feedline_rows_per_s") / figures.get("copy_rows_per_s"));
+          return figures;
+        });
+      } finally {
+        try (Statement s = jdbc.createStatement()) {
+          for (String method : List.of("feedline", "insert", "copy")) {
+            for (int run = 1; run <= done[0]; run++) {
+              s.execute("DROP SCHEMA IF EXISTS " + SCHEMA_PREFIX + method + "_" + run + " CASCADE");
+            }
+          }
+          jdbc.commit();
         }
-        jdbc.commit();
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    print(results, perTable);
-    return 0;
-  }
-
-  private void print(List<Run> results, int perTable) {
-    System.out.println(BenchCommand.machine());
-    System.out.printf(Locale.ROOT, "database: %s, %d tables x %d rows (id bigint primary key, v0 bigint, v1 varchar(24)), %d rows per batch%n",
-        PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sink), Map.of()), tables, perTable, batch);
-    System.out.printf(Locale.ROOT, "%-9s %4s %12s %10s %10s%n", "method", "run", "rows_per_s", "p50_ms", "p99_ms");
-    for (Run r : results) {
-      System.out.printf(Locale.ROOT, "%-9s %4d %12.0f %10.2f %10.2f%n", r.method(), r.run(), r.rowsPerSecond(), r.p50Millis(), r.p99Millis());
-    }
-    Map<String, Double> means = new LinkedHashMap<>();
-    for (String method : List.of("feedline", "insert", "copy")) {
-      means.put(method, results.stream().filter(r -> r.method().equals(method)).mapToDouble(Run::rowsPerSecond).average().orElse(0));
-      System.out.printf(Locale.ROOT, "%-9s mean %12.0f rows/s%n", method, means.get(method));
-    }
-    System.out.printf(Locale.ROOT, "feedline / multi-row insert: %.2f; feedline / copy: %.2f%n", means.get("feedline") / means.get("insert"),
-        means.get("feedline") / means.get("copy"));
   }
 
   /** The sink, as a changefeed's dispatchers drive it: every table a span writing its batches one after the other, all at once. */

@@ -77,12 +77,26 @@ class BenchRunsTest {
     Map<String, String> refusals = Map.of(
         "scale --runs 0", "--runs must be at least 1, got 0",
         "drain --clustered", "--clustered needs --etcd URL",
-        "scale -o yaml", "Invalid value for option '--output'");
+        "scale -o yaml", "Invalid value for option '--output'",
+        "head-of-line --runs 0", "--runs must be at least 1, got 0",
+        "fence --runs 0", "--runs must be at least 1, got 0",
+        "throughput --sinks kafka", "Invalid value for option '--sinks'");
     refusals.forEach((args, why) -> {
       StringWriter err = new StringWriter();
       int exit = new CommandLine(new BenchCommand()).setErr(new PrintWriter(err)).execute(args.split(" "));
       assertThat(exit).as(args).isEqualTo(2);
       assertThat(err.toString()).as(args).contains(why).doesNotContain("Exception");
+    });
+  }
+
+  @Test
+  void everyBenchmarkTakesRunsAndOutput() {
+    CommandLine bench = new CommandLine(new BenchCommand());
+    assertThat(bench.getSubcommands()).hasSizeGreaterThanOrEqualTo(9);
+    bench.getSubcommands().forEach((name, command) -> {
+      assertThat(command.getCommandSpec().findOption("--runs")).as(name + " --runs").isNotNull();
+      assertThat(command.getCommandSpec().findOption("--output")).as(name + " --output").isNotNull();
+      assertThat(command.getCommandSpec().findOption("-o")).as(name + " -o").isNotNull();
     });
   }
 }
