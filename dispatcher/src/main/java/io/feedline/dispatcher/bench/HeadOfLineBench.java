@@ -59,8 +59,8 @@ import java.util.function.Supplier;
  * and every later request wait on its lane), and one whose sink really blocks its write path: each of its
  * {@value #BLOCKED_SPANS} dispatchers writes into a sink whose blocking call parks a thread until the run ends
  * (a JDBC sink stuck behind a row lock, a hung mount). If per-changefeed isolation holds, on the control path
- * (lanes of requests) and on the data path (the data lanes, which the blocked changefeed shares with the
- * healthy one), the two rows match.
+ * (lanes of requests) and on the data path (the data lanes, whose worker pool the blocked changefeed shares
+ * with the healthy one), the two scenarios match.
  *
  * <p>A maintainer on another node id sends one re-bootstrap per healthy changefeed per wave over the
  * local event bus, all at once (as maintainers' resend ticks do), and times each until its response
@@ -81,15 +81,16 @@ public final class HeadOfLineBench {
   private static final String BLOCKED_WRITE = "blocked-write";
   private static final String HEALTHY_DATA = "healthy-data";
   /** Spans of the blocked-write changefeed: more than its blocking I/O pool has threads, so writes also queue. */
-  static final int BLOCKED_SPANS = 32;
-  private static final int HEALTHY_DATA_SPANS = 4;
+  public static final int BLOCKED_SPANS = 32;
+  /** Spans of the healthy data changefeed, written beside the stalls. */
+  public static final int HEALTHY_DATA_SPANS = 4;
 
   /**
-   * One row of the result table. {@code dataEventsPerSecond}: events the healthy data changefeed wrote per
-   * second while the waves ran; {@code blockedWrites}: writes the blocked-write sink held parked when they ended.
+   * One scenario's figures. {@code dataEventsPerSecond}: events the healthy data changefeed wrote per second
+   * while the waves ran; {@code blockedWrites}: writes the blocked-write sink held parked when they ended.
    */
-  public record Result(String scenario, int changefeeds, int requests, double p50Millis, double p99Millis, double maxMillis,
-      double requestsPerSecond, int stalledAnswers, double dataEventsPerSecond, int blockedWrites) {}
+  public record Result(double p50Millis, double p99Millis, double maxMillis, double requestsPerSecond, int stalledAnswers,
+      double dataEventsPerSecond, int blockedWrites) {}
 
   private HeadOfLineBench() {}
 
@@ -164,9 +165,8 @@ public final class HeadOfLineBench {
         return null;
       }
       long[] sorted = measured.stream().mapToLong(Long::longValue).sorted().toArray();
-      String scenario = withStalled ? "1 stalled close + 1 stalled open + 1 blocked write" : "all healthy";
       double seconds = measuredNanos / 1e9;
-      return new Result(scenario, changefeeds, sorted.length, millis(percentile(sorted, 0.50)), millis(percentile(sorted, 0.99)),
+      return new Result(millis(percentile(sorted, 0.50)), millis(percentile(sorted, 0.99)),
           millis(sorted[sorted.length - 1]), sorted.length / seconds, stalledAnswers.get(), measuredEvents / seconds,
           endpoints.blockedWrites.get());
     } finally {

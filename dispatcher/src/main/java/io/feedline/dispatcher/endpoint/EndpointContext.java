@@ -6,11 +6,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a source or sink may use: Vert.x for I/O, and the scheduler of the data lane it runs on, for timers
  * and tasks (tests pass a manual one and drive time by hand). Blocking I/O goes to {@link #blockingIo()}, a
- * worker pool of the changefeed's own, never to the lane's thread.
+ * worker pool of the endpoint's own, never to the lane's thread.
  *
  * @param metrics the node's registry, for the endpoint's own meters
  * @param changefeed the changefeed the endpoint serves (an endpoint that keeps state downstream or upstream
@@ -21,10 +22,11 @@ import java.util.Objects;
 public record EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry metrics, String changefeed, TableSchemas schemas,
     PersistedCheckpoints checkpoints) {
 
-  /** The name (prefix) of the changefeeds' blocking I/O pools, as thread names show them. */
+  /** The name (prefix) of the endpoints' blocking I/O pools, as thread names show them. */
   public static final String BLOCKING_IO_POOL = "feedline-io";
-  /** Threads of one changefeed's blocking I/O pool: its writes of different spans overlap. */
-  public static final int BLOCKING_IO_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+  /** Threads of one endpoint's blocking I/O pool: two writes (of different spans) overlap; a thousand endpoints stay affordable. */
+  public static final int BLOCKING_IO_THREADS = 2;
+  private static final AtomicLong POOLS = new AtomicLong();
 
   public EndpointContext {
     Objects.requireNonNull(scheduler, "scheduler");
@@ -40,19 +42,20 @@ public record EndpointContext(Vertx vertx, Scheduler scheduler, MeterRegistry me
   }
 
   /**
-   * A handle on the worker pool this changefeed's endpoints run their blocking I/O on; the endpoint closes it
-   * when it closes. Not {@code vertx.executeBlocking}: called from a data lane, whose context runs on the
-   * data plane's worker pool, that would park the lane's own thread and with it every changefeed of the lane.
-   * One pool per changefeed, so a sink stuck in a write (a lock downstream, a hung mount) holds only its own
-   * changefeed's threads.
+   * A worker pool of the calling endpoint's own for its blocking I/O; the endpoint closes it when it closes.
+   * Not {@code vertx.executeBlocking}: called from a data lane, whose context runs on the data plane's worker
+   * pool, that parks a thread of the lanes' pool, and with enough such calls every lane of the node. A pool
+   * per endpoint, so a sink stuck in its writes (a lock downstream, a hung mount) holds only its own threads:
+   * not the lanes, not another changefeed, not its own source, not the next incarnation of its sink.
    */
   public WorkerExecutor blockingIo() {
     return blockingIo(vertx, changefeed);
   }
 
-  /** {@link #blockingIo()} of {@code changefeed} (empty: endpoints outside any changefeed share one pool). */
+  /** {@link #blockingIo()} of an endpoint of {@code changefeed} (empty outside any changefeed). */
   public static WorkerExecutor blockingIo(Vertx vertx, String changefeed) {
-    return vertx.createSharedWorkerExecutor(BLOCKING_IO_POOL + (changefeed.isEmpty() ? "" : "-" + changefeed), BLOCKING_IO_THREADS);
+    return vertx.createSharedWorkerExecutor(BLOCKING_IO_POOL + (changefeed.isEmpty() ? "" : "-" + changefeed) + "-" + POOLS.incrementAndGet(),
+        BLOCKING_IO_THREADS);
   }
 
   public EndpointContext forChangefeed(String id) {

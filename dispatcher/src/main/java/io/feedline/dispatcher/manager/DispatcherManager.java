@@ -61,12 +61,13 @@ public final class DispatcherManager {
   /** Ids of stopped dispatchers remembered to refuse late duplicate creates; ids are never reused. */
   static final int REMEMBERED_STOPPED_IDS = 65_536;
   /**
-   * Every this many heartbeats (5 s at the default 200 ms) one lists every dispatcher; the others only
-   * what changed. The complete one is the backstop that lets the owner notice a dispatcher whose one
-   * Stopped report was lost; the partial ones keep the steady cost of a hundred thousand idle
-   * dispatchers near zero on both sides.
+   * One heartbeat in this long lists every dispatcher; the others only what changed. The complete one is
+   * the backstop that lets the owner notice a dispatcher whose one Stopped report was lost; the partial
+   * ones keep the steady cost of a hundred thousand idle dispatchers near zero on both sides. Time, not a
+   * count of heartbeats: during a drain state changes send heartbeats many times a second, and every
+   * twenty-fifth of them listing 30,000 dispatchers was most of what crossed the wire.
    */
-  static final int COMPLETE_HEARTBEAT_EVERY = 25;
+  static final long COMPLETE_HEARTBEAT_MILLIS = 5_000;
 
   private static final TableSpan DDL_SPAN = TableSpans.ddlSpan();
   private static final String SCHEDULE = "ScheduleDispatcherRequest";
@@ -103,8 +104,8 @@ public final class DispatcherManager {
   private DispatcherKey redoTrigger;
   private boolean writePathStopped;
   private long heartbeatSeq;
-  /** Heartbeats since the last complete one; at {@link #COMPLETE_HEARTBEAT_EVERY} the next is complete. */
-  private int sinceComplete = COMPLETE_HEARTBEAT_EVERY;
+  /** When the next heartbeat is a complete one (at once: the first, or one the owner asked for). */
+  private long completeDueAt = Long.MIN_VALUE;
   /** The owner's bootstrap said it reads partial heartbeats; until then every heartbeat is complete. */
   private boolean ownerReadsPartial;
   /** Working table and trigger dispatchers that write the sink (not redo): kept as they change, read by probes. */
@@ -133,7 +134,7 @@ public final class DispatcherManager {
     this.epoch = epoch;
     // A new owner (or one that re-bootstrapped) hears every dispatcher in its next heartbeat, and in all
     // of them unless it said it reads partial ones.
-    sinceComplete = COMPLETE_HEARTBEAT_EVERY;
+    completeDueAt = Long.MIN_VALUE;
     ownerReadsPartial = request.getAcceptsPartialHeartbeats();
     ManagerEffects.Builder out = new ManagerEffects.Builder();
     DispatcherKey wantEvent = request.hasTableTriggerEventDispatcherId() ? DispatcherKey.of(request.getTableTriggerEventDispatcherId()) : null;
@@ -262,7 +263,7 @@ public final class DispatcherManager {
   public ManagerEffects heartbeatResponse(HeartbeatResponse response) {
     ManagerEffects.Builder out = new ManagerEffects.Builder();
     if (response.getSendComplete()) {
-      sinceComplete = COMPLETE_HEARTBEAT_EVERY;
+      completeDueAt = Long.MIN_VALUE;
     }
     List<SpanBlockStatus> again = new ArrayList<>();
     for (DispatcherAction action : response.getActionsList()) {
@@ -462,8 +463,12 @@ public final class DispatcherManager {
    * since the last one.
    */
   public DispatcherHeartbeat heartbeat() {
-    boolean complete = !ownerReadsPartial || sinceComplete >= COMPLETE_HEARTBEAT_EVERY;
-    sinceComplete = complete ? 1 : sinceComplete + 1;
+    long now = clock.getAsLong();
+    // Also due when the clock stepped back: a complete heartbeat never waits longer than its interval.
+    boolean complete = !ownerReadsPartial || now >= completeDueAt || completeDueAt - now > COMPLETE_HEARTBEAT_MILLIS;
+    if (complete) {
+      completeDueAt = now + COMPLETE_HEARTBEAT_MILLIS;
+    }
     DispatcherHeartbeat.Builder hb = DispatcherHeartbeat.newBuilder().setChangefeedId(changefeed.value()).setEpoch(epoch)
         .setPartial(!complete);
     heartbeatSeq++;

@@ -51,10 +51,11 @@ class DispatcherManagerTest {
   private static final DispatcherKey R2 = id(0x82);
 
   private DispatcherManager manager;
+  private long now = 42;
 
   @BeforeEach
   void setUp() {
-    manager = new DispatcherManager(ChangefeedId.of(CF), NodeId.of("self"), () -> 42L);
+    manager = new DispatcherManager(ChangefeedId.of(CF), NodeId.of("self"), () -> now);
   }
 
   private static List<DispatcherKey> started(ManagerEffects e) {
@@ -424,12 +425,19 @@ class DispatcherManagerTest {
     assertThat(changed.getStatusesList()).extracting(s -> DispatcherKey.of(s.getId()), SpanStatus::getState, SpanStatus::getCheckpointTs)
         .containsExactly(tuple(A, ComponentState.COMPONENT_STATE_WORKING, 10L), tuple(B, ComponentState.COMPONENT_STATE_INITIALIZING, 20L));
 
-    for (int i = 3; i < DispatcherManager.COMPLETE_HEARTBEAT_EVERY; i++) {
-      assertThat(manager.heartbeat().getStatusesList()).as("heartbeat %d", i + 1).isEmpty();
+    // However many heartbeats go out meanwhile (a drain sends them many times a second), the next complete one waits its time.
+    for (int i = 0; i < 100; i++) {
+      assertThat(manager.heartbeat().getStatusesList()).as("heartbeat %d", i + 4).isEmpty();
     }
+    now += DispatcherManager.COMPLETE_HEARTBEAT_MILLIS - 1;
+    assertThat(manager.heartbeat().getPartial()).isTrue();
+    now += 1;
     DispatcherHeartbeat complete = manager.heartbeat();
     assertThat(complete.getPartial()).isFalse();
     assertThat(states(complete)).containsOnlyKeys(A, B);
+    now -= 60_000; // the wall clock steps back a minute: the next complete one still comes within its interval, not in 65 s
+    assertThat(manager.heartbeat().getPartial()).isFalse();
+    assertThat(manager.heartbeat().getPartial()).isTrue();
 
     manager.heartbeat();
     manager.bootstrap(N2, 6, bootstrap(CF, 6));
@@ -441,7 +449,8 @@ class DispatcherManagerTest {
   void anOwnerThatDoesNotReadPartialHeartbeatsGetsOnlyCompleteOnes() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5).toBuilder().setAcceptsPartialHeartbeats(false).build());
     manager.schedule(schedule(CF, 5, createItem(A, table(1), 10), createItem(B, table(2), 10)));
-    for (int i = 0; i < DispatcherManager.COMPLETE_HEARTBEAT_EVERY + 1; i++) {
+    for (int i = 0; i < 30; i++) {
+      now += 200;
       DispatcherHeartbeat hb = manager.heartbeat();
       assertThat(hb.getPartial()).as("heartbeat %d", i + 1).isFalse();
       assertThat(states(hb)).as("heartbeat %d", i + 1).containsOnlyKeys(A, B);

@@ -298,8 +298,8 @@ public final class ChangefeedMaintainer {
   static final List<Descriptor> FENCED_REPLIES = List.of(MaintainerCloseResponse.getDescriptor(), MaintainerBootstrapResponse.getDescriptor(),
       MaintainerPostBootstrapResponse.getDescriptor(), DispatcherHeartbeat.getDescriptor(), BlockStatusRequest.getDescriptor());
 
-  /** A message from the dispatcher side for this changefeed. Never throws. */
-  public MaintainerEffects onMessage(NodeId from, Message message) {
+  /** A message from the dispatcher side for this changefeed, at {@code nowMillis}. Never throws. */
+  public MaintainerEffects onMessage(NodeId from, Message message, long nowMillis) {
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     try {
       if (message instanceof MaintainerCloseResponse m) {
@@ -314,6 +314,7 @@ public final class ChangefeedMaintainer {
         onPostBootstrapResponse(from, m);
       } else if (message instanceof DispatcherHeartbeat m && admitted(from, m, m.getEpoch())) {
         onHeartbeat(from, m, out);
+        continueMoves(nowMillis, out);
       } else if (message instanceof BlockStatusRequest m && admitted(from, m, m.getEpoch())) {
         onBlockStatus(from, m, out);
       }
@@ -326,6 +327,20 @@ public final class ChangefeedMaintainer {
               + ControlPayloads.typeOf(message) + " from=" + from + " error=\"" + e + "\"");
     }
     return out.build();
+  }
+
+  /**
+   * Moves go on at the pace of the dispatchers' replies, not of the tick: a heartbeat that reports a move's
+   * origin stopped makes its create due, and one that finishes a drain move frees a place for the next; both
+   * are sent now rather than a tick later. Only the timing changes: a create still waits for its origin's
+   * Stopped, and what is not due yet is not sent.
+   */
+  private void continueMoves(long nowMillis, MaintainerEffects.Builder out) {
+    if (working && rebuilt && !removing) {
+      // A dropped table's span this heartbeat freed is left to the tick's reconcileDrops: move() refuses it.
+      drainOff(schedulable());
+    }
+    sendSchedules(nowMillis, out);
   }
 
   /**
@@ -363,7 +378,7 @@ public final class ChangefeedMaintainer {
 
   /**
    * The node-level drain target, from the maintainer manager (which applied the monotonic rules); an
-   * empty node clears it. Takes effect on the next tick.
+   * empty node clears it. Takes effect on the next tick or dispatcher heartbeat.
    */
   public void drainTarget(DrainTarget target) {
     drainTarget = target;
@@ -391,6 +406,9 @@ public final class ChangefeedMaintainer {
       return;
     }
     int limit = DrainConcurrency.limit(spans.size());
+    if (drainMoves.size() >= limit) {
+      return; // before listing the target's spans: this runs on every heartbeat of a drain
+    }
     // A moving span still counts on its origin: without its destination's share of the moves in flight, one
     // round would send all of them to the same least-loaded node.
     Map<NodeId, Integer> load = new HashMap<>();
@@ -868,6 +886,12 @@ public final class ChangefeedMaintainer {
     }
   }
 
+  /** A span below its table's DROP: {@link #reconcileDrops} removes it, and nothing may move it back to life first. */
+  private boolean beingDropped(TableSpan span, SpanReplication r) {
+    Long dropTs = dropping.get(span.getTableId());
+    return dropTs != null && Long.compareUnsigned(r.checkpointTs(), dropTs) < 0;
+  }
+
   private List<TableSpan> droppedSpans(long table, long dropTs) {
     return spans.ofTable(table).stream().filter(s -> Long.compareUnsigned(spans.get(s).checkpointTs(), dropTs) < 0).toList();
   }
@@ -943,7 +967,8 @@ public final class ChangefeedMaintainer {
   /** Moves a replicated span with no operator to {@code destination}. Returns whether the move started. */
   public boolean move(TableSpan span, NodeId destination) {
     SpanReplication r = spans.get(span);
-    if (!working || r == null || r.absent() || operators.has(span) || destination.equals(r.node()) || !schedulable().contains(destination)) {
+    if (!working || r == null || r.absent() || operators.has(span) || destination.equals(r.node()) || !schedulable().contains(destination)
+        || beingDropped(span, r)) {
       return false;
     }
     return operators.add(new MoveSpan(span, r.schemaId(), r.node(), r.dispatcher(), destination, newDispatcherId()));

@@ -81,7 +81,7 @@ public final class MaintainerRuntime implements Maintainer {
 
   @Override
   public void onDispatcherMessage(NodeId from, Message message) {
-    perform(maintainer.onMessage(from, message));
+    perform(maintainer.onMessage(from, message, services.scheduler().nowMillis()));
   }
 
   /** The state machine, for tests and the admin surface; call on the manager's context. */

@@ -83,7 +83,7 @@ final class MaintainerHarness {
   }
 
   void receive(NodeId from, Message m) {
-    List<Outbound> out = maintainer.onMessage(from, m).messages();
+    List<Outbound> out = maintainer.onMessage(from, m, now).messages();
     sent.addAll(out);
     deliver(out);
   }

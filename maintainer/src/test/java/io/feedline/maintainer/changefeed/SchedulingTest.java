@@ -128,6 +128,39 @@ class SchedulingTest {
   }
 
   /**
+   * A move goes on at the pace of the dispatchers' replies, not of the tick: the heartbeat that reports a
+   * move's origin Stopped brings its create at once, and the one that reports it Working frees its place for
+   * the next move. With the tick alone each step waited up to 100 ms, twice per move.
+   */
+  @Test
+  void drainMovesGoOnAtTheDispatchersPaceNotTheTicks() {
+    MaintainerHarness h = bootstrapped(300, 10_000);
+    h.settle();
+    h.maintainer.drainTarget(DrainTarget.newBuilder().setTargetNode(C.value()).setTargetEpoch(42).build());
+    h.deliver(h.tickOnly()); // the only tick: the first moves ask their origins on C to stop
+    int limit = h.maintainer.operators().size();
+    assertThat(limit).isPositive();
+
+    h.sent.clear();
+    h.heartbeats(); // C reports them Stopped
+    assertThat(h.sent.stream().filter(o -> !o.to().equals(C) && o.payload() instanceof ScheduleDispatcherRequest r
+        && r.getItemsList().stream().allMatch(i -> i.getAction() == ScheduleAction.SCHEDULE_ACTION_CREATE))
+        .mapToInt(o -> ((ScheduleDispatcherRequest) o.payload()).getItemsCount()).sum())
+        .as("every stopped origin's create, sent with the heartbeat's handling").isEqualTo(limit);
+    h.side.startAll();
+    h.heartbeats(); // the destinations report Working: the moves finish and the next ones start
+    assertThat(h.maintainer.spans().on(C).size()).as("a wave moved off without a second tick").isLessThanOrEqualTo(100 - limit);
+    assertThat(h.maintainer.operators().size()).as("the freed places taken by the next moves, within the limit").isBetween(1, limit);
+    for (int rounds = 0; !h.maintainer.spans().on(C).isEmpty(); rounds++) {
+      assertThat(rounds).as("drained by heartbeats alone").isLessThan(100);
+      h.heartbeats();
+      h.side.startAll();
+      h.heartbeats();
+    }
+    assertThat(h.maintainer.spans().load()).containsOnlyKeys(A, B).allSatisfy((node, n) -> assertThat(n).isEqualTo(150));
+  }
+
+  /**
    * The moves of one drain round spread over the destinations by their load including the moves already
    * heading there (the cluster drain test saw a whole round of moves go to the one least-loaded node).
    */

@@ -29,7 +29,7 @@ public final class BenchRuns {
     Map<String, Double> run() throws Exception;
   }
 
-  @Option(names = "--runs", defaultValue = "3", description = "Runs, each on a fresh cluster (default ${DEFAULT-VALUE}).")
+  @Option(names = "--runs", defaultValue = "3", description = "Runs, each reported apart and summarized (default ${DEFAULT-VALUE}).")
   int runs;
 
   @Spec(Spec.Target.MIXEE)

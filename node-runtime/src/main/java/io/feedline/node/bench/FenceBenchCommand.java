@@ -50,6 +50,9 @@ public final class FenceBenchCommand implements Callable<Integer> {
     for (RunResult result : new Runner(options).run()) {
       String name = result.getParams().getBenchmark();
       String figure = name.substring(name.lastIndexOf('.') + 1) + "_ns";
+      if (result.getBenchmarkResults().size() != forks) {
+        throw new IllegalStateException(figure + ": " + result.getBenchmarkResults().size() + " of " + forks + " JMH forks reported");
+      }
       int fork = 0;
       for (BenchmarkResult forkResult : result.getBenchmarkResults()) {
         figures.get(fork++).put(figure, forkResult.getPrimaryResult().getScore());

@@ -32,8 +32,9 @@ public final class HeadOfLineBenchCommand implements Callable<Integer> {
     // A discarded pass first: the JIT should not favour whichever scenario or run comes later.
     HeadOfLineBench.run(changefeeds, 0, warmup, false);
     String setup = "1 dispatcher orchestrator, " + changefeeds + " healthy changefeeds re-bootstrapped in waves of all at once, "
-        + iterations + " measured waves per scenario after " + warmup + ", and 1 changefeed of 4 datagen tables writing; stalled: 1 sink "
-        + "never closing, 1 never opening, 1 whose writes park threads (32 spans, every thread of its I/O pool parked)";
+        + iterations + " measured waves per scenario after " + warmup + ", and 1 changefeed of " + HeadOfLineBench.HEALTHY_DATA_SPANS
+        + " datagen tables writing; stalled: 1 sink never closing, 1 never opening, 1 whose writes park threads (" + HeadOfLineBench.BLOCKED_SPANS
+        + " spans, every thread of its I/O pool parked)";
     return runs.measure("head-of-line", setup, () -> {
       HeadOfLineBench.Result healthy = HeadOfLineBench.run(changefeeds, iterations, warmup, false);
       HeadOfLineBench.Result stalled = HeadOfLineBench.run(changefeeds, iterations, warmup, true);
@@ -42,6 +43,8 @@ public final class HeadOfLineBenchCommand implements Callable<Integer> {
       figures.put("healthy_p99_ms", healthy.p99Millis());
       figures.put("beside_stalled_p50_ms", stalled.p50Millis());
       figures.put("beside_stalled_p99_ms", stalled.p99Millis());
+      figures.put("healthy_max_ms", healthy.maxMillis());
+      figures.put("beside_stalled_max_ms", stalled.maxMillis());
       figures.put("healthy_req_per_s", healthy.requestsPerSecond());
       figures.put("beside_stalled_req_per_s", stalled.requestsPerSecond());
       figures.put("healthy_data_events_per_s", healthy.dataEventsPerSecond());

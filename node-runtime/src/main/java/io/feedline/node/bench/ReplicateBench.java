@@ -70,9 +70,9 @@ public final class ReplicateBench implements Callable<Integer> {
   private static final Duration LIVE = Duration.ofMinutes(2);
   private static final long PROBE_MILLIS = 100;
 
-  record Throughput(String system, int run, double writtenPerSecond, double replicatedPerSecond) {}
+  record Throughput(double writtenPerSecond, double replicatedPerSecond) {}
 
-  record Lag(String system, int run, double rate, double p50, double p99, double max, int probes) {}
+  record Lag(double p50, double p99, double max, int probes) {}
 
   /** Replication from {@link #UP} to {@link #DOWN} by one of the two systems; closing stops and removes it. */
   private interface Replication extends AutoCloseable {
@@ -104,7 +104,9 @@ public final class ReplicateBench implements Callable<Integer> {
         Lag nativeLag = lag(NATIVE, run, rate);
         Lag feedlineLag = lag(FEEDLINE, run, rate);
         Map<String, Double> figures = new LinkedHashMap<>();
+        figures.put("native_written_rows_per_s", nativeRun.writtenPerSecond());
         figures.put("native_rows_per_s", nativeRun.replicatedPerSecond());
+        figures.put("feedline_written_rows_per_s", feedlineRun.writtenPerSecond());
         figures.put("feedline_rows_per_s", feedlineRun.replicatedPerSecond());
         figures.put("feedline_over_native", feedlineRun.replicatedPerSecond() / nativeRun.replicatedPerSecond());
         figures.put("offered_rows_per_s", rate);
@@ -113,6 +115,7 @@ public final class ReplicateBench implements Callable<Integer> {
         figures.put("feedline_lag_p50_ms", feedlineLag.p50());
         figures.put("feedline_lag_p99_ms", feedlineLag.p99());
         figures.put("feedline_lag_max_ms", feedlineLag.max());
+        figures.put("lag_probes", (double) feedlineLag.probes());
         return figures;
       });
     } finally {
@@ -133,7 +136,7 @@ public final class ReplicateBench implements Callable<Integer> {
       long down1 = downstreamRows();
       long up1 = w.rows.get();
       double elapsed = (System.nanoTime() - t0) / 1e9;
-      return new Throughput(system, run, (up1 - up0) / elapsed, (down1 - down0) / elapsed);
+      return new Throughput((up1 - up0) / elapsed, (down1 - down0) / elapsed);
     }
   }
 
@@ -167,7 +170,7 @@ public final class ReplicateBench implements Callable<Integer> {
       }
     }
     millis.sort(Double::compare);
-    return new Lag(system, run, rate, percentile(millis, 0.50), percentile(millis, 0.99), millis.get(millis.size() - 1), millis.size());
+    return new Lag(percentile(millis, 0.50), percentile(millis, 0.99), millis.get(millis.size() - 1), millis.size());
   }
 
   /** Starts replicating the (empty) tables and waits until a row written upstream arrives. */

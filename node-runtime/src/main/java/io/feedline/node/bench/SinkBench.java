@@ -69,7 +69,7 @@ public final class SinkBench implements Callable<Integer> {
   BenchRuns runs;
 
   /** One measured run of one method. */
-  record Run(String method, int run, double rowsPerSecond, double p50Millis, double p99Millis) {}
+  record Run(String method, double rowsPerSecond, double p50Millis, double p99Millis) {}
 
   private static final String SCHEMA_PREFIX = "feedline_bench_";
   private static final TableSchemas TABLES = (id, ts) -> Future.succeededFuture(new TableSchema(id, "t" + id,
@@ -139,7 +139,7 @@ public final class SinkBench implements Callable<Integer> {
       }
       await(Future.all(spans));
       double seconds = (System.nanoTime() - start) / 1e9;
-      return new Run("feedline", run, (double) perTable * tables / seconds, percentile(latencies, 0.50), percentile(latencies, 0.99));
+      return new Run("feedline", (double) perTable * tables / seconds, percentile(latencies, 0.50), percentile(latencies, 0.99));
     } finally {
       await(out.close());
     }
@@ -197,7 +197,7 @@ public final class SinkBench implements Callable<Integer> {
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Run("insert", run, (double) perTable * tables / seconds, percentile(latencies, 0.50), percentile(latencies, 0.99));
+    return new Run("insert", (double) perTable * tables / seconds, percentile(latencies, 0.50), percentile(latencies, 0.99));
   }
 
   /** Baseline: one connection, COPY ... FROM STDIN, one transaction per batch, tables in turn. */
@@ -219,7 +219,7 @@ public final class SinkBench implements Callable<Integer> {
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Run("copy", run, (double) perTable * tables / seconds, percentile(latencies, 0.50), percentile(latencies, 0.99));
+    return new Run("copy", (double) perTable * tables / seconds, percentile(latencies, 0.50), percentile(latencies, 0.99));
   }
 
   private String createTables(Connection jdbc, String method, int run) throws SQLException {

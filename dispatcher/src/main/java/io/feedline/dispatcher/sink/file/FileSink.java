@@ -34,9 +34,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code file:///dir}: JSON lines, one file per table ({@code table-<id>.jsonl}), DDLs in
  * {@code ddl.jsonl} (only the barrier's single writer writes a DDL), redo dispatchers under
  * {@code redo/}. After the lines of a batch are forced to disk, the span's record is replaced atomically
- * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on the changefeed's blocking I/O pool
+ * (temp file, force, rename) in {@code checkpoints/}. All file I/O runs on the sink's own blocking I/O pool
  * ({@link EndpointContext#blockingIo()}), never on the data lane that calls the sink (nor on the lanes' pool,
- * whose threads the lanes keep busy), and a hung file system holds only that changefeed's threads.
+ * whose threads the lanes keep busy), and a hung file system holds only this sink's threads.
  *
  * <p>The span record ({@link SpanRecord}) holds the span's checkpoint, the lowest ts any writer of it
  * started from ({@code sinceTs}: the content of the span is complete in {@code (sinceTs, checkpointTs]}),
