@@ -69,8 +69,15 @@ public final class CoordinatorVerticle extends RoleVerticle {
     notLeaderWrites = Counter.builder("feedline.coordinator.not.leader.writes")
         .description("Coordinator writes the metastore refused because their leadership had ended (the node then steps down)")
         .register(node.metrics());
-    campaign();
     return Future.succeededFuture();
+  }
+
+  /**
+   * Starts campaigning. The node calls this once its admin API serves: a coordinator elected before that
+   * could not be reached by the requests other nodes forward to it, and every create failed until it could.
+   */
+  public void startCampaign() {
+    context.runOnContext(v -> campaign());
   }
 
   private void campaign() {

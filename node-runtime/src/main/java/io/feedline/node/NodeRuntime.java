@@ -238,7 +238,7 @@ public final class NodeRuntime {
             }
           });
           Future<Void> chain = Future.succeededFuture();
-          // Receivers first: a coordinator elected at once finds the other roles listening.
+          // Receivers first; the coordinator deploys last and campaigns only once the node serves.
           Map<String, io.vertx.core.Deployable> roles = new LinkedHashMap<>();
           roles.put("dispatcher-orchestrator", dispatcherRole);
           roles.put("maintainer-manager", maintainerRole);
@@ -252,9 +252,14 @@ public final class NodeRuntime {
           return chain;
         })
         .onSuccess(v -> admin.serveApi(adminOperations(keys)))
-        // Only now does node list show it ready: its admin API answers (a failed write leaves it "starting", said once).
-        .onSuccess(v -> session.serving().onFailure(err -> LOG.warn("event=serving_not_registered node={} error=\"{}\" shows=starting",
-            nodeId, err.toString())))
+        // Only now does node list show it ready, and does it campaign: its admin API answers (a failed write
+        // leaves it "starting", said once; it campaigns all the same, or a one-node cluster had no coordinator).
+        .onSuccess(v -> session.serving().onComplete(written -> {
+          if (written.failed()) {
+            LOG.warn("event=serving_not_registered node={} error=\"{}\" shows=starting", nodeId, written.cause().toString());
+          }
+          coordinatorRole.startCampaign();
+        }))
         .onSuccess(v -> LOG.info("event=node_started node={} admin={}:{} tls={} version={}", nodeId, config.host(), adminPort,
             config.adminTls().enabled(), VERSION));
   }

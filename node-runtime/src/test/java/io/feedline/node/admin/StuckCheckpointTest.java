@@ -73,15 +73,13 @@ class StuckCheckpointTest {
       try (Statement s = lock.createStatement()) {
         s.execute("LOCK TABLE public.t2 IN ACCESS EXCLUSIVE MODE");
       }
-      JsonObject[] stuckSeen = new JsonObject[1];
-      Await.until("t2's blocked write named as what holds the checkpoint", SETTLE, () -> {
-        JsonObject q = query();
-        JsonObject first = q.getJsonArray("blockers").isEmpty() ? new JsonObject() : q.getJsonArray("blockers").getJsonObject(0);
-        stuckSeen[0] = q;
-        return "t2".equals(first.getString("table")) && "sink-error".equals(first.getString("reason"));
+      JsonObject[] stuckSeen = {new JsonObject()};
+      Await.until(() -> "t2's blocked write named as what holds the checkpoint; last answer: " + stuckSeen[0].encode(), SETTLE, () -> {
+        stuckSeen[0] = query();
+        return heldBySink(stuckSeen[0]) != null;
       });
       JsonObject stuck = stuckSeen[0];
-      JsonObject blocker = stuck.getJsonArray("blockers").getJsonObject(0);
+      JsonObject blocker = heldBySink(stuck);
       assertThat(blocker.getString("detail")).startsWith("a write has waited for the sink since ");
       assertThat(blocker.getString("node")).isEqualTo(node.nodeId().value());
       assertThat(blocker.getString("dispatcherState")).isEqualTo("WORKING");
@@ -98,6 +96,12 @@ class StuckCheckpointTest {
     Await.until("t2 moves on once the lock is gone, and is no longer held by its sink", SETTLE, () ->
         query().getJsonArray("blockers").stream().map(JsonObject.class::cast).noneMatch(b -> b.getString("reason").equals("sink-error"))
             && query().getDouble("lagSeconds", 99.0) < 3);
+  }
+
+  /** The blocker naming t2 as held by its sink, or null. */
+  private static JsonObject heldBySink(JsonObject query) {
+    return query.getJsonArray("blockers").stream().map(JsonObject.class::cast)
+        .filter(b -> "t2".equals(b.getString("table")) && "sink-error".equals(b.getString("reason"))).findFirst().orElse(null);
   }
 
   private JsonObject query() {
