@@ -330,16 +330,18 @@ public final class ChangefeedMaintainer {
   }
 
   /**
-   * Moves go on at the pace of the dispatchers' replies, not of the tick: a heartbeat that reports a move's
-   * origin stopped makes its create due, and one that finishes a drain move frees a place for the next; both
-   * are sent now rather than a tick later. Only the timing changes: a create still waits for its origin's
-   * Stopped, and what is not due yet is not sent.
+   * While a drain runs, its moves go on at the pace of the dispatchers' replies, not of the tick: a heartbeat
+   * that reports a move's origin stopped makes its create due, and one that finishes a drain move frees a
+   * place for the next; both are sent now rather than a tick later. Only the timing changes: a create still
+   * waits for its origin's Stopped, and what is not due yet is not sent. Outside a drain the tick paces the
+   * rest (placements, balance), and a heartbeat costs no walk over the operators in flight.
    */
   private void continueMoves(long nowMillis, MaintainerEffects.Builder out) {
-    if (working && rebuilt && !removing) {
-      // A dropped table's span this heartbeat freed is left to the tick's reconcileDrops: move() refuses it.
-      drainOff(schedulable());
+    if (!working || !rebuilt || removing || drainTargetNode() == null) {
+      return;
     }
+    // A dropped table's span this heartbeat freed is left to the tick's reconcileDrops: move() refuses it.
+    drainOff(schedulable());
     sendSchedules(nowMillis, out);
   }
 
