@@ -23,10 +23,10 @@ public final class BenchRuns {
   /** How a report is printed; spelled as the CLI's {@code --output}. */
   public enum Output { table, json }
 
-  /** One run: its figures, by name in the order they are printed. */
+  /** One run, numbered from 1: its figures, by name in the order they are printed. */
   @FunctionalInterface
   public interface Run {
-    Map<String, Double> run() throws Exception;
+    Map<String, Double> run(int number) throws Exception;
   }
 
   @Option(names = "--runs", defaultValue = "3", description = "Runs, each reported apart and summarized (default ${DEFAULT-VALUE}).")
@@ -42,7 +42,7 @@ public final class BenchRuns {
   int measure(String bench, String setup, Run run) throws Exception {
     List<Map<String, Double>> figures = new ArrayList<>();
     for (int i = 1; i <= count(); i++) {
-      figures.add(run.run());
+      figures.add(run.run(i));
       if (output == Output.table) {
         System.err.printf(Locale.ROOT, "%s: run %d of %d done%n", bench, i, runs);
       }

@@ -46,7 +46,7 @@ public final class DrainBench implements Callable<Integer> {
     String setup = "nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe() + ", "
         + BenchCluster.describe(etcd, topology.clustered) + "; checked when the drain says done: the target holds no Working dispatcher "
         + "and every span has exactly one Working dispatcher";
-    return runs.measure("drain", setup, () -> {
+    return runs.measure("drain", setup, run -> {
       try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10), topology.clustered)) {
         long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(20));
         NodeRuntime leader = cluster.nodes().leader().orElseThrow();

@@ -65,7 +65,7 @@ public final class EpochBumpBench implements Callable<Integer> {
       bumpEach(registry, ids); // a discarded warm-up of both modes
       String setup = "store: " + (etcd != null ? "etcd " + etcd : "embedded") + ", " + changefeeds + " changefeeds bumped one at a time "
           + "(a read and a compare-and-set each), then in one batch; after one discarded warm-up";
-      int result = runs.measure("epoch-bumps", setup, () -> bumpEach(registry, ids));
+      int result = runs.measure("epoch-bumps", setup, run -> bumpEach(registry, ids));
       for (ChangefeedId id : ids) {
         await(registry.load(id).compose(r -> r.map(registry::delete).orElse(Future.succeededFuture())));
       }

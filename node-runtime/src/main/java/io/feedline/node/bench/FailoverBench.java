@@ -64,7 +64,7 @@ public final class FailoverBench implements Callable<Integer> {
         : "the node with the most maintainers (not the coordinator's)") + "; detection: until "
         + (kill == Victim.COORDINATOR ? "a new coordinator is elected and bootstrapped" : "a survivor sees the node's session expire")
         + ", replacement: from then until every span has exactly one Working dispatcher and every maintainer runs where it should";
-    return runs.measure("failover", setup, () -> {
+    return runs.measure("failover", setup, run -> {
       try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl, topology.clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
         long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(10));

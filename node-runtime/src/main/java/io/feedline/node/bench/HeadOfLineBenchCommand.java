@@ -35,7 +35,7 @@ public final class HeadOfLineBenchCommand implements Callable<Integer> {
         + iterations + " measured waves per scenario after " + warmup + ", and 1 changefeed of " + HeadOfLineBench.HEALTHY_DATA_SPANS
         + " datagen tables writing; stalled: 1 sink never closing, 1 never opening, 1 whose writes park threads (" + HeadOfLineBench.BLOCKED_SPANS
         + " spans, every thread of its I/O pool parked)";
-    return runs.measure("head-of-line", setup, () -> {
+    return runs.measure("head-of-line", setup, run -> {
       HeadOfLineBench.Result healthy = HeadOfLineBench.run(changefeeds, iterations, warmup, false);
       HeadOfLineBench.Result stalled = HeadOfLineBench.run(changefeeds, iterations, warmup, true);
       Map<String, Double> figures = new LinkedHashMap<>();

@@ -92,12 +92,10 @@ public final class ReplicateBench implements Callable<Integer> {
         + "transaction, window %ds; Feedline: 1 node in this JVM on the embedded store. Each run: rows/s replicated while the writers "
         + "run flat out (target: feedline >= 0.5 x native), then end-to-end lag of a probe every %d ms at half of native's rate "
         + "(target: feedline p99 <= 1000 ms)", endpoint(UP), tables, writers, batch, seconds, PROBE_MILLIS);
-    int[] done = {0};
     try (BenchCluster started = new BenchCluster(1, null, Duration.ofSeconds(10))) {
       cluster = started;
       node = cluster.awaitLeader(Duration.ofMinutes(1));
-      return runs.measure("replicate", setup, () -> {
-        int run = ++done[0];
+      return runs.measure("replicate", setup, run -> {
         Throughput nativeRun = throughput(NATIVE, run);
         Throughput feedlineRun = throughput(FEEDLINE, run);
         double rate = nativeRun.replicatedPerSecond() / 2;

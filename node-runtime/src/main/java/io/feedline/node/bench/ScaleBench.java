@@ -47,7 +47,7 @@ public final class ScaleBench implements Callable<Integer> {
     topology.requireStoreFor(etcd);
     String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
         + ", " + BenchCluster.describe(etcd, topology.clustered) + "; checked: every span has exactly one Working dispatcher";
-    return runs.measure("scale", setup, () -> {
+    return runs.measure("scale", setup, run -> {
       try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10), topology.clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
         long heapBefore = BenchCluster.heapAfterGcMiB();

@@ -84,13 +84,11 @@ public final class SinkBench implements Callable<Integer> {
     String setup = String.format(Locale.ROOT, "database: %s, %d tables x %d rows (id bigint primary key, v0 bigint, v1 varchar(24)), "
         + "%d rows per batch; each run writes them with the feedline sink, then multi-row INSERT, then COPY",
         PostgresEndpoint.parse("sink", EndpointUri.parse("sink", sink), Map.of()), tables, perTable, batch);
-    int[] done = {0};
     Vertx vertx = Vertx.vertx();
     try (Connection jdbc = Jdbc.connect(endpoint, false)) {
       jdbc.setAutoCommit(false);
       try {
-        return runs.measure("sink", setup, () -> {
-          int run = ++done[0];
+        return runs.measure("sink", setup, run -> {
           Map<String, Double> figures = new LinkedHashMap<>();
           for (Run r : List.of(feedline(vertx, run, perTable), insert(jdbc, run, perTable), copy(jdbc, run, perTable))) {
             figures.put(r.method() + "_rows_per_s", r.rowsPerSecond());
@@ -104,7 +102,7 @@ public final class SinkBench implements Callable<Integer> {
       } finally {
         try (Statement s = jdbc.createStatement()) {
           for (String method : List.of("feedline", "insert", "copy")) {
-            for (int run = 1; run <= done[0]; run++) {
+            for (int run = 1; run <= runs.count(); run++) { // IF EXISTS: also after a run that failed midway
               s.execute("DROP SCHEMA IF EXISTS " + SCHEMA_PREFIX + method + "_" + run + " CASCADE");
             }
           }

@@ -57,16 +57,14 @@ public final class ThroughputBench implements Callable<Integer> {
   public Integer call() throws Exception {
     String setup = String.format(Locale.ROOT, "upstream: datagen://?tables=%d&rate=0 (unthrottled), 1 node on the embedded store, "
         + "warmup %ds, window %ds, per sink: %s", tables, warmup.toSeconds(), seconds, sinks);
-    int[] run = {0};
-    return runs.measure("throughput", setup, () -> {
-      run[0]++;
+    return runs.measure("throughput", setup, run -> {
       Map<String, Double> figures = new LinkedHashMap<>();
       try (BenchCluster cluster = new BenchCluster(1, null, Duration.ofSeconds(10))) {
         NodeRuntime node = cluster.awaitLeader(Duration.ofMinutes(1));
         Path files = Files.createTempDirectory("feedline-throughput");
         try {
           for (SinkKind sink : sinks) {
-            Window w = measure(node, sink, run[0], files);
+            Window w = measure(node, sink, run, files);
             figures.put(sink + "_events_per_s", w.eventsPerSecond());
             figures.put(sink + "_mb_per_s", w.megabytesPerSecond());
           }
