@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -29,16 +30,15 @@ class ReadinessIT {
     String clusterId = "rd" + UUID.randomUUID().toString().substring(0, 8);
     List<ServerProcess> servers = new ArrayList<>();
     try (EtcdServer etcd = EtcdServer.start()) {
-      int firstPort = 0;
       long start = System.nanoTime();
       for (int i = 0; i < 3; i++) {
-        int port = ServerProcess.freePort();
-        firstPort = i == 0 ? port : firstPort;
         servers.add(ServerProcess.start(work.resolve("node" + i + ".log"), "server", "--etcd", etcd.endpoint(), "--cluster",
-            "--cluster-id", clusterId, "--port", Integer.toString(port), "--data-dir", work.resolve("node" + i).toString()));
+            "--cluster-id", clusterId, "--port", "0", "--data-dir", work.resolve("node" + i).toString()));
       }
-      String server = "127.0.0.1:" + firstPort;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      // The kernel picks the admin port (a port probed free and bound seconds later was once taken in between); the
+      // first node's started line says which, and comes before the other two are listed.
+      String server = "127.0.0.1:" + servers.get(0).awaitStarted(Duration.ofSeconds(120)).port();
       ServerProcess.CliResult listed;
       do {
         listed = ServerProcess.command("cli", "--server", server, "node", "list", "-o", "json");

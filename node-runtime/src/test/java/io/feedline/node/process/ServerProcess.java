@@ -4,8 +4,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -249,13 +247,6 @@ final class ServerProcess implements AutoCloseable {
       }
     }
     throw new IOException("no VmRSS for process " + process.pid());
-  }
-
-  /** A free TCP port on the loopback address. */
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 
   /** Now as a TSO timestamp (physical milliseconds in the high bits), to compare with checkpoints. */
