@@ -13,6 +13,7 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.common.tso.TimestampOracle;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
+import io.feedline.coordinator.control.CoordinatorGauges;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -133,7 +134,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
             if (coordinator == c) {
               ticking = scheduler.periodic(node.config().timings().coordinatorTick().toMillis(), () -> {
                 c.tick();
-                gauges.refresh(c, scheduler.nowMillis());
+                gauges.refresh(c.control(), scheduler.nowMillis());
               });
             }
           });

@@ -55,6 +55,40 @@ public final class ChangefeedStore {
     }
   }
 
+  /** Performs {@code op}; a failure is answered as {@link RegistryResult.Failed}, never as a failed future. */
+  public Future<RegistryResult> perform(RegistryOp op) {
+    Future<RegistryResult> done;
+    try {
+      done = start(op);
+    } catch (RuntimeException e) {
+      done = Future.failedFuture(e);
+    }
+    return done.otherwise(RegistryResult.Failed::new);
+  }
+
+  private Future<RegistryResult> start(RegistryOp op) {
+    if (op instanceof RegistryOp.Create c) {
+      return create(c.info(), c.status()).map(RegistryResult.Written::new);
+    } else if (op instanceof RegistryOp.WriteInfo w) {
+      return writeInfo(w.current(), w.next()).map(RegistryResult.Written::new);
+    } else if (op instanceof RegistryOp.WriteStatus w) {
+      return writeStatus(w.current(), w.next()).map(RegistryResult.Written::new);
+    } else if (op instanceof RegistryOp.WriteInfoAndStatus w) {
+      return writeInfoAndStatus(w.current(), w.info(), w.status()).map(RegistryResult.Written::new);
+    } else if (op instanceof RegistryOp.WriteStatuses w) {
+      return writeStatuses(w.writes()).map(RegistryResult.WrittenMany::new);
+    } else if (op instanceof RegistryOp.Bump b) {
+      return bump(b.bump()).map(RegistryResult.Written::new);
+    } else if (op instanceof RegistryOp.BumpAll b) {
+      return bumpAll(b.bumps()).map(RegistryResult.Bumped::new);
+    } else if (op instanceof RegistryOp.Delete d) {
+      return delete(d.current()).map(v -> new RegistryResult.Deleted());
+    } else if (op instanceof RegistryOp.Load l) {
+      return load(l.id()).map(RegistryResult.Loaded::new);
+    }
+    throw new IllegalArgumentException("unknown registry op " + op);
+  }
+
   public Future<List<ChangefeedRecord>> loadAll() {
     return store.getPrefix(keys.changefeedInfos()).compose(infos -> store.getPrefix(keys.changefeedStatuses()).map(statuses -> {
       Map<String, KeyValue> statusById = new HashMap<>();

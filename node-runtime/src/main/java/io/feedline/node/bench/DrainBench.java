@@ -1,6 +1,7 @@
 package io.feedline.node.bench;
 
 import io.feedline.coordinator.Coordinator;
+import io.feedline.coordinator.DrainReply;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;
 import java.time.Duration;
@@ -56,7 +57,7 @@ public final class DrainBench implements Callable<Integer> {
 
         long start = System.nanoTime();
         BenchCluster.awaitTrue(Duration.ofMinutes(30), "drain finished",
-            () -> ClusterProbe.onCoordinator(leader, c -> c.drain(target.nodeId()).map(Coordinator.DrainReply::remaining)) == 0);
+            () -> ClusterProbe.onCoordinator(leader, c -> c.drain(target.nodeId()).map(DrainReply::remaining)) == 0);
         double seconds = (System.nanoTime() - start) / 1e9;
         cluster.checkExactlyOneWorkingPerSpan(expected, target);
         Map<String, Double> figures = new LinkedHashMap<>();

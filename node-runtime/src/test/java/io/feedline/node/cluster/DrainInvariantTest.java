@@ -10,6 +10,7 @@ import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
 import io.feedline.coordinator.Coordinator;
+import io.feedline.coordinator.DrainReply;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.source.datagen.DatagenSource;
@@ -135,7 +136,7 @@ class DrainInvariantTest {
     while (remaining != 0) {
       assertThat(System.nanoTime()).as("drained within %s (last remaining %d)", DRAINED_WITHIN, remaining).isLessThan(deadline);
       NodeRuntime coordinator = awaitLeader();
-      Coordinator.DrainReply reply;
+      DrainReply reply;
       try {
         reply = ClusterProbe.onCoordinator(coordinator, c -> c.drain(target.nodeId()));
       } catch (CompletionException e) {

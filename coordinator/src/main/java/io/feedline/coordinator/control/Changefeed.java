@@ -1,4 +1,4 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
@@ -7,14 +7,14 @@ import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.CheckpointBlocker;
 import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.DrainProgress;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 
 /**
  * The coordinator's view of one changefeed: the persisted records (always what the last write or bump
- * returned — never behind the store), where its maintainer runs, and retry bookkeeping. Owned by the
- * coordinator's context.
+ * returned — never behind the store), where its maintainer runs, retry bookkeeping, and the writes waiting
+ * for the one in flight. Plain data of the coordinator's state machine.
  */
 final class Changefeed {
 
@@ -24,8 +24,10 @@ final class Changefeed {
   private long maintainerEpoch;
   /** The maintainer's last reported checkpoint, not yet persisted when above the record's. */
   long reportedCheckpoint;
-  /** A registry write for this changefeed is in flight (null when none): the next one waits for its revisions. */
-  private Promise<Void> writeInFlight;
+  /** A registry write for this changefeed is in flight: the next one waits for the revisions it leaves. */
+  private boolean writing;
+  /** Writes waiting for the one in flight, in arrival order (admin calls are queued, never refused for it). */
+  final Deque<ChangefeedWrites.Queued> queued = new ArrayDeque<>();
   long retryAt;
   long backoffMillis;
   long warningSince;
@@ -60,28 +62,16 @@ final class Changefeed {
   }
 
   boolean writing() {
-    return writeInFlight != null;
+    return writing;
   }
 
   void beginWrite() {
-    writeInFlight = Promise.promise();
+    writing = true;
   }
 
-  /**
-   * The write in flight ended, its outcome already applied here (or the changefeed dropped): writes queued
-   * behind it go on, in order, each comparing against the revisions this one left.
-   */
+  /** The write in flight ended, its outcome already applied here; the caller starts what is queued behind it. */
   void endWrite() {
-    Promise<Void> ended = writeInFlight;
-    writeInFlight = null;
-    if (ended != null) {
-      ended.complete();
-    }
-  }
-
-  /** Completes once no write of this changefeed is in flight. */
-  Future<Void> writeEnded() {
-    return writeInFlight == null ? Future.succeededFuture() : writeInFlight.future();
+    writing = false;
   }
 
   void adopt(NodeId node, long epoch) {

@@ -1,4 +1,4 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,29 +8,22 @@ import io.feedline.common.tso.TimestampOracle;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.vertx.core.Future;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class CoordinatorGaugesTest {
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final CoordinatorGauges gauges = new CoordinatorGauges(registry);
-  private CoordinatorHarness h;
-
-  @AfterEach
-  void close() {
-    h.close();
-  }
+  private ControlHarness h;
 
   @Test
   void reportCheckpointStateAndMaintainersPerNodeAndForgetRemovedChangefeeds() {
-    h = new CoordinatorHarness(2);
+    h = new ControlHarness(2);
     h.elect();
-    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h.stepUntil("bootstrapped", () -> h.control.bootstrapped(), 5);
     h.create("cf1");
     h.create("cf2");
     h.stepUntil("placed", () -> h.settled("cf1") && h.settled("cf2"), 20);
@@ -38,17 +31,17 @@ class CoordinatorGaugesTest {
     long physical = TimestampOracle.physicalMillis(checkpoint);
     // Every step delivers each node's heartbeat, then advances the clock one tick (100 ms).
     long now = h.clock.nowMillis() + 2_000;
-    h.run(() -> gauges.refresh(h.coordinator, now));
+    gauges.refresh(h.control, now);
 
     assertThat(registry.get("feedline.changefeed.checkpoint.timestamp").tag("changefeed", "cf1").gauge().value())
         .isEqualTo(physical / 1000.0);
-    h.run(() -> gauges.refresh(h.coordinator, physical + 2_500));
+    gauges.refresh(h.control, physical + 2_500);
     assertThat(registry.get("feedline.changefeed.checkpoint.lag.seconds").tag("changefeed", "cf1").gauge().value()).isEqualTo(2.5);
-    h.run(() -> gauges.refresh(h.coordinator, physical - 300));
+    gauges.refresh(h.control, physical - 300);
     assertThat(registry.get("feedline.changefeed.checkpoint.lag.seconds").tag("changefeed", "cf1").gauge().value())
         .as("a checkpoint ahead of the coordinator's clock (another node's TSO) is not behind: no negative lag").isZero();
-    h.run(() -> gauges.refresh(h.coordinator, now));
-    Set<String> hosting = h.coordinator.maintainers().values().stream().map(n -> n.value()).collect(Collectors.toSet());
+    gauges.refresh(h.control, now);
+    Set<String> hosting = h.control.maintainers().values().stream().map(n -> n.value()).collect(Collectors.toSet());
     assertThat(registry.get("feedline.coordinator.heartbeat.age.seconds").gauges())
         .as("one row per node hosting maintainers, aged since its last heartbeat")
         .allSatisfy(g -> assertThat(g.value()).isEqualTo(2.1))
@@ -60,8 +53,8 @@ class CoordinatorGaugesTest {
     double placed = registry.get("feedline.coordinator.maintainers").gauges().stream().mapToDouble(Gauge::value).sum();
     assertThat(placed).isEqualTo(2);
 
-    h.onContext(() -> h.coordinator.pause(ChangefeedId.of("cf2")));
-    h.run(() -> gauges.refresh(h.coordinator, now));
+    h.call(r -> h.control.pause(r, ChangefeedId.of("cf2")));
+    gauges.refresh(h.control, now);
     assertThat(registry.find("feedline.changefeed.state").tags("changefeed", "cf2", "state", "NORMAL").gauge())
         .as("a changed state replaces its row").isNull();
     assertThat(registry.get("feedline.changefeed.state").tags("changefeed", "cf2", "state", "STOPPED").gauge().value()).isEqualTo(1);
@@ -74,12 +67,12 @@ class CoordinatorGaugesTest {
 
   @Test
   void reportWhatIsLeftOfADrainAndDispatchersPerNode() {
-    h = new CoordinatorHarness(3);
+    h = new ControlHarness(3);
     h.elect();
-    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h.stepUntil("bootstrapped", () -> h.control.bootstrapped(), 5);
     h.create("cf1");
     h.stepUntil("placed", () -> h.settled("cf1"), 20);
-    h.run(() -> gauges.refresh(h.coordinator, h.clock.nowMillis()));
+    gauges.refresh(h.control, h.clock.nowMillis());
     assertThat(registry.find("feedline.coordinator.drain.remaining").gauges()).as("no drain").isEmpty();
     NodeId owner = h.maintainers().get(ChangefeedId.of("cf1"));
     assertThat(registry.get("feedline.node.dispatchers").tag("node", owner.value()).gauge().value())
@@ -87,12 +80,12 @@ class CoordinatorGaugesTest {
 
     NodeId drained = h.nodes.keySet().stream().filter(n -> !n.equals(owner) && !n.value().equals("n1")).findFirst().orElseThrow();
     h.node(drained.value()).dispatchersOnTarget.clear();
-    h.onContext(() -> h.coordinator.drain(drained));
-    h.run(() -> gauges.refresh(h.coordinator, h.clock.nowMillis()));
+    h.call(r -> h.control.drain(r, drained));
+    gauges.refresh(h.control, h.clock.nowMillis());
     assertThat(registry.get("feedline.coordinator.drain.remaining").tag("node", drained.value()).gauge().value())
         .as("cf1's maintainer has not acknowledged the target yet").isEqualTo(1);
     h.stepUntil("drained", () -> {
-      h.run(() -> gauges.refresh(h.coordinator, h.clock.nowMillis()));
+      gauges.refresh(h.control, h.clock.nowMillis());
       return registry.get("feedline.coordinator.drain.remaining").tag("node", drained.value()).gauge().value() == 0;
     }, 10);
   }

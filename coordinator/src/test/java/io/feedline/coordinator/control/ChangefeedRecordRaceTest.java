@@ -1,4 +1,4 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,19 +1,19 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.drain.NodeDrainTarget;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.coordinator.CoordinatorException;
+import io.feedline.coordinator.DrainReply;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.SetDispatcherDrainTargetRequest;
-import io.vertx.core.Future;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Node drain driven by the coordinator against simulated maintainer managers on a real embedded store. */
@@ -23,38 +23,31 @@ class CoordinatorDrainTest {
   private static final NodeId N2 = NodeId.of("n2");
   private static final NodeId N3 = NodeId.of("n3");
 
-  private CoordinatorHarness h;
-
-  @AfterEach
-  void close() {
-    if (h != null) {
-      h.close();
-    }
-  }
+  private ControlHarness h;
 
   private void cluster(int changefeeds) {
-    h = new CoordinatorHarness(3);
+    h = new ControlHarness(3);
     h.elect();
-    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h.stepUntil("bootstrapped", () -> h.control.bootstrapped(), 5);
     for (int i = 0; i < changefeeds; i++) {
       h.create("cf" + i);
     }
     h.stepUntil("all placed", () -> h.maintainers().size() == changefeeds, 40);
   }
 
-  private Coordinator.DrainReply drain(NodeId node) {
-    return h.onContext(() -> h.coordinator.drain(node));
+  private DrainReply drain(NodeId node) {
+    return h.call(r -> h.control.drain(r, node));
   }
 
   /** The refusal of a drain request (null when it was not refused). */
   private CoordinatorException refusal(NodeId node) {
-    Throwable cause = h.onContext(() -> h.coordinator.drain(node).transform(ar -> Future.succeededFuture(ar.cause())));
+    Throwable cause = h.failure(r -> h.control.drain(r, node));
     assertThat(cause).isInstanceOf(CoordinatorException.class);
     return (CoordinatorException) cause;
   }
 
   private long remaining() {
-    return h.onContext(() -> Future.succeededFuture(h.coordinator.drainStatus().map(Map.Entry::getValue).orElse(-1L)));
+    return h.control.drainStatus().map(Map.Entry::getValue).orElse(-1L);
   }
 
   private long maintainersOn(NodeId node) {
@@ -74,7 +67,7 @@ class CoordinatorDrainTest {
     h.invariants.add(() -> assertThat(h.sent.subList(addsBefore, h.sent.size()))
         .noneMatch(o -> o.to().equals(N2) && o.payload() instanceof AddMaintainerRequest));
 
-    Coordinator.DrainReply first = drain(N2);
+    DrainReply first = drain(N2);
     assertThat(first.resignFirst()).isFalse();
     assertThat(first.remaining()).isGreaterThanOrEqualTo(onN2);
 
@@ -93,7 +86,7 @@ class CoordinatorDrainTest {
     h.node("n3").dispatchersOnTarget.put(lagging, 0L);
     h.stepUntil("n2 stopping", () -> h.node("n2").liveness.liveness() == NodeLiveness.NODE_LIVENESS_STOPPING, 20);
     assertThat(remaining()).isZero();
-    assertThat(h.onContext(() -> Future.succeededFuture(h.coordinator.nodeReports().get(N2).liveness().liveness())))
+    assertThat(h.control.nodeReports().get(N2).liveness().liveness())
         .isEqualTo(NodeLiveness.NODE_LIVENESS_STOPPING);
 
     long epoch = h.node("n1").drainTarget.epoch();
@@ -174,7 +167,7 @@ class CoordinatorDrainTest {
 
     // The coordinator fails over before the drain is done; the new one learns the target from the nodes.
     h.elect();
-    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h.stepUntil("bootstrapped", () -> h.control.bootstrapped(), 5);
     h.stepUntil("n3 stopping", () -> h.node("n3").liveness.liveness() == NodeLiveness.NODE_LIVENESS_STOPPING, 80);
     assertThat(maintainersOn(N3)).isZero();
     assertThat(h.node("n1").drainTarget).as("the same drain, not a new one").isEqualTo(NodeDrainTarget.set(N3, epoch));

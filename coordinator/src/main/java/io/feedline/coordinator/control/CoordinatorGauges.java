@@ -1,9 +1,10 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.span.BlockerReason;
 import io.feedline.common.tso.TimestampOracle;
+import io.feedline.coordinator.CheckpointReport;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.PositionKind;
@@ -38,7 +39,7 @@ import java.util.Map;
  *   <li>{@code feedline.node.dispatchers{node}}: dispatchers per node, from the node heartbeats.</li>
  * </ul>
  */
-final class CoordinatorGauges {
+public final class CoordinatorGauges {
 
   private final MultiGauge checkpoints;
   private final MultiGauge lags;
@@ -50,7 +51,7 @@ final class CoordinatorGauges {
   private final MultiGauge drainRemaining;
   private final MultiGauge dispatchers;
 
-  CoordinatorGauges(MeterRegistry registry) {
+  public CoordinatorGauges(MeterRegistry registry) {
     checkpoints = MultiGauge.builder("feedline.changefeed.checkpoint.timestamp").baseUnit("seconds")
         .description("Physical time (seconds since the epoch) of the changefeed's persisted checkpoint").register(registry);
     lags = MultiGauge.builder("feedline.changefeed.checkpoint.lag.seconds")
@@ -70,7 +71,7 @@ final class CoordinatorGauges {
   }
 
   /** Takes the coordinator's state at {@code nowMillis} (its clock); runs on its context. */
-  void refresh(Coordinator coordinator, long nowMillis) {
+  public void refresh(CoordinatorControl coordinator, long nowMillis) {
     List<MultiGauge.Row<?>> checkpointRows = new ArrayList<>();
     List<MultiGauge.Row<?>> lagRows = new ArrayList<>();
     List<MultiGauge.Row<?>> resolvedLagRows = new ArrayList<>();
@@ -120,7 +121,7 @@ final class CoordinatorGauges {
     dispatchers.register(dispatcherRows, true);
   }
 
-  void clear() {
+  public void clear() {
     checkpoints.register(List.of(), true);
     lags.register(List.of(), true);
     resolvedLags.register(List.of(), true);

@@ -1,4 +1,4 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
 import com.google.protobuf.Message;
 import io.feedline.common.drain.NodeDrainTarget;

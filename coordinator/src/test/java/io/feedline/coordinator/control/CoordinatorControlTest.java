@@ -1,13 +1,13 @@
-package io.feedline.coordinator;
+package io.feedline.coordinator.control;
 
-import static io.feedline.common.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
-import io.feedline.common.metastore.Txn;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
-import io.feedline.coordinator.changefeed.EpochBump;
+import io.feedline.coordinator.CoordinatorException;
+import io.feedline.coordinator.changefeed.ChangefeedStoreException;
+import io.feedline.coordinator.changefeed.RegistryOp;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedProgress;
@@ -16,31 +16,22 @@ import io.feedline.proto.ComponentState;
 import io.feedline.proto.MaintainerHeartbeat;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.RemoveMaintainerRequest;
-import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class CoordinatorTest {
+class CoordinatorControlTest {
 
-  private CoordinatorHarness h;
-
-  @AfterEach
-  void close() {
-    if (h != null) {
-      h.close();
-    }
-  }
+  private ControlHarness h;
 
   private void bootstrap(int nodes) {
-    h = new CoordinatorHarness(nodes);
-    h.elect();
-    h.stepUntil("bootstrapped", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.bootstrapped())), 5);
+    h = new ControlHarness(nodes);
+    h.bootstrap();
   }
 
   private static ChangefeedId id(String cf) {
@@ -104,10 +95,10 @@ class CoordinatorTest {
     bootstrap(1);
     FakeMaintainerManager n1 = h.node("n1");
     n1.run(id("ghost"), 77, 1);
-    h.run(() -> h.coordinator.onInbound(CoordinatorHarness.inbound(n1.id, MaintainerHeartbeat.newBuilder()
+    h.deliver(n1.id, MaintainerHeartbeat.newBuilder()
         .addStatuses(MaintainerStatus.getDefaultInstance())
         .addStatuses(MaintainerStatus.newBuilder().setChangefeedId("bad id!").setEpoch(3))
-        .build())));
+        .build());
     h.stepUntil("ghost removed", () -> n1.maintainers.isEmpty(), 10);
     RemoveMaintainerRequest remove = (RemoveMaintainerRequest) n1.received.stream().filter(m -> m instanceof RemoveMaintainerRequest).findFirst().orElseThrow();
     assertThat(remove.getEpoch()).isEqualTo(77);
@@ -118,9 +109,9 @@ class CoordinatorTest {
 
   @Test
   void failoverAdoptsTheMaintainerAtThePersistedEpochAndStopsTheOther() {
-    h = new CoordinatorHarness(2);
-    ChangefeedRecord r = await(h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setEpoch(10)
-        .setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(), io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build()));
+    h = new ControlHarness(2);
+    ChangefeedRecord r = h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setEpoch(10)
+        .setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(), io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
     h.node("n1").run(id("cf1"), 7, 5);   // left behind by an older term
     h.node("n2").run(id("cf1"), 10, 9);  // the owner at the persisted epoch
     h.elect();
@@ -137,9 +128,9 @@ class CoordinatorTest {
 
   @Test
   void placementWaitsUntilEveryNodeAnsweredTheBootstrap() {
-    h = new CoordinatorHarness(2);
-    await(h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(),
-        io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build()));
+    h = new ControlHarness(2);
+    h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(),
+        io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
     h.node("n2").run(id("cf1"), 0, 5);
     h.drop = o -> o.to().equals(NodeId.of("n2"));
     h.elect();
@@ -166,7 +157,7 @@ class CoordinatorTest {
 
       // Hold the origin's confirmation back so a node can be lost between the phases.
       h.drop = o -> o.to().equals(origin) && o.payload() instanceof RemoveMaintainerRequest;
-      h.onContext(() -> h.coordinator.moveMaintainer(id("cf1"), dest));
+      h.call(r -> h.control.moveMaintainer(r, id("cf1"), dest));
       h.stepUntil("move started", () -> h.persisted("cf1").epoch() > before, 5);
       switch (phase) {
         case "origin-before-stop" -> h.killNode(origin.value());
@@ -184,7 +175,6 @@ class CoordinatorTest {
       if (phase.equals("none")) {
         assertThat(h.maintainers().get(id("cf1"))).isEqualTo(dest);
       }
-      h.close();
       h = null;
     }
   }
@@ -198,33 +188,15 @@ class CoordinatorTest {
     NodeId dest = h.nodes.keySet().stream().filter(n -> !n.equals(origin)).findFirst().orElseThrow();
     long before = h.persisted("cf1").epoch();
 
-    // The destination leaves while the move's epoch is being persisted: the move is not pushed. The leave
-    // and the write happen on a later turn of the coordinator's context, so that the second move below is
-    // asked while the first one's bump is surely still in flight (the store may answer the bump's read at once).
-    AtomicBoolean once = new AtomicBoolean();
-    h.store.beforeTxn(txn -> {
-      if (!txn.compares().isEmpty() && txn.success().stream().anyMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/info/cf1"))
-          && once.compareAndSet(false, true)) {
-        io.vertx.core.Promise<Void> left = io.vertx.core.Promise.promise();
-        io.vertx.core.Vertx.currentContext().runOnContext(v -> {
-          h.coordinator.onNodeLeft(dest);
-          left.complete();
-        });
-        return left.future();
-      }
-      return Future.succeededFuture();
-    });
-    // A second move while the first one's bump is in flight is refused: the slot is reserved.
-    Future<Void>[] second = new Future[1];
-    h.onContext(() -> {
-      Future<Void> first = h.coordinator.moveMaintainer(id("cf1"), dest);
-      second[0] = h.coordinator.moveMaintainer(id("cf1"), dest);
-      return first;
-    });
-    assertThat(second[0].failed()).isTrue();
-    assertThat(second[0].cause()).hasMessageContaining("cannot move now");
-    h.stepUntil("the move is given up", () -> h.onContext(() -> Future.succeededFuture(h.coordinator.operatorCount())) == 0, 10);
-    assertThat(once).isTrue();
+    // The move reserves the slot and asks for its epoch's timestamp; a second move meanwhile is refused.
+    long first = h.request(r -> h.control.moveMaintainer(r, id("cf1"), dest));
+    long second = h.request(r -> h.control.moveMaintainer(r, id("cf1"), dest));
+    assertThat(h.reply(second).orElseThrow().error()).hasMessageContaining("cannot move now");
+    // The destination leaves before the epoch is persisted: the bump lands, the move is not pushed.
+    h.killNode(dest.value());
+    h.settle();
+    assertThat(h.reply(first).orElseThrow().error()).isNull();
+    assertThat(h.control.operatorCount()).as("the move is given up").isZero();
     long persisted = h.persisted("cf1").epoch();
     assertThat(persisted).isGreaterThan(before);
     assertThat(h.memory("cf1").epoch()).as("in-memory epoch equals the persisted one").isEqualTo(persisted);
@@ -249,7 +221,7 @@ class CoordinatorTest {
     h.nodes.get(owner).failing.clear();
     h.stepUntil("erroring maintainer removed", () -> h.running("cf1").isEmpty(), 10);
 
-    h.onContext(() -> h.coordinator.pause(id("cf1")));
+    h.call(r -> h.control.pause(r, id("cf1")));
     h.stepUntil("stopped", () -> h.persisted("cf1").status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE
         && h.persisted("cf1").info().getState() == ChangefeedState.CHANGEFEED_STATE_STOPPED, 20);
     assertThat(h.running("cf1")).isEmpty();
@@ -259,7 +231,7 @@ class CoordinatorTest {
     assertThat(stop.getCascade()).isTrue();
 
     long beforeResume = h.persisted("cf1").epoch();
-    ChangefeedRecord resumed = h.onContext(() -> h.coordinator.resume(id("cf1"), 0));
+    ChangefeedRecord resumed = h.call(r -> h.control.resume(r, id("cf1"), 0));
     assertThat(resumed.epoch()).isGreaterThan(beforeResume);
     assertThat(resumed.info().getState()).isEqualTo(ChangefeedState.CHANGEFEED_STATE_NORMAL);
     assertThat(resumed.info().hasError()).isFalse();
@@ -273,29 +245,75 @@ class CoordinatorTest {
     h.create("cf1");
     h.stepUntil("placed", () -> h.settled("cf1"), 10);
 
-    // The next checkpoint write of cf1 (its status key alone) is held in flight until released.
-    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
-    AtomicBoolean held = new AtomicBoolean();
-    h.store.beforeTxn(txn -> {
-      boolean checkpointWrite = txn.success().stream().anyMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/status/cf1"))
-          && txn.success().stream().noneMatch(op -> op instanceof Txn.Op.Put p && p.key().endsWith("/info/cf1"));
-      return checkpointWrite && held.compareAndSet(false, true) ? release.future() : Future.succeededFuture();
-    });
+    // The next checkpoint write is held in flight until released.
+    h.hold = op -> op instanceof RegistryOp.WriteStatuses;
     long checkpoint = h.persisted("cf1").status().getCheckpointTs() + 1_000;
     h.nodes.values().forEach(n -> n.advanceCheckpoints(checkpoint));
-    h.stepUntil("a checkpoint write in flight", held::get, 5);
+    h.stepUntil("a checkpoint write in flight", h::holding, 5);
 
-    List<Future<ChangefeedRecord>> paused = new ArrayList<>();
-    h.run(() -> paused.add(h.coordinator.pause(id("cf1"))));
+    long paused = h.request(r -> h.control.pause(r, id("cf1")));
     h.step();
-    assertThat(paused.get(0).isComplete()).as("the pause waits for the checkpoint write: %s", paused.get(0)).isFalse();
+    assertThat(h.reply(paused)).as("the pause waits for the checkpoint write").isEmpty();
 
-    h.run(release::complete);
-    h.stepUntil("paused", () -> paused.get(0).isComplete(), 5);
-    assertThat(paused.get(0).succeeded()).as("%s", paused.get(0).cause()).isTrue();
+    h.release();
+    ChangefeedRecord answer = (ChangefeedRecord) h.reply(paused).orElseThrow().value();
     ChangefeedRecord persisted = h.persisted("cf1");
+    assertThat(persisted).isEqualTo(answer);
     assertThat(persisted.info().getState()).isEqualTo(ChangefeedState.CHANGEFEED_STATE_STOPPED);
     assertThat(persisted.status().getCheckpointTs()).as("the checkpoint write landed first").isEqualTo(checkpoint);
+  }
+
+  @Test
+  void aWriteThatLosesItsCompareAndSetIsComputedAgainOverTheRecordsReadBackAndGivesUpAfterThreeTries() {
+    bootstrap(2);
+    h.create("cf1");
+    h.create("cf2");
+    h.stepUntil("placed", () -> h.settled("cf1") && h.settled("cf2"), 10);
+
+    // Another writer moves cf1's status once, between the decision and the write: read back, written on the second try.
+    AtomicBoolean interfered = new AtomicBoolean();
+    h.beforeCall = op -> {
+      if (op instanceof RegistryOp.WriteInfoAndStatus w && w.current().id().equals(id("cf1")) && interfered.compareAndSet(false, true)) {
+        h.registry.touchStatus(id("cf1"));
+      }
+    };
+    ChangefeedRecord paused = h.call(r -> h.control.pause(r, id("cf1")));
+    assertThat(interfered).isTrue();
+    assertThat(paused).isEqualTo(h.persisted("cf1")).isEqualTo(h.memory("cf1"));
+    assertThat(paused.info().getState()).isEqualTo(ChangefeedState.CHANGEFEED_STATE_STOPPED);
+
+    // Every try of cf2's pause loses: it fails after three, with the conflict, and the write queued behind it still runs.
+    AtomicInteger tries = new AtomicInteger();
+    h.beforeCall = op -> {
+      if (op instanceof RegistryOp.WriteInfoAndStatus w && w.current().id().equals(id("cf2"))) {
+        tries.incrementAndGet();
+        h.registry.touchStatus(id("cf2"));
+      }
+    };
+    long pause = h.request(r -> h.control.pause(r, id("cf2")));
+    long remove = h.request(r -> h.control.remove(r, id("cf2")));
+    h.settle();
+    assertThat(tries).hasValue(ChangefeedWrites.ATTEMPTS);
+    assertThat(h.reply(pause).orElseThrow().error()).isInstanceOfSatisfying(ChangefeedStoreException.class,
+        e -> assertThat(e.reason()).isEqualTo(ChangefeedStoreException.Reason.CONFLICT));
+    assertThat(h.reply(remove).orElseThrow().error()).as("the remove queued behind the pause ran").isNull();
+    assertThat(h.persisted("cf2").status().getProgress()).isEqualTo(ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING);
+  }
+
+  @Test
+  void outcomesThatComeBackAfterTheTermEndedChangeNothing() {
+    bootstrap(1);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    h.hold = op -> op instanceof RegistryOp.WriteInfoAndStatus;
+    long pause = h.request(r -> h.control.pause(r, id("cf1")));
+    h.settle();
+    assertThat(h.holding()).isTrue();
+    h.control.stop();
+    h.release();
+    assertThat(h.reply(pause)).as("a stopped term answers nothing (its runtime fails what waits)").isEmpty();
+    assertThat(h.memory("cf1").info().getState()).as("memory of the ended term unchanged").isEqualTo(ChangefeedState.CHANGEFEED_STATE_NORMAL);
+    assertThat(h.control.tick().isEmpty()).isTrue();
   }
 
   @Test
@@ -305,15 +323,15 @@ class CoordinatorTest {
     h.stepUntil("placed", () -> h.settled("cf1"), 10);
     NodeId owner = h.maintainers().get(id("cf1"));
     long epoch = h.persisted("cf1").epoch();
-    h.onContext(() -> h.coordinator.remove(id("cf1")));
-    h.stepUntil("deleted", () -> await(h.registry.load(id("cf1"))).isEmpty(), 20);
+    h.call(r -> h.control.remove(r, id("cf1")));
+    h.stepUntil("deleted", () -> h.registry.load(id("cf1")).isEmpty(), 20);
     assertThat(h.running("cf1")).isEmpty();
     RemoveMaintainerRequest remove = (RemoveMaintainerRequest) h.nodes.get(owner).received.stream()
         .filter(m -> m instanceof RemoveMaintainerRequest).findFirst().orElseThrow();
     assertThat(remove.getEpoch()).as("stop is fenced by the epoch it stops").isEqualTo(epoch);
     assertThat(remove.getRemoved()).isTrue();
     assertThat(remove.getCascade()).isTrue();
-    assertThat(h.onContext(() -> Future.succeededFuture(h.coordinator.query(id("cf1"))))).isEmpty();
+    assertThat(h.control.query(id("cf1"))).isEmpty();
   }
 
   @Test
@@ -327,7 +345,7 @@ class CoordinatorTest {
     // The node dies and the changefeed is paused before it was re-placed.
     h.drop = o -> o.payload() instanceof AddMaintainerRequest;
     h.killNode(owner.value());
-    h.onContext(() -> h.coordinator.pause(id("cf1")));
+    h.call(r -> h.control.pause(r, id("cf1")));
     h.stepUntil("stopped", () -> h.persisted("cf1").status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE, 20);
     RemoveMaintainerRequest removeOnly = (RemoveMaintainerRequest) h.nodes.get(survivor).received.stream()
         .filter(m -> m instanceof RemoveMaintainerRequest).reduce((a, b) -> b).orElseThrow();
@@ -346,7 +364,7 @@ class CoordinatorTest {
     for (int i = 0; i < 5; i++) {
       h.step();
     }
-    h.clock.advance(CoordinatorHarness.SETTINGS.balanceInterval().toMillis());
+    h.clock.advance(ControlHarness.SETTINGS.balanceInterval().toMillis());
     h.stepUntil("balanced", () -> {
       Collection<NodeId> owners = h.maintainers().values();
       return owners.size() == 6 && owners.stream().filter(n -> n.value().equals("n2")).count() == 3;
@@ -361,16 +379,13 @@ class CoordinatorTest {
   void adminErrorsAreClear() {
     bootstrap(1);
     h.create("cf1");
-    Throwable dup = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(
-        h.coordinator.create(ChangefeedInfo.newBuilder().setId("cf1").build()))));
-    assertThat(dup).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.ALREADY_EXISTS));
-    Throwable bad = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(
-        h.coordinator.create(ChangefeedInfo.newBuilder().setId("no spaces").build()))));
-    assertThat(bad).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.INVALID_ARGUMENT));
-    Throwable running = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(
-        h.coordinator.update(id("cf1"), i -> i.toBuilder().setSinkUri("file:///tmp/x").build()))));
-    assertThat(running).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.FAILED_PRECONDITION));
-    Throwable missing = io.feedline.common.testing.Await.awaitFailure(h.onContext(() -> Future.succeededFuture(h.coordinator.pause(id("nope")))));
-    assertThat(missing).isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.NOT_FOUND));
+    assertThat(h.failure(r -> h.control.create(r, ChangefeedInfo.newBuilder().setId("cf1").build())))
+        .isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.ALREADY_EXISTS));
+    assertThat(h.failure(r -> h.control.create(r, ChangefeedInfo.newBuilder().setId("no spaces").build())))
+        .isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.INVALID_ARGUMENT));
+    assertThat(h.failure(r -> h.control.update(r, id("cf1"), i -> i.toBuilder().setSinkUri("file:///tmp/x").build())))
+        .isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.FAILED_PRECONDITION));
+    assertThat(h.failure(r -> h.control.pause(r, id("nope"))))
+        .isInstanceOfSatisfying(CoordinatorException.class, e -> assertThat(e.reason()).isEqualTo(CoordinatorException.Reason.NOT_FOUND));
   }
 }
