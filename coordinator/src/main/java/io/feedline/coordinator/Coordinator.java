@@ -15,6 +15,7 @@ import io.feedline.proto.ChangefeedInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The runtime of one coordinator term: performs what its {@link CoordinatorControl} decides (sends messages,
@@ -34,11 +37,15 @@ import java.util.function.Supplier;
  */
 public final class Coordinator {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Coordinator.class);
+
   private final CoordinatorControl control;
   private final ChangefeedStore store;
   private final Supplier<Future<Long>> timestamps;
   private final Consumer<Outbound> outbox;
   private final Map<Long, Promise<Object>> waiting = new HashMap<>();
+  private final ArrayDeque<Supplier<CoordinatorEffects>> inputs = new ArrayDeque<>();
+  private boolean performing;
   private long lastRequest;
   private boolean stopped;
 
@@ -59,12 +66,11 @@ public final class Coordinator {
     return control.electionVersion();
   }
 
-  /** Loads the registry and asks every live node for its maintainers. */
+  /** Begins the term with the nodes live now, loads the registry, and then asks every live node for its maintainers. */
   public Future<Void> start(Set<NodeId> liveNodes) {
+    input(() -> control.start(liveNodes));
     return store.loadAll().map(records -> {
-      if (!stopped) {
-        perform(control.start(liveNodes, records));
-      }
+      input(() -> control.onLoaded(records));
       return null;
     });
   }
@@ -73,6 +79,7 @@ public final class Coordinator {
   public void stop() {
     stopped = true;
     control.stop();
+    inputs.clear();
     List<Promise<Object>> unanswered = List.copyOf(waiting.values());
     waiting.clear();
     unanswered.forEach(p -> p.tryFail(new CoordinatorException(CoordinatorException.Reason.UNAVAILABLE,
@@ -95,13 +102,35 @@ public final class Coordinator {
     input(control::tick);
   }
 
+  /**
+   * Applies one input and performs its effects, then the inputs those caused, one at a time: an outcome that
+   * is already there (the oracle answers from its window at once) is queued, not applied in the middle of
+   * performing the effects of the input that asked for it, so effects go out in the order they were decided.
+   */
   private void input(Supplier<CoordinatorEffects> step) {
-    if (!stopped) {
-      perform(step.get());
+    if (stopped) {
+      return;
+    }
+    inputs.add(step);
+    if (performing) {
+      return;
+    }
+    performing = true;
+    try {
+      Supplier<CoordinatorEffects> next;
+      while (!stopped && (next = inputs.poll()) != null) {
+        try {
+          perform(next.get());
+        } catch (RuntimeException e) {
+          // A bug in one decision must not take the inputs queued behind it down with it.
+          LOG.error("event=coordinator_input_failed election_version={} error=\"{}\"", control.electionVersion(), e.toString(), e);
+        }
+      }
+    } finally {
+      performing = false;
     }
   }
 
-  /** Performs effects; outcomes arrive as further inputs (completions run on the context the store and oracle answer on: this one). */
   private void perform(CoordinatorEffects effects) {
     effects.messages().forEach(outbox);
     for (long id : effects.timestampRequests()) {
@@ -131,7 +160,15 @@ public final class Coordinator {
     long id = ++lastRequest;
     Promise<Object> answer = Promise.promise();
     waiting.put(id, answer);
-    perform(call.apply(id));
+    input(() -> {
+      try {
+        return call.apply(id);
+      } catch (RuntimeException e) {
+        waiting.remove(id);
+        answer.tryFail(e);
+        return CoordinatorEffects.NONE;
+      }
+    });
     return (Future<T>) answer.future();
   }
 

@@ -35,7 +35,7 @@ public final class DispatcherManagerCloser {
   /** Starts closing on the nodes live now (once; later calls return the same future). Never fails. */
   public Future<Void> start() {
     if (closing == null) {
-      closing = new DispatcherManagerClosing(services.self(), changefeed, epoch, removed, services.liveNodes().get());
+      closing = new DispatcherManagerClosing(changefeed, epoch, removed, services.liveNodes().get());
       resender.start(changefeed, this::sendRound);
     }
     return closed.future();

@@ -1,7 +1,6 @@
 package io.feedline.maintainer;
 
 import io.feedline.common.fence.Epochs;
-import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
@@ -30,20 +29,17 @@ public final class DispatcherManagerClosing {
 
   private final ChangefeedId changefeed;
   private final MaintainerCloseRequest request;
-  /** Only answers to this close's own epoch count: a reply to an older close says nothing about this one. */
-  private final Fence replies;
   private final Set<NodeId> waitingFor;
   private boolean closed;
 
   /** Begins closing on the nodes {@code live} now; the first {@link #round} asks them. */
-  public DispatcherManagerClosing(NodeId self, ChangefeedId changefeed, long epoch, boolean removed, Set<NodeId> live) {
+  public DispatcherManagerClosing(ChangefeedId changefeed, long epoch, boolean removed, Set<NodeId> live) {
     this.changefeed = changefeed;
     this.request = MaintainerCloseRequest.newBuilder()
         .setChangefeedId(changefeed.value())
         .setRemoved(removed)
         .setEpoch(epoch)
         .build();
-    this.replies = Fence.ownedBy(self, epoch);
     this.waitingFor = new TreeSet<>(live);
     LOG.info("event=dispatcher_managers_closing changefeed={} epoch={} removed={} nodes={}",
         changefeed, Epochs.format(epoch), removed, waitingFor.size());
@@ -62,9 +58,12 @@ public final class DispatcherManagerClosing {
     return out;
   }
 
-  /** A node's answer. {@code success=false} means it is still closing: a later round asks again. */
+  /**
+   * A node's answer, already admitted as one to this close's epoch (a reply to an older close says nothing about
+   * this one: {@link DispatcherReplies} drops it). {@code success=false} means it is still closing: a later round asks again.
+   */
   public void onResponse(NodeId from, MaintainerCloseResponse response) {
-    if (response.getSuccess() && replies.admitReply(response.getEpoch()).accepted() && waitingFor.remove(from)) {
+    if (response.getSuccess() && waitingFor.remove(from)) {
       finishIfAllClosed();
     }
   }

@@ -63,13 +63,12 @@ class DispatcherManagerCloserTest {
     assertThat(scheduler.pending()).isZero();
   }
 
+  /** (An answer for another epoch never gets here: the maintainer manager's door drops it, see MaintainerManagerTest.) */
   @Test
-  void notYetClosedAndAnswersForAnotherEpochDoNotCount() {
+  void notYetClosedDoesNotCount() {
     Future<Void> closed = closer.start();
     closer.onResponse(N1, response(true, EPOCH));
     closer.onResponse(N2, response(false, EPOCH));
-    closer.onResponse(N3, response(true, EPOCH - 1));
-    closer.onResponse(N3, response(true, EPOCH + 1));
 
     scheduler.advance(500);
     assertThat(closed.isComplete()).isFalse();

@@ -15,7 +15,9 @@ public enum Admission {
   /** Epoch 0 after a non-zero epoch was seen: the sender predates epochs and lost ownership. */
   COMPAT_ENDED(false),
   /** A control message before any bootstrap established an owner at that epoch. */
-  NOT_BOOTSTRAPPED(false);
+  NOT_BOOTSTRAPPED(false),
+  /** A node's report older than one already applied from the same incarnation (reordered in transit). */
+  STALE_SEQUENCE(false);
 
   private final boolean accepted;
 

@@ -28,15 +28,26 @@ public final class FenceRejections {
   private final MeterRegistry metrics;
   private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 10_000);
 
-  /** Rejections of {@code role}, which fences messages of {@code fencedTypes}. */
+  /** Rejections of {@code role}, which fences messages of {@code fencedTypes} by their changefeed's {@link Fence}. */
   public FenceRejections(String role, MeterRegistry metrics, Collection<Descriptor> fencedTypes) {
+    this(role, metrics, fencedTypes, List.of());
+  }
+
+  /** Also fences the node reports of {@code reportTypes} by their {@link ReportFence}. */
+  public FenceRejections(String role, MeterRegistry metrics, Collection<Descriptor> fencedTypes, Collection<Descriptor> reportTypes) {
     this.role = role;
     this.metrics = metrics;
+    // Every row that can occur exists at 0 before the first: an alert on increase() sees the first one too.
     for (Descriptor type : fencedTypes) {
       for (Admission admission : Admission.values()) {
-        if (!admission.accepted()) {
+        if (!admission.accepted() && admission != Admission.STALE_SEQUENCE) {
           counter(type.getName(), admission.reason());
         }
+      }
+    }
+    for (Descriptor type : reportTypes) {
+      for (Admission admission : List.of(Admission.STALE_EPOCH, Admission.STALE_SEQUENCE, Admission.COMPAT_ENDED)) {
+        counter(type.getName(), admission.reason());
       }
     }
   }
@@ -46,13 +57,25 @@ public final class FenceRejections {
     if (decision.accepted()) {
       return true;
     }
-    String reason = decision.admission().reason();
-    counter(type, reason).increment();
-    onceLog.warn(List.of(changefeed, type, reason, senderEpoch, local.epoch()),
-        () -> "event=fence_reject role=" + role + " changefeed=" + changefeed + " type=" + type + " reason=" + reason
-            + " from=" + from + " sender_epoch=" + Epochs.format(senderEpoch) + " local_epoch=" + Epochs.format(local.epoch())
-            + " local_owner=" + local.owner());
+    reject(decision.admission(), changefeed, type, from, senderEpoch, local.epoch(), "local_owner=" + local.owner());
     return false;
+  }
+
+  /** Records {@code decision} on a node's report if it is a rejection. Returns whether the report may be applied. */
+  public boolean check(ReportFence.Decision decision, String type, NodeId from, long senderEpoch, long senderSeq, ReportFence local) {
+    if (decision.accepted()) {
+      return true;
+    }
+    reject(decision.admission(), "", type, from, senderEpoch, local.nodeEpoch(), "sender_seq=" + senderSeq + " local_seq=" + local.seq());
+    return false;
+  }
+
+  private void reject(Admission admission, String changefeed, String type, NodeId from, long senderEpoch, long localEpoch, String detail) {
+    String reason = admission.reason();
+    counter(type, reason).increment();
+    onceLog.warn(List.of(changefeed, type, reason, senderEpoch, localEpoch),
+        () -> "event=fence_reject role=" + role + " changefeed=" + changefeed + " type=" + type + " reason=" + reason
+            + " from=" + from + " sender_epoch=" + Epochs.format(senderEpoch) + " local_epoch=" + Epochs.format(localEpoch) + " " + detail);
   }
 
   private Counter counter(String type, String reason) {

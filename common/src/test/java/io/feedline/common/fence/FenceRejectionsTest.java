@@ -3,6 +3,7 @@ package io.feedline.common.fence;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
+import io.feedline.proto.NodeHeartbeat;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -40,6 +41,19 @@ class FenceRejectionsTest {
         .allSatisfy(c -> assertThat(c.getId().getTag("type")).isEqualTo("ScheduleDispatcherRequest"))
         .allSatisfy(c -> assertThat(c.getId().getTag("role")).isEqualTo("dispatcher"))
         .allSatisfy(c -> assertThat(c.getId().getDescription()).isNotBlank());
+  }
+
+  @Test
+  void aReportTypeHasItsOwnReasonsAtZeroAndCountsAReorderedReport() {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    FenceRejections rejections = new FenceRejections("coordinator", metrics, List.of(), List.of(NodeHeartbeat.getDescriptor()));
+    assertThat(countsByReason(metrics)).containsOnly(Map.entry("stale_epoch", 0.0), Map.entry("stale_sequence", 0.0),
+        Map.entry("compat_ended", 0.0));
+
+    ReportFence fence = new ReportFence(100, 5);
+    assertThat(rejections.check(fence.admit(100, 4), "NodeHeartbeat", NodeId.of("n1"), 100, 4, fence)).isFalse();
+    assertThat(rejections.check(fence.admit(100, 6), "NodeHeartbeat", NodeId.of("n1"), 100, 6, fence)).isTrue();
+    assertThat(countsByReason(metrics)).containsEntry("stale_sequence", 1.0);
   }
 
   private static Map<String, Double> countsByReason(SimpleMeterRegistry metrics) {

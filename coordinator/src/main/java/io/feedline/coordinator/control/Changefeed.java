@@ -51,14 +51,17 @@ final class Changefeed {
   }
 
   /**
-   * A checkpoint write (status key only) succeeded. It carries the info as read before the write: an
-   * epoch bump that landed meanwhile must not be undone in memory, or the new owner's statuses would be
-   * rejected as stale and its maintainer removed.
+   * Takes what the registry answered (a write, a bump, a read), key by key: each of the info and the status
+   * records is taken only if it is at least as new (by revision) as the one memory holds. An answer may carry
+   * the caller's view of the key it did not write (a checkpoint write carries the info as read before it), or
+   * arrive after a newer one (a read issued before the next write): memory must never go back, or a bumped
+   * epoch would be undone and the new owner's statuses rejected as stale.
    */
-  void statusWritten(ChangefeedRecord written) {
-    record = record.infoRevision() > written.infoRevision()
-        ? new ChangefeedRecord(record.info(), record.infoRevision(), written.status(), written.statusRevision())
-        : written;
+  void apply(ChangefeedRecord answer) {
+    boolean info = answer.infoRevision() >= record.infoRevision();
+    boolean status = answer.statusRevision() >= record.statusRevision();
+    record = new ChangefeedRecord(info ? answer.info() : record.info(), info ? answer.infoRevision() : record.infoRevision(),
+        status ? answer.status() : record.status(), status ? answer.statusRevision() : record.statusRevision());
   }
 
   boolean writing() {

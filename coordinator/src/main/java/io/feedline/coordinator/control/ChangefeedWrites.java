@@ -8,9 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One changefeed's writes, one at a time, in order: a write waits for the one in flight (a checkpoint batch,
- * an epoch bump, another admin call) and is then computed over the revisions that one left, never refused for
- * it. A lost compare-and-set (a concurrent checkpoint write) reads the records again and tries again, bounded.
+ * One changefeed's writes, one at a time, in order: a write (an admin request, a warning, a stop's last step)
+ * waits for the one in flight (a checkpoint batch, an epoch bump, another write) and is then computed over the
+ * records that one left, never refused for it. A lost compare-and-set (another writer: a deposed coordinator's
+ * write already in flight, an operator's hand edit) reads the records again and tries again, bounded.
  * Different changefeeds never wait for each other.
  */
 final class ChangefeedWrites {
@@ -47,44 +48,61 @@ final class ChangefeedWrites {
   }
 
   private void issue(Changefeed cf, Queued write, int attempt, long timestamp, CoordinatorEffects.Builder out) {
-    Optional<RegistryOp> op = write.mutation().write(cf.record, timestamp);
-    if (op.isEmpty()) {
-      write.mutation().written(cf);
-      out.reply(write.request(), cf.record);
+    Optional<RegistryOp> op;
+    try {
+      Optional<RuntimeException> refused = write.mutation().refusal(cf.record);
+      if (refused.isPresent()) {
+        out.fail(write.request(), refused.get());
+        end(cf, out);
+        return;
+      }
+      op = write.mutation().write(cf.record, timestamp);
+    } catch (RuntimeException e) {
+      // An admin update's function that throws: the request fails, the changefeed's writes go on.
+      out.fail(write.request(), e);
       end(cf, out);
       return;
     }
-    out.call(state.await(new Pending.Written(cf, write, attempt)), op.get());
+    if (op.isEmpty()) {
+      out.reply(write.request(), cf.record); // nothing to change: the records as they are answer it
+      end(cf, out);
+      return;
+    }
+    out.call(state.await(new Pending.Write(cf, write, attempt)), op.get());
   }
 
   void onTimestamp(Pending.WriteTimestamp p, long timestamp, Throwable error, CoordinatorEffects.Builder out) {
-    if (error != null) {
+    if (!state.current(p.cf())) {
+      abandon(p.cf(), p.write(), out);
+    } else if (error != null) {
       out.fail(p.write().request(), new CoordinatorException(CoordinatorException.Reason.UNAVAILABLE,
           "no timestamp for changefeed " + p.cf().id() + "'s new epoch: " + error.getMessage() + "; retry"));
       end(p.cf(), out);
-      return;
+    } else {
+      issue(p.cf(), p.write(), p.attempt(), timestamp, out);
     }
-    issue(p.cf(), p.write(), p.attempt(), timestamp, out);
   }
 
-  void onWritten(Pending.Written p, RegistryResult result, CoordinatorEffects.Builder out) {
+  void onWritten(Pending.Write p, RegistryResult result, CoordinatorEffects.Builder out) {
     Changefeed cf = p.cf();
     Queued write = p.write();
+    if (!state.current(cf)) {
+      abandon(cf, write, out);
+      return;
+    }
     if (result instanceof RegistryResult.Written w) {
-      cf.record = w.record();
+      cf.apply(w.record());
       write.mutation().written(cf);
       out.reply(write.request(), w.record());
     } else if (result instanceof RegistryResult.Deleted) {
-      if (state.changefeeds.get(cf.id()) == cf) {
-        state.changefeeds.remove(cf.id());
-      }
+      state.changefeeds.remove(cf.id());
       LOG.info("event=changefeed_removed changefeed={}", cf.id());
       out.reply(write.request(), cf.record);
     } else if (result instanceof RegistryResult.Failed f && f.conflict() && p.attempt() < ATTEMPTS) {
       out.call(state.await(new Pending.Reread(cf, write, p.attempt())), new RegistryOp.Load(cf.id()));
       return;
     } else {
-      Throwable error = result instanceof RegistryResult.Failed f ? f.error() : new IllegalStateException("unexpected " + result);
+      Throwable error = errorOf(result);
       LOG.warn("event=changefeed_write_failed changefeed={} write={} error=\"{}\"", cf.id(), write.mutation(), error.toString());
       out.fail(write.request(), error);
       refresh(cf, out);
@@ -94,28 +112,28 @@ final class ChangefeedWrites {
 
   void onReread(Pending.Reread p, RegistryResult result, CoordinatorEffects.Builder out) {
     Changefeed cf = p.cf();
-    if (result instanceof RegistryResult.Loaded l && l.record().isPresent()) {
-      cf.record = l.record().get();
+    if (!state.current(cf)) {
+      abandon(cf, p.write(), out);
+    } else if (result instanceof RegistryResult.Loaded l && l.record().isPresent()) {
+      cf.apply(l.record().get());
       attempt(cf, p.write(), p.attempt() + 1, out);
-      return;
-    }
-    if (result instanceof RegistryResult.Loaded) {
-      forget(cf);
-      out.fail(p.write().request(), notFound(cf));
+    } else if (result instanceof RegistryResult.Loaded) {
+      state.changefeeds.remove(cf.id());
+      abandon(cf, p.write(), out);
     } else {
-      out.fail(p.write().request(), result instanceof RegistryResult.Failed f ? f.error() : new IllegalStateException("unexpected " + result));
+      out.fail(p.write().request(), errorOf(result));
+      end(cf, out);
     }
-    end(cf, out);
   }
 
   /** Reads {@code cf} again after a failed write, so its next write compares the right revisions. */
   void refresh(Changefeed cf, CoordinatorEffects.Builder out) {
-    out.call(state.await(new Pending.Refreshed(cf)), new RegistryOp.Load(cf.id()));
+    out.call(state.await(new Pending.Refresh(cf)), new RegistryOp.Load(cf.id()));
   }
 
-  void onRefreshed(Pending.Refreshed p, RegistryResult result) {
-    if (result instanceof RegistryResult.Loaded l) {
-      l.record().ifPresentOrElse(r -> p.cf().record = r, () -> forget(p.cf()));
+  void onRefreshed(Pending.Refresh p, RegistryResult result) {
+    if (result instanceof RegistryResult.Loaded l && state.current(p.cf())) {
+      l.record().ifPresentOrElse(p.cf()::apply, () -> state.changefeeds.remove(p.cf().id()));
     }
   }
 
@@ -127,8 +145,8 @@ final class ChangefeedWrites {
     cf.endWrite();
     Queued next;
     while ((next = cf.queued.poll()) != null) {
-      if (state.changefeeds.get(cf.id()) != cf) {
-        out.fail(next.request(), notFound(cf));
+      if (!state.current(cf)) {
+        out.fail(next.request(), CoordinatorState.notFound(cf.id()));
         continue;
       }
       cf.beginWrite();
@@ -137,13 +155,13 @@ final class ChangefeedWrites {
     }
   }
 
-  private void forget(Changefeed cf) {
-    if (state.changefeeds.get(cf.id()) == cf) {
-      state.changefeeds.remove(cf.id());
-    }
+  /** The changefeed is gone from memory (removed, or dropped and created again): its write answers not found. */
+  private void abandon(Changefeed cf, Queued write, CoordinatorEffects.Builder out) {
+    out.fail(write.request(), CoordinatorState.notFound(cf.id()));
+    end(cf, out);
   }
 
-  static CoordinatorException notFound(Changefeed cf) {
-    return new CoordinatorException(CoordinatorException.Reason.NOT_FOUND, "changefeed " + cf.id() + " does not exist");
+  static Throwable errorOf(RegistryResult result) {
+    return result instanceof RegistryResult.Failed f ? f.error() : new IllegalStateException("unexpected registry answer " + result);
   }
 }

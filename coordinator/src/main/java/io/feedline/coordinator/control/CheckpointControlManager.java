@@ -46,7 +46,6 @@ final class CheckpointControlManager {
     if (persisting) {
       return;
     }
-    lastPersistAt = state.now();
     List<ChangefeedStore.StatusWrite> batch = new ArrayList<>();
     List<Changefeed> writing = new ArrayList<>();
     List<Changefeed> finished = new ArrayList<>();
@@ -65,19 +64,20 @@ final class CheckpointControlManager {
     if (batch.isEmpty()) {
       return;
     }
+    lastPersistAt = state.now();
     persisting = true;
     writing.forEach(Changefeed::beginWrite);
-    out.call(state.await(new Pending.CheckpointsWritten(writing, finished)), new RegistryOp.WriteStatuses(batch));
+    out.call(state.await(new Pending.CheckpointBatch(writing, finished)), new RegistryOp.WriteStatuses(batch));
   }
 
-  void onWritten(Pending.CheckpointsWritten p, RegistryResult result, CoordinatorEffects.Builder out) {
+  void onWritten(Pending.CheckpointBatch p, RegistryResult result, CoordinatorEffects.Builder out) {
     persisting = false;
     Map<ChangefeedId, ChangefeedRecord> written = result instanceof RegistryResult.WrittenMany w ? w.records() : Map.of();
     for (Changefeed cf : p.writing()) {
-      if (state.changefeeds.get(cf.id()) == cf) {
+      if (state.current(cf)) {
         ChangefeedRecord r = written.get(cf.id());
         if (r != null) {
-          cf.statusWritten(r);
+          cf.apply(r);
         } else {
           writes.refresh(cf, out);
         }
@@ -85,12 +85,10 @@ final class CheckpointControlManager {
       writes.end(cf, out);
     }
     for (Changefeed cf : p.finished()) {
-      if (state.changefeeds.get(cf.id()) == cf) {
+      if (state.current(cf)) {
         writes.submit(cf, new Mutation.SetState(ChangefeedState.CHANGEFEED_STATE_FINISHED, ChangefeedProgress.CHANGEFEED_PROGRESS_STOPPING), 0, out);
       }
     }
-    if (state.started) {
-      onCheckpointMoved(out);
-    }
+    onCheckpointMoved(out);
   }
 }

@@ -12,6 +12,7 @@ import io.feedline.common.messaging.Role;
 import io.feedline.common.metrics.Meters;
 import io.feedline.common.time.Scheduler;
 import io.feedline.coordinator.CheckpointReport;
+import io.feedline.coordinator.CoordinatorException;
 import io.feedline.coordinator.CoordinatorSettings;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.RegistryResult;
@@ -59,6 +60,8 @@ public final class CoordinatorControl {
   private final CheckpointControlManager checkpoints;
   private final DrainControlManager drains;
   private final FenceRejections rejections;
+  /** Answers to this term's bootstrap carry its election version; one for another term is not this term's to act on. */
+  private final Fence term;
   private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 4096);
   /** The nodes that were alive when this term began: adoption waits for all of them. */
   private final Set<NodeId> awaitingInitial = new HashSet<>();
@@ -71,11 +74,13 @@ public final class CoordinatorControl {
   public CoordinatorControl(NodeId self, long electionVersion, Scheduler clock, CoordinatorSettings settings, MeterRegistry metrics) {
     this.state = new CoordinatorState(self, electionVersion, clock, settings, metrics);
     this.writes = new ChangefeedWrites(state);
-    this.placement = new PlacementControlManager(state);
+    this.placement = new PlacementControlManager(state, writes);
     this.lifecycle = new LifecycleControlManager(state, writes, placement);
     this.checkpoints = new CheckpointControlManager(state, writes);
     this.drains = new DrainControlManager(state, placement);
-    this.rejections = new FenceRejections("coordinator", metrics, List.of(MaintainerStatus.getDescriptor()));
+    this.rejections = new FenceRejections("coordinator", metrics, List.of(MaintainerStatus.getDescriptor(), CoordinatorBootstrapResponse.getDescriptor()),
+        List.of(NodeHeartbeat.getDescriptor(), SetNodeLivenessResponse.getDescriptor()));
+    this.term = Fence.ownedBy(self, electionVersion);
   }
 
   public long electionVersion() {
@@ -90,14 +95,26 @@ public final class CoordinatorControl {
 
   // ---- inputs ---------------------------------------------------------------------------------------
 
-  /** The term begins with the registry as loaded and the live nodes: every node is asked for its maintainers. */
-  public CoordinatorEffects start(Set<NodeId> liveNodes, List<ChangefeedRecord> records) {
+  /**
+   * The term begins with the nodes live now; the registry is being loaded ({@link #onLoaded}). Nodes that join
+   * or leave meanwhile are inputs like any other, so none is waited for after it left.
+   */
+  public CoordinatorEffects start(Set<NodeId> liveNodes) {
     return with(out -> {
       state.nodes.addAll(liveNodes);
       liveNodes.forEach(state.drain::onNodeJoined);
       awaitingInitial.addAll(liveNodes);
       state.unacknowledged.addAll(liveNodes);
       startedMillis = state.now();
+    });
+  }
+
+  /** The registry is loaded: the term runs, and every node is asked for its maintainers. */
+  public CoordinatorEffects onLoaded(List<ChangefeedRecord> records) {
+    return with(out -> {
+      if (state.stopped) {
+        return;
+      }
       records.forEach(r -> state.changefeeds.put(r.id(), new Changefeed(r)));
       state.started = true;
       LOG.info("event=coordinator_started node={} election_version={} changefeeds={} nodes={}", state.self, state.electionVersion,
@@ -108,7 +125,7 @@ public final class CoordinatorControl {
 
   /** The term ended: outcomes still coming back change nothing any more (fencing writes in flight is the store's job). */
   public void stop() {
-    state.started = false;
+    state.stopped = true;
   }
 
   public CoordinatorEffects onMessage(NodeId from, Message payload) {
@@ -123,9 +140,11 @@ public final class CoordinatorControl {
       } else if (payload instanceof CoordinatorBootstrapResponse response) {
         onBootstrapResponse(from, response, out);
       } else if (payload instanceof NodeHeartbeat heartbeat) {
-        state.drain.onNodeHeartbeat(from, heartbeat);
+        state.drain.onNodeHeartbeat(from, heartbeat).ifPresent(d -> rejections.check(d, "NodeHeartbeat", from, heartbeat.getNodeEpoch(),
+            heartbeat.getSeq(), d.next()));
       } else if (payload instanceof SetNodeLivenessResponse response) {
-        state.drain.onLivenessResponse(from, response);
+        state.drain.onLivenessResponse(from, response).ifPresent(d -> rejections.check(d, "SetNodeLivenessResponse", from,
+            response.getNodeEpoch(), response.getSeq(), d.next()));
       } else {
         String type = payload == null ? "null" : payload.getDescriptorForType().getName();
         onceLog.info(List.of("unexpected", type), () -> "event=unexpected_message role=coordinator type=" + type + " from=" + from);
@@ -166,7 +185,7 @@ public final class CoordinatorControl {
   /** Periodic work: resends, adoption after bootstrap, finished operators, stops, placement, drain, balance, checkpoints. */
   public CoordinatorEffects tick() {
     return with(out -> {
-      if (!state.started) {
+      if (!state.started || state.stopped) {
         return;
       }
       long now = state.now();
@@ -194,8 +213,8 @@ public final class CoordinatorControl {
   /** The oracle answered timestamp request {@code id} with {@code timestamp}, or failed with {@code error}. */
   public CoordinatorEffects onTimestamp(long id, long timestamp, Throwable error) {
     return with(out -> {
-      Optional<Pending> waiting = state.resume(id);
-      if (waiting.isEmpty() || !state.started) {
+      Optional<Pending> waiting = state.take(id);
+      if (waiting.isEmpty() || state.stopped) {
         return;
       }
       Pending p = waiting.get();
@@ -216,22 +235,22 @@ public final class CoordinatorControl {
   /** Registry call {@code id} came to {@code result}. */
   public CoordinatorEffects onRegistryResult(long id, RegistryResult result) {
     return with(out -> {
-      Optional<Pending> waiting = state.resume(id);
-      if (waiting.isEmpty() || !state.started) {
+      Optional<Pending> waiting = state.take(id);
+      if (waiting.isEmpty() || state.stopped) {
         return;
       }
       Pending p = waiting.get();
-      if (p instanceof Pending.Bumped b) {
+      if (p instanceof Pending.Bump b) {
         placement.onBumped(b, result, out);
-      } else if (p instanceof Pending.Created c) {
+      } else if (p instanceof Pending.Create c) {
         lifecycle.onCreated(c, result, out);
-      } else if (p instanceof Pending.Written w) {
+      } else if (p instanceof Pending.Write w) {
         writes.onWritten(w, result, out);
       } else if (p instanceof Pending.Reread r) {
         writes.onReread(r, result, out);
-      } else if (p instanceof Pending.Refreshed r) {
+      } else if (p instanceof Pending.Refresh r) {
         writes.onRefreshed(r, result);
-      } else if (p instanceof Pending.CheckpointsWritten c) {
+      } else if (p instanceof Pending.CheckpointBatch c) {
         checkpoints.onWritten(c, result, out);
       } else {
         throw new IllegalStateException("a registry call answered " + p);
@@ -242,38 +261,52 @@ public final class CoordinatorControl {
   // ---- admin requests: each answered under its request id, now or once persisted -----------------------
 
   public CoordinatorEffects create(long request, ChangefeedInfo requested) {
-    return with(out -> lifecycle.create(request, requested, out));
+    return admin(request, out -> lifecycle.create(request, requested, out));
   }
 
   public CoordinatorEffects pause(long request, ChangefeedId id) {
-    return with(out -> lifecycle.pause(request, id, out));
+    return admin(request, out -> lifecycle.pause(request, id, out));
   }
 
   public CoordinatorEffects resume(long request, ChangefeedId id, long overwriteCheckpointTs) {
-    return with(out -> lifecycle.resume(request, id, overwriteCheckpointTs, out));
+    return admin(request, out -> lifecycle.resume(request, id, overwriteCheckpointTs, out));
   }
 
   public CoordinatorEffects remove(long request, ChangefeedId id) {
-    return with(out -> lifecycle.remove(request, id, out));
+    return admin(request, out -> lifecycle.remove(request, id, out));
   }
 
   public CoordinatorEffects update(long request, ChangefeedId id, UnaryOperator<ChangefeedInfo> change) {
-    return with(out -> lifecycle.update(request, id, change, out));
+    return admin(request, out -> lifecycle.update(request, id, change, out));
   }
 
   public CoordinatorEffects moveMaintainer(long request, ChangefeedId id, NodeId dest) {
-    return with(out -> lifecycle.moveMaintainer(request, id, dest, out));
+    return admin(request, out -> lifecycle.moveMaintainer(request, id, dest, out));
   }
 
   public CoordinatorEffects drain(long request, NodeId node) {
-    return with(out -> drains.drain(request, node, out));
+    return admin(request, out -> drains.drain(request, node, out));
+  }
+
+  /** An admin request is taken once the registry is loaded (memory decides it) and until the term ends. */
+  private CoordinatorEffects admin(long request, Consumer<CoordinatorEffects.Builder> decide) {
+    return with(out -> {
+      if (state.stopped) {
+        out.fail(request, new CoordinatorException(CoordinatorException.Reason.UNAVAILABLE, "the coordinator stepped down; retry"));
+      } else if (!state.started) {
+        out.fail(request, new CoordinatorException(CoordinatorException.Reason.UNAVAILABLE, "the coordinator is starting; retry"));
+      } else {
+        decide.accept(out);
+      }
+    });
   }
 
   // ---- status admission -------------------------------------------------------------------------------
 
   private void onBootstrapResponse(NodeId from, CoordinatorBootstrapResponse response, CoordinatorEffects.Builder out) {
-    if (response.getElectionVersion() != state.electionVersion) {
-      return; // an answer to an earlier coordinator's bootstrap
+    if (!rejections.check(term.admitReply(response.getElectionVersion()), "", "CoordinatorBootstrapResponse", from,
+        response.getElectionVersion(), term)) {
+      return;
     }
     state.unacknowledged.remove(from);
     out.sendAll(state.drain.onBootstrapTarget(from, response.getDrainTarget()));
@@ -317,9 +350,8 @@ public final class CoordinatorControl {
       return;
     }
     ChangefeedId id = ChangefeedId.of(status.getChangefeedId());
-    if (!active(status)) {
-      placement.onStopped(from, id, status.getEpoch());
-    }
+    // A stopped maintainer confirms the removal asked of it with its own epoch, whatever the fence says.
+    boolean confirmedRemoval = !active(status) && placement.onStopped(from, id, status.getEpoch());
     Changefeed cf = state.changefeeds.get(id);
     if (cf == null) {
       if (active(status)) {
@@ -333,9 +365,11 @@ public final class CoordinatorControl {
     if (!decision.accepted()) {
       // The operator of this changefeed talks to maintainers at other epochs (a move's origin, an add's
       // destination before it is adopted); anything else active is a maintainer nobody owns any more.
-      if (!operated && active(status)) {
+      if (!operated && !confirmedRemoval) {
         rejections.check(decision, id.value(), "MaintainerStatus", from, status.getEpoch(), owner);
-        placement.removeStale(from, id, status.getEpoch(), out);
+        if (active(status)) {
+          placement.removeStale(from, id, status.getEpoch(), out);
+        }
       }
       return;
     }
@@ -443,11 +477,6 @@ public final class CoordinatorControl {
 
   public int operatorCount() {
     return state.operators.size();
-  }
-
-  /** Registry calls and timestamp requests whose outcome has not come back yet. */
-  public int pendingRequests() {
-    return state.pendingCount();
   }
 
   /** The drain under way, and what is left of it. */

@@ -28,6 +28,9 @@ public record CoordinatorEffects(List<Outbound> messages, List<RegistryCall> reg
     }
   }
 
+  /** Nothing to do. */
+  public static final CoordinatorEffects NONE = new CoordinatorEffects(List.of(), List.of(), List.of(), List.of());
+
   public boolean isEmpty() {
     return messages.isEmpty() && registryCalls.isEmpty() && timestampRequests.isEmpty() && replies.isEmpty();
   }

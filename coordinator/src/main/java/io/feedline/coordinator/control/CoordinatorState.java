@@ -3,6 +3,7 @@ package io.feedline.coordinator.control;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.time.Scheduler;
+import io.feedline.coordinator.CoordinatorException;
 import io.feedline.coordinator.CoordinatorSettings;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.drain.DrainController;
@@ -35,7 +36,10 @@ final class CoordinatorState {
   /** Nodes that have not answered this coordinator's bootstrap: they do not obey it yet. */
   final Set<NodeId> unacknowledged = new TreeSet<>();
   final DrainController drain;
+  /** The registry is loaded: the term runs (ticks, admin requests). */
   boolean started;
+  /** The term ended: nothing that still comes back is applied. */
+  boolean stopped;
   boolean bootstrapped;
   /** Registry calls and timestamp requests sent out, by id, with what to do with their outcome. */
   private final Map<Long, Pending> pending = new HashMap<>();
@@ -62,16 +66,21 @@ final class CoordinatorState {
   }
 
   /** What waited for request {@code id}; empty for an id this term never issued (or already answered). */
-  Optional<Pending> resume(long id) {
+  Optional<Pending> take(long id) {
     return Optional.ofNullable(pending.remove(id));
-  }
-
-  int pendingCount() {
-    return pending.size();
   }
 
   Optional<Changefeed> changefeed(ChangefeedId id) {
     return Optional.ofNullable(changefeeds.get(id));
+  }
+
+  /** Whether {@code cf} is still the changefeed memory holds under its id (not dropped, nor dropped and created again). */
+  boolean current(Changefeed cf) {
+    return changefeeds.get(cf.id()) == cf;
+  }
+
+  static CoordinatorException notFound(ChangefeedId id) {
+    return new CoordinatorException(CoordinatorException.Reason.NOT_FOUND, "changefeed " + id + " does not exist");
   }
 
   /**

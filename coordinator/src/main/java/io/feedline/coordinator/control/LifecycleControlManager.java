@@ -70,18 +70,19 @@ final class LifecycleControlManager {
   private void createAt(long request, ChangefeedInfo requested, long startTs, CoordinatorEffects.Builder out) {
     ChangefeedInfo info = requested.toBuilder().setStartTs(startTs).setState(ChangefeedState.CHANGEFEED_STATE_NORMAL)
         .setEpoch(Epochs.COMPAT).setCreateTimeMs(state.now()).build();
-    out.call(state.await(new Pending.Created(request, ChangefeedId.of(info.getId()))),
+    out.call(state.await(new Pending.Create(request, ChangefeedId.of(info.getId()))),
         new RegistryOp.Create(info, ChangefeedStatus.newBuilder().setCheckpointTs(startTs).build()));
   }
 
-  void onCreated(Pending.Created p, RegistryResult result, CoordinatorEffects.Builder out) {
+  void onCreated(Pending.Create p, RegistryResult result, CoordinatorEffects.Builder out) {
     if (result instanceof RegistryResult.Written w) {
       state.changefeeds.putIfAbsent(w.record().id(), new Changefeed(w.record()));
       LOG.info("event=changefeed_created changefeed={} start_ts={}", p.id(), w.record().info().getStartTs());
       out.reply(p.request(), w.record());
-    } else if (result instanceof RegistryResult.Failed f) {
-      out.fail(p.request(), f.error() instanceof ChangefeedStoreException e && e.reason() == ChangefeedStoreException.Reason.ALREADY_EXISTS
-          ? new CoordinatorException(Reason.ALREADY_EXISTS, e.getMessage()) : f.error());
+    } else {
+      Throwable error = ChangefeedWrites.errorOf(result);
+      out.fail(p.request(), error instanceof ChangefeedStoreException e && e.reason() == ChangefeedStoreException.Reason.ALREADY_EXISTS
+          ? new CoordinatorException(Reason.ALREADY_EXISTS, e.getMessage()) : error);
     }
   }
 
@@ -111,8 +112,7 @@ final class LifecycleControlManager {
     } else if (cf.owner() != null || state.operators.busy(id)) {
       out.fail(request, new CoordinatorException(Reason.UNAVAILABLE, "changefeed " + id + " still has a maintainer; retry"));
     } else {
-      long checkpoint = overwriteCheckpointTs != 0 ? overwriteCheckpointTs : cf.record.status().getCheckpointTs();
-      writes.submit(cf, new Mutation.Resume(checkpoint), request, out);
+      writes.submit(cf, new Mutation.Resume(overwriteCheckpointTs), request, out);
     }
   }
 
@@ -126,7 +126,7 @@ final class LifecycleControlManager {
       out.reply(request, cf.record);
       return;
     }
-    writes.submit(cf, new Mutation.SetProgress(ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING), request, out);
+    writes.submit(cf, new Mutation.Remove(), request, out);
   }
 
   /** Changes the sink, target or options of a stopped changefeed. */
@@ -159,13 +159,9 @@ final class LifecycleControlManager {
   private Changefeed existing(long request, ChangefeedId id, CoordinatorEffects.Builder out) {
     Changefeed cf = state.changefeeds.get(id);
     if (cf == null) {
-      out.fail(request, notFound(id));
+      out.fail(request, CoordinatorState.notFound(id));
     }
     return cf;
-  }
-
-  static CoordinatorException notFound(ChangefeedId id) {
-    return new CoordinatorException(Reason.NOT_FOUND, "changefeed " + id + " does not exist");
   }
 
   // ---- what the maintainer reports --------------------------------------------------------------------
@@ -189,9 +185,12 @@ final class LifecycleControlManager {
     writes.submit(cf, new Mutation.Fail(next, error), 0, out);
   }
 
-  /** The owner moved the checkpoint past the persisted one while warning: normal again. */
+  /**
+   * The owner moved the checkpoint past the persisted one while warning: normal again. Not while a write is in
+   * flight (it may be the warning's own bump: the status is from the maintainer that erred), nor queued twice.
+   */
   void onProgress(Changefeed cf, CoordinatorEffects.Builder out) {
-    if (cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
+    if (!cf.writing() && cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
       writes.submit(cf, new Mutation.ClearWarning(), 0, out);
     }
   }
@@ -220,13 +219,13 @@ final class LifecycleControlManager {
       // closes every dispatcher manager, fenced above every older owner.
       List<NodeId> live = state.schedulableNodes();
       if (!live.isEmpty()) {
-        placement.stopOwnerless(cf, live.get(Math.floorMod(cf.id().hashCode(), live.size())), removed, out);
+        placement.stopOwnerless(cf, live.get(Math.floorMod(cf.id().hashCode(), live.size())), out);
       }
     }
   }
 
   /** The stop operator succeeded: deleted when removing, else stopped (progress none). */
   void completeStop(Changefeed cf, boolean removed, CoordinatorEffects.Builder out) {
-    writes.submit(cf, removed ? new Mutation.Delete() : new Mutation.SetProgress(ChangefeedProgress.CHANGEFEED_PROGRESS_NONE), 0, out);
+    writes.submit(cf, removed ? new Mutation.Delete() : new Mutation.StopDone(), 0, out);
   }
 }

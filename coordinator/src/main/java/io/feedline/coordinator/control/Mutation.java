@@ -1,5 +1,6 @@
 package io.feedline.coordinator.control;
 
+import io.feedline.coordinator.CoordinatorException;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.EpochBump;
 import io.feedline.coordinator.changefeed.RegistryOp;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One change to a changefeed's records, decided by the coordinator and applied to the latest records when its
  * turn comes ({@link ChangefeedWrites} serializes a changefeed's writes): what to write over them, and what
- * memory learns once it is written. Computed again from the re-read records after a lost compare-and-set.
+ * memory learns once it is written. Computed again from the re-read records after a lost compare-and-set, and
+ * checked again then: the records may have changed while it waited (a pause queued behind a remove).
  */
 sealed interface Mutation {
 
@@ -24,36 +26,58 @@ sealed interface Mutation {
   /** The write to make over {@code current} ({@code timestamp} from the oracle when {@link #needsTimestamp}); empty when there is nothing to change. */
   Optional<RegistryOp> write(ChangefeedRecord current, long timestamp);
 
+  /** Why this change no longer applies to {@code current}: the request fails with it. */
+  default Optional<RuntimeException> refusal(ChangefeedRecord current) {
+    return Optional.empty();
+  }
+
   /** Whether the write carries a new epoch, so a timestamp is asked for first. */
   default boolean needsTimestamp() {
     return false;
   }
 
-  /** Memory after the write (or after finding nothing to change): {@code cf.record} already holds what was persisted. */
+  /** Memory after the write: {@code cf.record} already holds what was persisted. */
   default void written(Changefeed cf) {}
 
-  /** Pause or finish: the state, and the progress that makes the coordinator stop the maintainer, in one transaction. */
+  private static boolean stopping(ChangefeedRecord r) {
+    return r.status().getProgress() != ChangefeedProgress.CHANGEFEED_PROGRESS_NONE;
+  }
+
+  /**
+   * Pause (stopped) or finish (finished), with the progress that makes the coordinator stop the maintainer, in
+   * one transaction. Nothing to do once the changefeed is being stopped or removed (a pause queued behind a
+   * remove must not turn the removal back into a stop), and a finish only while the changefeed runs normally.
+   */
   record SetState(ChangefeedState state, ChangefeedProgress progress) implements Mutation {
     @Override
     public Optional<RegistryOp> write(ChangefeedRecord r, long timestamp) {
-      return Optional.of(new RegistryOp.WriteInfoAndStatus(r, r.info().toBuilder().setState(state).build(),
-          r.status().toBuilder().setProgress(progress).build()));
+      boolean finishingOther = state == ChangefeedState.CHANGEFEED_STATE_FINISHED && r.info().getState() != ChangefeedState.CHANGEFEED_STATE_NORMAL;
+      return stopping(r) || finishingOther || r.info().getState() == state ? Optional.empty()
+          : Optional.of(new RegistryOp.WriteInfoAndStatus(r, r.info().toBuilder().setState(state).build(),
+              r.status().toBuilder().setProgress(progress).build()));
     }
   }
 
-  /** Remove (REMOVING) or a finished stop (NONE). */
-  record SetProgress(ChangefeedProgress progress) implements Mutation {
+  /** Remove: REMOVING, whatever else runs (a stop under way finishes as a removal). */
+  record Remove() implements Mutation {
     @Override
     public Optional<RegistryOp> write(ChangefeedRecord r, long timestamp) {
-      return r.status().getProgress() == progress ? Optional.empty()
-          : Optional.of(new RegistryOp.WriteStatus(r, r.status().toBuilder().setProgress(progress).build()));
+      return r.status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING ? Optional.empty()
+          : Optional.of(new RegistryOp.WriteStatus(r, r.status().toBuilder().setProgress(ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING).build()));
+    }
+  }
+
+  /** A stop finished (its maintainer and dispatchers are gone): stopped. Only from STOPPING: a removal asked meanwhile goes on. */
+  record StopDone() implements Mutation {
+    @Override
+    public Optional<RegistryOp> write(ChangefeedRecord r, long timestamp) {
+      return r.status().getProgress() != ChangefeedProgress.CHANGEFEED_PROGRESS_STOPPING ? Optional.empty()
+          : Optional.of(new RegistryOp.WriteStatus(r, r.status().toBuilder().setProgress(ChangefeedProgress.CHANGEFEED_PROGRESS_NONE).build()));
     }
 
     @Override
     public void written(Changefeed cf) {
-      if (progress == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE) {
-        LOG.info("event=changefeed_stopped changefeed={} state={}", cf.id(), cf.state());
-      }
+      LOG.info("event=changefeed_stopped changefeed={} state={}", cf.id(), cf.state());
     }
   }
 
@@ -81,11 +105,22 @@ sealed interface Mutation {
     }
   }
 
-  /** Resume: normal, error cleared, progress none, the checkpoint given, and a new epoch — one transaction. */
-  record Resume(long checkpointTs) implements Mutation {
+  /**
+   * Resume: normal, error cleared, progress none, the checkpoint given (0: the persisted one when the write's
+   * turn comes) and a new epoch — one transaction. Refused while the changefeed is being stopped or removed.
+   */
+  record Resume(long overwriteCheckpointTs) implements Mutation {
+    @Override
+    public Optional<RuntimeException> refusal(ChangefeedRecord r) {
+      return !stopping(r) ? Optional.empty()
+          : Optional.of(new CoordinatorException(CoordinatorException.Reason.UNAVAILABLE, "changefeed " + r.id() + " is being "
+              + (r.status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING ? "removed" : "stopped") + "; retry"));
+    }
+
     @Override
     public Optional<RegistryOp> write(ChangefeedRecord r, long timestamp) {
-      return Optional.of(new RegistryOp.Bump(EpochBump.resume(r.id(), timestamp, checkpointTs)));
+      long checkpoint = overwriteCheckpointTs != 0 ? overwriteCheckpointTs : r.status().getCheckpointTs();
+      return Optional.of(new RegistryOp.Bump(EpochBump.resume(r.id(), timestamp, checkpoint)));
     }
 
     @Override
@@ -125,7 +160,7 @@ sealed interface Mutation {
   record Delete() implements Mutation {
     @Override
     public Optional<RegistryOp> write(ChangefeedRecord r, long timestamp) {
-      return Optional.of(new RegistryOp.Delete(r));
+      return r.status().getProgress() != ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING ? Optional.empty() : Optional.of(new RegistryOp.Delete(r));
     }
   }
 }

@@ -35,7 +35,7 @@ sealed interface Pending {
     }
 
     /** Nobody runs a changefeed being stopped: a remove-only maintainer on {@code target} closes its dispatchers. */
-    record StopOwnerless(ChangefeedId id, NodeId target, boolean removed) implements BumpPurpose {
+    record StopOwnerless(ChangefeedId id, NodeId target) implements BumpPurpose {
       @Override
       public Set<ChangefeedId> ids() {
         return Set.of(id);
@@ -43,16 +43,16 @@ sealed interface Pending {
     }
   }
 
-  /** A timestamp for the epochs of {@code purpose}. */
-  record BumpTimestamp(BumpPurpose purpose) implements Pending {}
+  /** A timestamp for the epochs of {@code purpose}; {@code bumping} are its changefeeds, each holding its write slot. */
+  record BumpTimestamp(BumpPurpose purpose, List<Changefeed> bumping) implements Pending {}
 
   /** The epochs of {@code purpose} persisted (or not). */
-  record Bumped(BumpPurpose purpose) implements Pending {}
+  record Bump(BumpPurpose purpose, List<Changefeed> bumping) implements Pending {}
 
   /** A timestamp to start a created changefeed at ("now"). */
   record CreateTimestamp(long request, ChangefeedInfo requested) implements Pending {}
 
-  record Created(long request, ChangefeedId id) implements Pending {}
+  record Create(long request, ChangefeedId id) implements Pending {}
 
   /** A timestamp to stamp a drain target with. */
   record DrainTimestamp(long request, NodeId node) implements Pending {}
@@ -60,14 +60,14 @@ sealed interface Pending {
   /** A timestamp for a queued write's new epoch. */
   record WriteTimestamp(Changefeed cf, ChangefeedWrites.Queued write, int attempt) implements Pending {}
 
-  record Written(Changefeed cf, ChangefeedWrites.Queued write, int attempt) implements Pending {}
+  record Write(Changefeed cf, ChangefeedWrites.Queued write, int attempt) implements Pending {}
 
   /** The records read again after a write lost its compare-and-set; the write is tried again on them. */
   record Reread(Changefeed cf, ChangefeedWrites.Queued write, int attempt) implements Pending {}
 
   /** The records read again after a write failed otherwise, so the next write compares the right revisions. */
-  record Refreshed(Changefeed cf) implements Pending {}
+  record Refresh(Changefeed cf) implements Pending {}
 
   /** A batch of checkpoints; {@code finished} reached their target with it. */
-  record CheckpointsWritten(List<Changefeed> writing, List<Changefeed> finished) implements Pending {}
+  record CheckpointBatch(List<Changefeed> writing, List<Changefeed> finished) implements Pending {}
 }

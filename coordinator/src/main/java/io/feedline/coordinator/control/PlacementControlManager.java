@@ -17,6 +17,7 @@ import io.feedline.coordinator.operator.MoveMaintainer;
 import io.feedline.coordinator.operator.StopChangefeed;
 import io.feedline.coordinator.scheduler.BalanceScheduler;
 import io.feedline.coordinator.scheduler.BasicScheduler;
+import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.MaintainerStatus;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.micrometer.core.instrument.Counter;
@@ -49,14 +50,16 @@ final class PlacementControlManager {
   private record StaleMaintainer(NodeId node, ChangefeedId changefeed, long epoch) {}
 
   private final CoordinatorState state;
+  private final ChangefeedWrites writes;
   /** Maintainers told to remove themselves with their own epoch, re-sent until confirmed. */
   private final Map<StaleMaintainer, RemoveMaintainerRequest> staleMaintainers = new LinkedHashMap<>();
   /** When each running operator was pushed, for its duration when it finishes. */
   private final Map<MaintainerOperator, Long> operatorStartedMillis = new IdentityHashMap<>();
   private long lastBalanceAt;
 
-  PlacementControlManager(CoordinatorState state) {
+  PlacementControlManager(CoordinatorState state, ChangefeedWrites writes) {
     this.state = state;
+    this.writes = writes;
     this.lastBalanceAt = state.now();
     // At 0 before the first operator runs: an alert on rate() or increase() sees the first one too.
     for (String kind : OPERATOR_KINDS) {
@@ -97,9 +100,9 @@ final class PlacementControlManager {
     staleMaintainers.keySet().removeIf(s -> s.node().equals(node));
   }
 
-  /** A maintainer said it stopped: its removal, if one was asked, is confirmed. */
-  void onStopped(NodeId from, ChangefeedId id, long epoch) {
-    staleMaintainers.remove(new StaleMaintainer(from, id, epoch));
+  /** A maintainer said it stopped: its removal, if one was asked, is confirmed. Returns whether one was. */
+  boolean onStopped(NodeId from, ChangefeedId id, long epoch) {
+    return staleMaintainers.remove(new StaleMaintainer(from, id, epoch)) != null;
   }
 
   /** Tells the maintainer of {@code id} at {@code epoch} on {@code node} to remove itself (and its dispatchers), until it confirms. */
@@ -131,7 +134,7 @@ final class PlacementControlManager {
     return operated;
   }
 
-  /** Operators that finished since the last tick, with their outcome's effect on ownership. */
+  /** Operators that finished since the last tick (counted and timed here; their effect on ownership is the caller's). */
   List<MaintainerOperator> takeFinished() {
     List<MaintainerOperator> finished = state.operators.takeFinished();
     for (MaintainerOperator op : finished) {
@@ -199,7 +202,8 @@ final class PlacementControlManager {
   /** Starts moving a running changefeed's maintainer to {@code dest}. Returns false if it cannot move now. */
   boolean move(ChangefeedId id, NodeId dest, CoordinatorEffects.Builder out) {
     Changefeed cf = state.changefeeds.get(id);
-    if (cf == null || cf.owner() == null || cf.owner().equals(dest) || !state.schedulableNodes().contains(dest) || state.operators.busy(id)) {
+    if (cf == null || cf.owner() == null || cf.owner().equals(dest) || cf.writing() || !state.schedulableNodes().contains(dest)
+        || state.operators.busy(id)) {
       return false;
     }
     // The bump makes the origin stale at once; the move itself stops it with its own epoch.
@@ -208,8 +212,8 @@ final class PlacementControlManager {
   }
 
   /** Nobody runs a changefeed being stopped (or its node is gone): a newer epoch, then a remove-only maintainer on {@code target}. */
-  void stopOwnerless(Changefeed cf, NodeId target, boolean removed, CoordinatorEffects.Builder out) {
-    bump(new Pending.BumpPurpose.StopOwnerless(cf.id(), target, removed), out);
+  void stopOwnerless(Changefeed cf, NodeId target, CoordinatorEffects.Builder out) {
+    bump(new Pending.BumpPurpose.StopOwnerless(cf.id(), target), out);
   }
 
   /** Places, per node, the maintainers running there and those on their way. */
@@ -226,38 +230,47 @@ final class PlacementControlManager {
   }
 
   /**
-   * Reserves the slots of {@code purpose}'s changefeeds and asks for a timestamp; the epochs are then persisted
-   * in as few transactions as possible, and only then do the operators start.
+   * Reserves the operator slots of {@code purpose}'s changefeeds, takes their write slots (their other writes
+   * queue behind the bump, so neither overwrites the other's answer) and asks for a timestamp; the epochs are
+   * then persisted in as few transactions as possible, and only then do the operators start. The callers pick
+   * changefeeds with no write in flight.
    */
   private void bump(Pending.BumpPurpose purpose, CoordinatorEffects.Builder out) {
-    purpose.ids().forEach(state.operators::reserve);
-    out.requestTimestamp(state.await(new Pending.BumpTimestamp(purpose)));
+    List<Changefeed> bumping = new ArrayList<>();
+    for (ChangefeedId id : purpose.ids()) {
+      Changefeed cf = state.changefeeds.get(id);
+      state.operators.reserve(id);
+      cf.beginWrite();
+      bumping.add(cf);
+    }
+    out.requestTimestamp(state.await(new Pending.BumpTimestamp(purpose, bumping)));
   }
 
   void onBumpTimestamp(Pending.BumpTimestamp p, long timestamp, Throwable error, CoordinatorEffects.Builder out) {
-    Set<ChangefeedId> ids = p.purpose().ids();
     if (error != null) {
-      ids.forEach(state.operators::release);
-      LOG.warn("event=epoch_bump_failed changefeeds={} error=\"no timestamp: {}\"", ids.size(), error.toString());
+      giveUp(p.purpose(), p.bumping(), "no timestamp: " + error, out);
       return;
     }
-    out.call(state.await(new Pending.Bumped(p.purpose())), new RegistryOp.BumpAll(ids.stream().map(id -> EpochBump.of(id, timestamp)).toList()));
+    out.call(state.await(new Pending.Bump(p.purpose(), p.bumping())),
+        new RegistryOp.BumpAll(p.purpose().ids().stream().map(id -> EpochBump.of(id, timestamp)).toList()));
   }
 
   /**
    * On the persisted epochs, memory first (even if the operator is then not wanted any more), then the
    * operator {@code purpose} asks for — or the slot is released.
    */
-  void onBumped(Pending.Bumped p, RegistryResult result, CoordinatorEffects.Builder out) {
+  void onBumped(Pending.Bump p, RegistryResult result, CoordinatorEffects.Builder out) {
     if (!(result instanceof RegistryResult.Bumped bumped)) {
-      p.purpose().ids().forEach(state.operators::release);
-      LOG.warn("event=epoch_bump_failed changefeeds={} error=\"{}\"", p.purpose().ids().size(),
-          result instanceof RegistryResult.Failed f ? f.error().toString() : result);
+      // Some transactions of the batch may have committed: read every changefeed back.
+      p.bumping().forEach(cf -> writes.refresh(cf, out));
+      giveUp(p.purpose(), p.bumping(), ChangefeedWrites.errorOf(result).toString(), out);
       return;
     }
+    Map<ChangefeedId, Changefeed> bumping = new LinkedHashMap<>();
+    p.bumping().forEach(cf -> bumping.put(cf.id(), cf));
     for (ChangefeedStore.BumpResult r : bumped.results()) {
-      Changefeed cf = state.changefeeds.get(r.id());
-      if (!r.succeeded() || cf == null) {
+      Changefeed cf = bumping.get(r.id());
+      if (!r.succeeded() || cf == null || !state.current(cf)) {
         state.operators.release(r.id());
         if (!r.succeeded()) {
           LOG.warn("event=epoch_bump_failed changefeed={} reason={} error=\"{}\"", r.id(), r.error().reason(), r.error().getMessage());
@@ -265,7 +278,7 @@ final class PlacementControlManager {
         continue;
       }
       // Memory always takes the persisted epoch, whatever happens to the operator.
-      cf.record = r.record();
+      cf.apply(r.record());
       Optional<MaintainerOperator> op = operatorFor(p.purpose(), cf, r.record());
       if (op.isEmpty()) {
         state.operators.release(r.id());
@@ -273,6 +286,13 @@ final class PlacementControlManager {
         push(op.get(), out);
       }
     }
+    p.bumping().forEach(cf -> writes.end(cf, out));
+  }
+
+  private void giveUp(Pending.BumpPurpose purpose, List<Changefeed> bumping, String error, CoordinatorEffects.Builder out) {
+    purpose.ids().forEach(state.operators::release);
+    LOG.warn("event=epoch_bump_failed changefeeds={} error=\"{}\"", purpose.ids().size(), error);
+    bumping.forEach(cf -> writes.end(cf, out));
   }
 
   /** The operator a bumped changefeed gets; empty when it is no longer wanted (its node left, it is being stopped…). */
@@ -288,8 +308,10 @@ final class PlacementControlManager {
           ? Optional.of(new MoveMaintainer(move.origin(), move.originEpoch(), move.dest(), state.addRequest(record, false)))
           : Optional.empty();
     } else if (purpose instanceof Pending.BumpPurpose.StopOwnerless stop) {
+      // Removed or stopped as the records say now: a remove may have come while the bump was persisted.
       return cf.stopping() && state.nodes.contains(stop.target())
-          ? Optional.of(new StopChangefeed(stop.target(), state.electionVersion, cf.id(), record.epoch(), stop.removed()))
+          ? Optional.of(new StopChangefeed(stop.target(), state.electionVersion, cf.id(), record.epoch(),
+              cf.progress() == ChangefeedProgress.CHANGEFEED_PROGRESS_REMOVING))
           : Optional.empty();
     }
     throw new IllegalArgumentException("unknown bump purpose " + purpose);

@@ -4,6 +4,7 @@ import io.feedline.common.drain.DrainConcurrency;
 import io.feedline.common.drain.NodeDrainTarget;
 import io.feedline.common.drain.NodeLivenessState;
 import io.feedline.common.fence.Epochs;
+import io.feedline.common.fence.ReportFence;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.messaging.Role;
@@ -18,7 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +86,8 @@ public final class DrainController {
 
   private static final class NodeState {
     NodeReport report = NodeReport.UNHEARD;
+    /** The newest report applied: an older one arriving later is dropped. */
+    ReportFence reports = ReportFence.INITIAL;
     long targetSentAt = Long.MIN_VALUE / 2;
     long livenessSentAt = Long.MIN_VALUE / 2;
   }
@@ -122,21 +127,34 @@ public final class DrainController {
     return clear();
   }
 
-  public void onNodeHeartbeat(NodeId from, NodeHeartbeat heartbeat) {
-    NodeState state = nodes.get(from);
-    if (state != null) {
-      state.report = new NodeReport(new NodeLivenessState(known(heartbeat.getLiveness())), heartbeat.getNodeEpoch(),
-          NodeDrainTarget.of(heartbeat.getDrainTargetAcknowledged()), heartbeat.getDispatchers(), heartbeat.getMetastoreUnreachableSinceMs());
-    }
+  /**
+   * A node's heartbeat, applied if it is the newest report of that node; a node this coordinator does not
+   * count as live is ignored (its report comes again once membership has it): empty. Returns the fence's decision.
+   */
+  public Optional<ReportFence.Decision> onNodeHeartbeat(NodeId from, NodeHeartbeat heartbeat) {
+    return report(from, heartbeat.getNodeEpoch(), heartbeat.getSeq(), state -> new NodeReport(
+        new NodeLivenessState(known(heartbeat.getLiveness())), heartbeat.getNodeEpoch(), NodeDrainTarget.of(heartbeat.getDrainTargetAcknowledged()),
+        heartbeat.getDispatchers(), heartbeat.getMetastoreUnreachableSinceMs()));
   }
 
-  public void onLivenessResponse(NodeId from, SetNodeLivenessResponse response) {
+  /** A node's answer to a liveness command, applied as {@link #onNodeHeartbeat} is. */
+  public Optional<ReportFence.Decision> onLivenessResponse(NodeId from, SetNodeLivenessResponse response) {
+    return report(from, response.getNodeEpoch(), response.getSeq(), state -> new NodeReport(
+        new NodeLivenessState(known(response.getLiveness())), response.getNodeEpoch(), state.report.acknowledged(), state.report.dispatchers(),
+        state.report.metastoreUnreachableSinceMs()));
+  }
+
+  private Optional<ReportFence.Decision> report(NodeId from, long nodeEpoch, long seq, Function<NodeState, NodeReport> next) {
     NodeState state = nodes.get(from);
-    if (state != null) {
-      NodeReport r = state.report;
-      state.report = new NodeReport(new NodeLivenessState(known(response.getLiveness())), response.getNodeEpoch(), r.acknowledged(), r.dispatchers(),
-          r.metastoreUnreachableSinceMs());
+    if (state == null) {
+      return Optional.empty();
     }
+    ReportFence.Decision decision = state.reports.admit(nodeEpoch, seq);
+    if (decision.accepted()) {
+      state.reports = decision.next();
+      state.report = next.apply(state);
+    }
+    return Optional.of(decision);
   }
 
   /**

@@ -20,7 +20,7 @@ class ChangefeedRecordRaceTest {
     Changefeed cf = new Changefeed(record(5, 10, 100, 11));
     ChangefeedRecord readBeforeBump = cf.record;
     cf.record = record(6, 12, 100, 11); // the bump landed while the checkpoint write was in flight
-    cf.statusWritten(new ChangefeedRecord(readBeforeBump.info(), readBeforeBump.infoRevision(),
+    cf.apply(new ChangefeedRecord(readBeforeBump.info(), readBeforeBump.infoRevision(),
         ChangefeedStatus.newBuilder().setCheckpointTs(200).build(), 13));
 
     assertThat(cf.epoch()).isEqualTo(6);
@@ -33,7 +33,17 @@ class ChangefeedRecordRaceTest {
   void aCheckpointWrittenOverTheCurrentInfoIsTakenAsWritten() {
     Changefeed cf = new Changefeed(record(5, 10, 100, 11));
     ChangefeedRecord written = record(5, 10, 200, 13);
-    cf.statusWritten(written);
+    cf.apply(written);
     assertThat(cf.record).isEqualTo(written);
+  }
+
+  @Test
+  void anAnswerReadBeforeANewerWriteChangesNothing() {
+    Changefeed cf = new Changefeed(record(6, 12, 200, 13));
+    ChangefeedRecord current = cf.record;
+    cf.apply(record(5, 10, 100, 11)); // a refresh issued before the bump and the checkpoint write, answered after them
+    assertThat(cf.record).isEqualTo(current);
+    cf.apply(record(6, 12, 300, 14)); // then only the status is newer
+    assertThat(cf.record).isEqualTo(record(6, 12, 300, 14));
   }
 }

@@ -76,7 +76,8 @@ final class ControlHarness {
     calls.clear();
     held.clear();
     timestampRequests.clear();
-    apply(control.start(Set.copyOf(nodes.keySet()), registry.loadAll()));
+    apply(control.start(Set.copyOf(nodes.keySet())));
+    apply(control.onLoaded(registry.loadAll()));
     return control;
   }
 

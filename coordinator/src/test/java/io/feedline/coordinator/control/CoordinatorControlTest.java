@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
-import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.CoordinatorException;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStoreException;
 import io.feedline.coordinator.changefeed.RegistryOp;
 import io.feedline.proto.AddMaintainerRequest;
@@ -13,9 +13,13 @@ import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.ComponentState;
+import io.feedline.proto.CoordinatorBootstrapResponse;
 import io.feedline.proto.MaintainerHeartbeat;
 import io.feedline.proto.MaintainerStatus;
+import io.feedline.proto.NodeHeartbeat;
+import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.RemoveMaintainerRequest;
+import io.feedline.proto.SetNodeLivenessResponse;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -80,7 +84,7 @@ class CoordinatorControlTest {
     assertThat(removes).isNotEmpty().allSatisfy(r -> assertThat(r.getEpoch()).isEqualTo(persisted - 1));
     // The real owner was never touched, and its checkpoint was never taken from the zombie.
     assertThat(h.running("cf1")).containsExactly(Map.entry(owner, persisted));
-    assertThat(h.metrics.get("feedline.fence.rejections").tags("role", "coordinator", "reason", "stale_epoch").counter().count()).isGreaterThanOrEqualTo(1);
+    assertThat(rejections("MaintainerStatus", "stale_epoch")).isGreaterThanOrEqualTo(1);
 
     // Once confirmed, the removal is no longer re-sent.
     int sentBefore = removes.size();
@@ -314,6 +318,86 @@ class CoordinatorControlTest {
     assertThat(h.reply(pause)).as("a stopped term answers nothing (its runtime fails what waits)").isEmpty();
     assertThat(h.memory("cf1").info().getState()).as("memory of the ended term unchanged").isEqualTo(ChangefeedState.CHANGEFEED_STATE_NORMAL);
     assertThat(h.control.tick().isEmpty()).isTrue();
+  }
+
+  @Test
+  void aNodeReportOlderThanOneAppliedIsDroppedAndCountedAndANewIncarnationTakesOver() {
+    bootstrap(2);
+    NodeId n2 = NodeId.of("n2");
+    NodeHeartbeat newer = NodeHeartbeat.newBuilder().setNodeEpoch(5000).setSeq(10).setDispatchers(7)
+        .setLiveness(NodeLiveness.NODE_LIVENESS_DRAINING).build();
+    NodeHeartbeat older = newer.toBuilder().setSeq(9).setDispatchers(3).setLiveness(NodeLiveness.NODE_LIVENESS_ALIVE).build();
+    h.deliver(n2, newer);
+    h.deliver(n2, older);
+    assertThat(h.control.nodeReports().get(n2).dispatchers()).as("the reordered heartbeat did not overwrite the newer one").isEqualTo(7);
+    assertThat(h.control.nodeReports().get(n2).liveness().liveness()).isEqualTo(NodeLiveness.NODE_LIVENESS_DRAINING);
+    h.deliver(n2, SetNodeLivenessResponse.newBuilder().setNodeEpoch(5000).setSeq(8).setLiveness(NodeLiveness.NODE_LIVENESS_ALIVE).build());
+    assertThat(h.control.nodeReports().get(n2).liveness().liveness()).isEqualTo(NodeLiveness.NODE_LIVENESS_DRAINING);
+    assertThat(rejections("NodeHeartbeat", "stale_sequence")).isEqualTo(1);
+    assertThat(rejections("SetNodeLivenessResponse", "stale_sequence")).isEqualTo(1);
+
+    // (The fake node's own heartbeats, from an earlier incarnation number, are older than these.)
+    // The node restarted (a new incarnation numbers its reports from 1 again); the old one is stale from now on.
+    h.deliver(n2, newer.toBuilder().setNodeEpoch(6000).setSeq(1).setDispatchers(1).build());
+    assertThat(h.control.nodeReports().get(n2).nodeEpoch()).isEqualTo(6000);
+    h.deliver(n2, newer.toBuilder().setSeq(11).build());
+    assertThat(h.control.nodeReports().get(n2).dispatchers()).isEqualTo(1);
+    assertThat(rejections("NodeHeartbeat", "stale_epoch")).isEqualTo(1);
+  }
+
+  @Test
+  void anAnswerToAnotherTermsBootstrapAndAStoppedStaleMaintainersStatusAreCountedNotActedOn() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId owner = h.maintainers().get(id("cf1"));
+    long epoch = h.persisted("cf1").epoch();
+
+    h.deliver(owner, CoordinatorBootstrapResponse.newBuilder().setElectionVersion(h.version() - 10)
+        .addStatuses(MaintainerStatus.newBuilder().setChangefeedId("cf1").setEpoch(epoch - 1).setState(ComponentState.COMPONENT_STATE_WORKING))
+        .build());
+    assertThat(rejections("CoordinatorBootstrapResponse", "stale_epoch")).isEqualTo(1);
+    assertThat(rejections("MaintainerStatus", "stale_epoch")).as("statuses of a refused answer are not looked at").isZero();
+
+    // A maintainer of an older epoch says it stopped: nobody asked it to, no operator waits for it.
+    h.deliver(owner, MaintainerHeartbeat.newBuilder().addStatuses(MaintainerStatus.newBuilder().setChangefeedId("cf1")
+        .setEpoch(epoch - 1).setState(ComponentState.COMPONENT_STATE_STOPPED)).build());
+    assertThat(rejections("MaintainerStatus", "stale_epoch")).isEqualTo(1);
+    assertThat(h.maintainers()).as("the owner is untouched").containsEntry(id("cf1"), owner);
+  }
+
+  private double rejections(String type, String reason) {
+    return h.metrics.get("feedline.fence.rejections").tags("role", "coordinator", "type", type, "reason", reason).counter().count();
+  }
+
+  @Test
+  void aNodeThatLeavesWhileTheRegistryLoadsIsNotWaitedForAndAdminRequestsWaitForTheLoad() {
+    h = new ControlHarness(2);
+    h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(),
+        io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
+    CoordinatorControl control = new CoordinatorControl(NodeId.of("n1"), 10, h.clock, ControlHarness.SETTINGS, h.metrics);
+    h.control = control;
+    h.apply(control.start(java.util.Set.copyOf(h.nodes.keySet())));
+    // While the registry loads: n2 dies, and a request comes.
+    h.killNode("n2");
+    assertThat(h.failure(r -> control.pause(r, id("cf1")))).hasMessageContaining("starting");
+    h.apply(control.onLoaded(h.registry.loadAll()));
+    h.stepUntil("bootstrapped without the node that left", control::bootstrapped, 5);
+    h.stepUntil("placed on the node left", () -> h.settled("cf1"), 10);
+    assertThat(h.maintainers()).containsEntry(id("cf1"), NodeId.of("n1"));
+  }
+
+  @Test
+  void aRemoveQueuedBehindAPauseIsNotUndoneByThePausesStopAndAResumeBehindItIsRefused() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    h.call(r -> h.control.pause(r, id("cf1")));
+    // The pause's stop is under way (its operator waits for the maintainer); a remove and a resume come in.
+    h.call(r -> h.control.remove(r, id("cf1")));
+    assertThat(h.failure(r -> h.control.resume(r, id("cf1"), 0))).hasMessageContaining("stopping");
+    h.stepUntil("deleted", () -> h.registry.load(id("cf1")).isEmpty(), 30);
+    assertThat(h.running("cf1")).isEmpty();
   }
 
   @Test

@@ -47,6 +47,8 @@ final class FakeMaintainerManager {
   NodeLivenessState liveness = NodeLivenessState.ALIVE;
   NodeDrainTarget drainTarget = NodeDrainTarget.NONE;
   private long coordinatorVersion;
+  /** Numbers this node's reports (heartbeats and liveness responses), as a maintainer manager does. */
+  private long reportSeq;
 
   FakeMaintainerManager(NodeId id) {
     this.id = id;
@@ -72,7 +74,7 @@ final class FakeMaintainerManager {
       if (req.getNodeEpoch() == nodeEpoch) {
         liveness = liveness.advanceTo(req.getTarget());
       }
-      return Optional.of(SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch).build());
+      return Optional.of(SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch).setSeq(++reportSeq).build());
     }
     if (message instanceof AddMaintainerRequest add && add.getElectionVersion() == coordinatorVersion) {
       ChangefeedId cf = ChangefeedId.of(add.getChangefeedId());
@@ -105,7 +107,7 @@ final class FakeMaintainerManager {
   }
 
   NodeHeartbeat nodeHeartbeat() {
-    return NodeHeartbeat.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch)
+    return NodeHeartbeat.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch).setSeq(++reportSeq)
         .setDrainTargetAcknowledged(drainTarget.toProto()).setDispatchers(maintainers.size() * 10L).build();
   }
 

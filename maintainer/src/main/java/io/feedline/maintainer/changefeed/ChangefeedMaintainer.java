@@ -1,12 +1,10 @@
 package io.feedline.maintainer.changefeed;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Message;
 import io.feedline.common.drain.DrainConcurrency;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
-import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
@@ -121,8 +119,6 @@ public final class ChangefeedMaintainer {
   private final NodeId self;
   private final ChangefeedId changefeed;
   private final long epoch;
-  private final Fence replies;
-  private final FenceRejections rejections;
   private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 1_000);
   private final SpanController spans = new SpanController();
   private final SpanOperatorController operators;
@@ -177,8 +173,6 @@ public final class ChangefeedMaintainer {
     this.self = config.self();
     this.changefeed = config.changefeed();
     this.epoch = config.epoch();
-    this.replies = Fence.ownedBy(self, epoch);
-    this.rejections = config.rejections();
     this.operators = new SpanOperatorController(spans, config.resendMillis());
     this.barrier = new Barrier(spans, schemaChanges, config.resendMillis());
     this.checkpoint = new CheckpointTracker(config.checkpointTs());
@@ -278,7 +272,7 @@ public final class ChangefeedMaintainer {
     if (!cascade) {
       return MaintainerEffects.NONE;
     }
-    closing = new DispatcherManagerClosing(self, changefeed, epoch, removed, liveNodes);
+    closing = new DispatcherManagerClosing(changefeed, epoch, removed, liveNodes);
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     closeSentAt = nowMillis;
     closing.round(liveNodes).forEach(out::add);
@@ -294,28 +288,36 @@ public final class ChangefeedMaintainer {
     return removing;
   }
 
-  /** The dispatcher side's messages {@link #onMessage} fences by the epoch they answer. */
-  static final List<Descriptor> FENCED_REPLIES = List.of(MaintainerCloseResponse.getDescriptor(), MaintainerBootstrapResponse.getDescriptor(),
-      MaintainerPostBootstrapResponse.getDescriptor(), DispatcherHeartbeat.getDescriptor(), BlockStatusRequest.getDescriptor());
+  public ChangefeedId changefeedId() {
+    return changefeed;
+  }
 
-  /** A message from the dispatcher side for this changefeed, at {@code nowMillis}. Never throws. */
+  /** The epoch this maintainer owns its changefeed at: the only one its dispatcher side's answers may carry. */
+  public long epoch() {
+    return epoch;
+  }
+
+  /**
+   * A message from the dispatcher side for this changefeed, at {@code nowMillis}, already admitted as an answer
+   * to this maintainer's epoch (by {@link io.feedline.maintainer.DispatcherReplies}). Never throws.
+   */
   public MaintainerEffects onMessage(NodeId from, Message message, long nowMillis) {
     MaintainerEffects.Builder out = new MaintainerEffects.Builder();
     try {
       if (message instanceof MaintainerCloseResponse m) {
-        if (closing != null && admitted(from, m, m.getEpoch())) {
+        if (closing != null) {
           closing.onResponse(from, m);
         }
       } else if (removing && !(message instanceof DispatcherHeartbeat)) {
         ignoredWhileRemoving(from, message);
-      } else if (message instanceof MaintainerBootstrapResponse m && admitted(from, m, m.getEpoch())) {
+      } else if (message instanceof MaintainerBootstrapResponse m) {
         onBootstrapResponse(from, m, out);
-      } else if (message instanceof MaintainerPostBootstrapResponse m && admitted(from, m, m.getEpoch())) {
+      } else if (message instanceof MaintainerPostBootstrapResponse m) {
         onPostBootstrapResponse(from, m);
-      } else if (message instanceof DispatcherHeartbeat m && admitted(from, m, m.getEpoch())) {
+      } else if (message instanceof DispatcherHeartbeat m) {
         onHeartbeat(from, m, out);
         continueMoves(nowMillis, out);
-      } else if (message instanceof BlockStatusRequest m && admitted(from, m, m.getEpoch())) {
+      } else if (message instanceof BlockStatusRequest m) {
         onBlockStatus(from, m, out);
       }
     } catch (RuntimeException e) {
@@ -1001,10 +1003,6 @@ public final class ChangefeedMaintainer {
   }
 
   // ---- helpers ----
-
-  private boolean admitted(NodeId from, Message message, long replyEpoch) {
-    return rejections.check(replies.admitReply(replyEpoch), changefeed.value(), ControlPayloads.typeOf(message), from, replyEpoch, replies);
-  }
 
   private DispatcherKey newDispatcherId() {
     return DispatcherKey.random(config.random());

@@ -1,7 +1,6 @@
 package io.feedline.maintainer.changefeed;
 
 import io.feedline.common.config.Timings;
-import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.maintainer.Maintainer;
 import io.feedline.maintainer.MaintainerFactory;
@@ -18,14 +17,12 @@ public final class ChangefeedMaintainerFactory implements MaintainerFactory {
   private final MaintainerServices services;
   private final Timings timings;
   private final MeterRegistry metrics;
-  private final FenceRejections rejections;
   private final SecureRandom seeds = new SecureRandom();
 
   public ChangefeedMaintainerFactory(MaintainerServices services, Timings timings, MeterRegistry metrics) {
     this.services = services;
     this.timings = timings;
     this.metrics = metrics;
-    this.rejections = new FenceRejections("maintainer", metrics, ChangefeedMaintainer.FENCED_REPLIES);
   }
 
   @Override
@@ -33,7 +30,7 @@ public final class ChangefeedMaintainerFactory implements MaintainerFactory {
     // Ids are drawn fast (a million spans) yet unpredictable across maintainers: a fast generator, securely seeded.
     MaintainerConfig config = new MaintainerConfig(services.self(), changefeed, epoch, info, checkpointTs, isNew,
         services.resendInterval().toMillis(), timings.balanceInterval().toMillis(), MaintainerConfig.batchSizeOf(info),
-        new SplittableRandom(seeds.nextLong()), rejections, metrics);
+        new SplittableRandom(seeds.nextLong()), metrics);
     return new MaintainerRuntime(config, services, timings.maintainerTick().toMillis());
   }
 

@@ -1,6 +1,5 @@
 package io.feedline.maintainer.changefeed;
 
-import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.ChangefeedInfo;
@@ -27,7 +26,6 @@ public record MaintainerConfig(
     long balanceMillis,
     int batchSize,
     RandomGenerator random,
-    FenceRejections rejections,
     MeterRegistry metrics) {
 
   /** The changefeed option that overrides {@link io.feedline.maintainer.scheduler.BasicSpanScheduler#DEFAULT_BATCH_SIZE}. */

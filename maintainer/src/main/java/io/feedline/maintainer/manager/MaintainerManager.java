@@ -15,6 +15,7 @@ import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metrics.Meters;
 import io.feedline.common.uri.SinkUris;
+import io.feedline.maintainer.DispatcherReplies;
 import io.feedline.maintainer.Maintainer;
 import io.feedline.maintainer.MaintainerFactory;
 import io.feedline.maintainer.manager.ChangefeedSlot.AfterStop;
@@ -93,6 +94,8 @@ public final class MaintainerManager {
   private final long reportRetentionMillis;
   private final MeterRegistry metrics;
   private final FenceRejections fenceRejections;
+  /** The door of this node's maintainers for the dispatcher side's answers. */
+  private final DispatcherReplies replies;
   private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 10_000);
   private final AtomicInteger localMaintainers;
   /** Sorted, so heartbeats and bootstrap responses list changefeeds in a stable order. */
@@ -103,6 +106,8 @@ public final class MaintainerManager {
   private NodeDrainTarget drainTarget = NodeDrainTarget.NONE;
   /** When the last node heartbeat was sent; the next is due {@code node-heartbeat} later. */
   private long lastNodeHeartbeatMillis = Long.MIN_VALUE / 2;
+  /** The sequence number of this node's last report (heartbeat or liveness response), which the coordinator fences. */
+  private long reportSeq;
 
   /** A manager of a node whose epoch is 0 and that hosts no dispatchers (tests of the changefeed protocol). */
   public MaintainerManager(NodeId self, Timings timings, MaintainerFactory factory, MeterRegistry metrics) {
@@ -124,6 +129,7 @@ public final class MaintainerManager {
     this.nodeHeartbeatMillis = timings.nodeHeartbeat().toMillis();
     this.reportRetentionMillis = 2 * statusForceMillis;
     this.metrics = metrics;
+    this.replies = new DispatcherReplies(self, metrics);
     this.fenceRejections = new FenceRejections(ROLE, metrics, List.of(CoordinatorBootstrapRequest.getDescriptor(),
         SetNodeLivenessRequest.getDescriptor(), SetDispatcherDrainTargetRequest.getDescriptor(), AddMaintainerRequest.getDescriptor(),
         RemoveMaintainerRequest.getDescriptor()));
@@ -170,7 +176,7 @@ public final class MaintainerManager {
     } else if (payload instanceof RemoveMaintainerRequest request) {
       effects = onRemove(from, request, nowMillis);
     } else {
-      String changefeed = dispatcherSideChangefeed(payload);
+      String changefeed = DispatcherReplies.changefeedOf(payload);
       if (changefeed == null) {
         return Optional.empty();
       }
@@ -270,6 +276,7 @@ public final class MaintainerManager {
     NodeHeartbeat heartbeat = NodeHeartbeat.newBuilder()
         .setLiveness(liveness.liveness())
         .setNodeEpoch(nodeEpoch)
+        .setSeq(++reportSeq)
         .setDrainTargetAcknowledged(drainTarget.toProto())
         .setDispatchers(Math.max(0, dispatchers.getAsLong()))
         .setMetastoreUnreachableSinceMs(Math.max(0, metastoreUnreachableSinceMs.getAsLong()))
@@ -295,7 +302,8 @@ public final class MaintainerManager {
       }
     }
     // Always answered with what is true now, so the coordinator learns this node's epoch and liveness.
-    SetNodeLivenessResponse response = SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch).build();
+    SetNodeLivenessResponse response = SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch)
+        .setSeq(++reportSeq).build();
     return Effects.send(from, Role.COORDINATOR, response).and(nodeHeartbeat(nowMillis));
   }
 
@@ -523,23 +531,10 @@ public final class MaintainerManager {
           "type", ControlPayloads.typeOf(payload)).increment();
       return Effects.NONE;
     }
-    slot.maintainer.onDispatcherMessage(from, payload);
+    if (replies.admit(from, payload, slot.maintainer.changefeedId(), slot.maintainer.epoch())) {
+      slot.maintainer.onDispatcherMessage(from, payload);
+    }
     return Effects.NONE;
   }
 
-  /** The changefeed a message from the dispatcher side is for, or null when it is not such a message. */
-  private static String dispatcherSideChangefeed(Message payload) {
-    if (payload instanceof MaintainerCloseResponse m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof MaintainerBootstrapResponse m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof MaintainerPostBootstrapResponse m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof DispatcherHeartbeat m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof BlockStatusRequest m) {
-      return m.getChangefeedId();
-    }
-    return null;
-  }
 }

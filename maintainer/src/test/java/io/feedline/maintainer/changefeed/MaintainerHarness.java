@@ -1,7 +1,7 @@
 package io.feedline.maintainer.changefeed;
 
 import com.google.protobuf.Message;
-import io.feedline.common.fence.FenceRejections;
+import io.feedline.maintainer.DispatcherReplies;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
@@ -30,6 +30,7 @@ final class MaintainerHarness {
   static final long TICK = 100;
 
   final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+  private final DispatcherReplies replies = new DispatcherReplies(A, metrics);
   final FakeDispatcherSide side;
   final Set<NodeId> live = new LinkedHashSet<>();
   final List<Outbound> sent = new ArrayList<>();
@@ -53,7 +54,7 @@ final class MaintainerHarness {
   /** The configuration of changefeed cf1's maintainer on {@code self}. */
   static MaintainerConfig config(NodeId self, long epoch, long checkpointTs, int batchSize, long seed, MeterRegistry metrics) {
     return new MaintainerConfig(self, ChangefeedId.of("cf1"), epoch, ChangefeedInfo.newBuilder().setId("cf1").build(),
-        checkpointTs, false, RESEND, 15_000, batchSize, new SplittableRandom(seed), new FenceRejections("maintainer", metrics, ChangefeedMaintainer.FENCED_REPLIES), metrics);
+        checkpointTs, false, RESEND, 15_000, batchSize, new SplittableRandom(seed), metrics);
   }
 
   /** A new maintainer of the changefeed on {@code self} at a higher epoch (the old one is simply dropped). */
@@ -82,7 +83,11 @@ final class MaintainerHarness {
     }
   }
 
+  /** Delivers {@code m} through the door the maintainer manager puts before every maintainer. */
   void receive(NodeId from, Message m) {
+    if (!replies.admit(from, m, maintainer.changefeedId(), maintainer.epoch())) {
+      return;
+    }
     List<Outbound> out = maintainer.onMessage(from, m, now).messages();
     sent.addAll(out);
     deliver(out);

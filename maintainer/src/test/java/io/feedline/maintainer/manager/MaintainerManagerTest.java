@@ -117,4 +117,38 @@ class MaintainerManagerTest {
 
     assertThat(manager.onMessage(ManagerFixture.N2, NodeHeartbeat.getDefaultInstance(), 0)).isEmpty();
   }
+
+  /**
+   * Every dispatcher-side type passes one door before any maintainer sees it, a remove-only one included:
+   * only an answer at the maintainer's own epoch gets through; an older or newer one is counted and never seen.
+   */
+  @Test
+  void everyDispatcherSideTypeReachesTheMaintainerOnlyAtItsEpochAndEachDropIsCounted() {
+    handle(bootstrap(VERSION));
+    handle(add("cf1", 5));
+    handle(remove("cf2", 7, true, true)); // a remove-only maintainer
+    List<java.util.function.LongFunction<com.google.protobuf.Message>> types = List.of(
+        epoch -> closeResponse("cf2", true, epoch),
+        epoch -> io.feedline.proto.MaintainerBootstrapResponse.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
+        epoch -> io.feedline.proto.MaintainerPostBootstrapResponse.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
+        epoch -> DispatcherHeartbeat.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
+        epoch -> io.feedline.proto.BlockStatusRequest.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build());
+    assertThat(types).extracting(t -> t.apply(0).getDescriptorForType()).containsExactlyInAnyOrderElementsOf(
+        io.feedline.maintainer.DispatcherReplies.TYPES);
+    HandStoppedMaintainer removeOnly = created.get(1);
+    for (var type : types) {
+      String name = type.apply(0).getDescriptorForType().getName();
+      manager.onMessage(ManagerFixture.N2, type.apply(6), 0);
+      manager.onMessage(ManagerFixture.N2, type.apply(8), 0);
+      manager.onMessage(ManagerFixture.N2, type.apply(7), 0);
+      List<com.google.protobuf.Message> seen = removeOnly.dispatcherMessages();
+      assertThat(seen.get(seen.size() - 1)).as(name).isEqualTo(type.apply(7));
+      assertThat(metrics.get("feedline.fence.rejections").tags("role", "maintainer", "type", name, "reason", "stale_epoch").counter().count())
+          .as(name).isEqualTo(1);
+      assertThat(metrics.get("feedline.fence.rejections").tags("role", "maintainer", "type", name, "reason", "wrong_owner").counter().count())
+          .as(name + ": an answer from a newer epoch is not this maintainer's either").isEqualTo(1);
+    }
+    assertThat(removeOnly.dispatcherMessages()).as("only the five at epoch 7").hasSize(5);
+    assertThat(created.get(0).dispatcherMessages()).as("cf1's maintainer saw none of cf2's").isEmpty();
+  }
 }

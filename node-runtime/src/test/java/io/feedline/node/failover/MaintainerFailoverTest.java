@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
-import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
@@ -19,6 +18,7 @@ import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
+import io.feedline.maintainer.DispatcherReplies;
 import io.feedline.maintainer.MaintainerServices;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
 import io.feedline.maintainer.changefeed.MaintainerConfig;
@@ -100,6 +100,7 @@ class MaintainerFailoverTest {
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   private final Map<NodeId, DispatcherOrchestrator> orchestrators = new LinkedHashMap<>();
   private final Map<NodeId, MaintainerRuntime> maintainers = new LinkedHashMap<>();
+  private final DispatcherReplies replies = new DispatcherReplies(A, metrics);
   private final Set<NodeId> live = new TreeSet<>(List.of(A, B, C));
   /** When set, node A dies right after the nth schedule request of this operator type is delivered. */
   private InFlight crashAt;
@@ -126,7 +127,11 @@ class MaintainerFailoverTest {
           crash(A);
         }
       } else if (role == Role.MAINTAINER_MANAGER && isForMaintainer(payload) && maintainers.containsKey(to)) {
-        maintainers.get(to).onDispatcherMessage(from, payload);
+        // Through the door a node's maintainer manager puts before its maintainers.
+        MaintainerRuntime maintainer = maintainers.get(to);
+        if (replies.admit(from, payload, maintainer.changefeedId(), maintainer.epoch())) {
+          maintainer.onDispatcherMessage(from, payload);
+        }
       }
     });
   }
@@ -141,7 +146,7 @@ class MaintainerFailoverTest {
     MaintainerServices services = new MaintainerServices(node, (to, role, payload) -> send(node, to, role, payload), clock,
         Duration.ofMillis(500), () -> Set.copyOf(live));
     MaintainerConfig config = new MaintainerConfig(node, CF, epoch, INFO, checkpointTs, false, 500, 15_000, 10_000,
-        new SplittableRandom(epoch), new FenceRejections("maintainer", metrics, List.of()), metrics);
+        new SplittableRandom(epoch), metrics);
     MaintainerRuntime runtime = new MaintainerRuntime(config, services, 100);
     maintainers.put(node, runtime);
     runtime.start();
