@@ -21,12 +21,12 @@ public final class RemoveOnlyMaintainer implements Maintainer {
   private final ChangefeedId changefeed;
   private final long epoch;
   private DrainTarget drainTarget = DrainTarget.getDefaultInstance();
-  private final DispatcherManagerCloser closer;
+  private final TimedCloseRounds closer;
 
   public RemoveOnlyMaintainer(ChangefeedId changefeed, long epoch, boolean removed, MaintainerServices services) {
     this.changefeed = changefeed;
     this.epoch = epoch;
-    this.closer = new DispatcherManagerCloser(changefeed, epoch, removed, services);
+    this.closer = new TimedCloseRounds(changefeed, epoch, removed, services);
   }
 
   @Override

@@ -22,7 +22,7 @@ public final class PlaceholderMaintainer implements Maintainer {
   private DrainTarget drainTarget = DrainTarget.getDefaultInstance();
   private final long checkpointTs;
   private final MaintainerServices services;
-  private DispatcherManagerCloser closer;
+  private TimedCloseRounds closer;
   private Future<Void> stopped;
 
   public PlaceholderMaintainer(ChangefeedId changefeed, long epoch, long checkpointTs, MaintainerServices services) {
@@ -51,7 +51,7 @@ public final class PlaceholderMaintainer implements Maintainer {
   public Future<Void> stop(boolean cascade, boolean removed) {
     if (stopped == null) {
       if (cascade) {
-        closer = new DispatcherManagerCloser(changefeed, epoch, removed, services);
+        closer = new TimedCloseRounds(changefeed, epoch, removed, services);
         stopped = closer.start();
       } else {
         stopped = Future.succeededFuture();

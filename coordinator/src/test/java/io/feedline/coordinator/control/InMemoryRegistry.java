@@ -1,5 +1,6 @@
 package io.feedline.coordinator.control;
 
+import io.feedline.common.fence.Epochs;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
@@ -127,8 +128,14 @@ final class InMemoryRegistry {
     if (s == null) {
       throw new ChangefeedStoreException(Reason.NOT_FOUND, "changefeed " + bump.id() + " does not exist");
     }
+    ChangefeedInfo info;
+    try {
+      info = bump.apply(s.info());
+    } catch (Epochs.EpochOverflowException e) {
+      throw new ChangefeedStoreException(Reason.EPOCH_OVERFLOW, e.getMessage());
+    }
     long rev = ++revision;
-    Stored next = new Stored(bump.apply(s.info()), rev, bump.status().orElse(s.status()), bump.writesStatus() ? rev : s.statusRevision());
+    Stored next = new Stored(info, rev, bump.status().orElse(s.status()), bump.writesStatus() ? rev : s.statusRevision());
     records.put(bump.id(), next);
     return next.record();
   }

@@ -49,7 +49,7 @@ import java.util.function.LongSupplier;
 
 /**
  * The decisions of one changefeed's dispatcher manager on this node: which dispatchers exist, in which
- * state, what is in flight, and what to tell the maintainer. Every input returns {@link ManagerEffects};
+ * state, what is in flight, and what to tell the maintainer. Every input returns {@link DispatcherManagerEffects};
  * nothing here performs I/O, so tests drive it directly. Inputs arrive already admitted by the
  * orchestrator's fence; this class never sees a stale request and never compares epochs.
  *
@@ -129,14 +129,14 @@ public final class DispatcherManager {
    * Table trigger takeover: a reused manager must hold no trigger or exactly the requested one; a
    * different one is an error reply and is left in place, never replaced (two DDL writers otherwise).
    */
-  public ManagerEffects bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
+  public DispatcherManagerEffects bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
     this.owner = from;
     this.epoch = epoch;
     // A new owner (or one that re-bootstrapped) hears every dispatcher in its next heartbeat, and in all
     // of them unless it said it reads partial ones.
     completeDueAt = Long.MIN_VALUE;
     ownerReadsPartial = request.getAcceptsPartialHeartbeats();
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     DispatcherKey wantEvent = request.hasTableTriggerEventDispatcherId() ? DispatcherKey.of(request.getTableTriggerEventDispatcherId()) : null;
     DispatcherKey wantRedo = request.hasTableTriggerRedoDispatcherId() ? DispatcherKey.of(request.getTableTriggerRedoDispatcherId()) : null;
     wantEvent = wantEvent == null || wantEvent.isMissing() ? null : wantEvent;
@@ -166,8 +166,8 @@ public final class DispatcherManager {
   }
 
   /** The owner starts the DDL flow: the table triggers begin reading. Idempotent. */
-  public ManagerEffects postBootstrap(MaintainerPostBootstrapRequest request) {
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+  public DispatcherManagerEffects postBootstrap(MaintainerPostBootstrapRequest request) {
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     DispatcherKey requested = request.hasTableTriggerEventDispatcherId() ? DispatcherKey.of(request.getTableTriggerEventDispatcherId()) : null;
     if (requested == null || requested.isMissing()) {
       return out.notice(Notice.warn(POST_BOOTSTRAP, "missing_dispatcher_id", "post-bootstrap without a table trigger id")).build();
@@ -190,8 +190,8 @@ public final class DispatcherManager {
   }
 
   /** Creates and removes dispatchers. Both are idempotent; every item is judged on its own. */
-  public ManagerEffects schedule(ScheduleDispatcherRequest request) {
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+  public DispatcherManagerEffects schedule(ScheduleDispatcherRequest request) {
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     for (DispatcherSchedule item : request.getItemsList()) {
       DispatcherKey ref = refOf(item.hasId(), item.getId());
       if (ref == null) {
@@ -212,8 +212,8 @@ public final class DispatcherManager {
    * only once every source dispatcher has stopped, from the lowest of their final checkpoints, so the
    * span never has two writers and nothing below the checkpoint is skipped.
    */
-  public ManagerEffects merge(MergeDispatcherRequest request) {
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+  public DispatcherManagerEffects merge(MergeDispatcherRequest request) {
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     DispatcherKey merged = refOf(request.hasMergedId(), request.getMergedId());
     if (merged == null || request.getMergedFromCount() < 2) {
       return out.notice(Notice.warn(MERGE, "malformed_merge", "merge needs a merged id and at least two dispatchers to merge")).build();
@@ -260,8 +260,8 @@ public final class DispatcherManager {
    * been lost). An action no dispatcher here is blocked at is normal (resends, or spans that moved on)
    * and only counted.
    */
-  public ManagerEffects heartbeatResponse(HeartbeatResponse response) {
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+  public DispatcherManagerEffects heartbeatResponse(HeartbeatResponse response) {
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     if (response.getSendComplete()) {
       completeDueAt = Long.MIN_VALUE;
     }
@@ -284,7 +284,7 @@ public final class DispatcherManager {
           if (write) {
             entry.block = BlockStates.writing(entry.block);
           }
-          out.command(new ManagerEffects.Release(entry.ref, action.getCommitTs(), write)).statusChanged();
+          out.command(new DispatcherManagerEffects.Release(entry.ref, action.getCommitTs(), write)).statusChanged();
           reached = true;
         } else if (entry.block.getStage() == BlockStage.BLOCK_STAGE_DONE) {
           again.add(entry.blockStatus());
@@ -303,9 +303,9 @@ public final class DispatcherManager {
   }
 
   /** Local fence or close: every dispatcher stops writing now, and nothing new starts. */
-  public ManagerEffects stopWritePath() {
+  public DispatcherManagerEffects stopWritePath() {
     writePathStopped = true;
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     for (DispatcherEntry entry : List.copyOf(dispatchers.values())) {
       stop(entry, out);
     }
@@ -314,17 +314,17 @@ public final class DispatcherManager {
 
   // ---- what running dispatchers report ----
 
-  public ManagerEffects dispatcherWorking(DispatcherKey ref) {
+  public DispatcherManagerEffects dispatcherWorking(DispatcherKey ref) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.stopRequested) {
-      return ManagerEffects.NONE;
+      return DispatcherManagerEffects.NONE;
     }
     if (entry.state != ComponentState.COMPONENT_STATE_WORKING && !entry.redo) {
       workingWriters++;
     }
     entry.state = ComponentState.COMPONENT_STATE_WORKING;
     journal.removeCreates(ref);
-    return new ManagerEffects.Builder().statusChanged().build();
+    return new DispatcherManagerEffects.Builder().statusChanged().build();
   }
 
   /** Progress is carried by the next periodic heartbeat; checkpoints never move back. */
@@ -340,27 +340,27 @@ public final class DispatcherManager {
    * The dispatcher made everything below {@code ddl} durable and blocked there: the maintainer hears it at
    * once, and again every heartbeat interval ({@link #blockStatus}) until an action arrives.
    */
-  public ManagerEffects dispatcherBlocked(DispatcherKey ref, DdlEvent ddl) {
+  public DispatcherManagerEffects dispatcherBlocked(DispatcherKey ref, DdlEvent ddl) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.stopRequested) {
-      return ManagerEffects.NONE;
+      return DispatcherManagerEffects.NONE;
     }
     entry.checkpointTs = Math.max(entry.checkpointTs, ddl.commitTs() - 1);
     entry.block = BlockStates.waiting(ddl);
     entry.releaseIssued = false;
-    return new ManagerEffects.Builder().reply(blockStatusRequest(List.of(entry.blockStatus()))).statusChanged().build();
+    return new DispatcherManagerEffects.Builder().reply(blockStatusRequest(List.of(entry.blockStatus()))).statusChanged().build();
   }
 
   /** The DDL was written or passed: DONE goes out at once, and the heartbeats carry it from now on. */
-  public ManagerEffects dispatcherPassed(DispatcherKey ref, DdlEvent ddl) {
+  public DispatcherManagerEffects dispatcherPassed(DispatcherKey ref, DdlEvent ddl) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null || entry.block.getBlockTs() != ddl.commitTs()) {
-      return ManagerEffects.NONE;
+      return DispatcherManagerEffects.NONE;
     }
     entry.checkpointTs = Math.max(entry.checkpointTs, ddl.commitTs());
     entry.resolvedTs = Math.max(entry.resolvedTs, ddl.commitTs());
     entry.block = BlockStates.done(entry.block);
-    return new ManagerEffects.Builder().reply(blockStatusRequest(List.of(entry.blockStatus()))).statusChanged().build();
+    return new DispatcherManagerEffects.Builder().reply(blockStatusRequest(List.of(entry.blockStatus()))).statusChanged().build();
   }
 
   /**
@@ -386,7 +386,7 @@ public final class DispatcherManager {
    * {@link #dispatcherStopped}, and its stopped status says which side failed and in what words, so the
    * maintainer can tell a user why the span's checkpoint stands still.
    */
-  public ManagerEffects dispatcherFailed(DispatcherKey ref, Throwable cause, SpanHold side) {
+  public DispatcherManagerEffects dispatcherFailed(DispatcherKey ref, Throwable cause, SpanHold side) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry != null) {
       entry.hold = side;
@@ -429,10 +429,10 @@ public final class DispatcherManager {
    * A dispatcher stopped writing: asked to ({@code cause} null or a closed write path) or on a failure,
    * which is reported to the maintainer once.
    */
-  public ManagerEffects dispatcherStopped(DispatcherKey ref, Throwable cause) {
+  public DispatcherManagerEffects dispatcherStopped(DispatcherKey ref, Throwable cause) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null) {
-      return ManagerEffects.NONE;
+      return DispatcherManagerEffects.NONE;
     }
     if (cause == null || stoppedHere(cause)) {
       // Not a failure: a stalled write it was holding says nothing of one, and a Stopped status with a hold
@@ -440,7 +440,7 @@ public final class DispatcherManager {
       entry.hold = SpanHold.SPAN_HOLD_NONE;
       entry.holdDetail = "";
     }
-    ManagerEffects.Builder out = new ManagerEffects.Builder();
+    DispatcherManagerEffects.Builder out = new DispatcherManagerEffects.Builder();
     if (stoppedHere(cause)) {
       out.notice(Notice.info(DISPATCHER, "write_path_closed", "dispatcher " + ref + " stopped: " + cause.getMessage()));
     } else if (cause instanceof UnwritableSchemaException) {
@@ -509,7 +509,7 @@ public final class DispatcherManager {
 
   // ---- internals ----
 
-  private void create(DispatcherKey ref, DispatcherSchedule item, ManagerEffects.Builder out) {
+  private void create(DispatcherKey ref, DispatcherSchedule item, DispatcherManagerEffects.Builder out) {
     if (!item.hasSpan()) {
       out.notice(Notice.warn(SCHEDULE, "missing_span", "create of " + ref + " without a span"));
       return;
@@ -547,10 +547,10 @@ public final class DispatcherManager {
     DispatcherEntry entry = new DispatcherEntry(ref, item.getSpan(), item.getSchemaId(), item.getRedo(), DispatcherEntry.Kind.TABLE, item.getStartTs());
     add(entry);
     entry.started = true;
-    out.command(new ManagerEffects.Start(entry.spec())).statusChanged();
+    out.command(new DispatcherManagerEffects.Start(entry.spec())).statusChanged();
   }
 
-  private void remove(DispatcherKey ref, DispatcherSchedule item, ManagerEffects.Builder out) {
+  private void remove(DispatcherKey ref, DispatcherSchedule item, DispatcherManagerEffects.Builder out) {
     DispatcherEntry entry = dispatchers.get(ref);
     if (entry == null) {
       // Unknown here (never created, or already stopped and reported): say Stopped so the maintainer converges.
@@ -565,35 +565,35 @@ public final class DispatcherManager {
     stop(entry, out);
   }
 
-  private DispatcherKey addTrigger(DispatcherKey ref, boolean redo, long startTs, ManagerEffects.Builder out) {
+  private DispatcherKey addTrigger(DispatcherKey ref, boolean redo, long startTs, DispatcherManagerEffects.Builder out) {
     DispatcherEntry.Kind kind = redo ? DispatcherEntry.Kind.REDO_TRIGGER : DispatcherEntry.Kind.EVENT_TRIGGER;
     add(new DispatcherEntry(ref, DDL_SPAN, 0, redo, kind, startTs));
     out.statusChanged();
     return ref;
   }
 
-  private void startIfIdle(DispatcherKey ref, ManagerEffects.Builder out) {
+  private void startIfIdle(DispatcherKey ref, DispatcherManagerEffects.Builder out) {
     DispatcherEntry entry = ref == null ? null : dispatchers.get(ref);
     if (entry != null && !entry.started && !entry.stopRequested) {
       entry.started = true;
-      out.command(new ManagerEffects.Start(entry.spec()));
+      out.command(new DispatcherManagerEffects.Start(entry.spec()));
     }
   }
 
-  private void stop(DispatcherEntry entry, ManagerEffects.Builder out) {
+  private void stop(DispatcherEntry entry, DispatcherManagerEffects.Builder out) {
     if (entry.stopRequested) {
       return;
     }
     entry.stopRequested = true;
     if (entry.started) {
-      out.command(new ManagerEffects.Stop(entry.ref));
+      out.command(new DispatcherManagerEffects.Stop(entry.ref));
     } else {
       finishStopped(entry, out);
     }
     out.statusChanged();
   }
 
-  private void finishStopped(DispatcherEntry entry, ManagerEffects.Builder out) {
+  private void finishStopped(DispatcherEntry entry, DispatcherManagerEffects.Builder out) {
     dispatchers.remove(entry.ref);
     List<DispatcherEntry> ofTable = byTable.get(entry.span.getTableId());
     if (ofTable != null && ofTable.remove(entry) && ofTable.isEmpty()) {
@@ -626,7 +626,7 @@ public final class DispatcherManager {
           merged.checkpointTs = merged.startTs;
           merged.resolvedTs = merged.startTs;
           merged.started = true;
-          out.command(new ManagerEffects.Start(merged.spec()));
+          out.command(new DispatcherManagerEffects.Start(merged.spec()));
         }
       }
     }

@@ -33,7 +33,7 @@ import java.util.function.Supplier;
 /**
  * The running side of one changefeed's {@link DispatcherManager} on this node: it owns the source, the
  * sink, the running {@link Dispatcher}s and the heartbeat timer, feeds every input to the manager and
- * performs the {@link ManagerEffects} it returns.
+ * performs the {@link DispatcherManagerEffects} it returns.
  *
  * <p>Two threads, never one lock: the manager, its heartbeats and every control message run on the
  * orchestrator's (control) context; the source, the sink and the dispatchers run on the changefeed's
@@ -123,7 +123,7 @@ public final class ManagerRuntime {
   }
 
   public void bootstrap(NodeId from, long epoch, MaintainerBootstrapRequest request) {
-    ManagerEffects effects = manager.bootstrap(from, epoch, request);
+    DispatcherManagerEffects effects = manager.bootstrap(from, epoch, request);
     if (!request.hasTableTriggerEventDispatcherId()) {
       apply(effects);
       return;
@@ -132,7 +132,7 @@ public final class ManagerRuntime {
     // which the source may have to ask its upstream for: everything else takes effect now, the reply follows
     // (a late reply is a delayed message, which the maintainer's epoch fence already handles).
     List<Message> replies = effects.replies();
-    apply(new ManagerEffects(List.of(), effects.commands(), effects.notices(), effects.statusChanged()));
+    apply(new DispatcherManagerEffects(List.of(), effects.commands(), effects.notices(), effects.statusChanged()));
     for (Message reply : replies) {
       if (!(reply instanceof MaintainerBootstrapResponse response) || response.hasError()) {
         outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply);
@@ -210,16 +210,16 @@ public final class ManagerRuntime {
     return closed != null && closed.isComplete();
   }
 
-  private void apply(ManagerEffects effects) {
+  private void apply(DispatcherManagerEffects effects) {
     writeEpoch = manager.epoch();
     effects.notices().forEach(n -> notices.report(manager.changefeed(), n));
     effects.replies().forEach(reply -> outbox.send(manager.owner(), Role.MAINTAINER_MANAGER, reply));
-    for (ManagerEffects.Command command : effects.commands()) {
-      if (command instanceof ManagerEffects.Start start) {
+    for (DispatcherManagerEffects.Command command : effects.commands()) {
+      if (command instanceof DispatcherManagerEffects.Start start) {
         Dispatcher dispatcher = new Dispatcher(start.spec(), source, sink, tenant, reports, BATCH_ROWS, () -> writeEpoch);
         running.put(start.spec().ref(), dispatcher);
         lane.execute(dispatcher::start);
-      } else if (command instanceof ManagerEffects.Stop stop) {
+      } else if (command instanceof DispatcherManagerEffects.Stop stop) {
         Dispatcher dispatcher = running.get(stop.ref());
         Runnable stopped = () -> {
           if (running.remove(stop.ref()) != null) {
@@ -232,7 +232,7 @@ public final class ManagerRuntime {
         } else {
           lane.execute(() -> dispatcher.stop().onComplete(ar -> control.schedule(0, stopped)));
         }
-      } else if (command instanceof ManagerEffects.Release release) {
+      } else if (command instanceof DispatcherManagerEffects.Release release) {
         Dispatcher dispatcher = running.get(release.ref());
         if (dispatcher != null) {
           lane.execute(() -> dispatcher.release(release.commitTs(), release.write()));

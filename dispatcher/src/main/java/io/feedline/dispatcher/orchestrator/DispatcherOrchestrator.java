@@ -3,6 +3,7 @@ package io.feedline.dispatcher.orchestrator;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
+import io.feedline.common.concurrent.KeyedSerialExecutor;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;

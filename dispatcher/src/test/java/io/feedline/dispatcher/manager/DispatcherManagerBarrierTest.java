@@ -74,11 +74,11 @@ class DispatcherManagerBarrierTest {
     return action(5, BarrierAction.BARRIER_ACTION_PASS, commitTs, table);
   }
 
-  private static List<ManagerEffects.Release> releases(ManagerEffects e) {
-    return e.commands().stream().filter(c -> c instanceof ManagerEffects.Release).map(c -> (ManagerEffects.Release) c).toList();
+  private static List<DispatcherManagerEffects.Release> releases(DispatcherManagerEffects e) {
+    return e.commands().stream().filter(c -> c instanceof DispatcherManagerEffects.Release).map(c -> (DispatcherManagerEffects.Release) c).toList();
   }
 
-  private static BlockStatusRequest onlyBlockStatus(ManagerEffects e) {
+  private static BlockStatusRequest onlyBlockStatus(DispatcherManagerEffects e) {
     assertThat(e.replies()).singleElement().isInstanceOf(BlockStatusRequest.class);
     return (BlockStatusRequest) e.replies().get(0);
   }
@@ -88,7 +88,7 @@ class DispatcherManagerBarrierTest {
         .map(SpanStatus::getBlockState).orElseThrow();
   }
 
-  private static List<String> reasons(ManagerEffects e) {
+  private static List<String> reasons(DispatcherManagerEffects e) {
     return e.notices().stream().map(Notice::reason).toList();
   }
 
@@ -139,13 +139,13 @@ class DispatcherManagerBarrierTest {
   void writeReleasesTheTriggerOnceAndDoneIsReportedAgainForAResend() {
     manager.dispatcherBlocked(TRIGGER, CREATE_5);
 
-    ManagerEffects applied = manager.heartbeatResponse(write(T));
-    assertThat(releases(applied)).containsExactly(new ManagerEffects.Release(TRIGGER, T, true));
+    DispatcherManagerEffects applied = manager.heartbeatResponse(write(T));
+    assertThat(releases(applied)).containsExactly(new DispatcherManagerEffects.Release(TRIGGER, T, true));
     assertThat(heartbeatBlockState(TRIGGER).getStage()).isEqualTo(BlockStage.BLOCK_STAGE_WRITING);
     assertThat(manager.blockStatus()).as("acted on: no more resends").isNull();
 
     // A resend while writing: nothing happens twice.
-    ManagerEffects resent = manager.heartbeatResponse(write(T));
+    DispatcherManagerEffects resent = manager.heartbeatResponse(write(T));
     assertThat(resent.commands()).isEmpty();
     assertThat(reasons(resent)).containsExactly("barrier_action_unmatched");
 
@@ -156,7 +156,7 @@ class DispatcherManagerBarrierTest {
     assertThat(heartbeatBlockState(TRIGGER).getStage()).isEqualTo(BlockStage.BLOCK_STAGE_DONE);
 
     // The DONE may have been lost: a resent WRITE gets DONE again, and no second write.
-    ManagerEffects late = manager.heartbeatResponse(write(T));
+    DispatcherManagerEffects late = manager.heartbeatResponse(write(T));
     assertThat(late.commands()).isEmpty();
     assertThat(onlyBlockStatus(late)).isEqualTo(done);
   }
@@ -166,12 +166,12 @@ class DispatcherManagerBarrierTest {
     manager.dispatcherBlocked(TRIGGER, TRUNCATE_3);
     manager.dispatcherBlocked(X, TRUNCATE_3);
 
-    ManagerEffects otherTs = manager.heartbeatResponse(pass(T + 1, 3));
+    DispatcherManagerEffects otherTs = manager.heartbeatResponse(pass(T + 1, 3));
     assertThat(otherTs.commands()).isEmpty();
     assertThat(reasons(otherTs)).containsExactly("barrier_action_unmatched");
     assertThat(manager.heartbeatResponse(pass(T, 4)).commands()).as("table 4 is not blocked at T").isEmpty();
 
-    assertThat(releases(manager.heartbeatResponse(pass(T, 3)))).containsExactly(new ManagerEffects.Release(X, T, false));
+    assertThat(releases(manager.heartbeatResponse(pass(T, 3)))).containsExactly(new DispatcherManagerEffects.Release(X, T, false));
     assertThat(heartbeatBlockState(TRIGGER).getStage()).as("the trigger still waits for its WRITE").isEqualTo(BlockStage.BLOCK_STAGE_WAITING);
     assertThat(manager.blockStatus().getStatusesList()).extracting(s -> DispatcherKey.of(s.getId())).containsExactly(TRIGGER);
     assertThat(manager.heartbeatResponse(pass(T, 3)).commands()).as("a resent PASS while passing").isEmpty();
@@ -187,9 +187,9 @@ class DispatcherManagerBarrierTest {
     manager.dispatcherBlocked(X, TRUNCATE_3);
     HeartbeatResponse mixed = pass(T, 3).toBuilder()
         .addActions(0, DispatcherAction.newBuilder().setAction(BarrierAction.BARRIER_ACTION_NONE).setCommitTs(T)).build();
-    ManagerEffects e = manager.heartbeatResponse(mixed);
+    DispatcherManagerEffects e = manager.heartbeatResponse(mixed);
     assertThat(reasons(e)).containsExactly("unknown_barrier_action");
-    assertThat(releases(e)).containsExactly(new ManagerEffects.Release(X, T, false));
+    assertThat(releases(e)).containsExactly(new DispatcherManagerEffects.Release(X, T, false));
   }
 
   @Test

@@ -58,15 +58,15 @@ class DispatcherManagerTest {
     manager = new DispatcherManager(ChangefeedId.of(CF), NodeId.of("self"), () -> now);
   }
 
-  private static List<DispatcherKey> started(ManagerEffects e) {
-    return e.commands().stream().filter(c -> c instanceof ManagerEffects.Start).map(c -> ((ManagerEffects.Start) c).spec().ref()).toList();
+  private static List<DispatcherKey> started(DispatcherManagerEffects e) {
+    return e.commands().stream().filter(c -> c instanceof DispatcherManagerEffects.Start).map(c -> ((DispatcherManagerEffects.Start) c).spec().ref()).toList();
   }
 
-  private static List<DispatcherKey> stopped(ManagerEffects e) {
-    return e.commands().stream().filter(c -> c instanceof ManagerEffects.Stop).map(c -> ((ManagerEffects.Stop) c).ref()).toList();
+  private static List<DispatcherKey> stopped(DispatcherManagerEffects e) {
+    return e.commands().stream().filter(c -> c instanceof DispatcherManagerEffects.Stop).map(c -> ((DispatcherManagerEffects.Stop) c).ref()).toList();
   }
 
-  private static MaintainerBootstrapResponse response(ManagerEffects e) {
+  private static MaintainerBootstrapResponse response(DispatcherManagerEffects e) {
     return (MaintainerBootstrapResponse) e.replies().get(0);
   }
 
@@ -83,14 +83,14 @@ class DispatcherManagerTest {
     return hb.getStatusesList().stream().collect(Collectors.toMap(s -> DispatcherKey.of(s.getId()), SpanStatus::getState));
   }
 
-  private static List<String> reasons(ManagerEffects e) {
+  private static List<String> reasons(DispatcherManagerEffects e) {
     return e.notices().stream().map(Notice::reason).toList();
   }
 
   @Test
   void aCreateIsJournaledBeforeItRunsAndLeavesTheJournalOnceWorking() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
-    ManagerEffects created = manager.schedule(create(CF, 5, A, table(1)));
+    DispatcherManagerEffects created = manager.schedule(create(CF, 5, A, table(1)));
     assertThat(started(created)).containsExactly(A);
     assertThat(created.statusChanged()).isTrue();
     assertThat(journal(manager.journal())).containsExactly(j(A, "create", 5));
@@ -164,7 +164,7 @@ class DispatcherManagerTest {
     assertThat(manager.heartbeat().getStatusesList()).as("Stopped is reported once").isEmpty();
 
     // A delayed duplicate of the create, from the same owner: the id stopped here, so it stays stopped.
-    ManagerEffects late = manager.schedule(create(CF, 5, A, table(1)));
+    DispatcherManagerEffects late = manager.schedule(create(CF, 5, A, table(1)));
     assertThat(late.commands()).isEmpty();
     assertThat(reasons(late)).containsExactly("create_after_stop");
     assertThat(states(manager.heartbeat())).containsExactly(Map.entry(A, ComponentState.COMPONENT_STATE_STOPPED));
@@ -173,7 +173,7 @@ class DispatcherManagerTest {
   @Test
   void aRemoveOfAnUnknownDispatcherIsNotJournaledButReportsStoppedSoTheMaintainerConverges() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
-    ManagerEffects e = manager.schedule(remove(CF, 5, C));
+    DispatcherManagerEffects e = manager.schedule(remove(CF, 5, C));
     assertThat(e.commands()).isEmpty();
     assertThat(e.statusChanged()).isTrue();
     assertThat(manager.journal()).isEmpty();
@@ -237,25 +237,25 @@ class DispatcherManagerTest {
     assertThat(first.hasError()).isFalse();
     assertThat(manager.eventTrigger()).isEqualTo(T1);
     assertThat(first.getDispatchersList()).extracting(d -> DispatcherKey.of(d.getId())).containsExactly(T1);
-    ManagerEffects post = manager.postBootstrap(postBootstrap(CF, 5, T1));
+    DispatcherManagerEffects post = manager.postBootstrap(postBootstrap(CF, 5, T1));
     assertThat(started(post)).containsExactly(T1);
     assertThat(((MaintainerPostBootstrapResponse) post.replies().get(0)).hasError()).isFalse();
     manager.dispatcherWorking(T1);
 
     // Same id from a newer owner: reused as is.
-    ManagerEffects same = manager.bootstrap(N2, 6, bootstrap(CF, 6, "blackhole://", T1, null));
+    DispatcherManagerEffects same = manager.bootstrap(N2, 6, bootstrap(CF, 6, "blackhole://", T1, null));
     assertThat(response(same).hasError()).isFalse();
     assertThat(same.commands()).isEmpty();
     assertThat(started(manager.postBootstrap(postBootstrap(CF, 6, T1)))).as("already running").isEmpty();
 
     // A missing redo trigger is created next to the existing event trigger.
-    ManagerEffects redo = manager.bootstrap(N2, 6, bootstrap(CF, 6, "blackhole://", T1, R1));
+    DispatcherManagerEffects redo = manager.bootstrap(N2, 6, bootstrap(CF, 6, "blackhole://", T1, R1));
     assertThat(response(redo).hasError()).isFalse();
     assertThat(manager.redoTrigger()).isEqualTo(R1);
     assertThat(started(manager.postBootstrap(postBootstrap(CF, 6, T1)))).containsExactly(R1);
 
     // A different event trigger id: an error reply, the existing trigger untouched.
-    ManagerEffects mismatch = manager.bootstrap(N3, 7, bootstrap(CF, 7, "blackhole://", T2, R1));
+    DispatcherManagerEffects mismatch = manager.bootstrap(N3, 7, bootstrap(CF, 7, "blackhole://", T2, R1));
     assertThat(response(mismatch).getError().getCode()).isEqualTo("trigger_mismatch");
     assertThat(response(mismatch).getEpoch()).isEqualTo(7);
     assertThat(response(mismatch).getDispatchersCount()).isZero();
@@ -265,12 +265,12 @@ class DispatcherManagerTest {
     assertThat(manager.dispatcherIds()).containsExactlyInAnyOrder(T1, R1);
 
     // A redo mismatch creates nothing either, not even a matching event trigger half.
-    ManagerEffects redoMismatch = manager.bootstrap(N3, 8, bootstrap(CF, 8, "blackhole://", T1, R2));
+    DispatcherManagerEffects redoMismatch = manager.bootstrap(N3, 8, bootstrap(CF, 8, "blackhole://", T1, R2));
     assertThat(response(redoMismatch).getError().getCode()).isEqualTo("trigger_mismatch");
     assertThat(manager.redoTrigger()).isEqualTo(R1);
 
     // Post-bootstrap naming another trigger: an error reply, nothing started.
-    ManagerEffects wrongPost = manager.postBootstrap(postBootstrap(CF, 8, T2));
+    DispatcherManagerEffects wrongPost = manager.postBootstrap(postBootstrap(CF, 8, T2));
     assertThat(((MaintainerPostBootstrapResponse) wrongPost.replies().get(0)).getError().getCode()).isEqualTo("trigger_mismatch");
     assertThat(wrongPost.commands()).isEmpty();
 
@@ -284,24 +284,24 @@ class DispatcherManagerTest {
   void aClosedWritePathIsAnInfoOutcomeNotAnErrorReply() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
     manager.stopWritePath();
-    ManagerEffects boot = manager.bootstrap(N1, 5, bootstrap(CF, 5, "blackhole://", T1, null));
+    DispatcherManagerEffects boot = manager.bootstrap(N1, 5, bootstrap(CF, 5, "blackhole://", T1, null));
     assertThat(response(boot).hasError()).isFalse();
     assertThat(boot.notices()).singleElement().satisfies(n -> {
       assertThat(n.reason()).isEqualTo("write_path_closed");
       assertThat(n.level()).isEqualTo(Notice.Level.INFO);
     });
     assertThat(manager.eventTrigger()).isNull();
-    ManagerEffects created = manager.schedule(create(CF, 5, A, table(1)));
+    DispatcherManagerEffects created = manager.schedule(create(CF, 5, A, table(1)));
     assertThat(created.commands()).isEmpty();
     assertThat(reasons(created)).containsExactly("write_path_closed");
-    ManagerEffects failed = manager.dispatcherStopped(A, new WritePathClosedException("x"));
-    assertThat(failed).isEqualTo(ManagerEffects.NONE);
+    DispatcherManagerEffects failed = manager.dispatcherStopped(A, new WritePathClosedException("x"));
+    assertThat(failed).isEqualTo(DispatcherManagerEffects.NONE);
   }
 
   @Test
   void malformedItemsAreSkippedWithAReasonAndTheRestOfTheBatchApplies() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
-    ManagerEffects e = manager.schedule(schedule(CF, 5,
+    DispatcherManagerEffects e = manager.schedule(schedule(CF, 5,
         DispatcherSchedule.newBuilder().setSpan(table(1)).setAction(ScheduleAction.SCHEDULE_ACTION_CREATE).build(),
         DispatcherSchedule.newBuilder().setId(A.proto()).setAction(ScheduleAction.SCHEDULE_ACTION_CREATE).build(),
         DispatcherSchedule.newBuilder().setId(new DispatcherKey(0, 0).proto()).setSpan(table(1)).build(),
@@ -316,7 +316,7 @@ class DispatcherManagerTest {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
     manager.schedule(create(CF, 5, A, span(1, 0, 100)));
     manager.dispatcherWorking(A);
-    ManagerEffects overlap = manager.schedule(create(CF, 5, B, span(1, 50, -1)));
+    DispatcherManagerEffects overlap = manager.schedule(create(CF, 5, B, span(1, 50, -1)));
     assertThat(overlap.commands()).isEmpty();
     assertThat(reasons(overlap)).containsExactly("span_overlap");
     assertThat(started(manager.schedule(create(CF, 5, C, span(1, 100, -1))))).as("adjacent is fine").containsExactly(C);
@@ -335,7 +335,7 @@ class DispatcherManagerTest {
     manager.dispatcherProgressed(A, 40, 40);
     manager.dispatcherProgressed(B, 60, 60);
 
-    ManagerEffects merge = manager.merge(merge(CF, 5, C, B, A));
+    DispatcherManagerEffects merge = manager.merge(merge(CF, 5, C, B, A));
     assertThat(stopped(merge)).containsExactlyInAnyOrder(A, B);
     assertThat(started(merge)).isEmpty();
     assertThat(manager.state(C)).isEqualTo(ComponentState.COMPONENT_STATE_INITIALIZING);
@@ -343,9 +343,9 @@ class DispatcherManagerTest {
 
     manager.dispatcherProgressed(A, 45, 45);
     assertThat(started(manager.dispatcherStopped(A, null))).isEmpty();
-    ManagerEffects last = manager.dispatcherStopped(B, null);
+    DispatcherManagerEffects last = manager.dispatcherStopped(B, null);
     assertThat(last.commands()).singleElement().satisfies(c -> {
-      ManagerEffects.Start start = (ManagerEffects.Start) c;
+      DispatcherManagerEffects.Start start = (DispatcherManagerEffects.Start) c;
       assertThat(start.spec().ref()).isEqualTo(C);
       assertThat(start.spec().span()).isEqualTo(span(1, 0, -1));
       assertThat(start.spec().startTs()).isEqualTo(45);
@@ -370,7 +370,7 @@ class DispatcherManagerTest {
     assertThat(hb.getWatermark().getResolvedTs()).isEqualTo(35);
     long seq = hb.getWatermark().getSeq();
 
-    ManagerEffects failed = manager.dispatcherStopped(A, new IllegalStateException("disk full"));
+    DispatcherManagerEffects failed = manager.dispatcherStopped(A, new IllegalStateException("disk full"));
     assertThat(reasons(failed)).containsExactly("dispatcher_failed");
     DispatcherHeartbeat next = manager.heartbeat();
     assertThat(next.getWatermark().getSeq()).isGreaterThan(seq);
@@ -387,7 +387,7 @@ class DispatcherManagerTest {
   void aSinkThatRefusesASchemaIsReportedAsASinkErrorInTheSinksOwnWords() {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
     manager.schedule(schedule(CF, 5, createItem(A, table(1), 10)));
-    ManagerEffects failed = manager.dispatcherStopped(A, new UnwritableSchemaException("table t1 has no primary key"));
+    DispatcherManagerEffects failed = manager.dispatcherStopped(A, new UnwritableSchemaException("table t1 has no primary key"));
     assertThat(reasons(failed)).containsExactly(RunningErrorCodes.SINK_ERROR);
     assertThat(manager.heartbeat().getErrorsList()).singleElement().satisfies(err -> {
       assertThat(err.getCode()).isEqualTo(RunningErrorCodes.SINK_ERROR);
@@ -400,7 +400,7 @@ class DispatcherManagerTest {
     manager.bootstrap(N1, 5, bootstrap(CF, 5));
     manager.schedule(create(CF, 5, A, span(1, 0, 100)));
     assertThat(started(manager.schedule(create(CF, 5, B, span(2, 0, 100))))).as("same keys, another table").containsExactly(B);
-    ManagerEffects overlap = manager.schedule(create(CF, 5, C, span(2, 50, -1)));
+    DispatcherManagerEffects overlap = manager.schedule(create(CF, 5, C, span(2, 50, -1)));
     assertThat(reasons(overlap)).containsExactly("span_overlap");
     manager.dispatcherStopped(B, null);
     assertThat(started(manager.schedule(create(CF, 5, C, span(2, 50, -1))))).as("the table's only dispatcher is gone").containsExactly(C);

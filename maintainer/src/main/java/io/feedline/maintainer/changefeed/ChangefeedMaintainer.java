@@ -12,7 +12,7 @@ import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.RunningErrorCodes;
 import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.common.metrics.Meters;
-import io.feedline.maintainer.DispatcherManagerClosing;
+import io.feedline.maintainer.DispatcherCloseRounds;
 import io.feedline.maintainer.barrier.ActionBatch;
 import io.feedline.maintainer.barrier.Barrier;
 import io.feedline.maintainer.checkpoint.CheckpointBlockers;
@@ -165,7 +165,7 @@ public final class ChangefeedMaintainer {
   private long blockersAt = NEVER;
   private boolean removing;
   /** The close of the dispatcher managers of a cascading removal; null otherwise. */
-  private DispatcherManagerClosing closing;
+  private DispatcherCloseRounds closing;
   private long closeSentAt = NEVER;
 
   public ChangefeedMaintainer(MaintainerConfig config) {
@@ -184,11 +184,11 @@ public final class ChangefeedMaintainer {
   // ---- inputs ----
 
   /** One round: node changes, resends, scheduling, barrier actions, the checkpoint. */
-  public MaintainerEffects tick(long nowMillis, Set<NodeId> liveNodes) {
+  public ChangefeedMaintainerEffects tick(long nowMillis, Set<NodeId> liveNodes) {
     if (removing) {
       return tickRemoving(nowMillis, liveNodes);
     }
-    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+    ChangefeedMaintainerEffects.Builder out = new ChangefeedMaintainerEffects.Builder();
     syncNodes(liveNodes);
     for (Map.Entry<NodeId, Long> pending : bootstrapPending.entrySet()) {
       if (nowMillis - pending.getValue() >= config.resendMillis()) {
@@ -232,8 +232,8 @@ public final class ChangefeedMaintainer {
    * the controller emits only what it still runs (trigger closes); the checkpoint follows the progress
    * heartbeats reported. Nothing is bootstrapped, scheduled, healed or resent besides.
    */
-  private MaintainerEffects tickRemoving(long nowMillis, Set<NodeId> liveNodes) {
-    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+  private ChangefeedMaintainerEffects tickRemoving(long nowMillis, Set<NodeId> liveNodes) {
+    ChangefeedMaintainerEffects.Builder out = new ChangefeedMaintainerEffects.Builder();
     advanceCheckpoint();
     sendSchedules(nowMillis, out);
     if (closing != null && nowMillis - closeSentAt >= config.resendMillis()) {
@@ -243,7 +243,7 @@ public final class ChangefeedMaintainer {
     return out.build();
   }
 
-  private void sendSchedules(long nowMillis, MaintainerEffects.Builder out) {
+  private void sendSchedules(long nowMillis, ChangefeedMaintainerEffects.Builder out) {
     ScheduleBatch batch = new ScheduleBatch();
     operators.collect(nowMillis, batch);
     for (Map.Entry<NodeId, List<DispatcherSchedule>> e : batch.byNode().entrySet()) {
@@ -259,9 +259,9 @@ public final class ChangefeedMaintainer {
    * until each has closed or left; without, the dispatchers keep running for the next owner and nothing
    * is sent. Returns the first close requests. Later calls change nothing.
    */
-  public MaintainerEffects beginRemoving(long nowMillis, Set<NodeId> liveNodes, boolean cascade, boolean removed) {
+  public ChangefeedMaintainerEffects beginRemoving(long nowMillis, Set<NodeId> liveNodes, boolean cascade, boolean removed) {
     if (removing) {
-      return MaintainerEffects.NONE;
+      return ChangefeedMaintainerEffects.NONE;
     }
     removing = true;
     operators.quiesce();
@@ -270,10 +270,10 @@ public final class ChangefeedMaintainer {
             + "barrier_events={} checkpoint_ts={}", changefeed, Epochs.format(epoch), reason, cascade, removed, working, operators.size(),
         operators.frozen(), barrier.pending(), checkpoint.checkpointTs());
     if (!cascade) {
-      return MaintainerEffects.NONE;
+      return ChangefeedMaintainerEffects.NONE;
     }
-    closing = new DispatcherManagerClosing(changefeed, epoch, removed, liveNodes);
-    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+    closing = new DispatcherCloseRounds(changefeed, epoch, removed, liveNodes);
+    ChangefeedMaintainerEffects.Builder out = new ChangefeedMaintainerEffects.Builder();
     closeSentAt = nowMillis;
     closing.round(liveNodes).forEach(out::add);
     return out.build();
@@ -301,8 +301,8 @@ public final class ChangefeedMaintainer {
    * A message from the dispatcher side for this changefeed, at {@code nowMillis}, already admitted as an answer
    * to this maintainer's epoch (by {@link io.feedline.maintainer.DispatcherReplies}). Never throws.
    */
-  public MaintainerEffects onMessage(NodeId from, Message message, long nowMillis) {
-    MaintainerEffects.Builder out = new MaintainerEffects.Builder();
+  public ChangefeedMaintainerEffects onMessage(NodeId from, Message message, long nowMillis) {
+    ChangefeedMaintainerEffects.Builder out = new ChangefeedMaintainerEffects.Builder();
     try {
       if (message instanceof MaintainerCloseResponse m) {
         if (closing != null) {
@@ -338,7 +338,7 @@ public final class ChangefeedMaintainer {
    * waits for its origin's Stopped, and what is not due yet is not sent. Outside a drain the tick paces the
    * rest (placements, balance), and a heartbeat costs no walk over the operators in flight.
    */
-  private void continueMoves(long nowMillis, MaintainerEffects.Builder out) {
+  private void continueMoves(long nowMillis, ChangefeedMaintainerEffects.Builder out) {
     if (!working || !rebuilt || removing || drainTargetNode() == null) {
       return;
     }
@@ -492,7 +492,7 @@ public final class ChangefeedMaintainer {
     return r.build();
   }
 
-  private void onBootstrapResponse(NodeId from, MaintainerBootstrapResponse response, MaintainerEffects.Builder out) {
+  private void onBootstrapResponse(NodeId from, MaintainerBootstrapResponse response, ChangefeedMaintainerEffects.Builder out) {
     if (response.hasError()) {
       if (from.equals(self) && TRIGGER_MISMATCH.equals(response.getError().getCode())) {
         // The manager holds a trigger we did not expect (it changed since its snapshot): learn it again.
@@ -531,7 +531,7 @@ public final class ChangefeedMaintainer {
   }
 
   /** Moves the table trigger's setup forward as far as the answers so far allow. */
-  private void advanceTrigger(long nowMillis, MaintainerEffects.Builder out) {
+  private void advanceTrigger(long nowMillis, ChangefeedMaintainerEffects.Builder out) {
     if (stage == TriggerStage.LEARN && !rebuilt && bootstrapPending.isEmpty() && snapshots.containsKey(self)) {
       chooseTrigger(snapshots.get(self));
       // Another node's trigger (a previous owner's) must stop before ours starts: one DDL writer.
@@ -640,7 +640,7 @@ public final class ChangefeedMaintainer {
 
   // ---- heartbeats and self-healing ----
 
-  private void onHeartbeat(NodeId from, DispatcherHeartbeat heartbeat, MaintainerEffects.Builder out) {
+  private void onHeartbeat(NodeId from, DispatcherHeartbeat heartbeat, ChangefeedMaintainerEffects.Builder out) {
     if (!bootstrapped.contains(from) || !nodes.contains(from)) {
       return;
     }
@@ -712,7 +712,7 @@ public final class ChangefeedMaintainer {
   }
 
   /** Applies dispatcher statuses from {@code from}; returns the ids seen. */
-  private Set<DispatcherKey> onStatuses(NodeId from, List<SpanStatus> statuses, MaintainerEffects.Builder out) {
+  private Set<DispatcherKey> onStatuses(NodeId from, List<SpanStatus> statuses, ChangefeedMaintainerEffects.Builder out) {
     Set<DispatcherKey> seen = new HashSet<>(statuses.size() * 2);
     ActionBatch actions = new ActionBatch();
     for (SpanStatus st : statuses) {
@@ -784,7 +784,7 @@ public final class ChangefeedMaintainer {
     relearnTrigger("trigger_" + why);
   }
 
-  private void onBlockStatus(NodeId from, BlockStatusRequest request, MaintainerEffects.Builder out) {
+  private void onBlockStatus(NodeId from, BlockStatusRequest request, ChangefeedMaintainerEffects.Builder out) {
     if (!rebuilt || !bootstrapped.contains(from)) {
       return;
     }
@@ -801,7 +801,7 @@ public final class ChangefeedMaintainer {
    * before it may have carried the one report of a dispatcher that stopped, and a partial heartbeat
    * would not mention that dispatcher again until the next complete one, seconds later.
    */
-  private void askForCompleteHeartbeats(MaintainerEffects.Builder out) {
+  private void askForCompleteHeartbeats(ChangefeedMaintainerEffects.Builder out) {
     if (completeHeartbeatsAsked) {
       return;
     }
@@ -811,7 +811,7 @@ public final class ChangefeedMaintainer {
     }
   }
 
-  private void sendActions(ActionBatch actions, MaintainerEffects.Builder out) {
+  private void sendActions(ActionBatch actions, ChangefeedMaintainerEffects.Builder out) {
     for (Map.Entry<NodeId, List<DispatcherAction>> e : actions.byNode().entrySet()) {
       out.toDispatchers(e.getKey(), HeartbeatResponse.newBuilder().setChangefeedId(changefeed.value()).addAllActions(e.getValue())
           .setEpoch(epoch).build());

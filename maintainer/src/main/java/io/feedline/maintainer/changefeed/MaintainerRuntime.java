@@ -93,7 +93,7 @@ public final class MaintainerRuntime implements Maintainer {
     perform(maintainer.tick(services.scheduler().nowMillis(), services.liveNodes().get()));
   }
 
-  private void perform(MaintainerEffects effects) {
+  private void perform(ChangefeedMaintainerEffects effects) {
     for (Outbound out : effects.messages()) {
       out.sendWith(services.outbox());
     }

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The decisions of a node's maintainer manager (DESIGN §3, §4): which coordinator it obeys, which
- * maintainers it runs at which epoch, and what it reports. Every input returns {@link Effects} for
+ * maintainers it runs at which epoch, and what it reports. Every input returns {@link MaintainerManagerEffects} for
  * {@link MaintainerManagerRuntime} to perform; nothing here sends, waits or reads a clock.
  *
  * <ul>
@@ -163,8 +163,8 @@ public final class MaintainerManager {
   }
 
   /** One inbound control message; empty when this role does not handle its type. */
-  public Optional<Effects> onMessage(NodeId from, Message payload, long nowMillis) {
-    Effects effects;
+  public Optional<MaintainerManagerEffects> onMessage(NodeId from, Message payload, long nowMillis) {
+    MaintainerManagerEffects effects;
     if (payload instanceof CoordinatorBootstrapRequest request) {
       effects = onCoordinatorBootstrap(from, request, nowMillis);
     } else if (payload instanceof SetNodeLivenessRequest request) {
@@ -189,11 +189,11 @@ public final class MaintainerManager {
    * The stop of {@code maintainer} completed: replace it, close the dispatcher managers too, or report
    * the stop, whichever the latest accepted decision asked for.
    */
-  public Effects onMaintainerStopped(Maintainer maintainer, Throwable failure, long nowMillis) {
+  public MaintainerManagerEffects onMaintainerStopped(Maintainer maintainer, Throwable failure, long nowMillis) {
     ChangefeedSlot slot = slots.get(maintainer.changefeedId());
     if (slot == null || slot.maintainer != maintainer || !slot.stopping) {
       LOG.warn("event=unexpected_stop_completion changefeed={} epoch={}", maintainer.changefeedId(), Epochs.format(maintainer.epoch()));
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (failure != null) {
       // The contract says a stop never fails; holding the slot forever would wedge the changefeed here.
@@ -212,7 +212,7 @@ public final class MaintainerManager {
     slot.afterStop = null;
     LOG.info("event=maintainer_stopped changefeed={} epoch={} dispatchers_closed={}",
         slot.changefeed, Epochs.format(maintainer.epoch()), dispatchersClosed);
-    Effects effects;
+    MaintainerManagerEffects effects;
     if (next instanceof AfterStop.StartMaintainer start) {
       effects = startMaintainer(slot, start.add());
     } else if (next instanceof AfterStop.CloseDispatchers close) {
@@ -221,7 +221,7 @@ public final class MaintainerManager {
       AfterStop.Report report = (AfterStop.Report) next;
       slot.done = new DoneReport(report.epoch(), report.removed(), dispatchersClosed, slot.lastCheckpointTs,
           nowMillis + reportRetentionMillis);
-      effects = Effects.NONE;
+      effects = MaintainerManagerEffects.NONE;
     }
     return effects;
   }
@@ -231,7 +231,7 @@ public final class MaintainerManager {
    * were last sent {@code maintainer-status-force} ago; then confirmations past their retention are
    * forgotten (after being sent one last time if due).
    */
-  public Effects onHeartbeatTick(long nowMillis) {
+  public MaintainerManagerEffects onHeartbeatTick(long nowMillis) {
     List<MaintainerStatus> due = new ArrayList<>();
     if (coordinator.hasOwner()) {
       for (ChangefeedSlot slot : slots.values()) {
@@ -244,9 +244,9 @@ public final class MaintainerManager {
       }
     }
     slots.values().removeIf(slot -> slot.expired(nowMillis));
-    Effects effects = due.isEmpty()
-        ? Effects.NONE
-        : Effects.send(coordinator.owner(), Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addAllStatuses(due).build());
+    MaintainerManagerEffects effects = due.isEmpty()
+        ? MaintainerManagerEffects.NONE
+        : MaintainerManagerEffects.send(coordinator.owner(), Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addAllStatuses(due).build());
     if (nowMillis - lastNodeHeartbeatMillis >= nodeHeartbeatMillis) {
       effects = effects.and(nodeHeartbeat(nowMillis));
     }
@@ -258,7 +258,7 @@ public final class MaintainerManager {
    * DRAINING then STOPPING here and now, without a coordinator's word, and says so in a node heartbeat;
    * the runtime stops the write paths and the node leaves.
    */
-  public Effects onSessionLost(long nowMillis) {
+  public MaintainerManagerEffects onSessionLost(long nowMillis) {
     NodeLivenessState before = liveness;
     liveness = liveness.advanceTo(NodeLiveness.NODE_LIVENESS_DRAINING).advanceTo(NodeLiveness.NODE_LIVENESS_STOPPING);
     LOG.warn("event=self_fence node={} liveness_before={} liveness={}", self, before.label(), liveness.label());
@@ -268,9 +268,9 @@ public final class MaintainerManager {
   // ---- node-level commands ----
 
   /** The node heartbeat to the current coordinator (none before any coordinator bootstrapped this node). */
-  private Effects nodeHeartbeat(long nowMillis) {
+  private MaintainerManagerEffects nodeHeartbeat(long nowMillis) {
     if (!coordinator.hasOwner()) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     lastNodeHeartbeatMillis = nowMillis;
     NodeHeartbeat heartbeat = NodeHeartbeat.newBuilder()
@@ -281,13 +281,13 @@ public final class MaintainerManager {
         .setDispatchers(Math.max(0, dispatchers.getAsLong()))
         .setMetastoreUnreachableSinceMs(Math.max(0, metastoreUnreachableSinceMs.getAsLong()))
         .build();
-    return Effects.send(coordinator.owner(), Role.COORDINATOR, heartbeat);
+    return MaintainerManagerEffects.send(coordinator.owner(), Role.COORDINATOR, heartbeat);
   }
 
-  private Effects onSetLiveness(NodeId from, SetNodeLivenessRequest request, long nowMillis) {
+  private MaintainerManagerEffects onSetLiveness(NodeId from, SetNodeLivenessRequest request, long nowMillis) {
     String type = ControlPayloads.typeOf(request);
     if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, NO_CHANGEFEED)) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     // A command for another incarnation of this node (the node id is reused only by tests, the epoch is
     // the process start) must not drain this one; the node's own epoch is the one fence it checks.
@@ -304,13 +304,13 @@ public final class MaintainerManager {
     // Always answered with what is true now, so the coordinator learns this node's epoch and liveness.
     SetNodeLivenessResponse response = SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch)
         .setSeq(++reportSeq).build();
-    return Effects.send(from, Role.COORDINATOR, response).and(nodeHeartbeat(nowMillis));
+    return MaintainerManagerEffects.send(from, Role.COORDINATOR, response).and(nodeHeartbeat(nowMillis));
   }
 
-  private Effects onSetDrainTarget(NodeId from, SetDispatcherDrainTargetRequest request, long nowMillis) {
+  private MaintainerManagerEffects onSetDrainTarget(NodeId from, SetDispatcherDrainTargetRequest request, long nowMillis) {
     String type = ControlPayloads.typeOf(request);
     if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, NO_CHANGEFEED)) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     NodeDrainTarget.Update update = drainTarget.offer(NodeDrainTarget.of(request.getTarget()));
     Meters.counter(metrics, "feedline.maintainer_manager.drain_target_updates", "Drain targets the maintainer manager was told of, by outcome",
@@ -335,11 +335,11 @@ public final class MaintainerManager {
 
   // ---- coordinator commands ----
 
-  private Effects onCoordinatorBootstrap(NodeId from, CoordinatorBootstrapRequest request, long nowMillis) {
+  private MaintainerManagerEffects onCoordinatorBootstrap(NodeId from, CoordinatorBootstrapRequest request, long nowMillis) {
     long version = request.getElectionVersion();
     Fence.Decision decision = coordinator.admitBootstrap(from, version);
     if (!fenceRejections.check(decision, NO_CHANGEFEED, ControlPayloads.typeOf(request), from, version, coordinator)) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (decision.admission() == Admission.TAKEOVER) {
       LOG.info("event=coordinator_changed coordinator={} election_version={} previous_coordinator={} previous_version={}",
@@ -350,13 +350,13 @@ public final class MaintainerManager {
         .setDrainTarget(drainTarget.toProto());
     slots.values().forEach(slot -> response.addStatuses(slot.status()));
     // The node heartbeat follows at once: a new coordinator must know this node's liveness before placing.
-    return Effects.send(from, Role.COORDINATOR, response.build()).and(nodeHeartbeat(nowMillis));
+    return MaintainerManagerEffects.send(from, Role.COORDINATOR, response.build()).and(nodeHeartbeat(nowMillis));
   }
 
-  private Effects onAdd(NodeId from, AddMaintainerRequest request, long nowMillis) {
+  private MaintainerManagerEffects onAdd(NodeId from, AddMaintainerRequest request, long nowMillis) {
     String type = ControlPayloads.typeOf(request);
     if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, request.getChangefeedId())) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     AddCheck check = AddCheck.of(request);
     if (check instanceof AddCheck.Invalid invalid) {
@@ -367,13 +367,13 @@ public final class MaintainerManager {
     long epoch = request.getEpoch();
     Fence.Decision decision = slot.fence.admitBootstrap(self, epoch);
     if (!fenceRejections.check(decision, add.changefeed().value(), type, from, epoch, slot.fence)) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     slots.put(add.changefeed(), slot);
     slot.fence = decision.next();
     if (decision.admission() != Admission.TAKEOVER) {
       // The same epoch again (a resend): that maintainer already exists or waits for its predecessor's stop.
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (slot.maintainer == null) {
       return startMaintainer(slot, add);
@@ -383,21 +383,21 @@ public final class MaintainerManager {
     if (slot.stopping) {
       LOG.info("event=add_pending changefeed={} epoch={} stopping_epoch={}",
           slot.changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()));
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     LOG.info("event=maintainer_replacing changefeed={} epoch={} old_epoch={}",
         slot.changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()));
     return orderStop(slot, false, false);
   }
 
-  private Effects onRemove(NodeId from, RemoveMaintainerRequest request, long nowMillis) {
+  private MaintainerManagerEffects onRemove(NodeId from, RemoveMaintainerRequest request, long nowMillis) {
     String type = ControlPayloads.typeOf(request);
     if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, request.getChangefeedId())) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (!ChangefeedId.isValid(request.getChangefeedId())) {
       reject(type, "invalid_changefeed_id", request.getChangefeedId(), request.getEpoch(), "changefeed id is invalid", "");
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     ChangefeedId changefeed = ChangefeedId.of(request.getChangefeedId());
     ChangefeedSlot slot = slots.getOrDefault(changefeed, new ChangefeedSlot(changefeed));
@@ -406,7 +406,7 @@ public final class MaintainerManager {
     boolean removed = request.getRemoved();
     Fence.Decision decision = slot.fence.admitClose(self, epoch);
     if (!fenceRejections.check(decision, changefeed.value(), type, from, epoch, slot.fence)) {
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     slots.put(changefeed, slot);
     slot.fence = decision.next();
@@ -426,13 +426,13 @@ public final class MaintainerManager {
             changefeed, Epochs.format(epoch), Epochs.format(slot.maintainer.epoch()), next);
       }
       slot.afterStop = next;
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (decision.admission() == Admission.ACCEPT && slot.done != null && slot.done.covers(cascade)) {
       // Already done at this epoch: confirm again, so a lost confirmation is healed by the resend.
       slot.done = slot.done.reconfirmed(removed, nowMillis + reportRetentionMillis);
       slot.lastSent = null;
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (cascade) {
       // The owner's maintainer is gone (its node died): dispatcher managers may still run anywhere.
@@ -440,7 +440,7 @@ public final class MaintainerManager {
     }
     LOG.info("event=removal_confirmed changefeed={} epoch={} removed={} local_maintainer=none", changefeed, Epochs.format(epoch), removed);
     slot.done = new DoneReport(epoch, removed, false, slot.lastCheckpointTs, nowMillis + reportRetentionMillis);
-    return Effects.NONE;
+    return MaintainerManagerEffects.NONE;
   }
 
   private boolean fromCurrentCoordinator(NodeId from, long version, String type, String changefeed) {
@@ -448,7 +448,7 @@ public final class MaintainerManager {
     return fenceRejections.check(decision, AddCheck.shown(changefeed), type, from, version, coordinator);
   }
 
-  private Effects rejectAdd(NodeId from, AddMaintainerRequest request, AddCheck.Invalid invalid, long nowMillis) {
+  private MaintainerManagerEffects rejectAdd(NodeId from, AddMaintainerRequest request, AddCheck.Invalid invalid, long nowMillis) {
     reject(ControlPayloads.typeOf(request), invalid.reason(), request.getChangefeedId(), request.getEpoch(), invalid.message(),
         invalid.sinkUri());
     RunningError error = RunningError.newBuilder()
@@ -463,7 +463,7 @@ public final class MaintainerManager {
         .addErrors(error)
         .setEpoch(request.getEpoch())
         .build();
-    return Effects.send(from, Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addStatuses(status).build());
+    return MaintainerManagerEffects.send(from, Role.COORDINATOR, MaintainerHeartbeat.newBuilder().addStatuses(status).build());
   }
 
   private void reject(String type, String reason, String changefeed, long epoch, String message, String sinkUri) {
@@ -477,17 +477,17 @@ public final class MaintainerManager {
 
   // ---- maintainers ----
 
-  private Effects startMaintainer(ChangefeedSlot slot, AddCheck.Valid add) {
+  private MaintainerManagerEffects startMaintainer(ChangefeedSlot slot, AddCheck.Valid add) {
     AddMaintainerRequest request = add.request();
     Maintainer maintainer = factory.create(slot.changefeed, request.getEpoch(), add.info(), request.getCheckpointTs(), request.getIsNew());
     assign(slot, maintainer);
     slot.done = null;
     LOG.info("event=maintainer_created changefeed={} epoch={} checkpoint_ts={} is_new={} sink={}", slot.changefeed,
         Epochs.format(request.getEpoch()), request.getCheckpointTs(), request.getIsNew(), SinkUris.redact(add.info().getSinkUri()));
-    return Effects.start(maintainer);
+    return MaintainerManagerEffects.start(maintainer);
   }
 
-  private Effects startRemoveOnly(ChangefeedSlot slot, long epoch, boolean removed) {
+  private MaintainerManagerEffects startRemoveOnly(ChangefeedSlot slot, long epoch, boolean removed) {
     Maintainer maintainer = factory.removeOnly(slot.changefeed, epoch, removed);
     assign(slot, maintainer);
     slot.done = null;
@@ -495,13 +495,13 @@ public final class MaintainerManager {
     slot.stopCascades = true;
     slot.afterStop = new AfterStop.Report(epoch, removed);
     LOG.info("event=remove_only_maintainer_created changefeed={} epoch={} removed={}", slot.changefeed, Epochs.format(epoch), removed);
-    return Effects.startAndStop(maintainer, true, removed);
+    return MaintainerManagerEffects.startAndStop(maintainer, true, removed);
   }
 
-  private static Effects orderStop(ChangefeedSlot slot, boolean cascade, boolean removed) {
+  private static MaintainerManagerEffects orderStop(ChangefeedSlot slot, boolean cascade, boolean removed) {
     slot.stopping = true;
     slot.stopCascades = cascade;
-    return Effects.stop(slot.maintainer, cascade, removed);
+    return MaintainerManagerEffects.stop(slot.maintainer, cascade, removed);
   }
 
   /**
@@ -523,18 +523,18 @@ public final class MaintainerManager {
 
   // ---- dispatcher-side traffic ----
 
-  private Effects routeToMaintainer(NodeId from, String changefeed, Message payload) {
+  private MaintainerManagerEffects routeToMaintainer(NodeId from, String changefeed, Message payload) {
     ChangefeedSlot slot = ChangefeedId.isValid(changefeed) ? slots.get(ChangefeedId.of(changefeed)) : null;
     if (slot == null || slot.maintainer == null) {
       // Normal after a maintainer is gone: late answers and resends of its requests.
       Meters.counter(metrics, "feedline.maintainer_manager.unrouted", "Messages for a maintainer this node does not run, by type",
           "type", ControlPayloads.typeOf(payload)).increment();
-      return Effects.NONE;
+      return MaintainerManagerEffects.NONE;
     }
     if (replies.admit(from, payload, slot.maintainer.changefeedId(), slot.maintainer.epoch())) {
       slot.maintainer.onDispatcherMessage(from, payload);
     }
-    return Effects.NONE;
+    return MaintainerManagerEffects.NONE;
   }
 
 }

@@ -59,17 +59,17 @@ public final class MaintainerManagerRuntime {
 
   /** Handles one inbound message; false when this role does not handle its type. */
   public boolean handle(Inbound message) {
-    Optional<Effects> effects = manager.onMessage(message.from(), message.payload(), scheduler.nowMillis());
+    Optional<MaintainerManagerEffects> effects = manager.onMessage(message.from(), message.payload(), scheduler.nowMillis());
     effects.ifPresent(this::perform);
     return effects.isPresent();
   }
 
-  private void perform(Effects effects) {
-    for (Effects.Outbound out : effects.messages()) {
+  private void perform(MaintainerManagerEffects effects) {
+    for (MaintainerManagerEffects.Outbound out : effects.messages()) {
       outbox.send(out.to(), out.role(), out.payload());
     }
     effects.starts().forEach(Maintainer::start);
-    for (Effects.StopOrder order : effects.stops()) {
+    for (MaintainerManagerEffects.StopOrder order : effects.stops()) {
       Maintainer maintainer = order.maintainer();
       maintainer.stop(order.cascade(), order.removed()).onComplete(done ->
           // A stop may complete on any thread; the manager's state is only ever touched on its context.

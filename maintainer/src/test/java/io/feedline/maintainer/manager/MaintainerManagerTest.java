@@ -44,13 +44,13 @@ class MaintainerManagerTest {
     }
   }, metrics);
 
-  private Effects handle(com.google.protobuf.Message payload) {
+  private MaintainerManagerEffects handle(com.google.protobuf.Message payload) {
     return manager.onMessage(COORDINATOR, payload, 0).orElseThrow();
   }
 
   @Test
   void aBootstrapIsAnsweredToTheCoordinatorRoleFollowedByANodeHeartbeat() {
-    Effects effects = handle(bootstrap(VERSION));
+    MaintainerManagerEffects effects = handle(bootstrap(VERSION));
     assertThat(effects.messages()).allSatisfy(out -> {
       assertThat(out.to()).isEqualTo(COORDINATOR);
       assertThat(out.role()).isEqualTo(Role.COORDINATOR);
@@ -62,16 +62,16 @@ class MaintainerManagerTest {
   @Test
   void aReplacementIsAStopFirstAndTheStartOnlyWhenTheStopIsReportedDone() {
     handle(bootstrap(VERSION));
-    Effects first = handle(add("cf1", 5));
+    MaintainerManagerEffects first = handle(add("cf1", 5));
     assertThat(first.starts()).containsExactly(created.get(0));
     assertThat(created.get(0).starts()).as("the manager decides, the runtime starts").isZero();
 
-    Effects replace = handle(add("cf1", 6));
+    MaintainerManagerEffects replace = handle(add("cf1", 6));
     assertThat(replace.starts()).isEmpty();
-    assertThat(replace.stops()).containsExactly(new Effects.StopOrder(created.get(0), false, false));
+    assertThat(replace.stops()).containsExactly(new MaintainerManagerEffects.StopOrder(created.get(0), false, false));
     assertThat(created.get(0).stopCalls()).isEmpty();
 
-    Effects stopped = manager.onMaintainerStopped(created.get(0), null, 100);
+    MaintainerManagerEffects stopped = manager.onMaintainerStopped(created.get(0), null, 100);
     assertThat(stopped.starts()).containsExactly(created.get(1));
     assertThat(created.get(1).epoch()).isEqualTo(6);
   }
@@ -79,11 +79,11 @@ class MaintainerManagerTest {
   @Test
   void aRemoveOnlyMaintainerIsStartedAndStoppedWithCascadeAtOnce() {
     handle(bootstrap(VERSION));
-    Effects effects = handle(remove("cf1", 7, true, true));
+    MaintainerManagerEffects effects = handle(remove("cf1", 7, true, true));
 
     Maintainer removeOnly = created.get(0);
     assertThat(effects.starts()).containsExactly(removeOnly);
-    assertThat(effects.stops()).containsExactly(new Effects.StopOrder(removeOnly, true, true));
+    assertThat(effects.stops()).containsExactly(new MaintainerManagerEffects.StopOrder(removeOnly, true, true));
   }
 
   @Test
@@ -95,9 +95,9 @@ class MaintainerManagerTest {
     manager.onMaintainerStopped(created.get(0), new IllegalStateException("boom"), 100);
     assertThat(metrics.counter("feedline.maintainer_manager.stop_failures").count()).isEqualTo(1);
     // A late completion of a maintainer the manager no longer holds changes nothing.
-    assertThat(manager.onMaintainerStopped(created.get(0), null, 150)).isEqualTo(Effects.NONE);
+    assertThat(manager.onMaintainerStopped(created.get(0), null, 150)).isEqualTo(MaintainerManagerEffects.NONE);
 
-    Effects tick = manager.onHeartbeatTick(200);
+    MaintainerManagerEffects tick = manager.onHeartbeatTick(200);
     assertThat(tick.messages()).singleElement().satisfies(out ->
         assertThat(((io.feedline.proto.MaintainerHeartbeat) out.payload()).getStatuses(0).getState())
             .isEqualTo(ComponentState.COMPONENT_STATE_REMOVED));
@@ -109,10 +109,10 @@ class MaintainerManagerTest {
     handle(add("cf1", 5));
     DispatcherHeartbeat heartbeat = DispatcherHeartbeat.newBuilder().setChangefeedId("cf1").setEpoch(5).build();
 
-    assertThat(manager.onMessage(ManagerFixture.N2, heartbeat, 0)).contains(Effects.NONE);
-    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("cf1", true, 5), 0)).contains(Effects.NONE);
-    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("unknown", true, 5), 0)).contains(Effects.NONE);
-    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("", true, 5), 0)).contains(Effects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, heartbeat, 0)).contains(MaintainerManagerEffects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("cf1", true, 5), 0)).contains(MaintainerManagerEffects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("unknown", true, 5), 0)).contains(MaintainerManagerEffects.NONE);
+    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("", true, 5), 0)).contains(MaintainerManagerEffects.NONE);
     assertThat(created.get(0).dispatcherMessages()).containsExactly(heartbeat, closeResponse("cf1", true, 5));
 
     assertThat(manager.onMessage(ManagerFixture.N2, NodeHeartbeat.getDefaultInstance(), 0)).isEmpty();

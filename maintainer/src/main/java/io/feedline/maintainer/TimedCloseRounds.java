@@ -9,12 +9,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
 /**
- * Performs a {@link DispatcherManagerClosing} on its own timer, for the remove-only maintainer (a
+ * Performs a {@link DispatcherCloseRounds} on its own timer, for the remove-only maintainer (a
  * maintainer that stops with cascade drives the same closing from its tick): sends a round at once and
  * every resend interval after, and completes once every node has closed or left. Not thread-safe: runs
  * on the manager's context.
  */
-public final class DispatcherManagerCloser {
+public final class TimedCloseRounds {
 
   private final ChangefeedId changefeed;
   private final long epoch;
@@ -22,9 +22,9 @@ public final class DispatcherManagerCloser {
   private final MaintainerServices services;
   private final Resender<ChangefeedId> resender;
   private final Promise<Void> closed = Promise.promise();
-  private DispatcherManagerClosing closing;
+  private DispatcherCloseRounds closing;
 
-  public DispatcherManagerCloser(ChangefeedId changefeed, long epoch, boolean removed, MaintainerServices services) {
+  public TimedCloseRounds(ChangefeedId changefeed, long epoch, boolean removed, MaintainerServices services) {
     this.changefeed = changefeed;
     this.epoch = epoch;
     this.removed = removed;
@@ -35,7 +35,7 @@ public final class DispatcherManagerCloser {
   /** Starts closing on the nodes live now (once; later calls return the same future). Never fails. */
   public Future<Void> start() {
     if (closing == null) {
-      closing = new DispatcherManagerClosing(changefeed, epoch, removed, services.liveNodes().get());
+      closing = new DispatcherCloseRounds(changefeed, epoch, removed, services.liveNodes().get());
       resender.start(changefeed, this::sendRound);
     }
     return closed.future();

@@ -13,11 +13,11 @@ import java.util.List;
  * @param commands dispatchers to start or stop, in order
  * @param statusChanged a dispatcher changed state: send a heartbeat now rather than at the next tick
  */
-public record ManagerEffects(List<Message> replies, List<Command> commands, List<Notice> notices, boolean statusChanged) {
+public record DispatcherManagerEffects(List<Message> replies, List<Command> commands, List<Notice> notices, boolean statusChanged) {
 
-  public static final ManagerEffects NONE = new ManagerEffects(List.of(), List.of(), List.of(), false);
+  public static final DispatcherManagerEffects NONE = new DispatcherManagerEffects(List.of(), List.of(), List.of(), false);
 
-  public ManagerEffects {
+  public DispatcherManagerEffects {
     replies = List.copyOf(replies);
     commands = List.copyOf(commands);
     notices = List.copyOf(notices);
@@ -61,11 +61,11 @@ public record ManagerEffects(List<Message> replies, List<Command> commands, List
       return this;
     }
 
-    ManagerEffects build() {
+    DispatcherManagerEffects build() {
       if (replies.isEmpty() && commands.isEmpty() && notices.isEmpty() && !statusChanged) {
         return NONE;
       }
-      return new ManagerEffects(replies, commands, notices, statusChanged);
+      return new DispatcherManagerEffects(replies, commands, notices, statusChanged);
     }
   }
 }

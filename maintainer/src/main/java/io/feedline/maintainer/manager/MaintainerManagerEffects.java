@@ -11,7 +11,7 @@ import java.util.List;
  * sends the messages, starts the new maintainers, then stops the listed ones and reports each stop's
  * completion back to the manager.
  */
-public record Effects(List<Outbound> messages, List<Maintainer> starts, List<StopOrder> stops) {
+public record MaintainerManagerEffects(List<Outbound> messages, List<Maintainer> starts, List<StopOrder> stops) {
 
   /** One control message to send. */
   public record Outbound(NodeId to, Role role, Message payload) {}
@@ -19,23 +19,23 @@ public record Effects(List<Outbound> messages, List<Maintainer> starts, List<Sto
   /** Stop {@code maintainer}; with {@code cascade} its dispatcher managers are closed first. */
   public record StopOrder(Maintainer maintainer, boolean cascade, boolean removed) {}
 
-  public static final Effects NONE = new Effects(List.of(), List.of(), List.of());
+  public static final MaintainerManagerEffects NONE = new MaintainerManagerEffects(List.of(), List.of(), List.of());
 
-  public Effects {
+  public MaintainerManagerEffects {
     messages = List.copyOf(messages);
     starts = List.copyOf(starts);
     stops = List.copyOf(stops);
   }
 
   /** These effects, then {@code other}'s. */
-  Effects and(Effects other) {
+  MaintainerManagerEffects and(MaintainerManagerEffects other) {
     if (other.equals(NONE)) {
       return this;
     }
     if (equals(NONE)) {
       return other;
     }
-    return new Effects(concat(messages, other.messages), concat(starts, other.starts), concat(stops, other.stops));
+    return new MaintainerManagerEffects(concat(messages, other.messages), concat(starts, other.starts), concat(stops, other.stops));
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
@@ -44,20 +44,20 @@ public record Effects(List<Outbound> messages, List<Maintainer> starts, List<Sto
     return out;
   }
 
-  static Effects send(NodeId to, Role role, Message payload) {
-    return new Effects(List.of(new Outbound(to, role, payload)), List.of(), List.of());
+  static MaintainerManagerEffects send(NodeId to, Role role, Message payload) {
+    return new MaintainerManagerEffects(List.of(new Outbound(to, role, payload)), List.of(), List.of());
   }
 
-  static Effects start(Maintainer maintainer) {
-    return new Effects(List.of(), List.of(maintainer), List.of());
+  static MaintainerManagerEffects start(Maintainer maintainer) {
+    return new MaintainerManagerEffects(List.of(), List.of(maintainer), List.of());
   }
 
-  static Effects stop(Maintainer maintainer, boolean cascade, boolean removed) {
-    return new Effects(List.of(), List.of(), List.of(new StopOrder(maintainer, cascade, removed)));
+  static MaintainerManagerEffects stop(Maintainer maintainer, boolean cascade, boolean removed) {
+    return new MaintainerManagerEffects(List.of(), List.of(), List.of(new StopOrder(maintainer, cascade, removed)));
   }
 
   /** Start {@code maintainer}, then stop it at once: for one whose only work is its stop. */
-  static Effects startAndStop(Maintainer maintainer, boolean cascade, boolean removed) {
-    return new Effects(List.of(), List.of(maintainer), List.of(new StopOrder(maintainer, cascade, removed)));
+  static MaintainerManagerEffects startAndStop(Maintainer maintainer, boolean cascade, boolean removed) {
+    return new MaintainerManagerEffects(List.of(), List.of(maintainer), List.of(new StopOrder(maintainer, cascade, removed)));
   }
 }

@@ -8,11 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** What a {@link ChangefeedMaintainer} wants sent after one input; its runtime sends it. */
-public record MaintainerEffects(List<Outbound> messages) {
+public record ChangefeedMaintainerEffects(List<Outbound> messages) {
 
-  public static final MaintainerEffects NONE = new MaintainerEffects(List.of());
+  public static final ChangefeedMaintainerEffects NONE = new ChangefeedMaintainerEffects(List.of());
 
-  public MaintainerEffects {
+  public ChangefeedMaintainerEffects {
     messages = List.copyOf(messages);
   }
 
@@ -28,8 +28,8 @@ public record MaintainerEffects(List<Outbound> messages) {
       messages.add(message);
     }
 
-    MaintainerEffects build() {
-      return messages.isEmpty() ? NONE : new MaintainerEffects(messages);
+    ChangefeedMaintainerEffects build() {
+      return messages.isEmpty() ? NONE : new ChangefeedMaintainerEffects(messages);
     }
   }
 }

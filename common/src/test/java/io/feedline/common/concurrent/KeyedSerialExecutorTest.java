@@ -1,4 +1,4 @@
-package io.feedline.dispatcher.orchestrator;
+package io.feedline.common.concurrent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -21,11 +21,11 @@ import org.slf4j.LoggerFactory;
  * restarted node is a new node and hosts nothing of the old one. Returns what to send; sends nothing.
  * Its driver runs a round every resend interval on the clock it already has: a cascading
  * {@code ChangefeedMaintainer} removal on its tick, the remove-only maintainer through
- * {@link DispatcherManagerCloser}'s timer. Not thread-safe.
+ * {@link TimedCloseRounds}'s timer. Not thread-safe.
  */
-public final class DispatcherManagerClosing {
+public final class DispatcherCloseRounds {
 
-  private static final Logger LOG = LoggerFactory.getLogger(DispatcherManagerClosing.class);
+  private static final Logger LOG = LoggerFactory.getLogger(DispatcherCloseRounds.class);
 
   private final ChangefeedId changefeed;
   private final MaintainerCloseRequest request;
@@ -33,7 +33,7 @@ public final class DispatcherManagerClosing {
   private boolean closed;
 
   /** Begins closing on the nodes {@code live} now; the first {@link #round} asks them. */
-  public DispatcherManagerClosing(ChangefeedId changefeed, long epoch, boolean removed, Set<NodeId> live) {
+  public DispatcherCloseRounds(ChangefeedId changefeed, long epoch, boolean removed, Set<NodeId> live) {
     this.changefeed = changefeed;
     this.request = MaintainerCloseRequest.newBuilder()
         .setChangefeedId(changefeed.value())

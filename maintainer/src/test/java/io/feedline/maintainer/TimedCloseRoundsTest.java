@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class DispatcherManagerCloserTest {
+class TimedCloseRoundsTest {
 
   private static final NodeId N1 = NodeId.of("n1");
   private static final NodeId N2 = NodeId.of("n2");
@@ -27,7 +27,7 @@ class DispatcherManagerCloserTest {
   private final ManualScheduler scheduler = new ManualScheduler(0);
   private final RecordingOutbox outbox = new RecordingOutbox();
   private final Set<NodeId> live = new LinkedHashSet<>(List.of(N1, N2, N3));
-  private final DispatcherManagerCloser closer = new DispatcherManagerCloser(CF, EPOCH, true,
+  private final TimedCloseRounds closer = new TimedCloseRounds(CF, EPOCH, true,
       new MaintainerServices(N1, outbox, scheduler, Duration.ofMillis(500), () -> Set.copyOf(live)));
 
   private List<MaintainerCloseRequest> requestsTo(NodeId node) {

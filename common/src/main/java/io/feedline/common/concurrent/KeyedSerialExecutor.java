@@ -1,4 +1,4 @@
-package io.feedline.dispatcher.orchestrator;
+package io.feedline.common.concurrent;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
