@@ -123,7 +123,7 @@ public final class Coordinator {
           perform(next.get());
         } catch (RuntimeException e) {
           // A bug in one decision must not take the inputs queued behind it down with it.
-          LOG.error("event=coordinator_input_failed election_version={} error=\"{}\"", control.electionVersion(), e.toString(), e);
+          LOG.error("event=coordinator_effects_failed election_version={} error=\"{}\"", control.electionVersion(), e.toString(), e);
         }
       }
     } finally {

@@ -128,7 +128,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
   @Override
   protected void handle(Inbound message) {
     if (orchestrator.handles(message.payload())) {
-      orchestrator.handle(message.from(), message.payload());
+      orchestrator.handle(message);
     } else {
       unhandled(message);
     }

@@ -1,10 +1,12 @@
 package io.feedline.common.messaging;
 
 import com.google.protobuf.Message;
+import com.google.protobuf.TextFormat;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.metrics.Meters;
 import io.feedline.proto.ControlEnvelope;
+import io.feedline.proto.FenceToken;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -34,7 +36,8 @@ public final class ControlBus implements Outbox {
     UNDECODABLE,
     UNEXPECTED_BODY,
     NO_PAYLOAD,
-    NO_SENDER
+    NO_SENDER,
+    FENCE_MISMATCH
   }
 
   private final Vertx vertx;
@@ -107,7 +110,14 @@ public final class ControlBus implements Outbox {
     }
     NodeId from = NodeId.of(envelope.getFromNode());
     String type = ControlPayloads.typeOf(payload);
-    Inbound in = new Inbound(from, type, payload);
+    FenceToken fence = FenceTokens.of(payload);
+    if (envelope.hasFence() && !envelope.getFence().equals(fence)) {
+      // The token is what admission reads; one that says otherwise than the payload is not trusted.
+      malformed(role, message, Malformed.FENCE_MISMATCH, "envelope of " + type + " from " + from + " carries fence "
+          + TextFormat.shortDebugString(envelope.getFence()) + " but its payload says " + TextFormat.shortDebugString(fence));
+      return;
+    }
+    Inbound in = new Inbound(from, type, payload, fence);
     apply(decide(inbound, new Route(from, self, role), type, envelope), type, () -> dispatch(role, in, handler));
   }
 

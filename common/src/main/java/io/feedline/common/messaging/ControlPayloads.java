@@ -25,13 +25,13 @@ public final class ControlPayloads {
 
   private ControlPayloads() {}
 
-  /** Wraps {@code payload} with the sender's node id. */
+  /** Wraps {@code payload} with the sender's node id and its fencing token. */
   public static ControlEnvelope wrap(NodeId from, Message payload) {
     FieldDescriptor field = FIELD_BY_MESSAGE_TYPE.get(payload.getDescriptorForType().getFullName());
     if (field == null) {
       throw new IllegalArgumentException("not a control message: " + payload.getDescriptorForType().getFullName());
     }
-    return ControlEnvelope.newBuilder().setFromNode(from.value()).setField(field, payload).build();
+    return ControlEnvelope.newBuilder().setFromNode(from.value()).setFence(FenceTokens.of(payload)).setField(field, payload).build();
   }
 
   /** The payload of {@code envelope}, or null when none is set. */

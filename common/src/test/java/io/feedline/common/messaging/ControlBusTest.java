@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.id.NodeId;
 import io.feedline.proto.ControlEnvelope;
+import io.feedline.proto.FenceToken;
 import io.feedline.proto.MaintainerCloseRequest;
 import io.feedline.proto.ScheduleDispatcherRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -51,6 +52,7 @@ class ControlBusTest {
       assertThat(in.from()).isEqualTo(N1);
       assertThat(in.type()).isEqualTo("ScheduleDispatcherRequest");
       assertThat(in.as(ScheduleDispatcherRequest.class).getEpoch()).isEqualTo(9);
+      assertThat(in.fence()).as("the fencing token travelled with it").isEqualTo(FenceToken.newBuilder().setChangefeedId("cf1").setEpoch(9).build());
       ctx.completeNow();
     })).onComplete(ctx.succeeding(c -> bus1.send(N2, Role.DISPATCHER_ORCHESTRATOR, schedule(9))));
   }
@@ -64,6 +66,7 @@ class ControlBusTest {
       assertThat(malformed("unexpected_body")).isEqualTo(3);
       assertThat(malformed("no_payload")).isEqualTo(1);
       assertThat(malformed("no_sender")).isEqualTo(1);
+      assertThat(malformed("fence_mismatch")).as("a token that says another epoch than its payload").isEqualTo(1);
       ctx.completeNow();
     })).onComplete(ctx.succeeding(c -> {
       vertx.eventBus().send(address, "hello");
@@ -71,6 +74,8 @@ class ControlBusTest {
       vertx.eventBus().send(address, new JsonObject().put("epoch", 1));
       vertx.eventBus().send(address, ControlEnvelope.newBuilder().setFromNode("n1").build());
       vertx.eventBus().send(address, ControlEnvelope.newBuilder().setScheduleDispatcherRequest(schedule(2)).build());
+      vertx.eventBus().send(address, ControlPayloads.wrap(N1, schedule(4)).toBuilder()
+          .setFence(FenceToken.newBuilder().setChangefeedId("cf1").setEpoch(5)).build());
       bus1.send(N2, Role.DISPATCHER_ORCHESTRATOR, schedule(3));
     }));
   }

@@ -85,7 +85,8 @@ final class CheckpointControlManager {
       writes.end(cf, out);
     }
     for (Changefeed cf : p.finished()) {
-      if (state.current(cf)) {
+      // Finished only once the checkpoint that reached the target is persisted.
+      if (state.current(cf) && written.containsKey(cf.id())) {
         writes.submit(cf, new Mutation.SetState(ChangefeedState.CHANGEFEED_STATE_FINISHED, ChangefeedProgress.CHANGEFEED_PROGRESS_STOPPING), 0, out);
       }
     }

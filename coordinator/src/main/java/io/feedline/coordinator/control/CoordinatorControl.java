@@ -53,6 +53,16 @@ public final class CoordinatorControl {
 
   private record Reported(NodeId node, MaintainerStatus status) {}
 
+  private record StoppedMaintainer(NodeId node, ChangefeedId changefeed, long epoch) {}
+
+  /** Stopped maintainers whose stale report was counted: a maintainer manager resends one for a while. Bounded. */
+  private final Set<StoppedMaintainer> stoppedReported = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<StoppedMaintainer, Boolean> eldest) {
+      return size() > 4096;
+    }
+  });
+
   private final CoordinatorState state;
   private final ChangefeedWrites writes;
   private final PlacementControlManager placement;
@@ -87,9 +97,18 @@ public final class CoordinatorControl {
     return state.electionVersion;
   }
 
-  private static CoordinatorEffects with(Consumer<CoordinatorEffects.Builder> input) {
+  /**
+   * Runs one input. A bug that throws halfway still returns what was decided before it (the requests already
+   * awaited must go out, or what waits for them would wait for ever), and is counted and logged.
+   */
+  private CoordinatorEffects with(Consumer<CoordinatorEffects.Builder> input) {
     CoordinatorEffects.Builder out = new CoordinatorEffects.Builder();
-    input.accept(out);
+    try {
+      input.accept(out);
+    } catch (RuntimeException e) {
+      Meters.counter(state.metrics, "feedline.coordinator.input_failures", "Coordinator inputs whose handling failed (a bug)").increment();
+      LOG.error("event=coordinator_input_failed election_version={} error=\"{}\"", state.electionVersion, e.toString(), e);
+    }
     return out.build();
   }
 
@@ -365,11 +384,12 @@ public final class CoordinatorControl {
     if (!decision.accepted()) {
       // The operator of this changefeed talks to maintainers at other epochs (a move's origin, an add's
       // destination before it is adopted); anything else active is a maintainer nobody owns any more.
-      if (!operated && !confirmedRemoval) {
+      if (active(status) && !operated) {
         rejections.check(decision, id.value(), "MaintainerStatus", from, status.getEpoch(), owner);
-        if (active(status)) {
-          placement.removeStale(from, id, status.getEpoch(), out);
-        }
+        placement.removeStale(from, id, status.getEpoch(), out);
+      } else if (!operated && !confirmedRemoval && stoppedReported.add(new StoppedMaintainer(from, id, status.getEpoch()))) {
+        // A stopped maintainer nobody waits for: counted once, not at every resend of its report.
+        rejections.check(decision, id.value(), "MaintainerStatus", from, status.getEpoch(), owner);
       }
       return;
     }
@@ -383,14 +403,15 @@ public final class CoordinatorControl {
     cf.drainProgress = status.getDrainProgress();
     cf.blockers = status.getBlockersList();
     cf.resolvedTs = status.getResolvedTs();
-    if (state.bootstrapped && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
-      // Not only at the next tick: the persisted checkpoint is what users read as the changefeed's lag.
-      checkpoints.onCheckpointMoved(out);
-    }
+    // The changefeed's state first: a checkpoint batch started by this status would hold its write slot.
     if (status.getErrorsCount() > 0) {
       lifecycle.onMaintainerError(cf, status.getErrors(0), out);
     } else {
       lifecycle.onProgress(cf, out);
+    }
+    if (state.bootstrapped && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
+      // Not only at the next tick: the persisted checkpoint is what users read as the changefeed's lag.
+      checkpoints.onCheckpointMoved(out);
     }
   }
 

@@ -186,12 +186,14 @@ final class LifecycleControlManager {
   }
 
   /**
-   * The owner moved the checkpoint past the persisted one while warning: normal again. Not while a write is in
-   * flight (it may be the warning's own bump: the status is from the maintainer that erred), nor queued twice.
+   * The owner moved the checkpoint past the persisted one while warning: normal again, once (a status comes every
+   * heartbeat, a write may be slow), and only for the epoch that reported it.
    */
   void onProgress(Changefeed cf, CoordinatorEffects.Builder out) {
-    if (!cf.writing() && cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()) {
-      writes.submit(cf, new Mutation.ClearWarning(), 0, out);
+    Mutation clear = new Mutation.ClearWarning(cf.epoch());
+    if (cf.state() == ChangefeedState.CHANGEFEED_STATE_WARNING && cf.reportedCheckpoint > cf.record.status().getCheckpointTs()
+        && cf.queued.stream().noneMatch(q -> q.mutation().equals(clear))) {
+      writes.submit(cf, clear, 0, out);
     }
   }
 

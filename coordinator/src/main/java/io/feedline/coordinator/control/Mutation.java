@@ -81,11 +81,14 @@ sealed interface Mutation {
     }
   }
 
-  /** The maintainer moves the checkpoint again: a warning changefeed is normal again. */
-  record ClearWarning() implements Mutation {
+  /**
+   * The maintainer of {@code epoch} moves the checkpoint again: a warning changefeed is normal again. Nothing to do
+   * once the epoch changed meanwhile (a new warning's bump): the progress was that of the maintainer that erred.
+   */
+  record ClearWarning(long epoch) implements Mutation {
     @Override
     public Optional<RegistryOp> write(ChangefeedRecord r, long timestamp) {
-      return r.info().getState() != ChangefeedState.CHANGEFEED_STATE_WARNING ? Optional.empty()
+      return r.info().getState() != ChangefeedState.CHANGEFEED_STATE_WARNING || r.epoch() != epoch ? Optional.empty()
           : Optional.of(new RegistryOp.WriteInfo(r, r.info().toBuilder().setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).clearError().build()));
     }
 

@@ -43,7 +43,7 @@ sealed interface Pending {
     }
   }
 
-  /** A timestamp for the epochs of {@code purpose}; {@code bumping} are its changefeeds, each holding its write slot. */
+  /** A timestamp for the epochs of {@code purpose}; {@code bumping} are its changefeeds as memory held them then. */
   record BumpTimestamp(BumpPurpose purpose, List<Changefeed> bumping) implements Pending {}
 
   /** The epochs of {@code purpose} persisted (or not). */

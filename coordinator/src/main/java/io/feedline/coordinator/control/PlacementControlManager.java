@@ -202,8 +202,7 @@ final class PlacementControlManager {
   /** Starts moving a running changefeed's maintainer to {@code dest}. Returns false if it cannot move now. */
   boolean move(ChangefeedId id, NodeId dest, CoordinatorEffects.Builder out) {
     Changefeed cf = state.changefeeds.get(id);
-    if (cf == null || cf.owner() == null || cf.owner().equals(dest) || cf.writing() || !state.schedulableNodes().contains(dest)
-        || state.operators.busy(id)) {
+    if (cf == null || cf.owner() == null || cf.owner().equals(dest) || !state.schedulableNodes().contains(dest) || state.operators.busy(id)) {
       return false;
     }
     // The bump makes the origin stale at once; the move itself stops it with its own epoch.
@@ -230,25 +229,23 @@ final class PlacementControlManager {
   }
 
   /**
-   * Reserves the operator slots of {@code purpose}'s changefeeds, takes their write slots (their other writes
-   * queue behind the bump, so neither overwrites the other's answer) and asks for a timestamp; the epochs are
-   * then persisted in as few transactions as possible, and only then do the operators start. The callers pick
-   * changefeeds with no write in flight.
+   * Reserves the operator slots of {@code purpose}'s changefeeds and asks for a timestamp; the epochs are then
+   * persisted in as few transactions as possible, and only then do the operators start. A bump may run beside
+   * another write of the same changefeed (a checkpoint batch): the store orders them, and memory takes each
+   * answer key by key by revision ({@link Changefeed#apply}), so neither undoes the other.
    */
   private void bump(Pending.BumpPurpose purpose, CoordinatorEffects.Builder out) {
     List<Changefeed> bumping = new ArrayList<>();
     for (ChangefeedId id : purpose.ids()) {
-      Changefeed cf = state.changefeeds.get(id);
       state.operators.reserve(id);
-      cf.beginWrite();
-      bumping.add(cf);
+      bumping.add(state.changefeeds.get(id));
     }
     out.requestTimestamp(state.await(new Pending.BumpTimestamp(purpose, bumping)));
   }
 
   void onBumpTimestamp(Pending.BumpTimestamp p, long timestamp, Throwable error, CoordinatorEffects.Builder out) {
     if (error != null) {
-      giveUp(p.purpose(), p.bumping(), "no timestamp: " + error, out);
+      giveUp(p.purpose(), "no timestamp: " + error);
       return;
     }
     out.call(state.await(new Pending.Bump(p.purpose(), p.bumping())),
@@ -263,7 +260,7 @@ final class PlacementControlManager {
     if (!(result instanceof RegistryResult.Bumped bumped)) {
       // Some transactions of the batch may have committed: read every changefeed back.
       p.bumping().forEach(cf -> writes.refresh(cf, out));
-      giveUp(p.purpose(), p.bumping(), ChangefeedWrites.errorOf(result).toString(), out);
+      giveUp(p.purpose(), ChangefeedWrites.errorOf(result).toString());
       return;
     }
     Map<ChangefeedId, Changefeed> bumping = new LinkedHashMap<>();
@@ -286,13 +283,11 @@ final class PlacementControlManager {
         push(op.get(), out);
       }
     }
-    p.bumping().forEach(cf -> writes.end(cf, out));
   }
 
-  private void giveUp(Pending.BumpPurpose purpose, List<Changefeed> bumping, String error, CoordinatorEffects.Builder out) {
+  private void giveUp(Pending.BumpPurpose purpose, String error) {
     purpose.ids().forEach(state.operators::release);
     LOG.warn("event=epoch_bump_failed changefeeds={} error=\"{}\"", purpose.ids().size(), error);
-    bumping.forEach(cf -> writes.end(cf, out));
   }
 
   /** The operator a bumped changefeed gets; empty when it is no longer wanted (its node left, it is being stopped…). */

@@ -401,6 +401,46 @@ class CoordinatorControlTest {
   }
 
   @Test
+  void aWarningChangefeedIsNormalAgainOnceItsNewMaintainerMovesTheCheckpointWhileCheckpointsArePersisted() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId owner = h.maintainers().get(id("cf1"));
+    h.nodes.get(owner).failing.put(id("cf1"), "sink unreachable");
+    h.stepUntil("warning", () -> h.persisted("cf1").info().getState() == ChangefeedState.CHANGEFEED_STATE_WARNING, 5);
+    h.nodes.values().forEach(n -> n.failing.clear());
+    // Retried after the backoff; the new maintainer's progress is persisted at every step.
+    for (int i = 0; i < 150 && h.persisted("cf1").info().getState() != ChangefeedState.CHANGEFEED_STATE_NORMAL; i++) {
+      long next = h.persisted("cf1").status().getCheckpointTs() + 1_000;
+      h.nodes.values().forEach(n -> n.advanceCheckpoints(next));
+      h.step();
+    }
+    assertThat(h.persisted("cf1").info().getState()).isEqualTo(ChangefeedState.CHANGEFEED_STATE_NORMAL);
+    assertThat(h.persisted("cf1").info().hasError()).isFalse();
+    h.stepUntil("one owner", () -> h.settled("cf1"), 10);
+  }
+
+  @Test
+  void aMoveAskedWhileACheckpointWriteIsInFlightGoesAhead() {
+    bootstrap(2);
+    h.create("cf1");
+    h.stepUntil("placed", () -> h.settled("cf1"), 10);
+    NodeId origin = h.maintainers().get(id("cf1"));
+    NodeId dest = h.nodes.keySet().stream().filter(n -> !n.equals(origin)).findFirst().orElseThrow();
+    h.hold = op -> op instanceof RegistryOp.WriteStatuses;
+    long checkpoint = h.persisted("cf1").status().getCheckpointTs() + 1_000;
+    h.nodes.values().forEach(n -> n.advanceCheckpoints(checkpoint));
+    h.stepUntil("a checkpoint write in flight", h::holding, 5);
+
+    long move = h.request(r -> h.control.moveMaintainer(r, id("cf1"), dest));
+    assertThat(h.reply(move).orElseThrow().error()).isNull();
+    h.settle();
+    h.release();
+    h.stepUntil("moved", () -> h.settled("cf1") && dest.equals(h.maintainers().get(id("cf1"))), 20);
+    assertThat(h.persisted("cf1").status().getCheckpointTs()).as("the checkpoint written beside the bump stayed").isGreaterThanOrEqualTo(checkpoint);
+  }
+
+  @Test
   void removeClosesTheMaintainerThenDeletesTheRecords() {
     bootstrap(2);
     h.create("cf1");

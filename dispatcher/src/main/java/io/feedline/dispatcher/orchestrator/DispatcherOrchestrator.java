@@ -1,16 +1,17 @@
 package io.feedline.dispatcher.orchestrator;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
 import io.feedline.common.concurrent.KeyedSerialExecutor;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
-import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.FencedInbox;
+import io.feedline.common.messaging.FencedInbox.Rule;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Outbox;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.Scheduler;
@@ -44,7 +45,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -78,11 +78,12 @@ public final class DispatcherOrchestrator {
   private final Outbox outbox;
   private final NoticeLog notices;
   private final Duration heartbeatInterval;
-  private final ChangefeedFences fences;
+  private final ChangefeedFences fences = new ChangefeedFences();
+  /** The one door of the requests above: each admitted by its fence rule before its handler runs. */
+  private final FencedInbox<Future<Void>> inbox;
   private final PersistedCheckpoints checkpoints;
   private final KeyedSerialExecutor<ChangefeedId> lanes = new KeyedSerialExecutor<>(MAX_WAITING_PER_CHANGEFEED);
   private final Map<ChangefeedId, ManagerRuntime> managers = new HashMap<>();
-  private final Map<Class<? extends Message>, BiFunction<NodeId, Message, Future<Void>>> routes = new HashMap<>();
   private boolean selfFenced;
   private DispatcherLifecycle lifecycle = DispatcherLifecycle.NONE;
 
@@ -107,37 +108,49 @@ public final class DispatcherOrchestrator {
     this.outbox = outbox;
     this.notices = new NoticeLog(metrics);
     this.heartbeatInterval = heartbeatInterval;
-    route(MaintainerBootstrapRequest.class, MaintainerBootstrapRequest::getChangefeedId, this::bootstrap);
-    route(MaintainerPostBootstrapRequest.class, MaintainerPostBootstrapRequest::getChangefeedId,
-        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.postBootstrap(r)));
-    route(ScheduleDispatcherRequest.class, ScheduleDispatcherRequest::getChangefeedId,
-        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.schedule(r)));
-    route(MergeDispatcherRequest.class, MergeDispatcherRequest::getChangefeedId,
-        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.merge(r)));
-    route(HeartbeatResponse.class, HeartbeatResponse::getChangefeedId,
-        (cf, from, r) -> control(cf, from, r.getEpoch(), r, runtime -> runtime.heartbeatResponse(r)));
-    route(MaintainerCloseRequest.class, MaintainerCloseRequest::getChangefeedId, this::close);
-    // Every routed request passes a fence (its bootstrap, control or close rule).
-    this.fences = new ChangefeedFences(new FenceRejections(ROLE, metrics,
-        routes.keySet().stream().map(type -> Internal.getDefaultInstance(type).getDescriptorForType()).toList()));
+    this.inbox = FencedInbox.<Future<Void>>builder(ROLE, metrics)
+        .on(MaintainerBootstrapRequest.class, Rule.BOOTSTRAP, this::bootstrap)
+        .on(MaintainerPostBootstrapRequest.class, Rule.CONTROL, a -> control(a, runtime -> runtime.postBootstrap(a.payload())))
+        .on(ScheduleDispatcherRequest.class, Rule.CONTROL, a -> control(a, runtime -> runtime.schedule(a.payload())))
+        .on(MergeDispatcherRequest.class, Rule.CONTROL, a -> control(a, runtime -> runtime.merge(a.payload())))
+        .on(HeartbeatResponse.class, Rule.CONTROL, a -> control(a, runtime -> runtime.heartbeatResponse(a.payload())))
+        .on(MaintainerCloseRequest.class, Rule.CLOSE, this::close, this::closeRejected)
+        .build(fences::current, done());
   }
 
   /** Whether {@link #handle} acts on this message type. */
   public boolean handles(Message payload) {
-    return routes.containsKey(payload.getClass());
+    return inbox.handles(payload);
+  }
+
+  /** {@link #handle(Inbound)} of {@code payload} from {@code from}, its fencing token read from it. */
+  public Future<Void> handle(NodeId from, Message payload) {
+    return handle(Inbound.of(from, payload));
   }
 
   /**
-   * Queues one request on its changefeed's lane. The future completes when the request has been dealt
-   * with (acted on, answered, or dropped and counted); it never fails.
+   * Queues one request on its changefeed's lane, where the inbox admits it (against the fence the previous one
+   * left) before its handler runs. The future completes when the request has been dealt with (acted on,
+   * answered, or dropped and counted); it never fails.
    */
-  public Future<Void> handle(NodeId from, Message payload) {
-    BiFunction<NodeId, Message, Future<Void>> route = routes.get(payload.getClass());
-    if (route == null) {
-      notices.report(null, Notice.warn(ControlPayloads.typeOf(payload), "unsupported_type", "not a dispatcher-side request, from " + from));
-      return Future.succeededFuture();
+  public Future<Void> handle(Inbound in) {
+    if (!inbox.handles(in.payload())) {
+      notices.report(null, Notice.warn(in.type(), "unsupported_type", "not a dispatcher-side request, from " + in.from()));
+      return done();
     }
-    return route.apply(from, payload);
+    String raw = in.fence().getChangefeedId();
+    if (!ChangefeedId.isValid(raw)) {
+      String shown = raw.length() > 64 ? raw.substring(0, 64) + "..." : raw;
+      notices.report(null, Notice.warn(in.type(), "invalid_changefeed_id", "from " + in.from() + ": changefeed id '" + shown + "'"));
+      return done();
+    }
+    ChangefeedId cf = ChangefeedId.of(raw);
+    return lanes.submit(cf, () -> inbox.deliver(cf, in)).recover(err -> {
+      String reason = err instanceof KeyedSerialExecutor.LaneFullException ? "queue_full" : "handler_failed";
+      notices.report(cf, Notice.warn(in.type(), reason, String.valueOf(err)));
+      LOG.debug("request failed", err);
+      return done();
+    });
   }
 
   /**
@@ -170,13 +183,13 @@ public final class DispatcherOrchestrator {
 
   // ---- per request type ----
 
-  private Future<Void> bootstrap(ChangefeedId cf, NodeId from, MaintainerBootstrapRequest request) {
+  private Future<Void> bootstrap(FencedInbox.Admitted<MaintainerBootstrapRequest> admitted) {
+    ChangefeedId cf = admitted.changefeed();
+    NodeId from = admitted.from();
+    MaintainerBootstrapRequest request = admitted.payload();
+    Fence.Decision decision = admitted.decision();
     String type = ControlPayloads.typeOf(request);
     if (refusedAfterSelfFence(cf, type)) {
-      return done();
-    }
-    Fence.Decision decision = fences.admit(ChangefeedFences.Rule.BOOTSTRAP, cf, type, from, request.getEpoch());
-    if (!decision.accepted()) {
       return done();
     }
     ManagerRuntime runtime = managers.get(cf);
@@ -218,13 +231,11 @@ public final class DispatcherOrchestrator {
     });
   }
 
-  /** Post-bootstrap, schedule, merge and heartbeat response: only from the exact current owner. */
-  private <M extends Message> Future<Void> control(ChangefeedId cf, NodeId from, long epoch, M request, Consumer<ManagerRuntime> action) {
-    String type = ControlPayloads.typeOf(request);
+  /** Post-bootstrap, schedule, merge and heartbeat response, admitted from the exact current owner. */
+  private <M extends Message> Future<Void> control(FencedInbox.Admitted<M> admitted, Consumer<ManagerRuntime> action) {
+    ChangefeedId cf = admitted.changefeed();
+    String type = ControlPayloads.typeOf(admitted.payload());
     if (refusedAfterSelfFence(cf, type)) {
-      return done();
-    }
-    if (!fences.admit(ChangefeedFences.Rule.CONTROL, cf, type, from, epoch).accepted()) {
       return done();
     }
     ManagerRuntime runtime = managers.get(cf);
@@ -240,18 +251,12 @@ public final class DispatcherOrchestrator {
    * The first accepted close starts closing and answers "not yet"; a later one answers success once
    * closing has finished, and drops the manager. The fence keeps the tombstone either way.
    */
-  private Future<Void> close(ChangefeedId cf, NodeId from, MaintainerCloseRequest request) {
+  private Future<Void> close(FencedInbox.Admitted<MaintainerCloseRequest> admitted) {
+    ChangefeedId cf = admitted.changefeed();
+    NodeId from = admitted.from();
+    MaintainerCloseRequest request = admitted.payload();
     String type = ControlPayloads.typeOf(request);
-    Fence.Decision decision = fences.admit(ChangefeedFences.Rule.CLOSE, cf, type, from, request.getEpoch());
-    if (!decision.accepted()) {
-      if (decision.admission() == Admission.STALE_EPOCH || decision.admission() == Admission.COMPAT_ENDED) {
-        // An older ownership asks: acknowledge with its own epoch so it accepts the reply and stops
-        // retrying, but leave the newer owner's manager alone.
-        outbox.send(from, Role.MAINTAINER_MANAGER, closeResponse(cf, true, request.getEpoch()));
-      }
-      return done();
-    }
-    fences.keep(cf, decision);
+    fences.keep(cf, admitted.decision());
     ManagerRuntime runtime = managers.get(cf);
     boolean finished;
     if (runtime == null) {
@@ -272,6 +277,18 @@ public final class DispatcherOrchestrator {
       finished = false;
     }
     outbox.send(from, Role.MAINTAINER_MANAGER, closeResponse(cf, finished, fences.current(cf).epoch()));
+    return done();
+  }
+
+  /**
+   * A close the fence refused: an older ownership asking (stale epoch, or epoch 0 after epochs began) is
+   * acknowledged with its own epoch, so it accepts the reply and stops retrying; the newer owner's manager is
+   * left alone.
+   */
+  private Future<Void> closeRejected(FencedInbox.Rejected<MaintainerCloseRequest> rejected) {
+    if (rejected.admission() == Admission.STALE_EPOCH || rejected.admission() == Admission.COMPAT_ENDED) {
+      outbox.send(rejected.from(), Role.MAINTAINER_MANAGER, closeResponse(rejected.changefeed(), true, rejected.epoch()));
+    }
     return done();
   }
 
@@ -307,27 +324,6 @@ public final class DispatcherOrchestrator {
         .onFailure(err -> lane.execute(tenant::close));
   }
 
-  private <M extends Message> void route(Class<M> type, Function<M, String> changefeedOf, RequestHandler<M> handler) {
-    routes.put(type, (from, payload) -> submit(from, type.cast(payload), changefeedOf, handler));
-  }
-
-  private <M extends Message> Future<Void> submit(NodeId from, M request, Function<M, String> changefeedOf, RequestHandler<M> handler) {
-    String type = ControlPayloads.typeOf(request);
-    String raw = changefeedOf.apply(request);
-    if (!ChangefeedId.isValid(raw)) {
-      String shown = raw.length() > 64 ? raw.substring(0, 64) + "..." : raw;
-      notices.report(null, Notice.warn(type, "invalid_changefeed_id", "from " + from + ": changefeed id '" + shown + "'"));
-      return done();
-    }
-    ChangefeedId cf = ChangefeedId.of(raw);
-    return lanes.submit(cf, () -> handler.handle(cf, from, request)).recover(err -> {
-      String reason = err instanceof KeyedSerialExecutor.LaneFullException ? "queue_full" : "handler_failed";
-      notices.report(cf, Notice.warn(type, reason, String.valueOf(err)));
-      LOG.debug("request failed", err);
-      return done();
-    });
-  }
-
   private boolean refusedAfterSelfFence(ChangefeedId cf, String type) {
     if (selfFenced) {
       notices.report(cf, Notice.info(type, "self_fenced", "the node lost its metastore session; nothing is created or scheduled"));
@@ -345,11 +341,6 @@ public final class DispatcherOrchestrator {
 
   private static Future<Void> done() {
     return Future.succeededFuture();
-  }
-
-  @FunctionalInterface
-  private interface RequestHandler<M> {
-    Future<Void> handle(ChangefeedId changefeed, NodeId from, M request);
   }
 
   // ---- read-only views, for the node's admin surface and tests ----

@@ -221,4 +221,23 @@ class OrchestratorFenceTest {
       }
     }
   }
+
+  /** The rows above cover every request type of the envelope the orchestrator takes: its inbox admits no other. */
+  @org.junit.jupiter.api.Test
+  void everyTypeTheOrchestratorTakesHasItsRulesAbove() {
+    OrchestratorFixture f = new OrchestratorFixture();
+    List<String> taken = io.feedline.proto.ControlEnvelope.getDescriptor().getOneofs().get(0).getFields().stream()
+        .map(field -> com.google.protobuf.Internal.getDefaultInstance(messageClass(field)))
+        .filter(f.orchestrator::handles).map(m -> m.getDescriptorForType().getName()).toList();
+    assertThat(taken).containsExactlyInAnyOrderElementsOf(Stream.of(Type.values()).map(t -> t.name).toList());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Class<? extends Message> messageClass(com.google.protobuf.Descriptors.FieldDescriptor field) {
+    try {
+      return (Class<? extends Message>) Class.forName("io.feedline.proto." + field.getMessageType().getName());
+    } catch (ClassNotFoundException e) {
+      throw new AssertionError(e);
+    }
+  }
 }

@@ -106,7 +106,7 @@ final class ManagerFixture {
   // ---- inputs ----
 
   boolean receive(NodeId from, Message payload) {
-    return runtime.handle(new Inbound(from, ControlPayloads.typeOf(payload), payload));
+    return runtime.handle(Inbound.of(from, payload));
   }
 
   void advance(long millis) {
