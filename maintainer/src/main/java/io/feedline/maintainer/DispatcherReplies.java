@@ -7,6 +7,7 @@ import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.FenceTokens;
 import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.DispatcherHeartbeat;
 import io.feedline.proto.MaintainerBootstrapResponse;
@@ -38,38 +39,12 @@ public final class DispatcherReplies {
 
   /** The changefeed a message from the dispatcher side is for, or null when it is not such a message. */
   public static String changefeedOf(Message payload) {
-    if (payload instanceof MaintainerCloseResponse m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof MaintainerBootstrapResponse m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof MaintainerPostBootstrapResponse m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof DispatcherHeartbeat m) {
-      return m.getChangefeedId();
-    } else if (payload instanceof BlockStatusRequest m) {
-      return m.getChangefeedId();
-    }
-    return null;
-  }
-
-  private static long epochOf(Message payload) {
-    if (payload instanceof MaintainerCloseResponse m) {
-      return m.getEpoch();
-    } else if (payload instanceof MaintainerBootstrapResponse m) {
-      return m.getEpoch();
-    } else if (payload instanceof MaintainerPostBootstrapResponse m) {
-      return m.getEpoch();
-    } else if (payload instanceof DispatcherHeartbeat m) {
-      return m.getEpoch();
-    } else if (payload instanceof BlockStatusRequest m) {
-      return m.getEpoch();
-    }
-    throw new IllegalArgumentException("not a dispatcher-side message: " + ControlPayloads.typeOf(payload));
+    return TYPES.contains(payload.getDescriptorForType()) ? FenceTokens.of(payload).getChangefeedId() : null;
   }
 
   /** Whether {@code payload}, from {@code from}, answers the maintainer of {@code changefeed} running here at {@code maintainerEpoch}. */
   public boolean admit(NodeId from, Message payload, ChangefeedId changefeed, long maintainerEpoch) {
-    long replyEpoch = epochOf(payload);
+    long replyEpoch = FenceTokens.of(payload).getEpoch();
     Fence replies = Fence.ownedBy(self, maintainerEpoch);
     return rejections.check(replies.admitReply(replyEpoch), changefeed.value(), ControlPayloads.typeOf(payload), from, replyEpoch, replies);
   }
