@@ -7,6 +7,7 @@ import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.proto.FenceToken;
 import io.feedline.proto.HeartbeatResponse;
 import io.feedline.proto.MaintainerBootstrapRequest;
 import io.feedline.proto.MaintainerCloseRequest;
@@ -144,7 +145,7 @@ class FencedInboxTest {
     deliver(N1, bootstrap(5));
     // A token that says 5 on a payload that says 4 (the bus refuses such an envelope; admission trusts its token).
     Inbound forged = new Inbound(N1, "ScheduleDispatcherRequest", schedule(4),
-        io.feedline.proto.FenceToken.newBuilder().setChangefeedId(CF.value()).setEpoch(5).build());
+        FenceToken.newBuilder().setChangefeedId(CF.value()).setEpoch(5).build());
     assertThat(inbox.deliver(CF, forged)).isEqualTo("handled");
     assertThat(metrics.find("feedline.fence.rejections").tag("type", "HeartbeatResponse").counters()).isNotEmpty()
         .allSatisfy(c -> assertThat(c.count()).isZero());

@@ -12,6 +12,7 @@ import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedProgress;
 import io.feedline.proto.ChangefeedState;
+import io.feedline.proto.ChangefeedStatus;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.CoordinatorBootstrapResponse;
 import io.feedline.proto.MaintainerHeartbeat;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -115,7 +117,7 @@ class CoordinatorControlTest {
   void failoverAdoptsTheMaintainerAtThePersistedEpochAndStopsTheOther() {
     h = new ControlHarness(2);
     ChangefeedRecord r = h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setEpoch(10)
-        .setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(), io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
+        .setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(), ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
     h.node("n1").run(id("cf1"), 7, 5);   // left behind by an older term
     h.node("n2").run(id("cf1"), 10, 9);  // the owner at the persisted epoch
     h.elect();
@@ -134,7 +136,7 @@ class CoordinatorControlTest {
   void placementWaitsUntilEveryNodeAnsweredTheBootstrap() {
     h = new ControlHarness(2);
     h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(),
-        io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
+        ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
     h.node("n2").run(id("cf1"), 0, 5);
     h.drop = o -> o.to().equals(NodeId.of("n2"));
     h.elect();
@@ -324,6 +326,7 @@ class CoordinatorControlTest {
   void aNodeReportOlderThanOneAppliedIsDroppedAndCountedAndANewIncarnationTakesOver() {
     bootstrap(2);
     NodeId n2 = NodeId.of("n2");
+    // Node epochs above the fake node's own (its heartbeats while bootstrapping came from an older incarnation).
     NodeHeartbeat newer = NodeHeartbeat.newBuilder().setNodeEpoch(5000).setSeq(10).setDispatchers(7)
         .setLiveness(NodeLiveness.NODE_LIVENESS_DRAINING).build();
     NodeHeartbeat older = newer.toBuilder().setSeq(9).setDispatchers(3).setLiveness(NodeLiveness.NODE_LIVENESS_ALIVE).build();
@@ -336,7 +339,6 @@ class CoordinatorControlTest {
     assertThat(rejections("NodeHeartbeat", "stale_sequence")).isEqualTo(1);
     assertThat(rejections("SetNodeLivenessResponse", "stale_sequence")).isEqualTo(1);
 
-    // (The fake node's own heartbeats, from an earlier incarnation number, are older than these.)
     // The node restarted (a new incarnation numbers its reports from 1 again); the old one is stale from now on.
     h.deliver(n2, newer.toBuilder().setNodeEpoch(6000).setSeq(1).setDispatchers(1).build());
     assertThat(h.control.nodeReports().get(n2).nodeEpoch()).isEqualTo(6000);
@@ -374,10 +376,10 @@ class CoordinatorControlTest {
   void aNodeThatLeavesWhileTheRegistryLoadsIsNotWaitedForAndAdminRequestsWaitForTheLoad() {
     h = new ControlHarness(2);
     h.registry.create(ChangefeedInfo.newBuilder().setId("cf1").setState(ChangefeedState.CHANGEFEED_STATE_NORMAL).build(),
-        io.feedline.proto.ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
+        ChangefeedStatus.newBuilder().setCheckpointTs(5).build());
     CoordinatorControl control = new CoordinatorControl(NodeId.of("n1"), 10, h.clock, ControlHarness.SETTINGS, h.metrics);
     h.control = control;
-    h.apply(control.start(java.util.Set.copyOf(h.nodes.keySet())));
+    h.apply(control.start(Set.copyOf(h.nodes.keySet())));
     // While the registry loads: n2 dies, and a request comes.
     h.killNode("n2");
     assertThat(h.failure(r -> control.pause(r, id("cf1")))).hasMessageContaining("starting");

@@ -5,6 +5,8 @@ import static io.feedline.dispatcher.testing.Requests.id;
 import static io.feedline.dispatcher.testing.Requests.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Fence;
@@ -15,12 +17,14 @@ import io.feedline.common.messaging.Outbound;
 import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.testing.Requests;
+import io.feedline.proto.ControlEnvelope;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -223,17 +227,17 @@ class OrchestratorFenceTest {
   }
 
   /** The rows above cover every request type of the envelope the orchestrator takes: its inbox admits no other. */
-  @org.junit.jupiter.api.Test
+  @Test
   void everyTypeTheOrchestratorTakesHasItsRulesAbove() {
     OrchestratorFixture f = new OrchestratorFixture();
-    List<String> taken = io.feedline.proto.ControlEnvelope.getDescriptor().getOneofs().get(0).getFields().stream()
-        .map(field -> com.google.protobuf.Internal.getDefaultInstance(messageClass(field)))
+    List<String> taken = ControlEnvelope.getDescriptor().getOneofs().get(0).getFields().stream()
+        .map(field -> Internal.getDefaultInstance(messageClass(field)))
         .filter(f.orchestrator::handles).map(m -> m.getDescriptorForType().getName()).toList();
     assertThat(taken).containsExactlyInAnyOrderElementsOf(Stream.of(Type.values()).map(t -> t.name).toList());
   }
 
   @SuppressWarnings("unchecked")
-  private static Class<? extends Message> messageClass(com.google.protobuf.Descriptors.FieldDescriptor field) {
+  private static Class<? extends Message> messageClass(FieldDescriptor field) {
     try {
       return (Class<? extends Message>) Class.forName("io.feedline.proto." + field.getMessageType().getName());
     } catch (ClassNotFoundException e) {

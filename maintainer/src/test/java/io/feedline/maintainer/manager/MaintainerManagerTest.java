@@ -10,19 +10,25 @@ import static io.feedline.maintainer.manager.ManagerFixture.closeResponse;
 import static io.feedline.maintainer.manager.ManagerFixture.remove;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.messaging.Role;
+import io.feedline.maintainer.DispatcherReplies;
 import io.feedline.maintainer.HandStoppedMaintainer;
 import io.feedline.maintainer.Maintainer;
 import io.feedline.maintainer.MaintainerFactory;
+import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.CoordinatorBootstrapResponse;
 import io.feedline.proto.DispatcherHeartbeat;
+import io.feedline.proto.MaintainerBootstrapResponse;
+import io.feedline.proto.MaintainerPostBootstrapResponse;
 import io.feedline.proto.NodeHeartbeat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
 
 /** The decisions alone, without a runtime: inputs in, effects out, nothing performed. */
@@ -44,7 +50,7 @@ class MaintainerManagerTest {
     }
   }, metrics);
 
-  private MaintainerManagerEffects handle(com.google.protobuf.Message payload) {
+  private MaintainerManagerEffects handle(Message payload) {
     return manager.onMessage(COORDINATOR, payload, 0).orElseThrow();
   }
 
@@ -127,21 +133,21 @@ class MaintainerManagerTest {
     handle(bootstrap(VERSION));
     handle(add("cf1", 5));
     handle(remove("cf2", 7, true, true)); // a remove-only maintainer
-    List<java.util.function.LongFunction<com.google.protobuf.Message>> types = List.of(
+    List<LongFunction<Message>> types = List.of(
         epoch -> closeResponse("cf2", true, epoch),
-        epoch -> io.feedline.proto.MaintainerBootstrapResponse.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
-        epoch -> io.feedline.proto.MaintainerPostBootstrapResponse.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
+        epoch -> MaintainerBootstrapResponse.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
+        epoch -> MaintainerPostBootstrapResponse.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
         epoch -> DispatcherHeartbeat.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build(),
-        epoch -> io.feedline.proto.BlockStatusRequest.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build());
+        epoch -> BlockStatusRequest.newBuilder().setChangefeedId("cf2").setEpoch(epoch).build());
     assertThat(types).extracting(t -> t.apply(0).getDescriptorForType()).containsExactlyInAnyOrderElementsOf(
-        io.feedline.maintainer.DispatcherReplies.TYPES);
+        DispatcherReplies.TYPES);
     HandStoppedMaintainer removeOnly = created.get(1);
     for (var type : types) {
       String name = type.apply(0).getDescriptorForType().getName();
       manager.onMessage(ManagerFixture.N2, type.apply(6), 0);
       manager.onMessage(ManagerFixture.N2, type.apply(8), 0);
       manager.onMessage(ManagerFixture.N2, type.apply(7), 0);
-      List<com.google.protobuf.Message> seen = removeOnly.dispatcherMessages();
+      List<Message> seen = removeOnly.dispatcherMessages();
       assertThat(seen.get(seen.size() - 1)).as(name).isEqualTo(type.apply(7));
       assertThat(metrics.get("feedline.fence.rejections").tags("role", "maintainer", "type", name, "reason", "stale_epoch").counter().count())
           .as(name).isEqualTo(1);
