@@ -502,6 +502,21 @@ class CoordinatorControlTest {
   }
 
   @Test
+  void anUpdateWhoseChangeThrowsFailsAloneAndTheChangefeedsNextWriteGoesThrough() {
+    bootstrap(1);
+    h.create("cf1");
+    h.call(r -> h.control.pause(r, id("cf1")));
+    h.stepUntil("stopped", () -> h.persisted("cf1").status().getProgress() == ChangefeedProgress.CHANGEFEED_PROGRESS_NONE, 20);
+
+    assertThat(h.failure(r -> h.control.update(r, id("cf1"), info -> {
+      throw new IllegalArgumentException("sink uri 'x' is not a URI");
+    }))).hasMessageContaining("not a URI");
+    ChangefeedRecord updated = h.call(r -> h.control.update(r, id("cf1"), info -> info.toBuilder().setSinkUri("file:///tmp/cf1").build()));
+    assertThat(updated.info().getSinkUri()).isEqualTo("file:///tmp/cf1");
+    assertThat(h.persisted("cf1").info().getSinkUri()).isEqualTo("file:///tmp/cf1");
+  }
+
+  @Test
   void adminErrorsAreClear() {
     bootstrap(1);
     h.create("cf1");
