@@ -21,7 +21,6 @@ import io.feedline.proto.NodeHeartbeat;
 import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.SetNodeLivenessResponse;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;

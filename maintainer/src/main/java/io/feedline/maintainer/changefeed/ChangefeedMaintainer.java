@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.feedline.common.drain.DrainConcurrency;
 import io.feedline.common.fence.Epochs;
-import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;

@@ -5,7 +5,6 @@ import com.google.protobuf.Message;
 import io.feedline.common.config.Timings;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
-import io.feedline.common.messaging.ControlPayloads;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.testing.RecordingOutbox;

@@ -1,6 +1,5 @@
 package io.feedline.node.bench;
 
-import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.DrainReply;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.cluster.ClusterProbe;

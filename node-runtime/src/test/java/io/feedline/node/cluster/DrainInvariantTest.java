@@ -9,7 +9,6 @@ import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.span.TableSpans;
 import io.feedline.common.testing.Await;
 import io.feedline.common.testing.EtcdServer;
-import io.feedline.coordinator.Coordinator;
 import io.feedline.coordinator.DrainReply;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.dispatcher.endpoint.EndpointUri;
