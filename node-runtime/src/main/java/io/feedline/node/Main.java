@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "feedline " + NodeRuntime.VERSION,
     description = "Feedline: the control plane of a change-data-capture replication cluster.",
-    subcommands = {ServerCommand.class, io.feedline.node.cli.CliCommand.class, io.feedline.node.bench.BenchCommand.class, CheckCommand.class,
+    subcommands = {ServerCommand.class, io.feedline.node.cli.CliCommand.class, BenchLauncher.class, CheckCommand.class,
         SourceCommand.class})
 public final class Main implements Runnable {
 

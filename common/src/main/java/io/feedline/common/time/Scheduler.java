@@ -2,7 +2,7 @@ package io.feedline.common.time;
 
 /**
  * Time and timers for decision code. Production passes {@link VertxScheduler}; tests pass
- * {@link ManualScheduler} and advance it, so "after 500 ms the request is re-sent" is deterministic.
+ * {@code ManualScheduler} (testkit) and advance it, so "after 500 ms the request is re-sent" is deterministic.
  */
 public interface Scheduler {
 

@@ -1,4 +1,4 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

@@ -1,15 +1,24 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code feedline bench <name>}: control- and data-plane benchmarks that print their figures as a table. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.",
+/**
+ * {@code feedline bench <name>}: control- and data-plane benchmarks that print their figures as a table. The node's
+ * jar starts this in a JVM of its own (see {@code io.feedline.node.BenchLauncher}), so no benchmark code, JMH or
+ * test kit is on a node's class path.
+ */
+@Command(name = "feedline bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.",
     subcommands = {EpochBumpBench.class, HeadOfLineBenchCommand.class, FenceBenchCommand.class, ScaleBench.class, FailoverBench.class,
         DrainBench.class, ThroughputBench.class, SinkBench.class, ReplicateBench.class})
 public final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchCommand()).execute(args));
+  }
 
   @Override
   public void run() {

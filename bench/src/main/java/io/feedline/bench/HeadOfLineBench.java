@@ -1,4 +1,4 @@
-package io.feedline.dispatcher.bench;
+package io.feedline.bench;
 
 import com.google.protobuf.ByteString;
 import io.feedline.common.config.NodeConfig;

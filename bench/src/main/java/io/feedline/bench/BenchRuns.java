@@ -1,4 +1,4 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

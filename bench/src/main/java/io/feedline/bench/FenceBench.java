@@ -1,4 +1,4 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
 import io.feedline.common.fence.Fence;
 import io.feedline.common.fence.FenceRejections;

@@ -1,6 +1,5 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
-import io.feedline.dispatcher.bench.HeadOfLineBench;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;

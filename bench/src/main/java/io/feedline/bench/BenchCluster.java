@@ -1,4 +1,4 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;

@@ -1,4 +1,4 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.metastore.MetaKeys;

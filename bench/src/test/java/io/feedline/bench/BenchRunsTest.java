@@ -1,4 +1,4 @@
-package io.feedline.node.bench;
+package io.feedline.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
