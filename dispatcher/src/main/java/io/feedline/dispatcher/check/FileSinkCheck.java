@@ -4,6 +4,7 @@ import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
@@ -18,11 +19,18 @@ public final class FileSinkCheck {
 
   private FileSinkCheck() {}
 
-  /** Compares; {@code from}/{@code until} default to what the sink records. */
+  /**
+   * Compares; {@code from}/{@code until} default to what the sink records. With both given, a sink directory that
+   * does not exist is a sink that never opened, so it holds nothing: equal only where the replay of that window is
+   * empty too (a changefeed paused before its first write, whose checkpoint never moved). Without them it is an error:
+   * there is no window to judge it by, and a mistyped path must not read as an empty sink.
+   */
   public static CheckReport check(String sourceUri, String sinkUri, OptionalLong from, OptionalLong until) throws IOException {
     DatagenSpec datagen = DatagenReplay.spec(sourceUri);
     Path dir = fileSinkDir(sinkUri);
-    FileSinkContent content = FileSinkContent.read(dir);
+    FileSinkContent content = from.isPresent() && until.isPresent() && !Files.exists(dir)
+        ? new FileSinkContent(List.of(), List.of())
+        : FileSinkContent.read(dir);
     long upTo = until.isPresent() ? until.getAsLong() : content.checkpoint().orElseThrow(
         () -> new CheckInputException("the sink at " + dir + " records no span checkpoint yet; give --until"));
     long after = from.isPresent() ? from.getAsLong() : content.since().orElse(0L);
