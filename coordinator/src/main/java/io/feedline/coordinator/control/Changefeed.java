@@ -1,6 +1,7 @@
 package io.feedline.coordinator.control;
 
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.fence.Fence;
 import io.feedline.common.id.NodeId;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.proto.ChangefeedProgress;
@@ -48,6 +49,14 @@ final class Changefeed {
    */
   NodeId owner() {
     return maintainer != null && maintainerEpoch == epoch() ? maintainer : null;
+  }
+
+  /**
+   * The changefeed's ownership as the fence its maintainers' statuses are admitted by (control rule): the owner at
+   * the persisted epoch, or no owner at all while the persisted epoch has none adopted yet.
+   */
+  Fence fence() {
+    return Fence.ownedBy(owner(), epoch());
   }
 
   /**

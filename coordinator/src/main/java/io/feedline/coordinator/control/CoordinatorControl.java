@@ -379,7 +379,7 @@ public final class CoordinatorControl {
       return;
     }
     boolean operated = placement.advanceOperator(id, from, status, out);
-    Fence owner = new Fence(cf.owner(), cf.epoch(), cf.epoch() == Epochs.COMPAT, false, Epochs.COMPAT);
+    Fence owner = cf.fence();
     Fence.Decision decision = owner.admitControl(from, status.getEpoch());
     if (!decision.accepted()) {
       // The operator of this changefeed talks to maintainers at other epochs (a move's origin, an add's
