@@ -28,27 +28,23 @@ public final class DrainBench implements Callable<Integer> {
   @Option(names = "--etcd", paramLabel = "URL", description = "etcd endpoint (default: one embedded store in a temp dir).")
   String etcd;
 
-  @Option(names = "--upstream", defaultValue = "IDLE",
-      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-  BenchCluster.Upstream upstream;
-
   @Mixin
-  ClusteredOption topology;
+  ClusterOptions options;
 
   @Mixin
   BenchRuns runs;
 
   @Override
   public Integer call() throws Exception {
-    topology.requireStoreFor(etcd);
+    options.requireStoreFor(etcd);
     // Spans spread evenly over 3 nodes: three times the target's share in all.
     int tables = Math.max(1, (int) Math.ceil(3.0 * dispatchers / changefeeds));
-    String setup = "nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe() + ", "
-        + BenchCluster.describe(etcd, topology.clustered) + "; checked when the drain says done: the target holds no Working dispatcher "
+    String setup = "nodes: 3, changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + options.upstream.describe() + ", "
+        + BenchCluster.describe(etcd, options.clustered) + "; checked when the drain says done: the target holds no Working dispatcher "
         + "and every span has exactly one Working dispatcher";
     return runs.measure("drain", setup, run -> {
-      try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10), topology.clustered)) {
-        long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(20));
+      try (BenchCluster cluster = new BenchCluster(3, etcd, Duration.ofSeconds(10), options.clustered)) {
+        long expected = cluster.createAllWorking(changefeeds, tables, options.upstream, Duration.ofMinutes(20));
         NodeRuntime leader = cluster.nodes().leader().orElseThrow();
         // Not the coordinator's node: draining that one first hands the leadership over, another figure.
         NodeRuntime target = cluster.nodes().live().stream().filter(n -> n != leader).findFirst().orElseThrow();

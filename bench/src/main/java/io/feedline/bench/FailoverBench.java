@@ -35,17 +35,13 @@ public final class FailoverBench implements Callable<Integer> {
   @Option(names = "--session-ttl", defaultValue = "PT5S", description = "Session TTL of the nodes (default ${DEFAULT-VALUE}).")
   Duration sessionTtl;
 
-  @Option(names = "--upstream", defaultValue = "IDLE",
-      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-  BenchCluster.Upstream upstream;
-
   @Option(names = "--kill", defaultValue = "MAINTAINERS",
       description = "Which node is killed: ${COMPLETION-CANDIDATES}: the non-coordinator node with the most maintainers, or the "
           + "coordinator's node (default ${DEFAULT-VALUE}).")
   Victim kill;
 
   @Mixin
-  ClusteredOption topology;
+  ClusterOptions options;
 
   @Mixin
   BenchRuns runs;
@@ -58,16 +54,16 @@ public final class FailoverBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String setup = "nodes: 3, " + BenchCluster.describe(etcd, topology.clustered) + ", changefeeds: " + changefeeds + " x " + tables
-        + " tables, upstream: " + upstream.describe()
+    String setup = "nodes: 3, " + BenchCluster.describe(etcd, options.clustered) + ", changefeeds: " + changefeeds + " x " + tables
+        + " tables, upstream: " + options.upstream.describe()
         + ", session ttl: " + sessionTtl.toSeconds() + " s, killed: " + (kill == Victim.COORDINATOR ? "the coordinator's node"
         : "the node with the most maintainers (not the coordinator's)") + "; detection: until "
         + (kill == Victim.COORDINATOR ? "a new coordinator is elected and bootstrapped" : "a survivor sees the node's session expire")
         + ", replacement: from then until every span has exactly one Working dispatcher and every maintainer runs where it should";
     return runs.measure("failover", setup, run -> {
-      try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl, topology.clustered)) {
+      try (BenchCluster cluster = new BenchCluster(3, etcd, sessionTtl, options.clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
-        long expected = cluster.createAllWorking(changefeeds, tables, upstream, Duration.ofMinutes(10));
+        long expected = cluster.createAllWorking(changefeeds, tables, options.upstream, Duration.ofMinutes(10));
 
         NodeRuntime leader = cluster.nodes().leader().orElseThrow();
         Map<NodeId, Long> perNode = cluster.maintainers().values().stream()

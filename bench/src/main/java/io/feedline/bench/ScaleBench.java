@@ -32,27 +32,23 @@ public final class ScaleBench implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "PT20M", description = "Give up after this long (default ${DEFAULT-VALUE}).")
   Duration timeout;
 
-  @Option(names = "--upstream", defaultValue = "IDLE",
-      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-  BenchCluster.Upstream upstream;
-
   @Mixin
-  ClusteredOption topology;
+  ClusterOptions options;
 
   @Mixin
   BenchRuns runs;
 
   @Override
   public Integer call() throws Exception {
-    topology.requireStoreFor(etcd);
-    String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + upstream.describe()
-        + ", " + BenchCluster.describe(etcd, topology.clustered) + "; checked: every span has exactly one Working dispatcher";
+    options.requireStoreFor(etcd);
+    String setup = "nodes: " + nodes + ", changefeeds: " + changefeeds + " x " + tables + " tables, upstream: " + options.upstream.describe()
+        + ", " + BenchCluster.describe(etcd, options.clustered) + "; checked: every span has exactly one Working dispatcher";
     return runs.measure("scale", setup, run -> {
-      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10), topology.clustered)) {
+      try (BenchCluster cluster = new BenchCluster(nodes, etcd, Duration.ofSeconds(10), options.clustered)) {
         cluster.awaitLeader(Duration.ofMinutes(1));
         long heapBefore = BenchCluster.heapAfterGcMiB();
         long start = System.nanoTime();
-        long expected = cluster.createAllWorking(changefeeds, tables, upstream, timeout);
+        long expected = cluster.createAllWorking(changefeeds, tables, options.upstream, timeout);
         double seconds = (System.nanoTime() - start) / 1e9;
         long heapAfter = BenchCluster.heapAfterGcMiB();
         cluster.checkExactlyOneWorkingPerSpan(expected, null);

@@ -5,12 +5,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code --clustered} of the benchmarks that run a 3-node {@link BenchCluster} (a picocli mixin). */
-public final class ClusteredOption {
+/** {@code --clustered} and {@code --upstream} of the benchmarks that run a {@link BenchCluster} (a picocli mixin). */
+public final class ClusterOptions {
 
   @Option(names = "--clustered", description = "A Vert.x per node, clustered over Hazelcast on loopback: messages are serialized "
       + "and cross sockets as between processes (needs --etcd).")
   boolean clustered;
+
+  @Option(names = "--upstream", defaultValue = "IDLE",
+      description = "Datagen upstream while measuring: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+  BenchCluster.Upstream upstream;
 
   @Spec(Spec.Target.MIXEE)
   CommandSpec bench;
