@@ -1,5 +1,6 @@
 package io.feedline.bench;
 
+import io.feedline.node.NodeRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
  * jar starts this in a JVM of its own (see {@code io.feedline.node.BenchLauncher}), so no benchmark code, JMH or
  * test kit is on a node's class path.
  */
-@Command(name = "feedline bench", mixinStandardHelpOptions = true, description = "Run a benchmark and print its figures.",
+@Command(name = "feedline bench", mixinStandardHelpOptions = true, version = "feedline " + NodeRuntime.VERSION, description = "Run a benchmark and print its figures.",
     subcommands = {EpochBumpBench.class, HeadOfLineBenchCommand.class, FenceBenchCommand.class, ScaleBench.class, FailoverBench.class,
         DrainBench.class, ThroughputBench.class, SinkBench.class, ReplicateBench.class})
 public final class BenchCommand implements Runnable {
@@ -17,7 +18,15 @@ public final class BenchCommand implements Runnable {
   picocli.CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new BenchCommand()).execute(args));
+    // Started by `feedline bench`: end with it, even when it was killed and could not stop this JVM itself.
+    long parent = Long.getLong("feedline.bench.parent", -1);
+    if (parent > 0) {
+      ProcessHandle.of(parent).ifPresentOrElse(p -> p.onExit().thenRun(() -> System.exit(143)), () -> System.exit(143));
+    }
+    CommandLine bench = new CommandLine(new BenchCommand());
+    String[] version = bench.getCommandSpec().version();
+    bench.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(version));
+    System.exit(bench.execute(args));
   }
 
   @Override

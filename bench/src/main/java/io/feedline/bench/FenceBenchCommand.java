@@ -40,7 +40,7 @@ public final class FenceBenchCommand implements Callable<Integer> {
         .forks(forks)
         .warmupIterations(warmup).warmupTime(TimeValue.seconds(1))
         .measurementIterations(iterations).measurementTime(TimeValue.seconds(1))
-        // The forked JVMs inherit the fat jar's class path; JMH's own progress output goes to stdout before the report.
+        // The forked JVMs inherit this JVM's class path (feedline-bench.jar, then feedline.jar); JMH's own progress output goes to stdout before the report.
         .shouldDoGC(true)
         .build();
     List<Map<String, Double>> figures = new ArrayList<>();

@@ -22,8 +22,14 @@ class BenchLauncherIT {
   private record Run(int exit, String out) {}
 
   private static Run feedline(Map<String, String> env, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        Path.of(System.getProperty("feedline.jar")).toAbsolutePath().toString()));
+    return java(env, List.of(), args);
+  }
+
+  private static Run java(Map<String, String> env, List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(Path.of(System.getProperty("feedline.jar")).toAbsolutePath().toString());
     command.addAll(List.of(args));
     Path output = Files.createTempFile(Files.createDirectories(Path.of("target", "it")), "bench", ".out");
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
@@ -50,10 +56,12 @@ class BenchLauncherIT {
   }
 
   @Test
-  void aJmhBenchmarkRunsItsForksWithTheBenchJarOnTheirClassPath() throws Exception {
-    Run fence = feedline(Map.of(), "bench", "fence", "--iterations", "1", "--warmup", "1", "--runs", "1");
+  void aJmhBenchmarkRunsItsForksWithTheBenchJarOnTheirClassPathAndTheHeapGivenToJava() throws Exception {
+    Run fence = java(Map.of(), List.of("-Xmx300m"), "bench", "fence", "--iterations", "1", "--warmup", "1", "--runs", "1");
     assertThat(fence.exit()).as(fence.out()).isZero();
-    assertThat(fence.out()).contains("machine: ").containsPattern("(?m)^median\\s+[0-9.]+");
+    assertThat(fence.out()).containsPattern("(?m)^median\\s+[0-9.]+");
+    // What the benchmark's JVM says of itself: the -Xmx given to `java -jar feedline.jar` reached it (the default here is GiBs).
+    assertThat(fence.out()).containsPattern("machine: .*max heap (2[5-9][0-9]|300) MiB");
   }
 
   @Test
@@ -67,6 +75,6 @@ class BenchLauncherIT {
   void aMissingBenchJarSaysWhereItLookedAndHowToBuildIt() throws Exception {
     Run missing = feedline(Map.of("FEEDLINE_BENCH_JAR", "/nonexistent/feedline-bench.jar"), "bench", "fence");
     assertThat(missing.exit()).isEqualTo(2);
-    assertThat(missing.out()).contains("feedline-bench.jar not found", "/nonexistent/feedline-bench.jar", "mvn -B -ntp install");
+    assertThat(missing.out()).contains("feedline-bench.jar not found", "/nonexistent/feedline-bench.jar", "mvn -B -ntp -DskipTests package");
   }
 }

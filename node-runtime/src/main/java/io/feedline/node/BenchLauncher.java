@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -25,13 +26,20 @@ import picocli.CommandLine.Command;
  * for, and its exit code is the command's.
  */
 @Command(name = "bench", description = "Run a benchmark and print its figures (`bench --help` lists them). Needs feedline-bench.jar, "
-    + "built by `mvn install` beside this jar or in bench/target; $FEEDLINE_BENCH_JAR names another.")
+    + "built by `mvn package` beside this jar or in bench/target; $FEEDLINE_BENCH_JAR names another.")
 public final class BenchLauncher implements Callable<Integer> {
 
   /** The environment variable naming the bench jar explicitly. */
   static final String BENCH_JAR_ENV = "FEEDLINE_BENCH_JAR";
   static final String BENCH_JAR = "feedline-bench.jar";
   static final String BENCH_MAIN = "io.feedline.bench.BenchCommand";
+  /** The system property that tells the bench JVM whose death ends it: this one's pid. */
+  static final String PARENT_PROPERTY = "feedline.bench.parent";
+  /**
+   * Environment variables the JVM reads options from: they are among this JVM's options already, which the child gets
+   * on its command line, so it must not read them a second time (an agent would load twice).
+   */
+  private static final List<String> JVM_OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
   @CommandLine.Unmatched
   List<String> args = new ArrayList<>();
@@ -46,16 +54,27 @@ public final class BenchLauncher implements Callable<Integer> {
     Optional<Path> benchJar = candidates.stream().filter(Files::isRegularFile).findFirst();
     PrintWriter err = spec.commandLine().getErr();
     if (benchJar.isEmpty()) {
-      err.println("bench: " + BENCH_JAR + " not found (looked at " + candidates + "); build it with `mvn -B -ntp install -DskipTests` "
+      err.println("bench: " + BENCH_JAR + " not found (looked at " + candidates + "); build it with `mvn -B -ntp -DskipTests package` "
           + "at the repository root, or set " + BENCH_JAR_ENV);
       return 2;
     }
-    List<String> command = command(Path.of(System.getProperty("java.home"), "bin", "java"),
-        ManagementFactory.getRuntimeMXBean().getInputArguments(), manifestOpenings(home), benchJar.get(),
-        System.getProperty("java.class.path"), args);
-    Process child = new ProcessBuilder(command).inheritIO().start();
-    // Ctrl-C reaches the child through the terminal; a kill of this JVM alone must not leave it running.
-    Thread reaper = new Thread(child::destroy, "bench-child-reaper");
+    List<String> options = new ArrayList<>(jvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
+    options.add("-D" + PARENT_PROPERTY + "=" + ProcessHandle.current().pid());
+    List<String> command = command(Path.of(System.getProperty("java.home"), "bin", "java"), options, manifestOpenings(home),
+        benchJar.get(), System.getProperty("java.class.path"), args);
+    ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+    JVM_OPTION_VARIABLES.forEach(builder.environment()::remove);
+    Process child = builder.start();
+    // A SIGTERM or Ctrl-C of this JVM stops the child here; a SIGKILL cannot run this, and the child then ends itself
+    // when it sees this process gone (BenchCommand watches PARENT_PROPERTY).
+    Thread reaper = new Thread(() -> {
+      child.destroy();
+      try {
+        child.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "bench-child-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
     int exit = child.waitFor();
     Runtime.getRuntime().removeShutdownHook(reaper);
@@ -72,10 +91,21 @@ public final class BenchLauncher implements Callable<Integer> {
       return List.of(Path.of(fromEnv));
     }
     List<Path> candidates = new ArrayList<>();
-    Path dir = Files.isDirectory(home) ? home : home.toAbsolutePath().getParent();
+    // node-runtime/target, whether this runs from target/feedline.jar or (an IDE) target/classes
+    Path dir = home.toAbsolutePath().getParent();
     candidates.add(dir.resolve(BENCH_JAR));
     candidates.add(dir.resolve("../../bench/target").resolve(BENCH_JAR).normalize());
     return candidates;
+  }
+
+  /**
+   * This JVM's options the child gets: all but a debugger's (the child would fail to bind its port, and so would
+   * each JMH fork after it).
+   */
+  static List<String> jvmOptions(List<String> inputArguments) {
+    return inputArguments.stream()
+        .filter(o -> !o.startsWith("-agentlib:jdwp") && !o.startsWith("-Xrunjdwp") && !o.equals("-Xdebug"))
+        .toList();
   }
 
   /** The child JVM's command line: this JVM's options, the jar's module openings, the bench jar first on the class path. */

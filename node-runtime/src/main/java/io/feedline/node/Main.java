@@ -23,6 +23,8 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine main = new CommandLine(new Main());
     withVersion(main, main.getCommandSpec().version());
+    // Everything after `bench` is the benchmark's to parse, in the JVM that runs it.
+    main.getSubcommands().get("bench").setStopAtUnmatched(true);
     return main;
   }
 

@@ -21,6 +21,18 @@ class BenchLauncherTest {
   }
 
   @Test
+  void fromAnIdesClassesDirectoryItLooksInTheSamePlaces() {
+    assertThat(BenchLauncher.candidates(null, Path.of("/repo/node-runtime/target/classes"))).containsExactly(
+        Path.of("/repo/node-runtime/target/feedline-bench.jar"), Path.of("/repo/bench/target/feedline-bench.jar"));
+  }
+
+  @Test
+  void aDebuggersOptionsStayWithThisJvm() {
+    assertThat(BenchLauncher.jvmOptions(List.of("-Xmx2g", "-agentlib:jdwp=transport=dt_socket,server=y,address=5005", "-Xdebug",
+        "-Xrunjdwp:transport=dt_socket", "-Dx=1"))).containsExactly("-Xmx2g", "-Dx=1");
+  }
+
+  @Test
   void aJarNamedInTheEnvironmentIsTheOnlyOneLookedAt() {
     assertThat(BenchLauncher.candidates("/opt/feedline-bench.jar", FAT_JAR)).containsExactly(Path.of("/opt/feedline-bench.jar"));
   }

@@ -118,17 +118,6 @@ class CheckCommandTest {
   }
 
   @Test
-  void aSinkThatNeverOpenedHoldsNothingWhichIsEqualOnlyToAnEmptyWindow() {
-    String neverOpened = "file://" + dir.resolve("never-opened").toAbsolutePath();
-    assertThat(check("--source", SOURCE, "--sink", neverOpened, "--from", String.valueOf(START), "--until", String.valueOf(START)))
-        .as("paused before its first write: the checkpoint never moved past the start " + err).isZero();
-    assertThat(out).startsWith("equal: ");
-    assertThat(check("--source", SOURCE, "--sink", neverOpened, "--from", String.valueOf(START), "--until", String.valueOf(CHECKPOINT)))
-        .as("a checkpoint past events nothing wrote").isEqualTo(1);
-    assertThat(out).contains("missing");
-  }
-
-  @Test
   void badInputExitsTwoWithOneLineReason() {
     assertThat(check("--source", SOURCE, "--sink", "blackhole://")).isEqualTo(2);
     assertThat(err.lines()).singleElement().asString().startsWith("feedline check: ").contains("file sinks only");

@@ -4,7 +4,6 @@ import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
@@ -19,21 +18,27 @@ public final class FileSinkCheck {
 
   private FileSinkCheck() {}
 
-  /**
-   * Compares; {@code from}/{@code until} default to what the sink records. With both given, a sink directory that
-   * does not exist is a sink that never opened, so it holds nothing: equal only where the replay of that window is
-   * empty too (a changefeed paused before its first write, whose checkpoint never moved). Without them it is an error:
-   * there is no window to judge it by, and a mistyped path must not read as an empty sink.
-   */
+  /** Compares; {@code from}/{@code until} default to what the sink records. A missing sink directory is an error. */
   public static CheckReport check(String sourceUri, String sinkUri, OptionalLong from, OptionalLong until) throws IOException {
     DatagenSpec datagen = DatagenReplay.spec(sourceUri);
     Path dir = fileSinkDir(sinkUri);
-    FileSinkContent content = from.isPresent() && until.isPresent() && !Files.exists(dir)
-        ? new FileSinkContent(List.of(), List.of())
-        : FileSinkContent.read(dir);
+    FileSinkContent content = FileSinkContent.read(dir);
     long upTo = until.isPresent() ? until.getAsLong() : content.checkpoint().orElseThrow(
         () -> new CheckInputException("the sink at " + dir + " records no span checkpoint yet; give --until"));
     long after = from.isPresent() ? from.getAsLong() : content.since().orElse(0L);
+    return compare(datagen, content, after, upTo);
+  }
+
+  /**
+   * The check of a sink that never opened, known to the caller (a changefeed paused or cut off before its first
+   * write, so its directory was never created): it holds nothing, which is right only if the replay of
+   * {@code (from, until]} is empty too. A checkpoint that moved past events nothing wrote shows them as missing.
+   */
+  public static CheckReport checkNeverOpened(String sourceUri, long from, long until) {
+    return compare(DatagenReplay.spec(sourceUri), new FileSinkContent(List.of(), List.of()), from, until);
+  }
+
+  private static CheckReport compare(DatagenSpec datagen, FileSinkContent content, long after, long upTo) {
     if (upTo < after) {
       throw new CheckInputException("--until " + upTo + " is below --from " + after);
     }
@@ -41,7 +46,8 @@ public final class FileSinkCheck {
     return ConsistencyCheck.compare(expected, content.events(), after, upTo);
   }
 
-  private static Path fileSinkDir(String uri) {
+  /** The local directory of a {@code file://} sink URI; anything else is a {@link CheckInputException}. */
+  public static Path fileSinkDir(String uri) {
     EndpointUri parsed = EndpointUri.parse("sink", uri);
     if (!parsed.scheme().equals("file")) {
       throw new CheckInputException("sink URI '" + parsed + "': the checker reads file sinks only (file:///dir)");

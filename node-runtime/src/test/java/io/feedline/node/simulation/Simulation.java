@@ -14,9 +14,7 @@ import io.feedline.node.cluster.ClusterProbe;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedState;
 import io.vertx.core.Future;
-import java.net.URI;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -410,13 +408,12 @@ final class Simulation {
       try {
         // Up to the persisted checkpoint, the authority (DESIGN §9.4): the sink's own checkpoint knows only
         // the spans that wrote, so a table whose dispatcher never got to write would look missing up to it.
-        // A changefeed paused (or cut off) before its first write has no sink directory: from its start, it must
+        // A changefeed paused (or cut off) before its first write has no sink directory: from its start it must
         // hold nothing, which is right only while its checkpoint never moved (seeds 5271486542537, 5511337281054).
-        OptionalLong from = Files.exists(Path.of(URI.create(r.info().getSinkUri()).getPath()))
-            ? OptionalLong.empty()
-            : OptionalLong.of(r.info().getStartTs());
-        CheckReport report = FileSinkCheck.check(r.info().getSourceUri(), r.info().getSinkUri(), from,
-            OptionalLong.of(r.status().getCheckpointTs()));
+        long checkpoint = r.status().getCheckpointTs();
+        CheckReport report = Files.notExists(FileSinkCheck.fileSinkDir(r.info().getSinkUri()))
+            ? FileSinkCheck.checkNeverOpened(r.info().getSourceUri(), r.info().getStartTs(), checkpoint)
+            : FileSinkCheck.check(r.info().getSourceUri(), r.info().getSinkUri(), OptionalLong.empty(), OptionalLong.of(checkpoint));
         record("sink of " + r.id() + ": " + (report.equal() ? "equal" : "DIFFERENT") + " up to " + Long.toUnsignedString(report.until()));
         if (!report.equal()) {
           return "the sink of " + r.id() + " differs from the replay:\n" + report.render();
