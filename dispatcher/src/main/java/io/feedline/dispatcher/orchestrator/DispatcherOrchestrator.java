@@ -144,7 +144,7 @@ public final class DispatcherOrchestrator {
       return done();
     }
     ChangefeedId cf = ChangefeedId.of(raw);
-    return lanes.submit(cf, () -> inbox.deliver(cf, in)).recover(err -> {
+    return lanes.submit(cf, () -> inbox.deliver(in)).recover(err -> {
       String reason = err instanceof KeyedSerialExecutor.LaneFullException ? "queue_full" : "handler_failed";
       notices.report(cf, Notice.warn(in.type(), reason, String.valueOf(err)));
       LOG.debug("request failed", err);
