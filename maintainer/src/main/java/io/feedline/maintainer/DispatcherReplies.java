@@ -1,13 +1,11 @@
 package io.feedline.maintainer;
 
 import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Message;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
-import io.feedline.common.messaging.ControlPayloads;
-import io.feedline.common.messaging.FenceTokens;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.proto.BlockStatusRequest;
 import io.feedline.proto.DispatcherHeartbeat;
 import io.feedline.proto.MaintainerBootstrapResponse;
@@ -37,15 +35,15 @@ public final class DispatcherReplies {
     this.rejections = new FenceRejections("maintainer", metrics, TYPES);
   }
 
-  /** The changefeed a message from the dispatcher side is for, or null when it is not such a message. */
-  public static String changefeedOf(Message payload) {
-    return TYPES.contains(payload.getDescriptorForType()) ? FenceTokens.of(payload).getChangefeedId() : null;
+  /** The changefeed a message from the dispatcher side is for (its token's), or null when it is not such a message. */
+  public static String changefeedOf(Inbound in) {
+    return TYPES.contains(in.payload().getDescriptorForType()) ? in.fence().getChangefeedId() : null;
   }
 
-  /** Whether {@code payload}, from {@code from}, answers the maintainer of {@code changefeed} running here at {@code maintainerEpoch}. */
-  public boolean admit(NodeId from, Message payload, ChangefeedId changefeed, long maintainerEpoch) {
-    long replyEpoch = FenceTokens.of(payload).getEpoch();
+  /** Whether {@code in} answers the maintainer of {@code changefeed} running here at {@code maintainerEpoch}. */
+  public boolean admit(Inbound in, ChangefeedId changefeed, long maintainerEpoch) {
+    long replyEpoch = in.fence().getEpoch();
     Fence replies = Fence.ownedBy(self, maintainerEpoch);
-    return rejections.check(replies.admitReply(replyEpoch), changefeed.value(), ControlPayloads.typeOf(payload), from, replyEpoch, replies);
+    return rejections.check(replies.admitReply(replyEpoch), changefeed.value(), in.type(), in.from(), replyEpoch, replies);
   }
 }

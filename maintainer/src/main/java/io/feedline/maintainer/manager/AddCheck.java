@@ -32,8 +32,7 @@ sealed interface AddCheck {
   static AddCheck of(AddMaintainerRequest request) {
     String id = request.getChangefeedId();
     if (!ChangefeedId.isValid(id)) {
-      return new Invalid("invalid_changefeed_id",
-          "changefeed id '" + shown(id) + "' is invalid: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit", "");
+      return invalidId(id);
     }
     ChangefeedInfo info;
     try {
@@ -49,6 +48,12 @@ sealed interface AddCheck {
       return new Invalid("zero_checkpoint_ts", "checkpoint_ts is 0: a maintainer needs a checkpoint to start from", info.getSinkUri());
     }
     return new Valid(ChangefeedId.of(id), info, request);
+  }
+
+  /** The answer to an add whose changefeed id is not one. */
+  static Invalid invalidId(String id) {
+    return new Invalid("invalid_changefeed_id",
+        "changefeed id '" + shown(id) + "' is invalid: use 1-128 letters, digits, '_', '.', '-', starting with a letter or digit", "");
   }
 
   /** Remote text made safe for one log line: printable and bounded. */

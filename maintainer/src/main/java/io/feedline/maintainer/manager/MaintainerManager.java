@@ -7,11 +7,15 @@ import io.feedline.common.drain.NodeLivenessState;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
-import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.FencedInbox;
+import io.feedline.common.messaging.FencedInbox.Admitted;
+import io.feedline.common.messaging.FencedInbox.Rule;
+import io.feedline.common.messaging.FencedInbox.Scope;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metrics.Meters;
 import io.feedline.common.uri.SinkUris;
@@ -40,6 +44,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,17 +54,18 @@ import org.slf4j.LoggerFactory;
  * maintainers it runs at which epoch, and what it reports. Every input returns {@link MaintainerManagerEffects} for
  * {@link MaintainerManagerRuntime} to perform; nothing here sends, waits or reads a clock.
  *
+ * <p>Coordinator commands pass one {@link FencedInbox} before any handler runs:
  * <ul>
- *   <li>Coordinator commands are fenced by election version, the coordinator's epoch: a bootstrap takes
- *       over at a version at least the highest seen (the same version only from the same node); adds and
- *       removes are accepted only from exactly that coordinator.
- *   <li>Each changefeed's decisions are fenced by changefeed epoch: an add takes over at a strictly newer
+ *   <li>Every command is fenced by election version, the coordinator's epoch: a bootstrap takes over at a
+ *       version at least the highest seen (the same version only from the same node); every other command
+ *       is accepted only from exactly that coordinator.
+ *   <li>Adds and removes are then fenced by changefeed epoch: an add takes over at a strictly newer
  *       epoch, replacing the local maintainer only after it has fully stopped; a removal at an epoch at
  *       least the highest seen stops it and tombstones the epoch.
  *   <li>A finished stop is reported as STOPPED or REMOVED with the request's epoch for
  *       2 × {@code maintainer-status-force}, then forgotten.
  *   <li>Node liveness moves forward only (ALIVE → DRAINING → STOPPING) on commands carrying this node's
- *       epoch; every command is answered with the current liveness.
+ *       epoch; every command from the current coordinator is answered with the current liveness.
  *   <li>The node's dispatcher drain target follows {@link NodeDrainTarget}'s monotonic rules and is
  *       given to every local maintainer, a new one in the same step that registers it; every update from
  *       the current coordinator, even a duplicate or stale one, is acknowledged with a node heartbeat.
@@ -75,8 +81,6 @@ public final class MaintainerManager {
   private static final String ROLE = Role.MAINTAINER_MANAGER.segment();
   /** The error code an invalid add request is answered with. */
   public static final String INVALID_ADD_REQUEST = "invalid_add_request";
-  /** The changefeed field of fence log lines about coordinator commands as a whole. */
-  private static final String NO_CHANGEFEED = "-";
 
   private final NodeId self;
   private final long nodeEpoch;
@@ -88,7 +92,11 @@ public final class MaintainerManager {
   private final long nodeHeartbeatMillis;
   private final long reportRetentionMillis;
   private final MeterRegistry metrics;
-  private final FenceRejections fenceRejections;
+  /**
+   * The door of the coordinator's commands. The inbox is built once, so a handler answers with its effects as a
+   * function of the time the command is handled at.
+   */
+  private final FencedInbox<LongFunction<MaintainerManagerEffects>> inbox;
   /** The door of this node's maintainers for the dispatcher side's answers. */
   private final DispatcherReplies replies;
   private final OncePerKeyLogger onceLog = new OncePerKeyLogger(LOG, 10_000);
@@ -125,9 +133,36 @@ public final class MaintainerManager {
     this.reportRetentionMillis = 2 * statusForceMillis;
     this.metrics = metrics;
     this.replies = new DispatcherReplies(self, metrics);
-    this.fenceRejections = new FenceRejections(ROLE, metrics, List.of(CoordinatorBootstrapRequest.getDescriptor(),
-        SetNodeLivenessRequest.getDescriptor(), SetDispatcherDrainTargetRequest.getDescriptor(), AddMaintainerRequest.getDescriptor(),
-        RemoveMaintainerRequest.getDescriptor()));
+    Scope obeyedCoordinator = Scope.of(() -> coordinator, in -> in.fence().getElectionVersion());
+    // A command for another incarnation of this node (the node id is reused only by tests, the epoch is the process
+    // start) must not drain this one: it is checked against the node's own epoch.
+    Scope incarnation = Scope.of(() -> Fence.ownedBy(self, nodeEpoch), in -> in.as(SetNodeLivenessRequest.class).getNodeEpoch());
+    // An add makes this node the changefeed's owner at the command's epoch; a remove ends that ownership here.
+    Scope ownership = Scope.changefeedAs(self);
+    this.inbox = FencedInbox.<LongFunction<MaintainerManagerEffects>>builder(ROLE, metrics)
+        .on(CoordinatorBootstrapRequest.class)
+            .check(obeyedCoordinator, Rule.BOOTSTRAP)
+            .then(a -> now -> onCoordinatorBootstrap(a, now))
+        .on(SetDispatcherDrainTargetRequest.class)
+            .check(obeyedCoordinator, Rule.CONTROL)
+            .then(a -> now -> onSetDrainTarget(a, now))
+        .on(SetNodeLivenessRequest.class)
+            .check(obeyedCoordinator, Rule.CONTROL)
+            // Refused for another incarnation, yet answered: the coordinator learns this node's epoch and liveness.
+            .check(incarnation, Rule.REPLY, r -> now -> answerLiveness(r.from(), now))
+            .then(a -> now -> onSetLiveness(a, now))
+        // A changefeed id that is none is judged after the coordinator check: only the obeyed coordinator's is answered.
+        .on(AddMaintainerRequest.class)
+            .check(obeyedCoordinator, Rule.CONTROL)
+            .check(ownership, Rule.BOOTSTRAP)
+            .onInvalidChangefeed((from, request) -> now -> rejectAdd(from, request, AddCheck.invalidId(request.getChangefeedId()), now))
+            .then(a -> now -> onAdd(a, now))
+        .on(RemoveMaintainerRequest.class)
+            .check(obeyedCoordinator, Rule.CONTROL)
+            .check(ownership, Rule.CLOSE)
+            .onInvalidChangefeed((from, request) -> now -> rejectRemove(request))
+            .then(a -> now -> onRemove(a, now))
+        .build(this::fence, now -> MaintainerManagerEffects.NONE);
     this.localMaintainers = Meters.gauge(metrics, "feedline.maintainer_manager.maintainers", "Maintainers running on this node", new AtomicInteger(),
         AtomicInteger::get);
   }
@@ -158,26 +193,26 @@ public final class MaintainerManager {
   }
 
   /** One inbound control message; empty when this role does not handle its type. */
-  public Optional<MaintainerManagerEffects> onMessage(NodeId from, Message payload, long nowMillis) {
-    MaintainerManagerEffects effects;
-    if (payload instanceof CoordinatorBootstrapRequest request) {
-      effects = onCoordinatorBootstrap(from, request, nowMillis);
-    } else if (payload instanceof SetNodeLivenessRequest request) {
-      effects = onSetLiveness(from, request, nowMillis);
-    } else if (payload instanceof SetDispatcherDrainTargetRequest request) {
-      effects = onSetDrainTarget(from, request, nowMillis);
-    } else if (payload instanceof AddMaintainerRequest request) {
-      effects = onAdd(from, request, nowMillis);
-    } else if (payload instanceof RemoveMaintainerRequest request) {
-      effects = onRemove(from, request, nowMillis);
-    } else {
-      String changefeed = DispatcherReplies.changefeedOf(payload);
-      if (changefeed == null) {
-        return Optional.empty();
-      }
-      effects = routeToMaintainer(from, changefeed, payload);
+  public Optional<MaintainerManagerEffects> onMessage(Inbound in, long nowMillis) {
+    if (inbox.handles(in.payload())) {
+      return Optional.of(inbox.deliver(in).apply(nowMillis));
     }
-    return Optional.of(effects);
+    String changefeed = DispatcherReplies.changefeedOf(in);
+    if (changefeed == null) {
+      return Optional.empty();
+    }
+    return Optional.of(routeToMaintainer(in, changefeed));
+  }
+
+  /** Whether {@code payload}'s type is a coordinator command this manager fences. */
+  boolean fences(Message payload) {
+    return inbox.handles(payload);
+  }
+
+  /** The fence of this node's ownership of {@code changefeed}: the highest add or removal accepted for it. */
+  Fence fence(ChangefeedId changefeed) {
+    ChangefeedSlot slot = slots.get(changefeed);
+    return slot == null ? Fence.INITIAL : slot.fence;
   }
 
   /**
@@ -279,34 +314,29 @@ public final class MaintainerManager {
     return MaintainerManagerEffects.send(coordinator.owner(), Role.COORDINATOR, heartbeat);
   }
 
-  private MaintainerManagerEffects onSetLiveness(NodeId from, SetNodeLivenessRequest request, long nowMillis) {
-    String type = ControlPayloads.typeOf(request);
-    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, NO_CHANGEFEED)) {
-      return MaintainerManagerEffects.NONE;
+  private MaintainerManagerEffects onSetLiveness(Admitted<SetNodeLivenessRequest> admitted, long nowMillis) {
+    SetNodeLivenessRequest request = admitted.payload();
+    NodeLivenessState next = liveness.advanceTo(request.getTarget());
+    if (!next.equals(liveness)) {
+      LOG.info("event=node_liveness node={} liveness={} previous={} election_version={}", self, next.label(), liveness.label(),
+          Epochs.format(request.getElectionVersion()));
+      liveness = next;
     }
-    // A command for another incarnation of this node (the node id is reused only by tests, the epoch is
-    // the process start) must not drain this one; the node's own epoch is the one fence it checks.
-    Fence node = Fence.ownedBy(self, nodeEpoch);
-    Fence.Decision decision = node.admitReply(request.getNodeEpoch());
-    if (fenceRejections.check(decision, NO_CHANGEFEED, type, from, request.getNodeEpoch(), node)) {
-      NodeLivenessState next = liveness.advanceTo(request.getTarget());
-      if (!next.equals(liveness)) {
-        LOG.info("event=node_liveness node={} liveness={} previous={} election_version={}", self, next.label(), liveness.label(),
-            Epochs.format(request.getElectionVersion()));
-        liveness = next;
-      }
-    }
-    // Always answered with what is true now, so the coordinator learns this node's epoch and liveness.
-    SetNodeLivenessResponse response = SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch)
-        .setSeq(++reportSeq).build();
-    return MaintainerManagerEffects.send(from, Role.COORDINATOR, response).and(nodeHeartbeat(nowMillis));
+    return answerLiveness(admitted.from(), nowMillis);
   }
 
-  private MaintainerManagerEffects onSetDrainTarget(NodeId from, SetDispatcherDrainTargetRequest request, long nowMillis) {
-    String type = ControlPayloads.typeOf(request);
-    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, NO_CHANGEFEED)) {
-      return MaintainerManagerEffects.NONE;
-    }
+  /**
+   * The answer to every liveness command of the current coordinator, also one for another incarnation of this node:
+   * what is true now, so the coordinator learns this node's epoch and liveness.
+   */
+  private MaintainerManagerEffects answerLiveness(NodeId to, long nowMillis) {
+    SetNodeLivenessResponse response = SetNodeLivenessResponse.newBuilder().setLiveness(liveness.liveness()).setNodeEpoch(nodeEpoch)
+        .setSeq(++reportSeq).build();
+    return MaintainerManagerEffects.send(to, Role.COORDINATOR, response).and(nodeHeartbeat(nowMillis));
+  }
+
+  private MaintainerManagerEffects onSetDrainTarget(Admitted<SetDispatcherDrainTargetRequest> admitted, long nowMillis) {
+    SetDispatcherDrainTargetRequest request = admitted.payload();
     NodeDrainTarget.Update update = drainTarget.offer(NodeDrainTarget.of(request.getTarget()));
     Meters.counter(metrics, "feedline.maintainer_manager.drain_target_updates", "Drain targets the maintainer manager was told of, by outcome",
         "outcome", update.outcome().label()).increment();
@@ -330,12 +360,10 @@ public final class MaintainerManager {
 
   // ---- coordinator commands ----
 
-  private MaintainerManagerEffects onCoordinatorBootstrap(NodeId from, CoordinatorBootstrapRequest request, long nowMillis) {
-    long version = request.getElectionVersion();
-    Fence.Decision decision = coordinator.admitBootstrap(from, version);
-    if (!fenceRejections.check(decision, NO_CHANGEFEED, ControlPayloads.typeOf(request), from, version, coordinator)) {
-      return MaintainerManagerEffects.NONE;
-    }
+  private MaintainerManagerEffects onCoordinatorBootstrap(Admitted<CoordinatorBootstrapRequest> admitted, long nowMillis) {
+    NodeId from = admitted.from();
+    long version = admitted.payload().getElectionVersion();
+    Fence.Decision decision = admitted.decision();
     if (decision.admission() == Admission.TAKEOVER) {
       LOG.info("event=coordinator_changed coordinator={} election_version={} previous_coordinator={} previous_version={}",
           from, Epochs.format(version), coordinator.hasOwner() ? coordinator.owner() : "none", Epochs.format(coordinator.epoch()));
@@ -348,22 +376,16 @@ public final class MaintainerManager {
     return MaintainerManagerEffects.send(from, Role.COORDINATOR, response.build()).and(nodeHeartbeat(nowMillis));
   }
 
-  private MaintainerManagerEffects onAdd(NodeId from, AddMaintainerRequest request, long nowMillis) {
-    String type = ControlPayloads.typeOf(request);
-    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, request.getChangefeedId())) {
-      return MaintainerManagerEffects.NONE;
-    }
+  private MaintainerManagerEffects onAdd(Admitted<AddMaintainerRequest> admitted, long nowMillis) {
+    AddMaintainerRequest request = admitted.payload();
     AddCheck check = AddCheck.of(request);
     if (check instanceof AddCheck.Invalid invalid) {
-      return rejectAdd(from, request, invalid, nowMillis);
+      return rejectAdd(admitted.from(), request, invalid, nowMillis);
     }
     AddCheck.Valid add = (AddCheck.Valid) check;
     ChangefeedSlot slot = slots.getOrDefault(add.changefeed(), new ChangefeedSlot(add.changefeed()));
     long epoch = request.getEpoch();
-    Fence.Decision decision = slot.fence.admitBootstrap(self, epoch);
-    if (!fenceRejections.check(decision, add.changefeed().value(), type, from, epoch, slot.fence)) {
-      return MaintainerManagerEffects.NONE;
-    }
+    Fence.Decision decision = admitted.decision();
     slots.put(add.changefeed(), slot);
     slot.fence = decision.next();
     if (decision.admission() != Admission.TAKEOVER) {
@@ -385,24 +407,14 @@ public final class MaintainerManager {
     return orderStop(slot, false, false);
   }
 
-  private MaintainerManagerEffects onRemove(NodeId from, RemoveMaintainerRequest request, long nowMillis) {
-    String type = ControlPayloads.typeOf(request);
-    if (!fromCurrentCoordinator(from, request.getElectionVersion(), type, request.getChangefeedId())) {
-      return MaintainerManagerEffects.NONE;
-    }
-    if (!ChangefeedId.isValid(request.getChangefeedId())) {
-      reject(type, "invalid_changefeed_id", request.getChangefeedId(), request.getEpoch(), "changefeed id is invalid", "");
-      return MaintainerManagerEffects.NONE;
-    }
-    ChangefeedId changefeed = ChangefeedId.of(request.getChangefeedId());
+  private MaintainerManagerEffects onRemove(Admitted<RemoveMaintainerRequest> admitted, long nowMillis) {
+    RemoveMaintainerRequest request = admitted.payload();
+    ChangefeedId changefeed = admitted.changefeed();
     ChangefeedSlot slot = slots.getOrDefault(changefeed, new ChangefeedSlot(changefeed));
     long epoch = request.getEpoch();
     boolean cascade = request.getCascade();
     boolean removed = request.getRemoved();
-    Fence.Decision decision = slot.fence.admitClose(self, epoch);
-    if (!fenceRejections.check(decision, changefeed.value(), type, from, epoch, slot.fence)) {
-      return MaintainerManagerEffects.NONE;
-    }
+    Fence.Decision decision = admitted.decision();
     slots.put(changefeed, slot);
     slot.fence = decision.next();
     if (slot.maintainer != null && !slot.stopping) {
@@ -438,9 +450,11 @@ public final class MaintainerManager {
     return MaintainerManagerEffects.NONE;
   }
 
-  private boolean fromCurrentCoordinator(NodeId from, long version, String type, String changefeed) {
-    Fence.Decision decision = coordinator.admitControl(from, version);
-    return fenceRejections.check(decision, AddCheck.shown(changefeed), type, from, version, coordinator);
+  /** A removal from the current coordinator that names no valid changefeed: counted, nothing else to do. */
+  private MaintainerManagerEffects rejectRemove(RemoveMaintainerRequest request) {
+    reject(ControlPayloads.typeOf(request), "invalid_changefeed_id", request.getChangefeedId(), request.getEpoch(),
+        "changefeed id is invalid", "");
+    return MaintainerManagerEffects.NONE;
   }
 
   private MaintainerManagerEffects rejectAdd(NodeId from, AddMaintainerRequest request, AddCheck.Invalid invalid, long nowMillis) {
@@ -518,16 +532,16 @@ public final class MaintainerManager {
 
   // ---- dispatcher-side traffic ----
 
-  private MaintainerManagerEffects routeToMaintainer(NodeId from, String changefeed, Message payload) {
+  private MaintainerManagerEffects routeToMaintainer(Inbound in, String changefeed) {
     ChangefeedSlot slot = ChangefeedId.isValid(changefeed) ? slots.get(ChangefeedId.of(changefeed)) : null;
     if (slot == null || slot.maintainer == null) {
       // Normal after a maintainer is gone: late answers and resends of its requests.
       Meters.counter(metrics, "feedline.maintainer_manager.unrouted", "Messages for a maintainer this node does not run, by type",
-          "type", ControlPayloads.typeOf(payload)).increment();
+          "type", in.type()).increment();
       return MaintainerManagerEffects.NONE;
     }
-    if (replies.admit(from, payload, slot.maintainer.changefeedId(), slot.maintainer.epoch())) {
-      slot.maintainer.onDispatcherMessage(from, payload);
+    if (replies.admit(in, slot.maintainer.changefeedId(), slot.maintainer.epoch())) {
+      slot.maintainer.onDispatcherMessage(in.from(), in.payload());
     }
     return MaintainerManagerEffects.NONE;
   }

@@ -59,7 +59,7 @@ public final class MaintainerManagerRuntime {
 
   /** Handles one inbound message; false when this role does not handle its type. */
   public boolean handle(Inbound message) {
-    Optional<MaintainerManagerEffects> effects = manager.onMessage(message.from(), message.payload(), scheduler.nowMillis());
+    Optional<MaintainerManagerEffects> effects = manager.onMessage(message, scheduler.nowMillis());
     effects.ifPresent(this::perform);
     return effects.isPresent();
   }

@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.feedline.maintainer.DispatcherReplies;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.proto.ChangefeedInfo;
 import io.micrometer.core.instrument.Counter;
@@ -85,7 +86,7 @@ final class MaintainerHarness {
 
   /** Delivers {@code m} through the door the maintainer manager puts before every maintainer. */
   void receive(NodeId from, Message m) {
-    if (!replies.admit(from, m, maintainer.changefeedId(), maintainer.epoch())) {
+    if (!replies.admit(Inbound.of(from, m), maintainer.changefeedId(), maintainer.epoch())) {
       return;
     }
     List<Outbound> out = maintainer.onMessage(from, m, now).messages();

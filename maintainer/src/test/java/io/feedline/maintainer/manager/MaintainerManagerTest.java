@@ -12,6 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.maintainer.DispatcherReplies;
 import io.feedline.maintainer.HandStoppedMaintainer;
@@ -28,6 +30,7 @@ import io.feedline.proto.NodeHeartbeat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.LongFunction;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +54,11 @@ class MaintainerManagerTest {
   }, metrics);
 
   private MaintainerManagerEffects handle(Message payload) {
-    return manager.onMessage(COORDINATOR, payload, 0).orElseThrow();
+    return receive(COORDINATOR, payload).orElseThrow();
+  }
+
+  private Optional<MaintainerManagerEffects> receive(NodeId from, Message payload) {
+    return manager.onMessage(Inbound.of(from, payload), 0);
   }
 
   @Test
@@ -115,13 +122,13 @@ class MaintainerManagerTest {
     handle(add("cf1", 5));
     DispatcherHeartbeat heartbeat = DispatcherHeartbeat.newBuilder().setChangefeedId("cf1").setEpoch(5).build();
 
-    assertThat(manager.onMessage(ManagerFixture.N2, heartbeat, 0)).contains(MaintainerManagerEffects.NONE);
-    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("cf1", true, 5), 0)).contains(MaintainerManagerEffects.NONE);
-    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("unknown", true, 5), 0)).contains(MaintainerManagerEffects.NONE);
-    assertThat(manager.onMessage(ManagerFixture.N2, closeResponse("", true, 5), 0)).contains(MaintainerManagerEffects.NONE);
+    assertThat(receive(ManagerFixture.N2, heartbeat)).contains(MaintainerManagerEffects.NONE);
+    assertThat(receive(ManagerFixture.N2, closeResponse("cf1", true, 5))).contains(MaintainerManagerEffects.NONE);
+    assertThat(receive(ManagerFixture.N2, closeResponse("unknown", true, 5))).contains(MaintainerManagerEffects.NONE);
+    assertThat(receive(ManagerFixture.N2, closeResponse("", true, 5))).contains(MaintainerManagerEffects.NONE);
     assertThat(created.get(0).dispatcherMessages()).containsExactly(heartbeat, closeResponse("cf1", true, 5));
 
-    assertThat(manager.onMessage(ManagerFixture.N2, NodeHeartbeat.getDefaultInstance(), 0)).isEmpty();
+    assertThat(receive(ManagerFixture.N2, NodeHeartbeat.getDefaultInstance())).isEmpty();
   }
 
   /**
@@ -144,9 +151,9 @@ class MaintainerManagerTest {
     HandStoppedMaintainer removeOnly = created.get(1);
     for (var type : types) {
       String name = type.apply(0).getDescriptorForType().getName();
-      manager.onMessage(ManagerFixture.N2, type.apply(6), 0);
-      manager.onMessage(ManagerFixture.N2, type.apply(8), 0);
-      manager.onMessage(ManagerFixture.N2, type.apply(7), 0);
+      receive(ManagerFixture.N2, type.apply(6));
+      receive(ManagerFixture.N2, type.apply(8));
+      receive(ManagerFixture.N2, type.apply(7));
       List<Message> seen = removeOnly.dispatcherMessages();
       assertThat(seen.get(seen.size() - 1)).as(name).isEqualTo(type.apply(7));
       assertThat(metrics.get("feedline.fence.rejections").tags("role", "maintainer", "type", name, "reason", "stale_epoch").counter().count())

@@ -7,6 +7,7 @@ import com.google.protobuf.Message;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.time.ManualScheduler;
 import io.feedline.dispatcher.dataplane.DataPlane;
@@ -129,7 +130,7 @@ class MaintainerFailoverTest {
       } else if (role == Role.MAINTAINER_MANAGER && isForMaintainer(payload) && maintainers.containsKey(to)) {
         // Through the door a node's maintainer manager puts before its maintainers.
         MaintainerRuntime maintainer = maintainers.get(to);
-        if (replies.admit(from, payload, maintainer.changefeedId(), maintainer.epoch())) {
+        if (replies.admit(Inbound.of(from, payload), maintainer.changefeedId(), maintainer.epoch())) {
           maintainer.onDispatcherMessage(from, payload);
         }
       }
