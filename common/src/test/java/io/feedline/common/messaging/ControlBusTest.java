@@ -2,41 +2,17 @@ package io.feedline.common.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.feedline.common.id.NodeId;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ControlEnvelope;
 import io.feedline.proto.FenceToken;
 import io.feedline.proto.ScheduleDispatcherRequest;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(VertxExtension.class)
-class ControlBusTest {
-
-  private static final NodeId N1 = NodeId.of("n1");
-  private static final NodeId N2 = NodeId.of("n2");
-
-  private SimpleMeterRegistry metrics;
-  private ControlBus bus1;
-  private ControlBus bus2;
-
-  @BeforeEach
-  void setUp(Vertx vertx) {
-    metrics = new SimpleMeterRegistry();
-    bus1 = new ControlBus(vertx, N1, metrics);
-    bus2 = new ControlBus(vertx, N2, metrics);
-  }
-
-  private static ScheduleDispatcherRequest schedule(long epoch) {
-    return ScheduleDispatcherRequest.newBuilder().setChangefeedId("cf1").setEpoch(epoch).build();
-  }
+class ControlBusTest extends TwoNodeBuses {
 
   private double malformed(String reason) {
     var c = metrics.find("feedline.bus.malformed").tag("reason", reason).counter();

@@ -2,42 +2,19 @@ package io.feedline.common.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.feedline.common.id.NodeId;
 import io.feedline.proto.MaintainerCloseRequest;
 import io.feedline.proto.ScheduleDispatcherRequest;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@link FaultRules} as the control bus's interceptor: what the simulation and the chaos tests inject faults with. */
-@ExtendWith(VertxExtension.class)
-class FaultRulesOnControlBusTest {
+class FaultRulesOnControlBusTest extends TwoNodeBuses {
 
-  private static final NodeId N1 = NodeId.of("n1");
-  private static final NodeId N2 = NodeId.of("n2");
-
-  private SimpleMeterRegistry metrics;
-  private ControlBus bus1;
-  private ControlBus bus2;
   private final List<Inbound> received = new CopyOnWriteArrayList<>();
-
-  @BeforeEach
-  void setUp(Vertx vertx) {
-    metrics = new SimpleMeterRegistry();
-    bus1 = new ControlBus(vertx, N1, metrics);
-    bus2 = new ControlBus(vertx, N2, metrics);
-  }
-
-  private static ScheduleDispatcherRequest schedule(long epoch) {
-    return ScheduleDispatcherRequest.newBuilder().setChangefeedId("cf1").setEpoch(epoch).build();
-  }
 
   @Test
   void outboundInterceptorDropsByTypeAndNodePair(Vertx vertx, VertxTestContext ctx) {
