@@ -5,19 +5,17 @@ import static io.feedline.dispatcher.testing.Requests.id;
 import static io.feedline.dispatcher.testing.Requests.table;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.testing.EnvelopeTypes;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.testing.RecordingOutbox;
 import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.testing.Requests;
-import io.feedline.proto.ControlEnvelope;
 import io.feedline.proto.MaintainerBootstrapResponse;
 import io.feedline.proto.MaintainerCloseResponse;
 import io.feedline.proto.MaintainerPostBootstrapResponse;
@@ -230,18 +228,8 @@ class OrchestratorFenceTest {
   @Test
   void everyTypeTheOrchestratorTakesHasItsRulesAbove() {
     OrchestratorFixture f = new OrchestratorFixture();
-    List<String> taken = ControlEnvelope.getDescriptor().getOneofs().get(0).getFields().stream()
-        .map(field -> Internal.getDefaultInstance(messageClass(field)))
+    List<String> taken = EnvelopeTypes.payloads().stream()
         .filter(f.orchestrator::handles).map(m -> m.getDescriptorForType().getName()).toList();
     assertThat(taken).containsExactlyInAnyOrderElementsOf(Stream.of(Type.values()).map(t -> t.name).toList());
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Class<? extends Message> messageClass(FieldDescriptor field) {
-    try {
-      return (Class<? extends Message>) Class.forName("io.feedline.proto." + field.getMessageType().getName());
-    } catch (ClassNotFoundException e) {
-      throw new AssertionError(e);
-    }
   }
 }

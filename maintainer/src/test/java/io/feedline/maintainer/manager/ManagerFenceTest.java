@@ -7,16 +7,15 @@ import static io.feedline.maintainer.manager.ManagerFixture.VERSION;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
 import io.feedline.common.drain.NodeDrainTarget;
 import io.feedline.common.fence.Admission;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.testing.EnvelopeTypes;
 import io.feedline.common.messaging.Role;
 import io.feedline.maintainer.HandStoppedMaintainer;
-import io.feedline.proto.ControlEnvelope;
 import io.feedline.proto.NodeLiveness;
 import io.feedline.proto.SetDispatcherDrainTargetRequest;
 import io.feedline.proto.SetNodeLivenessRequest;
@@ -206,22 +205,12 @@ class ManagerFenceTest {
   @Test
   void everyTypeTheManagerFencesHasItsRulesAbove() {
     ManagerFixture f = ManagerFixture.withPlaceholders();
-    List<String> fenced = ControlEnvelope.getDescriptor().getOneofs().get(0).getFields().stream()
-        .map(field -> Internal.getDefaultInstance(messageClass(field)))
+    List<String> fenced = EnvelopeTypes.payloads().stream()
         .filter(f.manager::fences).map(m -> m.getDescriptorForType().getName()).toList();
     assertThat(fenced).containsExactlyInAnyOrderElementsOf(Stream.of(Type.values()).map(t -> t.name).toList());
     for (Type type : Type.values()) {
       assertThat(f.metrics.find("feedline.fence.rejections").tags("role", ROLE, "type", type.name).counters()).as(type.name)
           .isNotEmpty().allSatisfy(c -> assertThat(c.count()).isZero());
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Class<? extends Message> messageClass(FieldDescriptor field) {
-    try {
-      return (Class<? extends Message>) Class.forName("io.feedline.proto." + field.getMessageType().getName());
-    } catch (ClassNotFoundException e) {
-      throw new AssertionError(e);
     }
   }
 }
