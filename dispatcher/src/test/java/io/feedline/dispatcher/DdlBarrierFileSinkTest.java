@@ -1,7 +1,6 @@
 package io.feedline.dispatcher;
 
 import static io.feedline.dispatcher.testing.Requests.id;
-import static io.feedline.common.testing.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
@@ -13,7 +12,8 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.node.NodeContext;
-import io.feedline.common.testing.Await;
+import io.feedline.common.testing.Eventually;
+import io.feedline.common.testing.ReceivedMessages;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.file.FileSink;
@@ -36,6 +36,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,10 +44,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -69,7 +67,7 @@ class DdlBarrierFileSinkTest {
   private static final DispatcherKey SPAN_1 = id(0x10);
   private static final int TABLES = 2;
 
-  private final BlockingQueue<Message> received = new LinkedBlockingQueue<>();
+  private final ReceivedMessages received = new ReceivedMessages();
   /** The latest block state each dispatcher reported. */
   private final Map<DispatcherKey, BlockState> blockStates = new ConcurrentHashMap<>();
   /** Every (dispatcher, ts) reported DONE: a dispatcher may block at its next DDL right after. */
@@ -78,7 +76,7 @@ class DdlBarrierFileSinkTest {
   private ControlBus maintainerBus;
 
   @BeforeEach
-  void deploy(Vertx vertx) throws Exception {
+  void deploy(Vertx vertx, VertxTestContext ctx) {
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target"), List.of(), false, "test", null, "127.0.0.1", Timings.DEFAULTS);
     NodeContext node = new NodeContext(NODE, 1, config, null, null, null, null, new ControlBus(vertx, NODE, metrics), metrics);
     DispatcherOrchestratorVerticle verticle = new DispatcherOrchestratorVerticle(node, action -> {}, new ProviderEndpoints());
@@ -93,12 +91,11 @@ class DdlBarrierFileSinkTest {
         }
       }
       received.add(in.payload());
-    }).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }).compose(registered -> vertx.deployVerticle(verticle)).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
-  void theWriterWritesTheDdlOnceAndTheSpanWritesNothingAboveItBeforeThePass(@TempDir Path dir) throws Exception {
+  void theWriterWritesTheDdlOnceAndTheSpanWritesNothingAboveItBeforeThePass(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) {
     DatagenModel model = DatagenModel.of(new DatagenSpec(TABLES, 7, 0, 0));
     long createTick = model.firstCreateTick(1);
     long createTs = model.ddlAt(1, createTick).commitTs();
@@ -114,46 +111,57 @@ class DdlBarrierFileSinkTest {
     send(MaintainerBootstrapRequest.newBuilder().setChangefeedId(CF).setEpoch(EPOCH).setStartTs(0)
         .setConfig(ByteString.copyFrom(Requests.config(source, "file://" + dir.toAbsolutePath())))
         .setTableTriggerEventDispatcherId(TRIGGER.proto()).build());
-    awaitMessage(MaintainerBootstrapResponse.class);
-    send(Requests.postBootstrap(CF, EPOCH, TRIGGER));
-    // A span of table 1 exists from table 1's create ts on.
-    send(Requests.schedule(CF, EPOCH, Requests.createItem(SPAN_1, Requests.table(1), createTs)));
-
-    // Play the maintainer for every DDL before t: they involve only the trigger (no other spans here).
-    until("trigger and span blocked at " + t, () -> {
-      BlockState trigger = blockStates.get(TRIGGER);
-      if (trigger != null && trigger.getBlocked() && trigger.getStage() == BlockStage.BLOCK_STAGE_WAITING && trigger.getBlockTs() < t) {
-        assertThat(trigger.getBlockedTables().getTableIdsList()).doesNotContain(1L);
-        send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, trigger.getBlockTs(), 0));
-      }
-      return waitingAt(TRIGGER, t) && waitingAt(SPAN_1, t);
-    });
-    assertThat(blockStates.get(SPAN_1).getBlockedTables().getTableIdsList()).containsExactly(0L, 1L);
-    assertThat(ddlLinesAt(dir, t)).isZero();
-    List<Long> rowTs = rowTs(dir);
-    assertThat(rowTs).as("rows below the DDL are written").isNotEmpty().allSatisfy(ts -> assertThat(ts).isLessThan(t));
-
-    // A WRITE from a stale ownership is dropped and counted; the trigger keeps waiting.
-    send(action(EPOCH - 1, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
-    until("stale WRITE counted", () -> rejections("stale_epoch") == 1);
-    received.clear();
-    awaitMessage(BlockStatusRequest.class);
-    assertThat(waitingAt(TRIGGER, t)).as("still waiting after the stale WRITE").isTrue();
-    assertThat(ddlLinesAt(dir, t)).isZero();
-
-    // WRITE, resent: written once, DONE reported.
-    send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
-    send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
-    until("trigger done at " + t, () -> doneAt(TRIGGER, t));
-    send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
-    assertThat(ddlLinesAt(dir, t)).isEqualTo(1);
-    Await.holdsFor(Duration.ofMillis(500), "the span waits and writes nothing above t before its PASS",
-        () -> waitingAt(SPAN_1, t) && rowTs(dir).stream().allMatch(ts -> ts < t));
-
-    send(action(EPOCH, BarrierAction.BARRIER_ACTION_PASS, t, 1));
-    until("span done at " + t, () -> doneAt(SPAN_1, t));
-    until("rows above t written after the PASS", () -> rowTs(dir).stream().anyMatch(ts -> ts > t));
-    assertThat(ddlLinesAt(dir, t)).as("the span passed: still exactly one line").isEqualTo(1);
+    received.next(MaintainerBootstrapResponse.class)
+        .compose(bootstrapped -> {
+          send(Requests.postBootstrap(CF, EPOCH, TRIGGER));
+          // A span of table 1 exists from table 1's create ts on.
+          send(Requests.schedule(CF, EPOCH, Requests.createItem(SPAN_1, Requests.table(1), createTs)));
+          // Play the maintainer for every DDL before t: they involve only the trigger (no other spans here).
+          return Eventually.until(vertx, "trigger and span blocked at " + t, () -> {
+            BlockState trigger = blockStates.get(TRIGGER);
+            if (trigger != null && trigger.getBlocked() && trigger.getStage() == BlockStage.BLOCK_STAGE_WAITING && trigger.getBlockTs() < t) {
+              assertThat(trigger.getBlockedTables().getTableIdsList()).doesNotContain(1L);
+              send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, trigger.getBlockTs(), 0));
+            }
+            return waitingAt(TRIGGER, t) && waitingAt(SPAN_1, t);
+          });
+        })
+        .compose(blocked -> {
+          assertThat(blockStates.get(SPAN_1).getBlockedTables().getTableIdsList()).containsExactly(0L, 1L);
+          assertThat(ddlLinesAt(dir, t)).isZero();
+          assertThat(rowTs(dir)).as("rows below the DDL are written").isNotEmpty().allSatisfy(ts -> assertThat(ts).isLessThan(t));
+          // A WRITE from a stale ownership is dropped and counted; the trigger keeps waiting.
+          send(action(EPOCH - 1, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
+          return Eventually.until(vertx, "stale WRITE counted", () -> rejections("stale_epoch") == 1);
+        })
+        .compose(counted -> {
+          // A status sent after the stale WRITE was handled.
+          received.skipReceived();
+          return received.next(BlockStatusRequest.class);
+        })
+        .compose(status -> {
+          assertThat(waitingAt(TRIGGER, t)).as("still waiting after the stale WRITE").isTrue();
+          assertThat(ddlLinesAt(dir, t)).isZero();
+          // WRITE, resent: written once, DONE reported.
+          send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
+          send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
+          return Eventually.until(vertx, "trigger done at " + t, () -> doneAt(TRIGGER, t));
+        })
+        .compose(triggerDone -> {
+          send(action(EPOCH, BarrierAction.BARRIER_ACTION_WRITE, t, 0));
+          assertThat(ddlLinesAt(dir, t)).isEqualTo(1);
+          return Eventually.holdsFor(vertx, Duration.ofMillis(500), "the span waits and writes nothing above t before its PASS",
+              () -> waitingAt(SPAN_1, t) && rowTs(dir).stream().allMatch(ts -> ts < t));
+        })
+        .compose(held -> {
+          send(action(EPOCH, BarrierAction.BARRIER_ACTION_PASS, t, 1));
+          return Eventually.until(vertx, "span done at " + t, () -> doneAt(SPAN_1, t));
+        })
+        .compose(spanDone -> Eventually.until(vertx, "rows above t written after the PASS", () -> rowTs(dir).stream().anyMatch(ts -> ts > t)))
+        .onComplete(ctx.succeeding(passed -> ctx.verify(() -> {
+          assertThat(ddlLinesAt(dir, t)).as("the span passed: still exactly one line").isEqualTo(1);
+          ctx.completeNow();
+        })));
   }
 
   private boolean waitingAt(DispatcherKey ref, long ts) {
@@ -180,12 +188,13 @@ class DdlBarrierFileSinkTest {
     maintainerBus.send(NODE, Role.DISPATCHER_ORCHESTRATOR, request);
   }
 
-  private static long ddlLinesAt(Path dir, long ts) throws IOException {
+  private static long ddlLinesAt(Path dir, long ts) {
     Path file = FileSink.tableFile(dir, 0, false);
-    if (!Files.exists(file)) {
-      return 0;
+    try {
+      return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> new JsonObject(l).getLong("commitTs") == ts).count() : 0;
+    } catch (IOException e) {
+      throw new AssertionError(e);
     }
-    return Files.readAllLines(file).stream().filter(l -> new JsonObject(l).getLong("commitTs") == ts).count();
   }
 
   private static List<Long> rowTs(Path dir) {
@@ -195,17 +204,5 @@ class DdlBarrierFileSinkTest {
     } catch (IOException e) {
       throw new AssertionError(e);
     }
-  }
-
-  @SuppressWarnings("unchecked")
-  private <T extends Message> T awaitMessage(Class<T> type) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      Message m = received.poll(100, TimeUnit.MILLISECONDS);
-      if (type.isInstance(m)) {
-        return (T) m;
-      }
-    }
-    throw new AssertionError("no " + type.getSimpleName() + " within 10s");
   }
 }

@@ -1,6 +1,5 @@
 package io.feedline.maintainer;
 
-import static io.feedline.common.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
@@ -15,6 +14,7 @@ import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStores;
 import io.feedline.common.node.ClusterMembership;
 import io.feedline.common.node.NodeContext;
+import io.feedline.common.testing.ReceivedMessages;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.proto.AddMaintainerRequest;
 import io.feedline.proto.ChangefeedInfo;
@@ -36,16 +36,16 @@ import io.feedline.proto.RemoveMaintainerRequest;
 import io.feedline.proto.SchemaInfo;
 import io.feedline.proto.TableSpan;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,56 +68,63 @@ class MaintainerManagerVerticleTest {
       Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(15));
 
   private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-  private final BlockingQueue<Message> atCoordinator = new LinkedBlockingQueue<>();
+  private final ReceivedMessages atCoordinator = new ReceivedMessages();
   private final AtomicInteger closeRequestsAtN2 = new AtomicInteger();
   private MetaStore store;
   private ClusterMembership membership;
   private ControlBus busN2;
 
   @BeforeEach
-  void deploy(Vertx vertx, @TempDir Path dir) throws Exception {
-    store = await(MetaStores.embedded(vertx, dir.resolve("meta")));
+  void deploy(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) {
     MetaKeys keys = new MetaKeys("test");
-    for (NodeId node : List.of(N1, N2)) {
-      await(store.put(keys.node(node), NodeRegistration.newBuilder().setNodeId(node.value()).build().toByteArray()));
-    }
-    membership = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
-    await(membership.start());
-
     ControlBus busN1 = new ControlBus(vertx, N1, metrics);
     busN2 = new ControlBus(vertx, N2, metrics);
     FaultRules faults = new FaultRules(1);
     FaultRules.Rule dropFirstConfirmation = faults.drop(N2, N1, "MaintainerCloseResponse");
     busN2.addOutboundInterceptor(faults);
 
-    await(busN2.register(Role.COORDINATOR, in -> atCoordinator.add(in.payload())));
-    await(busN2.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
-      if (in.payload() instanceof MaintainerCloseRequest close) {
-        if (closeRequestsAtN2.incrementAndGet() == 2) {
-          faults.remove(dropFirstConfirmation);
-        }
-        busN2.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(close));
-      } else {
-        answerBootstrap(busN2, in.from(), in.payload());
-      }
-    }));
-    await(busN1.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
-      if (in.payload() instanceof MaintainerCloseRequest close) {
-        busN1.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(close));
-      } else {
-        answerBootstrap(busN1, in.from(), in.payload());
-      }
-    }));
-
-    NodeConfig config = new NodeConfig("127.0.0.1", 0, dir, List.of(), false, "test", null, "127.0.0.1", FAST);
-    NodeContext node = new NodeContext(N1, 1, config, store, keys, null, membership, busN1, metrics);
-    await(vertx.deployVerticle(new MaintainerManagerVerticle(node)));
+    MetaStores.embedded(vertx, dir.resolve("meta"))
+        .compose(opened -> {
+          store = opened;
+          return Future.all(Stream.of(N1, N2)
+              .map(node -> store.put(keys.node(node), NodeRegistration.newBuilder().setNodeId(node.value()).build().toByteArray())).toList());
+        })
+        .compose(registered -> {
+          membership = new ClusterMembership(store, keys, VertxScheduler.onCurrentContext(vertx));
+          return membership.start();
+        })
+        .compose(started -> busN2.register(Role.COORDINATOR, in -> atCoordinator.add(in.payload())))
+        .compose(registered -> busN2.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
+          if (in.payload() instanceof MaintainerCloseRequest close) {
+            if (closeRequestsAtN2.incrementAndGet() == 2) {
+              faults.remove(dropFirstConfirmation);
+            }
+            busN2.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(close));
+          } else {
+            answerBootstrap(busN2, in.from(), in.payload());
+          }
+        }))
+        .compose(registered -> busN1.register(Role.DISPATCHER_ORCHESTRATOR, in -> {
+          if (in.payload() instanceof MaintainerCloseRequest close) {
+            busN1.send(in.from(), Role.MAINTAINER_MANAGER, confirmation(close));
+          } else {
+            answerBootstrap(busN1, in.from(), in.payload());
+          }
+        }))
+        .compose(registered -> {
+          NodeConfig config = new NodeConfig("127.0.0.1", 0, dir, List.of(), false, "test", null, "127.0.0.1", FAST);
+          NodeContext node = new NodeContext(N1, 1, config, store, keys, null, membership, busN1, metrics);
+          return vertx.deployVerticle(new MaintainerManagerVerticle(node));
+        })
+        .onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
-  void closeStore() {
-    membership.stop();
-    await(store.close());
+  void closeStore(VertxTestContext ctx) {
+    if (membership != null) {
+      membership.stop();
+    }
+    (store == null ? Future.<Void>succeededFuture() : store.close()).onComplete(ctx.succeedingThenComplete());
   }
 
   /**
@@ -145,42 +152,37 @@ class MaintainerManagerVerticleTest {
         .setEpoch(request.getEpoch()).build();
   }
 
-  /** The next message at the coordinator matching {@code match}. */
-  private <T extends Message> T next(Class<T> type, Predicate<T> match) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      Message m = atCoordinator.poll(100, TimeUnit.MILLISECONDS);
-      if (type.isInstance(m) && match.test(type.cast(m))) {
-        return type.cast(m);
-      }
-    }
-    throw new AssertionError("no matching " + type.getSimpleName() + " at the coordinator within 10s");
-  }
-
   private static Predicate<MaintainerHeartbeat> reports(ComponentState state, long epoch) {
     return hb -> hb.getStatusesList().stream().anyMatch(s -> s.getChangefeedId().equals("cf1") && s.getState() == state && s.getEpoch() == epoch);
   }
 
   @Test
-  void servesTheCoordinatorProtocolOverTheEventBus() throws Exception {
+  void servesTheCoordinatorProtocolOverTheEventBus(VertxTestContext ctx) {
     busN2.send(N1, Role.MAINTAINER_MANAGER, NodeHeartbeat.getDefaultInstance());
     busN2.send(N1, Role.MAINTAINER_MANAGER, CoordinatorBootstrapRequest.newBuilder().setElectionVersion(3).build());
-    assertThat(next(CoordinatorBootstrapResponse.class, r -> true).getElectionVersion()).isEqualTo(3);
-
-    busN2.send(N1, Role.MAINTAINER_MANAGER, AddMaintainerRequest.newBuilder().setElectionVersion(3).setChangefeedId("cf1")
-        .setConfig(ChangefeedInfo.newBuilder().setId("cf1").setSinkUri("blackhole://").build().toByteString())
-        .setCheckpointTs(42).setEpoch(5).build());
-    MaintainerStatus working = next(MaintainerHeartbeat.class, reports(ComponentState.COMPONENT_STATE_WORKING, 5)).getStatuses(0);
-    assertThat(working.getCheckpointTs()).isEqualTo(42);
-    assertThat(working.getBootstrapDone()).isTrue();
-
-    busN2.send(N1, Role.MAINTAINER_MANAGER, RemoveMaintainerRequest.newBuilder().setElectionVersion(3).setChangefeedId("cf1")
-        .setCascade(true).setRemoved(true).setEpoch(5).build());
-    next(MaintainerHeartbeat.class, reports(ComponentState.COMPONENT_STATE_REMOVED, 5));
-
-    assertThat(closeRequestsAtN2.get()).isGreaterThanOrEqualTo(2);
-    assertThat(metrics.find("feedline.bus.intercepted").tag("type", "MaintainerCloseResponse").counter().count()).isEqualTo(1);
-    assertThat(metrics.find("feedline.role.unhandled").tag("type", "NodeHeartbeat").counter().count()).isEqualTo(1);
-    assertThat(metrics.find("feedline.maintainer_manager.maintainers").gauge().value()).isZero();
+    atCoordinator.next(CoordinatorBootstrapResponse.class)
+        .compose(bootstrapped -> {
+          assertThat(bootstrapped.getElectionVersion()).isEqualTo(3);
+          busN2.send(N1, Role.MAINTAINER_MANAGER, AddMaintainerRequest.newBuilder().setElectionVersion(3).setChangefeedId("cf1")
+              .setConfig(ChangefeedInfo.newBuilder().setId("cf1").setSinkUri("blackhole://").build().toByteString())
+              .setCheckpointTs(42).setEpoch(5).build());
+          return atCoordinator.next(MaintainerHeartbeat.class, reports(ComponentState.COMPONENT_STATE_WORKING, 5));
+        })
+        .compose(workingHeartbeat -> {
+          MaintainerStatus working = workingHeartbeat.getStatuses(0);
+          assertThat(working.getCheckpointTs()).isEqualTo(42);
+          assertThat(working.getBootstrapDone()).isTrue();
+          busN2.send(N1, Role.MAINTAINER_MANAGER, RemoveMaintainerRequest.newBuilder().setElectionVersion(3).setChangefeedId("cf1")
+              .setCascade(true).setRemoved(true).setEpoch(5).build());
+          return atCoordinator.next(MaintainerHeartbeat.class, reports(ComponentState.COMPONENT_STATE_REMOVED, 5));
+        })
+        .onComplete(ctx.succeeding(removed -> ctx.verify(() -> {
+          // The removal completed only through a resend of the close whose confirmation was dropped.
+          assertThat(closeRequestsAtN2.get()).isGreaterThanOrEqualTo(2);
+          assertThat(metrics.find("feedline.bus.intercepted").tag("type", "MaintainerCloseResponse").counter().count()).isEqualTo(1);
+          assertThat(metrics.find("feedline.role.unhandled").tag("type", "NodeHeartbeat").counter().count()).isEqualTo(1);
+          assertThat(metrics.find("feedline.maintainer_manager.maintainers").gauge().value()).isZero();
+          ctx.completeNow();
+        })));
   }
 }

@@ -8,7 +8,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** Waiting in test threads only: on futures with a timeout, and for conditions with a deadline. */
+/**
+ * Waiting in test threads only: on futures with a timeout, and for conditions with a deadline. A test that
+ * drives verticles is a vertx-junit5 async test instead, and waits with {@link Eventually}.
+ */
 public final class Await {
 
   public static final Duration TIMEOUT = Duration.ofSeconds(10);

@@ -1,6 +1,5 @@
 package io.feedline.node.metrics;
 
-import static io.feedline.common.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,11 +10,16 @@ import io.feedline.common.config.Timings;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.messaging.Role;
-import io.feedline.common.testing.Await;
+import io.feedline.common.testing.Eventually;
 import io.feedline.node.NodeRuntime;
 import io.feedline.node.admin.AdminHttp;
 import io.feedline.proto.CoordinatorBootstrapRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,12 +34,16 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The series a real node exposes on /metrics after a changefeed's life (create, pause, resume) and one
  * fenced message: every series the issue asks for is there, and every series the shipped Grafana
  * dashboard and Prometheus alert rules query is one the node really exposes (so they cannot drift apart).
  */
+@ExtendWith(VertxExtension.class)
+// Bounds the node's start and each step of the changefeed's life in @BeforeAll.
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class MetricsEndpointTest {
 
   /** What operators are promised (issue 7), by exposed series name. */
@@ -79,32 +87,41 @@ class MetricsEndpointTest {
   private static Set<String> exposed;
 
   @BeforeAll
-  static void nodeWithAChangefeedThatLivedAndAFencedMessage() throws Exception {
+  static void nodeWithAChangefeedThatLivedAndAFencedMessage(Vertx vertx, VertxTestContext ctx) {
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "metrics-endpoint", UUID.randomUUID().toString()), List.of(),
         false, "metrics", Path.of("../conf/hazelcast.xml"), "127.0.0.1", Timings.DEFAULTS);
-    node = await(NodeRuntime.start(config));
-    admin = new AdminHttp(node.adminPort());
-    Await.until("coordinator elected and answering", () -> post("/api/v1/changefeeds",
-        "{\"id\":\"metrics-cf\",\"sourceUri\":\"datagen://?tables=2\",\"sinkUri\":\"blackhole://\"}") == 200);
-    Await.until("changefeed placed", () -> scrape().contains("feedline_coordinator_maintainers{node=\"" + node.nodeId() + "\"}"));
-    // A pause is queued behind the changefeed's write in flight; resume answers UNAVAILABLE (503) until the
-    // pause has stopped the maintainer: retried, as a client would.
-    Await.until("paused", () -> post("/api/v1/changefeeds/metrics-cf/pause", "") == 200);
-    Await.until("paused state exposed", () -> scrape().contains("feedline_changefeed_state{changefeed=\"metrics-cf\",state=\"STOPPED\"}"));
-    Await.until("resumed", () -> post("/api/v1/changefeeds/metrics-cf/resume", "{}") == 200);
-    // A coordinator bootstrap from an election long past: the maintainer manager's fence refuses it.
-    ControlBus stranger = new ControlBus(node.vertx(), NodeId.of("stale-coordinator"), new SimpleMeterRegistry());
-    stranger.send(node.nodeId(), Role.MAINTAINER_MANAGER, CoordinatorBootstrapRequest.newBuilder().setElectionVersion(1).build());
-    // Rows of the coordinator's gauges are re-registered every tick: wait for one scrape that has them all.
-    Await.until("every promised series in one scrape", () -> seriesNames(scrape()).containsAll(PROMISED));
-    exposed = seriesNames(scrape());
+    NodeRuntime.start(config)
+        .compose(started -> {
+          node = started;
+          admin = new AdminHttp(node.adminPort());
+          return Eventually.until(vertx, "coordinator elected and answering", () -> post("/api/v1/changefeeds",
+              "{\"id\":\"metrics-cf\",\"sourceUri\":\"datagen://?tables=2\",\"sinkUri\":\"blackhole://\"}") == 200);
+        })
+        .compose(created -> Eventually.until(vertx, "changefeed placed",
+            () -> scrape().contains("feedline_coordinator_maintainers{node=\"" + node.nodeId() + "\"}")))
+        // A pause is queued behind the changefeed's write in flight; resume answers UNAVAILABLE (503) until the
+        // pause has stopped the maintainer: retried, as a client would.
+        .compose(placed -> Eventually.until(vertx, "paused", () -> post("/api/v1/changefeeds/metrics-cf/pause", "") == 200))
+        .compose(paused -> Eventually.until(vertx, "paused state exposed",
+            () -> scrape().contains("feedline_changefeed_state{changefeed=\"metrics-cf\",state=\"STOPPED\"}")))
+        .compose(stopped -> Eventually.until(vertx, "resumed", () -> post("/api/v1/changefeeds/metrics-cf/resume", "{}") == 200))
+        .compose(resumed -> {
+          // A coordinator bootstrap from an election long past: the maintainer manager's fence refuses it.
+          ControlBus stranger = new ControlBus(node.vertx(), NodeId.of("stale-coordinator"), new SimpleMeterRegistry());
+          stranger.send(node.nodeId(), Role.MAINTAINER_MANAGER, CoordinatorBootstrapRequest.newBuilder().setElectionVersion(1).build());
+          // Rows of the coordinator's gauges are re-registered every tick: wait for one scrape that has them all.
+          return Eventually.until(vertx, "every promised series in one scrape", () -> seriesNames(scrape()),
+              names -> names.containsAll(PROMISED));
+        })
+        .onComplete(ctx.succeeding(names -> {
+          exposed = names;
+          ctx.completeNow();
+        }));
   }
 
   @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.stop().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).exceptionally(e -> null).join();
-    }
+  static void stop(VertxTestContext ctx) {
+    (node == null ? Future.<Void>succeededFuture() : node.stop()).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
