@@ -1,12 +1,13 @@
 package io.feedline.bench;
 
+import io.feedline.node.BenchLauncher;
 import io.feedline.node.NodeRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * {@code feedline bench <name>}: control- and data-plane benchmarks that print their figures as a table. The node's
- * jar starts this in a JVM of its own (see {@code io.feedline.node.BenchLauncher}), so no benchmark code, JMH or
+ * jar starts this in a JVM of its own (see {@link BenchLauncher}), so no benchmark code, JMH or
  * test kit is on a node's class path.
  */
 @Command(name = "feedline bench", mixinStandardHelpOptions = true, version = "feedline " + NodeRuntime.VERSION, description = "Run a benchmark and print its figures.",
@@ -19,7 +20,7 @@ public final class BenchCommand implements Runnable {
 
   public static void main(String[] args) {
     // Started by `feedline bench`: end with it, even when it was killed and could not stop this JVM itself.
-    long parent = Long.getLong("feedline.bench.parent", -1);
+    long parent = Long.getLong(BenchLauncher.PARENT_PROPERTY, -1);
     if (parent > 0) {
       ProcessHandle.of(parent).ifPresentOrElse(p -> p.onExit().thenRun(() -> System.exit(143)), () -> System.exit(143));
     }

@@ -34,7 +34,7 @@ public final class BenchLauncher implements Callable<Integer> {
   static final String BENCH_JAR = "feedline-bench.jar";
   static final String BENCH_MAIN = "io.feedline.bench.BenchCommand";
   /** The system property that tells the bench JVM whose death ends it: this one's pid. */
-  static final String PARENT_PROPERTY = "feedline.bench.parent";
+  public static final String PARENT_PROPERTY = "feedline.bench.parent";
   /**
    * Environment variables the JVM reads options from: they are among this JVM's options already, which the child gets
    * on its command line, so it must not read them a second time (an agent would load twice).

@@ -2,6 +2,7 @@ package io.feedline.maintainer.manager;
 
 import com.google.protobuf.Message;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Outbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.maintainer.Maintainer;
 import java.util.List;
@@ -12,9 +13,6 @@ import java.util.List;
  * completion back to the manager.
  */
 public record MaintainerManagerEffects(List<Outbound> messages, List<Maintainer> starts, List<StopOrder> stops) {
-
-  /** One control message to send. */
-  public record Outbound(NodeId to, Role role, Message payload) {}
 
   /** Stop {@code maintainer}; with {@code cascade} its dispatcher managers are closed first. */
   public record StopOrder(Maintainer maintainer, boolean cascade, boolean removed) {}

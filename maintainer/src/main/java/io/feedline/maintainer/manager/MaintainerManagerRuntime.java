@@ -65,9 +65,7 @@ public final class MaintainerManagerRuntime {
   }
 
   private void perform(MaintainerManagerEffects effects) {
-    for (MaintainerManagerEffects.Outbound out : effects.messages()) {
-      outbox.send(out.to(), out.role(), out.payload());
-    }
+    effects.messages().forEach(out -> out.sendWith(outbox));
     effects.starts().forEach(Maintainer::start);
     for (MaintainerManagerEffects.StopOrder order : effects.stops()) {
       Maintainer maintainer = order.maintainer();
