@@ -38,6 +38,7 @@ import io.feedline.proto.TableSpan;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,7 @@ import org.junit.jupiter.api.io.TempDir;
  * close confirmation is dropped on the wire, so the removal only completes through a resend.
  */
 @ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS) // the whole test: its waits have no deadline of their own (Eventually)
 class MaintainerManagerVerticleTest {
 
   private static final NodeId N1 = NodeId.of("n1");

@@ -43,6 +43,7 @@ class CampaignAfterServingTest {
   private EtcdServer etcd;
   private Client operator;
   private NodeRuntime node;
+  private Future<NodeRuntime> starting;
 
   @BeforeAll
   void startEtcd() {
@@ -52,13 +53,18 @@ class CampaignAfterServingTest {
 
   @AfterEach
   void stopNode(VertxTestContext ctx) {
-    (node == null ? Future.<Void>succeededFuture() : node.stop()).onComplete(ctx.succeedingThenComplete());
+    TestNodes.stop(starting).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterAll
   void stopEtcd() {
-    operator.close();
-    etcd.stop();
+    try {
+      if (operator != null) {
+        operator.close();
+      }
+    } finally {
+      etcd.stop();
+    }
   }
 
   @Test
@@ -67,7 +73,7 @@ class CampaignAfterServingTest {
     MetaKeys keys = new MetaKeys(clusterId);
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "campaign", clusterId), List.of(etcd.endpoint()), false,
         clusterId, Path.of("../conf/hazelcast.xml"), "127.0.0.1", Timings.DEFAULTS);
-    NodeRuntime.start(config)
+    (starting = NodeRuntime.start(config))
         .compose(started -> {
           node = started;
           return Eventually.untilAsync(vertx, "a coordinator elected", () -> read(keys.coordinatorElection(), true, 0), kvs -> !kvs.isEmpty());

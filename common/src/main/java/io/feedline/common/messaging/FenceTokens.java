@@ -11,8 +11,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * The {@link FenceToken} of a control payload, read from the fields every fenced message already has: a changefeed's
  * messages carry {@code changefeed_id} and {@code epoch}; a coordinator's commands {@code election_version}; a node's
  * reports {@code node_epoch}. A payload with none of them (a heartbeat listing many changefeeds) has the empty token.
- * A coordinator's command also carries its {@code election_version} in the token's own field, whatever else it is
- * about, so a receiver can fence it by coordinator and by changefeed.
+ *
+ * <p>A coordinator's command about a changefeed (an add, a remove) is fenced twice: by the coordinator a node obeys,
+ * then by the changefeed's epoch. Its token is the changefeed's; the election version is read from the payload
+ * ({@link #electionVersion}), not added to the token: the token's shape is on the wire, and nodes of the version
+ * before must keep understanding each other's during a rolling upgrade.
  */
 public final class FenceTokens {
 
@@ -23,7 +26,7 @@ public final class FenceTokens {
   private FenceTokens() {}
 
   public static FenceToken of(Message payload) {
-    Fields f = FIELDS.computeIfAbsent(payload.getDescriptorForType(), FenceTokens::fields);
+    Fields f = fields(payload);
     FenceToken.Builder token = FenceToken.newBuilder();
     if (f.epoch() != null) {
       token.setEpoch((Long) payload.getField(f.epoch()));
@@ -31,10 +34,17 @@ public final class FenceTokens {
     if (f.changefeed() != null) {
       token.setChangefeedId((String) payload.getField(f.changefeed()));
     }
-    if (f.electionVersion() != null) {
-      token.setElectionVersion((Long) payload.getField(f.electionVersion()));
-    }
     return token.build();
+  }
+
+  /** The coordinator term a coordinator's command was sent in; 0 for a payload that has none. */
+  public static long electionVersion(Message payload) {
+    FieldDescriptor field = fields(payload).electionVersion();
+    return field == null ? 0 : (Long) payload.getField(field);
+  }
+
+  private static Fields fields(Message payload) {
+    return FIELDS.computeIfAbsent(payload.getDescriptorForType(), FenceTokens::fields);
   }
 
   private static Fields fields(Descriptor type) {

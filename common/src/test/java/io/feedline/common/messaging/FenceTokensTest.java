@@ -20,15 +20,21 @@ class FenceTokensTest {
   }
 
   @Test
-  void aCoordinatorsCommandAlsoCarriesTheElectionVersionItWasSentIn() {
-    assertThat(FenceTokens.of(AddMaintainerRequest.newBuilder().setElectionVersion(10).setChangefeedId("cf1").setEpoch(7).build()))
-        .as("fenced by coordinator and by changefeed")
-        .isEqualTo(FenceToken.newBuilder().setChangefeedId("cf1").setEpoch(7).setElectionVersion(10).build());
+  void aCoordinatorsCommandAboutAChangefeedCarriesTheChangefeedsTokenAndItsVersionInThePayload() {
+    AddMaintainerRequest add = AddMaintainerRequest.newBuilder().setElectionVersion(10).setChangefeedId("cf1").setEpoch(7).build();
+    assertThat(FenceTokens.of(add)).as("the token's shape is the one nodes of the version before send")
+        .isEqualTo(FenceToken.newBuilder().setChangefeedId("cf1").setEpoch(7).build());
+    assertThat(FenceTokens.electionVersion(add)).as("fenced by coordinator too").isEqualTo(10);
+  }
+
+  @Test
+  void aCoordinatorsCommandAboutNoChangefeedCarriesItsVersionAsTheRolesEpoch() {
     assertThat(FenceTokens.of(CoordinatorBootstrapRequest.newBuilder().setElectionVersion(10).build()))
-        .as("about no changefeed: the version is also the role's epoch")
-        .isEqualTo(FenceToken.newBuilder().setEpoch(10).setElectionVersion(10).build());
-    assertThat(FenceTokens.of(SetNodeLivenessRequest.newBuilder().setElectionVersion(10).setNodeEpoch(777).build()))
-        .isEqualTo(FenceToken.newBuilder().setEpoch(10).setElectionVersion(10).build());
+        .isEqualTo(FenceToken.newBuilder().setEpoch(10).build());
+    SetNodeLivenessRequest liveness = SetNodeLivenessRequest.newBuilder().setElectionVersion(10).setNodeEpoch(777).build();
+    assertThat(FenceTokens.of(liveness)).isEqualTo(FenceToken.newBuilder().setEpoch(10).build());
+    assertThat(FenceTokens.electionVersion(liveness)).isEqualTo(10);
+    assertThat(FenceTokens.electionVersion(NodeHeartbeat.newBuilder().setNodeEpoch(777).build())).as("no version at all").isZero();
   }
 
   @Test

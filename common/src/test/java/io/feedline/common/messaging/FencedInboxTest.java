@@ -178,7 +178,7 @@ class FencedInboxTest {
   private final List<String> invalidIds = new ArrayList<>();
   private final FencedInbox<String> commands = FencedInbox.<String>builder("node", metrics)
       .on(AddMaintainerRequest.class)
-          .check(Scope.of(() -> coordinator, in -> in.fence().getElectionVersion()), Rule.CONTROL, this::answer)
+          .check(Scope.of(() -> coordinator, in -> FenceTokens.electionVersion(in.payload())), Rule.CONTROL, this::answer)
           .check(Scope.changefeedAs(SELF), Rule.BOOTSTRAP)
           .onInvalidChangefeed((from, add) -> {
             invalidIds.add(add.getChangefeedId());
@@ -186,7 +186,7 @@ class FencedInboxTest {
           })
           .then(this::keep)
       .on(SetNodeLivenessRequest.class)
-          .check(Scope.of(() -> coordinator, in -> in.fence().getElectionVersion()), Rule.CONTROL)
+          .check(Scope.of(() -> coordinator, in -> FenceTokens.electionVersion(in.payload())), Rule.CONTROL)
           .check(Scope.of(() -> Fence.ownedBy(SELF, NODE_EPOCH), in -> in.as(SetNodeLivenessRequest.class).getNodeEpoch()),
               Rule.REPLY, this::answer)
           .then(this::keep)

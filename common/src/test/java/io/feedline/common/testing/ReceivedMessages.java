@@ -21,18 +21,31 @@ public final class ReceivedMessages {
 
   /** A message arrived: it completes the step waiting for it, if it is the one. */
   public void add(Message message) {
-    Waiting<?> matched = null;
+    Waiting<?> decided = null;
+    RuntimeException broken = null;
     synchronized (this) {
       all.add(message);
-      if (waiting != null && waiting.matches(message)) {
-        read = all.size();
-        matched = waiting;
-        waiting = null;
+      if (waiting != null) {
+        try {
+          if (waiting.matches(message)) {
+            read = all.size();
+            decided = waiting;
+          }
+        } catch (RuntimeException e) {
+          // This runs on the bus's thread, which would only count it: the waiting step fails with it instead.
+          broken = e;
+          decided = waiting;
+        }
+        if (decided != null) {
+          waiting = null;
+        }
       }
     }
     // Outside the lock: completing runs the test's next step.
-    if (matched != null) {
-      matched.complete(message);
+    if (broken != null) {
+      decided.promise.fail(broken);
+    } else if (decided != null) {
+      decided.complete(message);
     }
   }
 

@@ -45,4 +45,14 @@ class ReceivedMessagesTest {
     received.add(schedule(2));
     assertThat(next.result().getEpoch()).isEqualTo(2);
   }
+
+  @Test
+  void aMatchThatThrowsFailsTheWaitingStepInsteadOfTheBusHandler() {
+    Future<ScheduleDispatcherRequest> next = received.next(ScheduleDispatcherRequest.class, s -> {
+      throw new IllegalStateException("broken match");
+    });
+    received.add(schedule(1)); // does not throw: it runs on the bus's thread
+    assertThat(next.failed()).isTrue();
+    assertThat(next.cause()).hasMessage("broken match");
+  }
 }

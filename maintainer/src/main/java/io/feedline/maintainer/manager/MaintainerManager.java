@@ -11,6 +11,7 @@ import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.log.OncePerKeyLogger;
 import io.feedline.common.messaging.ControlPayloads;
+import io.feedline.common.messaging.FenceTokens;
 import io.feedline.common.messaging.FencedInbox;
 import io.feedline.common.messaging.FencedInbox.Admitted;
 import io.feedline.common.messaging.FencedInbox.Rule;
@@ -133,7 +134,7 @@ public final class MaintainerManager {
     this.reportRetentionMillis = 2 * statusForceMillis;
     this.metrics = metrics;
     this.replies = new DispatcherReplies(self, metrics);
-    Scope obeyedCoordinator = Scope.of(() -> coordinator, in -> in.fence().getElectionVersion());
+    Scope obeyedCoordinator = Scope.of(() -> coordinator, in -> FenceTokens.electionVersion(in.payload()));
     // A command for another incarnation of this node (the node id is reused only by tests, the epoch is the process
     // start) must not drain this one: it is checked against the node's own epoch.
     Scope incarnation = Scope.of(() -> Fence.ownedBy(self, nodeEpoch), in -> in.as(SetNodeLivenessRequest.class).getNodeEpoch());

@@ -9,6 +9,7 @@ import io.feedline.common.testing.PostgresServer;
 import io.feedline.common.testing.PostgresServerExtension;
 import io.feedline.dispatcher.manager.DispatcherManager;
 import io.feedline.node.NodeRuntime;
+import io.feedline.node.TestNodes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -47,6 +48,7 @@ class StuckCheckpointTest {
   private static final String ID = "stuck";
 
   private NodeRuntime node;
+  private Future<NodeRuntime> starting;
   private AdminHttp admin;
   /** The test's transaction holding t2's lock, while it does. */
   private Connection lock;
@@ -57,7 +59,7 @@ class StuckCheckpointTest {
     if (lock != null) {
       lock.close();
     }
-    (node == null ? Future.<Void>succeededFuture() : node.stop()).onComplete(ctx.succeedingThenComplete());
+    TestNodes.stop(starting).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
@@ -66,7 +68,7 @@ class StuckCheckpointTest {
     String sink = postgres.uri(postgres.createDatabase("replica"));
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "stuck-checkpoint", UUID.randomUUID().toString()), List.of(),
         false, "stuck", Path.of("../conf/hazelcast.xml"), "127.0.0.1", Timings.DEFAULTS);
-    NodeRuntime.start(config)
+    (starting = NodeRuntime.start(config))
         .compose(started -> {
           node = started;
           admin = new AdminHttp(node.adminPort());

@@ -14,6 +14,7 @@ import io.feedline.common.testing.EtcdServer;
 import io.feedline.common.testing.Eventually;
 import io.feedline.common.testing.ReceivedMessages;
 import io.feedline.node.NodeRuntime;
+import io.feedline.node.TestNodes;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.DispatcherId;
 import io.feedline.proto.DispatcherSchedule;
@@ -66,6 +67,7 @@ class SelfFenceTest {
   private EtcdServer etcd;
   private Client operator;
   private NodeRuntime node;
+  private Future<NodeRuntime> starting;
 
   @BeforeAll
   void startEtcd() {
@@ -76,13 +78,18 @@ class SelfFenceTest {
   /** Leaving is the node's last step (the server command exits on lost()). */
   @AfterEach
   void stopNode(VertxTestContext ctx) {
-    (node == null ? Future.<Void>succeededFuture() : node.stop()).onComplete(ctx.succeedingThenComplete());
+    TestNodes.stop(starting).onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterAll
   void stopEtcd() {
-    operator.close();
-    etcd.stop();
+    try {
+      if (operator != null) {
+        operator.close();
+      }
+    } finally {
+      etcd.stop();
+    }
   }
 
   @Test
@@ -94,7 +101,7 @@ class SelfFenceTest {
     NodeConfig config = new NodeConfig("127.0.0.1", 0, Path.of("target", "self-fence", clusterId, "data"), List.of(etcd.endpoint()),
         false, clusterId, Path.of("../conf/hazelcast.xml"), "127.0.0.1", timings);
     ReceivedMessages answers = new ReceivedMessages();
-    NodeRuntime.start(config)
+    (starting = NodeRuntime.start(config))
         .compose(started -> {
           node = started;
           // A maintainer stand-in on the same event bus starts two dispatchers writing to a file sink.
