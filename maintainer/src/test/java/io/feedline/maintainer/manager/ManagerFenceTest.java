@@ -172,6 +172,25 @@ class ManagerFenceTest {
   }
 
   /**
+   * An add that is malformed (no checkpoint to start from) at a stale epoch of its changefeed is a fence rejection and
+   * answered with nothing: the fence comes before the request's checks, so nothing is said at an epoch that is over.
+   * At the current epoch the same request is answered with its error.
+   */
+  @Test
+  void aMalformedAddAtAStaleEpochIsFencedBeforeItIsJudged() {
+    ManagerFixture f = established();
+    f.receive(COORDINATOR, ManagerFixture.add(CF, 4).toBuilder().setElectionVersion(VERSION).setCheckpointTs(0).build());
+    assertThat(f.fenceRejections(Type.ADD.name, "stale_epoch")).isEqualTo(1);
+    assertThat(f.rejections(Type.ADD.name, "zero_checkpoint_ts")).isZero();
+    assertThat(f.outbox.all()).isEmpty();
+
+    f.receive(COORDINATOR, ManagerFixture.add(CF, 7).toBuilder().setElectionVersion(VERSION).setCheckpointTs(0).build());
+    assertThat(f.rejections(Type.ADD.name, "zero_checkpoint_ts")).isEqualTo(1);
+    assertThat(f.heartbeats()).singleElement().satisfies(h -> assertThat(h.getStatuses(0).getErrors(0).getCode())
+        .isEqualTo(MaintainerManager.INVALID_ADD_REQUEST));
+  }
+
+  /**
    * An add or remove naming no valid changefeed is fenced by coordinator first: an older coordinator's is a fence
    * rejection like any of its commands, the obeyed coordinator's a malformed request (an add's answered with an error).
    */
