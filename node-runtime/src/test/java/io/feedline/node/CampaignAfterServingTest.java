@@ -3,69 +3,34 @@ package io.feedline.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.feedline.common.config.NodeConfig;
 import io.feedline.common.config.Timings;
 import io.feedline.common.metastore.MetaKeys;
-import io.feedline.common.testing.EtcdServer;
 import io.feedline.common.testing.Eventually;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A node campaigns for coordinator only once its admin API serves: a coordinator elected earlier could not
  * be reached by the requests other nodes forward to it, and creates failed until it could (issue 19).
  */
-@ExtendWith(VertxExtension.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 // A node's start may take long on a loaded machine through no fault of the code under test.
 @Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
-class CampaignAfterServingTest {
+class CampaignAfterServingTest extends NodeOnEtcd {
 
-  private EtcdServer etcd;
-  private Client operator;
   private NodeRuntime node;
-  private Future<NodeRuntime> starting;
-
-  @BeforeAll
-  void startEtcd() {
-    etcd = EtcdServer.start();
-    operator = Client.builder().endpoints(etcd.endpoint()).build();
-  }
-
-  @AfterEach
-  void stopNode(VertxTestContext ctx) {
-    TestNodes.stop(starting).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterAll
-  void stopEtcd() {
-    try {
-      if (operator != null) {
-        operator.close();
-      }
-    } finally {
-      etcd.stop();
-    }
-  }
 
   @Test
   void theCampaignKeyIsWrittenOnlyAfterTheRegistrationSaysServing(Vertx vertx, VertxTestContext ctx) {

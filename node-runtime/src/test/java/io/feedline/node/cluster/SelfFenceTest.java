@@ -3,18 +3,16 @@ package io.feedline.node.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.feedline.common.config.NodeConfig;
 import io.feedline.common.config.Timings;
 import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.ControlBus;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metastore.MetaKeys;
-import io.feedline.common.testing.EtcdServer;
 import io.feedline.common.testing.Eventually;
 import io.feedline.common.testing.ReceivedMessages;
+import io.feedline.node.NodeOnEtcd;
 import io.feedline.node.NodeRuntime;
-import io.feedline.node.TestNodes;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.DispatcherId;
 import io.feedline.proto.DispatcherSchedule;
@@ -31,7 +29,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.Timeout;
-import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,52 +42,19 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A node on a real etcd whose session lease is revoked behind its back: within one dispatcher heartbeat of
  * noticing, its dispatchers write nothing more to the sink, its liveness is STOPPING, and it leaves.
  */
-@ExtendWith(VertxExtension.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
-class SelfFenceTest {
+class SelfFenceTest extends NodeOnEtcd {
 
   private static final String CF = "fenced";
   private static final long EPOCH = 5;
 
-  private EtcdServer etcd;
-  private Client operator;
   private NodeRuntime node;
-  private Future<NodeRuntime> starting;
-
-  @BeforeAll
-  void startEtcd() {
-    etcd = EtcdServer.start();
-    operator = Client.builder().endpoints(etcd.endpoint()).build();
-  }
-
-  /** Leaving is the node's last step (the server command exits on lost()). */
-  @AfterEach
-  void stopNode(VertxTestContext ctx) {
-    TestNodes.stop(starting).onComplete(ctx.succeedingThenComplete());
-  }
-
-  @AfterAll
-  void stopEtcd() {
-    try {
-      if (operator != null) {
-        operator.close();
-      }
-    } finally {
-      etcd.stop();
-    }
-  }
 
   @Test
   void losingTheSessionStopsEveryWriteWithinOneHeartbeatAndTheNodeGoesStopping(Vertx vertx, VertxTestContext ctx) throws IOException {
