@@ -39,35 +39,28 @@ public final class FencedInbox<R> {
   /** Which rule of DESIGN §3 a check admits by. */
   public enum Rule {
     /** A maintainer takes (or keeps) ownership: a newer epoch takes over. */
-    BOOTSTRAP {
-      @Override
-      Fence.Decision admit(Fence fence, NodeId from, long epoch) {
-        return fence.admitBootstrap(from, epoch);
-      }
-    },
+    BOOTSTRAP((fence, from, epoch) -> fence.admitBootstrap(from, epoch)),
     /** Only the exact current owner at the current epoch. */
-    CONTROL {
-      @Override
-      Fence.Decision admit(Fence fence, NodeId from, long epoch) {
-        return fence.admitControl(from, epoch);
-      }
-    },
+    CONTROL((fence, from, epoch) -> fence.admitControl(from, epoch)),
     /** The owner, or any newer epoch (closing only removes writers). */
-    CLOSE {
-      @Override
-      Fence.Decision admit(Fence fence, NodeId from, long epoch) {
-        return fence.admitClose(from, epoch);
-      }
-    },
+    CLOSE((fence, from, epoch) -> fence.admitClose(from, epoch)),
     /** Exactly the fence's own epoch, whoever sends it: a reply to its owner, or a command for that incarnation. */
-    REPLY {
-      @Override
-      Fence.Decision admit(Fence fence, NodeId from, long epoch) {
-        return fence.admitReply(epoch);
-      }
-    };
+    REPLY((fence, from, epoch) -> fence.admitReply(epoch));
 
-    abstract Fence.Decision admit(Fence fence, NodeId from, long epoch);
+    /** The {@link Fence} method a rule is. */
+    private interface Admit {
+      Fence.Decision apply(Fence fence, NodeId from, long epoch);
+    }
+
+    private final Admit admit;
+
+    Rule(Admit admit) {
+      this.admit = admit;
+    }
+
+    Fence.Decision admit(Fence fence, NodeId from, long epoch) {
+      return admit.apply(fence, from, epoch);
+    }
   }
 
   /**
