@@ -1,8 +1,6 @@
 package io.feedline.dispatcher;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.feedline.common.config.DataPlaneSettings;
-import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.messaging.Inbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metrics.Meters;
@@ -12,13 +10,12 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.common.time.VertxScheduler;
 import io.feedline.dispatcher.dataplane.DataPlane;
 import io.feedline.dispatcher.endpoint.Endpoints;
+import io.feedline.dispatcher.endpoint.PersistedCheckpoints;
 import io.feedline.dispatcher.endpoint.ProviderEndpoints;
 import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
-import io.feedline.proto.ChangefeedStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -70,7 +67,7 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     Context context = vertx.getOrCreateContext();
     Scheduler scheduler = VertxScheduler.onCurrentContext(vertx);
     orchestrator = new DispatcherOrchestrator(node.nodeId(), endpoints, dataPlane, scheduler, node.bus()::send, node.metrics(),
-        node.config().timings().dispatcherHeartbeat(), this::persistedCheckpoint);
+        node.config().timings().dispatcherHeartbeat(), PersistedCheckpoints.inStore(node.store(), node.keys()));
     // The session callback may come from any thread; the self-fence runs on this role's context.
     sessionLoss.onLost(() -> context.runOnContext(v -> orchestrator.selfFence()));
     // The scrape runs on another thread and must not read the orchestrator: counts are copied here.
@@ -80,20 +77,6 @@ public final class DispatcherOrchestratorVerticle extends RoleVerticle {
     gaugeRefresh = scheduler.periodic(node.config().timings().dispatcherHeartbeat().toMillis(), () -> {
       dispatcherGauge.set(orchestrator.dispatcherCount());
       managerGauge.set(orchestrator.managerCount());
-    });
-  }
-
-  /** The changefeed's checkpoint as the coordinator last persisted it in the metastore. */
-  private Future<OptionalLong> persistedCheckpoint(String changefeed) {
-    return node.store().get(node.keys().changefeedStatus(ChangefeedId.of(changefeed))).map(kv -> {
-      if (kv.isEmpty()) {
-        return OptionalLong.empty();
-      }
-      try {
-        return OptionalLong.of(ChangefeedStatus.parseFrom(kv.get().value()).getCheckpointTs());
-      } catch (InvalidProtocolBufferException e) {
-        return OptionalLong.empty(); // the coordinator reports a corrupt record; nothing to follow meanwhile
-      }
     });
   }
 

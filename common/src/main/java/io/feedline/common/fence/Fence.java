@@ -1,6 +1,7 @@
 package io.feedline.common.fence;
 
 import io.feedline.common.id.NodeId;
+import io.feedline.common.simulation.ProtocolMutation;
 import java.util.Objects;
 
 /**
@@ -93,6 +94,10 @@ public record Fence(NodeId owner, long epoch, boolean compatMode, boolean tombst
       return reject(Admission.COMPAT_ENDED);
     }
     int cmp = Epochs.compare(senderEpoch, epoch);
+    if (cmp < 0 && ProtocolMutation.ACCEPT_STALE_CLOSE.on()) {
+      // The simulator's deliberate bug: an older owner's close closes the current one.
+      return new Decision(Admission.ACCEPT, new Fence(null, epoch, false, true, epoch));
+    }
     if (cmp < 0) {
       return reject(Admission.STALE_EPOCH);
     }

@@ -4,10 +4,12 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Internal;
 import com.google.protobuf.Message;
 import io.feedline.common.fence.Admission;
+import io.feedline.common.fence.Epochs;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.fence.FenceRejections;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.simulation.ProtocolMutation;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -137,6 +139,10 @@ public final class FencedInbox<R> {
         }
         epoch = scope.epoch.applyAsLong(in);
         decision = check.rule().admit(fence, scope.sender.apply(in), epoch);
+        if (ProtocolMutation.SKIP_RECEIVER_FENCE.on() && !decision.accepted()) {
+          // The simulator's deliberate bug: no check at all, so the sender becomes the owner at its epoch.
+          decision = new Fence.Decision(Admission.TAKEOVER, new Fence(scope.sender.apply(in), epoch, false, false, Epochs.COMPAT));
+        }
         if (!inbox.rejections.check(decision, shown, in.type(), in.from(), epoch, fence)) {
           return check.onRejected() == null
               ? inbox.dropped

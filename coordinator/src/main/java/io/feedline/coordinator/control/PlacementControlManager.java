@@ -6,6 +6,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.messaging.Outbound;
 import io.feedline.common.messaging.Role;
 import io.feedline.common.metrics.Meters;
+import io.feedline.common.simulation.ProtocolMutation;
 import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.coordinator.changefeed.ChangefeedStore;
 import io.feedline.coordinator.changefeed.EpochBump;
@@ -203,6 +204,11 @@ final class PlacementControlManager {
     Changefeed cf = state.changefeeds.get(id);
     if (cf == null || cf.owner() == null || cf.owner().equals(dest) || !state.schedulableNodes().contains(dest) || state.operators.busy(id)) {
       return false;
+    }
+    if (ProtocolMutation.SKIP_EPOCH_BUMP.on()) {
+      // The simulator's deliberate bug: the destination starts at the origin's epoch, nothing persisted first.
+      push(new MoveMaintainer(cf.owner(), cf.epoch(), dest, state.addRequest(cf.record, false)), out);
+      return true;
     }
     // The bump makes the origin stale at once; the move itself stops it with its own epoch.
     bump(new Pending.BumpPurpose.Move(id, cf.owner(), cf.epoch(), dest), out);

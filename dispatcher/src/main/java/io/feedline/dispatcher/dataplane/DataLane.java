@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,18 +42,22 @@ public final class DataLane {
   private final Scheduler scheduler;
   private final EndpointContext endpoints;
   private final Counter memoryWaits;
+  /** Bounds one task's turns in time: {@link System#nanoTime} on a node, the scheduler's own time on simulated time. */
+  private final LongSupplier nanoTime;
   private final ArrayDeque<Tenant> rotation = new ArrayDeque<>();
   private final AtomicInteger tenants = new AtomicInteger();
   private boolean runQueued;
 
   /**
    * @param scheduler runs tasks on the lane's context
+   * @param nanoTime what bounds a task's turns in time
    * @param memoryWaits counts the times a changefeed sat out for lack of memory
    * @param metrics where the sources and sinks on this lane register their meters
    */
-  public DataLane(int index, Vertx vertx, Scheduler scheduler, Counter memoryWaits, MeterRegistry metrics) {
+  public DataLane(int index, Vertx vertx, Scheduler scheduler, LongSupplier nanoTime, Counter memoryWaits, MeterRegistry metrics) {
     this.index = index;
     this.scheduler = scheduler;
+    this.nanoTime = nanoTime;
     this.endpoints = new EndpointContext(vertx, scheduler, metrics);
     this.memoryWaits = memoryWaits;
   }
@@ -100,9 +105,9 @@ public final class DataLane {
 
   private void runTurns() {
     runQueued = false;
-    long deadline = System.nanoTime() + MAX_TASK_NANOS;
+    long deadline = nanoTime.getAsLong() + MAX_TASK_NANOS;
     int turns = 0;
-    while (!rotation.isEmpty() && turns < MAX_TURNS_PER_TASK && (turns == 0 || System.nanoTime() < deadline)) {
+    while (!rotation.isEmpty() && turns < MAX_TURNS_PER_TASK && (turns == 0 || nanoTime.getAsLong() < deadline)) {
       Tenant t = rotation.poll();
       t.enlisted = false;
       if (t.closed) {

@@ -77,16 +77,20 @@ public final class DataPlane {
       Counter waits = waitsCounter(metrics);
       List<DataLane> lanes = new ArrayList<>();
       for (Context context : contexts) {
-        lanes.add(new DataLane(lanes.size(), vertx, new VertxScheduler(vertx, context, Clock.systemUTC()), waits, metrics));
+        lanes.add(new DataLane(lanes.size(), vertx, new VertxScheduler(vertx, context, Clock.systemUTC()), System::nanoTime, waits, metrics));
       }
       deployed.complete(create(lanes, memoryQuotaBytes, metrics, () -> vertx.undeploy(ar.result())));
     })));
     return deployed.future();
   }
 
-  /** One lane on {@code scheduler}'s context: for tests that drive time by hand. */
+  /**
+   * One lane on {@code scheduler}'s context: for tests and the simulator, which drive time by hand. A task's turns are
+   * bounded by the scheduler's time, so the same inputs take the same turns.
+   */
   public static DataPlane onScheduler(Scheduler scheduler, long memoryQuotaBytes, MeterRegistry metrics) {
-    return create(List.of(new DataLane(0, null, scheduler, waitsCounter(metrics), metrics)), memoryQuotaBytes, metrics, Future::succeededFuture);
+    DataLane lane = new DataLane(0, null, scheduler, () -> scheduler.nowMillis() * 1_000_000, waitsCounter(metrics), metrics);
+    return create(List.of(lane), memoryQuotaBytes, metrics, Future::succeededFuture);
   }
 
   private static DataPlane create(List<DataLane> lanes, long memoryQuotaBytes, MeterRegistry metrics, Supplier<Future<Void>> undeploy) {

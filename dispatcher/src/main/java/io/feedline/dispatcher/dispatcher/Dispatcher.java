@@ -1,6 +1,7 @@
 package io.feedline.dispatcher.dispatcher;
 
 import io.feedline.common.id.DispatcherKey;
+import io.feedline.common.simulation.ProtocolMutation;
 import io.feedline.common.span.TableSpans;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.dataplane.DataLane;
@@ -314,6 +315,11 @@ public final class Dispatcher {
     Future<Void> written;
     try {
       written = sink.write(new SinkBatch(spec.ref(), spec.span(), spec.redo(), epoch.getAsLong(), checkpointTs, events, resolvedTs));
+      if (ProtocolMutation.EARLY_CHECKPOINT.on()) {
+        // The simulator's deliberate bug: the checkpoint moves when the batch is handed over, not when it is durable.
+        checkpointTs = Math.max(checkpointTs, resolvedTs);
+        listener.progressed(spec.ref(), resolvedTs, resolvedTs);
+      }
     } catch (RuntimeException e) {
       written = Future.failedFuture(e);
     }

@@ -1,5 +1,10 @@
 package io.feedline.dispatcher.endpoint;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.MetaStore;
+import io.feedline.proto.ChangefeedStatus;
 import io.vertx.core.Future;
 import java.util.OptionalLong;
 
@@ -16,4 +21,18 @@ public interface PersistedCheckpoints {
 
   /** The changefeed's persisted checkpoint; empty when it has none (yet). May complete on any thread. */
   Future<OptionalLong> of(String changefeed);
+
+  /** Each changefeed's checkpoint as the coordinator last persisted it in the metastore. */
+  static PersistedCheckpoints inStore(MetaStore store, MetaKeys keys) {
+    return changefeed -> store.get(keys.changefeedStatus(ChangefeedId.of(changefeed))).map(kv -> {
+      if (kv.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      try {
+        return OptionalLong.of(ChangefeedStatus.parseFrom(kv.get().value()).getCheckpointTs());
+      } catch (InvalidProtocolBufferException e) {
+        return OptionalLong.empty(); // the coordinator reports a corrupt record; nothing to follow meanwhile
+      }
+    });
+  }
 }

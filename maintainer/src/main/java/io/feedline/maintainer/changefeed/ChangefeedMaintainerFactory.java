@@ -10,6 +10,7 @@ import io.feedline.proto.ChangefeedInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.SecureRandom;
 import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
 
 /** The node's maintainers: a {@link MaintainerRuntime} per added changefeed, remove-only maintainers for removals. */
 public final class ChangefeedMaintainerFactory implements MaintainerFactory {
@@ -17,12 +18,20 @@ public final class ChangefeedMaintainerFactory implements MaintainerFactory {
   private final MaintainerServices services;
   private final Timings timings;
   private final MeterRegistry metrics;
-  private final SecureRandom seeds = new SecureRandom();
+  /** Seeds each maintainer's id generator. */
+  private final LongSupplier seeds;
 
+  /** A node's factory: every maintainer's ids come from a securely seeded generator. */
   public ChangefeedMaintainerFactory(MaintainerServices services, Timings timings, MeterRegistry metrics) {
+    this(services, timings, metrics, new SecureRandom()::nextLong);
+  }
+
+  /** @param seeds seeds each maintainer's id generator: the simulator's own seeded random, so a seed replays exactly */
+  public ChangefeedMaintainerFactory(MaintainerServices services, Timings timings, MeterRegistry metrics, LongSupplier seeds) {
     this.services = services;
     this.timings = timings;
     this.metrics = metrics;
+    this.seeds = seeds;
   }
 
   @Override
@@ -30,7 +39,7 @@ public final class ChangefeedMaintainerFactory implements MaintainerFactory {
     // Ids are drawn fast (a million spans) yet unpredictable across maintainers: a fast generator, securely seeded.
     MaintainerConfig config = new MaintainerConfig(services.self(), changefeed, epoch, info, checkpointTs, isNew,
         services.resendInterval().toMillis(), timings.balanceInterval().toMillis(), MaintainerConfig.batchSizeOf(info),
-        new SplittableRandom(seeds.nextLong()), metrics);
+        new SplittableRandom(seeds.getAsLong()), metrics);
     return new MaintainerRuntime(config, services, timings.maintainerTick().toMillis());
   }
 

@@ -173,6 +173,11 @@ public final class MaintainerManager {
     return Optional.ofNullable(coordinator.owner());
   }
 
+  /** The highest coordinator election version this node obeys (0: none bootstrapped it yet); it never goes down. */
+  public long coordinatorElectionVersion() {
+    return coordinator.epoch();
+  }
+
   /** The running (not stopping) local maintainers and their epochs: what this node owns right now. */
   public Map<ChangefeedId, Long> runningMaintainers() {
     Map<ChangefeedId, Long> running = new TreeMap<>();

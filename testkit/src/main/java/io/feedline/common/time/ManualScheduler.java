@@ -47,7 +47,17 @@ public final class ManualScheduler implements Scheduler {
   /** Moves time forward by {@code millis}, running every task that falls due, in time order. */
   public void advance(long millis) {
     long target = now + millis;
-    while (!queue.isEmpty() && queue.peek().dueAt <= target) {
+    while (runNext(target)) {
+      // every task due by then, in time order
+    }
+  }
+
+  /**
+   * Runs the one next task due at or before {@code deadline} (time moves to it) and answers true; with none, moves
+   * time to {@code deadline} and answers false. A simulator's step: it checks its invariants between two tasks.
+   */
+  public boolean runNext(long deadline) {
+    while (!queue.isEmpty() && queue.peek().dueAt <= deadline) {
       Task t = queue.poll();
       if (t.cancelled) {
         continue;
@@ -59,8 +69,10 @@ public final class ManualScheduler implements Scheduler {
         queue.add(t);
       }
       t.task.run();
+      return true;
     }
-    now = target;
+    now = Math.max(now, deadline);
+    return false;
   }
 
   /** Tasks waiting to run (cancelled ones excluded). */
