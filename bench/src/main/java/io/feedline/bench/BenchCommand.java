@@ -2,6 +2,7 @@ package io.feedline.bench;
 
 import io.feedline.node.BenchLauncher;
 import io.feedline.node.NodeRuntime;
+import io.feedline.testkit.ParentWatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,10 +21,7 @@ public final class BenchCommand implements Runnable {
 
   public static void main(String[] args) {
     // Started by `feedline bench`: end with it, even when it was killed and could not stop this JVM itself.
-    long parent = Long.getLong(BenchLauncher.PARENT_PROPERTY, -1);
-    if (parent > 0) {
-      ProcessHandle.of(parent).ifPresentOrElse(p -> p.onExit().thenRun(() -> System.exit(143)), () -> System.exit(143));
-    }
+    ParentWatch.endWithParent();
     CommandLine bench = new CommandLine(new BenchCommand());
     String[] version = bench.getCommandSpec().version();
     bench.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(version));

@@ -9,8 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "feedline " + NodeRuntime.VERSION,
     description = "Feedline: the control plane of a change-data-capture replication cluster.",
-    subcommands = {ServerCommand.class, io.feedline.node.cli.CliCommand.class, BenchLauncher.class, CheckCommand.class,
-        SourceCommand.class})
+    subcommands = {ServerCommand.class, io.feedline.node.cli.CliCommand.class, BenchLauncher.class, SimulateLauncher.class,
+        CheckCommand.class, SourceCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec
@@ -23,8 +23,9 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine main = new CommandLine(new Main());
     withVersion(main, main.getCommandSpec().version());
-    // Everything after `bench` is the benchmark's to parse, in the JVM that runs it.
-    main.getSubcommands().get("bench").setStopAtUnmatched(true);
+    // Everything after `bench` or `simulate` is the companion jar's to parse, in the JVM that runs it.
+    main.getSubcommands().values().stream().filter(sub -> sub.getCommand() instanceof CompanionLauncher)
+        .forEach(sub -> sub.setStopAtUnmatched(true));
     return main;
   }
 

@@ -1,5 +1,6 @@
 package io.feedline.simulation;
 
+import io.feedline.testkit.ParentWatch;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -29,12 +30,20 @@ public final class SimulateCommand implements Callable<Integer> {
 
   private final PrintStream out = System.out;
 
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
   public static void main(String[] args) {
+    // Started by `feedline simulate`: end with it, even when it was killed and could not stop this JVM itself.
+    ParentWatch.endWithParent();
     System.exit(new CommandLine(new SimulateCommand()).execute(args));
   }
 
   @Override
   public Integer call() {
+    if (seeds < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be 0 or more, not " + seeds);
+    }
     out.println("simulate: 0 seeds, 0 violations, 0 seeds/s");
     return 0;
   }
