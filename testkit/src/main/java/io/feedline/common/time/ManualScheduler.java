@@ -1,5 +1,9 @@
 package io.feedline.common.time;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.PriorityQueue;
 
 /**
@@ -75,6 +79,11 @@ public final class ManualScheduler implements Scheduler {
     return false;
   }
 
+  /** This scheduler's time as a UTC {@link Clock}, for code that takes one: it moves only when the scheduler does. */
+  public Clock clock() {
+    return new SchedulerClock(ZoneOffset.UTC);
+  }
+
   /** Tasks waiting to run (cancelled ones excluded). */
   public long pending() {
     return queue.stream().filter(t -> !t.cancelled).count();
@@ -92,6 +101,34 @@ public final class ManualScheduler implements Scheduler {
       this.period = period;
       this.task = task;
       this.seq = seq;
+    }
+  }
+
+  private final class SchedulerClock extends Clock {
+    private final ZoneId zone;
+
+    SchedulerClock(ZoneId zone) {
+      this.zone = zone;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return zone;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return new SchedulerClock(zone);
+    }
+
+    @Override
+    public long millis() {
+      return now;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(now);
     }
   }
 }
