@@ -1,7 +1,5 @@
 package io.feedline.common.metastore;
 
-import static io.feedline.common.testing.Await.await;
-import static io.feedline.common.testing.Await.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.metastore.MetaStore.Leadership;

@@ -1,6 +1,5 @@
 package io.feedline.common.metastore;
 
-import static io.feedline.common.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.Client;

@@ -1,7 +1,5 @@
 package io.feedline.common.metastore;
 
-import static io.feedline.common.testing.Await.await;
-import static io.feedline.common.testing.Await.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.metastore.MetaStore.Leader;
@@ -14,19 +12,19 @@ import io.feedline.common.metastore.Txn.Op;
 import io.feedline.common.testing.Await;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +38,9 @@ import org.junit.jupiter.api.TestInstance;
  *
  * <p>Stores may share state between tests (one etcd per class), so every test works under its own key
  * prefix and compares revisions relative to the ones it observed.
+ *
+ * <p>Every wait goes through {@link #await} and {@link #elapse}: real time for real stores, while a store on
+ * simulated time overrides both to drive its own clock.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class MetaStoreContractTest {
@@ -49,12 +50,52 @@ public abstract class MetaStoreContractTest {
   /** This test's key prefix, ending in '/'. */
   protected String p;
   private final List<Lease> grantedLeases = new ArrayList<>();
+  /** How long a test waits between two looks at what it waits for. */
+  private static final Duration POLL = Duration.ofMillis(20);
+  /** How long a probe write is given to show up in a watch before the next one. */
+  private static final Duration PROBE_WAIT = Duration.ofMillis(200);
 
   /** A fresh store for one test. */
   protected abstract MetaStore openStore() throws Exception;
 
   /** Makes the history up to and including {@code revision} (an older one) unavailable to new watches. */
   protected abstract void compactThrough(long revision) throws Exception;
+
+  /**
+   * The future's result; fails the test if it fails or does not complete in time. A store on simulated time
+   * runs its clock until the future completes.
+   */
+  protected <T> T await(Future<T> future) {
+    return Await.await(future);
+  }
+
+  /** Lets {@code duration} pass: real time by default, a store on simulated time moves its clock. */
+  protected void elapse(Duration duration) {
+    Await.pause(duration);
+  }
+
+  /** Where the store's callers run: a Vert.x context by default. */
+  protected Caller caller() {
+    Context context = vertx.getOrCreateContext();
+    return new Caller() {
+      @Override
+      public void run(Runnable action) {
+        context.runOnContext(v -> action.run());
+      }
+
+      @Override
+      public boolean isCurrent() {
+        return Vertx.currentContext() == context;
+      }
+    };
+  }
+
+  /** Where a caller of the store runs, and where its results and events must come back. */
+  protected interface Caller {
+    void run(Runnable action);
+
+    boolean isCurrent();
+  }
 
   @BeforeAll
   void startVertx() {
@@ -63,7 +104,7 @@ public abstract class MetaStoreContractTest {
 
   @AfterAll
   void stopVertx() {
-    await(vertx.close());
+    Await.await(vertx.close());
   }
 
   @BeforeEach
@@ -332,19 +373,19 @@ public abstract class MetaStoreContractTest {
   }
 
   @Test
-  void resultsAndEventsArriveOnTheCallersContext() throws Exception {
-    Context caller = vertx.getOrCreateContext();
-    CompletableFuture<Boolean> resultOnCaller = new CompletableFuture<>();
-    CompletableFuture<Boolean> eventOnCaller = new CompletableFuture<>();
-    caller.runOnContext(v -> store.getPrefix(p)
+  void resultsAndEventsArriveOnTheCallersContext() {
+    Caller caller = caller();
+    Promise<Boolean> resultOnCaller = Promise.promise();
+    Promise<Boolean> eventOnCaller = Promise.promise();
+    caller.run(() -> store.getPrefix(p)
         .compose(range -> {
           store.watchPrefix(p, range.revision() + 1,
-              event -> eventOnCaller.complete(Vertx.currentContext() == caller), eventOnCaller::completeExceptionally);
+              event -> eventOnCaller.tryComplete(caller.isCurrent()), eventOnCaller::tryFail);
           return store.put(p + "a", bytes("1"));
         })
-        .onComplete(put -> resultOnCaller.complete(put.succeeded() && Vertx.currentContext() == caller)));
-    assertThat(resultOnCaller.get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
-    assertThat(eventOnCaller.get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        .onComplete(put -> resultOnCaller.complete(put.succeeded() && caller.isCurrent())));
+    assertThat(await(resultOnCaller.future())).isTrue();
+    assertThat(await(eventOnCaller.future())).isTrue();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -389,7 +430,7 @@ public abstract class MetaStoreContractTest {
     Lease lease = grant(1);
     await(store.put(p + "alive", bytes("1"), lease.id()));
     Duration beyondTtl = Duration.ofSeconds(lease.ttlSeconds()).plusMillis(1500);
-    Await.holdsFor(beyondTtl, "the key of a kept-alive lease exists",
+    holdsFor(beyondTtl, "the key of a kept-alive lease exists",
         () -> await(store.get(p + "alive")).isPresent());
   }
 
@@ -434,7 +475,7 @@ public abstract class MetaStoreContractTest {
     assertThat(promoted.leader().revision()).isGreaterThan(first.leader().revision());
     assertThat(await(store.election().leader(election)).orElseThrow().key()).isEqualTo(promoted.leader().key());
 
-    Await.until("observe saw both leaders", () -> observed.size() >= 2);
+    until("observe saw both leaders", () -> observed.size() >= 2);
     assertThat(observed).extracting(MetaStoreContractTest::proposal).containsExactly("one", "two");
     assertThat(observed).extracting(Leader::revision)
         .containsExactly(first.leader().revision(), promoted.leader().revision());
@@ -542,6 +583,43 @@ public abstract class MetaStoreContractTest {
     return lease;
   }
 
+  /** The future's failure; fails the test if it succeeds or does not complete in time. */
+  protected Throwable awaitFailure(Future<?> future) {
+    return await(future.<Throwable>transform(ar -> ar.succeeded()
+        ? Future.failedFuture(new AssertionError("expected a failure, got " + ar.result()))
+        : Future.succeededFuture(ar.cause())));
+  }
+
+  /** Polls {@code condition} until it holds, letting time elapse in between; fails after {@link Await#TIMEOUT} of it. */
+  protected void until(String what, BooleanSupplier condition) {
+    if (!holdsWithin(Await.TIMEOUT, condition)) {
+      throw new AssertionError("not within " + Await.TIMEOUT + ": " + what);
+    }
+  }
+
+  private boolean holdsWithin(Duration within, BooleanSupplier condition) {
+    for (Duration waited = Duration.ZERO; !condition.getAsBoolean(); waited = waited.plus(POLL)) {
+      if (waited.compareTo(within) >= 0) {
+        return false;
+      }
+      elapse(POLL);
+    }
+    return true;
+  }
+
+  /** Checks {@code invariant} repeatedly while {@code duration} elapses, failing as soon as it is broken. */
+  private void holdsFor(Duration duration, String what, BooleanSupplier invariant) {
+    for (Duration waited = Duration.ZERO; ; waited = waited.plus(POLL)) {
+      if (!invariant.getAsBoolean()) {
+        throw new AssertionError("broken after " + waited + ": " + what);
+      }
+      if (waited.compareTo(duration) >= 0) {
+        return;
+      }
+      elapse(POLL);
+    }
+  }
+
   protected static String proposal(Leader leader) {
     return new String(leader.proposal(), StandardCharsets.UTF_8);
   }
@@ -571,43 +649,43 @@ public abstract class MetaStoreContractTest {
 
   /** Campaigns put their key before they wait: this many keys means this many campaigners queued. */
   protected void awaitCandidates(String election, int count) {
-    Await.until(count + " campaigners in " + election,
+    until(count + " campaigners in " + election,
         () -> await(store.getPrefix(election + "/")).kvs().size() == count);
   }
 
-  /** Collects what a watch delivers, for the test thread to wait on. */
-  protected static final class Events {
+  /** Collects what a watch delivers (on whatever thread the store calls back), for the test to wait on. */
+  protected final class Events {
     final BlockingQueue<WatchEvent> queue = new LinkedBlockingQueue<>();
     final CompletableFuture<Throwable> errors = new CompletableFuture<>();
     Watch watch;
 
-    WatchEvent next() throws InterruptedException {
-      WatchEvent event = queue.poll(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    WatchEvent next() {
+      boolean arrived = holdsWithin(Await.TIMEOUT, () -> !queue.isEmpty());
       String failure = errors.isDone() ? "; the watch failed: " + errors.join() : "";
-      assertThat(event).as("a watch event within " + Await.TIMEOUT + failure).isNotNull();
-      return event;
+      assertThat(arrived).as("a watch event within " + Await.TIMEOUT + failure).isTrue();
+      return queue.poll();
     }
 
-    Throwable error() throws Exception {
-      return errors.get(Await.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    Throwable error() {
+      until("the watch ends with an error", errors::isDone);
+      return errors.join();
     }
 
     /**
      * A watch "from now" starts asynchronously: write a probe under the prefix until the watch reports it,
      * then drop the probe events, so that every later write is seen.
      */
-    void awaitLive(MetaStore store, String prefix) throws InterruptedException {
-      long deadline = System.nanoTime() + Await.TIMEOUT.toNanos();
-      Optional<WatchEvent> probe = Optional.empty();
-      while (probe.isEmpty()) {
-        assertThat(System.nanoTime()).as("watch under " + prefix + " live in time").isLessThan(deadline);
+    void awaitLive(MetaStore store, String prefix) {
+      boolean live = false;
+      for (Duration waited = Duration.ZERO; !live; waited = waited.plus(PROBE_WAIT)) {
+        assertThat(waited).as("watch under " + prefix + " live in time").isLessThan(Await.TIMEOUT);
         await(store.put(prefix + "probe", bytes("probe")));
-        probe = Optional.ofNullable(queue.poll(200, TimeUnit.MILLISECONDS));
+        live = holdsWithin(PROBE_WAIT, () -> !queue.isEmpty());
       }
       await(store.delete(prefix + "probe"));
       long probeRevision = await(store.getPrefix(prefix)).revision();
       // Drain up to and including the probe's delete.
-      WatchEvent event = probe.get();
+      WatchEvent event = queue.poll();
       while (event.kv().modRevision() < probeRevision) {
         event = next();
       }

@@ -35,7 +35,8 @@ import java.util.function.Supplier;
  * latencies give the same outcome at the same simulated time. A client's connection is two links (to the server
  * and back), each delivering its messages in the order sent, after a latency drawn from the injected supplier: a
  * request is applied when it reaches the server, and its future completes when the answer is back, never inline.
- * Futures are plain Vert.x promises, completed on the thread that runs the scheduler.
+ * Futures are plain Vert.x promises, completed on the thread that runs the scheduler; nothing here is
+ * thread-safe, so that thread is the only one to call it.
  *
  * <p>Faults model what a real etcd client sees: {@link Client#disconnect()} (a broken connection),
  * {@link Client#crash()} (the process died), {@link #unavailable(boolean)} (etcd stopped) and {@link #compact}.
@@ -43,7 +44,7 @@ import java.util.function.Supplier;
 public final class SimulatedMetaStore {
 
   /** Revisions of watch history kept; older ones are compacted away, as by etcd's auto-compaction. */
-  static final int HISTORY_REVISIONS = 10_000;
+  private static final int HISTORY_REVISIONS = 10_000;
   /** etcd's limit; keeps deadlines far from overflowing. */
   private static final long MAX_TTL_SECONDS = 9_000_000_000L;
 
@@ -70,7 +71,7 @@ public final class SimulatedMetaStore {
     this.latencyMillis = latencyMillis;
   }
 
-  /** A new connection to this store, as one node opens it; {@code name} only appears in error messages. */
+  /** A new connection to this store, as one node opens it; {@code name} appears in its error messages. */
   public Client client(String name) {
     Client client = new Client(name);
     clients.add(client);
@@ -348,7 +349,7 @@ public final class SimulatedMetaStore {
     }
 
     boolean due() {
-      return !down && scheduler.nowMillis() >= deadline;
+      return scheduler.nowMillis() >= deadline;
     }
 
     private void armExpiry() {
@@ -439,10 +440,6 @@ public final class SimulatedMetaStore {
 
     private Client(String name) {
       this.name = name;
-    }
-
-    public String name() {
-      return name;
     }
 
     // -------------------------------------------------------------------------------------------
@@ -668,16 +665,20 @@ public final class SimulatedMetaStore {
         deliver(connection, replay);
       }
 
-      /** Events of a connection that has broken since are dropped: the resumed watch replays them. */
+      /**
+       * Events of a connection that has broken since are dropped: the resumed watch replays them. A message
+       * holds whole revisions (one revision may have several events), so one already delivered is skipped whole.
+       */
       void deliver(Object connection, List<WatchEvent> events) {
         if (crashed || connection != Client.this.connection) {
           return;
         }
+        long from = next;
         for (WatchEvent event : events) {
           if (over) {
             return;
           }
-          if (event.kv().modRevision() >= next) {
+          if (event.kv().modRevision() >= from) {
             next = event.kv().modRevision() + 1;
             onEvent.handle(event);
           }
@@ -731,7 +732,7 @@ public final class SimulatedMetaStore {
         this.ttlSeconds = ttlSeconds;
         this.ttlMillis = ttlSeconds * 1000;
         this.validUntil = grantSentAt + ttlMillis;
-        this.keepAlive = scheduler.periodic(Math.max(1, ttlMillis / 3), this::keepAlive);
+        this.keepAlive = scheduler.periodic(ttlMillis / 3, this::keepAlive);
         armLossCheck();
       }
 
