@@ -1,0 +1,57 @@
+package io.feedline.simulation;
+
+import io.feedline.dispatcher.check.ChangeLine;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A table's rows as a database ends up holding them when change events are applied in a given order: the source's
+ * order, or the order a downstream accepted writes in. A zombie that overwrote a newer value with an older one leaves
+ * a different final state even when every event is present (which a set comparison cannot see).
+ */
+final class FinalState {
+
+  private FinalState() {}
+
+  /** How the downstream's final state at {@code until}, applied in the order written, differs from the source's; empty if it does not. */
+  static Optional<String> diff(List<ChangeLine> source, List<ChangeLine> written, long until) {
+    Map<Long, Map<String, String>> want = apply(source, until);
+    Map<Long, Map<String, String>> have = apply(written, until);
+    for (Map.Entry<Long, Map<String, String>> table : want.entrySet()) {
+      Map<String, String> rows = have.getOrDefault(table.getKey(), Map.of());
+      for (Map.Entry<String, String> row : table.getValue().entrySet()) {
+        if (!row.getValue().equals(rows.get(row.getKey()))) {
+          return Optional.of("table " + table.getKey() + " key " + row.getKey() + ": want " + row.getValue() + ", have " + rows.get(row.getKey()));
+        }
+      }
+      if (rows.size() != table.getValue().size()) {
+        return Optional.of("table " + table.getKey() + ": want " + table.getValue().size() + " rows, have " + rows.size());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Map<Long, Map<String, String>> apply(List<ChangeLine> events, long until) {
+    Map<Long, Map<String, String>> tables = new TreeMap<>();
+    for (ChangeLine e : events) {
+      if (e.commitTs() > until) {
+        continue;
+      }
+      Map<String, String> rows = tables.computeIfAbsent(e.table(), t -> new HashMap<>());
+      if (e.isDdl()) {
+        if (e.ddl().equals("TRUNCATE_TABLE") || e.ddl().equals("DROP_TABLE")) {
+          rows.clear();
+        }
+      } else if (e.op().equals("DELETE")) {
+        rows.remove(e.key());
+      } else {
+        rows.put(e.key(), e.line());
+      }
+    }
+    tables.values().removeIf(Map::isEmpty);
+    return tables;
+  }
+}

@@ -1,0 +1,49 @@
+package io.feedline.simulation;
+
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * What happened in one seed, in order: a running 64-bit hash of every event (message delivered, write attempted,
+ * metastore commit, workload and fault action), which two runs of a seed must agree on exactly, and the last
+ * {@link #TAIL} events in words, for a failure's report.
+ */
+final class History {
+
+  static final int TAIL = 60;
+
+  private final ArrayDeque<String> tail = new ArrayDeque<>();
+  private long hash = 0xcbf29ce484222325L;
+  private long events;
+
+  /** Records one event; {@code at} is the simulated time in ms since the run began. */
+  void record(long at, String event) {
+    events++;
+    hash = mix(hash ^ at);
+    for (int i = 0; i < event.length(); i++) {
+      hash = (hash ^ event.charAt(i)) * 0x100000001b3L;
+    }
+    if (tail.size() == TAIL) {
+      tail.removeFirst();
+    }
+    tail.addLast(String.format("%8d ms  %s", at, event));
+  }
+
+  long hash() {
+    return hash;
+  }
+
+  long events() {
+    return events;
+  }
+
+  List<String> tail() {
+    return List.copyOf(tail);
+  }
+
+  private static long mix(long z) {
+    z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+    z = (z ^ (z >>> 33)) * 0xc4ceb9fe1a85ec53L;
+    return z ^ (z >>> 33);
+  }
+}

@@ -1,0 +1,26 @@
+package io.feedline.simulation;
+
+import java.util.List;
+
+/**
+ * What one seed did: the fingerprint of its exact history, the invariants it violated (none when it passed), what it
+ * exercised, and for a failure the last events before it.
+ *
+ * @param actions how many actions of the seed's plan ran (all of them, unless a replay cut the plan short)
+ * @param convergedAfterMillis how long after the faults stopped every changefeed had caught up (0 if it did not)
+ * @param simulatedMillis how much simulated time the seed took
+ */
+record SeedResult(long seed, int actions, long historyHash, List<String> violations, Stats stats, long writes, long convergedAfterMillis,
+    long simulatedMillis, List<String> tail) {
+
+  boolean passed() {
+    return violations.isEmpty();
+  }
+
+  /** One line: what the seed exercised. */
+  String summary() {
+    return String.format("seed %d: %s, history %016x, %d steps, %d messages, %d writes, faults %s, actions %s, converged %s",
+        seed, passed() ? "ok" : "VIOLATED", historyHash, stats.steps, stats.messages, writes, stats.faults, stats.actions,
+        convergedAfterMillis > 0 ? convergedAfterMillis + " ms after the heal" : "no");
+  }
+}

@@ -1,0 +1,414 @@
+package io.feedline.simulation;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.feedline.common.id.ChangefeedId;
+import io.feedline.common.metastore.MetaKeys;
+import io.feedline.common.metastore.sim.SimulatedMetaStore;
+import io.feedline.common.span.TableSpans;
+import io.feedline.common.time.ManualScheduler;
+import io.feedline.common.time.Scheduler;
+import io.feedline.common.tso.TimestampOracle;
+import io.feedline.coordinator.Coordinator;
+import io.feedline.coordinator.changefeed.ChangefeedRecord;
+import io.feedline.dispatcher.check.CheckReport;
+import io.feedline.dispatcher.check.ConsistencyCheck;
+import io.feedline.dispatcher.check.DatagenReplay;
+import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
+import io.feedline.maintainer.span.SpanReplication;
+import io.feedline.proto.ChangefeedInfo;
+import io.feedline.proto.ChangefeedState;
+import io.feedline.proto.TableSpan;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+
+/**
+ * One seed of the deterministic simulation: {@link #NODES} nodes on one thread and one clock, a plan of workload and
+ * faults drawn from the seed ({@link Plan}), message faults throughout the chaos window, then every fault healed and the
+ * cluster given {@link #CONVERGE_WITHIN} of simulated time to converge. The invariants run after every step; the first
+ * violation ends the run. Nothing here reads a wall clock or a thread: the same seed (and the same number of plan
+ * actions) replays the identical history, which {@link SeedResult#historyHash()} fingerprints.
+ */
+final class Simulation implements SimNode.World {
+
+  static final int NODES = 3;
+  static final long CHAOS_MILLIS = 30_000;
+  static final long CONVERGE_WITHIN = 60_000;
+  /** The simulated clock starts at a realistic wall-clock time: TSO timestamps are built from it. */
+  private static final long START_MILLIS = 1_790_000_000_000L;
+  private static final SimNetwork.Faults MESSAGE_FAULTS = new SimNetwork.Faults(0.03, 0.03, 0.05, 3_000);
+
+  private final long seed;
+  private final Plan plan;
+  private final ManualScheduler clock = new ManualScheduler(START_MILLIS);
+  private final Clock wallClock = clock.clock();
+  private final Random random;
+  private final Stats stats = new Stats();
+  private final History history = new History();
+  private final MetaKeys keys = new MetaKeys("sim");
+  private final SimulatedMetaStore store;
+  private final SimNetwork network;
+  private final Map<String, SimNode> nodes = new LinkedHashMap<>();
+  private final Map<String, Integer> incarnations = new HashMap<>();
+  private final Map<ChangefeedId, Downstream> downstreams = new LinkedHashMap<>();
+  private final Invariants invariants;
+  private final List<String> violations = new ArrayList<>();
+  private int created;
+  private boolean healed;
+
+  Simulation(long seed, int actionLimit) {
+    this.seed = seed;
+    this.plan = Plan.draw(seed, CHAOS_MILLIS, actionLimit);
+    this.random = new Random(seed ^ 0x5eed_0f_5eedL);
+    this.store = new SimulatedMetaStore(clock, () -> 1 + random.nextInt(3));
+    this.network = new SimNetwork(clock, random, stats, history);
+    this.invariants = new Invariants(keys, downstreams::get, this::violation);
+    store.onCommit(events -> {
+      events.forEach(e -> history.record(elapsed(), "commit " + e.type() + " " + e.kv().key() + " rev " + e.kv().modRevision()));
+      invariants.onCommit(events);
+    });
+  }
+
+  /** Runs the seed to its end: the first violation, convergence, or the end of the convergence window. */
+  SeedResult run() {
+    for (int i = 1; i <= NODES; i++) {
+      startSlot("n" + i);
+    }
+    network.faults(MESSAGE_FAULTS);
+    for (Plan.Action action : plan.actions()) {
+      clock.schedule(action.atMillis(), () -> perform(action));
+    }
+    long healAt = START_MILLIS + CHAOS_MILLIS;
+    clock.schedule(CHAOS_MILLIS, this::heal);
+    long deadline = healAt + CONVERGE_WITHIN;
+    long convergedAt = 0;
+    long nextCheck = healAt + 1_000;
+    while (violations.isEmpty()) {
+      boolean ran = clock.runNext(Math.min(deadline, nextCheck));
+      if (ran) {
+        stats.steps++;
+        invariants.afterStep(List.copyOf(nodes.values()));
+        continue;
+      }
+      if (clock.nowMillis() >= deadline) {
+        violation("NOT_CONVERGED: " + CONVERGE_WITHIN / 1000 + " s after the faults stopped: " + lag(healAt));
+        break;
+      }
+      if (clock.nowMillis() >= nextCheck) {
+        nextCheck += 1_000;
+        if (healed && converged(healAt)) {
+          convergedAt = clock.nowMillis() - healAt;
+          checkContent();
+          break;
+        }
+      }
+    }
+    if (violations.isEmpty() && (stats.faultCount() == 0 || stats.moves() == 0 || writes() == 0)) {
+      violation("EXERCISED_NOTHING: faults " + stats.faults + ", actions " + stats.actions + ", writes " + writes());
+    }
+    return new SeedResult(seed, plan.actions().size(), history.hash(), List.copyOf(violations), stats, writes(), convergedAt,
+        clock.nowMillis() - START_MILLIS, violations.isEmpty() ? List.of() : history.tail());
+  }
+
+  private long writes() {
+    return downstreams.values().stream().mapToLong(d -> d.accepted).sum();
+  }
+
+  // ---- the world the nodes live in ----------------------------------------------------------------------------
+
+  @Override
+  public Scheduler clock() {
+    return clock;
+  }
+
+  @Override
+  public Clock wallClock() {
+    return wallClock;
+  }
+
+  @Override
+  public SimNetwork network() {
+    return network;
+  }
+
+  @Override
+  public SimulatedMetaStore store() {
+    return store;
+  }
+
+  @Override
+  public MetaKeys keys() {
+    return keys;
+  }
+
+  @Override
+  public Downstream downstream(ChangefeedId changefeed) {
+    return downstreams.computeIfAbsent(changefeed, cf -> {
+      ChangefeedInfo info = store.peek(keys.changefeedInfo(cf)).map(kv -> {
+        try {
+          return ChangefeedInfo.parseFrom(kv.value());
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      }).orElseThrow(() -> new IllegalStateException("a sink opened for " + cf + ", which has no info record"));
+      return new Downstream(cf, info.getSourceUri(), info.getStartTs());
+    });
+  }
+
+  @Override
+  public long sinkLatency() {
+    return 1 + random.nextInt(5);
+  }
+
+  @Override
+  public long maintainerSeed() {
+    return random.nextLong();
+  }
+
+  @Override
+  public void violation(String violation) {
+    if (violations.size() < 10) {
+      violations.add(String.format("at %d ms: %s", elapsed(), violation));
+    }
+  }
+
+  @Override
+  public void restart(SimNode node, String why) {
+    stats.count(why);
+    history.record(elapsed(), why + " " + node.id);
+    clock.schedule(500, () -> {
+      if (nodes.get(node.slot) == node) {
+        restartSlot(node.slot);
+      }
+    });
+  }
+
+  private long elapsed() {
+    return clock.nowMillis() - START_MILLIS;
+  }
+
+  // ---- nodes --------------------------------------------------------------------------------------------------
+
+  private void startSlot(String slot) {
+    int incarnation = incarnations.merge(slot, 1, Integer::sum);
+    SimNode node = new SimNode(slot, incarnation, this);
+    nodes.put(slot, node);
+    history.record(elapsed(), "start " + node.id);
+    node.start();
+  }
+
+  private void crashSlot(String slot) {
+    SimNode node = nodes.get(slot);
+    if (node != null && node.alive()) {
+      history.record(elapsed(), "crash " + node.id);
+      node.crash();
+    }
+  }
+
+  private void restartSlot(String slot) {
+    crashSlot(slot);
+    startSlot(slot);
+  }
+
+  private Optional<Coordinator> leader() {
+    return nodes.values().stream().map(SimNode::coordinator).flatMap(Optional::stream).findFirst();
+  }
+
+  // ---- the plan -----------------------------------------------------------------------------------------------
+
+  private void perform(Plan.Action action) {
+    if (healed) {
+      return;
+    }
+    history.record(elapsed(), "action " + action);
+    List<String> slots = List.copyOf(nodes.keySet());
+    String slot = slots.get(Math.floorMod(action.pick(), slots.size()));
+    SimNode node = nodes.get(slot);
+    switch (action.kind()) {
+      case CREATE -> create();
+      case PAUSE -> withChangefeed(action, (c, cf) -> c.pause(cf).onSuccess(r -> stats.action("pause")));
+      case RESUME -> withChangefeed(action, (c, cf) -> c.resume(cf, 0).onSuccess(r -> stats.action("resume")));
+      case REMOVE -> withChangefeed(action, (c, cf) -> c.remove(cf).onSuccess(r -> stats.action("remove")));
+      case MOVE_MAINTAINER -> withChangefeed(action, (c, cf) -> c.moveMaintainer(cf, node.id).onSuccess(r -> stats.action("move-maintainer")));
+      case DRAIN -> leader().ifPresent(c -> c.drain(node.id).onSuccess(r -> {
+        stats.action("drain");
+        // The operator stops a drained node: here, after a while, drained or not.
+        clock.schedule(5_000 + Math.floorMod(action.pick(), 5_000), () -> {
+          if (nodes.get(slot) == node && node.alive()) {
+            restartSlot(slot);
+          }
+        });
+      }));
+      case SPLIT -> withSpan(action, (m, r) -> {
+        if (m.split(r.span(), List.of(ByteString.copyFrom(new byte[] {(byte) Math.floorMod(action.pick() >> 8, 256)})))) {
+          stats.action("split");
+        }
+      });
+      case MERGE -> withSpan(action, (m, r) -> {
+        List<TableSpan> parts = m.spans().all().stream().map(SpanReplication::span)
+            .filter(s -> s.getTableId() == r.span().getTableId()).sorted(TableSpans.ORDER).toList();
+        if (parts.size() >= 2 && m.merge(parts.subList(0, 2))) {
+          stats.action("merge");
+        }
+      });
+      case MOVE_SPAN -> withSpan(action, (m, r) -> {
+        if (m.move(r.span(), node.id)) {
+          stats.action("move-span");
+        }
+      });
+      case CRASH -> {
+        stats.count("crash");
+        crashSlot(slot);
+        clock.schedule(action.duration(), () -> {
+          if (!healed && !nodes.get(slot).alive()) {
+            startSlot(slot);
+          }
+        });
+      }
+      case KILL_COORDINATOR -> nodes.values().stream().filter(n -> n.coordinator().isPresent()).findFirst().ifPresent(leader -> {
+        stats.count("kill-coordinator");
+        String leaderSlot = leader.slot;
+        crashSlot(leaderSlot);
+        clock.schedule(action.duration(), () -> {
+          if (!healed && !nodes.get(leaderSlot).alive()) {
+            startSlot(leaderSlot);
+          }
+        });
+      });
+      case PARTITION -> {
+        String other = slots.get(Math.floorMod(action.pick() + 1, slots.size()));
+        stats.count("partition");
+        network.partition(slot, other);
+        clock.schedule(action.duration(), () -> network.heal(slot, other));
+      }
+      case STORE_DISCONNECT -> {
+        stats.count("store-disconnect");
+        SimulatedMetaStore.Client client = node.store();
+        client.disconnect();
+        clock.schedule(action.duration(), client::reconnect);
+      }
+      case STORE_DOWN -> {
+        stats.count("store-down");
+        store.unavailable(true);
+        clock.schedule(action.duration(), () -> store.unavailable(false));
+      }
+      case RESIGN -> nodes.values().stream().filter(n -> n.coordinator().isPresent()).findFirst().ifPresent(leader -> {
+        stats.count("resign");
+        leader.resign();
+      });
+    }
+  }
+
+  private void create() {
+    leader().ifPresent(c -> {
+      int n = ++created;
+      ChangefeedInfo info = ChangefeedInfo.newBuilder().setId("cf-" + n).setSinkUri("sim://cf-" + n)
+          .setSourceUri("datagen://?tables=3&seed=" + (seed + n) + "&rate=40").build();
+      c.create(info).onSuccess(r -> stats.action("create"));
+    });
+  }
+
+  private void withChangefeed(Plan.Action action, java.util.function.BiConsumer<Coordinator, ChangefeedId> call) {
+    leader().ifPresent(c -> {
+      List<ChangefeedRecord> all = c.list();
+      if (!all.isEmpty()) {
+        call.accept(c, all.get(Math.floorMod(action.pick() >> 4, all.size())).id());
+      }
+    });
+  }
+
+  /** A span of a changefeed, on the node whose maintainer owns it now. */
+  private void withSpan(Plan.Action action, java.util.function.BiConsumer<ChangefeedMaintainer, SpanReplication> call) {
+    List<ChangefeedMaintainer> owners = nodes.values().stream().filter(SimNode::alive)
+        .flatMap(n -> n.runningMaintainers().keySet().stream().map(n::maintainer).flatMap(Optional::stream)).toList();
+    if (owners.isEmpty()) {
+      return;
+    }
+    ChangefeedMaintainer m = owners.get(Math.floorMod(action.pick() >> 4, owners.size()));
+    List<SpanReplication> spans = m.spans().all().stream().filter(r -> r.span().getTableId() != TableSpans.DDL_TABLE_ID && !r.absent())
+        .toList();
+    if (!spans.isEmpty()) {
+      call.accept(m, spans.get(Math.floorMod(action.pick() >> 12, spans.size())));
+    }
+  }
+
+  /** The faults stop: partitions heal, the store and every client reconnect, every slot runs a node again. */
+  private void heal() {
+    healed = true;
+    history.record(elapsed(), "heal");
+    network.faults(SimNetwork.Faults.NONE);
+    network.healAll();
+    store.unavailable(false);
+    for (String slot : List.copyOf(nodes.keySet())) {
+      SimNode node = nodes.get(slot);
+      if (node.alive()) {
+        node.store().reconnect();
+      } else {
+        startSlot(slot);
+      }
+    }
+  }
+
+  // ---- convergence ----------------------------------------------------------------------------------------------
+
+  /** Every running changefeed's checkpoint passed the moment the faults stopped. */
+  private boolean converged(long healAt) {
+    Optional<Coordinator> c = leader();
+    if (c.isEmpty() || !c.get().bootstrapped()) {
+      return false;
+    }
+    long target = healAt << TimestampOracle.LOGICAL_BITS;
+    for (ChangefeedRecord r : c.get().list()) {
+      ChangefeedState state = r.info().getState();
+      if (state == ChangefeedState.CHANGEFEED_STATE_NORMAL && r.status().getCheckpointTs() < target) {
+        return false;
+      }
+      if (state != ChangefeedState.CHANGEFEED_STATE_NORMAL && state != ChangefeedState.CHANGEFEED_STATE_STOPPED) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private String lag(long healAt) {
+    Optional<Coordinator> c = leader();
+    if (c.isEmpty()) {
+      return "no coordinator";
+    }
+    StringBuilder out = new StringBuilder(c.get().bootstrapped() ? "" : "coordinator not bootstrapped; ");
+    for (ChangefeedRecord r : c.get().list()) {
+      out.append(r.id()).append(' ').append(r.info().getState()).append(" checkpoint ")
+          .append(TimestampOracle.physicalMillis(r.status().getCheckpointTs()) - healAt).append(" ms from the heal; ");
+    }
+    return out.toString();
+  }
+
+  /** After convergence: each changefeed's downstream equals its source replayed to its checkpoint. */
+  private void checkContent() {
+    Coordinator c = leader().orElseThrow();
+    for (ChangefeedRecord r : c.list()) {
+      Downstream d = downstreams.get(r.id());
+      long from = r.info().getStartTs();
+      long until = r.status().getCheckpointTs();
+      var expected = DatagenReplay.events(DatagenReplay.spec(r.info().getSourceUri()), from, until);
+      if (d == null) {
+        if (!expected.isEmpty()) {
+          violation("CONTENT: " + r.id() + " never wrote, yet its checkpoint " + until + " passed " + expected.size() + " events");
+        }
+        continue;
+      }
+      CheckReport report = ConsistencyCheck.compare(expected, d.written(), from, until);
+      if (!report.equal()) {
+        violation("CONTENT: " + r.id() + "'s downstream differs from its source replayed to " + until + ": " + report.render());
+      }
+      FinalState.diff(expected, d.written(), until).ifPresent(diff ->
+          violation("CONTENT_ORDER: " + r.id() + "'s downstream, applied in the order written, ends elsewhere than its source: " + diff));
+    }
+  }
+}
