@@ -16,19 +16,29 @@ final class FinalState {
 
   private FinalState() {}
 
+  /** The first row (or table) whose final state differs. */
+  record Difference(long table, String key, String what) {}
+
   /** How the downstream's final state at {@code until}, applied in the order written, differs from the source's; empty if it does not. */
-  static Optional<String> diff(List<ChangeLine> source, List<ChangeLine> written, long until) {
+  static Optional<Difference> diff(List<ChangeLine> source, List<ChangeLine> written, long until) {
     Map<Long, Map<String, String>> want = apply(source, until);
     Map<Long, Map<String, String>> have = apply(written, until);
     for (Map.Entry<Long, Map<String, String>> table : want.entrySet()) {
       Map<String, String> rows = have.getOrDefault(table.getKey(), Map.of());
       for (Map.Entry<String, String> row : table.getValue().entrySet()) {
         if (!row.getValue().equals(rows.get(row.getKey()))) {
-          return Optional.of("table " + table.getKey() + " key " + row.getKey() + ": want " + row.getValue() + ", have " + rows.get(row.getKey()));
+          return Optional.of(new Difference(table.getKey(), row.getKey(),
+              "table " + table.getKey() + " key " + row.getKey() + ": want " + row.getValue() + ", have " + rows.get(row.getKey())));
         }
       }
-      if (rows.size() != table.getValue().size()) {
-        return Optional.of("table " + table.getKey() + ": want " + table.getValue().size() + " rows, have " + rows.size());
+    }
+    for (Map.Entry<Long, Map<String, String>> table : have.entrySet()) {
+      Map<String, String> rows = want.getOrDefault(table.getKey(), Map.of());
+      for (Map.Entry<String, String> row : table.getValue().entrySet()) {
+        if (!rows.containsKey(row.getKey())) {
+          return Optional.of(new Difference(table.getKey(), row.getKey(),
+              "table " + table.getKey() + " key " + row.getKey() + ": want no row, have " + row.getValue()));
+        }
       }
     }
     return Optional.empty();

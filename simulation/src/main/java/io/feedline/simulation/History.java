@@ -12,12 +12,23 @@ final class History {
 
   static final int TAIL = 60;
 
-  private final ArrayDeque<String> tail = new ArrayDeque<>();
+  private record Event(long at, String what) {}
+
+  private final ArrayDeque<Event> tail = new ArrayDeque<>();
+  /** Where every event is also printed as it happens ({@code simulate --trace}); null: nowhere. */
+  private final java.util.function.Consumer<String> trace;
   private long hash = 0xcbf29ce484222325L;
   private long events;
 
   /** Records one event; {@code at} is the simulated time in ms since the run began. */
+  History(java.util.function.Consumer<String> trace) {
+    this.trace = trace;
+  }
+
   void record(long at, String event) {
+    if (trace != null) {
+      trace.accept(String.format("%8d ms  %s", at, event));
+    }
     events++;
     hash = mix(hash ^ at);
     for (int i = 0; i < event.length(); i++) {
@@ -26,7 +37,7 @@ final class History {
     if (tail.size() == TAIL) {
       tail.removeFirst();
     }
-    tail.addLast(String.format("%8d ms  %s", at, event));
+    tail.addLast(new Event(at, event));
   }
 
   long hash() {
@@ -38,7 +49,7 @@ final class History {
   }
 
   List<String> tail() {
-    return List.copyOf(tail);
+    return tail.stream().map(e -> String.format("%8d ms  %s", e.at, e.what)).toList();
   }
 
   private static long mix(long z) {

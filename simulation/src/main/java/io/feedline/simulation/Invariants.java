@@ -8,8 +8,10 @@ import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.WatchEvent;
 import io.feedline.dispatcher.check.ChangeLine;
 import io.feedline.dispatcher.check.DatagenReplay;
+import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedStatus;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +50,9 @@ final class Invariants {
   /** Up to where each changefeed's downstream was verified to hold every event. */
   private final Map<ChangefeedId, Long> verified = new HashMap<>();
 
+  /** New maintainer ownerships of a changefeed after its first: the moves, failovers and resumes the run saw. */
+  long maintainerHandoffs;
+
   Invariants(MetaKeys keys, Function<ChangefeedId, Downstream> downstreams, Consumer<String> violations) {
     this.keys = keys;
     this.downstreams = downstreams;
@@ -55,26 +60,31 @@ final class Invariants {
   }
 
   /** After every step: the receivers' fences and who runs which maintainer. */
-  void afterStep(List<SimNode> nodes) {
+  void afterStep(Collection<SimNode> nodes, Collection<ChangefeedId> changefeeds) {
     for (SimNode node : nodes) {
       if (!node.alive()) {
         continue;
       }
-      node.fences().forEach((cf, fence) -> {
+      for (ChangefeedId cf : changefeeds) {
+        Fence fence = node.fence(cf);
         Fence before = fences.put(new Key(node.id, cf), fence);
         if (before != null && (Long.compareUnsigned(fence.epoch(), before.epoch()) < 0
             || Long.compareUnsigned(fence.closedEpoch(), before.closedEpoch()) < 0)) {
           violations.accept("FENCE_MONOTONIC: " + node.id + "'s dispatcher side of " + cf + " went from epoch " + before.epoch()
               + " (closed at " + before.closedEpoch() + ") back to " + fence.epoch() + " (closed at " + fence.closedEpoch() + ")");
         }
-      });
+      }
       long version = node.obeyedElectionVersion();
       Long before = obeyed.put(node.id, version);
       if (before != null && version < before) {
         violations.accept("FENCE_MONOTONIC: " + node.id + "'s maintainer manager went from coordinator " + before + " back to " + version);
       }
       node.runningMaintainers().forEach((cf, epoch) -> {
-        NodeId first = maintainers.computeIfAbsent(cf, x -> new HashMap<>()).putIfAbsent(epoch, node.id);
+        Map<Long, NodeId> owners = maintainers.computeIfAbsent(cf, x -> new HashMap<>());
+        NodeId first = owners.putIfAbsent(epoch, node.id);
+        if (first == null && owners.size() > 1) {
+          maintainerHandoffs++;
+        }
         if (first != null && !first.equals(node.id)) {
           violations.accept("ONE_MAINTAINER_PER_EPOCH: " + cf + " epoch " + epoch + " ran on " + first + " and then on " + node.id);
         }
@@ -121,10 +131,10 @@ final class Invariants {
     if (checkpoint <= from) {
       return;
     }
-    for (ChangeLine event : DatagenReplay.events(DatagenReplay.spec(downstream.sourceUri), from, checkpoint)) {
+    for (ChangeEvent event : DatagenReplay.changes(DatagenReplay.spec(downstream.sourceUri), from, checkpoint)) {
       if (!downstream.holds(event)) {
         violations.accept("CHECKPOINT_DURABLE: " + cf + "'s checkpoint " + checkpoint + " passed an event its downstream does not hold: "
-            + event.line());
+            + ChangeLine.of(event).line());
         return;
       }
     }

@@ -30,17 +30,20 @@ record Plan(List<Action> actions) {
     }
   }
 
-  /** Two changefeeds right after the cluster forms, then an action every ~1.2 s of the chaos window. */
+  /** Two changefeeds right after the cluster forms, a move of each kind, then an action every ~1.2 s of the chaos window. */
   static Plan draw(long seed, long chaosMillis, int limit) {
     Random random = new Random(seed);
     List<Action> actions = new ArrayList<>();
     actions.add(new Action(2_500, Kind.CREATE, random.nextLong(), 0));
     actions.add(new Action(2_600, Kind.CREATE, random.nextLong(), 0));
+    // Every seed moves ownership at least once, whatever its draws: a maintainer, then a span.
+    actions.add(new Action(4_500, Kind.MOVE_MAINTAINER, random.nextLong(), 0));
+    actions.add(new Action(5_500, Kind.MOVE_SPAN, random.nextLong(), 0));
     double total = 0;
     for (Kind k : Kind.values()) {
       total += k.weight;
     }
-    long at = 4_000;
+    long at = 5_500;
     while (true) {
       at += 200 + random.nextInt(2_000);
       if (at >= chaosMillis) {

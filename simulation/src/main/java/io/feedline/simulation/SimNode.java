@@ -218,9 +218,9 @@ final class SimNode {
     return epoch == null || runtime == null || runtime.epoch() != epoch ? Optional.empty() : Optional.of(runtime.maintainer());
   }
 
-  /** Every changefeed's fence (or tombstone) on this node's dispatcher side. */
-  Map<ChangefeedId, Fence> fences() {
-    return orchestrator == null || !scheduler.alive ? Map.of() : orchestrator.fences();
+  /** The changefeed's fence (or tombstone) on this node's dispatcher side. */
+  Fence fence(ChangefeedId changefeed) {
+    return orchestrator == null ? Fence.INITIAL : orchestrator.fence(changefeed);
   }
 
   /** The coordinator election version this node's maintainer manager obeys (0: none yet). */

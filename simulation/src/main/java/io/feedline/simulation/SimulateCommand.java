@@ -39,6 +39,10 @@ public final class SimulateCommand implements Callable<Integer> {
       + "skip-receiver-fence, skip-epoch-bump, accept-stale-close, early-checkpoint.")
   String mutation;
 
+  @Option(names = "--trace", description = "With --seed: print every event of its history as it happens (messages delivered, "
+      + "writes, metastore commits, workload and faults).")
+  boolean trace;
+
   @Option(names = "--soak", description = "Run seeds until stopped (Ctrl-C), printing seeds/s every minute.")
   boolean soak;
 
@@ -80,7 +84,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
   private int replay(Optional<ProtocolMutation> broken) {
     long started = System.nanoTime();
-    SeedResult result = Simulator.run(seed, actions == null ? Simulator.ALL_ACTIONS : actions);
+    int limit = actions == null ? Simulator.ALL_ACTIONS : actions;
+    SeedResult result = trace ? Simulator.trace(seed, limit, out::println) : Simulator.run(seed, limit);
     out.println(result.summary());
     if (!result.passed()) {
       report(result, broken);

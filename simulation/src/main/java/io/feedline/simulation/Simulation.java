@@ -50,7 +50,7 @@ final class Simulation implements SimNode.World {
   private final Clock wallClock = clock.clock();
   private final Random random;
   private final Stats stats = new Stats();
-  private final History history = new History();
+  private final History history;
   private final MetaKeys keys = new MetaKeys("sim");
   private final SimulatedMetaStore store;
   private final SimNetwork network;
@@ -62,8 +62,10 @@ final class Simulation implements SimNode.World {
   private int created;
   private boolean healed;
 
-  Simulation(long seed, int actionLimit) {
+  /** @param trace where to print every event of the history as it happens, or null */
+  Simulation(long seed, int actionLimit, java.util.function.Consumer<String> trace) {
     this.seed = seed;
+    this.history = new History(trace);
     this.plan = Plan.draw(seed, CHAOS_MILLIS, actionLimit);
     this.random = new Random(seed ^ 0x5eed_0f_5eedL);
     this.store = new SimulatedMetaStore(clock, () -> 1 + random.nextInt(3));
@@ -93,7 +95,7 @@ final class Simulation implements SimNode.World {
       boolean ran = clock.runNext(Math.min(deadline, nextCheck));
       if (ran) {
         stats.steps++;
-        invariants.afterStep(List.copyOf(nodes.values()));
+        invariants.afterStep(nodes.values(), downstreams.keySet());
         continue;
       }
       if (clock.nowMillis() >= deadline) {
@@ -109,8 +111,11 @@ final class Simulation implements SimNode.World {
         }
       }
     }
-    if (violations.isEmpty() && (stats.faultCount() == 0 || stats.moves() == 0 || writes() == 0)) {
-      violation("EXERCISED_NOTHING: faults " + stats.faults + ", actions " + stats.actions + ", writes " + writes());
+    stats.maintainerHandoffs = invariants.maintainerHandoffs;
+    stats.spanHandoffs = downstreams.values().stream().mapToLong(d -> d.handoffs).sum();
+    if (violations.isEmpty() && (stats.faultCount() == 0 || stats.maintainerHandoffs + stats.spanHandoffs == 0 || writes() == 0)) {
+      violation("EXERCISED_NOTHING: faults " + stats.faults + ", ownership changes " + (stats.maintainerHandoffs + stats.spanHandoffs)
+          + ", writes " + writes());
     }
     return new SeedResult(seed, plan.actions().size(), history.hash(), List.copyOf(violations), stats, writes(), convergedAt,
         clock.nowMillis() - START_MILLIS, violations.isEmpty() ? List.of() : history.tail());
@@ -331,8 +336,9 @@ final class Simulation implements SimNode.World {
       return;
     }
     ChangefeedMaintainer m = owners.get(Math.floorMod(action.pick() >> 4, owners.size()));
+    // Sorted: the controller's own order is a hash map's, which a replay need not share.
     List<SpanReplication> spans = m.spans().all().stream().filter(r -> r.span().getTableId() != TableSpans.DDL_TABLE_ID && !r.absent())
-        .toList();
+        .sorted(java.util.Comparator.comparing(SpanReplication::span, TableSpans.ORDER)).toList();
     if (!spans.isEmpty()) {
       call.accept(m, spans.get(Math.floorMod(action.pick() >> 12, spans.size())));
     }
@@ -408,7 +414,8 @@ final class Simulation implements SimNode.World {
         violation("CONTENT: " + r.id() + "'s downstream differs from its source replayed to " + until + ": " + report.render());
       }
       FinalState.diff(expected, d.written(), until).ifPresent(diff ->
-          violation("CONTENT_ORDER: " + r.id() + "'s downstream, applied in the order written, ends elsewhere than its source: " + diff));
+          violation("CONTENT_ORDER: " + r.id() + "'s downstream, applied in the order written, ends elsewhere than its source: "
+              + diff.what() + "\n      its writes, in order:\n        " + String.join("\n        ", d.story(diff.table(), diff.key()))));
     }
   }
 }

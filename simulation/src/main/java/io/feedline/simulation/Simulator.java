@@ -15,7 +15,12 @@ final class Simulator {
   private Simulator() {}
 
   static SeedResult run(long seed, int actions) {
-    return new Simulation(seed, actions).run();
+    return new Simulation(seed, actions, null).run();
+  }
+
+  /** As {@link #run}, printing every event of the history to {@code trace} as it happens. */
+  static SeedResult trace(long seed, int actions, java.util.function.Consumer<String> trace) {
+    return new Simulation(seed, actions, trace).run();
   }
 
   /**

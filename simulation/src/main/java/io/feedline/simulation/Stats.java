@@ -23,11 +23,9 @@ final class Stats {
     actions.merge(kind, 1L, Long::sum);
   }
 
-  /** Ownership changes the seed exercised: maintainer moves, span moves, splits and merges that started. */
-  long moves() {
-    return actions.getOrDefault("move-maintainer", 0L) + actions.getOrDefault("move-span", 0L) + actions.getOrDefault("split", 0L)
-        + actions.getOrDefault("merge", 0L) + actions.getOrDefault("drain", 0L);
-  }
+  /** Ownership changes the seed saw happen: new maintainer epochs of a changefeed, and span writers taking over from others. */
+  long maintainerHandoffs;
+  long spanHandoffs;
 
   long faultCount() {
     return faults.values().stream().mapToLong(Long::longValue).sum();

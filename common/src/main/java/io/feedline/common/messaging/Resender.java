@@ -1,7 +1,9 @@
 package io.feedline.common.messaging;
 
 import io.feedline.common.time.Scheduler;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,7 +16,7 @@ public final class Resender<K> {
 
   private final Scheduler scheduler;
   private final long intervalMillis;
-  private final Map<K, Scheduler.Cancellable> active = new HashMap<>();
+  private final Map<K, Scheduler.Cancellable> active = new LinkedHashMap<>();
 
   public Resender(Scheduler scheduler, long intervalMillis) {
     if (intervalMillis <= 0) {
@@ -45,8 +47,9 @@ public final class Resender<K> {
     return active.containsKey(key);
   }
 
+  /** The keys being resent, in the order they were first sent (a {@code Set.copyOf} would iterate in a per-JVM random order). */
   public Set<K> activeKeys() {
-    return Set.copyOf(active.keySet());
+    return Collections.unmodifiableSet(new LinkedHashSet<>(active.keySet()));
   }
 
   public void stopAll() {

@@ -10,9 +10,11 @@ import io.feedline.common.time.Scheduler;
 import io.feedline.proto.NodeRegistration;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -83,8 +85,9 @@ public final class ClusterMembership {
     });
   }
 
+  /** The members now, sorted by node id: every caller walks them in one order, on every node and in every replay of a simulation. */
   public Map<NodeId, NodeRegistration> members() {
-    return Map.copyOf(members);
+    return Collections.unmodifiableMap(new TreeMap<>(members));
   }
 
   public void stop() {

@@ -1,8 +1,8 @@
 package io.feedline.dispatcher.check;
 
 import io.feedline.dispatcher.endpoint.EndpointUri;
+import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.dispatcher.event.DdlEvent;
-import io.feedline.dispatcher.event.RowChange;
 import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.dispatcher.source.datagen.DatagenSpec;
 import io.feedline.dispatcher.source.datagen.TickTimeline;
@@ -35,6 +35,11 @@ public final class DatagenReplay {
    * @throws IllegalArgumentException when the window is too large to replay (give a later {@code from})
    */
   public static List<ChangeLine> events(DatagenSpec spec, long from, long until) {
+    return changes(spec, from, until).stream().map(ChangeLine::of).toList();
+  }
+
+  /** As {@link #events}, the events themselves: for a checker that compares events, not the lines a file sink holds. */
+  public static List<ChangeEvent> changes(DatagenSpec spec, long from, long until) {
     DatagenModel model = DatagenModel.of(spec);
     TickTimeline timeline = model.timeline();
     long last = timeline.lastTickAtOrBelow(spec.until() == 0 ? until : Math.min(until, spec.until()));
@@ -44,17 +49,15 @@ public final class DatagenReplay {
       throw new IllegalArgumentException("replaying (" + from + ", " + until + "] means " + ticks + " ticks of " + model.tables()
           + " tables: too much; give a later --from");
     }
-    List<ChangeLine> out = new ArrayList<>();
+    List<ChangeEvent> out = new ArrayList<>();
     for (long tick = first; tick <= last; tick++) {
       DdlEvent ddl = model.ddlAt(tick);
       if (ddl != null) {
-        out.add(ChangeLine.of(ddl));
+        out.add(ddl);
         continue; // a DDL tick carries no row change of any table
       }
       for (long table = 1; table <= model.tables(); table++) {
-        for (RowChange row : model.rowsAt(table, tick)) {
-          out.add(ChangeLine.of(row));
-        }
+        out.addAll(model.rowsAt(table, tick));
       }
     }
     return out;

@@ -705,8 +705,9 @@ public final class DispatcherManager {
     return entry == null ? null : entry.state;
   }
 
+  /** This manager's dispatchers, in its own order (a {@code Set.copyOf} would iterate in a per-JVM random order). */
   public Set<DispatcherKey> dispatcherIds() {
-    return Set.copyOf(dispatchers.keySet());
+    return Collections.unmodifiableSet(new LinkedHashSet<>(dispatchers.keySet()));
   }
 
   public DispatcherKey eventTrigger() {

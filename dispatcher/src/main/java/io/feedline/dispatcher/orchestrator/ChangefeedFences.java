@@ -2,8 +2,10 @@ package io.feedline.dispatcher.orchestrator;
 
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The orchestrator's {@link Fence} per changefeed, as its {@link io.feedline.common.messaging.FencedInbox} reads
@@ -20,7 +22,7 @@ final class ChangefeedFences {
 
   /** Every changefeed this node holds a fence (or a tombstone) for. */
   Map<ChangefeedId, Fence> all() {
-    return Map.copyOf(fences);
+    return Collections.unmodifiableMap(new TreeMap<>(fences));
   }
 
   /** The message of an accepted decision is being acted on: its fence becomes the current one. */

@@ -7,6 +7,7 @@ import io.feedline.common.span.TableSpans;
 import io.feedline.proto.ComponentState;
 import io.feedline.proto.OperatorType;
 import io.feedline.proto.TableSpan;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -55,7 +56,7 @@ public final class MoveSpan extends SpanOperator {
 
   @Override
   public Set<DispatcherKey> watched() {
-    return Set.of(originDispatcher, dispatcher);
+    return new LinkedHashSet<>(List.of(originDispatcher, dispatcher));
   }
 
   public NodeId destination() {

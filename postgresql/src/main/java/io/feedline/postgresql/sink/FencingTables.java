@@ -1,6 +1,7 @@
 package io.feedline.postgresql.sink;
 
 import com.google.protobuf.ByteString;
+import io.feedline.dispatcher.sink.RecordedShapes;
 import io.feedline.dispatcher.sink.SinkBatch;
 import io.feedline.postgresql.sql.SqlText;
 import io.vertx.core.buffer.Buffer;
@@ -8,7 +9,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -37,7 +37,6 @@ final class FencingTables {
   private static final String SPAN_KEY = "changefeed = $1 AND table_id = $2 AND start_key = $3 AND end_key = $4 AND redo = $5";
   /** A recorded shape overlaps [$3, $4) (an empty end key: to the end of the table; bytea compares bytewise). */
   private static final String OVERLAPS = "(end_key = ''::bytea OR end_key > $3) AND ($4 = ''::bytea OR start_key < $4)";
-  private static final Comparator<ByteString> KEYS = ByteString.unsignedLexicographicalComparator();
 
   /** Serializes the creation of the schema among the nodes that open sinks at once. */
   private static final long SCHEMA_LOCK = 0x4665_6564_6c69_6e65L;
@@ -92,38 +91,13 @@ final class FencingTables {
         + OVERLAPS, spanKey(changefeed, batch));
   }
 
-  /**
-   * Up to where the span's key range is applied, from {@link #recorded} rows: its own shape's checkpoint;
-   * else, when other shapes cover the whole range (the parent of a split, the parts of a merge), the lowest
-   * of theirs; else nothing (-1).
-   */
+  /** Up to where the span's key range is applied, from {@link #recorded} rows ({@link RecordedShapes#appliedThrough}). */
   static long appliedThrough(SinkBatch batch, RowSet<Row> rows) {
-    ByteString start = batch.span().getStartKey();
-    ByteString end = batch.span().getEndKey();
-    List<Row> others = new ArrayList<>();
+    List<RecordedShapes.Shape> shapes = new ArrayList<>();
     for (Row r : rows) {
-      if (bytes(r, 0).equals(start) && bytes(r, 1).equals(end)) {
-        return r.getLong(2);
-      }
-      others.add(r);
+      shapes.add(new RecordedShapes.Shape(bytes(r, 0), bytes(r, 1), r.getLong(2)));
     }
-    others.sort((a, b) -> KEYS.compare(bytes(a, 0), bytes(b, 0)));
-    ByteString covered = start;
-    long lowest = Long.MAX_VALUE;
-    for (Row r : others) {
-      if (KEYS.compare(bytes(r, 0), covered) > 0) {
-        return -1; // a gap: some keys of the range were never written by any recorded shape
-      }
-      lowest = Math.min(lowest, r.getLong(2));
-      ByteString rowEnd = bytes(r, 1);
-      if (rowEnd.isEmpty() || (!end.isEmpty() && KEYS.compare(rowEnd, end) >= 0)) {
-        return lowest;
-      }
-      if (KEYS.compare(rowEnd, covered) > 0) {
-        covered = rowEnd;
-      }
-    }
-    return -1;
+    return RecordedShapes.appliedThrough(batch.span(), shapes);
   }
 
   /**
