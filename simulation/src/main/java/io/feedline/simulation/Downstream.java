@@ -6,6 +6,7 @@ import io.feedline.common.id.NodeId;
 import io.feedline.common.span.TableSpans;
 import io.feedline.dispatcher.check.ChangeLine;
 import io.feedline.dispatcher.event.ChangeEvent;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.dispatcher.sink.FencedWriteException;
 import io.feedline.dispatcher.sink.RecordedShapes;
 import io.feedline.dispatcher.sink.SinkBatch;
@@ -23,8 +24,9 @@ import java.util.Set;
  * One changefeed's downstream, shared by every node that writes it: what a database behind the PostgreSQL sink would
  * hold, kept as that sink keeps it (DESIGN §7). A batch commits only past both fences: the changefeed's epoch row
  * (raised by every writer, a lower epoch refused) and its span shape's row (claimed at the batch's epoch, refused when a
- * higher epoch holds it). A writer's first batch learns how far its key range is applied ({@link RecordedShapes}) and
- * every event at or below that is skipped, so a replay from an older checkpoint changes nothing; a batch lowers the
+ * higher epoch holds it). A writer's first batch learns how far its key range is applied, and its table's last applied
+ * TRUNCATE or DROP ({@link RecordedShapes#skipThrough}), and every event at or below that is skipped, so a replay from
+ * an older checkpoint changes nothing; a batch lowers the
  * other overlapping shapes' checkpoints to where it re-applies from, and records its own. What commits is kept in the
  * order written. On every committed batch it also checks that no two writers held overlapping spans at once: once a
  * writer wrote a span, every other writer that wrote an overlapping part before is retired for that part, and a
@@ -69,6 +71,8 @@ final class Downstream {
   private final Map<TableSpan, ShapeRow> shapes = new LinkedHashMap<>();
   /** Per writer and span, how far its key range is applied: learnt at its first batch, raised by each. */
   private final Map<String, Long> applied = new HashMap<>();
+  /** Per table, the commit ts of its last applied TRUNCATE or DROP. */
+  private final Map<Long, Long> cleared = new HashMap<>();
   private final List<ChangeEvent> written = new ArrayList<>();
   /** Who wrote each of {@link #written}, for a failure's story. */
   private final List<String> writers = new ArrayList<>();
@@ -95,7 +99,8 @@ final class Downstream {
     attempts++;
     changefeedEpoch = Math.max(changefeedEpoch, batch.epoch()); // raised in a transaction of its own, before the batch's
     String writerKey = batch.dispatcher() + "/" + TableSpans.format(batch.span());
-    long through = applied.computeIfAbsent(writerKey, w -> RecordedShapes.appliedThrough(batch.span(), overlapping(batch.span())));
+    long through = applied.computeIfAbsent(writerKey,
+        w -> RecordedShapes.skipThrough(batch.span(), overlapping(batch.span()), cleared.getOrDefault(batch.span().getTableId(), -1L)));
     ShapeRow own = shapes.get(batch.span());
     if (batch.epoch() < changefeedEpoch || (own != null && own.epoch > batch.epoch())) {
       fenced++;
@@ -122,6 +127,9 @@ final class Downstream {
         written.add(event);
         writers.add(by);
         held.add(event);
+        if (event instanceof DdlEvent ddl && RecordedShapes.clears(ddl)) {
+          cleared.merge(ddl.tableId(), ddl.commitTs(), Math::max);
+        }
       }
     }
     own.checkpoint = Math.max(own.checkpoint, batch.resolvedTs());

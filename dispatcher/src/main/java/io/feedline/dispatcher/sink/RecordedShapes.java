@@ -1,6 +1,8 @@
 package io.feedline.dispatcher.sink;
 
 import com.google.protobuf.ByteString;
+import io.feedline.common.span.TableSpans;
+import io.feedline.dispatcher.event.DdlEvent;
 import io.feedline.proto.TableSpan;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -8,9 +10,10 @@ import java.util.List;
 
 /**
  * The span shapes a sink records in its downstream with their checkpoints, and how far a writer's key range is already
- * applied there, so that a replay from an older checkpoint skips what is applied (DESIGN §7). Pure: the PostgreSQL sink
- * reads the shapes from its spans table; the deterministic simulator's downstream keeps them in memory, so both skip
- * by the same rule.
+ * applied there, so that a replay from an older checkpoint skips what is applied (DESIGN §7); and the rule that a replay
+ * never brings back what a TRUNCATE or DROP already wiped. Pure: the PostgreSQL sink reads the shapes and the tables'
+ * clear marks from its own tables; the deterministic simulator's downstream keeps them in memory, so both skip by the
+ * same rule.
  */
 public final class RecordedShapes {
 
@@ -20,6 +23,26 @@ public final class RecordedShapes {
   public record Shape(ByteString start, ByteString end, long checkpoint) {}
 
   private RecordedShapes() {}
+
+  /**
+   * What a writer of {@code span} skips: every change at or below this ts. Past what its key range applied
+   * ({@link #appliedThrough}), and for a table's span past the table's last applied TRUNCATE or DROP ({@code clearedTs}):
+   * a replay from an older checkpoint (a merged or re-created shape starts from the lowest of its parts', a node's crash
+   * from the changefeed's) would otherwise re-insert rows the DDL wiped, which no later change of the span undoes, since
+   * the DDL itself is the trigger's to write and is not written again. Skipping them is exact: every row change below
+   * the DDL was written before it (the barrier), and the DDL wiped it.
+   *
+   * @param clearedTs the commit ts of the table's last TRUNCATE or DROP the downstream applied; -1 for none
+   */
+  public static long skipThrough(TableSpan span, List<Shape> overlapping, long clearedTs) {
+    long applied = appliedThrough(span, overlapping);
+    return span.getTableId() == TableSpans.DDL_TABLE_ID ? applied : Math.max(applied, clearedTs);
+  }
+
+  /** Whether applying {@code ddl} wipes its table's rows (from then on, a row change below it is obsolete). */
+  public static boolean clears(DdlEvent ddl) {
+    return ddl.type() == DdlEvent.Type.TRUNCATE_TABLE || ddl.type() == DdlEvent.Type.DROP_TABLE;
+  }
 
   /**
    * Up to where {@code span}'s key range is applied: its own shape's checkpoint; else, when other shapes cover the whole

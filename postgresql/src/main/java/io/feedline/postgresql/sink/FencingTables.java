@@ -51,6 +51,8 @@ final class FencingTables {
             + "start_key bytea NOT NULL, end_key bytea NOT NULL, redo boolean NOT NULL, epoch bigint NOT NULL, writer text NOT NULL, "
             + "checkpoint_ts bigint NOT NULL, since_ts bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), "
             + "PRIMARY KEY (changefeed, table_id, start_key, end_key, redo))"),
+        Statement.of("CREATE TABLE IF NOT EXISTS feedline.tables (changefeed text NOT NULL, table_id bigint NOT NULL, "
+            + "cleared_ts bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (changefeed, table_id))"),
         Statement.of("CREATE SCHEMA IF NOT EXISTS " + SqlText.ident(targetSchema)));
   }
 
@@ -80,6 +82,18 @@ final class FencingTables {
         spanKey(changefeed, batch).addLong(batch.resolvedTs()));
   }
 
+  /** The table's rows were wiped at {@code ts} (a TRUNCATE or DROP): from now on a row change below it is obsolete. */
+  static Statement markCleared(String changefeed, long tableId, long ts) {
+    return new Statement("INSERT INTO feedline.tables AS t (changefeed, table_id, cleared_ts) VALUES ($1, $2, $3) "
+        + "ON CONFLICT (changefeed, table_id) DO UPDATE SET cleared_ts = GREATEST(t.cleared_ts, EXCLUDED.cleared_ts), updated_at = now()",
+        Tuple.of(changefeed, tableId, ts));
+  }
+
+  /** The commit ts of the table's last applied TRUNCATE or DROP: no row, or one column. */
+  static Statement cleared(String changefeed, long tableId) {
+    return new Statement("SELECT cleared_ts FROM feedline.tables WHERE changefeed = $1 AND table_id = $2", Tuple.of(changefeed, tableId));
+  }
+
   /** The span's owner: epoch and writer, for the message of a refusal. */
   static Statement owner(String changefeed, SinkBatch batch) {
     return new Statement("SELECT epoch, writer FROM feedline.spans WHERE " + SPAN_KEY, spanKey(changefeed, batch));
@@ -91,13 +105,17 @@ final class FencingTables {
         + OVERLAPS, spanKey(changefeed, batch));
   }
 
-  /** Up to where the span's key range is applied, from {@link #recorded} rows ({@link RecordedShapes#appliedThrough}). */
-  static long appliedThrough(SinkBatch batch, RowSet<Row> rows) {
+  /** What the batch's writer skips, from {@link #recorded} and {@link #cleared} rows ({@link RecordedShapes#skipThrough}). */
+  static long skipThrough(SinkBatch batch, RowSet<Row> recorded, RowSet<Row> cleared) {
     List<RecordedShapes.Shape> shapes = new ArrayList<>();
-    for (Row r : rows) {
+    for (Row r : recorded) {
       shapes.add(new RecordedShapes.Shape(bytes(r, 0), bytes(r, 1), r.getLong(2)));
     }
-    return RecordedShapes.appliedThrough(batch.span(), shapes);
+    long clearedTs = -1;
+    for (Row r : cleared) {
+      clearedTs = r.getLong(0);
+    }
+    return RecordedShapes.skipThrough(batch.span(), shapes, clearedTs);
   }
 
   /**

@@ -37,7 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Before its transaction a batch is planned: the tables it touches are looked up (downstream, and
  * upstream through {@link TableSchemas} for tables to create), and on a dispatcher's first batch the
  * checkpoint the database records for its key range is read ({@link FencingTables#recorded}), so a replay
- * from an older checkpoint skips what is already applied. Nothing blocks: the Vert.x client runs the
+ * from an older checkpoint skips what is already applied, and so is the table's last applied TRUNCATE or DROP
+ * ({@link FencingTables#cleared}), so a replay never brings back the rows it wiped. Nothing blocks: the Vert.x client runs the
  * connections on event loops and completes on the caller's context.
  */
 public final class PostgresSink implements Sink {
@@ -94,7 +95,7 @@ public final class PostgresSink implements Sink {
     }
     String writer = batch.dispatcher() + "/" + TableSpans.format(batch.span()) + (batch.redo() ? "/redo" : "");
     return raiseEpoch(batch.epoch())
-        .compose(v -> appliedThrough(writer, batch))
+        .compose(v -> skipThrough(writer, batch))
         .compose(through -> plan(batch, through).compose(plan -> transaction(batch, through, plan)))
         .onSuccess(created -> {
           tables.putAll(created);
@@ -125,15 +126,19 @@ public final class PostgresSink implements Sink {
     });
   }
 
-  private Future<Long> appliedThrough(String writer, SinkBatch batch) {
+  private Future<Long> skipThrough(String writer, SinkBatch batch) {
     synchronized (applied) {
       Long known = applied.get(writer);
       if (known != null) {
         return Future.succeededFuture(known);
       }
     }
-    return run(pool, FencingTables.recorded(changefeed, batch)).map(rows -> {
-      long recorded = FencingTables.appliedThrough(batch, rows);
+    Future<RowSet<Row>> shapes = run(pool, FencingTables.recorded(changefeed, batch));
+    Future<RowSet<Row>> cleared = run(pool, FencingTables.cleared(changefeed, batch.span().getTableId()));
+    // Read at the writer's first batch: a TRUNCATE or DROP applied later was applied after this writer wrote everything
+    // below it (the barrier waits for every span of the table), so nothing it writes afterwards lies below it.
+    return Future.all(shapes, cleared).map(both -> {
+      long recorded = FencingTables.skipThrough(batch, shapes.result(), cleared.result());
       // Remembered at once, not only after this batch: a first batch entirely below it (all skipped) must not
       // leave the next batch to re-apply, over newer rows, what lies between its end and the recorded checkpoint.
       remember(writer, recorded);
@@ -278,10 +283,11 @@ public final class PostgresSink implements Sink {
     plan.created().remove(id);
     return switch (ddl.type()) {
       case DROP_TABLE -> Future.succeededFuture(plan.then(List.of(Statement.of("DROP TABLE IF EXISTS "
-          + SqlText.qualified(endpoint.schema(), ddl.tableName())))));
+          + SqlText.qualified(endpoint.schema(), ddl.tableName())), FencingTables.markCleared(changefeed, id, ddl.commitTs()))));
       case CREATE_TABLE -> target(id, ddl.commitTs(), plan).map(t -> plan.add(t, List.of()));
       case TRUNCATE_TABLE -> target(id, ddl.commitTs(), plan)
-          .map(t -> plan.add(t, List.of(Statement.of("TRUNCATE TABLE " + t.table().qualifiedName()))));
+          .map(t -> plan.add(t, List.of(Statement.of("TRUNCATE TABLE " + t.table().qualifiedName()),
+              FencingTables.markCleared(changefeed, id, ddl.commitTs()))));
       case ADD_COLUMN -> target(id, ddl.commitTs(), plan).map(t -> plan.add(t, List.of()));
       case DROP_COLUMN -> target(id, ddl.commitTs(), plan).map(t -> {
         if (ddl.column() == null) {

@@ -192,6 +192,24 @@ class PostgresSinkTest {
     assertThat(rows("t1")).containsExactly("1|8|s1");
   }
 
+  /** Simulation seed 5040 found this: a merged shape's replay re-inserted rows a TRUNCATE had already wiped, for good. */
+  @Test
+  void aReplayAcrossAnAppliedTruncateDoesNotBringBackTheRowsItWiped() throws Exception {
+    Sink sink = openWithT1("cf-truncate-replay");
+    RowChange wiped = insert(110, 1, 1);
+    await(sink.write(batch(writer(), T1_LOW, 10, 100, List.of(wiped, update(120, 1, 1, 2)), 290)));
+    await(sink.write(batch(writer(), T1_HIGH, 10, 100, List.of(), 105)));
+    // Both parts reached the TRUNCATE at 300 (the high one with nothing to record since 105); the trigger applies it.
+    await(sink.write(batch(writer(), TRIGGER, 10, 299, List.of(ddl(300, DdlEvent.Type.TRUNCATE_TABLE)), 300)));
+    assertThat(rows("t1")).isEmpty();
+
+    // A new owner merges the parts and starts from the lowest of their checkpoints, below the TRUNCATE.
+    await(sink.write(batch(writer(), T1, 11, 105, List.of(wiped, update(120, 1, 1, 2)), 299)));
+    assertThat(rows("t1")).as("the TRUNCATE at 300 wiped key 1; no replay of older changes brings it back").isEmpty();
+    await(sink.write(batch(writer(), T1, 11, 299, List.of(insert(310, 2, 3)), 320)));
+    assertThat(rows("t1")).as("changes above the TRUNCATE still apply").containsExactly("2|3|s2");
+  }
+
   @Test
   void aValueTooLongForItsColumnFailsTheWriteInsteadOfBeingCut() throws Exception {
     Sink sink = openWithT1("cf-long");
