@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.feedline.common.fence.Fence;
 import io.feedline.common.id.ChangefeedId;
 import io.feedline.common.id.NodeId;
+import io.feedline.common.messaging.Inbound;
 import io.feedline.common.metastore.MetaKeys;
 import io.feedline.common.metastore.WatchEvent;
 import io.feedline.dispatcher.check.ChangeLine;
@@ -11,6 +12,7 @@ import io.feedline.dispatcher.check.DatagenReplay;
 import io.feedline.dispatcher.event.ChangeEvent;
 import io.feedline.proto.ChangefeedInfo;
 import io.feedline.proto.ChangefeedStatus;
+import io.feedline.proto.MaintainerCloseRequest;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +27,8 @@ import java.util.function.Function;
  *   <li>{@code FENCE_MONOTONIC}: no receiver acts on a message below the highest epoch it has seen: a dispatcher
  *       side's fence of a changefeed (its owner's epoch, the epoch that closed it) and a maintainer manager's
  *       obeyed coordinator never go back;</li>
+ *   <li>{@code CLOSED_BY_NEWER}: a dispatcher side closes a changefeed only on a close of its owner's epoch or a newer
+ *       one: a close from a lower epoch is acknowledged, never acted on;</li>
  *   <li>{@code ONE_MAINTAINER_PER_EPOCH}: one changefeed epoch is one ownership: no two nodes ever run a maintainer of
  *       a changefeed at the same epoch (an older owner cut off from the cluster may still run at its older epoch until
  *       it learns: every receiver fences it);</li>
@@ -42,6 +46,8 @@ final class Invariants {
   private final Function<ChangefeedId, Downstream> downstreams;
   private final Consumer<String> violations;
   private final Map<Key, Fence> fences = new HashMap<>();
+  /** The highest epoch of a close request delivered to each node for each changefeed. */
+  private final Map<Key, Long> closes = new HashMap<>();
   private final Map<NodeId, Long> obeyed = new HashMap<>();
   /** Who ran each changefeed's maintainer at each epoch. */
   private final Map<ChangefeedId, Map<Long, NodeId>> maintainers = new HashMap<>();
@@ -59,6 +65,14 @@ final class Invariants {
     this.violations = violations;
   }
 
+  /** Every message as it is delivered: what closes a node was asked for. */
+  void onDelivered(NodeId to, Inbound in) {
+    if (in.payload() instanceof MaintainerCloseRequest && ChangefeedId.isValid(in.fence().getChangefeedId())) {
+      closes.merge(new Key(to, ChangefeedId.of(in.fence().getChangefeedId())), in.fence().getEpoch(),
+          (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+    }
+  }
+
   /** After every step: the receivers' fences and who runs which maintainer. */
   void afterStep(Collection<SimNode> nodes, Collection<ChangefeedId> changefeeds) {
     for (SimNode node : nodes) {
@@ -67,7 +81,14 @@ final class Invariants {
       }
       for (ChangefeedId cf : changefeeds) {
         Fence fence = node.fence(cf);
-        Fence before = fences.put(new Key(node.id, cf), fence);
+        Key key = new Key(node.id, cf);
+        Fence before = fences.put(key, fence);
+        boolean newlyClosed = fence.tombstoned() && (before == null || !before.tombstoned() || before.closedEpoch() != fence.closedEpoch());
+        long asked = closes.getOrDefault(key, 0L);
+        if (newlyClosed && Long.compareUnsigned(asked, fence.closedEpoch()) < 0) {
+          violations.accept("CLOSED_BY_NEWER: " + node.id + "'s dispatcher side of " + cf + " closed at epoch " + fence.closedEpoch()
+              + " though the newest close it was sent is of epoch " + asked);
+        }
         if (before != null && (Long.compareUnsigned(fence.epoch(), before.epoch()) < 0
             || Long.compareUnsigned(fence.closedEpoch(), before.closedEpoch()) < 0)) {
           violations.accept("FENCE_MONOTONIC: " + node.id + "'s dispatcher side of " + cf + " went from epoch " + before.epoch()

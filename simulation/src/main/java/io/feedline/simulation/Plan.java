@@ -36,7 +36,7 @@ record Plan(List<Action> actions) {
     List<Action> actions = new ArrayList<>();
     actions.add(new Action(2_500, Kind.CREATE, random.nextLong(), 0));
     actions.add(new Action(2_600, Kind.CREATE, random.nextLong(), 0));
-    // Every seed moves ownership at least once, whatever its draws: a maintainer, then a span.
+    // Every seed moves ownership, whatever its draws: a maintainer, then a span, early and again later.
     actions.add(new Action(4_500, Kind.MOVE_MAINTAINER, random.nextLong(), 0));
     actions.add(new Action(5_500, Kind.MOVE_SPAN, random.nextLong(), 0));
     double total = 0;
@@ -60,6 +60,9 @@ record Plan(List<Action> actions) {
       }
       actions.add(new Action(at, kind, random.nextLong(), 1_000 + random.nextInt(14_000)));
     }
+    actions.add(new Action(chaosMillis - 6_000, Kind.MOVE_MAINTAINER, random.nextLong(), 0));
+    actions.add(new Action(chaosMillis - 5_000, Kind.MOVE_SPAN, random.nextLong(), 0));
+    actions.sort(java.util.Comparator.comparingLong(Action::atMillis));
     return new Plan(List.copyOf(actions.subList(0, Math.min(limit, actions.size()))));
   }
 }

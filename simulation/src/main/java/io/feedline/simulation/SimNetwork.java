@@ -38,8 +38,11 @@ final class SimNetwork {
   /** When the last in-order message on each link arrives: later ones never pass it. */
   private final Map<String, Long> linkTail = new HashMap<>();
   private Faults faults = Faults.NONE;
+  /** Told of every message as it is delivered, before its receiver sees it. */
+  private final BiConsumer<NodeId, Inbound> observer;
 
-  SimNetwork(ManualScheduler clock, Random random, Stats stats, History history) {
+  SimNetwork(ManualScheduler clock, Random random, Stats stats, History history, BiConsumer<NodeId, Inbound> observer) {
+    this.observer = observer;
     this.clock = clock;
     this.random = random;
     this.stats = stats;
@@ -137,6 +140,7 @@ final class SimNetwork {
     history.record(clock.nowMillis() - origin, "deliver " + from.value() + ">" + to.value() + " " + in.type() + " "
         + in.fence().getChangefeedId() + "@" + in.fence().getEpoch());
     stats.delivered++;
+    observer.accept(to, in);
     receiver.accept(role, in);
   }
 }

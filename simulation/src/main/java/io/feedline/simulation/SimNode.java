@@ -70,13 +70,16 @@ final class SimNode {
 
     Downstream downstream(ChangefeedId changefeed);
 
-    /** A seeded latency, for a sink write. */
-    long sinkLatency();
+    /** What happens to one sink write on its way (seeded). */
+    RecordingSink.SinkFault sinkFault();
 
     /** A seed for a maintainer's id generator. */
     long maintainerSeed();
 
     void violation(String violation);
+
+    /** Adds an event to the seed's history. */
+    void record(String event);
 
     /** This incarnation ends ({@code why}: it fenced itself, or could not join): start its slot again a moment later. */
     void restart(SimNode node, String why);
@@ -262,7 +265,7 @@ final class SimNode {
     public Future<Sink> openSink(String uri, EndpointContext context) {
       Downstream downstream = world.downstream(ChangefeedId.of(context.changefeed()));
       return Future.succeededFuture(new RecordingSink(downstream, dispatcher -> new Downstream.Writer(id, dispatcher), scheduler,
-          world::sinkLatency, world::violation));
+          world::sinkFault, world::violation, world::record));
     }
   }
 

@@ -69,8 +69,8 @@ final class Simulation implements SimNode.World {
     this.plan = Plan.draw(seed, CHAOS_MILLIS, actionLimit);
     this.random = new Random(seed ^ 0x5eed_0f_5eedL);
     this.store = new SimulatedMetaStore(clock, () -> 1 + random.nextInt(3));
-    this.network = new SimNetwork(clock, random, stats, history);
     this.invariants = new Invariants(keys, downstreams::get, this::violation);
+    this.network = new SimNetwork(clock, random, stats, history, invariants::onDelivered);
     store.onCommit(events -> {
       events.forEach(e -> history.record(elapsed(), "commit " + e.type() + " " + e.kv().key() + " rev " + e.kv().modRevision()));
       invariants.onCommit(events);
@@ -167,8 +167,25 @@ final class Simulation implements SimNode.World {
   }
 
   @Override
-  public long sinkLatency() {
-    return 1 + random.nextInt(5);
+  public RecordingSink.SinkFault sinkFault() {
+    long latency = 1 + random.nextInt(5);
+    if (healed) {
+      return new RecordingSink.SinkFault(latency, false, false);
+    }
+    double x = random.nextDouble();
+    if (x < 0.01) {
+      stats.count("sink-refused");
+      return new RecordingSink.SinkFault(latency, true, false);
+    }
+    if (x < 0.02) {
+      stats.count("sink-answer-lost");
+      return new RecordingSink.SinkFault(latency, false, true);
+    }
+    if (x < 0.03) {
+      stats.count("sink-stall");
+      return new RecordingSink.SinkFault(500 + random.nextInt(3_000), false, false);
+    }
+    return new RecordingSink.SinkFault(latency, false, false);
   }
 
   @Override
@@ -181,6 +198,11 @@ final class Simulation implements SimNode.World {
     if (violations.size() < 10) {
       violations.add(String.format("at %d ms: %s", elapsed(), violation));
     }
+  }
+
+  @Override
+  public void record(String event) {
+    history.record(elapsed(), event);
   }
 
   @Override
@@ -237,9 +259,9 @@ final class Simulation implements SimNode.World {
     SimNode node = nodes.get(slot);
     switch (action.kind()) {
       case CREATE -> create();
-      case PAUSE -> withChangefeed(action, (c, cf) -> c.pause(cf).onSuccess(r -> stats.action("pause")));
+      case PAUSE -> withSpareChangefeed(action, (c, cf) -> c.pause(cf).onSuccess(r -> stats.action("pause")));
       case RESUME -> withChangefeed(action, (c, cf) -> c.resume(cf, 0).onSuccess(r -> stats.action("resume")));
-      case REMOVE -> withChangefeed(action, (c, cf) -> c.remove(cf).onSuccess(r -> stats.action("remove")));
+      case REMOVE -> withSpareChangefeed(action, (c, cf) -> c.remove(cf).onSuccess(r -> stats.action("remove")));
       case MOVE_MAINTAINER -> withChangefeed(action, (c, cf) -> c.moveMaintainer(cf, node.id).onSuccess(r -> stats.action("move-maintainer")));
       case DRAIN -> leader().ifPresent(c -> c.drain(node.id).onSuccess(r -> {
         stats.action("drain");
@@ -324,6 +346,16 @@ final class Simulation implements SimNode.World {
       List<ChangefeedRecord> all = c.list();
       if (!all.isEmpty()) {
         call.accept(c, all.get(Math.floorMod(action.pick() >> 4, all.size())).id());
+      }
+    });
+  }
+
+  /** A running changefeed, when another keeps running: a seed always has one to move and write. */
+  private void withSpareChangefeed(Plan.Action action, java.util.function.BiConsumer<Coordinator, ChangefeedId> call) {
+    leader().ifPresent(c -> {
+      List<ChangefeedRecord> running = c.list().stream().filter(r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL).toList();
+      if (running.size() >= 2) {
+        call.accept(c, running.get(Math.floorMod(action.pick() >> 4, running.size())).id());
       }
     });
   }

@@ -1,7 +1,9 @@
 package io.feedline.common.metastore.sim;
 
+import io.feedline.common.config.Timings;
 import io.feedline.common.metastore.ElectionRecipe;
 import io.feedline.common.metastore.KeyValue;
+import io.feedline.common.metastore.LeaseValidity;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStoreException;
 import io.feedline.common.metastore.MetaStoreException.Reason;
@@ -14,6 +16,7 @@ import io.feedline.common.time.Scheduler.Cancellable;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -411,11 +414,12 @@ public final class SimulatedMetaStore {
    * resume after a reconnect.
    *
    * <p>Leases: a keep-alive is sent every TTL/3. The lease is taken as lost (its {@code onLost} handlers run,
-   * once, and keep-alive stops) when a keep-alive answer says the lease is gone, or when a full TTL has passed
-   * since the last acknowledged keep-alive was <em>sent</em>. The server renewed the lease when that keep-alive
-   * arrived, later, so a node sees its loss no later than the server expires the lease: earlier by the
-   * keep-alive's latency to the server, at the same instant when that was 0. Unlike {@code LeaseValidity}
-   * there is no safety margin: simulated nodes share one clock and never pause.
+   * once, and keep-alive stops) when a keep-alive answer says the lease is gone, or when its validity has passed
+   * since the last acknowledged keep-alive was <em>sent</em>: the TTL less {@link LeaseValidity}'s safety margin,
+   * as a node's etcd client counts it, so a simulated node fences itself as early as a real one does. The server
+   * renewed the lease when that keep-alive arrived, later, so a node sees its loss before the server expires the
+   * lease. A lease shorter than any session ({@link Timings#MIN_SESSION_TTL}, the contract's 1 s ones) keeps its
+   * whole TTL: its margin would make it lost at once.
    *
    * <p>Watches outlive a broken connection as jetcd's do: the client resumes each from the revision after the
    * last one it delivered once connected again, so nothing is lost or repeated; events in flight when the
@@ -724,14 +728,17 @@ public final class SimulatedMetaStore {
       private final Cancellable keepAlive;
       private Cancellable lossCheck;
       private State state = State.ACTIVE;
-      /** A full TTL after the last acknowledged keep-alive (or the grant) was sent. */
+      /** The lease's validity after the last acknowledged keep-alive (or the grant) was sent. */
       private long validUntil;
+      private final long validForMillis;
 
       ClientLease(long id, long ttlSeconds, long grantSentAt) {
         this.id = id;
         this.ttlSeconds = ttlSeconds;
         this.ttlMillis = ttlSeconds * 1000;
-        this.validUntil = grantSentAt + ttlMillis;
+        Duration ttl = Duration.ofSeconds(ttlSeconds);
+        this.validForMillis = ttl.compareTo(Timings.MIN_SESSION_TTL) < 0 ? ttlMillis : new LeaseValidity(ttl, 0).validFor().toMillis();
+        this.validUntil = grantSentAt + validForMillis;
         this.keepAlive = scheduler.periodic(ttlMillis / 3, this::keepAlive);
         armLossCheck();
       }
@@ -746,7 +753,7 @@ public final class SimulatedMetaStore {
             return;
           }
           if (ar.succeeded()) {
-            validUntil = Math.max(validUntil, sentAt + ttlMillis);
+            validUntil = Math.max(validUntil, sentAt + validForMillis);
           } else if (ar.cause() instanceof MetaStoreException e && e.reason() == Reason.LEASE_NOT_FOUND) {
             lost();
           }
