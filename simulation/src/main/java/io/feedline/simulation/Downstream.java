@@ -81,6 +81,8 @@ final class Downstream {
   private final List<Held> retired = new ArrayList<>();
   /** Times a writer took over a span (or part of one) another writer had written: the span moves the writes show. */
   long handoffs;
+  /** Events a replay skipped only because a TRUNCATE or DROP of their table had wiped them: the regression seeds' case. */
+  long clearedSkips;
   long attempts;
   long fenced;
   long accepted;
@@ -99,8 +101,12 @@ final class Downstream {
     attempts++;
     changefeedEpoch = Math.max(changefeedEpoch, batch.epoch()); // raised in a transaction of its own, before the batch's
     String writerKey = batch.dispatcher() + "/" + TableSpans.format(batch.span());
-    long through = applied.computeIfAbsent(writerKey,
-        w -> RecordedShapes.skipThrough(batch.span(), overlapping(batch.span()), cleared.getOrDefault(batch.span().getTableId(), -1L)));
+    long through = applied.computeIfAbsent(writerKey, w -> {
+      long skip = RecordedShapes.skipThrough(batch.span(), overlapping(batch.span()), cleared.getOrDefault(batch.span().getTableId(), -1L));
+      clearedSkips += batch.events().stream().filter(e -> e.commitTs() <= skip && e.commitTs() > RecordedShapes.appliedThrough(batch.span(),
+          overlapping(batch.span()))).count();
+      return skip;
+    });
     ShapeRow own = shapes.get(batch.span());
     if (batch.epoch() < changefeedEpoch || (own != null && own.epoch > batch.epoch())) {
       fenced++;

@@ -121,6 +121,11 @@ final class Simulation implements SimNode.World {
         clock.nowMillis() - START_MILLIS, violations.isEmpty() ? List.of() : history.tail());
   }
 
+  /** Events the downstream skipped only because a TRUNCATE or DROP had wiped them (after {@link #run}). */
+  long clearedSkips() {
+    return downstreams.values().stream().mapToLong(d -> d.clearedSkips).sum();
+  }
+
   private long writes() {
     return downstreams.values().stream().mapToLong(d -> d.accepted).sum();
   }
