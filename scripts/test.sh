@@ -19,4 +19,11 @@ if [ -n "$MISSING" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
 
-exec mvn -B -ntp verify "$@"
+status=0
+mvn -B -ntp verify "$@" || status=$?
+# The deterministic simulator's figures (its seeds, seeds/s and what they exercised), kept in surefire's report.
+report=simulation/target/surefire-reports/io.feedline.simulation.ThousandSeedsTest-output.txt
+if [ -f "$report" ]; then
+  grep '^simulate:' "$report" || true
+fi
+exit "$status"

@@ -83,6 +83,8 @@ final class Downstream {
   long handoffs;
   /** Events a replay skipped only because a TRUNCATE or DROP of their table had wiped them: the regression seeds' case. */
   long clearedSkips;
+  /** DDLs applied. */
+  long ddls;
   long attempts;
   long fenced;
   long accepted;
@@ -133,8 +135,11 @@ final class Downstream {
         written.add(event);
         writers.add(by);
         held.add(event);
-        if (event instanceof DdlEvent ddl && RecordedShapes.clears(ddl)) {
-          cleared.merge(ddl.tableId(), ddl.commitTs(), Math::max);
+        if (event instanceof DdlEvent ddl) {
+          ddls++;
+          if (RecordedShapes.clears(ddl)) {
+            cleared.merge(ddl.tableId(), ddl.commitTs(), Math::max);
+          }
         }
       }
     }

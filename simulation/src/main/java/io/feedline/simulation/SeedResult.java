@@ -19,9 +19,9 @@ record SeedResult(long seed, int actions, long historyHash, List<String> violati
 
   /** One line: what the seed exercised. */
   String summary() {
-    return String.format("seed %d: %s, history %016x, %d steps, %d messages, %d writes, %d maintainer and %d span handoffs, faults %s, "
-        + "actions %s, converged %s", seed, passed() ? "ok" : "VIOLATED", historyHash, stats.steps, stats.messages, writes,
-        stats.maintainerHandoffs, stats.spanHandoffs, stats.faults, stats.actions,
+    return String.format("seed %d: %s, history %016x, %d steps, %d messages, %d writes, %d DDLs, %d maintainer and %d span handoffs, "
+        + "faults %s, actions %s, converged %s", seed, passed() ? "ok" : "VIOLATED", historyHash, stats.steps, stats.messages, writes,
+        stats.ddls, stats.maintainerHandoffs, stats.spanHandoffs, stats.faults, stats.actions,
         convergedAfterMillis > 0 ? convergedAfterMillis + " ms after the heal" : "no");
   }
 }

@@ -14,6 +14,7 @@ import io.feedline.coordinator.changefeed.ChangefeedRecord;
 import io.feedline.dispatcher.check.CheckReport;
 import io.feedline.dispatcher.check.ConsistencyCheck;
 import io.feedline.dispatcher.check.DatagenReplay;
+import io.feedline.dispatcher.source.datagen.DatagenModel;
 import io.feedline.maintainer.changefeed.ChangefeedMaintainer;
 import io.feedline.maintainer.span.SpanReplication;
 import io.feedline.proto.ChangefeedInfo;
@@ -113,6 +114,7 @@ final class Simulation implements SimNode.World {
     }
     stats.maintainerHandoffs = invariants.maintainerHandoffs;
     stats.spanHandoffs = downstreams.values().stream().mapToLong(d -> d.handoffs).sum();
+    stats.ddls = downstreams.values().stream().mapToLong(d -> d.ddls).sum();
     if (violations.isEmpty() && (stats.faultCount() == 0 || stats.maintainerHandoffs + stats.spanHandoffs == 0 || writes() == 0)) {
       violation("EXERCISED_NOTHING: faults " + stats.faults + ", ownership changes " + (stats.maintainerHandoffs + stats.spanHandoffs)
           + ", writes " + writes());
@@ -263,7 +265,7 @@ final class Simulation implements SimNode.World {
     String slot = slots.get(Math.floorMod(action.pick(), slots.size()));
     SimNode node = nodes.get(slot);
     switch (action.kind()) {
-      case CREATE -> create();
+      case CREATE -> create(action);
       case PAUSE -> withSpareChangefeed(action, (c, cf) -> c.pause(cf).onSuccess(r -> stats.action("pause")));
       case RESUME -> withChangefeed(action, (c, cf) -> c.resume(cf, 0).onSuccess(r -> stats.action("resume")));
       case REMOVE -> withSpareChangefeed(action, (c, cf) -> c.remove(cf).onSuccess(r -> stats.action("remove")));
@@ -337,11 +339,16 @@ final class Simulation implements SimNode.World {
     }
   }
 
-  private void create() {
+  /**
+   * A changefeed of three tables: DDL-dense ones (a table lives about 6 s: a DDL every 1–2 s lands while ownership
+   * moves) or long-lived ones (about 50 s: more rows per table, and replays that reach further back).
+   */
+  private void create(Plan.Action action) {
     leader().ifPresent(c -> {
       int n = ++created;
+      long lifetime = (action.pick() & 1) == 0 ? 256 : DatagenModel.DEFAULT_LIFETIME;
       ChangefeedInfo info = ChangefeedInfo.newBuilder().setId("cf-" + n).setSinkUri("sim://cf-" + n)
-          .setSourceUri("datagen://?tables=3&seed=" + (seed + n) + "&rate=40").build();
+          .setSourceUri("datagen://?tables=3&seed=" + (seed + n) + "&rate=40&lifetime=" + lifetime).build();
       c.create(info).onSuccess(r -> stats.action("create"));
     });
   }

@@ -26,6 +26,8 @@ final class Stats {
   /** Ownership changes the seed saw happen: new maintainer epochs of a changefeed, and span writers taking over from others. */
   long maintainerHandoffs;
   long spanHandoffs;
+  /** DDLs the downstreams applied. */
+  long ddls;
 
   long faultCount() {
     return faults.values().stream().mapToLong(Long::longValue).sum();

@@ -6,6 +6,8 @@ import io.feedline.testkit.FeedlineRun;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code java -jar feedline.jar simulate …} as a user runs it: the node's jar has no simulator in it and starts it
@@ -42,5 +44,33 @@ class SimulateLauncherIT {
     assertThat(run.exit()).as(run.out()).isZero();
     assertThat(run.out().strip().lines().reduce((first, second) -> second)).as(run.out()).hasValueSatisfying(
         last -> assertThat(last).matches("simulate: \\d+ seeds, \\d+ violations, [0-9.]+ seeds/s"));
+  }
+
+  @Test
+  void aSeedReplaysTheSameHistoryInAnotherJvm() throws Exception {
+    FeedlineRun once = FeedlineRun.of("simulate", "--seed", "42");
+    FeedlineRun again = FeedlineRun.of("simulate", "--seed", "42");
+    assertThat(once.exit()).as(once.out()).isZero();
+    String hash = once.out().lines().filter(l -> l.startsWith("seed 42:")).findFirst().orElseThrow()
+        .replaceAll(".*history ([0-9a-f]{16}).*", "$1");
+    assertThat(again.out()).as("the second JVM's run of seed 42").contains("history " + hash);
+  }
+
+  @ParameterizedTest(name = "--mutation {0}")
+  @ValueSource(strings = {"skip-receiver-fence", "skip-epoch-bump", "accept-stale-close", "early-checkpoint"})
+  void aMutationIsCaughtAndTheRunExitsOneWithTheCommandThatReplaysIt(String mutation) throws Exception {
+    FeedlineRun run = FeedlineRun.of("simulate", "--mutation", mutation, "--seeds", "1000", "--from", "1");
+    assertThat(run.exit()).as(run.out()).isEqualTo(1);
+    assertThat(run.out()).contains("VIOLATION", "shortest failing prefix", "replay: java -jar node-runtime/target/feedline.jar simulate --seed ",
+        "--mutation " + mutation);
+    assertThat(run.out().strip().lines().reduce((first, second) -> second)).hasValueSatisfying(
+        last -> assertThat(last).matches("simulate: \\d+ seeds, 1 violations, [0-9.]+ seeds/s"));
+  }
+
+  @Test
+  void anUnknownMutationIsAUsageError() throws Exception {
+    FeedlineRun run = FeedlineRun.of("simulate", "--mutation", "no-such-bug");
+    assertThat(run.exit()).as(run.out()).isEqualTo(2);
+    assertThat(run.out()).contains("unknown --mutation 'no-such-bug'", "skip-receiver-fence", "early-checkpoint");
   }
 }

@@ -28,7 +28,7 @@ import java.util.Set;
  *       {@code t}'s DDLs fall only on ticks {@code k} with {@code (k - 1) mod M == 2(t - 1)}. Every DDL tick
  *       is odd, every row tick even, so a row and a DDL never share a tick either.</li>
  *   <li>Each table lives through <em>periods</em> of {@code P} ticks (per table, a multiple of {@code M},
- *       at least about 2048), shifted by its own phase of {@code f} DDL slots ({@code 0 <= f < P / M}).
+ *       at least about the spec's lifetime, 2048 by default), shifted by its own phase of {@code f} DDL slots ({@code 0 <= f < P / M}).
  *       Table {@code t}'s local offset at tick {@code k} is {@code o = (k - 1 - 2(t - 1) - f M) mod P};
  *       period {@code n} holds the ticks with {@code floor((k - 1 - 2(t - 1) - f M) / P) == n}. Ticks
  *       before period 0 all count as the last tick of period -1, past its drop: the table does not exist
@@ -66,22 +66,32 @@ public final class DatagenModel {
       new ColumnSchema("v0", "BIGINT", true), new ColumnSchema("v1", "VARCHAR(24)", true));
   private static final ColumnSchema EXTRA_COLUMN = new ColumnSchema("extra", "INT", true);
 
+  /** About how many ticks a table lives, CREATE to DROP, unless told otherwise. */
+  public static final long DEFAULT_LIFETIME = 2048;
+
   private final long seed;
   private final int tables;
   private final TickTimeline timeline;
+  private final long lifetime;
 
   public DatagenModel(long seed, int tables, TickTimeline timeline) {
+    this(seed, tables, timeline, DEFAULT_LIFETIME);
+  }
+
+  /** @param lifetime about how many ticks a table lives, CREATE to DROP (at least 8 DDL slots whatever it says) */
+  public DatagenModel(long seed, int tables, TickTimeline timeline, long lifetime) {
     if (tables < 1) {
       throw new IllegalArgumentException("tables must be positive: " + tables);
     }
     this.seed = seed;
     this.tables = tables;
     this.timeline = timeline;
+    this.lifetime = lifetime;
   }
 
   /** The model of a parsed {@code datagen} URI. */
   public static DatagenModel of(DatagenSpec spec) {
-    return new DatagenModel(spec.seed(), spec.tables(), TickTimeline.forRate(spec.rate()));
+    return new DatagenModel(spec.seed(), spec.tables(), TickTimeline.forRate(spec.rate()), spec.lifetime());
   }
 
   public TickTimeline timeline() {
@@ -254,7 +264,7 @@ public final class DatagenModel {
   /** The length of {@code tableId}'s periods in DDL slots. */
   private int slots(long tableId) {
     int stride = (int) ddlStride();
-    int base = Math.max(8, (2048 + stride - 1) / stride);
+    int base = (int) Math.max(8, (lifetime + stride - 1) / stride);
     return base + (int) Math.floorMod(hash(tableId, 0, 0, SALT_PERIOD), (long) base / 2);
   }
 

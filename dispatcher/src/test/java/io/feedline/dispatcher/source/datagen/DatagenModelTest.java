@@ -70,4 +70,34 @@ class DatagenModelTest {
       assertThat(model.existsAt(table, tick)).isTrue();
     }
   }
+
+  /**
+   * A short lifetime (the deterministic simulator's three tables living about 256 ticks) makes the history DDL-dense and
+   * keeps it what a history must be: every kind of DDL, a table's rows only while it exists, and each table's life
+   * CREATE first and DROP last.
+   */
+  @Test
+  void aShortLifetimeGivesADdlDenseHistoryOfTheSameShape() {
+    DatagenModel model = DatagenModel.of(DatagenSpec.parse(io.feedline.dispatcher.endpoint.EndpointUri.parse("source",
+        "datagen://?tables=3&seed=" + SEED + "&rate=40&lifetime=256")));
+    DatagenModel usual = new DatagenModel(SEED, 3, TickTimeline.forRate(40));
+    Map<DdlEvent.Type, Integer> kinds = new EnumMap<>(DdlEvent.Type.class);
+    int usualDdls = 0;
+    for (long tick = 1; tick <= 4_000; tick++) {
+      DdlEvent ddl = model.ddlAt(tick);
+      if (ddl != null) {
+        kinds.merge(ddl.type(), 1, Integer::sum);
+        assertThat(model.rowsAt(ddl.tableId(), tick)).as("no row shares a tick with a DDL, %s", REPLAY).isEmpty();
+      }
+      usualDdls += usual.ddlAt(tick) == null ? 0 : 1;
+      for (long table = 1; table <= 3; table++) {
+        if (!model.rowsAt(table, tick).isEmpty()) {
+          assertThat(model.existsAt(table, tick)).as("table %d has rows at tick %d only while it exists, %s", table, tick, REPLAY).isTrue();
+        }
+      }
+    }
+    assertThat(kinds.keySet()).as(REPLAY).containsExactlyInAnyOrderElementsOf(DatagenModel.DDL_KINDS);
+    assertThat(kinds.values().stream().mapToInt(Integer::intValue).sum()).as("DDLs in 4,000 ticks, %s", REPLAY)
+        .isGreaterThan(5 * usualDdls);
+  }
 }
