@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,15 +50,20 @@ public final class CoordinatorCandidacy {
   private Coordinator coordinator;
   private Scheduler.Cancellable ticking;
   private boolean stopped;
-  /** False once the node stood down: it never campaigns again. */
-  private boolean candidate = true;
+  /**
+   * False once the node stood down: it never campaigns or leads again. Shared with whoever stands the node down, which
+   * may be another thread: a campaign retry or a won election already queued on this context sees it at once.
+   */
+  private final AtomicBoolean candidate;
 
   /**
    * @param outbox where the coordinator's messages go
    * @param scheduler the context everything here runs on, and the coordinator's timers
    * @param clock the wall clock the timestamp oracle follows
+   * @param candidate true while the node may lead; see {@link #standDown}
    */
-  public CoordinatorCandidacy(NodeContext node, Outbox outbox, Scheduler scheduler, Clock clock) {
+  public CoordinatorCandidacy(NodeContext node, Outbox outbox, Scheduler scheduler, Clock clock, AtomicBoolean candidate) {
+    this.candidate = candidate;
     this.node = node;
     this.outbox = outbox;
     this.scheduler = scheduler;
@@ -77,14 +83,14 @@ public final class CoordinatorCandidacy {
 
   /** Campaigns (again) unless the node stood down or stopped; a failed campaign is retried after a resend interval. */
   public void campaign() {
-    if (!candidate || stopped) {
+    if (!candidate.get() || stopped) {
       return;
     }
     byte[] proposal = node.nodeId().value().getBytes(StandardCharsets.UTF_8);
     node.store().election().campaign(node.keys().coordinatorElection(), node.session().lease(), proposal)
         .onSuccess(this::lead)
         .onFailure(err -> {
-          if (!stopped && candidate) {
+          if (!stopped && candidate.get()) {
             LOG.warn("event=campaign_failed node={} error=\"{}\" action=retry", node.nodeId(), err.toString());
             scheduler.schedule(node.config().timings().resendInterval().toMillis(), this::campaign);
           }
@@ -92,7 +98,7 @@ public final class CoordinatorCandidacy {
   }
 
   private void lead(MetaStore.Leadership won) {
-    if (stopped || !candidate) {
+    if (stopped || !candidate.get()) {
       // Also the late end of a campaign whose key was written after the withdraw: resigning removes it.
       won.resign();
       return;
@@ -205,21 +211,16 @@ public final class CoordinatorCandidacy {
     });
   }
 
-  /** Takes this node out of the election for good: ends a leadership held now and withdraws a campaign waiting in the queue. */
+  /**
+   * Takes this node out of the election for good: ends a leadership held now and withdraws a campaign waiting in the
+   * queue. The caller has cleared {@code candidate} already (from any thread); this does the rest, on this context.
+   */
   public Future<Void> standDown(String reason) {
-    if (!candidate) {
-      return Future.succeededFuture();
-    }
-    candidate = false;
+    candidate.set(false);
     LOG.info("event=coordinator_candidacy_withdrawn node={} reason=\"{}\"", node.nodeId(), reason);
     return endTerm()
         .compose(x -> node.store().election().withdraw(node.keys().coordinatorElection(), node.session().lease()))
         .onFailure(err -> LOG.warn("event=candidacy_withdraw_failed node={} error=\"{}\"", node.nodeId(), err.toString()));
-  }
-
-  /** Whether this node still campaigns (it has not stood down). */
-  public boolean candidate() {
-    return candidate;
   }
 
   /** The node stops: the term ends (resigning, so another node takes over at once) and nothing campaigns again. */

@@ -11,12 +11,16 @@ import io.vertx.core.Future;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator role of a node: runs the node's {@link CoordinatorCandidacy} on this verticle's context.
  * Undeploying resigns so another node takes over without waiting for the lease to expire.
  */
 public final class CoordinatorVerticle extends RoleVerticle {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CoordinatorVerticle.class);
 
   private CoordinatorCandidacy candidacy;
   /** False once the node stood down: it never campaigns again. Set from any thread, also before this verticle is deployed. */
@@ -33,7 +37,7 @@ public final class CoordinatorVerticle extends RoleVerticle {
 
   @Override
   protected Future<?> onStart() {
-    candidacy = new CoordinatorCandidacy(node, node.bus(), new VertxScheduler(vertx, context, Clock.systemUTC()), Clock.systemUTC());
+    candidacy = new CoordinatorCandidacy(node, node.bus(), new VertxScheduler(vertx, context, Clock.systemUTC()), Clock.systemUTC(), candidate);
     node.membership().onChange(change -> context.runOnContext(v -> candidacy.onMembership(change)));
     return Future.succeededFuture();
   }
@@ -43,16 +47,12 @@ public final class CoordinatorVerticle extends RoleVerticle {
    * could not be reached by the requests other nodes forward to it, and every create failed until it could.
    */
   public void startCampaign() {
-    context.runOnContext(v -> {
-      if (candidate.get()) {
-        candidacy.campaign();
-      }
-    });
+    context.runOnContext(v -> candidacy.campaign());
   }
 
   /** Resigns the leadership (admin "coordinator resign"): another node is elected; this one campaigns again. */
   public Future<Void> resign() {
-    return candidacy.resign();
+    return candidacy == null ? Future.succeededFuture() : candidacy.resign();
   }
 
   /**
@@ -66,6 +66,8 @@ public final class CoordinatorVerticle extends RoleVerticle {
     Context ctx = context();
     if (ctx != null) {
       ctx.runOnContext(v -> candidacy.standDown(reason));
+    } else {
+      LOG.info("event=coordinator_candidacy_withdrawn node={} reason=\"{}\" before=start", node.nodeId(), reason);
     }
   }
 

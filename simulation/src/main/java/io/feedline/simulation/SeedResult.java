@@ -17,6 +17,11 @@ record SeedResult(long seed, int actions, long historyHash, List<String> violati
     return violations.isEmpty();
   }
 
+  /** The name of the invariant the seed violated first ({@code ONE_WRITER}…); empty when it passed. */
+  String invariant() {
+    return violations.isEmpty() ? "" : violations.get(0).replaceFirst("^at \\d+ ms: ([A-Z_]+):.*", "$1");
+  }
+
   /** One line: what the seed exercised. */
   String summary() {
     return String.format("seed %d: %s, history %016x, %d steps, %d messages, %d writes, %d DDLs, %d maintainer and %d span handoffs, "

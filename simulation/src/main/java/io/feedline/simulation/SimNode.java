@@ -45,6 +45,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One incarnation of a simulated node: the roles a node runs, wired as {@code NodeRuntime} wires them (session, then
@@ -140,7 +141,7 @@ final class SimNode {
     MaintainerManager manager = new MaintainerManager(id, node.nodeEpoch(), TIMINGS, factory, orchestrator::dispatcherCount,
         () -> store.outage().map(o -> o.since().toEpochMilli()).orElse(0L), metrics);
     maintainers = new MaintainerManagerRuntime(manager, outbox, scheduler, TIMINGS.maintainerHeartbeat());
-    coordinator = new CoordinatorCandidacy(node, outbox, scheduler, world.wallClock());
+    coordinator = new CoordinatorCandidacy(node, outbox, scheduler, world.wallClock(), new AtomicBoolean(true));
     node.membership().onChange(coordinator::onMembership);
     // A node that leaves ALIVE (drained, or fenced itself) must never be elected again.
     maintainers.onLivenessChange(liveness -> {

@@ -126,7 +126,7 @@ public final class SimulateCommand implements Callable<Integer> {
     result.violations().forEach(v -> out.println("  VIOLATION " + v));
     out.println("  last events before it:");
     result.tail().forEach(line -> out.println("    " + line));
-    int shortest = Simulator.shortestFailingPrefix(result.seed(), result.actions());
+    int shortest = Simulator.shortestFailingPrefix(result);
     out.println("  shortest failing prefix: " + shortest + " of " + result.actions() + " plan actions");
     out.println("  replay: " + Simulator.replayCommand(result.seed(), shortest, broken));
   }

@@ -2,8 +2,11 @@ package io.feedline.simulation;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import io.feedline.common.simulation.ProtocolMutation;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.LoggerFactory;
 
 /** Runs seeds of the {@link Simulation}, and for a failing one finds the shortest prefix of its plan that still fails. */
@@ -24,16 +27,17 @@ final class Simulator {
   }
 
   /**
-   * The fewest plan actions with which {@code seed} still violates an invariant, by bisection over prefixes of a plan
-   * of {@code actions} that fails: the smallest failing prefix it meets (a prefix can fail while a longer one passes,
-   * so it is the shortest it can find, not always the shortest there is).
+   * The fewest plan actions with which {@code failed}'s seed still violates the same invariant, by bisection over prefixes
+   * of its plan: the smallest such prefix it meets (a prefix can fail while a longer one passes, so it is the shortest
+   * it can find, not always the shortest there is). A prefix that fails otherwise (too short to converge, to exercise
+   * anything) counts as passing: the replay must show the failure that was found.
    */
-  static int shortestFailingPrefix(long seed, int actions) {
-    int failing = actions;
+  static int shortestFailingPrefix(SeedResult failed) {
+    int failing = failed.actions();
     int passing = -1;
     while (failing - passing > 1) {
       int mid = (failing + passing) >>> 1;
-      if (run(seed, mid).passed()) {
+      if (!run(failed.seed(), mid).invariant().equals(failed.invariant())) {
         passing = mid;
       } else {
         failing = mid;
@@ -48,8 +52,41 @@ final class Simulator {
         + mutation.map(m -> " --mutation " + m.cliName()).orElse("");
   }
 
-  /** The roles log every decision; thousands of seeds a minute must not. Errors still show. */
-  static void quietLogs() {
-    ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).setLevel(Level.ERROR);
+  /** Where the seed running on this thread takes what the roles log as errors (see {@link #quietLogs}). */
+  static final ThreadLocal<Consumer<String>> ERRORS = new ThreadLocal<>();
+
+  /**
+   * The roles log every decision; thousands of seeds a minute must not. Errors do not show either: each becomes a
+   * violation of the seed that logged it.
+   */
+  static synchronized void quietLogs() {
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.ERROR);
+    if (root.getAppender(ErrorsAsViolations.NAME) == null) {
+      root.detachAndStopAllAppenders();
+      ErrorsAsViolations appender = new ErrorsAsViolations();
+      appender.setContext(root.getLoggerContext());
+      appender.start();
+      root.addAppender(appender);
+    }
+  }
+
+  /** Hands every error event to the seed running on its thread. */
+  private static final class ErrorsAsViolations extends AppenderBase<ILoggingEvent> {
+    static final String NAME = "simulation-errors";
+
+    ErrorsAsViolations() {
+      setName(NAME);
+    }
+
+    @Override
+    protected void append(ILoggingEvent event) {
+      Consumer<String> errors = ERRORS.get();
+      if (errors != null && event.getLevel().isGreaterOrEqual(Level.ERROR)) {
+        errors.accept(event.getLoggerName() + ": " + event.getFormattedMessage()
+            + (event.getThrowableProxy() == null ? "" : " (" + event.getThrowableProxy().getClassName() + ": "
+            + event.getThrowableProxy().getMessage() + ")"));
+      }
+    }
   }
 }

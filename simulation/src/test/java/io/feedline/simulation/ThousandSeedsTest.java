@@ -32,7 +32,7 @@ class ThousandSeedsTest {
     for (long seed = first; seed < first + seeds; seed++) {
       SeedResult result = Simulator.run(seed, Simulator.ALL_ACTIONS);
       if (!result.passed()) {
-        int shortest = Simulator.shortestFailingPrefix(seed, result.actions());
+        int shortest = Simulator.shortestFailingPrefix(result);
         throw new AssertionError(result.summary() + "\n  " + String.join("\n  ", result.violations()) + "\n  last events:\n    "
             + String.join("\n    ", result.tail()) + "\n  shortest failing prefix: " + shortest + " of " + result.actions()
             + " plan actions\n  replay: " + Simulator.replayCommand(seed, shortest, Optional.empty()));

@@ -1,6 +1,7 @@
 package io.feedline.common.metastore.embedded;
 
 import io.feedline.common.metastore.ElectionRecipe;
+import io.feedline.common.metastore.KeySpace;
 import io.feedline.common.metastore.KeyValue;
 import io.feedline.common.metastore.MetaStore;
 import io.feedline.common.metastore.MetaStoreException;
@@ -99,6 +100,8 @@ public final class EmbeddedMetaStore implements MetaStore {
   // Everything below is owned by the store thread.
   private MVStore mvStore;
   private MVMap<String, KeyValue> keyValues;
+  /** etcd's rules over {@link #keyValues} and {@link #leaseKeys}. */
+  private KeySpace keys;
   private MVMap<Long, List<WatchEvent>> history;
   /** lease id → TTL in seconds */
   private MVMap<Long, Long> leases;
@@ -152,7 +155,7 @@ public final class EmbeddedMetaStore implements MetaStore {
 
   @Override
   public Future<Optional<KeyValue>> get(String key) {
-    return call(() -> Optional.ofNullable(keyValues.get(key)).map(EmbeddedMetaStore::copy));
+    return call(() -> Optional.ofNullable(keyValues.get(key)).map(KeySpace::copy));
   }
 
   @Override
@@ -161,7 +164,7 @@ public final class EmbeddedMetaStore implements MetaStore {
       List<KeyValue> kvs = new ArrayList<>();
       Cursor<String, KeyValue> cursor = keyValues.cursor(prefix);
       while (cursor.hasNext() && cursor.next().startsWith(prefix)) {
-        kvs.add(copy(cursor.getValue()));
+        kvs.add(KeySpace.copy(cursor.getValue()));
       }
       return new RangeResult(kvs, revision);
     });
@@ -171,19 +174,19 @@ public final class EmbeddedMetaStore implements MetaStore {
   public Future<Long> put(String key, byte[] value, long leaseId) {
     byte[] owned = value.clone();
     return call(() -> {
-      requireLease(leaseId);
-      Write write = new Write();
+      keys.requireLease(leaseId);
+      KeySpace.Write write = keys.write(revision + 1);
       write.put(key, owned, leaseId);
-      return write.commit();
+      return commit(write);
     });
   }
 
   @Override
   public Future<Boolean> delete(String key) {
     return call(() -> {
-      Write write = new Write();
+      KeySpace.Write write = keys.write(revision + 1);
       boolean existed = write.delete(key);
-      write.commit();
+      commit(write);
       return existed;
     });
   }
@@ -191,26 +194,8 @@ public final class EmbeddedMetaStore implements MetaStore {
   @Override
   public Future<TxnResult> txn(Txn txn) {
     return call(() -> {
-      boolean succeeded = txn.compares().stream().allMatch(this::holds);
-      List<Txn.Op> ops = succeeded ? txn.success() : txn.failure();
-      // Validate before touching anything: a rejected txn must leave no trace.
-      for (Txn.Op op : ops) {
-        if (op instanceof Txn.Op.Put put) {
-          requireLease(put.leaseId());
-        }
-      }
-      Write write = new Write();
-      List<Optional<KeyValue>> gets = new ArrayList<>();
-      for (Txn.Op op : ops) {
-        if (op instanceof Txn.Op.Put put) {
-          write.put(put.key(), put.value().clone(), put.leaseId());
-        } else if (op instanceof Txn.Op.Delete delete) {
-          write.delete(delete.key());
-        } else if (op instanceof Txn.Op.Get get) {
-          gets.add(Optional.ofNullable(keyValues.get(get.key())).map(EmbeddedMetaStore::copy));
-        }
-      }
-      return new TxnResult(succeeded, write.commit(), gets);
+      KeySpace.Applied applied = keys.txn(txn, revision + 1);
+      return new TxnResult(applied.succeeded(), commit(applied.write()), applied.gets());
     });
   }
 
@@ -311,6 +296,7 @@ public final class EmbeddedMetaStore implements MetaStore {
     keyValues = mvStore.openMap("kv", new MVMap.Builder<String, KeyValue>()
         .keyType(StringDataType.INSTANCE)
         .valueType(DataTypes.KeyValueType.INSTANCE));
+    keys = new KeySpace(keyValues, leaseKeys::get);
     history = mvStore.openMap("history", new MVMap.Builder<Long, List<WatchEvent>>()
         .keyType(LongDataType.INSTANCE)
         .valueType(DataTypes.EventsType.INSTANCE));
@@ -380,23 +366,6 @@ public final class EmbeddedMetaStore implements MetaStore {
   private void endWatches(MetaStoreException reason) {
     watches.forEach(watch -> watch.fail(reason));
     watches.clear();
-  }
-
-  private void requireLease(long leaseId) {
-    if (leaseId != 0 && !leaseKeys.containsKey(leaseId)) {
-      throw new MetaStoreException(Reason.LEASE_NOT_FOUND, "lease " + leaseId + " not found");
-    }
-  }
-
-  /** etcd compares a missing key as all-zero revision metadata. */
-  private boolean holds(Txn.Compare compare) {
-    KeyValue current = keyValues.get(compare.key());
-    long actual = current == null ? 0 : switch (compare.target()) {
-      case MOD_REVISION -> current.modRevision();
-      case CREATE_REVISION -> current.createRevision();
-      case VERSION -> current.version();
-    };
-    return actual == compare.expected();
   }
 
   private void commitDurably() {
@@ -479,75 +448,34 @@ public final class EmbeddedMetaStore implements MetaStore {
     if (bound == null) {
       throw new MetaStoreException(Reason.LEASE_NOT_FOUND, "lease " + id + " not found");
     }
-    Write write = new Write();
+    KeySpace.Write write = keys.write(revision + 1);
     for (String key : List.copyOf(bound)) {
       write.delete(key);
     }
     leases.remove(id);
     leaseKeys.remove(id);
     recoveredLeaseDeadlines.remove(id);
-    write.commit();
+    commit(write);
   }
 
-  private static KeyValue copy(KeyValue kv) {
-    return new KeyValue(kv.key(), kv.value().clone(), kv.createRevision(), kv.modRevision(), kv.version(), kv.lease());
-  }
-
-  /** The changes of one revision, applied in order; later operations see earlier ones. */
-  private final class Write {
-    private final long writeRevision = revision + 1;
-    private final List<WatchEvent> events = new ArrayList<>();
-
-    void put(String key, byte[] value, long leaseId) {
-      KeyValue previous = keyValues.get(key);
-      long createRevision = previous == null ? writeRevision : previous.createRevision();
-      long version = previous == null ? 1 : previous.version() + 1;
-      KeyValue kv = new KeyValue(key, value, createRevision, writeRevision, version, leaseId);
-      keyValues.put(key, kv);
-      unbind(previous);
-      if (leaseId != 0) {
-        leaseKeys.get(leaseId).add(key);
+  /** Persists {@code write}; returns the store revision after it (unchanged when nothing changed). */
+  private long commit(KeySpace.Write write) {
+    List<WatchEvent> events = write.events();
+    if (!events.isEmpty()) {
+      revision = write.revision();
+      meta.put(REVISION, revision);
+      history.put(revision, events);
+      long oldestKept = revision - options.historyRevisions() + 1;
+      while (compactRevision < oldestKept - 1) {
+        history.remove(++compactRevision);
       }
-      events.add(new WatchEvent(WatchEvent.Type.PUT, kv));
+      meta.put(COMPACT_REVISION, compactRevision);
     }
-
-    boolean delete(String key) {
-      KeyValue previous = keyValues.remove(key);
-      if (previous == null) {
-        return false;
-      }
-      unbind(previous);
-      events.add(new WatchEvent(WatchEvent.Type.DELETE, new KeyValue(key, new byte[0], 0, writeRevision, 0, 0)));
-      return true;
+    commitDurably();
+    if (!events.isEmpty()) {
+      notifyWatches(revision, events);
     }
-
-    private void unbind(KeyValue previous) {
-      if (previous != null && previous.lease() != 0) {
-        Set<String> bound = leaseKeys.get(previous.lease());
-        if (bound != null) {
-          bound.remove(previous.key());
-        }
-      }
-    }
-
-    /** Persists the write; returns the store revision after it (unchanged when nothing changed). */
-    long commit() {
-      if (!events.isEmpty()) {
-        revision = writeRevision;
-        meta.put(REVISION, revision);
-        history.put(revision, events);
-        long oldestKept = revision - options.historyRevisions() + 1;
-        while (compactRevision < oldestKept - 1) {
-          history.remove(++compactRevision);
-        }
-        meta.put(COMPACT_REVISION, compactRevision);
-      }
-      commitDurably();
-      if (!events.isEmpty()) {
-        notifyWatches(revision, events);
-      }
-      return revision;
-    }
+    return revision;
   }
 
   private final class StoreLease implements Lease {
@@ -604,7 +532,7 @@ public final class EmbeddedMetaStore implements MetaStore {
       List<WatchEvent> matching = new ArrayList<>();
       for (WatchEvent event : events) {
         if (event.kv().key().startsWith(prefix)) {
-          matching.add(new WatchEvent(event.type(), copy(event.kv())));
+          matching.add(new WatchEvent(event.type(), KeySpace.copy(event.kv())));
         }
       }
       if (!matching.isEmpty()) {

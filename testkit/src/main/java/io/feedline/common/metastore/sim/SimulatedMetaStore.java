@@ -2,6 +2,7 @@ package io.feedline.common.metastore.sim;
 
 import io.feedline.common.config.Timings;
 import io.feedline.common.metastore.ElectionRecipe;
+import io.feedline.common.metastore.KeySpace;
 import io.feedline.common.metastore.KeyValue;
 import io.feedline.common.metastore.LeaseValidity;
 import io.feedline.common.metastore.MetaStore;
@@ -56,6 +57,11 @@ public final class SimulatedMetaStore {
   private final TreeMap<String, KeyValue> keyValues = new TreeMap<>();
   private final TreeMap<Long, List<WatchEvent>> history = new TreeMap<>();
   private final TreeMap<Long, ServerLease> leases = new TreeMap<>();
+  /** etcd's rules over {@link #keyValues} and the leases' keys, as the embedded store has them. */
+  private final KeySpace keys = new KeySpace(keyValues, id -> {
+    ServerLease lease = leases.get(id);
+    return lease == null ? null : lease.keys;
+  });
   private final List<Registration> registrations = new ArrayList<>();
   private final List<Client> clients = new ArrayList<>();
   private final List<Consumer<List<WatchEvent>>> commitListeners = new ArrayList<>();
@@ -121,12 +127,12 @@ public final class SimulatedMetaStore {
 
   /** The key as the server holds it now, without a request. */
   public Optional<KeyValue> peek(String key) {
-    return Optional.ofNullable(keyValues.get(key)).map(SimulatedMetaStore::copy);
+    return Optional.ofNullable(keyValues.get(key)).map(KeySpace::copy);
   }
 
   /** Every key under {@code prefix} as the server holds it now, sorted by key, without a request. */
   public List<KeyValue> peekPrefix(String prefix) {
-    return under(prefix).stream().map(SimulatedMetaStore::copy).toList();
+    return under(prefix).stream().map(KeySpace::copy).toList();
   }
 
   /**
@@ -152,51 +158,22 @@ public final class SimulatedMetaStore {
   }
 
   private long put(String key, byte[] value, long leaseId) {
-    requireLease(leaseId);
-    Write write = new Write();
+    keys.requireLease(leaseId);
+    KeySpace.Write write = keys.write(revision + 1);
     write.put(key, value, leaseId);
-    return write.commit();
+    return commit(write);
   }
 
   private boolean delete(String key) {
-    Write write = new Write();
+    KeySpace.Write write = keys.write(revision + 1);
     boolean existed = write.delete(key);
-    write.commit();
+    commit(write);
     return existed;
   }
 
   private TxnResult txn(Txn txn) {
-    boolean succeeded = txn.compares().stream().allMatch(this::holds);
-    List<Txn.Op> ops = succeeded ? txn.success() : txn.failure();
-    // Validate before touching anything: a rejected txn must leave no trace.
-    for (Txn.Op op : ops) {
-      if (op instanceof Txn.Op.Put put) {
-        requireLease(put.leaseId());
-      }
-    }
-    Write write = new Write();
-    List<Optional<KeyValue>> gets = new ArrayList<>();
-    for (Txn.Op op : ops) {
-      if (op instanceof Txn.Op.Put put) {
-        write.put(put.key(), put.value(), put.leaseId());
-      } else if (op instanceof Txn.Op.Delete delete) {
-        write.delete(delete.key());
-      } else if (op instanceof Txn.Op.Get get) {
-        gets.add(Optional.ofNullable(keyValues.get(get.key())).map(SimulatedMetaStore::copy));
-      }
-    }
-    return new TxnResult(succeeded, write.commit(), gets);
-  }
-
-  /** etcd compares a missing key as all-zero revision metadata. */
-  private boolean holds(Txn.Compare compare) {
-    KeyValue current = keyValues.get(compare.key());
-    long actual = current == null ? 0 : switch (compare.target()) {
-      case MOD_REVISION -> current.modRevision();
-      case CREATE_REVISION -> current.createRevision();
-      case VERSION -> current.version();
-    };
-    return actual == compare.expected();
+    KeySpace.Applied applied = keys.txn(txn, revision + 1);
+    return new TxnResult(applied.succeeded(), commit(applied.write()), applied.gets());
   }
 
   private long grant(long ttlSeconds) {
@@ -204,12 +181,6 @@ public final class SimulatedMetaStore {
     leases.put(lease.id, lease);
     lease.restart();
     return lease.id;
-  }
-
-  private void requireLease(long leaseId) {
-    if (leaseId != 0) {
-      lease(leaseId);
-    }
   }
 
   private ServerLease lease(long id) {
@@ -232,11 +203,11 @@ public final class SimulatedMetaStore {
   private void endLease(ServerLease lease) {
     leases.remove(lease.id);
     lease.expiry.cancel();
-    Write write = new Write();
+    KeySpace.Write write = keys.write(revision + 1);
     for (String key : List.copyOf(lease.keys)) {
       write.delete(key);
     }
-    write.commit();
+    commit(write);
   }
 
   private void register(Client client, Object connection, Client.ClientWatch watch) {
@@ -265,66 +236,24 @@ public final class SimulatedMetaStore {
     }
   }
 
-  private static KeyValue copy(KeyValue kv) {
-    return new KeyValue(kv.key(), kv.value().clone(), kv.createRevision(), kv.modRevision(), kv.version(), kv.lease());
-  }
-
   private static MetaStoreException closedError(String name) {
     return new MetaStoreException(Reason.CLOSED, "simulated metastore client " + name + " is closed");
   }
 
-  /** The changes of one revision, applied in order; later operations see earlier ones. */
-  private final class Write {
-    private final long writeRevision = revision + 1;
-    private final List<WatchEvent> events = new ArrayList<>();
-
-    void put(String key, byte[] value, long leaseId) {
-      KeyValue previous = keyValues.get(key);
-      long createRevision = previous == null ? writeRevision : previous.createRevision();
-      long version = previous == null ? 1 : previous.version() + 1;
-      KeyValue kv = new KeyValue(key, value.clone(), createRevision, writeRevision, version, leaseId);
-      keyValues.put(key, kv);
-      unbind(previous);
-      if (leaseId != 0) {
-        leases.get(leaseId).keys.add(key);
-      }
-      events.add(new WatchEvent(WatchEvent.Type.PUT, kv));
-    }
-
-    boolean delete(String key) {
-      KeyValue previous = keyValues.remove(key);
-      if (previous == null) {
-        return false;
-      }
-      unbind(previous);
-      events.add(new WatchEvent(WatchEvent.Type.DELETE, new KeyValue(key, new byte[0], 0, writeRevision, 0, 0)));
-      return true;
-    }
-
-    private void unbind(KeyValue previous) {
-      if (previous != null && previous.lease() != 0) {
-        ServerLease lease = leases.get(previous.lease());
-        if (lease != null) {
-          lease.keys.remove(previous.key());
-        }
-      }
-    }
-
-    /** Commits the write; returns the store revision after it (unchanged when nothing changed). */
-    long commit() {
-      if (events.isEmpty()) {
-        return revision;
-      }
-      revision = writeRevision;
-      List<WatchEvent> committed = List.copyOf(events);
-      history.put(revision, committed);
-      if (history.size() > HISTORY_REVISIONS) {
-        compactRevision = history.pollFirstEntry().getKey();
-      }
-      publish(committed);
-      commitListeners.forEach(listener -> listener.accept(committed));
+  /** Commits {@code write}; returns the store revision after it (unchanged when nothing changed). */
+  private long commit(KeySpace.Write write) {
+    if (write.events().isEmpty()) {
       return revision;
     }
+    revision = write.revision();
+    List<WatchEvent> committed = List.copyOf(write.events());
+    history.put(revision, committed);
+    if (history.size() > HISTORY_REVISIONS) {
+      compactRevision = history.pollFirstEntry().getKey();
+    }
+    publish(committed);
+    commitListeners.forEach(listener -> listener.accept(committed));
+    return revision;
   }
 
   /** A lease as the server keeps it: expires when {@code now >= deadline}, checked by a task at the deadline. */
@@ -493,7 +422,7 @@ public final class SimulatedMetaStore {
 
     @Override
     public Future<Optional<KeyValue>> get(String key) {
-      return request(() -> Optional.ofNullable(keyValues.get(key)).map(SimulatedMetaStore::copy));
+      return request(() -> Optional.ofNullable(keyValues.get(key)).map(KeySpace::copy));
     }
 
     @Override
@@ -658,7 +587,7 @@ public final class SimulatedMetaStore {
       List<WatchEvent> matching(List<WatchEvent> events) {
         return events.stream()
             .filter(event -> event.kv().key().startsWith(prefix))
-            .map(event -> new WatchEvent(event.type(), copy(event.kv())))
+            .map(event -> new WatchEvent(event.type(), KeySpace.copy(event.kv())))
             .toList();
       }
 
