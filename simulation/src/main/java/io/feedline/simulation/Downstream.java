@@ -36,11 +36,6 @@ final class Downstream {
 
   /** Who writes: one dispatcher on one node incarnation. */
   record Writer(NodeId node, DispatcherKey dispatcher) {
-    /** The writers of one node incarnation. */
-    interface Factory {
-      Writer of(DispatcherKey dispatcher);
-    }
-
     @Override
     public String toString() {
       return node.value() + "/" + Long.toHexString(dispatcher.low() & 0xffff);

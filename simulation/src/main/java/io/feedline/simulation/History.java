@@ -2,6 +2,7 @@ package io.feedline.simulation;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * What happened in one seed, in order: a running 64-bit hash of every event (message delivered, write attempted,
@@ -16,12 +17,12 @@ final class History {
 
   private final ArrayDeque<Event> tail = new ArrayDeque<>();
   /** Where every event is also printed as it happens ({@code simulate --trace}); null: nowhere. */
-  private final java.util.function.Consumer<String> trace;
+  private final Consumer<String> trace;
   private long hash = 0xcbf29ce484222325L;
   private long events;
 
   /** Records one event; {@code at} is the simulated time in ms since the run began. */
-  History(java.util.function.Consumer<String> trace) {
+  History(Consumer<String> trace) {
     this.trace = trace;
   }
 

@@ -1,6 +1,7 @@
 package io.feedline.simulation;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 
@@ -62,7 +63,7 @@ record Plan(List<Action> actions) {
     }
     actions.add(new Action(chaosMillis - 6_000, Kind.MOVE_MAINTAINER, random.nextLong(), 0));
     actions.add(new Action(chaosMillis - 5_000, Kind.MOVE_SPAN, random.nextLong(), 0));
-    actions.sort(java.util.Comparator.comparingLong(Action::atMillis));
+    actions.sort(Comparator.comparingLong(Action::atMillis));
     return new Plan(List.copyOf(actions.subList(0, Math.min(limit, actions.size()))));
   }
 }

@@ -1,5 +1,6 @@
 package io.feedline.simulation;
 
+import io.feedline.common.id.DispatcherKey;
 import io.feedline.common.span.TableSpans;
 import io.feedline.common.time.Scheduler;
 import io.feedline.dispatcher.sink.Sink;
@@ -8,6 +9,8 @@ import io.feedline.dispatcher.sink.WriteGate;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The sink a simulated node opens for a changefeed: every write attempt goes to the changefeed's {@link Downstream}
@@ -19,9 +22,10 @@ import java.util.function.Consumer;
 final class RecordingSink implements Sink {
 
   private final Downstream downstream;
-  private final Downstream.Writer.Factory writers;
+  /** The writer each of this node's dispatchers is. */
+  private final Function<DispatcherKey, Downstream.Writer> writers;
   private final Scheduler scheduler;
-  private final java.util.function.Supplier<SinkFault> faults;
+  private final Supplier<SinkFault> faults;
   private final Consumer<String> violations;
   /** Where every write attempt and its outcome goes: the seed's history. */
   private final Consumer<String> history;
@@ -30,8 +34,8 @@ final class RecordingSink implements Sink {
   /** What happens to one write on its way: how long it takes, and whether the database refuses it or its answer is lost. */
   record SinkFault(long latencyMillis, boolean refused, boolean answerLost) {}
 
-  RecordingSink(Downstream downstream, Downstream.Writer.Factory writers, Scheduler scheduler,
-      java.util.function.Supplier<SinkFault> faults, Consumer<String> violations, Consumer<String> history) {
+  RecordingSink(Downstream downstream, Function<DispatcherKey, Downstream.Writer> writers, Scheduler scheduler,
+      Supplier<SinkFault> faults, Consumer<String> violations, Consumer<String> history) {
     this.history = history;
     this.downstream = downstream;
     this.writers = writers;
@@ -46,7 +50,7 @@ final class RecordingSink implements Sink {
     return gate.write(() -> {
       Promise<Void> done = Promise.promise();
       SinkFault fault = faults.get();
-      Downstream.Writer writer = writers.of(batch.dispatcher());
+      Downstream.Writer writer = writers.apply(batch.dispatcher());
       String what = "write " + downstream.changefeed + " " + writer + " " + TableSpans.format(batch.span()) + " e" + batch.epoch() + " ("
           + batch.fromTs() + ", " + batch.resolvedTs() + "] " + batch.events().size() + " events";
       scheduler.schedule(fault.latencyMillis(), () -> {

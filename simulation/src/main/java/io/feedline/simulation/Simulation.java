@@ -22,12 +22,16 @@ import io.feedline.proto.ChangefeedState;
 import io.feedline.proto.TableSpan;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * One seed of the deterministic simulation: {@link #NODES} nodes on one thread and one clock, a plan of workload and
@@ -64,7 +68,7 @@ final class Simulation implements SimNode.World {
   private boolean healed;
 
   /** @param trace where to print every event of the history as it happens, or null */
-  Simulation(long seed, int actionLimit, java.util.function.Consumer<String> trace) {
+  Simulation(long seed, int actionLimit, Consumer<String> trace) {
     this.seed = seed;
     this.history = new History(trace);
     this.plan = Plan.draw(seed, CHAOS_MILLIS, actionLimit);
@@ -317,25 +321,9 @@ final class Simulation implements SimNode.World {
           stats.action("move-span");
         }
       });
-      case CRASH -> {
-        stats.count("crash");
-        crashSlot(slot);
-        clock.schedule(action.duration(), () -> {
-          if (!healed && !nodes.get(slot).alive()) {
-            startSlot(slot);
-          }
-        });
-      }
-      case KILL_COORDINATOR -> nodes.values().stream().filter(n -> n.coordinator().isPresent()).findFirst().ifPresent(leader -> {
-        stats.count("kill-coordinator");
-        String leaderSlot = leader.slot;
-        crashSlot(leaderSlot);
-        clock.schedule(action.duration(), () -> {
-          if (!healed && !nodes.get(leaderSlot).alive()) {
-            startSlot(leaderSlot);
-          }
-        });
-      });
+      case CRASH -> crashFor(slot, action.duration(), "crash");
+      case KILL_COORDINATOR -> nodes.values().stream().filter(n -> n.coordinator().isPresent()).findFirst()
+          .ifPresent(leader -> crashFor(leader.slot, action.duration(), "kill-coordinator"));
       case PARTITION -> {
         String other = slots.get(Math.floorMod(action.pick() + 1, slots.size()));
         stats.count("partition");
@@ -374,27 +362,40 @@ final class Simulation implements SimNode.World {
     });
   }
 
-  private void withChangefeed(Plan.Action action, java.util.function.BiConsumer<Coordinator, ChangefeedId> call) {
-    leader().ifPresent(c -> {
-      List<ChangefeedRecord> all = c.list();
-      if (!all.isEmpty()) {
-        call.accept(c, all.get(Math.floorMod(action.pick() >> 4, all.size())).id());
+  /** The process of {@code slot} dies, and a new one starts after {@code millis} (unless the heal started one first). */
+  private void crashFor(String slot, long millis, String fault) {
+    stats.count(fault);
+    crashSlot(slot);
+    clock.schedule(millis, () -> {
+      if (!healed && !nodes.get(slot).alive()) {
+        startSlot(slot);
       }
     });
   }
 
+  /** Any changefeed the coordinator knows, picked by the action. */
+  private void withChangefeed(Plan.Action action, BiConsumer<Coordinator, ChangefeedId> call) {
+    withChangefeed(action, 1, r -> true, call);
+  }
+
   /** A running changefeed, when another keeps running: a seed always has one to move and write. */
-  private void withSpareChangefeed(Plan.Action action, java.util.function.BiConsumer<Coordinator, ChangefeedId> call) {
+  private void withSpareChangefeed(Plan.Action action, BiConsumer<Coordinator, ChangefeedId> call) {
+    withChangefeed(action, 2, r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL, call);
+  }
+
+  /** One of the changefeeds {@code eligible} admits, picked by the action, when there are at least {@code atLeast}. */
+  private void withChangefeed(Plan.Action action, int atLeast, Predicate<ChangefeedRecord> eligible,
+      BiConsumer<Coordinator, ChangefeedId> call) {
     leader().ifPresent(c -> {
-      List<ChangefeedRecord> running = c.list().stream().filter(r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL).toList();
-      if (running.size() >= 2) {
-        call.accept(c, running.get(Math.floorMod(action.pick() >> 4, running.size())).id());
+      List<ChangefeedRecord> candidates = c.list().stream().filter(eligible).toList();
+      if (candidates.size() >= atLeast) {
+        call.accept(c, candidates.get(Math.floorMod(action.pick() >> 4, candidates.size())).id());
       }
     });
   }
 
   /** A span of a changefeed, on the node whose maintainer owns it now. */
-  private void withSpan(Plan.Action action, java.util.function.BiConsumer<ChangefeedMaintainer, SpanReplication> call) {
+  private void withSpan(Plan.Action action, BiConsumer<ChangefeedMaintainer, SpanReplication> call) {
     List<ChangefeedMaintainer> owners = nodes.values().stream().filter(SimNode::alive)
         .flatMap(n -> n.runningMaintainers().keySet().stream().map(n::maintainer).flatMap(Optional::stream)).toList();
     if (owners.isEmpty()) {
@@ -403,7 +404,7 @@ final class Simulation implements SimNode.World {
     ChangefeedMaintainer m = owners.get(Math.floorMod(action.pick() >> 4, owners.size()));
     // Sorted: the controller's own order is a hash map's, which a replay need not share.
     List<SpanReplication> spans = m.spans().all().stream().filter(r -> r.span().getTableId() != TableSpans.DDL_TABLE_ID && !r.absent())
-        .sorted(java.util.Comparator.comparing(SpanReplication::span, TableSpans.ORDER)).toList();
+        .sorted(Comparator.comparing(SpanReplication::span, TableSpans.ORDER)).toList();
     if (!spans.isEmpty()) {
       call.accept(m, spans.get(Math.floorMod(action.pick() >> 12, spans.size())));
     }

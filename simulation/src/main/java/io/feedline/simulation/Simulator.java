@@ -22,7 +22,7 @@ final class Simulator {
   }
 
   /** As {@link #run}, printing every event of the history to {@code trace} as it happens. */
-  static SeedResult trace(long seed, int actions, java.util.function.Consumer<String> trace) {
+  static SeedResult trace(long seed, int actions, Consumer<String> trace) {
     return new Simulation(seed, actions, trace).run();
   }
 

@@ -1,5 +1,6 @@
 package io.feedline.simulation;
 
+import java.util.Optional;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -56,6 +57,6 @@ class RegressionSeedsTest {
 
   private static void assertPasses(long seed, SeedResult result) {
     assertThat(result.violations()).as("%s%nreplay: %s", result.summary(), Simulator.replayCommand(seed, result.actions(),
-        java.util.Optional.empty())).isEmpty();
+        Optional.empty())).isEmpty();
   }
 }

@@ -27,6 +27,11 @@ import java.util.List;
  *       holds it), which also locks it: one open transaction per span. The checkpoint is written in the
  *       same transaction as the rows, so it is exactly what the tables hold: a replay skips what lies at or
  *       below it, and {@code feedline check} compares the tables with the source up to it.</li>
+ *   <li>{@code feedline.tables}: per changefeed and upstream table, the commit ts of its last applied TRUNCATE or
+ *       DROP, written in the DDL's transaction. A writer's replay skips every change of the table at or below it
+ *       ({@link io.feedline.dispatcher.sink.RecordedShapes#skipThrough}): re-applied after the DDL, those changes
+ *       would bring back rows it wiped, and nothing would remove them again. A DDL applied before this table
+ *       existed (an older Feedline) left no mark: the protection starts with the next one.</li>
  * </ul>
  * Epochs and timestamps are unsigned 64-bit upstream and {@code bigint} here: values at or above 2^63 are
  * refused (the timestamp oracle is decades away from them).

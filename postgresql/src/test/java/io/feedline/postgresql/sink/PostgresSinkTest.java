@@ -210,6 +210,24 @@ class PostgresSinkTest {
     assertThat(rows("t1")).as("changes above the TRUNCATE still apply").containsExactly("2|3|s2");
   }
 
+  /** The same for a DROP: a re-created table starts empty, whatever a replay of the old one's rows says. */
+  @Test
+  void aReplayAcrossAnAppliedDropDoesNotBringTheOldTablesRowsIntoTheNewOne() throws Exception {
+    Sink sink = openWithT1("cf-drop-replay");
+    RowChange old = insert(110, 1, 1);
+    await(sink.write(batch(writer(), T1_LOW, 10, 100, List.of(old), 290)));
+    await(sink.write(batch(writer(), T1_HIGH, 10, 100, List.of(), 105)));
+    DispatcherKey trigger = writer();
+    await(sink.write(batch(trigger, TRIGGER, 10, 299, List.of(ddl(300, DdlEvent.Type.DROP_TABLE)), 300)));
+    await(sink.write(batch(trigger, TRIGGER, 10, 309, List.of(create(310)), 310)));
+    assertThat(rows("t1")).isEmpty();
+
+    await(sink.write(batch(writer(), T1, 11, 105, List.of(old, insert(320, 2, 3)), 330)));
+    assertThat(rows("t1")).as("the DROP at 300 ended key 1 with the old table").containsExactly("2|3|s2");
+    assertThat(POSTGRES.server().psql(database, "SELECT cleared_ts FROM feedline.tables WHERE changefeed = 'cf-drop-replay' AND table_id = 1"))
+        .isEqualTo("300");
+  }
+
   @Test
   void aValueTooLongForItsColumnFailsTheWriteInsteadOfBeingCut() throws Exception {
     Sink sink = openWithT1("cf-long");

@@ -26,16 +26,16 @@ public record DatagenSpec(int tables, long seed, long rate, long until, long lif
   /** Enough DDL slots for a CREATE, a TRUNCATE, an ADD COLUMN and a DROP apart, with rows between. */
   public static final long MIN_LIFETIME = 64;
 
-  /** A spec with the default table lifetime. */
-  public DatagenSpec(int tables, long seed, long rate, long until) {
-    this(tables, seed, rate, until, DEFAULT_LIFETIME);
-  }
-
   public static final int MAX_TABLES = 1_000_000;
   /** Keeps {@code now * rate} far from overflow. */
   public static final long MAX_RATE = 1_000_000;
 
   private static final Set<String> PARAMS = Set.of("tables", "seed", "rate", "until", "lifetime");
+
+  /** A spec with the default table lifetime. */
+  public DatagenSpec(int tables, long seed, long rate, long until) {
+    this(tables, seed, rate, until, DEFAULT_LIFETIME);
+  }
 
   public static DatagenSpec parse(EndpointUri uri) {
     uri.requireOnlyParams("source", PARAMS);

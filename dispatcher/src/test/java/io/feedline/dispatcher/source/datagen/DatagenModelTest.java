@@ -1,5 +1,6 @@
 package io.feedline.dispatcher.source.datagen;
 
+import io.feedline.dispatcher.endpoint.EndpointUri;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedline.common.testing.TestSeeds;
@@ -78,7 +79,7 @@ class DatagenModelTest {
    */
   @Test
   void aShortLifetimeGivesADdlDenseHistoryOfTheSameShape() {
-    DatagenModel model = DatagenModel.of(DatagenSpec.parse(io.feedline.dispatcher.endpoint.EndpointUri.parse("source",
+    DatagenModel model = DatagenModel.of(DatagenSpec.parse(EndpointUri.parse("source",
         "datagen://?tables=3&seed=" + SEED + "&rate=40&lifetime=256")));
     DatagenModel usual = new DatagenModel(SEED, 3, TickTimeline.forRate(40));
     Map<DdlEvent.Type, Integer> kinds = new EnumMap<>(DdlEvent.Type.class);
