@@ -32,7 +32,8 @@ import java.util.function.Function;
  *   <li>{@code ONE_MAINTAINER_PER_EPOCH}: one changefeed epoch is one ownership: no two nodes ever run a maintainer of
  *       a changefeed at the same epoch (an older owner cut off from the cluster may still run at its older epoch until
  *       it learns: every receiver fences it);</li>
- *   <li>{@code EPOCH_INCREASES}: a changefeed's persisted epoch never goes down;</li>
+ *   <li>{@code EPOCH_INCREASES}: a changefeed's persisted epoch never goes down (every write that changes it raises it;
+ *       the info record is also rewritten at the same epoch, for a state change);</li>
  *   <li>{@code CHECKPOINT_MONOTONIC}: a changefeed's persisted checkpoint never goes back;</li>
  *   <li>{@code CHECKPOINT_DURABLE}: a persisted checkpoint never passes an event its downstream does not hold;</li>
  *   <li>{@code ONE_WRITER} is checked by the {@link Downstream} on every accepted write.</li>

@@ -21,6 +21,7 @@ import io.feedline.dispatcher.endpoint.EndpointContext;
 import io.feedline.dispatcher.endpoint.EndpointUri;
 import io.feedline.dispatcher.endpoint.Endpoints;
 import io.feedline.dispatcher.endpoint.PersistedCheckpoints;
+import io.feedline.dispatcher.manager.ManagerRuntime;
 import io.feedline.dispatcher.orchestrator.DispatcherOrchestrator;
 import io.feedline.dispatcher.sink.Sink;
 import io.feedline.dispatcher.source.Source;
@@ -220,6 +221,15 @@ final class SimNode {
     Long epoch = runningMaintainers().get(changefeed);
     MaintainerRuntime runtime = hosted.get(changefeed);
     return epoch == null || runtime == null || runtime.epoch() != epoch ? Optional.empty() : Optional.of(runtime.maintainer());
+  }
+
+  /** Whether this node has a dispatcher manager of {@code changefeed} that has not finished closing. */
+  boolean writes(ChangefeedId changefeed) {
+    if (orchestrator == null || !scheduler.alive) {
+      return false;
+    }
+    ManagerRuntime manager = orchestrator.manager(changefeed);
+    return manager != null && !manager.closeFinished();
   }
 
   /** The changefeed's fence (or tombstone) on this node's dispatcher side. */

@@ -65,6 +65,8 @@ final class Simulation implements SimNode.World {
   private final Invariants invariants;
   private final List<String> violations = new ArrayList<>();
   private int created;
+  /** Every changefeed the workload asked to create, in order: the ones whose fences the invariants follow. */
+  private final List<ChangefeedId> createdIds = new ArrayList<>();
   private boolean healed;
 
   /** @param trace where to print every event of the history as it happens, or null */
@@ -130,7 +132,7 @@ final class Simulation implements SimNode.World {
       }
       if (ran) {
         stats.steps++;
-        invariants.afterStep(nodes.values(), downstreams.keySet());
+        invariants.afterStep(nodes.values(), createdIds);
         continue;
       }
       if (clock.nowMillis() >= deadline) {
@@ -355,6 +357,7 @@ final class Simulation implements SimNode.World {
   private void create(Plan.Action action) {
     leader().ifPresent(c -> {
       int n = ++created;
+      createdIds.add(ChangefeedId.of("cf-" + n));
       long lifetime = (action.pick() & 1) == 0 ? 256 : DatagenModel.DEFAULT_LIFETIME;
       ChangefeedInfo info = ChangefeedInfo.newBuilder().setId("cf-" + n).setSinkUri("sim://cf-" + n)
           .setSourceUri("datagen://?tables=3&seed=" + (seed + n) + "&rate=40&lifetime=" + lifetime).build();
@@ -461,9 +464,21 @@ final class Simulation implements SimNode.World {
     return out.toString();
   }
 
-  /** After convergence: each changefeed's downstream equals its source replayed to its checkpoint. */
+  /**
+   * After convergence: each changefeed's downstream equals its source replayed to its checkpoint, and a changefeed that is
+   * not running (stopped, or removed) has no dispatcher manager left on any node.
+   */
   private void checkContent() {
     Coordinator c = leader().orElseThrow();
+    for (ChangefeedId cf : createdIds) {
+      boolean running = c.query(cf).map(r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL).orElse(false);
+      for (SimNode node : nodes.values()) {
+        if (!running && node.writes(cf)) {
+          violation("STOPPED_STILL_WRITES: " + cf + " is " + c.query(cf).map(r -> r.info().getState().name()).orElse("removed")
+              + ", yet " + node.id + " still has a dispatcher manager of it");
+        }
+      }
+    }
     for (ChangefeedRecord r : c.list()) {
       Downstream d = downstreams.get(r.id());
       long from = r.info().getStartTs();

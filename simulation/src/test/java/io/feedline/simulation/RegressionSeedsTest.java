@@ -30,17 +30,6 @@ class RegressionSeedsTest {
   }
 
   /**
-   * A write stalled on its way to the database landed after its node had fenced itself and the span's next writer had
-   * written, at the same epoch. The simulated sink lacked the PostgreSQL sink's rollback of a batch whose sink closed
-   * before its COMMIT, and simulated leases counted no safety margin; both now do as the product does.
-   */
-  @ParameterizedTest(name = "seed {0}")
-  @ValueSource(longs = {9026})
-  void aWriteInFlightAtASelfFenceDoesNotLandAfterTheNextWriter(long seed) {
-    assertPasses(seed);
-  }
-
-  /**
    * The wall-clock simulation's soak failed these with "no file sink directory" for a changefeed paused before its first
    * write (issue 18, item 7): the check now reads such a sink as empty up to a checkpoint that never moved. Here they
    * are seeds of the deterministic simulator, whose content check asks the same of a changefeed that never wrote.
