@@ -39,6 +39,10 @@ public final class SimulateCommand implements Callable<Integer> {
       + "skip-receiver-fence, skip-epoch-bump, accept-stale-close, early-checkpoint.")
   String mutation;
 
+  @Option(names = "--threads", paramLabel = "T", description = "Seeds run at once, each on a thread of its own (default: the "
+      + "machine's cores, ${DEFAULT-VALUE}); a seed's history does not depend on it.")
+  int threads = Runtime.getRuntime().availableProcessors();
+
   @Option(names = "--trace", description = "With --seed: print every event of its history as it happens (messages delivered, "
       + "writes, metastore commits, workload and faults).")
   boolean trace;
@@ -61,6 +65,9 @@ public final class SimulateCommand implements Callable<Integer> {
   public Integer call() {
     if (seeds < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be 0 or more, not " + seeds);
+    }
+    if (threads < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be 1 or more, not " + threads);
     }
     if (actions != null && (seed == null || actions < 0)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--actions needs --seed and must be 0 or more");
@@ -96,25 +103,27 @@ public final class SimulateCommand implements Callable<Integer> {
 
   private int runMany(Optional<ProtocolMutation> broken) {
     long first = from != null ? from : new SecureRandom().nextLong() >>> 1;
-    out.println("simulate: seeds from " + first + (soak ? " until stopped" : ", " + seeds + " of them")
+    out.println("simulate: seeds from " + first + (soak ? " until stopped" : ", " + seeds + " of them") + ", " + threads + " threads"
         + broken.map(m -> ", mutation " + m.cliName()).orElse(""));
     long started = System.nanoTime();
     long lastReport = started;
     long ran = 0;
     long violated = 0;
-    for (long s = first; soak || ran < seeds; s++) {
-      SeedResult result = Simulator.run(s, Simulator.ALL_ACTIONS);
-      ran++;
-      if (!result.passed()) {
-        violated++;
-        report(result, broken);
-        if (!soak) {
-          break; // one failing seed, shrunk and reported, is what a developer acts on
+    try (Simulator.SeedStream results = Simulator.seeds(first, soak ? -1 : seeds, threads)) {
+      while (results.hasNext()) {
+        SeedResult result = results.next();
+        ran++;
+        if (!result.passed()) {
+          violated++;
+          report(result, broken);
+          if (!soak) {
+            break; // one failing seed, shrunk and reported, is what a developer acts on
+          }
         }
-      }
-      if (soak && System.nanoTime() - lastReport > 60_000_000_000L) {
-        lastReport = System.nanoTime();
-        out.printf("simulate: %d seeds so far, %d violations, %.1f seeds/s%n", ran, violated, ran / ((lastReport - started) / 1e9));
+        if (soak && System.nanoTime() - lastReport > 60_000_000_000L) {
+          lastReport = System.nanoTime();
+          out.printf("simulate: %d seeds so far, %d violations, %.1f seeds/s%n", ran, violated, ran / ((lastReport - started) / 1e9));
+        }
       }
     }
     finish(ran, violated, started);

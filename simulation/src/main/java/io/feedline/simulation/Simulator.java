@@ -5,7 +5,14 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import io.feedline.common.simulation.ProtocolMutation;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +26,70 @@ final class Simulator {
 
   static SeedResult run(long seed, int actions) {
     return new Simulation(seed, actions, null).run();
+  }
+
+  /**
+   * Seeds {@code first}, {@code first + 1}, … (without end when {@code count} is negative), run on {@code threads} threads
+   * a few seeds ahead and handed out in seed order. Each seed is a world of its own on one thread, so its history is the
+   * one it has alone. Close it to stop the threads.
+   */
+  static SeedStream seeds(long first, long count, int threads) {
+    return new SeedStream(first, count, threads);
+  }
+
+  /** The results of consecutive seeds, in order. */
+  static final class SeedStream implements Iterator<SeedResult>, AutoCloseable {
+    private final ExecutorService pool;
+    private final ArrayDeque<Future<SeedResult>> ahead = new ArrayDeque<>();
+    private final long end;
+    private long next;
+
+    private SeedStream(long first, long count, int threads) {
+      this.pool = Executors.newFixedThreadPool(threads, runnable -> {
+        Thread thread = new Thread(runnable, "simulation");
+        thread.setDaemon(true);
+        return thread;
+      });
+      this.next = first;
+      this.end = count < 0 ? Long.MAX_VALUE : first + count;
+      for (int i = 0; i < 2 * threads; i++) {
+        submit();
+      }
+    }
+
+    private void submit() {
+      if (next < end) {
+        long seed = next++;
+        ahead.add(pool.submit(() -> run(seed, ALL_ACTIONS)));
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      return !ahead.isEmpty();
+    }
+
+    @Override
+    public SeedResult next() {
+      Future<SeedResult> head = ahead.poll();
+      if (head == null) {
+        throw new NoSuchElementException();
+      }
+      submit();
+      try {
+        return head.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while a seed ran", e);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("a seed failed to run: " + e.getCause(), e.getCause());
+      }
+    }
+
+    @Override
+    public void close() {
+      pool.shutdownNow();
+    }
   }
 
   /** As {@link #run}, printing every event of the history to {@code trace} as it happens. */

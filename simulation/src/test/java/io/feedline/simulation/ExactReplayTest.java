@@ -39,4 +39,17 @@ class ExactReplayTest {
     }
     assertThat(two).hasSameSizeAs(one);
   }
+
+  @Test
+  void seedsRunSideBySideOnThreadsHaveTheHistoriesTheyHaveAlone() {
+    List<Long> alone = new ArrayList<>();
+    for (long seed = 3100; seed < 3106; seed++) {
+      alone.add(Simulator.run(seed, Simulator.ALL_ACTIONS).historyHash());
+    }
+    List<Long> together = new ArrayList<>();
+    try (Simulator.SeedStream results = Simulator.seeds(3100, 6, 3)) {
+      results.forEachRemaining(result -> together.add(result.historyHash()));
+    }
+    assertThat(together).isEqualTo(alone);
+  }
 }

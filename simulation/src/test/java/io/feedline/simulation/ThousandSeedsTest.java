@@ -29,22 +29,24 @@ class ThousandSeedsTest {
     long handoffs = 0;
     long steps = 0;
     long started = System.nanoTime();
-    for (long seed = first; seed < first + seeds; seed++) {
-      SeedResult result = Simulator.run(seed, Simulator.ALL_ACTIONS);
-      if (!result.passed()) {
-        int shortest = Simulator.shortestFailingPrefix(result);
-        throw new AssertionError(result.summary() + "\n  " + String.join("\n  ", result.violations()) + "\n  last events:\n    "
-            + String.join("\n    ", result.tail()) + "\n  shortest failing prefix: " + shortest + " of " + result.actions()
-            + " plan actions\n  replay: " + Simulator.replayCommand(seed, shortest, Optional.empty()));
+    try (Simulator.SeedStream results = Simulator.seeds(first, seeds, Runtime.getRuntime().availableProcessors())) {
+      while (results.hasNext()) {
+        SeedResult result = results.next();
+        if (!result.passed()) {
+          int shortest = Simulator.shortestFailingPrefix(result);
+          throw new AssertionError(result.summary() + "\n  " + String.join("\n  ", result.violations()) + "\n  last events:\n    "
+              + String.join("\n    ", result.tail()) + "\n  shortest failing prefix: " + shortest + " of " + result.actions()
+              + " plan actions\n  replay: " + Simulator.replayCommand(result.seed(), shortest, Optional.empty()));
+        }
+        result.stats().faults.forEach((kind, n) -> faults.merge(kind, n, Long::sum));
+        writes += result.writes();
+        handoffs += result.stats().maintainerHandoffs + result.stats().spanHandoffs;
+        steps += result.stats().steps;
       }
-      result.stats().faults.forEach((kind, n) -> faults.merge(kind, n, Long::sum));
-      writes += result.writes();
-      handoffs += result.stats().maintainerHandoffs + result.stats().spanHandoffs;
-      steps += result.stats().steps;
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    System.out.printf("simulate: %d seeds, 0 violations, %.1f seeds/s (%d steps, %d writes, %d ownership handoffs, faults %s)%n", seeds,
-        seeds / seconds, steps, writes, handoffs, faults);
+    System.out.printf("simulate: %d seeds, 0 violations, %.1f seeds/s on %d threads (%d steps, %d writes, %d ownership handoffs, faults %s)%n", seeds,
+        seeds / seconds, Runtime.getRuntime().availableProcessors(), steps, writes, handoffs, faults);
     assertThat(faults.keySet()).as("every kind of fault was exercised")
         .contains("crash", "kill-coordinator", "partition", "store-disconnect", "store-down", "drop", "duplicate", "delay", "sink-refused",
             "sink-answer-lost", "sink-stall");
