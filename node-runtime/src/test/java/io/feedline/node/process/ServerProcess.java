@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -158,10 +159,16 @@ final class ServerProcess implements AutoCloseable {
   /** Asks the nodes in turn (one may be down or rejoining) until one answers as {@code done} wants, within {@code timeout}. */
   static CliResult cliOnAny(List<Started> nodes, Duration timeout, Predicate<CliResult> done, String what, String... args)
       throws IOException, InterruptedException {
+    return cliOnAny(() -> nodes, timeout, done, what, args);
+  }
+
+  /** As {@link #cliOnAny(List, Duration, Predicate, String, String...)}, asking {@code nodes} anew for every attempt. */
+  static CliResult cliOnAny(Supplier<List<Started>> nodes, Duration timeout, Predicate<CliResult> done, String what, String... args)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     CliResult last = null;
     while (System.nanoTime() < deadline) {
-      for (Started node : List.copyOf(nodes)) {
+      for (Started node : List.copyOf(nodes.get())) {
         last = node.cli(args);
         if (done.test(last)) {
           return last;
@@ -174,6 +181,12 @@ final class ServerProcess implements AutoCloseable {
 
   /** Waits (asking any of the nodes) until changefeed {@code id}'s checkpoint passes {@code tso}; returns the seconds that took. */
   static double awaitCheckpointPast(List<Started> nodes, Duration timeout, String id, long tso, String what)
+      throws IOException, InterruptedException {
+    return awaitCheckpointPast(() -> nodes, timeout, id, tso, what);
+  }
+
+  /** As {@link #awaitCheckpointPast(List, Duration, String, long, String)}, asking {@code nodes} anew for every attempt. */
+  static double awaitCheckpointPast(Supplier<List<Started>> nodes, Duration timeout, String id, long tso, String what)
       throws IOException, InterruptedException {
     long start = System.nanoTime();
     cliOnAny(nodes, timeout, r -> r.exit() == 0 && Long.parseUnsignedLong(new JsonObject(r.out()).getValue("checkpointTs").toString()) > tso,
