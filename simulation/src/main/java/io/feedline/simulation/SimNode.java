@@ -223,13 +223,13 @@ final class SimNode {
     return epoch == null || runtime == null || runtime.epoch() != epoch ? Optional.empty() : Optional.of(runtime.maintainer());
   }
 
-  /** Whether this node has a dispatcher manager of {@code changefeed} that has not finished closing. */
-  boolean writes(ChangefeedId changefeed) {
+  /** Whether this node has a dispatcher manager of {@code changefeed} whose write path is open (it has not begun closing). */
+  boolean takesWrites(ChangefeedId changefeed) {
     if (orchestrator == null || !scheduler.alive) {
       return false;
     }
     ManagerRuntime manager = orchestrator.manager(changefeed);
-    return manager != null && !manager.closeFinished();
+    return manager != null && !manager.closing();
   }
 
   /** The changefeed's fence (or tombstone) on this node's dispatcher side. */

@@ -432,10 +432,13 @@ final class Simulation implements SimNode.World {
 
   // ---- convergence ----------------------------------------------------------------------------------------------
 
-  /** Every running changefeed's checkpoint passed the moment the faults stopped. */
+  /**
+   * Every running changefeed's checkpoint passed the moment the faults stopped, and no node still takes writes of a
+   * changefeed that is not running (stopped, or removed).
+   */
   private boolean converged(long healAt) {
     Optional<Coordinator> c = leader();
-    if (c.isEmpty() || !c.get().bootstrapped()) {
+    if (c.isEmpty() || !c.get().bootstrapped() || !stillWriting(c.get()).isEmpty()) {
       return false;
     }
     long target = healAt << TimestampOracle.LOGICAL_BITS;
@@ -457,6 +460,7 @@ final class Simulation implements SimNode.World {
       return "no coordinator";
     }
     StringBuilder out = new StringBuilder(c.get().bootstrapped() ? "" : "coordinator not bootstrapped; ");
+    stillWriting(c.get()).forEach(w -> out.append(w).append("; "));
     for (ChangefeedRecord r : c.get().list()) {
       out.append(r.id()).append(' ').append(r.info().getState()).append(" checkpoint ")
           .append(TimestampOracle.physicalMillis(r.status().getCheckpointTs()) - healAt).append(" ms from the heal; ");
@@ -464,21 +468,26 @@ final class Simulation implements SimNode.World {
     return out.toString();
   }
 
-  /**
-   * After convergence: each changefeed's downstream equals its source replayed to its checkpoint, and a changefeed that is
-   * not running (stopped, or removed) has no dispatcher manager left on any node.
-   */
-  private void checkContent() {
-    Coordinator c = leader().orElseThrow();
+  /** The nodes whose dispatcher manager of a changefeed that is not running still takes writes. */
+  private List<String> stillWriting(Coordinator c) {
+    List<String> out = new ArrayList<>();
     for (ChangefeedId cf : createdIds) {
-      boolean running = c.query(cf).map(r -> r.info().getState() == ChangefeedState.CHANGEFEED_STATE_NORMAL).orElse(false);
+      Optional<ChangefeedState> state = c.query(cf).map(r -> r.info().getState());
+      if (state.isPresent() && state.get() == ChangefeedState.CHANGEFEED_STATE_NORMAL) {
+        continue;
+      }
       for (SimNode node : nodes.values()) {
-        if (!running && node.writes(cf)) {
-          violation("STOPPED_STILL_WRITES: " + cf + " is " + c.query(cf).map(r -> r.info().getState().name()).orElse("removed")
-              + ", yet " + node.id + " still has a dispatcher manager of it");
+        if (node.takesWrites(cf)) {
+          out.add(cf + " is " + state.map(Enum::name).orElse("removed") + ", yet " + node.id + " still takes its writes");
         }
       }
     }
+    return out;
+  }
+
+  /** After convergence: each changefeed's downstream equals its source replayed to its checkpoint. */
+  private void checkContent() {
+    Coordinator c = leader().orElseThrow();
     for (ChangefeedRecord r : c.list()) {
       Downstream d = downstreams.get(r.id());
       long from = r.info().getStartTs();
