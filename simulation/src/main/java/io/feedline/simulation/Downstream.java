@@ -99,9 +99,10 @@ final class Downstream {
     changefeedEpoch = Math.max(changefeedEpoch, batch.epoch()); // raised in a transaction of its own, before the batch's
     String writerKey = batch.dispatcher() + "/" + TableSpans.format(batch.span());
     long through = applied.computeIfAbsent(writerKey, w -> {
-      long skip = RecordedShapes.skipThrough(batch.span(), overlapping(batch.span()), cleared.getOrDefault(batch.span().getTableId(), -1L));
-      clearedSkips += batch.events().stream().filter(e -> e.commitTs() <= skip && e.commitTs() > RecordedShapes.appliedThrough(batch.span(),
-          overlapping(batch.span()))).count();
+      List<RecordedShapes.Shape> recorded = overlapping(batch.span());
+      long shapesApplied = RecordedShapes.appliedThrough(batch.span(), recorded);
+      long skip = RecordedShapes.skipThrough(batch.span(), recorded, cleared.getOrDefault(batch.span().getTableId(), -1L));
+      clearedSkips += batch.events().stream().filter(e -> e.commitTs() <= skip && e.commitTs() > shapesApplied).count();
       return skip;
     });
     ShapeRow own = shapes.get(batch.span());

@@ -139,7 +139,7 @@ public final class FencedInbox<R> {
         }
         epoch = scope.epoch.applyAsLong(in);
         decision = check.rule().admit(fence, scope.sender.apply(in), epoch);
-        if (ProtocolMutation.SKIP_RECEIVER_FENCE.on() && !decision.accepted()) {
+        if (!decision.accepted() && ProtocolMutation.SKIP_RECEIVER_FENCE.on()) {
           // The simulator's deliberate bug: no check at all, so the sender becomes the owner at its epoch.
           decision = new Fence.Decision(Admission.TAKEOVER, new Fence(scope.sender.apply(in), epoch, false, false, Epochs.COMPAT));
         }
